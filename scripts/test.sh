@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds, starts a throwaway PostgreSQL,
+# runs ctest (Check unit suites, Lua suites, end-to-end tests of the real binary against
+# PostgreSQL and SQLite), and always stops the server.
+#   scripts/test.sh               normal build in build/
+#   scripts/test.sh --sanitize    AddressSanitizer + UBSan build in build-asan/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=build
+cmake_args=(-DCMAKE_BUILD_TYPE=Debug)
+if [ "${1:-}" = "--sanitize" ]; then
+  build=build-asan
+  cmake_args+=(-DRBACMIG_SANITIZE=ON)
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+
+bash scripts/install-deps.sh
+cmake -S . -B "$build" "${cmake_args[@]}" >/dev/null
+cmake --build "$build" -j"$(nproc)" >/dev/null
+
+. scripts/pg-test-server.sh
+trap pg_test_stop EXIT INT TERM
+pg_test_start
+
+cd "$build"
+ctest --output-on-failure -j2 --timeout 600

@@ -1,0 +1,66 @@
+/* cli.h: the command table, global and per-command option parsing, and the run state that
+ * every command handler receives. */
+#ifndef RBACMIG_CLI_H
+#define RBACMIG_CLI_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "driver.h"
+#include "error.h"
+#include "graph.h"
+#include "lua_host.h"
+
+/* Everything one run holds, owned here and released by cli_main. */
+typedef struct cli_state {
+    config cfg;
+    lua_host *host;
+    graph g;
+    db_conn *conn;
+    int lock_timeout_ms; /* --lock-timeout: how long to wait for another run; 0 = forever */
+} cli_state;
+
+/* A per-command option. */
+typedef struct cli_opt {
+    const char *name;  /* long name without "--" */
+    char short_name;   /* or 0 */
+    bool has_value;
+} cli_opt;
+
+#define CLI_MAX_OPTS 12
+
+typedef struct cli_args {
+    str_list values[CLI_MAX_OPTS]; /* per option, in cli_opt order; "true" for flags */
+    str_list positional;
+} cli_args;
+
+/* Parses argv against opts: --name VALUE, --name=VALUE, -x VALUE; "--" ends options; "-3"
+ * is a positional (a relative target), not an option. */
+int cli_parse_args(const char *command, int argc, char **argv, const cli_opt *opts,
+                   cli_args *out, rb_error *err);
+void cli_args_release(cli_args *a);
+/* The last value of option i, or NULL. */
+const char *cli_arg(const cli_args *a, int i);
+
+/* The revision graph of the configured migrations directory (loaded once). */
+int cli_load_graph(cli_state *st, rb_error *err);
+/* Opens the database (prints the URL in use, masked, on stderr). */
+int cli_connect(cli_state *st, bool offline, bool read_only, rb_error *err);
+
+/* Runs rbacmig with argv; returns the exit code, having reported any error. */
+int cli_main(int argc, char **argv);
+
+/* Command handlers (cmd_*.c). */
+int cmd_upgrade(cli_state *st, int argc, char **argv, rb_error *err);
+int cmd_downgrade(cli_state *st, int argc, char **argv, rb_error *err);
+int cmd_stamp(cli_state *st, int argc, char **argv, rb_error *err);
+int cmd_current(cli_state *st, int argc, char **argv, rb_error *err);
+int cmd_heads(cli_state *st, int argc, char **argv, rb_error *err);
+int cmd_branches(cli_state *st, int argc, char **argv, rb_error *err);
+int cmd_history(cli_state *st, int argc, char **argv, rb_error *err);
+int cmd_show(cli_state *st, int argc, char **argv, rb_error *err);
+int cmd_init(cli_state *st, int argc, char **argv, rb_error *err);
+int cmd_revision(cli_state *st, int argc, char **argv, rb_error *err);
+int cmd_merge(cli_state *st, int argc, char **argv, rb_error *err);
+
+#endif

@@ -1,0 +1,172 @@
+/* driver.c: dispatch to the driver chosen by the URL, and what all drivers share. */
+#include "driver.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void db_result_free(db_result *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->ncols; i++)
+        free(r->names[i]);
+    free(r->names);
+    size_t n = (size_t)r->nrows * (size_t)r->ncols;
+    for (size_t i = 0; i < n; i++)
+        free((char *)r->cells[i].text);
+    free(r->cells);
+    free(r);
+}
+
+db_result *db_result_new(int ncols)
+{
+    db_result *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->ncols = ncols;
+    if (ncols > 0 && !(r->names = calloc((size_t)ncols, sizeof *r->names))) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+db_value *db_result_add_row(db_result *r)
+{
+    size_t ncells = (size_t)(r->nrows + 1) * (size_t)r->ncols;
+    /* Grow geometrically: capacity is the next power of two of the row count. */
+    int rows = r->nrows;
+    if (rows == 0 || (rows & (rows - 1)) == 0) {
+        size_t cap = rows == 0 ? 1 : (size_t)rows * 2;
+        db_value *grown = realloc(r->cells, sizeof *grown * cap * (size_t)(r->ncols ? r->ncols : 1));
+        if (!grown)
+            return NULL;
+        r->cells = grown;
+    }
+    db_value *row = &r->cells[ncells - (size_t)r->ncols];
+    memset(row, 0, sizeof *row * (size_t)r->ncols);
+    r->nrows++;
+    return row;
+}
+
+int db_open(const config *cfg, const db_open_options *opts, db_conn **out, rb_error *err)
+{
+    db_dialect dialect;
+    *out = NULL;
+    if (config_url_dialect(cfg->database_url, &dialect, err) != 0)
+        return -1;
+    if (opts->offline)
+        return offline_open(cfg, dialect, out, err);
+    if (dialect == DIALECT_SQLITE)
+        return sqlite_open_conn(cfg, opts, out, err);
+    return pg_open(cfg, opts, out, err);
+}
+
+void db_close(db_conn *c)
+{
+    if (c)
+        c->ops->close(c);
+}
+
+int db_exec(db_conn *c, const char *sql, int nparams, const db_value *params, db_result **rows,
+            long long *affected, rb_error *err)
+{
+    if (rows)
+        *rows = NULL;
+    if (affected)
+        *affected = 0;
+    return c->ops->exec(c, sql, nparams, params, rows, affected, err);
+}
+
+int db_begin_locked(db_conn *c, long long key, rb_error *err)
+{
+    if (c->ops->begin_locked(c, key, err) != 0)
+        return -1;
+    c->in_transaction = true;
+    return 0;
+}
+
+int db_commit(db_conn *c, rb_error *err)
+{
+    int rc = c->ops->commit(c, err);
+    c->in_transaction = false;
+    return rc;
+}
+
+void db_rollback(db_conn *c)
+{
+    if (c->in_transaction)
+        c->ops->rollback(c);
+    c->in_transaction = false;
+}
+
+char *db_quote_ident(db_conn *c, const char *name)
+{
+    return c->ops->quote_ident(c, name);
+}
+
+const char *db_dialect_name(const db_conn *c)
+{
+    return c->ops->name;
+}
+
+char *db_quote_ident_generic(const char *name)
+{
+    size_t n = strlen(name), quotes = 0;
+    for (size_t i = 0; i < n; i++)
+        quotes += name[i] == '"';
+    char *out = malloc(n + quotes + 3);
+    if (!out)
+        return NULL;
+    char *p = out;
+    *p++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        if (name[i] == '"')
+            *p++ = '"';
+        *p++ = name[i];
+    }
+    *p++ = '"';
+    *p = '\0';
+    return out;
+}
+
+char *db_literal(const db_value *v, db_dialect dialect)
+{
+    char buf[64];
+    switch (v->type) {
+    case DBV_NULL:
+        return strdup("NULL");
+    case DBV_INT:
+        snprintf(buf, sizeof buf, "%lld", v->i);
+        return strdup(buf);
+    case DBV_FLOAT:
+        if (!isfinite(v->f))
+            return strdup(isnan(v->f) ? "'NaN'" : v->f > 0 ? "'Infinity'" : "'-Infinity'");
+        snprintf(buf, sizeof buf, "%.17g", v->f);
+        return strdup(buf);
+    case DBV_BOOL:
+        if (dialect == DIALECT_SQLITE)
+            return strdup(v->b ? "1" : "0");
+        return strdup(v->b ? "TRUE" : "FALSE");
+    case DBV_TEXT:
+        break;
+    }
+    size_t quotes = 0;
+    for (size_t i = 0; i < v->len; i++)
+        quotes += v->text[i] == '\'';
+    char *out = malloc(v->len + quotes + 3);
+    if (!out)
+        return NULL;
+    char *p = out;
+    *p++ = '\'';
+    for (size_t i = 0; i < v->len; i++) {
+        if (v->text[i] == '\'')
+            *p++ = '\'';
+        *p++ = v->text[i];
+    }
+    *p++ = '\'';
+    *p = '\0';
+    return out;
+}

@@ -1,0 +1,167 @@
+/* driver_offline.c: the --sql "driver". Nothing runs; each statement is written to stdout
+ * with its parameters inlined as literals, ready for `psql -v ON_ERROR_STOP=1` or sqlite3. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver.h"
+#include "output.h"
+
+typedef struct offline_conn {
+    db_conn base;
+} offline_conn;
+
+/* Length of a dollar-quote opener at p ("$$" or "$tag$"), or 0. */
+static size_t dollar_quote_len(const char *p)
+{
+    size_t i = 1;
+    while ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') || p[i] == '_' ||
+           (i > 1 && p[i] >= '0' && p[i] <= '9'))
+        i++;
+    return p[i] == '$' ? i + 1 : 0;
+}
+
+/* Writes sql with $N replaced by literals; $N inside quotes or comments is left alone. */
+static int write_statement(db_dialect dialect, const char *sql, int nparams,
+                           const db_value *params, rb_error *err)
+{
+    size_t cap = strlen(sql) + 64, n = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    char quote = 0;
+    for (const char *p = sql; *p;) {
+        const char *piece = p;
+        size_t piece_len = 1;
+        char *literal = NULL;
+        if (quote) {
+            if (*p == quote)
+                quote = 0;
+        } else if (*p == '\'' || *p == '"') {
+            quote = *p;
+        } else if (*p == '-' && p[1] == '-') {
+            piece_len = strcspn(p, "\n");
+        } else if (*p == '$' && dollar_quote_len(p) > 0) {
+            /* $tag$ ... $tag$ (function bodies): their $1 belongs to the function. */
+            size_t tag = dollar_quote_len(p);
+            const char *close;
+            for (close = p + tag; *close; close++)
+                if (strncmp(close, p, tag) == 0)
+                    break;
+            piece_len = (size_t)(close - p) + (*close ? tag : 0);
+        } else if (*p == '$' && p[1] >= '1' && p[1] <= '9' && nparams > 0) {
+            char *end;
+            long idx = strtol(p + 1, &end, 10);
+            if (idx > nparams) {
+                free(buf);
+                return rb_errorf(err, RB_EXIT_FAILURE,
+                                 "statement uses $%ld but only %d parameters were given", idx,
+                                 nparams);
+            }
+            if (!(literal = db_literal(&params[idx - 1], dialect))) {
+                free(buf);
+                return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            }
+            piece = literal;
+            piece_len = strlen(literal);
+            p = end - 1;
+        }
+        if (n + piece_len + 4 > cap) {
+            cap = (n + piece_len + 4) * 2;
+            char *grown = realloc(buf, cap);
+            if (!grown) {
+                free(literal);
+                free(buf);
+                return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            }
+            buf = grown;
+        }
+        memcpy(buf + n, piece, piece_len);
+        n += piece_len;
+        p += literal ? 1 : piece_len;
+        free(literal);
+    }
+    /* One terminating semicolon, whatever the statement ended with. */
+    while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\n' || buf[n - 1] == '\t'))
+        n--;
+    if (n > 0 && buf[n - 1] == ';')
+        n--;
+    memcpy(buf + n, ";\n", 3);
+    out_sql(buf);
+    free(buf);
+    return 0;
+}
+
+static int offline_exec(db_conn *c, const char *sql, int nparams, const db_value *params,
+                        db_result **rows, long long *affected, rb_error *err)
+{
+    if (rows)
+        return rb_errorf(err, RB_EXIT_FAILURE,
+                         "cannot read from the database in --sql mode (db:query and db:scalar "
+                         "need a live connection)");
+    if (affected)
+        *affected = 0;
+    return write_statement(c->dialect, sql, nparams, params, err);
+}
+
+static int offline_begin_locked(db_conn *c, long long key, rb_error *err)
+{
+    (void)key;
+    out_sql(c->dialect == DIALECT_SQLITE ? "\nBEGIN IMMEDIATE;\n" : "\nBEGIN;\n");
+    (void)err;
+    return 0;
+}
+
+static int offline_commit(db_conn *c, rb_error *err)
+{
+    (void)c;
+    (void)err;
+    out_sql("COMMIT;\n");
+    return 0;
+}
+
+static void offline_rollback(db_conn *c)
+{
+    (void)c;
+}
+
+static char *offline_quote_ident(db_conn *c, const char *name)
+{
+    (void)c;
+    return db_quote_ident_generic(name);
+}
+
+static const char *offline_current_user(db_conn *c)
+{
+    (void)c;
+    return "";
+}
+
+static void offline_close(db_conn *c)
+{
+    free(c);
+}
+
+static const driver_ops offline_pg_ops = {
+    .name = "postgresql", .exec = offline_exec, .begin_locked = offline_begin_locked,
+    .commit = offline_commit, .rollback = offline_rollback, .quote_ident = offline_quote_ident,
+    .current_user = offline_current_user, .close = offline_close,
+};
+static const driver_ops offline_sqlite_ops = {
+    .name = "sqlite", .exec = offline_exec, .begin_locked = offline_begin_locked,
+    .commit = offline_commit, .rollback = offline_rollback, .quote_ident = offline_quote_ident,
+    .current_user = offline_current_user, .close = offline_close,
+};
+
+int offline_open(const config *cfg, db_dialect dialect, db_conn **out, rb_error *err)
+{
+    (void)cfg;
+    offline_conn *oc = calloc(1, sizeof *oc);
+    if (!oc)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    oc->base.ops = dialect == DIALECT_SQLITE ? &offline_sqlite_ops : &offline_pg_ops;
+    oc->base.dialect = dialect;
+    oc->base.offline = true;
+    *out = &oc->base;
+    return 0;
+}

@@ -1,0 +1,342 @@
+/* driver_pg.c: the PostgreSQL driver, on libpq.
+ *
+ * Only unnamed statements (PQexecParams) are used, never named prepared statements, so
+ * rbacmig works through a transaction-mode pooler (Supavisor, PgBouncer). The migration
+ * lock is transaction-scoped (pg_advisory_xact_lock) for the same reason. */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver.h"
+#include "output.h"
+
+/* Type OIDs from pg_type.h (stable across versions). */
+enum { OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_OID = 26,
+       OID_FLOAT4 = 700, OID_FLOAT8 = 701 };
+
+typedef struct pg_conn {
+    db_conn base;
+    PGconn *pg;
+    char *user;
+    int wait_timeout_ms;  /* how long begin_locked waits for another run */
+    int lock_timeout_ms;  /* lock_timeout inside migrations */
+    int statement_timeout_ms;
+    char *search_path_sql; /* "SET LOCAL search_path TO ..." or NULL for public */
+} pg_conn;
+
+/* First line of a libpq message as the error, the rest as detail. */
+static int pg_conn_error(PGconn *pg, rb_error *err, const char *what)
+{
+    char msg[1024];
+    rb_strlcpy(msg, PQerrorMessage(pg), sizeof msg);
+    size_t len = strlen(msg);
+    while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+        msg[--len] = '\0';
+    /* libpq prefixes "connection to server at ... failed: "; keep it, it names the host. */
+    return rb_errorf(err, RB_EXIT_FAILURE, "%s: %s", what, msg[0] ? msg : "unknown error");
+}
+
+static int pg_result_error(const PGresult *res, PGconn *pg, const char *sql, rb_error *err)
+{
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (!primary) {
+        /* No server error fields: the connection broke (server restart, network). */
+        pg_conn_error(pg, err, "lost connection to the database");
+    } else {
+        rb_errorf(err, RB_EXIT_FAILURE, "%s", primary);
+        const char *f;
+        if ((f = PQresultErrorField(res, PG_DIAG_SQLSTATE)))
+            rb_strlcpy(err->sqlstate, f, sizeof err->sqlstate);
+        if ((f = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL)))
+            rb_strlcpy(err->detail, f, sizeof err->detail);
+        if ((f = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT)))
+            rb_strlcpy(err->hint, f, sizeof err->hint);
+        if ((f = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION))) {
+            char pos[64];
+            snprintf(pos, sizeof pos, "%sposition %s", err->detail[0] ? "\n" : "", f);
+            strncat(err->detail, pos, sizeof err->detail - strlen(err->detail) - 1);
+        }
+    }
+    if (sql)
+        rb_strlcpy(err->statement, sql, sizeof err->statement);
+    return -1;
+}
+
+static void notice_to_debug(void *arg, const char *message)
+{
+    (void)arg;
+    char buf[1024];
+    rb_strlcpy(buf, message, sizeof buf);
+    buf[strcspn(buf, "\n")] = '\0';
+    out_debug("server: %s", buf);
+}
+
+static int pg_exec(db_conn *c, const char *sql, int nparams, const db_value *params,
+                   db_result **rows, long long *affected, rb_error *err)
+{
+    pg_conn *pc = (pg_conn *)c;
+    enum { STACK_PARAMS = 16 };
+    const char *stack_values[STACK_PARAMS];
+    char *stack_owned[STACK_PARAMS];
+    const char **values = stack_values;
+    char **owned = stack_owned; /* text we formatted (numbers), freed after the call */
+    int rc = -1;
+    PGresult *res = NULL;
+    db_result *out = NULL;
+
+    if (nparams > STACK_PARAMS) {
+        values = calloc((size_t)nparams, sizeof *values);
+        owned = calloc((size_t)nparams, sizeof *owned);
+        if (!values || !owned) {
+            rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            goto done;
+        }
+    }
+    for (int i = 0; i < nparams; i++) {
+        owned[i] = NULL;
+        const db_value *v = &params[i];
+        char buf[64];
+        switch (v->type) {
+        case DBV_NULL: values[i] = NULL; continue;
+        case DBV_TEXT: values[i] = v->text; continue;
+        case DBV_BOOL: values[i] = v->b ? "true" : "false"; continue;
+        case DBV_INT: snprintf(buf, sizeof buf, "%lld", v->i); break;
+        case DBV_FLOAT: snprintf(buf, sizeof buf, "%.17g", v->f); break;
+        }
+        if (!(owned[i] = strdup(buf))) {
+            for (int j = 0; j < i; j++)
+                free(owned[j]);
+            rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            goto done;
+        }
+        values[i] = owned[i];
+    }
+    res = PQexecParams(pc->pg, sql, nparams, NULL, values, NULL, NULL, 0);
+    for (int i = 0; i < nparams; i++)
+        free(owned[i]);
+
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        pg_result_error(res, pc->pg, sql, err);
+        goto done;
+    }
+    if (affected) {
+        const char *n = PQcmdTuples(res);
+        *affected = n[0] ? atoll(n) : 0;
+    }
+    if (rows && st == PGRES_TUPLES_OK) {
+        int ncols = PQnfields(res), nrows = PQntuples(res);
+        if (!(out = db_result_new(ncols)))
+            goto oom;
+        for (int j = 0; j < ncols; j++)
+            if (!(out->names[j] = strdup(PQfname(res, j))))
+                goto oom;
+        for (int r = 0; r < nrows; r++) {
+            db_value *row = db_result_add_row(out);
+            if (!row)
+                goto oom;
+            for (int j = 0; j < ncols; j++) {
+                if (PQgetisnull(res, r, j))
+                    continue;
+                const char *s = PQgetvalue(res, r, j);
+                db_value *v = &row[j];
+                switch (PQftype(res, j)) {
+                case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID:
+                    v->type = DBV_INT; v->i = strtoll(s, NULL, 10); break;
+                case OID_FLOAT4: case OID_FLOAT8:
+                    v->type = DBV_FLOAT; v->f = strtod(s, NULL); break;
+                case OID_BOOL:
+                    v->type = DBV_BOOL; v->b = s[0] == 't'; break;
+                default:
+                    v->type = DBV_TEXT;
+                    v->len = (size_t)PQgetlength(res, r, j);
+                    if (!(v->text = strndup(s, v->len)))
+                        goto oom;
+                }
+            }
+        }
+        *rows = out;
+        out = NULL;
+    } else if (rows) {
+        if (!(*rows = db_result_new(0)))
+            goto oom;
+    }
+    rc = 0;
+    goto done;
+oom:
+    rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+done:
+    db_result_free(out);
+    PQclear(res);
+    if (values != stack_values)
+        free((void *)values);
+    if (owned != stack_owned)
+        free(owned);
+    return rc;
+}
+
+/* A simple-protocol round trip for our own fixed SQL (several statements, no params). */
+static int pg_simple(pg_conn *pc, const char *sql, PGresult **keep, rb_error *err)
+{
+    PGresult *res = PQexec(pc->pg, sql);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        pg_result_error(res, pc->pg, sql, err);
+        PQclear(res);
+        return -1;
+    }
+    if (keep)
+        *keep = res;
+    else
+        PQclear(res);
+    return 0;
+}
+
+static void describe_lock_holder(pg_conn *pc, long long key, char *out, size_t size)
+{
+    char sql[512];
+    /* An int8 advisory key is stored as classid (high 32 bits) and objid (low 32 bits). */
+    snprintf(sql, sizeof sql,
+             "SELECT a.pid, coalesce(a.application_name, '') FROM pg_locks l "
+             "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+             "AND l.granted AND l.classid::bigint = %lld AND l.objid::bigint = %lld "
+             "AND l.objsubid = 1 LIMIT 1",
+             (long long)((unsigned long long)key >> 32), (long long)(key & 0xffffffffLL));
+    PGresult *res = PQexec(pc->pg, sql);
+    out[0] = '\0';
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        snprintf(out, size, " held by pid %s (%s)", PQgetvalue(res, 0, 0),
+                 PQgetvalue(res, 0, 1)[0] ? PQgetvalue(res, 0, 1) : "no application_name");
+    PQclear(res);
+}
+
+static int pg_begin_locked(db_conn *c, long long key, rb_error *err)
+{
+    pg_conn *pc = (pg_conn *)c;
+    char sql[1024];
+    PGresult *res = NULL;
+    /* One round trip in the common, uncontended case. */
+    snprintf(sql, sizeof sql,
+             "BEGIN; SET LOCAL lock_timeout = %d; SET LOCAL statement_timeout = %d; %s"
+             "SELECT pg_try_advisory_xact_lock(%lld)",
+             pc->lock_timeout_ms, pc->statement_timeout_ms,
+             pc->search_path_sql ? pc->search_path_sql : "", key);
+    if (pg_simple(pc, sql, &res, err) != 0) {
+        PQexec(pc->pg, "ROLLBACK");
+        return -1;
+    }
+    bool got = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    if (got)
+        return 0;
+
+    char holder[256];
+    describe_lock_holder(pc, key, holder, sizeof holder);
+    out_note("waiting for the migration lock%s", holder);
+    snprintf(sql, sizeof sql,
+             "SET LOCAL lock_timeout = %d; SELECT pg_advisory_xact_lock(%lld); "
+             "SET LOCAL lock_timeout = %d",
+             pc->wait_timeout_ms, key, pc->lock_timeout_ms);
+    if (pg_simple(pc, sql, NULL, err) != 0) {
+        if (strcmp(err->sqlstate, "55P03") == 0) {
+            rb_errorf(err, RB_EXIT_FAILURE,
+                      "timed out after %d ms waiting for the migration lock%s",
+                      pc->wait_timeout_ms, holder);
+            rb_strlcpy(err->hint, "another rbacmig run is migrating this database; retry, or "
+                       "raise --lock-timeout", sizeof err->hint);
+        }
+        PQclear(PQexec(pc->pg, "ROLLBACK"));
+        return -1;
+    }
+    return 0;
+}
+
+static int pg_commit(db_conn *c, rb_error *err)
+{
+    return pg_simple((pg_conn *)c, "COMMIT", NULL, err);
+}
+
+static void pg_rollback(db_conn *c)
+{
+    pg_conn *pc = (pg_conn *)c;
+    if (PQstatus(pc->pg) == CONNECTION_OK)
+        PQclear(PQexec(pc->pg, "ROLLBACK"));
+}
+
+static char *pg_quote_ident(db_conn *c, const char *name)
+{
+    pg_conn *pc = (pg_conn *)c;
+    char *q = PQescapeIdentifier(pc->pg, name, strlen(name));
+    if (!q)
+        return NULL;
+    char *copy = strdup(q); /* callers free with free(), not PQfreemem */
+    PQfreemem(q);
+    return copy;
+}
+
+static const char *pg_current_user(db_conn *c)
+{
+    pg_conn *pc = (pg_conn *)c;
+    return pc->user ? pc->user : "";
+}
+
+static void pg_close(db_conn *c)
+{
+    pg_conn *pc = (pg_conn *)c;
+    PQfinish(pc->pg);
+    free(pc->user);
+    free(pc->search_path_sql);
+    free(pc);
+}
+
+static const driver_ops pg_ops = {
+    .name = "postgresql",
+    .exec = pg_exec,
+    .begin_locked = pg_begin_locked,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .quote_ident = pg_quote_ident,
+    .current_user = pg_current_user,
+    .close = pg_close,
+};
+
+int pg_open(const config *cfg, const db_open_options *opts, db_conn **out, rb_error *err)
+{
+    /* expand_dbname: the URL (or key=value string) is expanded; later keywords would
+     * override it, so only a fallback application_name is given. */
+    const char *keywords[] = {"dbname", "fallback_application_name", NULL};
+    const char *values[] = {cfg->database_url, "rbacmig", NULL};
+    pg_conn *pc = calloc(1, sizeof *pc);
+    if (!pc)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    pc->base.ops = &pg_ops;
+    pc->base.dialect = DIALECT_POSTGRESQL;
+    pc->wait_timeout_ms = opts->lock_timeout_ms;
+    pc->lock_timeout_ms = cfg->lock_timeout_ms;
+    pc->statement_timeout_ms = cfg->statement_timeout_ms;
+    pc->pg = PQconnectdbParams(keywords, values, 1);
+    if (!pc->pg || PQstatus(pc->pg) != CONNECTION_OK) {
+        if (pc->pg)
+            pg_conn_error(pc->pg, err, "cannot connect to the database");
+        else
+            rb_errorf(err, RB_EXIT_FAILURE, "cannot connect to the database: out of memory");
+        pg_close(&pc->base);
+        return -1;
+    }
+    PQsetNoticeProcessor(pc->pg, notice_to_debug, NULL);
+    pc->user = strdup(PQuser(pc->pg) ? PQuser(pc->pg) : "");
+    if (cfg->schema && strcmp(cfg->schema, "public") != 0) {
+        char *q = pg_quote_ident(&pc->base, cfg->schema);
+        size_t n = q ? strlen(q) + 64 : 0;
+        if (!q || !(pc->search_path_sql = malloc(n))) {
+            free(q);
+            pg_close(&pc->base);
+            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        }
+        snprintf(pc->search_path_sql, n, "SET LOCAL search_path TO %s, public; ", q);
+        free(q);
+    }
+    *out = &pc->base;
+    return 0;
+}

@@ -1,0 +1,287 @@
+/* driver_sqlite.c: the SQLite driver, the embedded default.
+ *
+ * The migration lock is SQLite's own write lock (BEGIN IMMEDIATE), waited for by a busy
+ * handler that says once that it waits. Foreign keys are on for every connection. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "driver.h"
+#include "output.h"
+
+typedef struct sqlite_conn {
+    db_conn base;
+    sqlite3 *db;
+    int wait_timeout_ms; /* 0 = wait forever */
+    int waited_ms;
+    bool said_waiting;
+} sqlite_conn;
+
+static int sqlite_error(sqlite_conn *sc, const char *sql, rb_error *err)
+{
+    const char *msg = sqlite3_errmsg(sc->db);
+    rb_errorf(err, RB_EXIT_FAILURE, "%s", msg);
+    /* Normalised so the runner can treat a missing version table alike on both databases. */
+    if (strncmp(msg, "no such table", 13) == 0)
+        rb_strlcpy(err->sqlstate, "42P01", sizeof err->sqlstate);
+    if (sql)
+        rb_strlcpy(err->statement, sql, sizeof err->statement);
+    return -1;
+}
+
+static int busy_wait(void *arg, int attempts)
+{
+    sqlite_conn *sc = arg;
+    if (attempts == 0)
+        sc->waited_ms = 0;
+    if (!sc->said_waiting) {
+        out_note("waiting for the database lock held by another process");
+        sc->said_waiting = true;
+    }
+    if (sc->wait_timeout_ms > 0 && sc->waited_ms >= sc->wait_timeout_ms)
+        return 0;
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    sc->waited_ms += 10;
+    return 1;
+}
+
+/* True when nothing but blanks, semicolons and comments is left. */
+static bool only_trailing_noise(const char *p)
+{
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ';')
+            p++;
+        if (p[0] == '-' && p[1] == '-') {
+            p += strcspn(p, "\n");
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            if (!end)
+                return true;
+            p = end + 2;
+        } else {
+            return *p == '\0';
+        }
+    }
+}
+
+static int bind_params(sqlite3_stmt *st, int nparams, const db_value *params)
+{
+    int count = sqlite3_bind_parameter_count(st);
+    for (int i = 0; i < nparams; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "$%d", i + 1);
+        int idx = sqlite3_bind_parameter_index(st, name);
+        if (idx == 0)
+            idx = i + 1 <= count ? i + 1 : 0; /* `?` placeholders bind by position */
+        if (idx == 0)
+            continue;
+        const db_value *v = &params[i];
+        int rc = SQLITE_OK;
+        switch (v->type) {
+        case DBV_NULL: rc = sqlite3_bind_null(st, idx); break;
+        case DBV_INT: rc = sqlite3_bind_int64(st, idx, v->i); break;
+        case DBV_FLOAT: rc = sqlite3_bind_double(st, idx, v->f); break;
+        case DBV_BOOL: rc = sqlite3_bind_int(st, idx, v->b ? 1 : 0); break;
+        case DBV_TEXT: rc = sqlite3_bind_text(st, idx, v->text, (int)v->len, SQLITE_TRANSIENT); break;
+        }
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    return SQLITE_OK;
+}
+
+static int sqlite_exec(db_conn *c, const char *sql, int nparams, const db_value *params,
+                       db_result **rows, long long *affected, rb_error *err)
+{
+    sqlite_conn *sc = (sqlite_conn *)c;
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    db_result *out = NULL;
+    int rc = -1;
+
+    if (sqlite3_prepare_v2(sc->db, sql, -1, &st, &tail) != SQLITE_OK) {
+        sqlite_error(sc, sql, err);
+        goto done;
+    }
+    if (tail && !only_trailing_noise(tail)) {
+        rb_errorf(err, RB_EXIT_FAILURE, "one statement at a time: db:exec was given several");
+        rb_strlcpy(err->statement, sql, sizeof err->statement);
+        goto done;
+    }
+    if (!st) { /* empty statement or only a comment */
+        rc = 0;
+        goto done;
+    }
+    if (bind_params(st, nparams, params) != SQLITE_OK) {
+        sqlite_error(sc, sql, err);
+        goto done;
+    }
+    int ncols = sqlite3_column_count(st);
+    if (rows && !(out = db_result_new(ncols)))
+        goto oom;
+    for (int j = 0; out && j < ncols; j++)
+        if (!(out->names[j] = strdup(sqlite3_column_name(st, j))))
+            goto oom;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!out)
+            continue;
+        db_value *row = db_result_add_row(out);
+        if (!row)
+            goto oom;
+        for (int j = 0; j < ncols; j++) {
+            db_value *v = &row[j];
+            switch (sqlite3_column_type(st, j)) {
+            case SQLITE_NULL: break;
+            case SQLITE_INTEGER: v->type = DBV_INT; v->i = sqlite3_column_int64(st, j); break;
+            case SQLITE_FLOAT: v->type = DBV_FLOAT; v->f = sqlite3_column_double(st, j); break;
+            default: {
+                const char *s = (const char *)sqlite3_column_text(st, j);
+                v->type = DBV_TEXT;
+                v->len = (size_t)sqlite3_column_bytes(st, j);
+                char *copy = malloc(v->len + 1);
+                if (!copy)
+                    goto oom;
+                memcpy(copy, s ? s : "", v->len);
+                copy[v->len] = '\0';
+                v->text = copy;
+            }
+            }
+        }
+    }
+    if (step != SQLITE_DONE) {
+        sqlite_error(sc, sql, err);
+        goto done;
+    }
+    if (affected)
+        *affected = sqlite3_stmt_readonly(st) ? 0 : sqlite3_changes64(sc->db);
+    if (rows) {
+        *rows = out;
+        out = NULL;
+    }
+    rc = 0;
+    goto done;
+oom:
+    rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+done:
+    db_result_free(out);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sqlite_begin_locked(db_conn *c, long long key, rb_error *err)
+{
+    (void)key; /* the database file is the unit of locking */
+    sqlite_conn *sc = (sqlite_conn *)c;
+    sc->said_waiting = false;
+    if (sqlite3_exec(sc->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        if (sqlite3_errcode(sc->db) == SQLITE_BUSY) {
+            rb_errorf(err, RB_EXIT_FAILURE,
+                      "timed out after %d ms waiting for the database lock", sc->wait_timeout_ms);
+            rb_strlcpy(err->hint, "another process holds the SQLite write lock; retry, or raise "
+                       "--lock-timeout", sizeof err->hint);
+            return -1;
+        }
+        return sqlite_error(sc, "BEGIN IMMEDIATE", err);
+    }
+    return 0;
+}
+
+static int sqlite_commit(db_conn *c, rb_error *err)
+{
+    sqlite_conn *sc = (sqlite_conn *)c;
+    if (sqlite3_exec(sc->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        return sqlite_error(sc, "COMMIT", err);
+    return 0;
+}
+
+static void sqlite_rollback(db_conn *c)
+{
+    sqlite_conn *sc = (sqlite_conn *)c;
+    if (!sqlite3_get_autocommit(sc->db))
+        sqlite3_exec(sc->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static char *sqlite_quote_ident(db_conn *c, const char *name)
+{
+    (void)c;
+    return db_quote_ident_generic(name);
+}
+
+static const char *sqlite_current_user(db_conn *c)
+{
+    (void)c;
+    const char *user = getenv("USER");
+    return user ? user : "";
+}
+
+static void sqlite_close(db_conn *c)
+{
+    sqlite_conn *sc = (sqlite_conn *)c;
+    sqlite3_close_v2(sc->db);
+    free(sc);
+}
+
+static const driver_ops sqlite_ops = {
+    .name = "sqlite",
+    .exec = sqlite_exec,
+    .begin_locked = sqlite_begin_locked,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .quote_ident = sqlite_quote_ident,
+    .current_user = sqlite_current_user,
+    .close = sqlite_close,
+};
+
+int sqlite_open_conn(const config *cfg, const db_open_options *opts, db_conn **out, rb_error *err)
+{
+    char *path = NULL;
+    if (config_sqlite_path(cfg->database_url, &path, err) != 0)
+        return -1;
+    sqlite_conn *sc = calloc(1, sizeof *sc);
+    if (!sc) {
+        free(path);
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    }
+    sc->base.ops = &sqlite_ops;
+    sc->base.dialect = DIALECT_SQLITE;
+    sc->wait_timeout_ms = opts->lock_timeout_ms;
+    bool memory = strcmp(path, ":memory:") == 0;
+    int flags = opts->read_only && !memory ? SQLITE_OPEN_READONLY
+                                           : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (opts->read_only && !memory && access(path, F_OK) != 0) {
+        /* An inspection command never creates the file: it reads as an empty database. */
+        flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+        free(path);
+        path = strdup(":memory:");
+        if (!path) {
+            free(sc);
+            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        }
+    }
+    if (sqlite3_open_v2(path, &sc->db, flags, NULL) != SQLITE_OK) {
+        rb_errorf(err, RB_EXIT_FAILURE, "cannot open SQLite database '%s': %s", path,
+                  sc->db ? sqlite3_errmsg(sc->db) : "out of memory");
+        free(path);
+        sqlite_close(&sc->base);
+        return -1;
+    }
+    sqlite3_extended_result_codes(sc->db, 0);
+    sqlite3_busy_handler(sc->db, busy_wait, sc);
+    /* Reading the schema proves the file is a database before anything else happens. */
+    if (sqlite3_exec(sc->db, "PRAGMA foreign_keys = ON; SELECT count(*) FROM sqlite_master",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        rb_errorf(err, RB_EXIT_FAILURE, "cannot open SQLite database '%s': %s", path,
+                  sqlite3_errmsg(sc->db));
+        free(path);
+        sqlite_close(&sc->base);
+        return -1;
+    }
+    free(path);
+    *out = &sc->base;
+    return 0;
+}

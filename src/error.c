@@ -1,0 +1,53 @@
+/* error.c: filling rb_error values. */
+#include "error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void rb_error_init(rb_error *err)
+{
+    memset(err, 0, sizeof *err);
+}
+
+int rb_verrorf(rb_error *err, int code, const char *fmt, va_list ap)
+{
+    rb_error_init(err);
+    err->code = code;
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    return -1;
+}
+
+int rb_errorf(rb_error *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    rb_verrorf(err, code, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int rb_error_prefix(rb_error *err, const char *fmt, ...)
+{
+    char prefix[1024], old[sizeof err->message];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    rb_strlcpy(old, err->message, sizeof old);
+    snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
+    if (err->code == 0)
+        err->code = RB_EXIT_FAILURE;
+    return -1;
+}
+
+void rb_strlcpy(char *dst, const char *src, size_t size)
+{
+    if (size == 0)
+        return;
+    size_t n = src ? strlen(src) : 0;
+    if (n >= size)
+        n = size - 1;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}

@@ -1,0 +1,284 @@
+/* lua_db.c: the `db` object migrations call. C methods (exec, query, scalar, quote_ident,
+ * load_rbac) live in a shared methods table; the Lua schema builder (rbacmig.schema) adds
+ * create_table and friends to the same table. A db object is a table with dialect,
+ * offline, schema and x, whose metatable indexes the methods. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua_internal.h"
+
+#define RESULT_BOX "rbacmig.db.result"
+
+/* Upvalue 1 of every C method: the connection (light userdata), 2: the config. */
+static db_conn *conn_of(lua_State *L)
+{
+    return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+/* Raises the driver error as a table {message, sqlstate, detail, hint, statement}; the host's
+ * message handler adds the migration's file:line. */
+static int raise_db_error(lua_State *L, const rb_error *err)
+{
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, err->message);
+    lua_setfield(L, -2, "message");
+    if (err->sqlstate[0]) {
+        lua_pushstring(L, err->sqlstate);
+        lua_setfield(L, -2, "sqlstate");
+    }
+    if (err->detail[0]) {
+        lua_pushstring(L, err->detail);
+        lua_setfield(L, -2, "detail");
+    }
+    if (err->hint[0]) {
+        lua_pushstring(L, err->hint);
+        lua_setfield(L, -2, "hint");
+    }
+    if (err->statement[0]) {
+        lua_pushstring(L, err->statement);
+        lua_setfield(L, -2, "statement");
+    }
+    luaL_setmetatable(L, LUA_DB_ERROR);
+    return lua_error(L);
+}
+
+static int db_error_tostring(lua_State *L)
+{
+    lua_getfield(L, 1, "message");
+    return 1;
+}
+
+/* Converts arguments first..top into db_values in a userdata array (pushed; freed by the
+ * GC even if a later step raises). Strings are borrowed from the Lua stack. */
+static db_value *collect_params(lua_State *L, int first, const char *method, int *nparams)
+{
+    int n = lua_gettop(L) - first + 1;
+    if (n < 0)
+        n = 0;
+    db_value *params = lua_newuserdatauv(L, sizeof *params * (size_t)(n ? n : 1), 0);
+    for (int i = 0; i < n; i++) {
+        int idx = first + i;
+        db_value *v = &params[i];
+        memset(v, 0, sizeof *v);
+        switch (lua_type(L, idx)) {
+        case LUA_TNIL: v->type = DBV_NULL; break;
+        case LUA_TBOOLEAN: v->type = DBV_BOOL; v->b = lua_toboolean(L, idx); break;
+        case LUA_TNUMBER:
+            if (lua_isinteger(L, idx)) {
+                v->type = DBV_INT;
+                v->i = (long long)lua_tointeger(L, idx);
+            } else {
+                v->type = DBV_FLOAT;
+                v->f = (double)lua_tonumber(L, idx);
+                if (!isfinite(v->f))
+                    luaL_error(L, "db:%s: parameter $%d is not a finite number", method, i + 1);
+            }
+            break;
+        case LUA_TSTRING:
+            v->type = DBV_TEXT;
+            v->text = lua_tolstring(L, idx, &v->len);
+            break;
+        default:
+            luaL_error(L, "db:%s: parameter $%d is a %s; expected nil, boolean, number or string",
+                       method, i + 1, luaL_typename(L, idx));
+        }
+    }
+    *nparams = n;
+    return params;
+}
+
+static void push_value(lua_State *L, const db_value *v)
+{
+    switch (v->type) {
+    case DBV_NULL: lua_pushnil(L); break;
+    case DBV_INT: lua_pushinteger(L, (lua_Integer)v->i); break;
+    case DBV_FLOAT: lua_pushnumber(L, (lua_Number)v->f); break;
+    case DBV_BOOL: lua_pushboolean(L, v->b); break;
+    case DBV_TEXT: lua_pushlstring(L, v->text, v->len); break;
+    }
+}
+
+static int result_box_gc(lua_State *L)
+{
+    db_result **box = luaL_checkudata(L, 1, RESULT_BOX);
+    db_result_free(*box);
+    *box = NULL;
+    return 0;
+}
+
+/* Runs the statement at arg 2 with params 3..top. With want_rows, returns the result box
+ * (pushed, owning the rows); else pushes the affected count. */
+static db_result *run(lua_State *L, const char *method, bool want_rows)
+{
+    db_conn *c = conn_of(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    const char *sql = luaL_checkstring(L, 2);
+    int nparams;
+    db_value *params = collect_params(L, 3, method, &nparams);
+    /* The box exists before the result it will own, so an error never leaks it. */
+    db_result **box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    luaL_setmetatable(L, RESULT_BOX);
+    rb_error err;
+    long long affected = 0;
+    if (db_exec(c, sql, nparams, params, want_rows ? box : NULL, &affected, &err) != 0)
+        raise_db_error(L, &err);
+    if (!want_rows)
+        lua_pushinteger(L, (lua_Integer)affected);
+    return *box;
+}
+
+static int db_exec_method(lua_State *L)
+{
+    run(L, "exec", false);
+    return 1;
+}
+
+static int db_query_method(lua_State *L)
+{
+    db_result *r = run(L, "query", true);     /* ... box */
+    lua_createtable(L, r->nrows, 0);
+    for (int row = 0; row < r->nrows; row++) {
+        lua_createtable(L, 0, r->ncols);
+        for (int col = 0; col < r->ncols; col++) {
+            push_value(L, db_result_cell(r, row, col));
+            lua_setfield(L, -2, r->names[col]);
+        }
+        lua_rawseti(L, -2, row + 1);
+    }
+    return 1;
+}
+
+static int db_scalar_method(lua_State *L)
+{
+    db_result *r = run(L, "scalar", true);
+    if (r->nrows > 0 && r->ncols > 0)
+        push_value(L, db_result_cell(r, 0, 0));
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+static int db_quote_ident_method(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 2);
+    if (!name[0])
+        return luaL_error(L, "db:quote_ident: empty identifier");
+    char *q = db_quote_ident(conn_of(L), name);
+    if (!q)
+        return luaL_error(L, "out of memory");
+    lua_pushstring(L, q);
+    free(q);
+    return 1;
+}
+
+/* db:load_rbac(): the project's rbac/permissions.lua and rbac/roles.lua, each loaded in its
+ * own sandbox, as { permissions = ..., roles = ..., files = { permissions=, roles= } }. */
+static int db_load_rbac_method(lua_State *L)
+{
+    const config *cfg = lua_touserdata(L, lua_upvalueindex(2));
+    const char *dir = cfg && cfg->rbac_dir ? cfg->rbac_dir : "rbac";
+    static const char *const parts[] = {"permissions", "roles"};
+    lua_createtable(L, 0, 3);                 /* model */
+    lua_createtable(L, 0, 2);                 /* model files */
+    for (int i = 0; i < 2; i++) {
+        lua_pushfstring(L, "%s/%s.lua", dir, parts[i]);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, parts[i]);        /* model files path */
+        const char *path = lua_tostring(L, -1);
+        rb_error err;
+        if (lua_host_dofile_value(L, path, &err) != 0) {
+            lua_pushstring(L, err.message);
+            return lua_error(L);
+        }                                     /* model files path value */
+        lua_setfield(L, -4, parts[i]);
+        lua_pop(L, 1);
+    }
+    lua_setfield(L, -2, "files");
+    return 1;
+}
+
+static const luaL_Reg db_methods[] = {
+    {"exec", db_exec_method},
+    {"query", db_query_method},
+    {"scalar", db_scalar_method},
+    {"quote_ident", db_quote_ident_method},
+    {"load_rbac", db_load_rbac_method},
+    {NULL, NULL},
+};
+
+/* Copies the functions (and the fn helper table) of rbacmig.schema into methods. */
+static void add_schema_builder(lua_State *L, int methods)
+{
+    /* The sandbox's require, so the module loads like any other: embedded, as text. */
+    lua_getfield(L, LUA_REGISTRYINDEX, "rbacmig.sandbox");
+    lua_getfield(L, -1, "require");
+    lua_remove(L, -2);
+    lua_pushliteral(L, "rbacmig.schema");
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
+        /* Without the builder, the C methods still work; migrations using create_table get
+         * "attempt to call a nil value (method 'create_table')". */
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pushvalue(L, -2);
+        if (lua_rawget(L, methods) == LUA_TNIL) { /* C methods win */
+            lua_pop(L, 1);
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, methods);
+        } else {
+            lua_pop(L, 2);
+        }
+    }
+    lua_pop(L, 1);
+}
+
+void lua_db_push(lua_State *L, db_conn *conn, const config *cfg)
+{
+    LUA_STACK_ENTER(L);
+    if (luaL_newmetatable(L, LUA_DB_ERROR)) {
+        lua_pushcfunction(L, db_error_tostring);
+        lua_setfield(L, -2, "__tostring");
+    }
+    lua_pop(L, 1);
+    if (luaL_newmetatable(L, RESULT_BOX)) {
+        lua_pushcfunction(L, result_box_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, result_box_gc);
+        lua_setfield(L, -2, "__close");
+    }
+    lua_pop(L, 1);
+
+    /* The methods and the db metatable are per connection: the C methods close over it. */
+    lua_createtable(L, 0, 8);                          /* db */
+    lua_pushstring(L, db_dialect_name(conn));
+    lua_setfield(L, -2, "dialect");
+    lua_pushboolean(L, conn->offline);
+    lua_setfield(L, -2, "offline");
+    lua_pushstring(L, cfg && cfg->schema ? cfg->schema : "public");
+    lua_setfield(L, -2, "schema");
+    lua_newtable(L);
+    for (int i = 0; cfg && i < cfg->x_count; i++) {
+        lua_pushstring(L, cfg->x[i].value);
+        lua_setfield(L, -2, cfg->x[i].key);
+    }
+    lua_setfield(L, -2, "x");
+
+    lua_createtable(L, 0, 2);                          /* db mt */
+    lua_newtable(L);                                   /* db mt methods */
+    int methods = lua_gettop(L);
+    lua_pushlightuserdata(L, conn);
+    lua_pushlightuserdata(L, (void *)cfg);
+    luaL_setfuncs(L, db_methods, 2);
+    add_schema_builder(L, methods);
+    /* db.fn: the schema builder's default-value helpers, reachable as a field too. */
+    lua_getfield(L, methods, "fn");
+    lua_setfield(L, -4, "fn");
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    LUA_STACK_LEAVE(L, 1);
+}

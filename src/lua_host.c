@@ -1,0 +1,766 @@
+/* lua_host.c: the Lua state, its sandbox, protected calls, embedded modules and loading of
+ * migration, config and data files. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "embedded.h"
+#include "lua_host.h"
+#include "lua_internal.h"
+#include "output.h"
+#include "sha256.h"
+
+#define SANDBOX_BASE "rbacmig.sandbox"
+#define LOADED "rbacmig.loaded"
+#define HOST_KEY "rbacmig.host"
+
+struct lua_host {
+    lua_State *L;
+    const config *cfg;
+};
+
+/* The state whose call a signal should stop: one run, one state. */
+static lua_State *volatile running_state;
+
+/* ---- reading files ------------------------------------------------------------------- */
+
+/* Reads a whole file into a new NUL-terminated buffer (caller frees). */
+static int read_file(const char *path, char **buf, size_t *len, rb_error *err)
+{
+    *buf = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return rb_errorf(err, RB_EXIT_FAILURE, "cannot open '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return rb_errorf(err, RB_EXIT_FAILURE, "cannot read '%s': not a regular file", path);
+    }
+    size_t size = (size_t)st.st_size;
+    char *data = malloc(size + 1);
+    if (!data) {
+        fclose(f);
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory reading '%s'", path);
+    }
+    size_t got = fread(data, 1, size, f);
+    int failed = ferror(f);
+    fclose(f);
+    if (failed || got != size) {
+        free(data);
+        return rb_errorf(err, RB_EXIT_FAILURE, "cannot read '%s': %s", path, strerror(errno));
+    }
+    data[size] = '\0';
+    *buf = data;
+    *len = size;
+    return 0;
+}
+
+/* ---- protected calls ----------------------------------------------------------------- */
+
+/* The message handler of every protected call: turns any error value into a table
+ * {message, traceback, sqlstate, detail, hint, statement} and adds where it happened, taken
+ * from the first frame that runs a file on disk (the migration, not rbacmig's modules). */
+static int msghandler(lua_State *L)
+{
+    lua_Debug ar;
+    char where[512] = "";
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        lua_getinfo(L, "Sl", &ar);
+        if (ar.currentline > 0 && ar.source[0] == '@') {
+            snprintf(where, sizeof where, "%s:%d", ar.source + 1, ar.currentline);
+            break;
+        }
+    }
+    lua_newtable(L);                       /* err result */
+    if (lua_istable(L, 1)) {
+        static const char *const fields[] = {"message", "sqlstate", "detail", "hint", "statement"};
+        for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+            lua_getfield(L, 1, fields[i]);
+            lua_setfield(L, -2, fields[i]);
+        }
+    }
+    const char *msg = NULL;
+    if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER) {
+        msg = lua_tostring(L, 1);
+    } else {
+        lua_getfield(L, -1, "message");
+        msg = lua_tostring(L, -1);
+        lua_pop(L, 1);
+        if (!msg)
+            msg = luaL_tolstring(L, 1, NULL); /* any other value, via __tostring; stays pushed */
+        else
+            lua_pushnil(L);
+        lua_insert(L, -2);                 /* err tostr-or-nil result */
+    }
+    /* A message raised from Lua already starts with a location; one from C does not. */
+    if (where[0] && strncmp(msg, where, strlen(where)) != 0 && msg[0] != '@' &&
+        !(strstr(msg, ".lua:") && strstr(msg, ".lua:") < msg + 200 && msg[0] != ' '))
+        lua_pushfstring(L, "%s: %s", where, msg);
+    else
+        lua_pushstring(L, msg);
+    lua_setfield(L, -2, "message");
+    luaL_traceback(L, L, NULL, 1);
+    lua_setfield(L, -2, "traceback");
+    return 1;
+}
+
+static void field_to(lua_State *L, int idx, const char *name, char *dst, size_t size)
+{
+    lua_getfield(L, idx, name);
+    const char *s = lua_tostring(L, -1);
+    if (s)
+        rb_strlcpy(dst, s, size);
+    lua_pop(L, 1);
+}
+
+/* Calls the function below nargs arguments, protected; on error fills err (code 1). */
+static int docall(lua_State *L, int nargs, int nresults, rb_error *err)
+{
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, msghandler);
+    lua_insert(L, base);
+    running_state = L;
+    int status = lua_pcall(L, nargs, nresults, base);
+    running_state = NULL;
+    lua_sethook(L, NULL, 0, 0);
+    lua_remove(L, base);
+    if (status == LUA_OK)
+        return 0;
+    rb_error_init(err);
+    err->code = RB_EXIT_FAILURE;
+    if (lua_istable(L, -1)) {
+        field_to(L, -1, "message", err->message, sizeof err->message);
+        field_to(L, -1, "sqlstate", err->sqlstate, sizeof err->sqlstate);
+        field_to(L, -1, "detail", err->detail, sizeof err->detail);
+        field_to(L, -1, "hint", err->hint, sizeof err->hint);
+        field_to(L, -1, "statement", err->statement, sizeof err->statement);
+        field_to(L, -1, "traceback", err->traceback, sizeof err->traceback);
+    } else {
+        /* Out of memory or an error in the handler itself. */
+        rb_strlcpy(err->message, lua_tostring(L, -1) ? lua_tostring(L, -1) : "Lua error",
+                   sizeof err->message);
+    }
+    if (strstr(err->message, "interrupted!"))
+        err->code = RB_EXIT_SIGINT;
+    lua_pop(L, 1);
+    return -1;
+}
+
+static void interrupt_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    lua_sethook(L, NULL, 0, 0);
+    luaL_error(L, "interrupted!");
+}
+
+void lua_host_interrupt(lua_host *h)
+{
+    (void)h;
+    lua_State *L = running_state;
+    if (L) /* lua.c's laction: a hook is the only thing a signal handler may set */
+        lua_sethook(L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+/* ---- the sandbox --------------------------------------------------------------------- */
+
+/* Pushes a fresh _ENV whose reads fall through to the shared, read-only sandbox base. */
+static void push_sandbox_env(lua_State *L)
+{
+    LUA_STACK_ENTER(L);
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX_BASE);
+    lua_setfield(L, -2, "__index");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable"); /* getmetatable(_ENV) cannot reach the base */
+    lua_setmetatable(L, -2);
+    LUA_STACK_LEAVE(L, 1);
+}
+
+/* Loads text as a chunk named @name (or =name) with a fresh sandbox _ENV; pushes it. */
+static int load_chunk(lua_State *L, const char *text, size_t len, const char *chunkname,
+                      rb_error *err)
+{
+    LUA_STACK_ENTER(L);
+    if (luaL_loadbufferx(L, text, len, chunkname, "t") != LUA_OK) {
+        rb_errorf(err, RB_EXIT_FAILURE, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        LUA_STACK_LEAVE(L, 0);
+        return -1;
+    }
+    push_sandbox_env(L);
+    lua_setupvalue(L, -2, 1);
+    LUA_STACK_LEAVE(L, 1);
+    return 0;
+}
+
+/* Checks a file before Lua sees it, so empty and binary files get a clear message. */
+static int check_text(const char *path, const char *text, size_t len, rb_error *err)
+{
+    size_t i = 0;
+    while (i < len && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
+        i++;
+    if (i == len)
+        return rb_errorf(err, RB_EXIT_FAILURE, "%s: the file is empty", path);
+    if (memchr(text, '\0', len) || (unsigned char)text[0] == 0x1b)
+        return rb_errorf(err, RB_EXIT_FAILURE, "%s: not a Lua text file (binary data)", path);
+    return 0;
+}
+
+int lua_host_dofile_value(lua_State *L, const char *path, rb_error *err)
+{
+    LUA_STACK_ENTER(L);
+    char *text = NULL, chunkname[1024];
+    size_t len = 0;
+    if (read_file(path, &text, &len, err) != 0)
+        return -1;
+    snprintf(chunkname, sizeof chunkname, "@%s", path);
+    int rc = check_text(path, text, len, err);
+    if (rc == 0)
+        rc = load_chunk(L, text, len, chunkname, err);
+    free(text);
+    if (rc == 0)
+        rc = docall(L, 0, 1, err);
+    LUA_STACK_LEAVE(L, rc == 0 ? 1 : 0);
+    return rc;
+}
+
+/* require(name): embedded rbacmig modules first, then the project's lua/ directory. */
+static int sandbox_require(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, LOADED);
+    if (lua_getfield(L, -1, name) != LUA_TNIL)
+        return 1;
+    lua_pop(L, 1);                                   /* name loaded */
+    rb_error err;
+    const embedded_module *m = embedded_modules;
+    while (m->name && strcmp(m->name, name) != 0)
+        m++;
+    int rc;
+    if (m->name) {
+        char chunkname[256];
+        snprintf(chunkname, sizeof chunkname, "=[rbacmig] %s", name);
+        rc = load_chunk(L, m->source, m->length, chunkname, &err);
+    } else {
+        lua_getfield(L, LUA_REGISTRYINDEX, HOST_KEY);
+        const lua_host *h = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        luaL_addstring(&b, h->cfg && h->cfg->lua_dir ? h->cfg->lua_dir : "lua");
+        luaL_addchar(&b, '/');
+        for (const char *p = name; *p; p++)
+            luaL_addchar(&b, *p == '.' ? '/' : *p);
+        luaL_addstring(&b, ".lua");
+        luaL_pushresult(&b);                         /* name loaded path */
+        const char *path = lua_tostring(L, -1);
+        FILE *probe = fopen(path, "r");
+        if (!probe)
+            return luaL_error(L, "module '%s' not found (not embedded in rbacmig, no file '%s')",
+                              name, path);
+        fclose(probe);
+        char *text = NULL;
+        size_t len;
+        char chunkname[1024];
+        snprintf(chunkname, sizeof chunkname, "@%s", path);
+        rc = read_file(path, &text, &len, &err);
+        if (rc == 0)
+            rc = load_chunk(L, text, len, chunkname, &err);
+        free(text);
+        if (rc == 0)
+            lua_remove(L, -2);                       /* name loaded chunk */
+    }
+    if (rc != 0)
+        return luaL_error(L, "%s", err.message);
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);                               /* errors propagate to our caller */
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, name);
+    return 1;
+}
+
+/* print() writes to stderr: stdout may be carrying --sql output. */
+static int sandbox_print(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; i++) {
+        if (i > 1)
+            luaL_addchar(&b, '\t');
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    char *line = strdup(lua_tostring(L, -1));
+    if (line) {
+        out_mask(line);
+        fprintf(stderr, "%s\n", line);
+        free(line);
+    }
+    return 0;
+}
+
+/* load() in text mode only, with the caller's env or a fresh sandbox. */
+static int sandbox_load(lua_State *L)
+{
+    size_t len;
+    const char *chunk = luaL_checklstring(L, 1, &len);
+    const char *name = luaL_optstring(L, 2, "=(load)");
+    int has_env = lua_gettop(L) >= 4;
+    if (luaL_loadbufferx(L, chunk, len, name, "t") != LUA_OK) {
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    if (has_env)
+        lua_pushvalue(L, 4);
+    else
+        push_sandbox_env(L);
+    lua_setupvalue(L, -2, 1);
+    return 1;
+}
+
+/* A read-only view of a library table: reads go through, writes raise. */
+static int readonly_newindex(lua_State *L)
+{
+    return luaL_error(L, "the '%s' library is read-only in migrations",
+                      lua_tostring(L, lua_upvalueindex(1)));
+}
+
+static void push_readonly(lua_State *L, const char *libname)
+{
+    LUA_STACK_ENTER(L);
+    lua_newtable(L);                          /* lib proxy */
+    lua_newtable(L);                          /* lib proxy mt */
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "__index");
+    lua_pushstring(L, libname);
+    lua_pushcclosure(L, readonly_newindex, 1);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);                  /* lib proxy */
+    lua_remove(L, -2);
+    LUA_STACK_LEAVE(L, 0);
+}
+
+static void build_sandbox(lua_State *L)
+{
+    LUA_STACK_ENTER(L);
+    static const char *const base_names[] = {
+        "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "rawlen",
+        "rawset", "select", "setmetatable", "getmetatable", "tonumber", "tostring", "type",
+        "xpcall", "_VERSION",
+    };
+    static const char *const libs[] = {"string", "table", "math", "utf8"};
+    static const char *const os_names[] = {"time", "date", "clock", "getenv"};
+
+    lua_newtable(L);                                  /* base */
+    for (size_t i = 0; i < sizeof base_names / sizeof *base_names; i++) {
+        lua_getglobal(L, base_names[i]);
+        lua_setfield(L, -2, base_names[i]);
+    }
+    for (size_t i = 0; i < sizeof libs / sizeof *libs; i++) {
+        lua_getglobal(L, libs[i]);
+        push_readonly(L, libs[i]);
+        lua_setfield(L, -2, libs[i]);
+    }
+    lua_newtable(L);                                  /* base os */
+    lua_getglobal(L, "os");
+    for (size_t i = 0; i < sizeof os_names / sizeof *os_names; i++) {
+        lua_getfield(L, -1, os_names[i]);
+        lua_setfield(L, -3, os_names[i]);
+    }
+    lua_pop(L, 1);
+    push_readonly(L, "os");
+    lua_setfield(L, -2, "os");
+    lua_pushcfunction(L, sandbox_require);
+    lua_setfield(L, -2, "require");
+    lua_pushcfunction(L, sandbox_print);
+    lua_setfield(L, -2, "print");
+    lua_pushcfunction(L, sandbox_load);
+    lua_setfield(L, -2, "load");
+    lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX_BASE);
+
+    /* Strings' shared metatable stays out of reach: getmetatable("") returns false. */
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 2);
+    LUA_STACK_LEAVE(L, 0);
+}
+
+int lua_host_new(const config *cfg, lua_host **out, rb_error *err)
+{
+    *out = NULL;
+    lua_host *h = calloc(1, sizeof *h);
+    if (!h || !(h->L = luaL_newstate())) {
+        free(h);
+        return rb_errorf(err, RB_EXIT_FAILURE, "cannot create a Lua state: out of memory");
+    }
+    h->cfg = cfg;
+    lua_State *L = h->L;
+    /* The full libraries are opened in the host state only to copy the allowed functions
+     * into the sandbox base; no chunk ever runs with this _G as its environment. */
+    luaL_openlibs(L);
+    build_sandbox(L);
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, LOADED);
+    lua_pushlightuserdata(L, h);
+    lua_setfield(L, LUA_REGISTRYINDEX, HOST_KEY);
+    lua_gc(L, LUA_GCGEN, 0, 0);
+    *out = h;
+    return 0;
+}
+
+void lua_host_free(lua_host *h)
+{
+    if (!h)
+        return;
+    lua_close(h->L);
+    free(h);
+}
+
+/* ---- migration files ----------------------------------------------------------------- */
+
+static bool valid_revision_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 40)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return true;
+}
+
+/* Reads nil, a string, or a list of strings at field `name` of the table at idx. */
+static int read_str_list(lua_State *L, int idx, const char *path, const char *name,
+                         bool ids, str_list *out, rb_error *err)
+{
+    LUA_STACK_ENTER(L);
+    int rc = 0;
+    int t = lua_getfield(L, idx, name);
+    if (t == LUA_TSTRING) {
+        if (str_list_push(out, lua_tostring(L, -1)) != 0)
+            rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    } else if (t == LUA_TTABLE) {
+        lua_Integer n = luaL_len(L, -1);
+        for (lua_Integer i = 1; i <= n && rc == 0; i++) {
+            if (lua_geti(L, -1, i) != LUA_TSTRING)
+                rc = rb_errorf(err, RB_EXIT_FAILURE, "%s: %s[%lld] is a %s, expected a string",
+                               path, name, (long long)i, luaL_typename(L, -1));
+            else if (str_list_push(out, lua_tostring(L, -1)) != 0)
+                rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            lua_pop(L, 1);
+        }
+    } else if (t != LUA_TNIL) {
+        rc = rb_errorf(err, RB_EXIT_FAILURE,
+                       "%s: %s is a %s, expected a string or a list of strings", path, name,
+                       luaL_typename(L, -1));
+    }
+    lua_pop(L, 1);
+    for (int i = 0; rc == 0 && ids && i < out->count; i++)
+        if (!valid_revision_id(out->items[i]))
+            rc = rb_errorf(err, RB_EXIT_FAILURE,
+                           "%s: %s names '%s', which is not a revision id (lowercase letters, "
+                           "digits, '_')", path, name, out->items[i]);
+    LUA_STACK_LEAVE(L, 0);
+    return rc;
+}
+
+static const char *const revision_keys[] = {
+    "revision", "down_revision", "branch_labels", "depends_on", "message", "transactional",
+    "upgrade", "downgrade", NULL,
+};
+
+/* The "Create Date:" of a generated header comment, if any. */
+static char *header_create_date(const char *text)
+{
+    const char *p = strstr(text, "-- Create Date:");
+    if (!p || p - text > 2048)
+        return NULL;
+    p += strlen("-- Create Date:");
+    while (*p == ' ')
+        p++;
+    return strndup(p, strcspn(p, "\r\n"));
+}
+
+int lua_host_read_revision(lua_host *h, const char *path, revision *out, rb_error *err)
+{
+    lua_State *L = h->L;
+    LUA_STACK_ENTER(L);
+    memset(out, 0, sizeof *out);
+    char *text = NULL, chunkname[1024];
+    size_t len = 0;
+    int rc = -1;
+    if (read_file(path, &text, &len, err) != 0)
+        return -1;
+    if (check_text(path, text, len, err) != 0)
+        goto done;
+    snprintf(chunkname, sizeof chunkname, "@%s", path);
+    if (load_chunk(L, text, len, chunkname, err) != 0)
+        goto done;
+    if (docall(L, 0, 1, err) != 0)
+        goto done;
+    /* stack: result */
+    if (!lua_istable(L, -1)) {
+        rb_errorf(err, RB_EXIT_FAILURE, "%s: the migration returned %s, expected a table "
+                  "(return { revision = ..., upgrade = ..., downgrade = ... })",
+                  path, lua_isnil(L, -1) ? "nothing" : luaL_typename(L, -1));
+        goto pop;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        int k = 0;
+        while (key && revision_keys[k] && strcmp(revision_keys[k], key) != 0)
+            k++;
+        if (!key || !revision_keys[k]) {
+            rb_errorf(err, RB_EXIT_FAILURE, "%s: unknown field '%s' in the migration table", path,
+                      key ? key : luaL_typename(L, -2));
+            lua_pop(L, 2);
+            goto pop;
+        }
+        lua_pop(L, 1);
+    }
+    if (lua_getfield(L, -1, "revision") != LUA_TSTRING) {
+        rb_errorf(err, RB_EXIT_FAILURE, "%s: 'revision' is %s, expected a string such as "
+                  "\"91759229c32b\"", path, lua_isnil(L, -1) ? "missing" : luaL_typename(L, -1));
+        lua_pop(L, 1);
+        goto pop;
+    }
+    if (!valid_revision_id(lua_tostring(L, -1))) {
+        rb_errorf(err, RB_EXIT_FAILURE, "%s: revision '%s' is not a revision id (1 to 40 "
+                  "lowercase letters, digits or '_')", path, lua_tostring(L, -1));
+        lua_pop(L, 1);
+        goto pop;
+    }
+    out->id = strdup(lua_tostring(L, -1));
+    lua_pop(L, 1);
+    const char *fns[] = {"upgrade", "downgrade"};
+    for (int i = 0; i < 2; i++) {
+        int t = lua_getfield(L, -1, fns[i]);
+        lua_pop(L, 1);
+        if (t != LUA_TFUNCTION) {
+            rb_errorf(err, RB_EXIT_FAILURE, "%s: '%s' is %s, expected a function(db)", path,
+                      fns[i], t == LUA_TNIL ? "missing" : lua_typename(L, t));
+            goto pop;
+        }
+    }
+    int t = lua_getfield(L, -1, "message");
+    if (t != LUA_TSTRING && t != LUA_TNIL) {
+        rb_errorf(err, RB_EXIT_FAILURE, "%s: 'message' is a %s, expected a string", path,
+                  luaL_typename(L, -1));
+        lua_pop(L, 1);
+        goto pop;
+    }
+    out->message = strdup(t == LUA_TSTRING ? lua_tostring(L, -1) : "");
+    lua_pop(L, 1);
+    t = lua_getfield(L, -1, "transactional");
+    if (t != LUA_TBOOLEAN && t != LUA_TNIL) {
+        rb_errorf(err, RB_EXIT_FAILURE, "%s: 'transactional' is a %s, expected true or false",
+                  path, luaL_typename(L, -1));
+        lua_pop(L, 1);
+        goto pop;
+    }
+    out->transactional = t == LUA_TNIL || lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (read_str_list(L, -1, path, "down_revision", true, &out->down, err) != 0 ||
+        read_str_list(L, -1, path, "branch_labels", false, &out->branch_labels, err) != 0 ||
+        read_str_list(L, -1, path, "depends_on", true, &out->depends_on, err) != 0)
+        goto pop;
+    out->path = strdup(path);
+    out->create_date = header_create_date(text);
+    sha256_hex_normalised(text, len, out->sha256);
+    if (!out->id || !out->message || !out->path) {
+        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        goto pop;
+    }
+    rc = 0;
+pop:
+    lua_pop(L, 1);
+done:
+    free(text);
+    if (rc != 0)
+        revision_release(out);
+    LUA_STACK_LEAVE(L, 0);
+    return rc;
+}
+
+int lua_host_run_migration(lua_host *h, const char *path, const char *function, db_conn *conn,
+                           rb_error *err)
+{
+    lua_State *L = h->L;
+    LUA_STACK_ENTER(L);
+    if (lua_host_dofile_value(L, path, err) != 0)
+        return -1;
+    int rc = 0;
+    if (!lua_istable(L, -1) || lua_getfield(L, -1, function) != LUA_TFUNCTION) {
+        rc = rb_errorf(err, RB_EXIT_FAILURE, "%s: no %s function", path, function);
+        lua_pop(L, lua_istable(L, -1) ? 1 : 0);
+    } else {
+        lua_db_push(L, conn, h->cfg);        /* t fn db */
+        rc = docall(L, 1, 0, err);
+    }
+    lua_pop(L, 1);
+    lua_gc(L, LUA_GCSTEP, 0);
+    LUA_STACK_LEAVE(L, 0);
+    return rc;
+}
+
+/* ---- config files -------------------------------------------------------------------- */
+
+static int config_string(lua_State *L, const char *path, const char *key, char **field,
+                         rb_error *err)
+{
+    int t = lua_getfield(L, -1, key);
+    int rc = 0;
+    if (t == LUA_TSTRING)
+        rc = config_set(field, lua_tostring(L, -1), err);
+    else if (t != LUA_TNIL)
+        rc = rb_errorf(err, RB_EXIT_FAILURE, "%s: '%s' is a %s, expected a string", path, key,
+                       luaL_typename(L, -1));
+    lua_pop(L, 1);
+    return rc;
+}
+
+static int config_seconds(lua_State *L, const char *path, const char *key, int *ms, rb_error *err)
+{
+    int t = lua_getfield(L, -1, key);
+    int rc = 0;
+    if (t == LUA_TNUMBER && lua_tonumber(L, -1) >= 0 && lua_tonumber(L, -1) < 86400 * 7)
+        *ms = (int)(lua_tonumber(L, -1) * 1000);
+    else if (t != LUA_TNIL)
+        rc = rb_errorf(err, RB_EXIT_FAILURE, "%s: '%s' must be a number of seconds", path, key);
+    lua_pop(L, 1);
+    return rc;
+}
+
+int lua_host_read_config(lua_host *h, const char *path, bool required, config *cfg, rb_error *err)
+{
+    lua_State *L = h->L;
+    LUA_STACK_ENTER(L);
+    FILE *probe = fopen(path, "r");
+    if (!probe) {
+        if (!required && errno == ENOENT)
+            return 0;
+        return rb_errorf(err, RB_EXIT_FAILURE, "cannot open config file '%s': %s", path,
+                         strerror(errno));
+    }
+    fclose(probe);
+    if (lua_host_dofile_value(L, path, err) != 0)
+        return -1;
+    int rc = 0;
+    static const char *const keys[] = {"database_url", "migrations", "rbac", "lua",
+                                       "version_table", "history_table", "schema",
+                                       "lock_timeout", "statement_timeout", NULL};
+    if (!lua_istable(L, -1)) {
+        rc = rb_errorf(err, RB_EXIT_FAILURE, "%s: the config file must return a table", path);
+        goto done;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+        int k = 0;
+        while (keys[k] && strcmp(keys[k], key) != 0)
+            k++;
+        lua_pop(L, 1);
+        if (!keys[k]) {
+            rc = rb_errorf(err, RB_EXIT_FAILURE, "%s: unknown setting '%s'", path, key);
+            lua_pop(L, 1);
+            goto done;
+        }
+    }
+    if (config_string(L, path, "database_url", &cfg->file_url, err) != 0 ||
+        config_string(L, path, "migrations", &cfg->migrations_dir, err) != 0 ||
+        config_string(L, path, "rbac", &cfg->rbac_dir, err) != 0 ||
+        config_string(L, path, "lua", &cfg->lua_dir, err) != 0 ||
+        config_string(L, path, "version_table", &cfg->version_table, err) != 0 ||
+        config_string(L, path, "history_table", &cfg->history_table, err) != 0 ||
+        config_string(L, path, "schema", &cfg->schema, err) != 0 ||
+        config_seconds(L, path, "lock_timeout", &cfg->lock_timeout_ms, err) != 0 ||
+        config_seconds(L, path, "statement_timeout", &cfg->statement_timeout_ms, err) != 0)
+        rc = -1;
+done:
+    lua_pop(L, 1);
+    LUA_STACK_LEAVE(L, 0);
+    return rc;
+}
+
+/* ---- RBAC commands ------------------------------------------------------------------- */
+
+int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, int nargs,
+                       const char *const *args, const str_list *opts, int *answer, rb_error *err)
+{
+    lua_State *L = h->L;
+    LUA_STACK_ENTER(L);
+    *answer = 0;
+    lua_pushcfunction(L, sandbox_require);
+    lua_pushliteral(L, "rbacmig.rbac");
+    if (docall(L, 1, 1, err) != 0)
+        return -1;
+    if (lua_getfield(L, -1, "command") != LUA_TFUNCTION) {
+        lua_pop(L, 2);
+        return rb_errorf(err, RB_EXIT_FAILURE, "rbacmig.rbac has no 'command' entry point");
+    }
+    lua_pushstring(L, function);
+    lua_db_push(L, conn, h->cfg);
+    lua_createtable(L, nargs, 0);
+    for (int i = 0; i < nargs; i++) {
+        lua_pushstring(L, args[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    /* Options: a flag ("prune=true") becomes true; a value becomes a list of strings, so
+     * a repeated option (--tenant a --tenant b) keeps every value. */
+    lua_newtable(L);                                  /* ... opts */
+    for (int i = 0; opts && i < opts->count; i++) {
+        const char *kv = opts->items[i], *eq = strchr(kv, '=');
+        if (!eq)
+            continue;
+        lua_pushlstring(L, kv, (size_t)(eq - kv));   /* ... opts key */
+        if (strcmp(eq + 1, "true") == 0) {
+            lua_pushboolean(L, 1);
+            lua_rawset(L, -3);
+            continue;
+        }
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, -3) != LUA_TTABLE) {        /* ... opts key list? */
+            lua_pop(L, 1);
+            lua_newtable(L);
+            lua_pushvalue(L, -2);
+            lua_pushvalue(L, -2);
+            lua_rawset(L, -5);                        /* opts[key] = list */
+        }
+        lua_pushstring(L, eq + 1);
+        lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+        lua_pop(L, 2);                                /* ... opts */
+    }
+    /* rbac module, command, name, db, args, opts */
+    int rc = docall(L, 4, 2, err);
+    if (rc == 0) {
+        if (lua_type(L, -2) == LUA_TTABLE) {
+            lua_Integer n = luaL_len(L, -2);
+            for (lua_Integer i = 1; i <= n; i++) {
+                lua_geti(L, -2, i);
+                out_print("%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
+                lua_pop(L, 1);
+            }
+        }
+        *answer = (int)lua_tointeger(L, -1);
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+    LUA_STACK_LEAVE(L, 0);
+    return rc;
+}

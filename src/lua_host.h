@@ -1,0 +1,44 @@
+/* lua_host.h: the Lua side of rbacmig, seen from C as an opaque handle.
+ *
+ * One Lua state per run. Every chunk (migration, rbacmig.lua, rbac/ data, module) is loaded
+ * as text into its own sandboxed _ENV: base, string, table, math, utf8 and os.time/date/
+ * clock/getenv; no io, no os.execute/exit/remove/rename, no debug, no C modules, no
+ * bytecode. `require` finds the embedded rbacmig.* modules, then the project's lua/ dir.
+ * Every call into Lua is protected and reports file:line and a traceback in rb_error. */
+#ifndef RBACMIG_LUA_HOST_H
+#define RBACMIG_LUA_HOST_H
+
+#include "config.h"
+#include "driver.h"
+#include "error.h"
+#include "graph.h"
+
+typedef struct lua_host lua_host;
+
+/* project_lua_dir: where `require` looks after the embedded modules (may be NULL). */
+int lua_host_new(const config *cfg, lua_host **out, rb_error *err);
+void lua_host_free(lua_host *h);
+
+/* Reads the metadata of the migration file at path into *out (which it initialises); the
+ * chunk runs in a fresh sandbox and must return a table with revision, upgrade and
+ * downgrade. */
+int lua_host_read_revision(lua_host *h, const char *path, revision *out, rb_error *err);
+
+/* Reads a config file (rbacmig.lua) into cfg; a missing file is fine unless required. */
+int lua_host_read_config(lua_host *h, const char *path, bool required, config *cfg, rb_error *err);
+
+/* Runs the `upgrade` or `downgrade` function of the migration at path with a `db` object on
+ * conn. The caller owns the transaction. */
+int lua_host_run_migration(lua_host *h, const char *path, const char *function, db_conn *conn,
+                           rb_error *err);
+
+/* Calls rbacmig.rbac's `function` with (db, args...) for the RBAC commands; string args, and
+ * an options table built from `opts` (key=value strings; value "true" becomes true). The
+ * function's printable summary lines are returned through out_print. */
+int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, int nargs,
+                       const char *const *args, const str_list *opts, int *answer, rb_error *err);
+
+/* Asks a running Lua call to stop at its next instruction (async-signal-safe). */
+void lua_host_interrupt(lua_host *h);
+
+#endif

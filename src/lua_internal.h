@@ -1,0 +1,35 @@
+/* lua_internal.h: what lua_host.c and lua_db.c share. The only header besides them that
+ * includes lua.h; nothing else in rbacmig sees the Lua API. */
+#ifndef RBACMIG_LUA_INTERNAL_H
+#define RBACMIG_LUA_INTERNAL_H
+
+#include <assert.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "config.h"
+#include "driver.h"
+
+/* Stack discipline, asserted in debug builds: LUA_STACK_ENTER at the top of a function,
+ * LUA_STACK_LEAVE(L, n) before each return that leaves n more values than it found. */
+#ifdef RBACMIG_DEBUG
+#define LUA_STACK_ENTER(L) const int lua_stack_top_ = lua_gettop(L)
+#define LUA_STACK_LEAVE(L, n) assert(lua_gettop(L) == lua_stack_top_ + (n))
+#else
+#define LUA_STACK_ENTER(L) ((void)0)
+#define LUA_STACK_LEAVE(L, n) ((void)0)
+#endif
+
+/* Loads path as a sandboxed text chunk and runs it; pushes its first result. On error
+ * pushes nothing, fills err and returns -1. */
+int lua_host_dofile_value(lua_State *L, const char *path, rb_error *err);
+
+/* Pushes a new `db` object bound to conn (borrowed: it must outlive the call). */
+void lua_db_push(lua_State *L, db_conn *conn, const config *cfg);
+
+/* The registry key of the table the db methods live in (for tests of the API). */
+#define LUA_DB_METHODS "rbacmig.db.methods"
+#define LUA_DB_ERROR "rbacmig.db.error"
+
+#endif

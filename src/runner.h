@@ -1,0 +1,39 @@
+/* runner.h: runs a plan against a database: each step in its own transaction together with
+ * its version-table update and history row, under the migration lock, with the version
+ * re-read under the lock so concurrent runs each apply a step once. Also reads the version
+ * table for the inspection commands, and stamps. */
+#ifndef RBACMIG_RUNNER_H
+#define RBACMIG_RUNNER_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "driver.h"
+#include "graph.h"
+#include "lua_host.h"
+
+typedef struct migrate_options {
+    direction dir;
+    const char *target;        /* as typed: head, base, +1, REV, ... */
+    const char *sql_start;     /* --sql START:END: the revision to start from (NULL = base) */
+    bool single_transaction;   /* the whole command in one transaction */
+    bool stamp;                /* move the version table only; run no migration */
+    bool purge;                /* stamp --purge: empty the version table first */
+} migrate_options;
+
+typedef struct runner {
+    const config *cfg;
+    lua_host *host;
+    const graph *g;
+    db_conn *conn;
+} runner;
+
+int runner_migrate(runner *r, const migrate_options *opts, rb_error *err);
+
+/* The version table's rows; *exists is false (and rows empty) when it does not exist yet. */
+int runner_read_versions(runner *r, str_list *rows, bool *exists, rb_error *err);
+
+/* Called from a signal handler: stop the running migration (rolled back by the runner). */
+void runner_request_stop(int signo);
+
+#endif

@@ -1,0 +1,246 @@
+/* scripts.c: the migrations directory on disk. */
+#include "scripts.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int scripts_load(lua_host *host, const char *dir, graph *g, rb_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        rb_errorf(err, RB_EXIT_FAILURE, "cannot open migrations directory '%s': %s", dir,
+                  strerror(errno));
+        if (errno == ENOENT)
+            rb_strlcpy(err->hint, "run 'rbacmig init' to create a project, or set 'migrations' "
+                       "in rbacmig.lua", sizeof err->hint);
+        return -1;
+    }
+    char **names = NULL;
+    int count = 0, cap = 0, rc = -1;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || e->d_name[0] == '.' || strcmp(e->d_name + n - 4, ".lua") != 0)
+            continue;
+        if (count == cap) {
+            cap = cap ? cap * 2 : 256;
+            char **grown = realloc(names, sizeof *grown * (size_t)cap);
+            if (!grown)
+                goto oom;
+            names = grown;
+        }
+        if (!(names[count] = strdup(e->d_name)))
+            goto oom;
+        count++;
+    }
+    qsort(names, (size_t)count, sizeof *names, compare_names);
+    size_t dirlen = strlen(dir);
+    for (int i = 0; i < count; i++) {
+        char *path = malloc(dirlen + strlen(names[i]) + 2);
+        if (!path)
+            goto oom;
+        sprintf(path, "%s/%s", dir, names[i]);
+        revision r;
+        int failed = lua_host_read_revision(host, path, &r, err);
+        free(path);
+        if (failed || graph_add(g, &r, err) != 0)
+            goto done;
+    }
+    rc = graph_build(g, err);
+    goto done;
+oom:
+    rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+done:
+    for (int i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+    closedir(d);
+    return rc;
+}
+
+static int random_hex(char *out, size_t digits, rb_error *err)
+{
+    unsigned char bytes[32];
+    int fd = open("/dev/urandom", O_RDONLY);
+    if (fd < 0 || read(fd, bytes, (digits + 1) / 2) != (ssize_t)((digits + 1) / 2)) {
+        if (fd >= 0)
+            close(fd);
+        return rb_errorf(err, RB_EXIT_FAILURE, "cannot read /dev/urandom: %s", strerror(errno));
+    }
+    close(fd);
+    for (size_t i = 0; i < digits; i++)
+        out[i] = "0123456789abcdef"[(bytes[i / 2] >> (i % 2 ? 0 : 4)) & 0xf];
+    out[digits] = '\0';
+    return 0;
+}
+
+/* "Add initial RBAC tables!" -> "add_initial_rbac_tables" (at most 40 characters). */
+static void slugify(const char *message, char *slug, size_t size)
+{
+    size_t n = 0;
+    bool gap = false;
+    for (const char *p = message; *p && n + 1 < size && n < 40; p++) {
+        if (isalnum((unsigned char)*p)) {
+            if (gap && n > 0)
+                slug[n++] = '_';
+            if (n + 1 < size)
+                slug[n++] = (char)tolower((unsigned char)*p);
+            gap = false;
+        } else {
+            gap = true;
+        }
+    }
+    slug[n] = '\0';
+}
+
+/* Writes a Lua string literal for s (quotes and control characters escaped). */
+static void write_lua_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(f, "\\%03d", (unsigned char)*s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void write_id_list(FILE *f, const str_list *l)
+{
+    if (l->count == 0) {
+        fputs("nil", f);
+    } else if (l->count == 1) {
+        write_lua_string(f, l->items[0]);
+    } else {
+        fputs("{ ", f);
+        for (int i = 0; i < l->count; i++) {
+            if (i)
+                fputs(", ", f);
+            write_lua_string(f, l->items[i]);
+        }
+        fputs(" }", f);
+    }
+}
+
+int scripts_write_revision(const char *dir, const new_revision *spec, char **path, rb_error *err)
+{
+    char id[64], slug[64], date[64];
+    *path = NULL;
+    if (spec->rev_id) {
+        size_t n = strlen(spec->rev_id);
+        if (n == 0 || n > 40 || strspn(spec->rev_id, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
+            return rb_errorf(err, RB_EXIT_USAGE,
+                             "--rev-id '%s' is not a revision id (1 to 40 lowercase letters, "
+                             "digits or '_')", spec->rev_id);
+        rb_strlcpy(id, spec->rev_id, sizeof id);
+    } else if (random_hex(id, 12, err) != 0) {
+        return -1;
+    }
+    slugify(spec->message, slug, sizeof slug);
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
+
+    size_t len = strlen(dir) + strlen(id) + strlen(slug) + 8;
+    char *p = malloc(len);
+    if (!p)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    snprintf(p, len, "%s/%s%s%s.lua", dir, id, slug[0] ? "_" : "", slug);
+    /* O_EXCL: two runs racing for the same id never overwrite each other. */
+    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        rb_errorf(err, RB_EXIT_FAILURE, "cannot create '%s': %s", p, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        free(p);
+        return -1;
+    }
+    fprintf(f, "-- %s\n--\n-- Revision ID: %s\n-- Revises: ", spec->message, id);
+    for (int i = 0; i < spec->parents->count; i++)
+        fprintf(f, "%s%s", i ? ", " : "", spec->parents->items[i]);
+    fprintf(f, "\n-- Create Date: %s\n\nreturn {\n  revision = \"%s\",\n  down_revision = ", date, id);
+    write_id_list(f, spec->parents);
+    fputs(",\n", f);
+    if (spec->branch_label) {
+        fputs("  branch_labels = { ", f);
+        write_lua_string(f, spec->branch_label);
+        fputs(" },\n", f);
+    }
+    if (spec->depends_on && spec->depends_on->count) {
+        fputs("  depends_on = ", f);
+        write_id_list(f, spec->depends_on);
+        fputs(",\n", f);
+    }
+    fputs("  message = ", f);
+    write_lua_string(f, spec->message);
+    fputs(",\n\n  upgrade = function(db)\n  end,\n\n  downgrade = function(db)\n  end,\n}\n", f);
+    if (fclose(f) != 0) {
+        rb_errorf(err, RB_EXIT_FAILURE, "cannot write '%s': %s", p, strerror(errno));
+        free(p);
+        return -1;
+    }
+    *path = p;
+    return 0;
+}
+
+static int write_new_file(const char *path, const char *text, rb_error *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            return 0; /* init never overwrites a user's file */
+        return rb_errorf(err, RB_EXIT_FAILURE, "cannot create '%s': %s", path, strerror(errno));
+    }
+    size_t n = strlen(text);
+    ssize_t wrote = write(fd, text, n);
+    close(fd);
+    if (wrote != (ssize_t)n)
+        return rb_errorf(err, RB_EXIT_FAILURE, "cannot write '%s': %s", path, strerror(errno));
+    return 0;
+}
+
+int scripts_init_project(const char *dir, rb_error *err)
+{
+    char path[4096];
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return rb_errorf(err, RB_EXIT_FAILURE, "cannot create '%s': %s", dir, strerror(errno));
+    snprintf(path, sizeof path, "%s/migrations", dir);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return rb_errorf(err, RB_EXIT_FAILURE, "cannot create '%s': %s", path, strerror(errno));
+    snprintf(path, sizeof path, "%s/rbacmig.lua", dir);
+    if (write_new_file(path,
+            "-- rbacmig configuration. Every key is optional.\n"
+            "return {\n"
+            "  -- The database URL; DATABASE_URL (environment or .env) and -d override it.\n"
+            "  -- database_url = \"sqlite:rbacmig.db\",\n"
+            "  migrations = \"migrations\",\n"
+            "  rbac = \"rbac\",\n"
+            "  version_table = \"rbacmig_version\",\n"
+            "  schema = \"public\",          -- PostgreSQL schema for rbacmig's tables\n"
+            "  lock_timeout = 10,           -- seconds a migration waits for a table lock\n"
+            "}\n", err) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/.env.example", dir);
+    return write_new_file(path,
+        "# Copy to .env (never commit .env). The environment wins over this file.\n"
+        "# DATABASE_URL=postgresql://postgres:PASSWORD@db.REF.supabase.co:5432/postgres\n"
+        "DATABASE_URL=sqlite:rbacmig.db\n", err);
+}

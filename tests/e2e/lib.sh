@@ -1,0 +1,125 @@
+# tests/e2e/lib.sh: helpers for end-to-end tests of the real rbacmig binary.
+# A test script sources this with the dialect as $1 ("sqlite" or "postgresql"); it gets a
+# fresh project directory (cwd) and a fresh database ($DB_URL), and ends with `finish`,
+# which prints "N passed, N failed". PostgreSQL tests exit 77 (skipped) without a server.
+
+set -u
+DIALECT=${1:?usage: test_x.sh sqlite|postgresql}
+RBACMIG=${RBACMIG:?RBACMIG must point at the rbacmig binary}
+SRC=${RBACMIG_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+PASSED=0
+FAILED=0
+TEST_DIR=$(mktemp -d /tmp/rbacmig-e2e.XXXXXX)
+cd "$TEST_DIR" || exit 1
+PSQL="${RBACMIG_TEST_PG_BIN:-/usr/lib/postgresql/15/bin}/psql"
+
+cleanup() {
+  cd /
+  if [ "$DIALECT" = postgresql ] && [ -n "${DB_NAME:-}" ]; then
+    "$PSQL" -q -X -d "$RBACMIG_TEST_PG_URL" -c "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" >/dev/null 2>&1
+  fi
+  rm -rf "$TEST_DIR"
+}
+trap cleanup EXIT
+
+# new_db: a fresh, empty database; sets DB_URL (and DB_NAME on PostgreSQL).
+new_db() {
+  if [ "$DIALECT" = postgresql ]; then
+    if [ -n "${DB_NAME:-}" ]; then
+      "$PSQL" -q -X -d "$RBACMIG_TEST_PG_URL" -c "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" >/dev/null
+    fi
+    DB_NAME="rbacmig_e2e_$(basename "$TEST_DIR" | tr -dc 'a-zA-Z0-9' | tr 'A-Z' 'a-z')_$RANDOM"
+    "$PSQL" -q -X -v ON_ERROR_STOP=1 -d "$RBACMIG_TEST_PG_URL" -c "CREATE DATABASE \"$DB_NAME\"" >/dev/null || exit 1
+    DB_URL="${RBACMIG_TEST_PG_URL%/*}/$DB_NAME"
+  else
+    DB_FILE="$TEST_DIR/db-$RANDOM.sqlite"
+    rm -f "$DB_FILE"
+    DB_URL="sqlite:$DB_FILE"
+  fi
+  export DATABASE_URL="$DB_URL"
+}
+
+if [ "$DIALECT" = postgresql ] && [ -z "${RBACMIG_TEST_PG_URL:-}" ]; then
+  echo "skipped: RBACMIG_TEST_PG_URL is not set (scripts/test.sh starts a server)"
+  exit 77
+fi
+
+# sql QUERY: runs QUERY on the test database, prints rows (columns joined by '|').
+sql() {
+  if [ "$DIALECT" = postgresql ]; then
+    "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "$DB_URL" -c "$1"
+  else
+    sqlite3 -batch "$DB_FILE" "$1"
+  fi
+}
+
+# table_exists NAME: 0 when the table exists.
+table_exists() {
+  if [ "$DIALECT" = postgresql ]; then
+    [ "$(sql "SELECT to_regclass('public.$1') IS NOT NULL")" = t ]
+  else
+    [ "$(sql "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='$1'")" = 1 ]
+  fi
+}
+
+# rb ARGS...: runs rbacmig; sets OUT, ERR, RC.
+rb() {
+  OUT=$("$RBACMIG" "$@" 2>"$TEST_DIR/.stderr")
+  RC=$?
+  ERR=$(cat "$TEST_DIR/.stderr")
+}
+
+pass() { PASSED=$((PASSED + 1)); }
+fail() {
+  FAILED=$((FAILED + 1))
+  echo "FAIL: $*"
+  echo "  rc=${RC:-} stdout: ${OUT:-}" | head -20
+  echo "  stderr: ${ERR:-}" | head -20
+}
+
+check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
+  local what=$1
+  shift
+  if "$@"; then pass; else fail "$what"; fi
+}
+expect_rc() { [ "$RC" = "$1" ] && pass || fail "$2: expected exit $1, got $RC"; }
+expect_out() { [ "$OUT" = "$1" ] && pass || fail "$2: expected stdout '$1'"; }
+expect_out_has() { case "$OUT" in *"$1"*) pass ;; *) fail "$2: stdout lacks '$1'" ;; esac; }
+expect_err_has() { case "$ERR" in *"$1"*) pass ;; *) fail "$2: stderr lacks '$1'" ;; esac; }
+expect_not_in_output() { case "$OUT$ERR" in *"$1"*) fail "$2: output contains '$1'" ;; *) pass ;; esac; }
+expect_eq() { [ "$1" = "$2" ] && pass || fail "$3: expected '$2', got '$1'"; }
+# One error line: exactly one line starting "rbacmig: error:".
+expect_one_error_line() {
+  local n
+  n=$(printf '%s\n' "$ERR" | grep -c '^rbacmig: error:')
+  [ "$n" = 1 ] && pass || fail "$1: expected one 'rbacmig: error:' line, got $n"
+}
+
+# migration ID PARENT BODY_UP BODY_DOWN [EXTRA]: writes migrations/ID_m.lua.
+migration() {
+  local id=$1 parent=$2 up=$3 down=$4 extra=${5:-}
+  mkdir -p migrations
+  local p="nil"
+  [ -n "$parent" ] && p="\"$parent\""
+  case "$parent" in \{*) p=$parent ;; esac
+  cat > "migrations/${id}_m.lua" <<LUA
+-- Revision ID: $id
+return {
+  revision = "$id",
+  down_revision = $p,
+  message = "step $id",
+  $extra
+  upgrade = function(db)
+    $up
+  end,
+  downgrade = function(db)
+    $down
+  end,
+}
+LUA
+}
+
+finish() {
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}
