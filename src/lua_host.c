@@ -370,7 +370,18 @@ static void build_sandbox(lua_State *L)
         lua_setfield(L, -2, base_names[i]);
     }
     for (size_t i = 0; i < sizeof libs / sizeof *libs; i++) {
+        /* A shallow copy, so the sandbox can drop string.dump (bytecode is not allowed). */
+        lua_newtable(L);
         lua_getglobal(L, libs[i]);
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, -5);
+        }
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        lua_setfield(L, -2, "dump");
         push_readonly(L, libs[i]);
         lua_setfield(L, -2, libs[i]);
     }

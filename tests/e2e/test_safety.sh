@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Concurrent runs, secrets and bad input: each bad input gives one error line naming the
+# culprit, the documented exit code, and no change to the database.
+. "$(dirname "$0")/lib.sh"
+new_db
+
+# Each migration records its side effect once in `effects`; a second application would fail
+# on the primary key, so "each step applied once" is checked by the database itself.
+migration ffff00000001 "" "db:exec('CREATE TABLE effects (step text primary key)'); db:exec(\"INSERT INTO effects VALUES ('1')\")" "db:exec('DROP TABLE effects')"
+for i in 2 3 4 5; do
+  migration "ffff0000000$i" "ffff0000000$((i - 1))" "db:exec('INSERT INTO effects VALUES (\$1)', '$i')" "db:exec('DELETE FROM effects WHERE step = \$1', '$i')"
+done
+
+# ---- 16 simultaneous upgrades on an empty database -----------------------------------
+pids=()
+for n in $(seq 1 16); do
+  "$RBACMIG" -q upgrade head >"out.$n" 2>"err.$n" &
+  pids+=($!)
+done
+failures=0
+for n in $(seq 1 16); do
+  wait "${pids[$((n - 1))]}" || { failures=$((failures + 1)); echo "run $n:"; cat "err.$n"; }
+done
+expect_eq "$failures" 0 "16 concurrent upgrades all exit 0"
+expect_eq "$(sql 'SELECT count(*) FROM effects')" 5 "each side effect happened once"
+expect_eq "$(sql "SELECT count(*) FROM rbacmig_history WHERE direction = 'upgrade'")" 5 "history shows each step once"
+expect_eq "$(sql 'SELECT version_num FROM rbacmig_version')" ffff00000005 "at head"
+
+# ---- bad migration files: one line, exit 1, nothing changes ----------------------------
+rb downgrade base
+expect_rc 0 "back to base"
+before_tables=$(if [ "$DIALECT" = postgresql ]; then sql "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'"; else sql "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master ORDER BY name)"; fi)
+bad_file() { # bad_file NAME CONTENT EXPECTED-IN-ERROR
+  printf '%s' "$2" > "migrations/$1.lua"
+  rb upgrade head
+  expect_rc 1 "bad file $1"
+  expect_one_error_line "bad file $1"
+  expect_err_has "$3" "bad file $1 names the culprit"
+  rm -f "migrations/$1.lua"
+}
+bad_file syntax 'return { revision = "abcd00000001", down_revision = "ffff00000005",' "migrations/syntax.lua:1:"
+bad_file empty '' "migrations/empty.lua: the file is empty"
+printf 'return {\0}' > migrations/binary.lua
+rb upgrade head
+expect_rc 1 "binary file"
+expect_err_has "not a Lua text file" "binary file explained"
+rm migrations/binary.lua
+bad_file number 'return 42' "migrations/number.lua: the migration returned number"
+bad_file nothing 'local x = 1' "migrations/nothing.lua: the migration returned nothing"
+bad_file noupgrade 'return { revision = "abcd00000002", down_revision = "ffff00000005", downgrade = function() end }' "'upgrade' is missing"
+bad_file nodowngrade 'return { revision = "abcd00000003", down_revision = "ffff00000005", upgrade = function() end }' "'downgrade' is missing"
+bad_file typo 'return { revision = "abcd00000004", down_revison = "ffff00000005", upgrade = function() end, downgrade = function() end }' "unknown field 'down_revison'"
+bad_file badid 'return { revision = "Not-An-Id", upgrade = function() end, downgrade = function() end }' "'Not-An-Id' is not a revision id"
+bad_file dangling 'return { revision = "abcd00000005", down_revision = "0000deadbeef", upgrade = function() end, downgrade = function() end }' "down_revision '0000deadbeef' names no migration file"
+bad_file dup 'return { revision = "ffff00000003", down_revision = "ffff00000002", upgrade = function() end, downgrade = function() end }' "duplicate revision 'ffff00000003'"
+bad_file root2 'return { revision = "abcd00000006", upgrade = function() end, downgrade = function() end }' "two root revisions"
+bad_file runtime 'error("kaboom")' "migrations/runtime.lua:1: kaboom"
+bad_file sandbox_io 'io.open("/etc/passwd")' "migrations/sandbox_io.lua:1:"
+bad_file sandbox_exec 'os.execute("true")' "migrations/sandbox_exec.lua:1:"
+bad_file sandbox_bytecode 'load(string.dump(function() end))' "migrations/sandbox_bytecode.lua:1:"
+printf 'return { revision = "abcd00000007", down_revision = "abcd00000008", upgrade = function() end, downgrade = function() end }' > migrations/c1.lua
+bad_file c2 'return { revision = "abcd00000008", down_revision = "abcd00000007", upgrade = function() end, downgrade = function() end }' "cycle in the revision graph"
+rm migrations/c1.lua
+after_tables=$(if [ "$DIALECT" = postgresql ]; then sql "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'"; else sql "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master ORDER BY name)"; fi)
+expect_eq "$after_tables" "$before_tables" "bad files changed nothing"
+
+# ---- bad URLs -----------------------------------------------------------------------------
+rb -d "mysql://root@localhost/x" upgrade head
+expect_rc 2 "unsupported scheme"
+expect_err_has "unsupported database URL 'mysql://root@localhost/x'" "scheme named"
+rb -d "sqlite://host/x.db" upgrade head
+expect_rc 2 "sqlite with a host"
+rb -d "postgresql://u:hunter2secret@127.0.0.1:1/db?connect_timeout=2" upgrade head
+expect_rc 1 "unreachable server"
+expect_one_error_line "unreachable server"
+expect_err_has "cannot connect to the database" "unreachable server explained"
+expect_not_in_output "hunter2secret" "password masked (unreachable)"
+expect_err_has "u:****@127.0.0.1:1" "masked URL shown"
+rb -d "host=127.0.0.1 port=1 user=u password='quoted secret' connect_timeout=2" current
+expect_not_in_output "quoted secret" "key=value password masked"
+rb -d "postgresql://127.0.0.1:1/db?password=qparamsecret&connect_timeout=2" current
+expect_not_in_output "qparamsecret" "?password= masked"
+
+if [ "$DIALECT" = postgresql ]; then
+  port=${RBACMIG_TEST_PG_URL##*:}; port=${port%%/*}
+  new_db
+  rb -d "${RBACMIG_TEST_PG_PW_URL%/*}/$DB_NAME" current
+  expect_rc 0 "password-authenticated user, right password"
+  expect_not_in_output "${RBACMIG_TEST_PG_PASSWORD}" "right password masked"
+  expect_not_in_output "S3cr3t-p%40ss" "right password masked (encoded)"
+  expect_err_has "rbacmig_pw:****@" "masked in the database line"
+  rb -d "postgresql://rbacmig_pw:wrong-pass-xyz@127.0.0.1:$port/postgres" current
+  expect_rc 1 "wrong password"
+  expect_err_has "password authentication failed" "wrong password explained"
+  expect_not_in_output "wrong-pass-xyz" "wrong password masked"
+  rb -d "postgresql://postgres@127.0.0.1:$port/no_such_db_xyz" current
+  expect_rc 1 "missing database"
+  expect_err_has "no_such_db_xyz" "missing database named"
+  # A migration that prints the URL it was given still cannot leak the password.
+  new_db
+  pw_db_url="postgresql://rbacmig_pw:S3cr3t-p%40ss%3Bword@127.0.0.1:$port/$DB_NAME"
+  sql "GRANT ALL ON SCHEMA public TO rbacmig_pw" >/dev/null
+  mkdir -p leak/migrations
+  ( cd leak && cat > migrations/aaaa_leak.lua <<LUA
+return { revision = "aaaa00000001", upgrade = function(db) print(os.getenv("DATABASE_URL")); error(os.getenv("DATABASE_URL")) end, downgrade = function() end }
+LUA
+    DATABASE_URL="$pw_db_url" "$RBACMIG" upgrade head >../leak.out 2>&1 )
+  check "printed URL masked" test "$(grep -c 'S3cr3t' leak.out)" = 0
+  check "error carrying the URL masked" grep -q 'rbacmig_pw:\*\*\*\*@' leak.out
+fi
+
+# ---- --lock-timeout -------------------------------------------------------------------------
+new_db
+rm -f migrations/*
+if [ "$DIALECT" = postgresql ]; then
+  migration aaaa00000010 "" "db:exec('SELECT pg_sleep(3)')" ""
+else
+  migration aaaa00000010 "" "db:exec('CREATE TABLE slow (x)'); local t = os.clock(); while os.clock() - t < 3 do end" ""
+fi
+"$RBACMIG" -q upgrade head >slow.out 2>&1 &
+slow=$!
+sleep 1
+rb --lock-timeout 0.5 upgrade head
+expect_rc 1 "--lock-timeout turns waiting into an error"
+expect_err_has "waiting for the" "says it waits"
+expect_err_has "timed out" "says it timed out"
+wait $slow
+check "the lock holder finished" test $? = 0
+
+finish
