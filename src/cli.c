@@ -35,6 +35,15 @@ static const cli_command commands[] = {
     {"branches", cmd_branches, "branches [-v]", "show branch points"},
     {"history", cmd_history, "history [-r START:END] [-v]", "list revisions, newest first"},
     {"show", cmd_show, "show REV", "show one revision"},
+    {"seed", cmd_seed, "seed [--tenant SLUG]... [--prune]",
+     "sync rbac/ into the database and give tenants their template roles"},
+    {"tenant", cmd_tenant, "tenant create SLUG [--name NAME] [--owner USER_ID] | list | delete SLUG",
+     "manage tenants"},
+    {"member", cmd_member,
+     "member add|remove --tenant SLUG --user USER_ID --role ROLE | list --tenant SLUG",
+     "manage memberships"},
+    {"can", cmd_can, "can --tenant SLUG --user USER_ID PERMISSION",
+     "allowed (exit 0, with the granting roles) or denied (exit 3)"},
 };
 
 static void print_usage(FILE *f)
@@ -269,7 +278,7 @@ int cli_main(int argc, char **argv)
 
     rc = cmd->run(&st, argc - next - 1, argv + next + 1, &err);
 done:
-    if (rc != 0) {
+    if (rc < 0) {
         if (err.code == 0)
             err.code = RB_EXIT_FAILURE;
         if (err.message[0])

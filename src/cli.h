@@ -50,7 +50,8 @@ int cli_connect(cli_state *st, bool offline, bool read_only, rb_error *err);
 /* Runs rbacmig with argv; returns the exit code, having reported any error. */
 int cli_main(int argc, char **argv);
 
-/* Command handlers (cmd_*.c). */
+/* Command handlers (cmd_*.c): -1 after filling err, else the exit code (0, or 3 for a
+ * denied `can`). */
 int cmd_upgrade(cli_state *st, int argc, char **argv, rb_error *err);
 int cmd_downgrade(cli_state *st, int argc, char **argv, rb_error *err);
 int cmd_stamp(cli_state *st, int argc, char **argv, rb_error *err);
@@ -62,5 +63,9 @@ int cmd_show(cli_state *st, int argc, char **argv, rb_error *err);
 int cmd_init(cli_state *st, int argc, char **argv, rb_error *err);
 int cmd_revision(cli_state *st, int argc, char **argv, rb_error *err);
 int cmd_merge(cli_state *st, int argc, char **argv, rb_error *err);
+int cmd_seed(cli_state *st, int argc, char **argv, rb_error *err);
+int cmd_tenant(cli_state *st, int argc, char **argv, rb_error *err);
+int cmd_member(cli_state *st, int argc, char **argv, rb_error *err);
+int cmd_can(cli_state *st, int argc, char **argv, rb_error *err);
 
 #endif

@@ -718,12 +718,12 @@ int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, int nar
     LUA_STACK_ENTER(L);
     *answer = 0;
     lua_pushcfunction(L, sandbox_require);
-    lua_pushliteral(L, "rbacmig.rbac");
+    lua_pushliteral(L, "rbacmig.commands");
     if (docall(L, 1, 1, err) != 0)
         return -1;
     if (lua_getfield(L, -1, "command") != LUA_TFUNCTION) {
         lua_pop(L, 2);
-        return rb_errorf(err, RB_EXIT_FAILURE, "rbacmig.rbac has no 'command' entry point");
+        return rb_errorf(err, RB_EXIT_FAILURE, "rbacmig.commands has no 'command' entry point");
     }
     lua_pushstring(L, function);
     lua_db_push(L, conn, h->cfg);
@@ -759,6 +759,8 @@ int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, int nar
     }
     /* rbac module, command, name, db, args, opts */
     int rc = docall(L, 4, 2, err);
+    if (rc != 0 && !out_verbose())
+        err->traceback[0] = '\0'; /* a CLI error names its value; the stack is for -v */
     if (rc == 0) {
         if (lua_type(L, -2) == LUA_TTABLE) {
             lua_Integer n = luaL_len(L, -2);

@@ -32,9 +32,10 @@ int lua_host_read_config(lua_host *h, const char *path, bool required, config *c
 int lua_host_run_migration(lua_host *h, const char *path, const char *function, db_conn *conn,
                            rb_error *err);
 
-/* Calls rbacmig.rbac's `function` with (db, args...) for the RBAC commands; string args, and
- * an options table built from `opts` (key=value strings; value "true" becomes true). The
- * function's printable summary lines are returned through out_print. */
+/* Runs an RBAC command through rbacmig.commands.command(name, db, args, opts): args are the
+ * positional arguments, opts the options as "key=value" strings ("true" for a flag; values
+ * of a repeated option collect into a list). The lines it returns are printed on stdout and
+ * its exit code (0, or 3 for a denied `can`) is stored in *answer. */
 int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, int nargs,
                        const char *const *args, const str_list *opts, int *answer, rb_error *err);
 

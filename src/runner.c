@@ -28,7 +28,7 @@ static double now_ms(void)
 }
 
 /* The advisory-lock key: stable for a (schema, version table) pair across rbacmig versions. */
-static long long lock_key(const config *cfg)
+long long runner_lock_key(const config *cfg)
 {
     uint64_t h = 14695981039346656037ull;
     const char *parts[] = {cfg->schema, ".", cfg->version_table};
@@ -318,7 +318,7 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
     int *steps = NULL, nsteps = 0, rc = -1;
     bool exists = false, in_tx = false;
     target t;
-    const long long key = lock_key(r->cfg);
+    const long long key = runner_lock_key(r->cfg);
     stop_signal = 0;
 
     if (names_init(r, &n, err) != 0)

@@ -33,6 +33,10 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err);
 /* The version table's rows; *exists is false (and rows empty) when it does not exist yet. */
 int runner_read_versions(runner *r, str_list *rows, bool *exists, rb_error *err);
 
+/* The migration lock's key for this config (PostgreSQL advisory lock); stable across
+ * rbacmig versions. Every command that writes takes it. */
+long long runner_lock_key(const config *cfg);
+
 /* Called from a signal handler: stop the running migration (rolled back by the runner). */
 void runner_request_stop(int signo);
 
