@@ -102,6 +102,12 @@ void db_rollback(db_conn *c)
     c->in_transaction = false;
 }
 
+void db_interrupt(db_conn *c)
+{
+    if (c && c->ops->interrupt)
+        c->ops->interrupt(c);
+}
+
 char *db_quote_ident(db_conn *c, const char *name)
 {
     return c->ops->quote_ident(c, name);

@@ -66,6 +66,8 @@ typedef struct driver_ops {
     int (*commit)(db_conn *c, rb_error *err);
     /* Never fails loudly: used on error paths. */
     void (*rollback)(db_conn *c);
+    /* Asks the server to cancel the running statement. Async-signal-safe. */
+    void (*interrupt)(db_conn *c);
     /* A newly allocated quoted identifier. */
     char *(*quote_ident)(db_conn *c, const char *name);
     /* Database user name, for history rows (static or owned by the connection). */
@@ -95,6 +97,8 @@ int db_begin_locked(db_conn *c, long long key, rb_error *err);
 int db_commit(db_conn *c, rb_error *err);
 void db_rollback(db_conn *c);
 char *db_quote_ident(db_conn *c, const char *name);
+/* Cancels the statement in progress (from a signal handler). */
+void db_interrupt(db_conn *c);
 const char *db_dialect_name(const db_conn *c);
 
 /* Helpers for parameters. */

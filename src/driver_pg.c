@@ -18,6 +18,7 @@ enum { OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_OID = 26,
 typedef struct pg_conn {
     db_conn base;
     PGconn *pg;
+    PGcancel *cancel;     /* made at connect time: PQcancel is async-signal-safe, PQgetCancel is not */
     char *user;
     int wait_timeout_ms;  /* how long begin_locked waits for another run */
     int lock_timeout_ms;  /* lock_timeout inside migrations */
@@ -281,9 +282,19 @@ static const char *pg_current_user(db_conn *c)
     return pc->user ? pc->user : "";
 }
 
+static void pg_interrupt(db_conn *c)
+{
+    pg_conn *pc = (pg_conn *)c;
+    char errbuf[256];
+    if (pc->cancel)
+        PQcancel(pc->cancel, errbuf, sizeof errbuf);
+}
+
 static void pg_close(db_conn *c)
 {
     pg_conn *pc = (pg_conn *)c;
+    if (pc->cancel)
+        PQfreeCancel(pc->cancel);
     PQfinish(pc->pg);
     free(pc->user);
     free(pc->search_path_sql);
@@ -296,6 +307,7 @@ static const driver_ops pg_ops = {
     .begin_locked = pg_begin_locked,
     .commit = pg_commit,
     .rollback = pg_rollback,
+    .interrupt = pg_interrupt,
     .quote_ident = pg_quote_ident,
     .current_user = pg_current_user,
     .close = pg_close,
@@ -325,6 +337,7 @@ int pg_open(const config *cfg, const db_open_options *opts, db_conn **out, rb_er
         return -1;
     }
     PQsetNoticeProcessor(pc->pg, notice_to_debug, NULL);
+    pc->cancel = PQgetCancel(pc->pg);
     pc->user = strdup(PQuser(pc->pg) ? PQuser(pc->pg) : "");
     if (cfg->schema && strcmp(cfg->schema, "public") != 0) {
         char *q = pg_quote_ident(&pc->base, cfg->schema);

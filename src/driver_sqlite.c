@@ -206,6 +206,11 @@ static void sqlite_rollback(db_conn *c)
         sqlite3_exec(sc->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+static void sqlite_interrupt(db_conn *c)
+{
+    sqlite3_interrupt(((sqlite_conn *)c)->db);
+}
+
 static char *sqlite_quote_ident(db_conn *c, const char *name)
 {
     (void)c;
@@ -232,6 +237,7 @@ static const driver_ops sqlite_ops = {
     .begin_locked = sqlite_begin_locked,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
+    .interrupt = sqlite_interrupt,
     .quote_ident = sqlite_quote_ident,
     .current_user = sqlite_current_user,
     .close = sqlite_close,

@@ -12,12 +12,17 @@
 
 static volatile sig_atomic_t stop_signal;
 static lua_host *volatile running_host;
+static db_conn *volatile running_conn;
 
 void runner_request_stop(int signo)
 {
     stop_signal = signo;
+    /* Stop Lua at its next instruction and the server at its current statement; the
+     * runner then rolls back and reports, outside the handler. */
     if (running_host)
         lua_host_interrupt(running_host);
+    if (running_conn)
+        db_interrupt(running_conn);
 }
 
 static double now_ms(void)
@@ -241,16 +246,17 @@ static int apply_step(runner *r, const names *n, const migrate_options *opts, in
     double t0 = now_ms();
     if (!opts->stamp) {
         running_host = r->host;
+        running_conn = r->conn;
         int rc = lua_host_run_migration(r->host, rev->path, verb, r->conn, err);
         running_host = NULL;
-        if (stop_signal && rc == 0)
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "interrupted");
-        if (rc != 0) {
-            if (stop_signal)
-                err->code = stop_signal == SIGTERM ? RB_EXIT_SIGTERM : RB_EXIT_SIGINT;
-            rb_error_prefix(err, "%s %s failed", verb, rev->id);
-            return -1;
-        }
+        running_conn = NULL;
+        if (stop_signal)
+            return rb_errorf(err, stop_signal == SIGTERM ? RB_EXIT_SIGTERM : RB_EXIT_SIGINT,
+                             "interrupted by %s: %s %s rolled back; the database stays at the "
+                             "revision before it", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT",
+                             verb, rev->id);
+        if (rc != 0)
+            return rb_error_prefix(err, "%s %s failed", verb, rev->id);
     }
     double ms = now_ms() - t0;
     rev_set next;

@@ -127,4 +127,22 @@ expect_err_has "timed out" "says it timed out"
 wait $slow
 check "the lock holder finished" test $? = 0
 
+# ---- SIGINT / SIGTERM roll back the running migration ------------------------------------
+for sig in INT TERM; do
+  new_db
+  rm -f migrations/*
+  migration aaaa00000020 "" "db:exec('CREATE TABLE half (id integer)')
+    $( [ "$DIALECT" = postgresql ] && echo "db:exec('SELECT pg_sleep(30)')" || echo "while true do end" )" ""
+  "$RBACMIG" upgrade head >sig.out 2>sig.err &
+  pid=$!
+  sleep 1
+  kill -$sig $pid
+  wait $pid
+  code=$?
+  expect_eq "$code" "$([ $sig = INT ] && echo 130 || echo 143)" "SIG$sig exit code"
+  check "SIG$sig says what happened" grep -q "interrupted by SIG$sig: upgrade aaaa00000020 rolled back" sig.err
+  check "SIG$sig leaves nothing half applied" test "$(table_exists half && echo yes)" != yes
+  expect_eq "$(sql 'SELECT count(*) FROM rbacmig_version' 2>/dev/null || echo 0)" 0 "SIG$sig: version unchanged"
+done
+
 finish
