@@ -258,6 +258,67 @@ done:
     return rc;
 }
 
+/* check: applied files that changed, applied revisions with no file, several heads. */
+int cmd_check(cli_state *st, int argc, char **argv, rb_error *err)
+{
+    cli_args args;
+    str_list rows = {0}, known = {0};
+    rev_set applied = {0};
+    int *changed = NULL, nchanged = 0, *heads = NULL, problems = 0, rc = -1;
+    if (cli_parse_args("check", argc, argv, info_opts, &args, err) != 0 ||
+        cli_load_graph(st, err) != 0 || read_current(st, &rows, err) != 0)
+        goto done;
+    for (int i = 0; i < rows.count; i++) {
+        if (graph_find(&st->g, rows.items[i]) < 0) {
+            out_print("missing: the database is at revision %s, which no migration file has",
+                      rows.items[i]);
+            problems++;
+        } else if (str_list_push(&known, rows.items[i]) != 0) {
+            goto oom;
+        }
+    }
+    if (graph_applied(&st->g, &known, &applied, err) != 0)
+        goto done;
+    runner r = {.cfg = &st->cfg, .host = st->host, .g = &st->g, .conn = st->conn};
+    if (runner_changed_files(&r, &applied, &changed, &nchanged, err) != 0)
+        goto done;
+    for (int i = 0; i < nchanged; i++) {
+        const revision *rev = &st->g.revs[changed[i]];
+        out_print("changed: %s (revision %s) differs from the file that was applied", rev->path,
+                  rev->id);
+        problems++;
+    }
+    if (!(heads = malloc(sizeof *heads * ((size_t)st->g.count + 1))))
+        goto oom;
+    int nheads = graph_heads(&st->g, heads);
+    if (nheads > 1) {
+        char *ids = graph_join_ids(&st->g, heads, nheads);
+        out_print("heads: %d heads (%s); join them with 'rbacmig merge -m MSG heads'", nheads,
+                  ids ? ids : "");
+        free(ids);
+        problems++;
+    }
+    if (problems) {
+        rc = rb_errorf(err, RB_EXIT_FAILURE, "check found %d problem%s", problems,
+                       problems == 1 ? "" : "s");
+    } else {
+        out_print("ok: %d revision%s, %d applied, files unchanged", st->g.count,
+                  st->g.count == 1 ? "" : "s", applied.count);
+        rc = 0;
+    }
+    goto done;
+oom:
+    rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+done:
+    free(changed);
+    free(heads);
+    rev_set_release(&applied);
+    str_list_release(&rows);
+    str_list_release(&known);
+    cli_args_release(&args);
+    return rc;
+}
+
 int cmd_show(cli_state *st, int argc, char **argv, rb_error *err)
 {
     cli_args args;

@@ -7,12 +7,13 @@
 #include "output.h"
 #include "runner.h"
 
-enum { OPT_SQL, OPT_SINGLE_TX, OPT_PURGE };
+enum { OPT_SQL, OPT_SINGLE_TX, OPT_PURGE, OPT_ALLOW_CHANGED };
 
 static const cli_opt migrate_opts[] = {
     {"sql", 0, false},
     {"single-transaction", 0, false},
     {"purge", 0, false},
+    {"allow-changed", 0, false},
     {NULL, 0, false},
 };
 
@@ -44,6 +45,7 @@ static int migrate(cli_state *st, const char *command, direction dir, bool stamp
         .single_transaction = args.values[OPT_SINGLE_TX].count > 0,
         .stamp = stamp,
         .purge = args.values[OPT_PURGE].count > 0,
+        .allow_changed = args.values[OPT_ALLOW_CHANGED].count > 0,
     };
     const char *colon = strchr(opts.target, ':');
     if (colon) {

@@ -115,6 +115,66 @@ int runner_read_versions(runner *r, str_list *rows, bool *exists, rb_error *err)
     return rc;
 }
 
+int runner_changed_files(runner *r, const rev_set *applied, int **changed, int *nchanged,
+                         rb_error *err)
+{
+    names n = {0};
+    char sql[1024];
+    db_result *res = NULL;
+    int rc = -1;
+    *changed = NULL;
+    *nchanged = 0;
+    if (names_init(r, &n, err) != 0)
+        goto done;
+    if (!(*changed = malloc(sizeof **changed * ((size_t)r->g->count + 1)))) {
+        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        goto done;
+    }
+    snprintf(sql, sizeof sql,
+             "SELECT revision, checksum FROM %s WHERE id IN (SELECT max(id) FROM %s "
+             "WHERE direction IN ('upgrade', 'stamp') AND success GROUP BY revision)",
+             n.history, n.history);
+    if (db_exec(r->conn, sql, 0, NULL, &res, NULL, err) != 0) {
+        if (strcmp(err->sqlstate, "42P01") == 0 && !r->conn->in_transaction) {
+            rb_error_init(err); /* no history yet: nothing can have changed */
+            rc = 0;
+        }
+        goto done;
+    }
+    for (int i = 0; i < res->nrows; i++) {
+        const db_value *id = db_result_cell(res, i, 0), *sum = db_result_cell(res, i, 1);
+        if (id->type != DBV_TEXT || sum->type != DBV_TEXT)
+            continue;
+        int idx = graph_find(r->g, id->text);
+        if (idx >= 0 && applied->in[idx] && strcmp(r->g->revs[idx].sha256, sum->text) != 0)
+            (*changed)[(*nchanged)++] = idx;
+    }
+    rc = 0;
+done:
+    db_result_free(res);
+    names_release(&n);
+    return rc;
+}
+
+/* Refuses to build on an applied migration whose file was edited after it ran. */
+static int refuse_changed(runner *r, const rev_set *applied, rb_error *err)
+{
+    int *changed = NULL, n = 0;
+    if (runner_changed_files(r, applied, &changed, &n, err) != 0)
+        return -1;
+    int rc = 0;
+    if (n > 0) {
+        const revision *rev = &r->g->revs[changed[0]];
+        rc = rb_errorf(err, RB_EXIT_FAILURE,
+                       "'%s' (revision %s) changed after it was applied%s", rev->path, rev->id,
+                       n > 1 ? " (and others; see 'rbacmig check')" : "");
+        rb_strlcpy(err->hint, "restore the applied file, or pass --allow-changed to run anyway",
+                   sizeof err->hint);
+    }
+    free(changed);
+    return rc;
+}
+
 /* Inside the locked transaction: creates the schema (PostgreSQL, if not public), the
  * version table and the history table when missing. */
 static int ensure_tables(runner *r, const names *n, rb_error *err)
@@ -381,6 +441,8 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
                 rev_set_add_ancestors(&next, r->g, t.revs[i]);
         rc = write_versions(r, &n, &rows, &next, err);
         rev_set_release(&next);
+        for (int i = 0; rc == 0 && t.kind == TARGET_REVISIONS && i < t.nrevs; i++)
+            rc = write_history(r, &n, &r->g->revs[t.revs[i]], "stamp", 0, true, err);
         if (rc == 0 && (rc = db_commit(r->conn, err)) == 0) {
             in_tx = false;
             char *ids = t.kind == TARGET_BASE ? strdup("base") : graph_join_ids(r->g, t.revs, t.nrevs);
@@ -394,12 +456,14 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
     if (!r->conn->offline) {
         if (plan_from(r, opts, &rows, &t, &applied, &steps, &nsteps, err) != 0)
             goto done;
-        rev_set_release(&applied);
         if (nsteps == 0) {
             out_debug("nothing to do: already at the target");
             rc = 0;
             goto done;
         }
+        if (!opts->allow_changed && exists && refuse_changed(r, &applied, err) != 0)
+            goto done;
+        rev_set_release(&applied);
         free(steps);
         steps = NULL;
     }

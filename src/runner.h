@@ -19,6 +19,7 @@ typedef struct migrate_options {
     bool single_transaction;   /* the whole command in one transaction */
     bool stamp;                /* move the version table only; run no migration */
     bool purge;                /* stamp --purge: empty the version table first */
+    bool allow_changed;        /* run even if an applied file changed since it was applied */
 } migrate_options;
 
 typedef struct runner {
@@ -32,6 +33,12 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err);
 
 /* The version table's rows; *exists is false (and rows empty) when it does not exist yet. */
 int runner_read_versions(runner *r, str_list *rows, bool *exists, rb_error *err);
+
+/* Applied revisions whose file is not the one that was applied: compares each applied
+ * revision's SHA-256 with the one its last successful upgrade (or stamp) recorded in the
+ * history table. Fills `changed` with graph indices (caller frees *changed). */
+int runner_changed_files(runner *r, const rev_set *applied, int **changed, int *nchanged,
+                         rb_error *err);
 
 /* The migration lock's key for this config (PostgreSQL advisory lock); stable across
  * rbacmig versions. Every command that writes takes it. */

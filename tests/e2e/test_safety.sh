@@ -127,6 +127,34 @@ expect_err_has "timed out" "says it timed out"
 wait $slow
 check "the lock holder finished" test $? = 0
 
+# ---- edited migrations ------------------------------------------------------------------
+new_db
+rm -f migrations/*
+migration aaaa00000030 "" "db:exec('CREATE TABLE e1 (id integer)')" "db:exec('DROP TABLE e1')"
+migration aaaa00000031 aaaa00000030 "db:exec('CREATE TABLE e2 (id integer)')" "db:exec('DROP TABLE e2')"
+rb upgrade aaaa00000030
+rb check
+expect_rc 0 "check on a clean project"
+expect_out_has "ok:" "check says ok"
+printf '\n-- edited after it ran\n' >> migrations/aaaa00000030_m.lua
+rb check
+expect_rc 1 "check finds an edited applied file"
+expect_out_has "changed: migrations/aaaa00000030_m.lua" "check names the edited file"
+rb upgrade head
+expect_rc 1 "upgrade refuses to run past an edited file"
+expect_err_has "--allow-changed" "refusal says how to override"
+check "refusal changed nothing" test "$(table_exists e2 && echo yes)" != yes
+rb upgrade --allow-changed head
+expect_rc 0 "--allow-changed runs anyway"
+migration aaaa00000032 aaaa00000030 "" ""
+mv migrations/aaaa00000031_m.lua keep.lua
+rb check
+expect_rc 1 "check: applied revision with no file, several heads"
+expect_out_has "missing: the database is at revision aaaa00000031" "check names the missing file"
+mv keep.lua migrations/aaaa00000031_m.lua
+rb check
+expect_out_has "heads: 2 heads" "check reports several heads"
+
 # ---- SIGINT / SIGTERM roll back the running migration ------------------------------------
 for sig in INT TERM; do
   new_db
