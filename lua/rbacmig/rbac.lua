@@ -1,0 +1,780 @@
+-- rbacmig.rbac: the multi-tenant RBAC model and the operations on its data.
+--
+-- Validates the model files (rbac/permissions.lua, rbac/roles.lua), syncs them
+-- into the tables made by migration 91759229c32b, and manages tenants and
+-- memberships. Pure Lua so that it runs in the migration sandbox: it uses only
+-- base, string, table and math, and reaches the database only through the
+-- `db` object the host passes in (db:exec, db:query, db:scalar, db.dialect,
+-- db.offline, db:load_rbac). Every value is a bound parameter; no name, slug
+-- or description is ever pasted into SQL text.
+--
+-- Writes are set-based: sync issues a fixed number of statements however many
+-- tenants there are. Callers run these functions inside one transaction (the
+-- host opens one per command and per migration), so a failure leaves nothing
+-- half done.
+
+local M = {}
+
+local DEFAULT_FILES = {
+  permissions = "rbac/permissions.lua",
+  roles = "rbac/roles.lua",
+}
+
+local MAX_PERMISSION_NAME = 100
+local MAX_ROLE_NAME = 63
+
+local UUID_PATTERN = "^" .. ("%x"):rep(8) .. "%-" .. ("%x"):rep(4) .. "%-"
+  .. ("%x"):rep(4) .. "%-" .. ("%x"):rep(4) .. "%-" .. ("%x"):rep(12) .. "$"
+
+-- Raises "rbac: ..." blaming the function `level` frames above the caller of
+-- raise, as error() does: raise(2, ...) in a public function blames its caller.
+local function raise(level, fmt, ...)
+  error("rbac: " .. string.format(fmt, ...), level + 1)
+end
+
+-- Model-file errors name the file and entry themselves; a Lua position would
+-- only point into this module.
+local function invalid(file, fmt, ...)
+  error("rbac: " .. file .. ": " .. string.format(fmt, ...), 0)
+end
+
+local function show(v)
+  if type(v) == "string" then
+    return "'" .. v .. "'"
+  end
+  return tostring(v)
+end
+
+-- ---------------------------------------------------------------------------
+-- Names
+
+-- resource.action: two or more segments of [a-z][a-z0-9_]*, joined by '.'.
+local function is_permission_name(s)
+  if type(s) ~= "string" or #s > MAX_PERMISSION_NAME then
+    return false
+  end
+  local segments = 0
+  for segment in (s .. "."):gmatch("(.-)%.") do
+    if not segment:match("^[a-z][a-z0-9_]*$") then
+      return false
+    end
+    segments = segments + 1
+  end
+  return segments >= 2
+end
+
+local function is_role_name(s)
+  return type(s) == "string" and #s <= MAX_ROLE_NAME
+    and s:match("^[a-z][a-z0-9_]*$") ~= nil
+end
+
+-- A tenant slug, as the tenants_slug_check constraint has it.
+local function is_slug(s)
+  return type(s) == "string" and #s >= 3 and #s <= 63
+    and s:match("^[a-z0-9%-]+$") ~= nil
+end
+
+M.is_permission_name = is_permission_name
+M.is_role_name = is_role_name
+M.is_slug = is_slug
+
+-- ---------------------------------------------------------------------------
+-- Validation
+
+-- Checks that `t` is a plain list (keys 1..n) and returns n.
+local function check_list(t, file, what)
+  if type(t) ~= "table" then
+    invalid(file, "expected a list of %s, got %s", what, type(t))
+  end
+  local n = #t
+  for k in pairs(t) do
+    if math.type(k) ~= "integer" or k < 1 or k > n then
+      invalid(file, "unexpected key %s in the list of %s (expected a plain list)",
+        show(k), what)
+    end
+  end
+  return n
+end
+
+-- Checks an entry's keys against `fields` ({ {key, "lua type"}, ... }, all
+-- required, checked in that order) and returns a label naming the entry.
+local function check_entry(e, file, index, kind, fields, is_name, name_rule)
+  local label = ("entry %d"):format(index)
+  if type(e) ~= "table" then
+    invalid(file, "%s: expected a %s table, got %s", label, kind, type(e))
+  end
+  if type(e.name) == "string" then
+    label = ("%s '%s' (entry %d)"):format(kind, e.name, index)
+  end
+  local allowed = {}
+  for _, field in ipairs(fields) do
+    allowed[field[1]] = true
+  end
+  for k in pairs(e) do
+    if not allowed[k] then
+      invalid(file, "%s: unknown key %s", label, show(k))
+    end
+  end
+  for _, field in ipairs(fields) do
+    local k, want = field[1], field[2]
+    if type(e[k]) ~= want then
+      invalid(file, "%s: field '%s' must be a %s, got %s", label, k, want, type(e[k]))
+    end
+  end
+  if not is_name(e.name) then
+    invalid(file, "%s: invalid %s name %s (%s)", label, kind, show(e.name), name_rule)
+  end
+  if e.description == "" then
+    invalid(file, "%s: description is empty", label)
+  end
+  return label
+end
+
+local PERMISSION_RULE = "expected resource.action: lowercase letters, digits and '_',"
+  .. " segments joined by '.', each starting with a letter, at most "
+  .. MAX_PERMISSION_NAME .. " characters"
+local ROLE_RULE = "expected lowercase letters, digits and '_', starting with a letter,"
+  .. " at most " .. MAX_ROLE_NAME .. " characters"
+
+-- Expands one entry of a role's permission list against the sorted catalogue:
+-- "*" is every permission, "resource.*" every name starting with "resource.",
+-- anything else one exact name. Returns the names, or nil and the problem.
+local function expand(pattern, names, known)
+  if pattern == "*" then
+    if #names == 0 then
+      return nil, "pattern '*' matches no permission"
+    end
+    return names
+  end
+  local prefix = pattern:match("^(.*)%.%*$")
+  if prefix then
+    if not (prefix:match("^[a-z][a-z0-9_]*$") or is_permission_name(prefix)) then
+      return nil, ("invalid pattern '%s' (expected '*' or 'resource.*')"):format(pattern)
+    end
+    local out, head = {}, prefix .. "."
+    for _, name in ipairs(names) do
+      if name:sub(1, #head) == head then
+        out[#out + 1] = name
+      end
+    end
+    if #out == 0 then
+      return nil, ("pattern '%s' matches no permission"):format(pattern)
+    end
+    return out
+  end
+  if not is_permission_name(pattern) then
+    return nil, ("invalid permission name '%s' (%s)"):format(pattern, PERMISSION_RULE)
+  end
+  if not known[pattern] then
+    return nil, ("unknown permission '%s'"):format(pattern)
+  end
+  return { pattern }
+end
+
+-- Validates the tables returned by the two model files and returns the model:
+--   { permissions = { {name=, description=}, ... sorted by name },
+--     roles = { {name=, description=, permissions = {sorted names}}, ... } }
+-- Roles keep their order in the file. Raises "rbac: <file>: <entry>: <problem>".
+function M.validate(permissions, roles, files)
+  files = files or DEFAULT_FILES
+  local pfile = files.permissions or DEFAULT_FILES.permissions
+  local rfile = files.roles or DEFAULT_FILES.roles
+
+  local catalogue, known = {}, {}
+  for i = 1, check_list(permissions, pfile, "permissions") do
+    local e = permissions[i]
+    local label = check_entry(e, pfile, i, "permission",
+      { { "name", "string" }, { "description", "string" } },
+      is_permission_name, PERMISSION_RULE)
+    if known[e.name] then
+      invalid(pfile, "%s: duplicate permission (first defined in entry %d)",
+        label, known[e.name])
+    end
+    known[e.name] = i
+    catalogue[#catalogue + 1] = { name = e.name, description = e.description }
+  end
+  table.sort(catalogue, function(a, b) return a.name < b.name end)
+  local names = {}
+  for i, p in ipairs(catalogue) do
+    names[i] = p.name
+  end
+
+  local templates, seen = {}, {}
+  for i = 1, check_list(roles, rfile, "roles") do
+    local e = roles[i]
+    local label = check_entry(e, rfile, i, "role",
+      { { "name", "string" }, { "description", "string" }, { "permissions", "table" } },
+      is_role_name, ROLE_RULE)
+    if seen[e.name] then
+      invalid(rfile, "%s: duplicate role (first defined in entry %d)", label, seen[e.name])
+    end
+    seen[e.name] = i
+
+    local granted, listed = {}, {}
+    for j = 1, check_list(e.permissions, rfile, "permissions of " .. label) do
+      local pattern = e.permissions[j]
+      if type(pattern) ~= "string" then
+        invalid(rfile, "%s: permission %d must be a string, got %s",
+          label, j, type(pattern))
+      end
+      if listed[pattern] then
+        invalid(rfile, "%s: permission '%s' is listed twice", label, pattern)
+      end
+      listed[pattern] = true
+      local matched, problem = expand(pattern, names, known)
+      if not matched then
+        invalid(rfile, "%s: %s", label, problem)
+      end
+      for _, name in ipairs(matched) do
+        granted[name] = true
+      end
+    end
+
+    local list = {}
+    for name in pairs(granted) do
+      list[#list + 1] = name
+    end
+    table.sort(list)
+    templates[#templates + 1] = {
+      name = e.name,
+      description = e.description,
+      permissions = list,
+    }
+  end
+
+  return { permissions = catalogue, roles = templates }
+end
+
+-- ---------------------------------------------------------------------------
+-- SQL building: placeholders are numbered as values are added, so a statement
+-- and its arguments are always built together.
+
+local Params = {}
+Params.__index = Params
+
+local function params()
+  return setmetatable({ n = 0 }, Params)
+end
+
+function Params:add(v)
+  self.n = self.n + 1
+  self[self.n] = v
+  return "$" .. self.n
+end
+
+function Params:list(values)
+  local out = {}
+  for i, v in ipairs(values) do
+    out[i] = self:add(v)
+  end
+  return table.concat(out, ", ")
+end
+
+-- A common table expression `name(columns) AS (VALUES ...)` holding `rows` as
+-- bound text values. The first row's CASTs fix the column types for
+-- PostgreSQL; an empty list becomes a query with no rows, as VALUES needs one.
+local function values_cte(p, name, columns, rows)
+  local head = name .. "(" .. table.concat(columns, ", ") .. ") AS ("
+  if #rows == 0 then
+    local nulls = {}
+    for j = 1, #columns do
+      nulls[j] = "CAST(NULL AS text)"
+    end
+    return head .. "SELECT " .. table.concat(nulls, ", ") .. " WHERE 1 = 0)"
+  end
+  local tuples = {}
+  for i, row in ipairs(rows) do
+    local cells = {}
+    for j = 1, #columns do
+      local ph = p:add(row[j])
+      cells[j] = i == 1 and ("CAST(" .. ph .. " AS text)") or ph
+    end
+    tuples[i] = "(" .. table.concat(cells, ", ") .. ")"
+  end
+  return head .. "\n  VALUES " .. table.concat(tuples, ",\n         ") .. ")"
+end
+
+-- The condition restricting tenant-scoped rows (column `col` holds the
+-- tenant id) to a scope: nil for all tenants, { id = uuid } or
+-- { slugs = {...} }. Returns nil when every tenant is in scope.
+local function scope_condition(p, scope, col)
+  if scope == nil then
+    return nil
+  elseif scope.id then
+    return col .. " = " .. p:add(scope.id)
+  end
+  return col .. " IN (SELECT id FROM tenants WHERE slug IN (" .. p:list(scope.slugs) .. "))"
+end
+
+-- "WHERE a AND b ..." over the conditions given, skipping nils (a scope
+-- condition is nil when every tenant is in scope).
+local function where(...)
+  local out = {}
+  for i = 1, select("#", ...) do
+    local c = select(i, ...)
+    if c then
+      out[#out + 1] = c
+    end
+  end
+  if #out == 0 then
+    return ""
+  end
+  return "\nWHERE " .. table.concat(out, "\n  AND ")
+end
+
+-- A row count from the host (an integer, or a string on some paths; nothing
+-- in --sql mode) as an integer.
+local function count(v)
+  return math.tointeger(tonumber(v)) or 0
+end
+
+-- Runs a statement built by `build(p)` and returns the rows it changed; in
+-- --sql mode the host prints it and there is no count.
+local function run(db, build)
+  local p = params()
+  local sql = build(p)
+  return count(db:exec(sql, table.unpack(p, 1, p.n)))
+end
+
+-- ---------------------------------------------------------------------------
+-- Seeding tenants with their template roles and grants. Shared by sync and by
+-- create_tenant on SQLite (PostgreSQL's tenants_seed_roles trigger runs the
+-- same two statements for new tenants).
+
+-- Roles from templates the tenant lacks, unless the tenant already has a role
+-- from that template (perhaps renamed) or a role of its own with that name.
+-- `only` (a list of template names) limits the templates used.
+local function seed_roles(db, scope, only)
+  return run(db, function(p)
+    return "INSERT INTO roles (tenant_id, name, description, template)\n"
+      .. "SELECT t.id, rt.name, rt.description, rt.name\n"
+      .. "FROM tenants t CROSS JOIN role_templates rt"
+      .. where(
+        scope_condition(p, scope, "t.id"),
+        only and ("rt.name IN (" .. (#only > 0 and p:list(only) or "NULL") .. ")"),
+        "NOT EXISTS (SELECT 1 FROM roles r WHERE r.tenant_id = t.id AND r.template = rt.name)",
+        "NOT EXISTS (SELECT 1 FROM roles r WHERE r.tenant_id = t.id AND r.name = rt.name)")
+      .. "\nON CONFLICT DO NOTHING"
+  end)
+end
+
+-- Grants that template roles lack compared with their template.
+local function seed_grants(db, scope)
+  return run(db, function(p)
+    return "INSERT INTO role_permissions (tenant_id, role_id, permission_id)\n"
+      .. "SELECT r.tenant_id, r.id, tp.permission_id\n"
+      .. "FROM roles r JOIN role_template_permissions tp ON tp.template = r.template"
+      .. where(
+        scope_condition(p, scope, "r.tenant_id"),
+        "NOT EXISTS (SELECT 1 FROM role_permissions x"
+          .. " WHERE x.tenant_id = r.tenant_id AND x.role_id = r.id"
+          .. " AND x.permission_id = tp.permission_id)")
+      .. "\nON CONFLICT DO NOTHING"
+  end)
+end
+
+-- ---------------------------------------------------------------------------
+-- Sync
+
+-- Rows of `tbl` whose name is not in `names`: what a prune had to keep.
+local function count_missing(db, tbl, names)
+  local p = params()
+  local sql = "SELECT count(*) FROM " .. tbl
+  if #names > 0 then
+    sql = sql .. " WHERE name NOT IN (" .. p:list(names) .. ")"
+  end
+  return count(db:scalar(sql, table.unpack(p, 1, p.n)))
+end
+
+local SYNC_OPTIONS = { prune = "boolean", tenants = "table", model = "table" }
+
+local function check_db(level, db)
+  if type(db) ~= "table" and type(db) ~= "userdata" then
+    raise(level + 1, "expected a db object, got %s", type(db))
+  end
+end
+
+-- Syncs the catalogue and templates of the model into the database, then
+-- gives every tenant in scope its missing template roles and grants.
+--   opts.model    an already validated model (default: db:load_rbac(), validated)
+--   opts.tenants  list of tenant slugs to seed/prune (default: every tenant)
+--   opts.prune    also remove what the files no longer name: template grants,
+--                 template roles (with their memberships), templates and
+--                 permissions. Roles a tenant made itself are never touched; a
+--                 permission one of them still grants is kept (permissions_kept).
+-- Returns a table of counts; a second run returns all zeros.
+function M.sync(db, opts)
+  check_db(2, db)
+  opts = opts or {}
+  if type(opts) ~= "table" then
+    raise(2, "sync options must be a table, got %s", type(opts))
+  end
+  for k, v in pairs(opts) do
+    if SYNC_OPTIONS[k] == nil then
+      raise(2, "unknown sync option %s", show(k))
+    elseif type(v) ~= SYNC_OPTIONS[k] then
+      raise(2, "sync option '%s' must be a %s, got %s", k, SYNC_OPTIONS[k], type(v))
+    end
+  end
+
+  local model = opts.model
+  if model == nil then
+    local loaded = db:load_rbac()
+    model = M.validate(loaded.permissions, loaded.roles, loaded.files)
+  elseif type(model.permissions) ~= "table" or type(model.roles) ~= "table" then
+    raise(2, "sync option 'model' is not a model returned by rbac.validate")
+  end
+
+  local scope
+  if opts.tenants then
+    local slugs = {}
+    for i, slug in ipairs(opts.tenants) do
+      if type(slug) ~= "string" then
+        raise(2, "tenant %d in sync option 'tenants' must be a string, got %s", i, type(slug))
+      end
+      slugs[i] = slug
+    end
+    scope = { slugs = slugs }
+  end
+
+  local s = {
+    permissions_added = 0, permissions_updated = 0, permissions_removed = 0,
+    permissions_kept = 0,
+    templates_added = 0, templates_updated = 0, templates_removed = 0,
+    templates_kept = 0,
+    template_grants_added = 0, template_grants_removed = 0,
+    roles_added = 0, roles_updated = 0, roles_removed = 0,
+    grants_added = 0, grants_removed = 0,
+    memberships_removed = 0,
+    tenants = 0,
+  }
+
+  -- Unknown slugs fail before anything is written.
+  if scope and #scope.slugs > 0 and not db.offline then
+    local found = {}
+    local p = params()
+    local rows = db:query("SELECT slug FROM tenants WHERE slug IN (" .. p:list(scope.slugs)
+      .. ")", table.unpack(p, 1, p.n))
+    for _, row in ipairs(rows) do
+      found[row.slug] = true
+    end
+    for _, slug in ipairs(scope.slugs) do
+      if not found[slug] then
+        raise(2, "unknown tenant '%s'", slug)
+      end
+    end
+  end
+
+  local perm_rows, perm_name_rows, perm_list = {}, {}, {}
+  for i, p in ipairs(model.permissions) do
+    perm_rows[i] = { p.name, p.description }
+    perm_name_rows[i] = { p.name }
+    perm_list[i] = p.name
+  end
+  local tmpl_rows, tmpl_name_rows, grant_rows = {}, {}, {}
+  local tmpl_list = {}
+  for i, r in ipairs(model.roles) do
+    tmpl_rows[i] = { r.name, r.description }
+    tmpl_name_rows[i] = { r.name }
+    tmpl_list[i] = r.name
+    for _, name in ipairs(r.permissions) do
+      grant_rows[#grant_rows + 1] = { r.name, name }
+    end
+  end
+
+  -- The global catalogue and templates.
+  local function upsert(tbl, rows)
+    local updated = run(db, function(p)
+      return "WITH " .. values_cte(p, "v", { "name", "description" }, rows)
+        .. "\nUPDATE " .. tbl .. " SET description = v.description, updated_at = CURRENT_TIMESTAMP"
+        .. "\nFROM v WHERE " .. tbl .. ".name = v.name AND " .. tbl .. ".description <> v.description"
+    end)
+    local added = run(db, function(p)
+      return "WITH " .. values_cte(p, "v", { "name", "description" }, rows)
+        .. "\nINSERT INTO " .. tbl .. " (name, description)"
+        .. "\nSELECT v.name, v.description FROM v"
+        .. "\nWHERE NOT EXISTS (SELECT 1 FROM " .. tbl .. " x WHERE x.name = v.name)"
+        .. "\nON CONFLICT DO NOTHING"
+    end)
+    return added, updated
+  end
+  s.permissions_added, s.permissions_updated = upsert("permissions", perm_rows)
+  s.templates_added, s.templates_updated = upsert("role_templates", tmpl_rows)
+
+  s.template_grants_added = run(db, function(p)
+    return "WITH " .. values_cte(p, "g", { "template", "permission" }, grant_rows)
+      .. "\nINSERT INTO role_template_permissions (template, permission_id)"
+      .. "\nSELECT g.template, p.id FROM g JOIN permissions p ON p.name = g.permission"
+      .. "\nWHERE NOT EXISTS (SELECT 1 FROM role_template_permissions x"
+      .. " WHERE x.template = g.template AND x.permission_id = p.id)"
+      .. "\nON CONFLICT DO NOTHING"
+  end)
+
+  if opts.prune then
+    -- Top down: template grants, then tenants' copies of them, then template
+    -- roles, templates and permissions nothing refers to any more.
+    s.template_grants_removed = run(db, function(p)
+      return "WITH " .. values_cte(p, "g", { "template", "permission" }, grant_rows)
+        .. "\nDELETE FROM role_template_permissions"
+        .. "\nWHERE NOT EXISTS (SELECT 1 FROM g JOIN permissions p ON p.name = g.permission"
+        .. " WHERE g.template = role_template_permissions.template"
+        .. " AND p.id = role_template_permissions.permission_id)"
+    end)
+    s.grants_removed = run(db, function(p)
+      return "DELETE FROM role_permissions" .. where(
+        scope_condition(p, scope, "role_permissions.tenant_id"),
+        "EXISTS (SELECT 1 FROM roles r"
+          .. " WHERE r.tenant_id = role_permissions.tenant_id AND r.id = role_permissions.role_id"
+          .. " AND r.template IS NOT NULL"
+          .. " AND NOT EXISTS (SELECT 1 FROM role_template_permissions tp"
+          .. " WHERE tp.template = r.template AND tp.permission_id = role_permissions.permission_id))")
+    end)
+    s.memberships_removed = run(db, function(p)
+      return "WITH " .. values_cte(p, "t", { "name" }, tmpl_name_rows)
+        .. "\nDELETE FROM memberships" .. where(
+          scope_condition(p, scope, "memberships.tenant_id"),
+          "EXISTS (SELECT 1 FROM roles r"
+            .. " WHERE r.tenant_id = memberships.tenant_id AND r.id = memberships.role_id"
+            .. " AND r.template IS NOT NULL AND r.template NOT IN (SELECT name FROM t))")
+    end)
+    s.roles_removed = run(db, function(p)
+      return "WITH " .. values_cte(p, "t", { "name" }, tmpl_name_rows)
+        .. "\nDELETE FROM roles" .. where(
+          scope_condition(p, scope, "roles.tenant_id"),
+          "roles.template IS NOT NULL",
+          "roles.template NOT IN (SELECT name FROM t)")
+    end)
+    s.templates_removed = run(db, function(p)
+      return "WITH " .. values_cte(p, "t", { "name" }, tmpl_name_rows)
+        .. "\nDELETE FROM role_templates"
+        .. "\nWHERE name NOT IN (SELECT name FROM t)"
+        .. "\n  AND NOT EXISTS (SELECT 1 FROM roles r WHERE r.template = role_templates.name)"
+    end)
+    s.permissions_removed = run(db, function(p)
+      return "WITH " .. values_cte(p, "v", { "name" }, perm_name_rows)
+        .. "\nDELETE FROM permissions"
+        .. "\nWHERE name NOT IN (SELECT name FROM v)"
+        .. "\n  AND NOT EXISTS (SELECT 1 FROM role_permissions rp"
+        .. " WHERE rp.permission_id = permissions.id)"
+    end)
+  end
+
+  -- The tenants in scope.
+  if not (scope and #scope.slugs == 0) then
+    s.roles_updated = run(db, function(p)
+      return "UPDATE roles SET description = rt.description, updated_at = CURRENT_TIMESTAMP"
+        .. "\nFROM role_templates rt" .. where(
+          "rt.name = roles.template",
+          "roles.description <> rt.description",
+          scope_condition(p, scope, "roles.tenant_id"))
+    end)
+    -- After a prune, templates still kept for tenants out of scope must not
+    -- come back to the tenants in scope.
+    s.roles_added = seed_roles(db, scope, opts.prune and tmpl_list or nil)
+    s.grants_added = seed_grants(db, scope)
+  end
+
+  if not db.offline then
+    if not (scope and #scope.slugs == 0) then
+      local p = params()
+      local sql = "SELECT count(*) FROM tenants"
+      if scope then
+        sql = sql .. " WHERE slug IN (" .. p:list(scope.slugs) .. ")"
+      end
+      s.tenants = count(db:scalar(sql, table.unpack(p, 1, p.n)))
+    end
+    if opts.prune then
+      s.permissions_kept = count_missing(db, "permissions", perm_list)
+      s.templates_kept = count_missing(db, "role_templates", tmpl_list)
+    end
+  end
+
+  return s
+end
+
+-- ---------------------------------------------------------------------------
+-- Tenants and members. Tenants are named by slug, roles by name, users by
+-- UUID (compared in lowercase, as PostgreSQL prints them).
+
+local function check_string(level, what, v)
+  if type(v) ~= "string" then
+    raise(level + 1, "%s must be a string, got %s", what, type(v))
+  end
+end
+
+local function user_uuid(level, user_id)
+  check_string(level + 1, "user id", user_id)
+  local id = user_id:lower()
+  if not id:match(UUID_PATTERN) then
+    raise(level + 1, "invalid user id '%s' (expected a UUID like"
+      .. " '123e4567-e89b-42d3-a456-426614174000')", user_id)
+  end
+  return id
+end
+
+local function tenant_id(level, db, slug)
+  check_string(level + 1, "tenant slug", slug)
+  local id = db:scalar("SELECT id FROM tenants WHERE slug = $1", slug)
+  if id == nil then
+    raise(level + 1, "unknown tenant '%s'", slug)
+  end
+  return id
+end
+
+local function role_id(level, db, tid, slug, role)
+  check_string(level + 1, "role name", role)
+  local id = db:scalar("SELECT id FROM roles WHERE tenant_id = $1 AND name = $2", tid, role)
+  if id == nil then
+    raise(level + 1, "unknown role '%s' in tenant '%s'", role, slug)
+  end
+  return id
+end
+
+-- Creates a tenant with every template role and, when owner_user_id is given,
+-- makes that user its owner. Returns the tenant's id. On PostgreSQL the
+-- tenants_seed_roles trigger creates the roles (whoever inserts the row); on
+-- SQLite, which has no such trigger, this function does.
+function M.create_tenant(db, slug, name, owner_user_id)
+  check_db(2, db)
+  check_string(2, "tenant slug", slug)
+  check_string(2, "tenant name", name)
+  if not is_slug(slug) then
+    raise(2, "invalid tenant slug '%s' (expected 3 to 63 characters from a-z, 0-9 and '-')", slug)
+  end
+  if name == "" then
+    raise(2, "tenant name is empty")
+  end
+  local owner
+  if owner_user_id ~= nil then
+    owner = user_uuid(2, owner_user_id)
+    if db:scalar("SELECT name FROM role_templates WHERE name = 'owner'") == nil then
+      raise(2, "cannot make '%s' the owner of tenant '%s': there is no 'owner' role template"
+        .. " (run 'rbacmig seed' first)", owner_user_id, slug)
+    end
+  end
+  if db:scalar("SELECT id FROM tenants WHERE slug = $1", slug) ~= nil then
+    raise(2, "tenant '%s' already exists", slug)
+  end
+
+  db:exec("INSERT INTO tenants (slug, name) VALUES ($1, $2)", slug, name)
+  local id = tenant_id(2, db, slug)
+  if db.dialect ~= "postgresql" then
+    seed_roles(db, { id = id })
+    seed_grants(db, { id = id })
+  end
+  if owner then
+    local rid = role_id(2, db, id, slug, "owner")
+    db:exec("INSERT INTO memberships (tenant_id, user_id, role_id) VALUES ($1, $2, $3)"
+      .. " ON CONFLICT DO NOTHING", id, owner, rid)
+  end
+  return id
+end
+
+-- Deletes a tenant; its roles, grants and memberships go with it (cascade).
+function M.delete_tenant(db, slug)
+  check_db(2, db)
+  check_string(2, "tenant slug", slug)
+  if count(db:exec("DELETE FROM tenants WHERE slug = $1", slug)) == 0 then
+    raise(2, "unknown tenant '%s'", slug)
+  end
+  return true
+end
+
+-- Gives a user a role in a tenant. Returns true if added, false if the user
+-- already had it.
+function M.add_member(db, slug, user_id, role)
+  check_db(2, db)
+  local uid = user_uuid(2, user_id)
+  local tid = tenant_id(2, db, slug)
+  local rid = role_id(2, db, tid, slug, role)
+  return count(db:exec("INSERT INTO memberships (tenant_id, user_id, role_id)"
+    .. " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", tid, uid, rid)) > 0
+end
+
+-- Takes a role from a user in a tenant, or every role when `role` is nil.
+-- Returns the number of memberships removed (0 if the user had none).
+function M.remove_member(db, slug, user_id, role)
+  check_db(2, db)
+  local uid = user_uuid(2, user_id)
+  local tid = tenant_id(2, db, slug)
+  if role == nil then
+    return count(db:exec("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2",
+      tid, uid))
+  end
+  local rid = role_id(2, db, tid, slug, role)
+  return count(db:exec("DELETE FROM memberships"
+    .. " WHERE tenant_id = $1 AND user_id = $2 AND role_id = $3", tid, uid, rid))
+end
+
+-- Returns the tenant's members: { {user_id=, roles={names, sorted}}, ... }
+-- sorted by user id.
+function M.list_members(db, slug)
+  check_db(2, db)
+  local tid = tenant_id(2, db, slug)
+  local rows = db:query("SELECT m.user_id, r.name AS role"
+    .. " FROM memberships m JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.role_id"
+    .. " WHERE m.tenant_id = $1", tid)
+  local by_user, members = {}, {}
+  for _, row in ipairs(rows) do
+    local m = by_user[row.user_id]
+    if not m then
+      m = { user_id = row.user_id, roles = {} }
+      by_user[row.user_id] = m
+      members[#members + 1] = m
+    end
+    m.roles[#m.roles + 1] = row.role
+  end
+  table.sort(members, function(a, b) return a.user_id < b.user_id end)
+  for _, m in ipairs(members) do
+    table.sort(m.roles)
+  end
+  return members
+end
+
+-- Returns every tenant: { {id=, slug=, name=, created_at=, members=n}, ... }
+-- sorted by slug.
+function M.list_tenants(db)
+  check_db(2, db)
+  local rows = db:query("SELECT t.id, t.slug, t.name, t.created_at,"
+    .. " (SELECT count(DISTINCT m.user_id) FROM memberships m WHERE m.tenant_id = t.id) AS members"
+    .. " FROM tenants t")
+  local tenants = {}
+  for i, row in ipairs(rows) do
+    tenants[i] = {
+      id = row.id, slug = row.slug, name = row.name,
+      created_at = row.created_at, members = count(row.members),
+    }
+  end
+  table.sort(tenants, function(a, b) return a.slug < b.slug end)
+  return tenants
+end
+
+-- Whether a user holds a permission in a tenant, and through which roles:
+-- returns allowed (boolean), roles (sorted list of role names).
+function M.can(db, slug, user_id, permission)
+  check_db(2, db)
+  local uid = user_uuid(2, user_id)
+  check_string(2, "permission", permission)
+  if not is_permission_name(permission) then
+    raise(2, "invalid permission name '%s' (%s)", permission, PERMISSION_RULE)
+  end
+  local tid = tenant_id(2, db, slug)
+  local pid = db:scalar("SELECT id FROM permissions WHERE name = $1", permission)
+  if pid == nil then
+    raise(2, "unknown permission '%s'", permission)
+  end
+  local rows = db:query("SELECT r.name"
+    .. " FROM memberships m"
+    .. " JOIN role_permissions rp ON rp.tenant_id = m.tenant_id AND rp.role_id = m.role_id"
+    .. " JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.role_id"
+    .. " WHERE m.tenant_id = $1 AND m.user_id = $2 AND rp.permission_id = $3",
+    tid, uid, pid)
+  local roles = {}
+  for i, row in ipairs(rows) do
+    roles[i] = row.name
+  end
+  table.sort(roles)
+  return #roles > 0, roles
+end
+
+return M

@@ -1,0 +1,681 @@
+-- Tests for lua/rbacmig/rbac.lua, the shipped model files (rbac/) and the
+-- shape of the SQL that the RBAC module and the first migration issue.
+--
+-- Run from the repository root: lua5.4 tests/lua/test_rbac.lua
+-- Needs no database: a recording fake stands in for the host's `db` object.
+-- End-to-end runs against PostgreSQL and SQLite go through the real binary.
+
+package.path = "lua/?.lua;" .. package.path
+
+local rbac = require("rbacmig.rbac")
+
+local MIGRATION = "migrations/91759229c32b_add_initial_rbac_tables.lua"
+
+local passed, failed = 0, 0
+
+local function test(name, f)
+  local ok, err = pcall(f)
+  if ok then
+    passed = passed + 1
+  else
+    failed = failed + 1
+    io.stderr:write(("FAIL %s\n  %s\n"):format(name, tostring(err)))
+  end
+end
+
+local function fmt(v)
+  return type(v) == "string" and ("%q"):format(v) or tostring(v)
+end
+
+local function eq(got, want, what)
+  if got ~= want then
+    error(("%s: got %s, want %s"):format(what or "value", fmt(got), fmt(want)), 2)
+  end
+end
+
+local function truthy(v, what)
+  if not v then
+    error(what or "expected a true value", 2)
+  end
+end
+
+-- Calls f and checks that it raises an error containing every one of the
+-- plain strings in `parts`; returns the message.
+local function raises(parts, f, ...)
+  local ok, err = pcall(f, ...)
+  if ok then
+    error("expected an error mentioning " .. fmt(parts[1]), 2)
+  end
+  err = tostring(err)
+  for _, part in ipairs(parts) do
+    if not err:find(part, 1, true) then
+      error(("error %s does not mention %s"):format(fmt(err), fmt(part)), 2)
+    end
+  end
+  return err
+end
+
+-- Loads a model file as plain data: text only, with no globals at all.
+local function load_data(path)
+  return assert(loadfile(path, "t", {}))()
+end
+
+-- Loads a migration roughly as the host does: text only, in an environment of
+-- its own holding the sandbox's libraries.
+local function load_migration(path)
+  local env = { string = string, table = table, math = math, utf8 = utf8 }
+  for _, name in ipairs({ "assert", "error", "ipairs", "next", "pairs", "pcall", "select",
+      "setmetatable", "getmetatable", "tonumber", "tostring", "type", "xpcall", "print" }) do
+    env[name] = _G[name]
+  end
+  return assert(loadfile(path, "t", env))()
+end
+
+local function contains(list, value)
+  for _, v in ipairs(list) do
+    if v == value then
+      return true
+    end
+  end
+  return false
+end
+
+local function copy(t)
+  if type(t) ~= "table" then
+    return t
+  end
+  local out = {}
+  for k, v in pairs(t) do
+    out[k] = copy(v)
+  end
+  return out
+end
+
+-- A small catalogue and templates to vary in the validation tests.
+local function catalogue()
+  return {
+    { name = "tenants.read", description = "View the tenant" },
+    { name = "projects.read", description = "View projects" },
+    { name = "projects.update", description = "Edit projects" },
+    { name = "projects.settings.read", description = "View project settings" },
+    { name = "members.manage", description = "Manage members" },
+  }
+end
+
+local function templates()
+  return {
+    { name = "owner", description = "Everything", permissions = { "*" } },
+    { name = "editor", description = "Edits projects", permissions = { "projects.*", "tenants.read" } },
+  }
+end
+
+local FILES = { permissions = "rbac/permissions.lua", roles = "rbac/roles.lua" }
+
+-- A fake `db` that records every statement with its parameters. Queries
+-- return `rows` (a function of the SQL) or nothing.
+local function fake_db(dialect, opts)
+  opts = opts or {}
+  local db = { dialect = dialect, offline = opts.offline or false, schema = opts.schema or "public",
+               calls = {} }
+  function db:exec(sql, ...)
+    self.calls[#self.calls + 1] = { kind = "exec", sql = sql, args = table.pack(...) }
+    return 0
+  end
+  function db:query(sql, ...)
+    if self.offline then
+      error("query is not available in --sql mode")
+    end
+    self.calls[#self.calls + 1] = { kind = "query", sql = sql, args = table.pack(...) }
+    return opts.rows and opts.rows(sql, ...) or {}
+  end
+  function db:scalar(sql, ...)
+    local rows = self:query(sql, ...)
+    local row = rows[1]
+    if row then
+      local _, v = next(row)
+      return v
+    end
+    return nil
+  end
+  function db:quote_ident(name)
+    return '"' .. name:gsub('"', '""') .. '"'
+  end
+  function db:load_rbac()
+    return { permissions = load_data(FILES.permissions), roles = load_data(FILES.roles),
+             files = FILES }
+  end
+  return db
+end
+
+-- Checks that a recorded statement's placeholders are exactly $1..$n for its
+-- n arguments.
+local function check_placeholders(call)
+  local max, used = 0, {}
+  for d in call.sql:gmatch("%$(%d+)") do
+    local i = tonumber(d)
+    used[i] = true
+    if i > max then
+      max = i
+    end
+  end
+  eq(max, call.args.n, "highest placeholder vs arguments in: " .. call.sql)
+  for i = 1, max do
+    truthy(used[i], ("placeholder $%d unused in: %s"):format(i, call.sql))
+  end
+end
+
+-- ---------------------------------------------------------------------------
+-- The shipped model files
+
+test("shipped files validate", function()
+  local model = rbac.validate(load_data(FILES.permissions), load_data(FILES.roles), FILES)
+  truthy(#model.permissions >= 20 and #model.permissions <= 30, "catalogue of 20-30 entries")
+  local names = {}
+  for i, p in ipairs(model.permissions) do
+    names[i] = p.name
+    truthy(type(p.description) == "string" and p.description ~= "", "description of " .. p.name)
+    if i > 1 then
+      truthy(names[i - 1] < p.name, "permissions sorted by name")
+    end
+  end
+  for _, required in ipairs({ "tenants.read", "tenants.update", "tenants.delete",
+      "members.read", "members.manage", "roles.read", "roles.manage", "audit_log.read" }) do
+    truthy(contains(names, required), "catalogue has " .. required)
+  end
+  local roles = {}
+  for i, r in ipairs(model.roles) do
+    roles[r.name] = r
+    eq(r.name, ({ "owner", "admin", "member", "viewer" })[i], "role order")
+  end
+  eq(#roles.owner.permissions, #model.permissions, "owner holds every permission")
+  truthy(not contains(roles.admin.permissions, "tenants.delete"), "admin cannot delete the tenant")
+  truthy(contains(roles.admin.permissions, "members.manage"), "admin manages members")
+  truthy(contains(roles.admin.permissions, "roles.manage"), "admin manages roles")
+  truthy(not contains(roles.member.permissions, "members.manage"), "member does not manage members")
+  for _, p in ipairs(roles.viewer.permissions) do
+    truthy(p:match("%.read$"), "viewer only reads: " .. p)
+  end
+end)
+
+test("shipped files are plain data", function()
+  -- loadfile with an empty environment: any global access would fail
+  eq(type(load_data(FILES.permissions)), "table", "permissions.lua returns")
+  eq(type(load_data(FILES.roles)), "table", "roles.lua returns")
+end)
+
+-- ---------------------------------------------------------------------------
+-- Expansion
+
+test("wildcards expand against the catalogue", function()
+  local model = rbac.validate(catalogue(), templates(), FILES)
+  eq(#model.roles, 2, "roles")
+  eq(table.concat(model.roles[1].permissions, ","),
+    "members.manage,projects.read,projects.settings.read,projects.update,tenants.read", "owner *")
+  eq(table.concat(model.roles[2].permissions, ","),
+    "projects.read,projects.settings.read,projects.update,tenants.read", "editor projects.*")
+end)
+
+test("nested wildcard and overlapping patterns", function()
+  local roles = {
+    { name = "settings", description = "d", permissions = { "projects.settings.*", "projects.*" } },
+  }
+  local model = rbac.validate(catalogue(), roles, FILES)
+  eq(table.concat(model.roles[1].permissions, ","),
+    "projects.read,projects.settings.read,projects.update", "deduplicated union")
+  roles[1].permissions = { "projects.settings.*" }
+  model = rbac.validate(catalogue(), roles, FILES)
+  eq(table.concat(model.roles[1].permissions, ","), "projects.settings.read", "nested prefix")
+end)
+
+test("prefix matches whole segments only", function()
+  local perms = catalogue()
+  perms[#perms + 1] = { name = "projectsx.read", description = "d" }
+  local model = rbac.validate(perms, { { name = "p", description = "d", permissions = { "projects.*" } } })
+  truthy(not contains(model.roles[1].permissions, "projectsx.read"), "projects.* excludes projectsx.read")
+end)
+
+test("a role may grant nothing", function()
+  local model = rbac.validate(catalogue(), { { name = "guest", description = "d", permissions = {} } })
+  eq(#model.roles[1].permissions, 0, "empty role")
+end)
+
+test("validate does not change its input", function()
+  local perms, roles = catalogue(), templates()
+  rbac.validate(perms, roles, FILES)
+  eq(perms[1].name, "tenants.read", "catalogue order kept")
+  eq(roles[1].permissions[1], "*", "patterns kept")
+end)
+
+-- ---------------------------------------------------------------------------
+-- Validation errors name the file and the entry
+
+local PF, RF = "rbac/permissions.lua", "rbac/roles.lua"
+
+local function with_permission(entry)
+  local perms = catalogue()
+  perms[3] = entry
+  return perms
+end
+
+local function with_role(entry)
+  local roles = templates()
+  roles[2] = entry
+  return roles
+end
+
+test("permission names are checked", function()
+  for _, bad in ipairs({ "projects", "Projects.read", "projects.Read", "projects..read",
+      ".projects.read", "projects.read.", "projects.1read", "1projects.read", "projects-x.read",
+      "projects.read write", "projects._read", "", ("a"):rep(50) .. "." .. ("b"):rep(50) }) do
+    raises({ PF, "entry 3", "invalid permission name", "resource.action" },
+      rbac.validate, with_permission({ name = bad, description = "d" }), templates(), FILES)
+  end
+  for _, good in ipairs({ "a.b", "api_keys.create", "a.b.c", "a1.b2_c" }) do
+    rbac.validate(with_permission({ name = good, description = "d" }), {}, FILES)
+  end
+end)
+
+test("duplicate permission", function()
+  raises({ PF, "permission 'projects.read' (entry 3)", "duplicate permission", "entry 2" },
+    rbac.validate, with_permission({ name = "projects.read", description = "again" }), {}, FILES)
+end)
+
+test("permission field types and keys", function()
+  raises({ PF, "entry 3", "field 'name' must be a string, got number" },
+    rbac.validate, with_permission({ name = 42, description = "d" }), {}, FILES)
+  raises({ PF, "entry 3", "field 'name' must be a string, got nil" },
+    rbac.validate, with_permission({ description = "d" }), {}, FILES)
+  raises({ PF, "permission 'x.y' (entry 3)", "field 'description' must be a string, got nil" },
+    rbac.validate, with_permission({ name = "x.y" }), {}, FILES)
+  raises({ PF, "permission 'x.y' (entry 3)", "description is empty" },
+    rbac.validate, with_permission({ name = "x.y", description = "" }), {}, FILES)
+  raises({ PF, "permission 'x.y' (entry 3)", "unknown key 'descripton'" },
+    rbac.validate, with_permission({ name = "x.y", descripton = "d", description = "d" }), {}, FILES)
+  raises({ PF, "entry 3", "expected a permission table, got string" },
+    rbac.validate, with_permission("x.y"), {}, FILES)
+end)
+
+test("the permission list must be a plain list", function()
+  raises({ PF, "expected a list of permissions, got string" }, rbac.validate, "x", {}, FILES)
+  raises({ PF, "unexpected key 'permissions'" },
+    rbac.validate, { permissions = catalogue() }, {}, FILES)
+  local holes = catalogue()
+  holes[10] = { name = "x.y", description = "d" }
+  raises({ PF }, rbac.validate, holes, {}, FILES)
+end)
+
+test("role names are checked", function()
+  for _, bad in ipairs({ "Admin", "1admin", "ad-min", "ad min", "", ("a"):rep(64), "_admin" }) do
+    raises({ RF, "entry 2", "invalid role name" },
+      rbac.validate, catalogue(), with_role({ name = bad, description = "d", permissions = {} }), FILES)
+  end
+end)
+
+test("duplicate role", function()
+  raises({ RF, "role 'owner' (entry 2)", "duplicate role", "entry 1" }, rbac.validate,
+    catalogue(), with_role({ name = "owner", description = "d", permissions = {} }), FILES)
+end)
+
+test("unknown permission in a role", function()
+  raises({ RF, "role 'editor' (entry 2)", "unknown permission 'projects.raed'" }, rbac.validate,
+    catalogue(), with_role({ name = "editor", description = "d", permissions = { "projects.raed" } }), FILES)
+end)
+
+test("wildcard matching nothing", function()
+  raises({ RF, "role 'editor' (entry 2)", "pattern 'billing.*' matches no permission" }, rbac.validate,
+    catalogue(), with_role({ name = "editor", description = "d", permissions = { "billing.*" } }), FILES)
+  raises({ RF, "pattern '*' matches no permission" }, rbac.validate, {}, templates(), FILES)
+end)
+
+test("bad patterns in a role", function()
+  for _, bad in ipairs({ "projects*", "*.read", "projects.*.read", "Projects.*", ".*", "projects" }) do
+    raises({ RF, "role 'editor' (entry 2)", bad }, rbac.validate,
+      catalogue(), with_role({ name = "editor", description = "d", permissions = { bad } }), FILES)
+  end
+end)
+
+test("role field types and keys", function()
+  raises({ RF, "role 'editor' (entry 2)", "field 'permissions' must be a table, got string" },
+    rbac.validate, catalogue(), with_role({ name = "editor", description = "d", permissions = "*" }), FILES)
+  raises({ RF, "role 'editor' (entry 2)", "permission 1 must be a string, got number" },
+    rbac.validate, catalogue(), with_role({ name = "editor", description = "d", permissions = { 1 } }), FILES)
+  raises({ RF, "role 'editor' (entry 2)", "unknown key 'perms'" }, rbac.validate,
+    catalogue(), with_role({ name = "editor", description = "d", permissions = {}, perms = {} }), FILES)
+  raises({ RF, "role 'editor' (entry 2)", "'tenants.read' is listed twice" }, rbac.validate,
+    catalogue(), with_role({ name = "editor", description = "d",
+      permissions = { "tenants.read", "tenants.read" } }), FILES)
+  raises({ RF, "role 'editor' (entry 2)", "unexpected key 'x'" }, rbac.validate,
+    catalogue(), with_role({ name = "editor", description = "d", permissions = { x = "tenants.read" } }), FILES)
+  raises({ RF, "expected a list of roles, got nil" }, rbac.validate, catalogue(), nil, FILES)
+end)
+
+test("errors name the files the host passes", function()
+  local files = { permissions = "custom/perms.lua", roles = "custom/roles.lua" }
+  raises({ "rbac: custom/perms.lua: permission 'Bad' (entry 3)" }, rbac.validate,
+    with_permission({ name = "Bad", description = "d" }), {}, files)
+  raises({ "rbac: custom/roles.lua: role 'editor'" }, rbac.validate, catalogue(),
+    with_role({ name = "editor", description = "d", permissions = { "nope.nope" } }), files)
+end)
+
+test("errors name the default files when none are given", function()
+  raises({ "rbac: rbac/roles.lua:" }, rbac.validate, catalogue(),
+    with_role({ name = "editor", description = "d", permissions = { "nope.nope" } }))
+end)
+
+-- ---------------------------------------------------------------------------
+-- The module runs in the migration sandbox
+
+test("module loads with only base, string, table, math and utf8", function()
+  local env = { string = string, table = table, math = math, utf8 = utf8 }
+  for _, name in ipairs({ "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal",
+      "rawget", "rawlen", "rawset", "select", "setmetatable", "getmetatable", "tonumber",
+      "tostring", "type", "xpcall" }) do
+    env[name] = _G[name]
+  end
+  env._G = env
+  local chunk = assert(loadfile("lua/rbacmig/rbac.lua", "t", env))
+  local m = chunk()
+  local model = m.validate(copy(catalogue()), copy(templates()), FILES)
+  eq(#model.roles, 2, "validate in the sandbox")
+  local db = fake_db("sqlite", { offline = true })
+  m.sync(db, { model = model, prune = true })
+end)
+
+-- ---------------------------------------------------------------------------
+-- Sync: a fixed number of set-based statements, values only as parameters
+
+local function sync_calls(dialect, opts, db_opts)
+  local db = fake_db(dialect, db_opts)
+  local summary = rbac.sync(db, opts)
+  return db.calls, summary
+end
+
+test("sync issues a fixed number of statements", function()
+  local model = rbac.validate(load_data(FILES.permissions), load_data(FILES.roles), FILES)
+  for _, dialect in ipairs({ "postgresql", "sqlite" }) do
+    local calls = sync_calls(dialect, { model = model })
+    local execs = 0
+    for _, c in ipairs(calls) do
+      if c.kind == "exec" then
+        execs = execs + 1
+      end
+    end
+    eq(execs, 8, dialect .. " statements without prune")
+    calls = sync_calls(dialect, { model = model, prune = true })
+    execs = 0
+    for _, c in ipairs(calls) do
+      if c.kind == "exec" then
+        execs = execs + 1
+      end
+    end
+    eq(execs, 14, dialect .. " statements with prune")
+  end
+end)
+
+test("sync binds every value as a parameter", function()
+  local perms = catalogue()
+  perms[1].description = "It's; DROP TABLE tenants; --"
+  local roles = templates()
+  roles[1].description = "Robert'); --"
+  local model = rbac.validate(perms, roles, FILES)
+  local rows = function(sql)
+    if sql:find("SELECT slug FROM tenants", 1, true) then
+      return { { slug = "o'brien" } }
+    end
+    return { { count = 1 } }
+  end
+  local calls, summary = sync_calls("postgresql",
+    { model = model, prune = true, tenants = { "o'brien" } }, { rows = rows })
+  eq(summary.tenants, 1, "tenant count from the query")
+  local seen_description = false
+  for _, c in ipairs(calls) do
+    check_placeholders(c)
+    truthy(not c.sql:find("DROP TABLE", 1, true), "no value pasted into SQL")
+    truthy(not c.sql:find("Robert", 1, true), "no value pasted into SQL")
+    truthy(not c.sql:find("o'brien", 1, true), "slug not pasted into SQL")
+    truthy(not c.sql:find("tenants.read", 1, true), "permission names not pasted into SQL")
+    for i = 1, c.args.n do
+      if c.args[i] == "It's; DROP TABLE tenants; --" then
+        seen_description = true
+      end
+    end
+  end
+  truthy(seen_description, "description passed as a parameter")
+end)
+
+test("sync statements are set-based", function()
+  local calls = sync_calls("sqlite", { model = rbac.validate(catalogue(), templates(), FILES) })
+  local text = {}
+  for _, c in ipairs(calls) do
+    text[#text + 1] = c.sql
+  end
+  text = table.concat(text, "\n;\n")
+  truthy(text:find("INSERT INTO roles (tenant_id, name, description, template)\nSELECT", 1, true),
+    "roles seeded with INSERT ... SELECT")
+  truthy(text:find("INSERT INTO role_permissions (tenant_id, role_id, permission_id)\nSELECT", 1, true),
+    "grants seeded with INSERT ... SELECT")
+  truthy(text:find("ON CONFLICT DO NOTHING", 1, true), "idempotent inserts")
+end)
+
+test("sync checks the tenants it is given", function()
+  local model = rbac.validate(catalogue(), templates(), FILES)
+  local db = fake_db("sqlite", { rows = function() return { { slug = "acme" } } end })
+  raises({ "rbac: unknown tenant 'nope'" }, rbac.sync, db, { model = model, tenants = { "acme", "nope" } })
+  for _, c in ipairs(db.calls) do
+    eq(c.kind, "query", "nothing written before the check")
+  end
+end)
+
+test("sync with an empty tenant list touches no tenant", function()
+  local model = rbac.validate(catalogue(), templates(), FILES)
+  local calls, summary = sync_calls("sqlite", { model = model, tenants = {} })
+  eq(summary.tenants, 0, "tenants")
+  for _, c in ipairs(calls) do
+    truthy(not c.sql:find("INTO roles", 1, true), "no roles seeded")
+  end
+end)
+
+test("sync options are checked", function()
+  local db = fake_db("sqlite")
+  raises({ "rbac: unknown sync option 'prun'" }, rbac.sync, db, { prun = true })
+  raises({ "sync option 'prune' must be a boolean" }, rbac.sync, db, { prune = "yes" })
+  raises({ "tenant 1 in sync option 'tenants' must be a string" }, rbac.sync, db, { tenants = { 1 } })
+  raises({ "not a model" }, rbac.sync, db, { model = {} })
+end)
+
+test("sync loads and validates the model through the host", function()
+  local db = fake_db("postgresql", { offline = true })
+  local summary = rbac.sync(db)
+  eq(summary.tenants, 0, "no counts offline")
+  truthy(#db.calls > 0, "statements printed offline")
+  local bad = fake_db("postgresql", { offline = true })
+  function bad:load_rbac()
+    return { permissions = { { name = "Bad", description = "d" } }, roles = {},
+             files = { permissions = "rbac/permissions.lua", roles = "rbac/roles.lua" } }
+  end
+  raises({ "rbac: rbac/permissions.lua: permission 'Bad' (entry 1)", "invalid permission name 'Bad'" },
+    rbac.sync, bad)
+end)
+
+test("sync in --sql mode runs no query", function()
+  local model = rbac.validate(catalogue(), templates(), FILES)
+  local calls, summary = sync_calls("postgresql",
+    { model = model, prune = true, tenants = { "acme" } }, { offline = true })
+  for _, c in ipairs(calls) do
+    eq(c.kind, "exec", "only exec offline")
+  end
+  for k, v in pairs(summary) do
+    eq(v, 0, k)
+  end
+end)
+
+test("the summary has every count", function()
+  local _, summary = sync_calls("sqlite", { model = rbac.validate(catalogue(), templates(), FILES) })
+  for _, key in ipairs({ "permissions_added", "permissions_updated", "permissions_removed",
+      "templates_added", "templates_updated", "templates_removed", "template_grants_added",
+      "template_grants_removed", "roles_added", "roles_removed", "grants_added",
+      "grants_removed", "tenants" }) do
+    eq(math.type(summary[key]), "integer", key)
+  end
+end)
+
+-- ---------------------------------------------------------------------------
+-- Tenant and member functions: argument checks before any write
+
+test("tenant functions check their arguments", function()
+  local db = fake_db("sqlite")
+  raises({ "rbac: invalid tenant slug 'Acme'" }, rbac.create_tenant, db, "Acme", "Acme")
+  raises({ "invalid tenant slug 'ab'" }, rbac.create_tenant, db, "ab", "Acme")
+  raises({ "invalid tenant slug 'a_b'" }, rbac.create_tenant, db, "a_b", "Acme")
+  raises({ "invalid tenant slug" }, rbac.create_tenant, db, ("a"):rep(64), "Acme")
+  raises({ "tenant name is empty" }, rbac.create_tenant, db, "acme", "")
+  raises({ "tenant name must be a string, got nil" }, rbac.create_tenant, db, "acme")
+  raises({ "invalid user id 'bob'" }, rbac.create_tenant, db, "acme", "Acme", "bob")
+  raises({ "invalid user id 'bob'" }, rbac.add_member, db, "acme", "bob", "admin")
+  raises({ "invalid permission name 'admin'" }, rbac.can, db, "acme",
+    "123e4567-e89b-42d3-a456-426614174000", "admin")
+  for _, c in ipairs(db.calls) do
+    truthy(c.kind ~= "exec", "nothing written")
+  end
+end)
+
+test("unknown tenant and role are named", function()
+  local db = fake_db("sqlite")
+  local user = "123e4567-e89b-42d3-a456-426614174000"
+  raises({ "rbac: unknown tenant 'x'; DROP TABLE t'" }, rbac.add_member, db, "x'; DROP TABLE t", user, "admin")
+  raises({ "rbac: unknown tenant 'nope'" }, rbac.delete_tenant, db, "nope")
+  raises({ "rbac: unknown tenant 'nope'" }, rbac.list_members, db, "nope")
+  local tenant = fake_db("sqlite", { rows = function(sql)
+    if sql:find("FROM tenants", 1, true) then
+      return { { id = "11111111-1111-4111-8111-111111111111" } }
+    end
+    return {}
+  end })
+  raises({ "rbac: unknown role 'boss' in tenant 'acme'" }, rbac.add_member, tenant, "acme", user, "boss")
+  raises({ "rbac: unknown role 'boss' in tenant 'acme'" }, rbac.remove_member, tenant, "acme", user, "boss")
+  raises({ "rbac: unknown permission 'x.y'" }, rbac.can, tenant, "acme", user, "x.y")
+  for _, c in ipairs(tenant.calls) do
+    check_placeholders(c)
+    truthy(not c.sql:find("acme", 1, true), "slug bound, not pasted")
+  end
+end)
+
+test("errors point at the caller", function()
+  local db = fake_db("sqlite")
+  local err = raises({ "unknown tenant 'nope'" }, function()
+    rbac.delete_tenant(db, "nope") -- this line is blamed
+  end)
+  truthy(err:find("test_rbac.lua:%d+: rbac: unknown tenant"), "position of the caller in " .. err)
+end)
+
+test("create_tenant seeds roles itself on SQLite only", function()
+  local id = "11111111-1111-4111-8111-111111111111"
+  local lookups = 0
+  local function rows(sql)
+    if sql:find("SELECT id FROM tenants", 1, true) then
+      -- absent before the insert, present after
+      lookups = lookups + 1
+      return lookups > 1 and { { id = id } } or {}
+    end
+    return {}
+  end
+  for _, dialect in ipairs({ "sqlite", "postgresql" }) do
+    lookups = 0
+    local db = fake_db(dialect, { rows = rows })
+    eq(rbac.create_tenant(db, "acme", "Acme"), id, dialect .. " id")
+    local seeded = false
+    for _, c in ipairs(db.calls) do
+      if c.kind == "exec" and c.sql:find("INSERT INTO roles", 1, true) then
+        seeded = true
+      end
+    end
+    eq(seeded, dialect == "sqlite", dialect .. " seeds in Lua")
+  end
+end)
+
+-- ---------------------------------------------------------------------------
+-- The first migration
+
+test("migration header and fields", function()
+  local m = load_migration(MIGRATION)
+  eq(m.revision, "91759229c32b", "revision")
+  eq(m.down_revision, nil, "down_revision")
+  eq(m.message, "add initial RBAC tables", "message")
+  eq(type(m.upgrade), "function", "upgrade")
+  eq(type(m.downgrade), "function", "downgrade")
+  local f = assert(io.open(MIGRATION))
+  local head = f:read("a")
+  f:close()
+  truthy(head:find("^%-%- add initial RBAC tables\n%-%-\n%-%- Revision ID: 91759229c32b\n%-%- Revises:\n%-%- Create Date: "),
+    "Alembic-style header")
+end)
+
+local function migration_sql(dialect, direction, schema)
+  local m = load_migration(MIGRATION)
+  local db = fake_db(dialect, { schema = schema })
+  m[direction](db)
+  local out = {}
+  for i, c in ipairs(db.calls) do
+    eq(c.kind, "exec", "migration only executes")
+    eq(c.args.n, 0, "DDL takes no parameters")
+    out[i] = c.sql
+  end
+  return out
+end
+
+test("downgrade removes everything upgrade creates", function()
+  for _, dialect in ipairs({ "postgresql", "sqlite" }) do
+    local created, dropped = {}, {}
+    for _, sql in ipairs(migration_sql(dialect, "upgrade")) do
+      local kind, name = sql:match("^%s*CREATE (%u+) ([%w_]+)")
+      if kind == "TABLE" or kind == "FUNCTION" then
+        created[#created + 1] = kind .. " " .. name
+      end
+    end
+    for _, sql in ipairs(migration_sql(dialect, "downgrade")) do
+      local kind, name = sql:match("^%s*DROP (%u+) ([%w_]+)")
+      dropped[kind .. " " .. name] = true
+    end
+    eq(#created, dialect == "postgresql" and 10 or 7, dialect .. " objects created")
+    for _, obj in ipairs(created) do
+      truthy(dropped[obj], dialect .. " downgrade drops " .. obj)
+    end
+  end
+end)
+
+test("migration quotes the schema in function bodies", function()
+  local sql = table.concat(migration_sql("postgresql", "upgrade", 'My "Schema"'), "\n")
+  truthy(not sql:find("@schema@", 1, true), "placeholder replaced")
+  truthy(sql:find('"My ""Schema""".memberships', 1, true), "schema quoted by the host")
+  truthy(sql:find("SECURITY DEFINER", 1, true), "security definer")
+  truthy(sql:find("SET search_path = pg_catalog, pg_temp", 1, true), "fixed search_path")
+  truthy(sql:find("REVOKE ALL ON FUNCTION \"My \"\"Schema\"\"\".has_permission(uuid, uuid, text) FROM PUBLIC", 1, true),
+    "revoked from PUBLIC")
+  truthy(sql:find("FROM anon", 1, true) and sql:find("FROM authenticated", 1, true),
+    "revoked from anon and authenticated")
+end)
+
+test("sqlite migration has no PostgreSQL-only syntax", function()
+  local sql = table.concat(migration_sql("sqlite", "upgrade"), "\n")
+  for _, pg in ipairs({ "gen_random_uuid", "timestamptz", "plpgsql", "~ '", "@uuid" }) do
+    truthy(not sql:find(pg, 1, true), "sqlite DDL has no " .. pg)
+  end
+end)
+
+test("every tenant-scoped key starts with tenant_id", function()
+  for _, dialect in ipairs({ "postgresql", "sqlite" }) do
+    for _, sql in ipairs(migration_sql(dialect, "upgrade")) do
+      local tbl = sql:match("^%s*CREATE TABLE ([%w_]+)")
+      if tbl and sql:find("tenant_id", 1, true) then
+        for kind, cols in sql:gmatch("(%u[%u ]+) %(([^)]*)%)") do
+          if kind:find("PRIMARY KEY$") or kind:find("UNIQUE$") then
+            truthy(cols:find("^tenant_id"), ("%s %s %s (%s) starts with tenant_id"):format(dialect, tbl, kind, cols))
+          end
+        end
+      end
+    end
+  end
+end)
+
+io.write(("%d passed, %d failed\n"):format(passed, failed))
+os.exit(failed == 0 and 0 or 1)
