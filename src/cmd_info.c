@@ -288,6 +288,15 @@ int cmd_check(cli_state *st, int argc, char **argv, rb_error *err)
                   rev->id);
         problems++;
     }
+    str_list failed = {0};
+    if (runner_failed_revisions(&r, &failed, err) != 0)
+        goto done;
+    for (int i = 0; i < failed.count; i++) {
+        out_print("failed: revision %s stopped midway (transactional = false); repair it, then "
+                  "'rbacmig stamp' the revision it is at", failed.items[i]);
+        problems++;
+    }
+    str_list_release(&failed);
     if (!(heads = malloc(sizeof *heads * ((size_t)st->g.count + 1))))
         goto oom;
     int nheads = graph_heads(&st->g, heads);

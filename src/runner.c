@@ -156,6 +156,62 @@ done:
     return rc;
 }
 
+int runner_failed_revisions(runner *r, str_list *failed, rb_error *err)
+{
+    names n = {0};
+    char sql[1024];
+    db_result *res = NULL;
+    int rc = -1;
+    if (names_init(r, &n, err) != 0)
+        goto done;
+    snprintf(sql, sizeof sql,
+             "SELECT revision FROM %s WHERE NOT success AND id IN "
+             "(SELECT max(id) FROM %s GROUP BY revision) ORDER BY id",
+             n.history, n.history);
+    if (db_exec(r->conn, sql, 0, NULL, &res, NULL, err) != 0) {
+        if (strcmp(err->sqlstate, "42P01") == 0 && !r->conn->in_transaction) {
+            rb_error_init(err);
+            rc = 0;
+        }
+        goto done;
+    }
+    rc = 0;
+    for (int i = 0; i < res->nrows && rc == 0; i++) {
+        const db_value *v = db_result_cell(res, i, 0);
+        if (v->type == DBV_TEXT && str_list_push(failed, v->text) != 0)
+            rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    }
+done:
+    db_result_free(res);
+    names_release(&n);
+    return rc;
+}
+
+/* A non-transactional migration that stopped midway leaves the database between two
+ * revisions; nothing runs on top of it until a person says which one it is. */
+static int refuse_failed(runner *r, rb_error *err)
+{
+    str_list failed = {0};
+    if (runner_failed_revisions(r, &failed, err) != 0)
+        return -1;
+    int rc = 0;
+    if (failed.count > 0) {
+        int idx = graph_find(r->g, failed.items[0]);
+        char parent[128] = "PARENT";
+        if (idx >= 0 && r->g->revs[idx].down.count)
+            rb_strlcpy(parent, r->g->revs[idx].down.items[0], sizeof parent);
+        rc = rb_errorf(err, RB_EXIT_FAILURE,
+                       "revision %s failed midway (transactional = false) and is not resolved",
+                       failed.items[0]);
+        snprintf(err->hint, sizeof err->hint,
+                 "repair the database by hand, then record what it is: 'rbacmig stamp %s' if "
+                 "the migration's changes are all there, 'rbacmig stamp %s' if none are",
+                 failed.items[0], idx >= 0 && r->g->revs[idx].down.count ? parent : "base");
+    }
+    str_list_release(&failed);
+    return rc;
+}
+
 /* Refuses to build on an applied migration whose file was edited after it ran. */
 static int refuse_changed(runner *r, const rev_set *applied, rb_error *err)
 {
@@ -315,10 +371,29 @@ static int apply_step(runner *r, const names *n, const migrate_options *opts, in
                              "interrupted by %s: %s %s rolled back; the database stays at the "
                              "revision before it", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT",
                              verb, rev->id);
+        if (rc != 0 && !r->conn->in_transaction && !r->conn->offline) {
+            /* Its statements that ran are committed: record the failure, so that nothing
+             * runs on top of a half-applied revision. */
+            rb_error record;
+            if (db_begin_locked(r->conn, runner_lock_key(r->cfg), &record) == 0 &&
+                write_history(r, n, rev, verb, now_ms() - t0, false, &record) == 0)
+                db_commit(r->conn, &record);
+            else
+                db_rollback(r->conn);
+            rb_strlcpy(err->hint, "the migration ran outside a transaction: its statements before "
+                       "the failure are committed; 'rbacmig check' shows it as failed",
+                       sizeof err->hint);
+        }
         if (rc != 0)
             return rb_error_prefix(err, "%s %s failed", verb, rev->id);
     }
     double ms = now_ms() - t0;
+    if (!r->conn->in_transaction && !r->conn->offline) {
+        /* A non-transactional migration ran in autocommit mode; its bookkeeping still
+         * takes the lock and a transaction of its own. */
+        if (db_begin_locked(r->conn, runner_lock_key(r->cfg), err) != 0)
+            return -1;
+    }
     rev_set next;
     if (rev_set_init(&next, r->g) != 0)
         return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
@@ -410,7 +485,8 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
     } else if (read_versions(r, &n, &rows, &exists, err) != 0) {
         goto done;
     }
-    if (resolve(r, opts, &rows, &t, err) != 0)
+    str_list none = {0};
+    if (resolve(r, opts, opts->purge ? &none : &rows, &t, err) != 0)
         goto done;
 
     if (opts->stamp) {
@@ -439,10 +515,21 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
         if (t.kind == TARGET_REVISIONS)
             for (int i = 0; i < t.nrevs; i++)
                 rev_set_add_ancestors(&next, r->g, t.revs[i]);
-        rc = write_versions(r, &n, &rows, &next, err);
+        str_list failed = {0};
+        rc = r->conn->offline ? 0 : runner_failed_revisions(r, &failed, err);
+        if (rc == 0)
+            rc = write_versions(r, &n, &rows, &next, err);
+        /* A history row for every revision whose state the stamp changed, for the target,
+         * and for failed revisions: stamping is how a person resolves a failure. */
+        for (int i = 0; rc == 0 && i < r->g->count; i++) {
+            bool is_target = str_list_contains(&failed, r->g->revs[i].id);
+            for (int k = 0; t.kind == TARGET_REVISIONS && k < t.nrevs; k++)
+                is_target |= t.revs[k] == i;
+            if (is_target || applied.in[i] != next.in[i])
+                rc = write_history(r, &n, &r->g->revs[i], "stamp", 0, true, err);
+        }
+        str_list_release(&failed);
         rev_set_release(&next);
-        for (int i = 0; rc == 0 && t.kind == TARGET_REVISIONS && i < t.nrevs; i++)
-            rc = write_history(r, &n, &r->g->revs[t.revs[i]], "stamp", 0, true, err);
         if (rc == 0 && (rc = db_commit(r->conn, err)) == 0) {
             in_tx = false;
             char *ids = t.kind == TARGET_BASE ? strdup("base") : graph_join_ids(r->g, t.revs, t.nrevs);
@@ -461,6 +548,8 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
             rc = 0;
             goto done;
         }
+        if (exists && refuse_failed(r, err) != 0)
+            goto done;
         if (!opts->allow_changed && exists && refuse_changed(r, &applied, err) != 0)
             goto done;
         rev_set_release(&applied);
@@ -505,11 +594,12 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
                 goto done;
             in_tx = false;
         }
-        if (apply_step(r, &n, opts, steps[0], &rows, &applied, err) != 0)
+        if (apply_step(r, &n, opts, steps[0], &rows, &applied, err) != 0) {
+            in_tx = r->conn->in_transaction;
             goto done;
-        if (!rev->transactional && !r->conn->offline) {
-            /* (the version rows were written in autocommit mode above) */
-        } else if (!opts->single_transaction) {
+        }
+        in_tx = true;
+        if (!opts->single_transaction) {
             if (db_commit(r->conn, err) != 0)
                 goto done;
             in_tx = false;

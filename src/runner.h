@@ -40,6 +40,10 @@ int runner_read_versions(runner *r, str_list *rows, bool *exists, rb_error *err)
 int runner_changed_files(runner *r, const rev_set *applied, int **changed, int *nchanged,
                          rb_error *err);
 
+/* Revisions whose latest history row is a failure (a non-transactional migration that
+ * stopped midway and was not resolved with `stamp`). */
+int runner_failed_revisions(runner *r, str_list *failed, rb_error *err);
+
 /* The migration lock's key for this config (PostgreSQL advisory lock); stable across
  * rbacmig versions. Every command that writes takes it. */
 long long runner_lock_key(const config *cfg);

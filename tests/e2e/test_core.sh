@@ -227,6 +227,72 @@ rb -x tenant upgrade head
 expect_rc 2 "-x without ="
 expect_err_has "KEY=VALUE" "-x usage named"
 
+# ---- --single-transaction: all or nothing ------------------------------------------------
+new_db
+rm -f migrations/*
+migration abab00000001 "" "db:exec('CREATE TABLE s1 (id integer)')" "db:exec('DROP TABLE s1')"
+migration abab00000002 abab00000001 "db:exec('CREATE TABLE s2 (id integer)')" "db:exec('DROP TABLE s2')"
+migration abab00000003 abab00000002 "db:exec('INSERT INTO nowhere VALUES (1)')" ""
+rb upgrade --single-transaction head
+expect_rc 1 "--single-transaction with a failing last step"
+check "first step rolled back too" test "$(table_exists s1 && echo yes)" != yes
+rm migrations/abab00000003_m.lua
+rb upgrade --single-transaction head
+expect_rc 0 "--single-transaction"
+expect_eq "$(sql 'SELECT version_num FROM rbacmig_version')" abab00000002 "--single-transaction reaches head"
+
+# ---- branch labels, show, depends_on -------------------------------------------------------
+rb revision -m "billing root" --rev-id abab00000010 --head abab00000001 --branch-label billing
+expect_rc 0 "revision --branch-label"
+rb revision -m "billing two" --rev-id abab00000011 --head abab00000010 --depends-on abab00000002
+expect_rc 0 "revision --depends-on"
+expect_eq "$(grep -c 'depends_on = "abab00000002"' migrations/abab00000011_billing_two.lua)" 1 "depends_on written"
+rb upgrade billing@head
+expect_rc 0 "upgrade LABEL@head"
+expect_eq "$(sql 'SELECT version_num FROM rbacmig_version ORDER BY 1' | tr '\n' ' ')" "abab00000002 abab00000011 " "label head applied, dependency kept"
+rb show abab00000011
+expect_rc 0 "show"
+expect_out_has "Parent: abab00000010" "show names the parent"
+expect_out_has "Also depends on: abab00000002" "show names the dependency"
+expect_out_has "Path: migrations/abab00000011_billing_two.lua" "show names the file"
+rb downgrade abab00000001
+expect_rc 0 "downgrade below a dependency"
+expect_eq "$(sql 'SELECT version_num FROM rbacmig_version')" abab00000001 "dependants reverted too"
+
+# ---- non-transactional migrations ------------------------------------------------------------
+new_db
+rm -f migrations/*
+if [ "$DIALECT" = postgresql ]; then
+  concurrent="db:exec('CREATE INDEX CONCURRENTLY nt_idx ON nt (id)')"
+else
+  concurrent="db:exec('CREATE INDEX nt_idx ON nt (id)')"
+fi
+migration acac00000001 "" "db:exec('CREATE TABLE nt (id integer)')" "db:exec('DROP TABLE nt')"
+migration acac00000002 acac00000001 "$concurrent" "db:exec('DROP INDEX nt_idx')" "transactional = false,"
+rb upgrade head
+expect_rc 0 "transactional = false runs outside a transaction (CREATE INDEX CONCURRENTLY on PostgreSQL)"
+expect_eq "$(sql 'SELECT version_num FROM rbacmig_version')" acac00000002 "non-transactional step recorded"
+migration acac00000003 acac00000002 "db:exec('CREATE TABLE nt2 (id integer)')
+    db:exec('INSERT INTO nowhere VALUES (1)')" "db:exec('DROP TABLE nt2')" "transactional = false,"
+rb upgrade head
+expect_rc 1 "non-transactional failure"
+expect_err_has "outside a transaction" "failure explains what stayed"
+check "its first statement stayed (autocommit)" table_exists nt2
+rb check
+expect_rc 1 "check reports the failed revision"
+expect_out_has "failed: revision acac00000003" "check names it"
+rb upgrade head
+expect_rc 1 "upgrade refuses to go on over a failed revision"
+expect_err_has "rbacmig stamp acac00000002" "refusal says how to resolve"
+sql "DROP TABLE nt2" >/dev/null
+rb stamp acac00000002
+expect_rc 0 "stamp resolves the failure"
+rb check
+expect_rc 0 "check is clean after resolving"
+rb upgrade --single-transaction acac00000003
+expect_rc 1 "non-transactional migration refused inside --single-transaction"
+expect_err_has "cannot run inside --single-transaction" "single-transaction conflict explained"
+
 # ---- usage errors --------------------------------------------------------------------------
 rb frobnicate
 expect_rc 2 "unknown command"
