@@ -202,9 +202,23 @@ static bool is_pg_uri(const char *url)
     return starts_with(url, "postgresql://") || starts_with(url, "postgres://");
 }
 
+/* Any scheme://user:pass@host form, so a mistyped scheme still has its password masked. */
+static bool is_uri(const char *url)
+{
+    const char *sep = strstr(url, "://");
+    if (!sep || sep == url)
+        return false;
+    for (const char *p = url; p < sep; p++)
+        if (!isalnum((unsigned char)*p) && *p != '+' && *p != '-' && *p != '.')
+            return false;
+    return true;
+}
+
 int config_url_dialect(const char *url, db_dialect *dialect, rb_error *err)
 {
     *dialect = DIALECT_NONE;
+    /* Registered first: every message below may quote the URL (libpq's parse errors do). */
+    config_register_url_secrets(url);
     if (starts_with(url, "sqlite:")) {
         *dialect = DIALECT_SQLITE;
         return 0;
@@ -222,6 +236,7 @@ int config_url_dialect(const char *url, db_dialect *dialect, rb_error *err)
             }
             rb_errorf(err, RB_EXIT_USAGE, "invalid database URL '%s': %s", masked ? masked : "",
                       reason);
+            out_mask(err->message);
             free(masked);
             return -1;
         }
@@ -234,6 +249,7 @@ int config_url_dialect(const char *url, db_dialect *dialect, rb_error *err)
               "unsupported database URL '%s': expected postgresql://..., key=value pairs, or "
               "sqlite:PATH",
               masked ? masked : "");
+    out_mask(err->message);
     free(masked);
     return -1;
 }
@@ -305,7 +321,7 @@ void config_register_url_secrets(const char *url)
                 out_register_secret(o->val);
         PQconninfoFree(opts);
     }
-    if (is_pg_uri(url))
+    if (is_uri(url))
         register_uri_raw_secrets(url);
 }
 
@@ -330,7 +346,7 @@ char *config_mask_url(const char *url)
     char *s = strdup(url ? url : "");
     if (!s || starts_with(s, "sqlite:"))
         return s;
-    if (is_pg_uri(s)) {
+    if (is_uri(s)) {
         char *auth = strstr(s, "://") + 3;
         size_t end = strcspn(auth, "/?#");
         char *at = NULL;

@@ -30,6 +30,7 @@ static int write_statement(db_dialect dialect, const char *sql, int nparams,
     if (!buf)
         return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
     char quote = 0;
+    size_t comment_end = (size_t)-1; /* where the last "--" comment ended in buf */
     for (const char *p = sql; *p;) {
         const char *piece = p;
         size_t piece_len = 1;
@@ -41,6 +42,9 @@ static int write_statement(db_dialect dialect, const char *sql, int nparams,
             quote = *p;
         } else if (*p == '-' && p[1] == '-') {
             piece_len = strcspn(p, "\n");
+        } else if (*p == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            piece_len = end ? (size_t)(end + 2 - p) : strlen(p);
         } else if (*p == '$' && dollar_quote_len(p) > 0) {
             /* $tag$ ... $tag$ (function bodies): their $1 belongs to the function. */
             size_t tag = dollar_quote_len(p);
@@ -78,6 +82,8 @@ static int write_statement(db_dialect dialect, const char *sql, int nparams,
         }
         memcpy(buf + n, piece, piece_len);
         n += piece_len;
+        if (!quote && !literal && *p == '-' && p[1] == '-')
+            comment_end = n;
         p += literal ? 1 : piece_len;
         free(literal);
     }
@@ -86,6 +92,8 @@ static int write_statement(db_dialect dialect, const char *sql, int nparams,
         n--;
     if (n > 0 && buf[n - 1] == ';')
         n--;
+    if (n == comment_end) /* a trailing "--" comment would swallow the ';' */
+        buf[n++] = '\n';
     memcpy(buf + n, ";\n", 3);
     out_sql(buf);
     free(buf);

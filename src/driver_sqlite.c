@@ -126,6 +126,7 @@ static int sqlite_exec(db_conn *c, const char *sql, int nparams, const db_value 
     for (int j = 0; out && j < ncols; j++)
         if (!(out->names[j] = strdup(sqlite3_column_name(st, j))))
             goto oom;
+    sqlite3_int64 changes_before = sqlite3_total_changes64(sc->db);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (!out)
@@ -158,7 +159,9 @@ static int sqlite_exec(db_conn *c, const char *sql, int nparams, const db_value 
         goto done;
     }
     if (affected)
-        *affected = sqlite3_stmt_readonly(st) ? 0 : sqlite3_changes64(sc->db);
+        /* sqlite3_changes64 keeps the last DML count across DDL; the difference of the
+         * running total is right for every statement. */
+        *affected = sqlite3_total_changes64(sc->db) - changes_before;
     if (rows) {
         *rows = out;
         out = NULL;

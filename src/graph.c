@@ -383,7 +383,7 @@ static int several_heads_error(const graph *g, const int *heads, int n, const ch
                                rb_error *err)
 {
     char *ids = graph_join_ids(g, heads, n);
-    rb_errorf(err, RB_EXIT_FAILURE, "target '%s' is ambiguous: there are %d heads (%s)", spec, n,
+    rb_errorf(err, RB_EXIT_USAGE, "target '%s' is ambiguous: there are %d heads (%s)", spec, n,
               ids ? ids : "");
     rb_strlcpy(err->hint, "name one of them, use 'heads' to apply all, or join them with "
                "'rbacmig merge -m MSG REV REV'", sizeof err->hint);

@@ -14,6 +14,7 @@
 #include "sha256.h"
 
 #define SANDBOX_BASE "rbacmig.sandbox"
+#define SANDBOX_LIBS "rbacmig.sandbox.libs" /* the allowed library copies, by name */
 #define LOADED "rbacmig.loaded"
 #define HOST_KEY "rbacmig.host"
 
@@ -166,11 +167,23 @@ void lua_host_interrupt(lua_host *h)
 
 /* ---- the sandbox --------------------------------------------------------------------- */
 
-/* Pushes a fresh _ENV whose reads fall through to the shared, read-only sandbox base. */
+static void push_readonly(lua_State *L, const char *libname);
+
+/* Pushes a fresh _ENV whose reads fall through to the shared sandbox base. Each _ENV gets
+ * its own read-only views of the libraries: rawset on a view then only changes this
+ * chunk's view, never what another migration sees. */
 static void push_sandbox_env(lua_State *L)
 {
+    static const char *const libs[] = {"string", "table", "math", "utf8", "os"};
     LUA_STACK_ENTER(L);
     lua_newtable(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX_LIBS);
+    for (size_t i = 0; i < sizeof libs / sizeof *libs; i++) {
+        lua_getfield(L, -1, libs[i]);
+        push_readonly(L, libs[i]);
+        lua_setfield(L, -3, libs[i]);
+    }
+    lua_pop(L, 1);
     lua_newtable(L);
     lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX_BASE);
     lua_setfield(L, -2, "__index");
@@ -364,7 +377,8 @@ static void build_sandbox(lua_State *L)
     static const char *const libs[] = {"string", "table", "math", "utf8"};
     static const char *const os_names[] = {"time", "date", "clock", "getenv"};
 
-    lua_newtable(L);                                  /* base */
+    lua_newtable(L);                                  /* libs */
+    lua_newtable(L);                                  /* libs base */
     for (size_t i = 0; i < sizeof base_names / sizeof *base_names; i++) {
         lua_getglobal(L, base_names[i]);
         lua_setfield(L, -2, base_names[i]);
@@ -382,18 +396,16 @@ static void build_sandbox(lua_State *L)
         lua_pop(L, 1);
         lua_pushnil(L);
         lua_setfield(L, -2, "dump");
-        push_readonly(L, libs[i]);
-        lua_setfield(L, -2, libs[i]);
+        lua_setfield(L, -3, libs[i]);                 /* libs[name] = copy */
     }
-    lua_newtable(L);                                  /* base os */
+    lua_newtable(L);                                  /* libs base os */
     lua_getglobal(L, "os");
     for (size_t i = 0; i < sizeof os_names / sizeof *os_names; i++) {
         lua_getfield(L, -1, os_names[i]);
         lua_setfield(L, -3, os_names[i]);
     }
     lua_pop(L, 1);
-    push_readonly(L, "os");
-    lua_setfield(L, -2, "os");
+    lua_setfield(L, -3, "os");                        /* libs base */
     lua_pushcfunction(L, sandbox_require);
     lua_setfield(L, -2, "require");
     lua_pushcfunction(L, sandbox_print);
@@ -401,6 +413,7 @@ static void build_sandbox(lua_State *L)
     lua_pushcfunction(L, sandbox_load);
     lua_setfield(L, -2, "load");
     lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX_BASE);
+    lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX_LIBS);
 
     /* Strings' shared metatable stays out of reach: getmetatable("") returns false. */
     lua_pushliteral(L, "");
@@ -616,13 +629,15 @@ int lua_host_run_migration(lua_host *h, const char *path, const char *function, 
     LUA_STACK_ENTER(L);
     if (lua_host_dofile_value(L, path, err) != 0)
         return -1;
-    int rc = 0;
-    if (!lua_istable(L, -1) || lua_getfield(L, -1, function) != LUA_TFUNCTION) {
+    int rc = 0;                              /* t */
+    int type = lua_istable(L, -1) ? lua_getfield(L, -1, function) : LUA_TNONE;
+    if (type != LUA_TFUNCTION) {
         rc = rb_errorf(err, RB_EXIT_FAILURE, "%s: no %s function", path, function);
-        lua_pop(L, lua_istable(L, -1) ? 1 : 0);
+        if (type != LUA_TNONE)
+            lua_pop(L, 1);                   /* t */
     } else {
         lua_db_push(L, conn, h->cfg);        /* t fn db */
-        rc = docall(L, 1, 0, err);
+        rc = docall(L, 1, 0, err);           /* t */
     }
     lua_pop(L, 1);
     lua_gc(L, LUA_GCSTEP, 0);

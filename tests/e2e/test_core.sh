@@ -124,7 +124,7 @@ expect_out "migrations/cccc00000001_left_branch.lua" "revision prints its path"
 rb heads
 expect_eq "$(echo "$OUT" | wc -l | tr -d ' ')" 2 "two heads"
 rb upgrade head
-expect_rc 1 "upgrade head with two heads fails"
+expect_rc 2 "upgrade head with two heads fails (a usage error: the target is ambiguous)"
 expect_err_has "aaaa00000004" "lists head 1"
 expect_err_has "cccc00000001" "lists head 2"
 rb upgrade heads

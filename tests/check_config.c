@@ -1,0 +1,737 @@
+/* check_config.c: .env parsing, database URL dialects and SQLite paths, password masking
+ * and registration, -x arguments and the URL precedence of config_resolve_url. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_rbacmig.h"
+#include "config.h"
+#include "output.h"
+
+/* ---- .env ---------------------------------------------------------------------------- */
+
+/* A temporary .env file with the given text; path must hold 64 bytes. */
+static void dotenv_file(char path[64], const char *text)
+{
+    snprintf(path, 64, "/tmp/rbacmig-check-env-XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_msg(fd >= 0, "mkstemp: %s", strerror(errno));
+    close(fd);
+    ck_write_text(path, text);
+}
+
+/* dotenv_lookup of key in a file holding text; returns rc, *value malloc'd or NULL. */
+static int lookup_in(const char *text, const char *key, char **value, rb_error *err)
+{
+    char path[64];
+    dotenv_file(path, text);
+    rb_error_init(err);
+    int rc = dotenv_lookup(path, key, value, err);
+    unlink(path);
+    return rc;
+}
+
+/* Asserts that key has `want` (NULL: absent) in a file holding text. */
+static void expect_dotenv(const char *text, const char *key, const char *want)
+{
+    char *value = (char *)"untouched";
+    rb_error err;
+    int rc = lookup_in(text, key, &value, &err);
+    ck_assert_msg(rc == 0, "dotenv_lookup(%s) of %s failed: %s", key, text, err.message);
+    if (!want) {
+        ck_assert_msg(value == NULL, "%s should be absent from %s, got '%s'", key, text, value);
+        return;
+    }
+    ck_assert_msg(value != NULL, "%s not found in %s", key, text);
+    ck_assert_msg(strcmp(value, want) == 0, "%s in %s: got '%s', want '%s'", key, text, value,
+                  want);
+    free(value);
+}
+
+START_TEST(test_dotenv_plain)
+{
+    expect_dotenv("DATABASE_URL=postgresql://u@h/db\n", "DATABASE_URL", "postgresql://u@h/db");
+    expect_dotenv("A=1\nB=two\nC=3\n", "B", "two");
+    /* No newline at the end of the file, and blanks around '=' and the value. */
+    expect_dotenv("KEY = value  ", "KEY", "value");
+    expect_dotenv("KEY=", "KEY", "");
+    /* CRLF line endings, and a UTF-8 byte order mark before the first key. */
+    expect_dotenv("KEY=value\r\nOTHER=x\r\n", "KEY", "value");
+    expect_dotenv("\xEF\xBB\xBFKEY=bom\n", "KEY", "bom");
+    /* A key that only starts with the one asked for is another key. */
+    expect_dotenv("KEY_LONG=1\nKE=2\n", "KEY", NULL);
+}
+END_TEST
+
+START_TEST(test_dotenv_export)
+{
+    expect_dotenv("export DATABASE_URL=sqlite:x.db\n", "DATABASE_URL", "sqlite:x.db");
+    expect_dotenv("export\tKEY='v'\n", "KEY", "v");
+    /* A variable called export is not the keyword. */
+    expect_dotenv("export=1\n", "export", "1");
+}
+END_TEST
+
+START_TEST(test_dotenv_single_quotes)
+{
+    expect_dotenv("KEY='a b # not a comment'\n", "KEY", "a b # not a comment");
+    /* No escapes inside single quotes. */
+    expect_dotenv("KEY='a\\nb'\n", "KEY", "a\\nb");
+    expect_dotenv("KEY='say \"hi\"'  # comment\n", "KEY", "say \"hi\"");
+}
+END_TEST
+
+START_TEST(test_dotenv_double_quotes)
+{
+    expect_dotenv("KEY=\"a b\"\n", "KEY", "a b");
+    expect_dotenv("KEY=\"line1\\nline2\"\n", "KEY", "line1\nline2");
+    expect_dotenv("KEY=\"say \\\"hi\\\"\"\n", "KEY", "say \"hi\"");
+    expect_dotenv("KEY=\"back\\\\slash\"\n", "KEY", "back\\slash");
+    expect_dotenv("KEY=\"it's # here\" # trailing comment\n", "KEY", "it's # here");
+}
+END_TEST
+
+START_TEST(test_dotenv_inline_comment)
+{
+    expect_dotenv("KEY=value # a comment\n", "KEY", "value");
+    expect_dotenv("KEY=value\t# a comment\n", "KEY", "value");
+    /* '#' without a blank before it is part of the value (a URL fragment, a password). */
+    expect_dotenv("KEY=pa#ss\n", "KEY", "pa#ss");
+}
+END_TEST
+
+START_TEST(test_dotenv_comments_and_blank_lines)
+{
+    const char *text = "# a comment\n"
+                       "\n"
+                       "   \n"
+                       "   # an indented comment\n"
+                       "#KEY=commented-out\n"
+                       "KEY=real\n"
+                       "\n";
+    expect_dotenv(text, "KEY", "real");
+    expect_dotenv("# only comments\n\n# KEY=x\n", "KEY", NULL);
+}
+END_TEST
+
+START_TEST(test_dotenv_later_wins)
+{
+    expect_dotenv("KEY=first\nOTHER=x\nKEY=second\n", "KEY", "second");
+    expect_dotenv("KEY=first\nexport KEY=\"third\"\n", "KEY", "third");
+}
+END_TEST
+
+START_TEST(test_dotenv_missing_file)
+{
+    char *value = (char *)"untouched";
+    rb_error err;
+    rb_error_init(&err);
+    int rc = dotenv_lookup("/tmp/rbacmig-check-no-such-dir/.env", "KEY", &value, &err);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_ptr_null(value);
+    ck_assert_int_eq(err.code, 0);
+}
+END_TEST
+
+START_TEST(test_dotenv_missing_key)
+{
+    expect_dotenv("A=1\nB=2\n", "KEY", NULL);
+    expect_dotenv("", "KEY", NULL);
+}
+END_TEST
+
+START_TEST(test_dotenv_malformed_line)
+{
+    char path[64], want[128];
+    dotenv_file(path, "# header\nGOOD=1\nthis is not an assignment\nKEY=x\n");
+    char *value = NULL;
+    rb_error err;
+    rb_error_init(&err);
+    int rc = dotenv_lookup(path, "KEY", &value, &err);
+    unlink(path);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_ptr_null(value);
+    ck_assert_int_ne(err.code, 0);
+    snprintf(want, sizeof want, "%s:3", path);
+    ck_assert_msg(strstr(err.message, want) != NULL, "message '%s' should name '%s'",
+                  err.message, want);
+
+    /* The value found before the bad line is not returned. */
+    dotenv_file(path, "KEY=x\n=novalue\n");
+    rb_error_init(&err);
+    rc = dotenv_lookup(path, "KEY", &value, &err);
+    unlink(path);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_ptr_null(value);
+    snprintf(want, sizeof want, "%s:2", path);
+    ck_assert_msg(strstr(err.message, want) != NULL, "message '%s' should name '%s'",
+                  err.message, want);
+}
+END_TEST
+
+START_TEST(test_dotenv_unterminated_quote)
+{
+    char path[64], want[128];
+    dotenv_file(path, "A=1\nKEY=\"open\n");
+    char *value = NULL;
+    rb_error err;
+    rb_error_init(&err);
+    int rc = dotenv_lookup(path, "KEY", &value, &err);
+    unlink(path);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_ptr_null(value);
+    snprintf(want, sizeof want, "%s:2", path);
+    ck_assert_msg(strstr(err.message, want) != NULL, "message '%s' should name '%s'",
+                  err.message, want);
+
+    dotenv_file(path, "KEY='a' trailing\n");
+    rb_error_init(&err);
+    rc = dotenv_lookup(path, "KEY", &value, &err);
+    unlink(path);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_ptr_null(value);
+    snprintf(want, sizeof want, "%s:1", path);
+    ck_assert_msg(strstr(err.message, want) != NULL, "message '%s' should name '%s'",
+                  err.message, want);
+}
+END_TEST
+
+/* ---- URL dialects -------------------------------------------------------------------- */
+
+static void expect_dialect(const char *url, db_dialect want)
+{
+    db_dialect d = (db_dialect)-1;
+    rb_error err;
+    rb_error_init(&err);
+    int rc = config_url_dialect(url, &d, &err);
+    ck_assert_msg(rc == 0, "config_url_dialect('%s') failed: %s", url, err.message);
+    ck_assert_msg(d == want, "config_url_dialect('%s') = %d, want %d", url, (int)d, (int)want);
+}
+
+/* config_url_dialect must fail with a usage error; returns the message's copy in msg. */
+static void expect_bad_url(const char *url, char msg[2048])
+{
+    db_dialect d = DIALECT_POSTGRESQL;
+    rb_error err;
+    rb_error_init(&err);
+    int rc = config_url_dialect(url, &d, &err);
+    ck_assert_msg(rc == -1, "config_url_dialect('%s') should fail", url);
+    ck_assert_msg(err.code == RB_EXIT_USAGE, "config_url_dialect('%s'): code %d, want %d", url,
+                  err.code, RB_EXIT_USAGE);
+    ck_assert_int_eq(d, DIALECT_NONE);
+    rb_strlcpy(msg, err.message, 2048);
+}
+
+START_TEST(test_dialect_postgresql)
+{
+    expect_dialect("postgresql://user@localhost:5432/app", DIALECT_POSTGRESQL);
+    expect_dialect("postgres://user:pw@localhost/app?sslmode=disable", DIALECT_POSTGRESQL);
+    expect_dialect("host=localhost dbname=app user=me", DIALECT_POSTGRESQL);
+    expect_dialect("dbname=app", DIALECT_POSTGRESQL);
+}
+END_TEST
+
+START_TEST(test_dialect_sqlite)
+{
+    expect_dialect("sqlite:app.db", DIALECT_SQLITE);
+    expect_dialect("sqlite:///rel.db", DIALECT_SQLITE);
+    expect_dialect("sqlite::memory:", DIALECT_SQLITE);
+}
+END_TEST
+
+START_TEST(test_dialect_bad_scheme)
+{
+    char msg[2048];
+    expect_bad_url("mysql://x", msg);
+    ck_assert_msg(strstr(msg, "mysql://x") != NULL, "message '%s' should name the URL", msg);
+    expect_bad_url("http://example.com/db", msg);
+    expect_bad_url("app.db", msg);
+    expect_bad_url("", msg);
+}
+END_TEST
+
+START_TEST(test_dialect_bad_scheme_masks_password)
+{
+    /* A mistyped scheme still carries the user's password: the message names the URL
+     * masked (config.h: "naming the (masked) URL"). */
+    char msg[2048];
+    expect_bad_url("postgresq://bob:hunter2secret@db.example.com/app", msg);
+    ck_assert_msg(strstr(msg, "postgresq://") != NULL, "message '%s' should name the URL", msg);
+    /* Regression test (bug found and fixed): config_url_dialect/config_mask_url: for a URL of an unknown scheme the password
+     * of user:password@ is not masked, so it reaches the error message (and stderr, since
+     * config_register_url_secrets registers nothing for such a URL either). */
+    ck_assert_msg(strstr(msg, "hunter2secret") == NULL, "password leaked in message: %s", msg);
+}
+END_TEST
+
+START_TEST(test_dialect_broken_pg_url)
+{
+    char msg[2048];
+    expect_bad_url("postgresql://[::1/db", msg);
+    ck_assert_msg(strstr(msg, "invalid database URL") != NULL, "message: %s", msg);
+    expect_bad_url("host=localhost dbname", msg);
+    ck_assert_msg(strstr(msg, "dbname") != NULL, "message should give libpq's reason: %s", msg);
+    expect_bad_url("nosuchoption=1", msg);
+    ck_assert_msg(strstr(msg, "nosuchoption") != NULL, "message: %s", msg);
+    ck_assert_msg(strchr(msg, '\n') == NULL, "message should be one line: %s", msg);
+}
+END_TEST
+
+START_TEST(test_dialect_broken_pg_url_masks_password)
+{
+    char msg[2048];
+    expect_bad_url("postgresql://bob:s3cretpass@[::1/db", msg);
+    /* Regression test (bug found and fixed): config_url_dialect copies libpq's reason verbatim, and libpq quotes the whole
+     * URI in it ('... in URI: "postgresql://bob:s3cretpass@[::1/db"'), so the password
+     * appears in the message although the URL itself is masked. */
+    ck_assert_msg(strstr(msg, "s3cretpass") == NULL, "password leaked in message: %s", msg);
+}
+END_TEST
+
+/* ---- SQLite paths -------------------------------------------------------------------- */
+
+static void expect_sqlite_path(const char *url, const char *want)
+{
+    char *path = (char *)"untouched";
+    rb_error err;
+    rb_error_init(&err);
+    int rc = config_sqlite_path(url, &path, &err);
+    ck_assert_msg(rc == 0, "config_sqlite_path('%s') failed: %s", url, err.message);
+    ck_assert_msg(path && strcmp(path, want) == 0, "config_sqlite_path('%s') = '%s', want '%s'",
+                  url, path ? path : "(null)", want);
+    free(path);
+}
+
+static void expect_sqlite_path_error(const char *url)
+{
+    char *path = (char *)"untouched";
+    rb_error err;
+    rb_error_init(&err);
+    int rc = config_sqlite_path(url, &path, &err);
+    ck_assert_msg(rc == -1, "config_sqlite_path('%s') should fail, got '%s'", url,
+                  rc == 0 && path ? path : "");
+    ck_assert_ptr_null(path);
+    ck_assert_int_eq(err.code, RB_EXIT_USAGE);
+    ck_assert_msg(strstr(err.message, url) != NULL, "message '%s' should name '%s'",
+                  err.message, url);
+}
+
+START_TEST(test_sqlite_path_forms)
+{
+    expect_sqlite_path("sqlite:foo.db", "foo.db");
+    expect_sqlite_path("sqlite:dir/foo.db", "dir/foo.db");
+    expect_sqlite_path("sqlite:/abs/foo.db", "/abs/foo.db");
+    expect_sqlite_path("sqlite:///rel.db", "rel.db");
+    expect_sqlite_path("sqlite:////abs/x.db", "/abs/x.db");
+    expect_sqlite_path("sqlite::memory:", ":memory:");
+}
+END_TEST
+
+START_TEST(test_sqlite_path_errors)
+{
+    expect_sqlite_path_error("sqlite://host/x");
+    expect_sqlite_path_error("sqlite:");
+    expect_sqlite_path_error("sqlite:///");
+}
+END_TEST
+
+/* ---- masking ------------------------------------------------------------------------- */
+
+static void expect_masked(const char *url, const char *want, const char *secret)
+{
+    char *m = config_mask_url(url);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_msg(strcmp(m, want) == 0, "config_mask_url('%s') = '%s', want '%s'", url, m, want);
+    ck_assert_msg(!secret || strstr(m, secret) == NULL, "'%s' still shows '%s'", m, secret);
+    free(m);
+}
+
+START_TEST(test_mask_userinfo)
+{
+    expect_masked("postgresql://bob:secret@db.example.com:5432/app",
+                  "postgresql://bob:****@db.example.com:5432/app", "secret");
+    expect_masked("postgres://bob:x@h/db", "postgres://bob:****@h/db", NULL);
+    expect_masked("postgresql://:secret@h/db", "postgresql://:****@h/db", "secret");
+    /* The last '@' of the authority ends the password. */
+    expect_masked("postgresql://bob:p@ss@h/db", "postgresql://bob:****@h/db", "p@ss");
+    /* Nothing to mask. */
+    expect_masked("postgresql://bob@h/db", "postgresql://bob@h/db", NULL);
+    expect_masked("postgresql://h/db", "postgresql://h/db", NULL);
+    expect_masked("sqlite:app.db", "sqlite:app.db", NULL);
+}
+END_TEST
+
+START_TEST(test_mask_percent_encoded)
+{
+    expect_masked("postgresql://bob:p%40ss%3Aword@h/db", "postgresql://bob:****@h/db", "p%40ss");
+    char *m = config_mask_url("postgresql://bob:p%40ss%3Aword@h/db");
+    ck_assert_ptr_nonnull(m);
+    ck_assert_ptr_null(strstr(m, "p@ss"));
+    ck_assert_ptr_nonnull(strstr(m, "****"));
+    free(m);
+}
+END_TEST
+
+START_TEST(test_mask_query_params)
+{
+    expect_masked("postgresql://bob@h/db?password=secret",
+                  "postgresql://bob@h/db?password=****", "secret");
+    expect_masked("postgresql://h/db?sslmode=require&sslpassword=keypass&application_name=x",
+                  "postgresql://h/db?sslmode=require&sslpassword=****&application_name=x",
+                  "keypass");
+    expect_masked("postgresql://bob:one1@h/db?password=two2&sslpassword=three3",
+                  "postgresql://bob:****@h/db?password=****&sslpassword=****", NULL);
+}
+END_TEST
+
+START_TEST(test_mask_key_value)
+{
+    expect_masked("host=h password=secret dbname=app", "host=h password=**** dbname=app",
+                  "secret");
+    expect_masked("host=h password='a b' dbname=app", "host=h password=**** dbname=app", "a b");
+    expect_masked("password = secret", "password = ****", "secret");
+    expect_masked("password='it\\'s mine' host=h", "password=**** host=h", "mine");
+    expect_masked("host=h sslpassword=keypass", "host=h sslpassword=****", "keypass");
+    /* A quoted value of another key with "password=" in it is not a password. */
+    expect_masked("host=h application_name='password=x'", "host=h application_name='password=x'",
+                  NULL);
+    expect_masked("host=h dbname=app", "host=h dbname=app", NULL);
+}
+END_TEST
+
+/* ---- registered secrets -------------------------------------------------------------- */
+
+/* out_mask on a copy of text. */
+static char *masked(const char *text)
+{
+    char *copy = strdup(text);
+    ck_assert_ptr_nonnull(copy);
+    out_mask(copy);
+    return copy;
+}
+
+START_TEST(test_register_uri_password)
+{
+    out_forget_secrets();
+    config_register_url_secrets("postgresql://bob:p%40ss%21word@h/db");
+    char *m = masked("connect failed for p@ss!word (written p%40ss%21word) as bob");
+    out_forget_secrets();
+    ck_assert_msg(strstr(m, "p@ss!word") == NULL, "decoded password shown: %s", m);
+    ck_assert_msg(strstr(m, "p%40ss%21word") == NULL, "encoded password shown: %s", m);
+    ck_assert_msg(strstr(m, "****") != NULL, "no mask in: %s", m);
+    ck_assert_msg(strstr(m, "as bob") != NULL, "the rest of the text is kept: %s", m);
+    free(m);
+}
+END_TEST
+
+START_TEST(test_register_query_and_key_value)
+{
+    out_forget_secrets();
+    config_register_url_secrets("postgresql://h/db?password=%41bcdef&sslpassword=keypass");
+    char *m = masked("Abcdef %41bcdef keypass");
+    out_forget_secrets();
+    ck_assert_msg(strstr(m, "Abcdef") == NULL && strstr(m, "%41bcdef") == NULL &&
+                      strstr(m, "keypass") == NULL,
+                  "password shown: %s", m);
+    free(m);
+
+    config_register_url_secrets("host=h password='two words' dbname=d");
+    m = masked("error: two words");
+    out_forget_secrets();
+    ck_assert_str_eq(m, "error: ****");
+    free(m);
+}
+END_TEST
+
+START_TEST(test_register_nothing_for_sqlite)
+{
+    out_forget_secrets();
+    config_register_url_secrets("sqlite:secret.db");
+    config_register_url_secrets("postgresql://bob@h/db");
+    char *m = masked("sqlite:secret.db bob h db");
+    out_forget_secrets();
+    ck_assert_str_eq(m, "sqlite:secret.db bob h db");
+    free(m);
+}
+END_TEST
+
+START_TEST(test_forget_secrets)
+{
+    out_forget_secrets();
+    config_register_url_secrets("postgresql://bob:hunter22@h/db");
+    char *m = masked("hunter22");
+    ck_assert_str_eq(m, "****");
+    free(m);
+    out_forget_secrets();
+    m = masked("hunter22");
+    ck_assert_str_eq(m, "hunter22");
+    free(m);
+}
+END_TEST
+
+/* ---- -x ------------------------------------------------------------------------------ */
+
+START_TEST(test_add_x)
+{
+    config cfg;
+    config_init(&cfg);
+    rb_error err;
+    rb_error_init(&err);
+    ck_assert_int_eq(config_add_x(&cfg, "tenant=acme", &err), 0);
+    ck_assert_int_eq(config_add_x(&cfg, "expr=a=b", &err), 0);
+    ck_assert_int_eq(config_add_x(&cfg, "empty=", &err), 0);
+    ck_assert_int_eq(cfg.x_count, 3);
+    ck_assert_str_eq(cfg.x[0].key, "tenant");
+    ck_assert_str_eq(cfg.x[0].value, "acme");
+    ck_assert_str_eq(cfg.x[1].key, "expr");
+    ck_assert_str_eq(cfg.x[1].value, "a=b");
+    ck_assert_str_eq(cfg.x[2].key, "empty");
+    ck_assert_str_eq(cfg.x[2].value, "");
+
+    ck_assert_int_eq(config_add_x(&cfg, "=v", &err), -1);
+    ck_assert_int_eq(err.code, RB_EXIT_USAGE);
+    ck_assert_msg(strstr(err.message, "=v") != NULL, "message: %s", err.message);
+    rb_error_init(&err);
+    ck_assert_int_eq(config_add_x(&cfg, "k", &err), -1);
+    ck_assert_int_eq(err.code, RB_EXIT_USAGE);
+    ck_assert_msg(strstr(err.message, "'k'") != NULL, "message: %s", err.message);
+    ck_assert_int_eq(cfg.x_count, 3);
+    config_release(&cfg);
+}
+END_TEST
+
+START_TEST(test_config_init_defaults)
+{
+    config cfg;
+    config_init(&cfg);
+    ck_assert_str_eq(cfg.migrations_dir, "migrations");
+    ck_assert_str_eq(cfg.version_table, "rbacmig_version");
+    ck_assert_str_eq(cfg.history_table, "rbacmig_history");
+    ck_assert_str_eq(cfg.schema, "public");
+    ck_assert_ptr_null(cfg.database_url);
+    rb_error err;
+    ck_assert_int_eq(config_set(&cfg.schema, "app", &err), 0);
+    ck_assert_str_eq(cfg.schema, "app");
+    ck_assert_int_eq(config_set(&cfg.schema, NULL, &err), 0);
+    ck_assert_ptr_null(cfg.schema);
+    config_release(&cfg);
+    ck_assert_ptr_null(cfg.migrations_dir);
+}
+END_TEST
+
+/* ---- URL precedence ------------------------------------------------------------------ */
+
+/* The process state config_resolve_url reads, saved so each test can restore it. */
+typedef struct saved_env {
+    char cwd[4096];
+    char *database_url;
+    char dir[64];
+} saved_env;
+
+static void env_enter(saved_env *s)
+{
+    ck_assert_ptr_nonnull(getcwd(s->cwd, sizeof s->cwd));
+    const char *v = getenv("DATABASE_URL");
+    s->database_url = v ? strdup(v) : NULL;
+    unsetenv("DATABASE_URL");
+    ck_tmpdir(s->dir);
+    ck_assert_int_eq(chdir(s->dir), 0);
+    out_forget_secrets();
+}
+
+static void env_leave(saved_env *s)
+{
+    ck_assert_int_eq(chdir(s->cwd), 0);
+    ck_rmdir(s->dir);
+    if (s->database_url)
+        setenv("DATABASE_URL", s->database_url, 1);
+    else
+        unsetenv("DATABASE_URL");
+    free(s->database_url);
+    out_forget_secrets();
+}
+
+/* Resolves cfg and copies the result out before anything can fail. */
+static int resolve(config *cfg, char url[512], const char **source, rb_error *err)
+{
+    rb_error_init(err);
+    int rc = config_resolve_url(cfg, err);
+    rb_strlcpy(url, cfg->database_url ? cfg->database_url : "(null)", 512);
+    *source = cfg->url_source;
+    return rc;
+}
+
+START_TEST(test_resolve_precedence)
+{
+    saved_env s;
+    env_enter(&s);
+    ck_write_text(".env", "DATABASE_URL=sqlite:from-dotenv.db\n");
+    setenv("DATABASE_URL", "sqlite:from-env.db", 1);
+
+    config cfg;
+    config_init(&cfg);
+    rb_error err;
+    char url[512];
+    const char *source = NULL;
+    config_set(&cfg.flag_url, "sqlite:from-flag.db", &err);
+    config_set(&cfg.file_url, "sqlite:from-file.db", &err);
+
+    int rc1 = resolve(&cfg, url, &source, &err);
+    char url1[512];
+    const char *source1 = source;
+    rb_strlcpy(url1, url, sizeof url1);
+
+    config_set(&cfg.flag_url, NULL, &err);
+    int rc2 = resolve(&cfg, url, &source, &err);
+    char url2[512];
+    const char *source2 = source;
+    rb_strlcpy(url2, url, sizeof url2);
+
+    unsetenv("DATABASE_URL");
+    int rc3 = resolve(&cfg, url, &source, &err);
+    char url3[512];
+    const char *source3 = source;
+    rb_strlcpy(url3, url, sizeof url3);
+
+    /* An empty DATABASE_URL counts as unset. */
+    setenv("DATABASE_URL", "", 1);
+    int rc3b = resolve(&cfg, url, &source, &err);
+    char url3b[512];
+    rb_strlcpy(url3b, url, sizeof url3b);
+    unsetenv("DATABASE_URL");
+
+    unlink(".env");
+    int rc4 = resolve(&cfg, url, &source, &err);
+    char url4[512];
+    const char *source4 = source;
+    rb_strlcpy(url4, url, sizeof url4);
+
+    /* A .env without DATABASE_URL falls through too. */
+    ck_write_text(".env", "OTHER=1\n");
+    config_set(&cfg.file_url, NULL, &err);
+    int rc5 = resolve(&cfg, url, &source, &err);
+    char url5[512];
+    const char *source5 = source;
+    rb_strlcpy(url5, url, sizeof url5);
+
+    config_release(&cfg);
+    env_leave(&s);
+
+    ck_assert_int_eq(rc1, 0);
+    ck_assert_str_eq(url1, "sqlite:from-flag.db");
+    ck_assert_pstr_eq(source1, "--database-url");
+    ck_assert_int_eq(rc2, 0);
+    ck_assert_str_eq(url2, "sqlite:from-env.db");
+    ck_assert_pstr_eq(source2, "DATABASE_URL");
+    ck_assert_int_eq(rc3, 0);
+    ck_assert_str_eq(url3, "sqlite:from-dotenv.db");
+    ck_assert_pstr_eq(source3, ".env");
+    ck_assert_int_eq(rc3b, 0);
+    ck_assert_str_eq(url3b, "sqlite:from-dotenv.db");
+    ck_assert_int_eq(rc4, 0);
+    ck_assert_str_eq(url4, "sqlite:from-file.db");
+    ck_assert_ptr_nonnull(source4);
+    ck_assert_str_ne(source4, "default");
+    ck_assert_str_ne(source4, ".env");
+    ck_assert_int_eq(rc5, 0);
+    ck_assert_str_eq(url5, CONFIG_DEFAULT_URL);
+    ck_assert_str_eq(url5, "sqlite:rbacmig.db");
+    ck_assert_pstr_eq(source5, "default");
+}
+END_TEST
+
+START_TEST(test_resolve_bad_dotenv)
+{
+    saved_env s;
+    env_enter(&s);
+    ck_write_text(".env", "not an assignment\n");
+    config cfg;
+    config_init(&cfg);
+    rb_error err;
+    char url[512];
+    const char *source;
+    int rc = resolve(&cfg, url, &source, &err);
+    /* With the URL given as a flag, .env is not read at all. */
+    config_set(&cfg.flag_url, "sqlite:x.db", &err);
+    rb_error err2;
+    int rc2 = resolve(&cfg, url, &source, &err2);
+    config_release(&cfg);
+    env_leave(&s);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_msg(strstr(err.message, ".env:1") != NULL, "message: %s", err.message);
+    ck_assert_int_eq(rc2, 0);
+    ck_assert_str_eq(url, "sqlite:x.db");
+}
+END_TEST
+
+START_TEST(test_resolve_registers_secrets)
+{
+    saved_env s;
+    env_enter(&s);
+    ck_write_text(".env", "DATABASE_URL='postgresql://bob:dotenvpass@h/db'\n");
+    config cfg;
+    config_init(&cfg);
+    rb_error err;
+    char url[512];
+    const char *source;
+    int rc = resolve(&cfg, url, &source, &err);
+    char *m = masked("password dotenvpass rejected");
+    config_release(&cfg);
+    env_leave(&s);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_eq(url, "postgresql://bob:dotenvpass@h/db");
+    ck_assert_str_eq(m, "password **** rejected");
+    free(m);
+}
+END_TEST
+
+Suite *make_config_suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("dotenv");
+    tcase_add_test(tc, test_dotenv_plain);
+    tcase_add_test(tc, test_dotenv_export);
+    tcase_add_test(tc, test_dotenv_single_quotes);
+    tcase_add_test(tc, test_dotenv_double_quotes);
+    tcase_add_test(tc, test_dotenv_inline_comment);
+    tcase_add_test(tc, test_dotenv_comments_and_blank_lines);
+    tcase_add_test(tc, test_dotenv_later_wins);
+    tcase_add_test(tc, test_dotenv_missing_file);
+    tcase_add_test(tc, test_dotenv_missing_key);
+    tcase_add_test(tc, test_dotenv_malformed_line);
+    tcase_add_test(tc, test_dotenv_unterminated_quote);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("url");
+    tcase_add_test(tc, test_dialect_postgresql);
+    tcase_add_test(tc, test_dialect_sqlite);
+    tcase_add_test(tc, test_dialect_bad_scheme);
+    tcase_add_test(tc, test_dialect_bad_scheme_masks_password);
+    tcase_add_test(tc, test_dialect_broken_pg_url);
+    tcase_add_test(tc, test_dialect_broken_pg_url_masks_password);
+    tcase_add_test(tc, test_sqlite_path_forms);
+    tcase_add_test(tc, test_sqlite_path_errors);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("mask");
+    tcase_add_test(tc, test_mask_userinfo);
+    tcase_add_test(tc, test_mask_percent_encoded);
+    tcase_add_test(tc, test_mask_query_params);
+    tcase_add_test(tc, test_mask_key_value);
+    tcase_add_test(tc, test_register_uri_password);
+    tcase_add_test(tc, test_register_query_and_key_value);
+    tcase_add_test(tc, test_register_nothing_for_sqlite);
+    tcase_add_test(tc, test_forget_secrets);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("settings");
+    tcase_add_test(tc, test_add_x);
+    tcase_add_test(tc, test_config_init_defaults);
+    tcase_add_test(tc, test_resolve_precedence);
+    tcase_add_test(tc, test_resolve_bad_dotenv);
+    tcase_add_test(tc, test_resolve_registers_secrets);
+    suite_add_tcase(s, tc);
+    return s;
+}
