@@ -14,7 +14,8 @@ pg_test_bindir() {
 
 pg_test_free_port() {
   local p
-  for p in $(seq 54320 54420); do
+  local start=$((54320 + RANDOM % 400))
+  for p in $(seq "$start" 54999) $(seq 54320 "$start"); do
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
   done
   return 1
@@ -24,7 +25,6 @@ pg_test_start() {
   RBACMIG_TEST_PG_BIN=$(pg_test_bindir) || return 1
   PG_TEST_DIR=$(mktemp -d /tmp/rbacmig-pg.XXXXXX)
   chown postgres: "$PG_TEST_DIR"
-  PGPORT=$(pg_test_free_port) || { echo "pg-test-server: no free port" >&2; return 1; }
   local run="runuser -u postgres --"
   [ "$(id -u)" -eq 0 ] || run=""
   $run "$RBACMIG_TEST_PG_BIN/initdb" -D "$PG_TEST_DIR/data" -A trust -U postgres >/dev/null || return 1
@@ -33,9 +33,20 @@ local all all trust
 host all postgres 127.0.0.1/32 trust
 host all all 127.0.0.1/32 scram-sha-256
 HBA
-  $run "$RBACMIG_TEST_PG_BIN/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/log" -w \
-    -o "-p $PGPORT -k $PG_TEST_DIR -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=100" \
-    start >/dev/null || { cat "$PG_TEST_DIR/log" >&2; return 1; }
+  # A free port can be taken between the probe and the bind (other servers start on this
+  # machine too), so a failed start tries the next port.
+  local attempt started=""
+  for attempt in 1 2 3 4 5; do
+    PGPORT=$(pg_test_free_port) || { echo "pg-test-server: no free port" >&2; return 1; }
+    if $run "$RBACMIG_TEST_PG_BIN/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/log" -w \
+      -o "-p $PGPORT -k $PG_TEST_DIR -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=100" \
+      start >/dev/null 2>&1; then
+      started=yes
+      break
+    fi
+    sleep "$attempt"
+  done
+  [ -n "$started" ] || { cat "$PG_TEST_DIR/log" >&2; return 1; }
   export RBACMIG_TEST_PG_BIN PGPORT PG_TEST_DIR
   export RBACMIG_TEST_PG_URL="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
   export RBACMIG_TEST_PG_PASSWORD='S3cr3t-p@ss;word'
