@@ -9,6 +9,7 @@
 
 typedef struct offline_conn {
     db_conn base;
+    char *search_path_sql; /* as the online PostgreSQL driver sets it, or NULL */
 } offline_conn;
 
 /* Length of a dollar-quote opener at p ("$$" or "$tag$"), or 0. */
@@ -115,8 +116,11 @@ static int offline_exec(db_conn *c, const char *sql, int nparams, const db_value
 static int offline_begin_locked(db_conn *c, long long key, rb_error *err)
 {
     (void)key;
-    out_sql(c->dialect == DIALECT_SQLITE ? "\nBEGIN IMMEDIATE;\n" : "\nBEGIN;\n");
     (void)err;
+    out_sql(c->dialect == DIALECT_SQLITE ? "\nBEGIN IMMEDIATE;\n" : "\nBEGIN;\n");
+    offline_conn *oc = (offline_conn *)c;
+    if (oc->search_path_sql)
+        out_sql(oc->search_path_sql);
     return 0;
 }
 
@@ -147,6 +151,7 @@ static const char *offline_current_user(db_conn *c)
 
 static void offline_close(db_conn *c)
 {
+    free(((offline_conn *)c)->search_path_sql);
     free(c);
 }
 
@@ -163,10 +168,20 @@ static const driver_ops offline_sqlite_ops = {
 
 int offline_open(const config *cfg, db_dialect dialect, db_conn **out, rb_error *err)
 {
-    (void)cfg;
     offline_conn *oc = calloc(1, sizeof *oc);
     if (!oc)
         return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    if (dialect == DIALECT_POSTGRESQL && cfg->schema && strcmp(cfg->schema, "public") != 0) {
+        char *q = db_quote_ident_generic(cfg->schema);
+        size_t n = q ? strlen(q) + 64 : 0;
+        if (!q || !(oc->search_path_sql = malloc(n))) {
+            free(q);
+            free(oc);
+            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        }
+        snprintf(oc->search_path_sql, n, "SET LOCAL search_path TO %s, public;\n", q);
+        free(q);
+    }
     oc->base.ops = dialect == DIALECT_SQLITE ? &offline_sqlite_ops : &offline_pg_ops;
     oc->base.dialect = dialect;
     oc->base.offline = true;

@@ -68,17 +68,18 @@ static bool only_trailing_noise(const char *p)
     }
 }
 
+/* Binds $1..$n by number and `?` by position. One pass over the statement's parameter
+ * slots: looking each "$i" up by name would make a 30,000-parameter INSERT quadratic. */
 static int bind_params(sqlite3_stmt *st, int nparams, const db_value *params)
 {
     int count = sqlite3_bind_parameter_count(st);
-    for (int i = 0; i < nparams; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "$%d", i + 1);
-        int idx = sqlite3_bind_parameter_index(st, name);
-        if (idx == 0)
-            idx = i + 1 <= count ? i + 1 : 0; /* `?` placeholders bind by position */
-        if (idx == 0)
-            continue;
+    for (int idx = 1; idx <= count; idx++) {
+        const char *name = sqlite3_bind_parameter_name(st, idx);
+        long i = idx - 1;
+        if (name && name[0] == '$' && name[1] >= '1' && name[1] <= '9')
+            i = strtol(name + 1, NULL, 10) - 1;
+        if (i < 0 || i >= nparams)
+            continue; /* unbound parameters are NULL, as in sqlite3 */
         const db_value *v = &params[i];
         int rc = SQLITE_OK;
         switch (v->type) {

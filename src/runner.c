@@ -260,6 +260,38 @@ static int ensure_tables(runner *r, const names *n, rb_error *err)
     return db_run(r->conn, sql, err);
 }
 
+/* SQLite cannot ALTER a table in place; the schema builder rebuilds it, and a rebuild
+ * drops the old table, which with foreign keys on would fire ON DELETE actions in the
+ * tables that reference it. So, as SQLite's own ALTER TABLE procedure prescribes, foreign
+ * keys are off while migrations run (a pragma that only takes effect outside a
+ * transaction) and each step is checked with foreign_key_check before it commits. */
+static int sqlite_foreign_keys(runner *r, bool on, rb_error *err)
+{
+    if (r->conn->dialect != DIALECT_SQLITE || r->conn->offline)
+        return 0;
+    return db_run(r->conn, on ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF", err);
+}
+
+static int sqlite_check_foreign_keys(runner *r, const revision *rev, rb_error *err)
+{
+    if (r->conn->dialect != DIALECT_SQLITE || r->conn->offline)
+        return 0;
+    db_result *res = NULL;
+    if (db_exec(r->conn, "PRAGMA foreign_key_check", 0, NULL, &res, NULL, err) != 0)
+        return -1;
+    int rc = 0;
+    if (res->nrows > 0 && res->ncols >= 3) {
+        const db_value *table = db_result_cell(res, 0, 0), *parent = db_result_cell(res, 0, 2);
+        rc = rb_errorf(err, RB_EXIT_FAILURE,
+                       "%s: leaves %d row(s) violating foreign keys (first: a row of '%s' "
+                       "references a missing row of '%s')",
+                       rev->path, res->nrows, table->type == DBV_TEXT ? table->text : "?",
+                       parent->type == DBV_TEXT ? parent->text : "?");
+    }
+    db_result_free(res);
+    return rc;
+}
+
 /* Brings the version table from `before` rows to the rows of the new applied set. */
 static int write_versions(runner *r, const names *n, const str_list *before, const rev_set *applied,
                           rb_error *err)
@@ -388,7 +420,9 @@ static int apply_step(runner *r, const names *n, const migrate_options *opts, in
             return rb_error_prefix(err, "%s %s failed", verb, rev->id);
     }
     double ms = now_ms() - t0;
-    if (!r->conn->in_transaction && !r->conn->offline) {
+    if (!opts->stamp && sqlite_check_foreign_keys(r, rev, err) != 0)
+        return -1;
+    if (!r->conn->in_transaction) {
         /* A non-transactional migration ran in autocommit mode; its bookkeeping still
          * takes the lock and a transaction of its own. */
         if (db_begin_locked(r->conn, runner_lock_key(r->cfg), err) != 0)
@@ -557,6 +591,8 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
         steps = NULL;
     }
 
+    if (sqlite_foreign_keys(r, false, err) != 0)
+        goto done;
     bool tables_ready = false;
     for (;;) {
         if (!in_tx) {
@@ -581,7 +617,7 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
         if (nsteps == 0)
             break;
         const revision *rev = &r->g->revs[steps[0]];
-        if (!rev->transactional && !r->conn->offline) {
+        if (!rev->transactional) {
             if (opts->single_transaction) {
                 rb_errorf(err, RB_EXIT_FAILURE,
                           "%s: transactional = false cannot run inside --single-transaction",
@@ -628,6 +664,10 @@ oom:
 done:
     if (in_tx)
         db_rollback(r->conn);
+    if (!opts->stamp) {
+        rb_error ignored;
+        sqlite_foreign_keys(r, true, &ignored);
+    }
     rev_set_release(&applied);
     free(steps);
     str_list_release(&rows);

@@ -49,7 +49,7 @@ sql() {
   if [ "$DIALECT" = postgresql ]; then
     "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "$DB_URL" -c "$1"
   else
-    sqlite3 -batch "$DB_FILE" "$1"
+    sqlite3 -batch -cmd "PRAGMA foreign_keys = ON" "$DB_FILE" "$1"
   fi
 }
 
