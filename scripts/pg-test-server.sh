@@ -22,6 +22,15 @@ pg_test_free_port() {
 }
 
 pg_test_start() {
+  # The postgres user may not be able to read the caller's directory.
+  pushd / >/dev/null || return 1
+  pg_test_start_here
+  local rc=$?
+  popd >/dev/null || true
+  return $rc
+}
+
+pg_test_start_here() {
   RBACMIG_TEST_PG_BIN=$(pg_test_bindir) || return 1
   PG_TEST_DIR=$(mktemp -d /tmp/rbacmig-pg.XXXXXX)
   chown postgres: "$PG_TEST_DIR"
@@ -61,7 +70,7 @@ pg_test_stop() {
   [ -n "${PG_TEST_DIR:-}" ] && [ -d "$PG_TEST_DIR" ] || return 0
   local run="runuser -u postgres --"
   [ "$(id -u)" -eq 0 ] || run=""
-  $run "$RBACMIG_TEST_PG_BIN/pg_ctl" -D "$PG_TEST_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+  (cd / && $run "$RBACMIG_TEST_PG_BIN/pg_ctl" -D "$PG_TEST_DIR/data" -m immediate -w stop >/dev/null 2>&1) || true
   rm -rf "$PG_TEST_DIR"
   PG_TEST_DIR=""
 }
