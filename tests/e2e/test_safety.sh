@@ -127,6 +127,63 @@ expect_err_has "timed out" "says it timed out"
 wait $slow
 check "the lock holder finished" test $? = 0
 
+# ---- broken configuration and RBAC files ----------------------------------------------------
+new_db
+rm -f migrations/*
+migration aaaa00000040 "" "db:exec('CREATE TABLE cfg (id integer)')" ""
+saved_url=$DATABASE_URL
+unset DATABASE_URL
+printf 'DATABASE_URL="sqlite:x.db\n' > .env
+rb upgrade head
+expect_rc 1 "broken .env"
+expect_err_has ".env:1: unterminated" "broken .env names file:line"
+expect_one_error_line "broken .env"
+printf 'export DATABASE_URL\n' > .env
+rb upgrade head
+expect_rc 1 ".env line without ="
+expect_err_has ".env:1: expected KEY=VALUE" ".env line named"
+rm .env
+export DATABASE_URL=$saved_url
+printf 'return { migrations = "migrations",\n' > rbacmig.lua
+rb upgrade head
+expect_rc 1 "rbacmig.lua syntax error"
+expect_err_has "rbacmig.lua:2:" "config syntax error names file:line"
+printf 'return "not a table"\n' > rbacmig.lua
+rb upgrade head
+expect_rc 1 "rbacmig.lua returns no table"
+expect_err_has "rbacmig.lua: the config file must return a table" "config shape named"
+printf 'return { lock_timeout = "soon" }\n' > rbacmig.lua
+rb upgrade head
+expect_rc 1 "rbacmig.lua bad value"
+expect_err_has "'lock_timeout' must be a number of seconds" "config value named"
+rm rbacmig.lua
+rb -c missing.lua upgrade head
+expect_rc 1 "-c names a missing file"
+expect_err_has "cannot open config file 'missing.lua'" "missing config named"
+rb --lock-timeout soon upgrade head
+expect_rc 2 "--lock-timeout with a bad value"
+rb history -r nocolon
+expect_rc 2 "history -r without a colon"
+rb show zzzzzzzz
+expect_rc 2 "show an unknown revision"
+check "nothing ran through all of that" test "$(table_exists cfg && echo yes)" != yes
+rb upgrade head
+expect_rc 0 "the project still works"
+mkdir -p rbac
+printf 'return { { name = "projects.read", description = "x" }, { name = "Projects.Write", description = "y" } }\n' > rbac/permissions.lua
+printf 'return { { name = "viewer", description = "v", permissions = { "projects.read" } } }\n' > rbac/roles.lua
+rb seed
+expect_rc 1 "bad permission name in rbac/"
+expect_err_has "rbac/permissions.lua" "bad rbac file named"
+expect_err_has "Projects.Write" "bad rbac entry named"
+printf 'return { { name = "projects.read", description = "x" } }\n' > rbac/permissions.lua
+printf 'return { { name = "viewer", description = "v", permissions = { "projects.raed" } } }\n' > rbac/roles.lua
+rb seed
+expect_rc 1 "unknown permission in a role template"
+expect_err_has "rbac/roles.lua" "roles file named"
+expect_err_has "projects.raed" "unknown permission named"
+rm -rf rbac
+
 # ---- edited migrations ------------------------------------------------------------------
 new_db
 rm -f migrations/*
