@@ -124,6 +124,10 @@ rb --lock-timeout 0.5 upgrade head
 expect_rc 1 "--lock-timeout turns waiting into an error"
 expect_err_has "waiting for the" "says it waits"
 expect_err_has "timed out" "says it timed out"
+if [ "$DIALECT" = postgresql ]; then
+  expect_err_has "held by pid" "names the holder's pid"
+  expect_err_has "(rbacmig)" "names the holder's application_name"
+fi
 wait $slow
 check "the lock holder finished" test $? = 0
 
