@@ -261,10 +261,14 @@ static int ensure_tables(runner *r, const names *n, rb_error *err)
 }
 
 /* SQLite cannot ALTER a table in place; the schema builder rebuilds it, and a rebuild
- * drops the old table, which with foreign keys on would fire ON DELETE actions in the
- * tables that reference it. So, as SQLite's own ALTER TABLE procedure prescribes, foreign
- * keys are off while migrations run (a pragma that only takes effect outside a
- * transaction) and each step is checked with foreign_key_check before it commits. */
+ * drops the old table, which with foreign keys on would fire ON DELETE actions in the tables
+ * that reference it. The builder then raises SQLSTATE "RBFK0" and the runner runs that step
+ * again with foreign keys off (a pragma that only takes effect outside a transaction),
+ * checking them with foreign_key_check before it commits: SQLite's own ALTER TABLE
+ * procedure. Every other step runs with foreign keys on, so ON DELETE CASCADE works in data
+ * migrations as users expect. */
+#define SQLSTATE_NEEDS_FK_OFF "RBFK0"
+
 static int sqlite_foreign_keys(runner *r, bool on, rb_error *err)
 {
     if (r->conn->dialect != DIALECT_SQLITE || r->conn->offline)
@@ -387,7 +391,7 @@ static char *step_to(const graph *g, int idx, direction dir)
 
 /* Runs one migration (or stamps it) and records it. The caller owns the transaction. */
 static int apply_step(runner *r, const names *n, const migrate_options *opts, int idx,
-                      str_list *rows, rev_set *applied, rb_error *err)
+                      str_list *rows, rev_set *applied, bool fk_off, rb_error *err)
 {
     const revision *rev = &r->g->revs[idx];
     const char *verb = opts->dir == DIR_UPGRADE ? "upgrade" : "downgrade";
@@ -420,7 +424,7 @@ static int apply_step(runner *r, const names *n, const migrate_options *opts, in
             return rb_error_prefix(err, "%s %s failed", verb, rev->id);
     }
     double ms = now_ms() - t0;
-    if (!opts->stamp && sqlite_check_foreign_keys(r, rev, err) != 0)
+    if (fk_off && sqlite_check_foreign_keys(r, rev, err) != 0)
         return -1;
     if (!r->conn->in_transaction) {
         /* A non-transactional migration ran in autocommit mode; its bookkeeping still
@@ -492,6 +496,7 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
     rev_set applied = {0};
     int *steps = NULL, nsteps = 0, rc = -1;
     bool exists = false, in_tx = false;
+    bool fk_off = false; /* SQLite: the next step runs with foreign keys off (see above) */
     target t;
     const long long key = runner_lock_key(r->cfg);
     stop_signal = 0;
@@ -591,11 +596,11 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
         steps = NULL;
     }
 
-    if (sqlite_foreign_keys(r, false, err) != 0)
-        goto done;
     bool tables_ready = false;
     for (;;) {
         if (!in_tx) {
+            if (fk_off && sqlite_foreign_keys(r, false, err) != 0)
+                goto done;
             if (db_begin_locked(r->conn, key, err) != 0)
                 goto done;
             in_tx = true;
@@ -630,8 +635,19 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
                 goto done;
             in_tx = false;
         }
-        if (apply_step(r, &n, opts, steps[0], &rows, &applied, err) != 0) {
+        if (apply_step(r, &n, opts, steps[0], &rows, &applied, fk_off, err) != 0) {
             in_tx = r->conn->in_transaction;
+            if (strcmp(err->sqlstate, SQLSTATE_NEEDS_FK_OFF) == 0 && !fk_off &&
+                rev->transactional && !opts->single_transaction && !stop_signal) {
+                out_debug("%s rebuilds a referenced table: running it again with foreign keys "
+                          "off", rev->path);
+                db_rollback(r->conn);
+                in_tx = false;
+                fk_off = true;
+                tables_ready = false; /* the rollback may have undone their creation */
+                rb_error_init(err);
+                continue;
+            }
             goto done;
         }
         in_tx = true;
@@ -639,6 +655,11 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
             if (db_commit(r->conn, err) != 0)
                 goto done;
             in_tx = false;
+            if (fk_off) {
+                fk_off = false;
+                if (sqlite_foreign_keys(r, true, err) != 0)
+                    goto done;
+            }
         }
         if (stop_signal) {
             rb_errorf(err, stop_signal == SIGTERM ? RB_EXIT_SIGTERM : RB_EXIT_SIGINT,
@@ -664,7 +685,7 @@ oom:
 done:
     if (in_tx)
         db_rollback(r->conn);
-    if (!opts->stamp) {
+    if (fk_off) {
         rb_error ignored;
         sqlite_foreign_keys(r, true, &ignored);
     }

@@ -893,12 +893,19 @@ local function rebuild(op, db, name, edit)
 
   -- With foreign keys on (which cannot change inside a transaction), DROP TABLE deletes the
   -- rows first: ON DELETE actions would empty child tables and NO ACTION would fail at commit.
+  -- The error carries the private SQLSTATE "RBFK0": the host then rolls the migration back
+  -- and runs it again with foreign keys off, checking them with foreign_key_check before it
+  -- commits (SQLite's own ALTER TABLE procedure). A non-transactional migration cannot be
+  -- retried, so there the message says what to do.
   local fk_on = truthy(db:scalar("PRAGMA foreign_keys"))
   local children = referencing_tables(db, name)
   if fk_on and #children > 0 then
-    raise("%s: table '%s' cannot be rebuilt on sqlite while foreign keys are on: it is referenced "
-      .. "by '%s' (in a migration with transactional = false, run PRAGMA foreign_keys = OFF first)",
-      op, name, table.concat(children, "', '"))
+    error({
+      sqlstate = "RBFK0",
+      message = string.format("%s: table '%s' cannot be rebuilt on sqlite while foreign keys "
+        .. "are on: it is referenced by '%s' (in a migration with transactional = false, run "
+        .. "PRAGMA foreign_keys = OFF first)", op, name, table.concat(children, "', '")),
+    }, 0)
   end
   local saved = db:query("SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', "
     .. "'trigger') AND tbl_name = $1 AND sql IS NOT NULL ORDER BY rowid", name)

@@ -132,6 +132,38 @@ else
   rm migrations/aaaa00000004_m.lua
 fi
 
+# ---- altering a table other tables reference (SQLite: a rebuild with foreign keys off) ---
+write aaaa00000005 aaaa00000003 '
+    db:execute("INSERT INTO authors (name, email) VALUES ($1, $2)", "Octavia", "o@example.com")
+    db:execute("INSERT INTO books (author_id, name) SELECT id, $1 FROM authors WHERE email = $2", "Kindred", "o@example.com")
+    db:alter_column("authors", "name", { type = "varchar(100)" })' '
+    db:execute("DELETE FROM authors")'
+rb upgrade head
+expect_rc 0 "alter a referenced table"
+expect_eq "$(sql "SELECT count(*) FROM books WHERE name = 'Kindred'")" 1 "child rows survive the parent's rebuild"
+check "the foreign key still holds" test "$(sql "INSERT INTO books (author_id, name) VALUES (999, 'x')" 2>&1 | grep -ci 'foreign\|constraint')" -ge 1
+rb downgrade aaaa00000003
+expect_rc 0 "a downgrade relying on ON DELETE CASCADE"
+expect_eq "$(sql "SELECT count(*) FROM books")" 0 "the cascade fired inside the migration"
+rm migrations/aaaa00000005_m.lua
+rb downgrade base
+expect_rc 0 "back to base"
+
+# The same on a fresh database, where the first step also creates rbacmig's own tables.
+new_db
+mkdir -p fresh/migrations
+cat > fresh/migrations/a.lua <<'LUA'
+return { revision = "aaaa00000001", upgrade = function(db)
+  db:create_table("p", { { "id", "integer", primary_key = true }, { "name", "text" } })
+  db:create_table("c", { { "id", "integer", primary_key = true }, { "p_id", "integer", references = "p.id", on_delete = "cascade" } })
+  db:exec("INSERT INTO p VALUES (1, 'x')"); db:exec("INSERT INTO c VALUES (1, 1)")
+  db:alter_column("p", "name", { type = "varchar(10)" })
+end, downgrade = function(db) db:drop_table("c"); db:drop_table("p") end }
+LUA
+( cd fresh && "$RBACMIG" upgrade head >../fresh.out 2>&1 )
+check "rebuild of a referenced table in the first migration: $(cat fresh.out)" test "$(sql 'SELECT p_id FROM c')" = 1
+new_db
+
 # ---- validation errors: named operation and argument, nothing sent ----------------------
 bad_op() { # bad_op LUA EXPECTED
   write bbbb00000001 aaaa00000003 "    db:create_table(\"keep_out\", { { \"id\", \"integer\" } })
