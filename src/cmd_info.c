@@ -183,18 +183,7 @@ static int range_end(cli_state *st, const char *spec, int *idx, rb_error *err)
     *idx = -1;
     if (!spec[0] || strcmp(spec, "base") == 0)
         return 0;
-    rev_set none;
-    target t;
-    if (rev_set_init(&none, &st->g) != 0)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
-    int rc = graph_resolve_target(&st->g, spec, DIR_UPGRADE, &none, &t, err);
-    rev_set_release(&none);
-    if (rc != 0)
-        return -1;
-    if (t.kind != TARGET_REVISIONS || t.nrevs != 1)
-        return rb_errorf(err, RB_EXIT_USAGE, "range end '%s' must name one revision", spec);
-    *idx = t.revs[0];
-    return 0;
+    return graph_resolve_one(&st->g, spec, idx, err);
 }
 
 int cmd_history(cli_state *st, int argc, char **argv, rb_error *err)
@@ -338,22 +327,13 @@ int cmd_show(cli_state *st, int argc, char **argv, rb_error *err)
         rb_errorf(err, RB_EXIT_USAGE, "'show' takes one revision (usage: rbacmig show REV)");
         goto done;
     }
-    rev_set none;
-    target t;
-    if (rev_set_init(&none, &st->g) != 0) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    int idx;
+    if (strcmp(args.positional.items[0], "base") == 0) {
+        rb_errorf(err, RB_EXIT_USAGE, "'base' is not a revision");
         goto done;
     }
-    rc = graph_resolve_target(&st->g, args.positional.items[0], DIR_UPGRADE, &none, &t, err);
-    rev_set_release(&none);
-    if (rc != 0)
-        goto done;
-    if (t.kind == TARGET_BASE) {
-        rc = rb_errorf(err, RB_EXIT_USAGE, "'base' is not a revision");
-        goto done;
-    }
-    for (int i = 0; i < t.nrevs; i++)
-        print_revision(&st->g, t.revs[i], true, NULL);
+    if ((rc = graph_resolve_one(&st->g, args.positional.items[0], &idx, err)) == 0)
+        print_revision(&st->g, idx, true, NULL);
 done:
     cli_args_release(&args);
     return rc;

@@ -39,17 +39,10 @@ static const cli_opt revision_opts[] = {
 /* A revision named on the command line (exact, prefix, head, LABEL@head) -> its id. */
 static int resolve_one(cli_state *st, const char *spec, const char **id, rb_error *err)
 {
-    rev_set none;
-    target t;
-    if (rev_set_init(&none, &st->g) != 0)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
-    int rc = graph_resolve_target(&st->g, spec, DIR_UPGRADE, &none, &t, err);
-    rev_set_release(&none);
-    if (rc != 0)
+    int idx;
+    if (graph_resolve_one(&st->g, spec, &idx, err) != 0)
         return -1;
-    if (t.kind != TARGET_REVISIONS || t.nrevs != 1)
-        return rb_errorf(err, RB_EXIT_USAGE, "'%s' must name one revision", spec);
-    *id = st->g.revs[t.revs[0]].id;
+    *id = st->g.revs[idx].id;
     return 0;
 }
 

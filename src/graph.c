@@ -600,6 +600,22 @@ int graph_resolve_target(const graph *g, const char *spec, direction dir, const 
     return 0;
 }
 
+int graph_resolve_one(const graph *g, const char *spec, int *idx, rb_error *err)
+{
+    rev_set none;
+    target t;
+    if (rev_set_init(&none, g) != 0)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    int rc = graph_resolve_target(g, spec, DIR_UPGRADE, &none, &t, err);
+    rev_set_release(&none);
+    if (rc != 0)
+        return -1;
+    if (t.kind != TARGET_REVISIONS || t.nrevs != 1)
+        return rb_errorf(err, RB_EXIT_USAGE, "'%s' must name one revision", spec);
+    *idx = t.revs[0];
+    return 0;
+}
+
 /* ---- plans ------------------------------------------------------------------------ */
 
 int graph_plan(const graph *g, const rev_set *applied, const target *t, direction dir,

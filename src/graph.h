@@ -96,6 +96,10 @@ typedef enum { DIR_UPGRADE, DIR_DOWNGRADE } direction;
 int graph_resolve_target(const graph *g, const char *spec, direction dir, const rev_set *applied,
                          target *out, rb_error *err);
 
+/* Resolves a spec that must name exactly one revision (exact id, prefix, head, LABEL@head,
+ * REV+N...) with nothing applied; `base` and several heads are usage errors. */
+int graph_resolve_one(const graph *g, const char *spec, int *idx, rb_error *err);
+
 /* The ordered steps (graph indices) from applied to target: for an upgrade every missing
  * ancestor of the target, parents first; for a downgrade every applied descendant of the
  * target (and what depends on it), children first. *steps is malloc'd; caller frees. */

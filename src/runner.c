@@ -115,32 +115,39 @@ int runner_read_versions(runner *r, str_list *rows, bool *exists, rb_error *err)
     return rc;
 }
 
-int runner_changed_files(runner *r, const rev_set *applied, int **changed, int *nchanged,
-                         rb_error *err)
+/* Runs a query on the history table whose format names it twice (%s ... %s). *res is an
+ * empty result when the table does not exist yet (a fresh database has no history). */
+static int query_history(runner *r, const char *format, db_result **res, rb_error *err)
 {
     names n = {0};
     char sql[1024];
+    int rc = names_init(r, &n, err);
+    if (rc == 0) {
+        snprintf(sql, sizeof sql, format, n.history, n.history);
+        rc = db_exec(r->conn, sql, 0, NULL, res, NULL, err);
+        if (rc != 0 && strcmp(err->sqlstate, "42P01") == 0 && !r->conn->in_transaction) {
+            rb_error_init(err);
+            rc = (*res = db_result_new(0)) ? 0 : rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        }
+    }
+    names_release(&n);
+    return rc;
+}
+
+int runner_changed_files(runner *r, const rev_set *applied, int **changed, int *nchanged,
+                         rb_error *err)
+{
     db_result *res = NULL;
     int rc = -1;
-    *changed = NULL;
     *nchanged = 0;
-    if (names_init(r, &n, err) != 0)
-        goto done;
     if (!(*changed = malloc(sizeof **changed * ((size_t)r->g->count + 1)))) {
         rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
         goto done;
     }
-    snprintf(sql, sizeof sql,
-             "SELECT revision, checksum FROM %s WHERE id IN (SELECT max(id) FROM %s "
-             "WHERE direction IN ('upgrade', 'stamp') AND success GROUP BY revision)",
-             n.history, n.history);
-    if (db_exec(r->conn, sql, 0, NULL, &res, NULL, err) != 0) {
-        if (strcmp(err->sqlstate, "42P01") == 0 && !r->conn->in_transaction) {
-            rb_error_init(err); /* no history yet: nothing can have changed */
-            rc = 0;
-        }
+    if (query_history(r, "SELECT revision, checksum FROM %s WHERE id IN (SELECT max(id) FROM %s "
+                      "WHERE direction IN ('upgrade', 'stamp') AND success GROUP BY revision)",
+                      &res, err) != 0)
         goto done;
-    }
     for (int i = 0; i < res->nrows; i++) {
         const db_value *id = db_result_cell(res, i, 0), *sum = db_result_cell(res, i, 1);
         if (id->type != DBV_TEXT || sum->type != DBV_TEXT)
@@ -152,38 +159,22 @@ int runner_changed_files(runner *r, const rev_set *applied, int **changed, int *
     rc = 0;
 done:
     db_result_free(res);
-    names_release(&n);
     return rc;
 }
 
 int runner_failed_revisions(runner *r, str_list *failed, rb_error *err)
 {
-    names n = {0};
-    char sql[1024];
     db_result *res = NULL;
-    int rc = -1;
-    if (names_init(r, &n, err) != 0)
-        goto done;
-    snprintf(sql, sizeof sql,
-             "SELECT revision FROM %s WHERE NOT success AND id IN "
-             "(SELECT max(id) FROM %s GROUP BY revision) ORDER BY id",
-             n.history, n.history);
-    if (db_exec(r->conn, sql, 0, NULL, &res, NULL, err) != 0) {
-        if (strcmp(err->sqlstate, "42P01") == 0 && !r->conn->in_transaction) {
-            rb_error_init(err);
-            rc = 0;
-        }
-        goto done;
-    }
-    rc = 0;
+    if (query_history(r, "SELECT revision FROM %s WHERE NOT success AND id IN "
+                      "(SELECT max(id) FROM %s GROUP BY revision) ORDER BY id", &res, err) != 0)
+        return -1;
+    int rc = 0;
     for (int i = 0; i < res->nrows && rc == 0; i++) {
         const db_value *v = db_result_cell(res, i, 0);
         if (v->type == DBV_TEXT && str_list_push(failed, v->text) != 0)
             rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
     }
-done:
     db_result_free(res);
-    names_release(&n);
     return rc;
 }
 
@@ -506,18 +497,9 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
     if (r->conn->offline) {
         /* --sql: no database to read; start from START (or base) and write every step. */
         if (opts->sql_start && strcmp(opts->sql_start, "base") != 0) {
-            int idx = graph_find(r->g, opts->sql_start);
-            if (idx < 0) {
-                target st;
-                rev_set none;
-                if (rev_set_init(&none, r->g) != 0)
-                    goto oom;
-                int bad = graph_resolve_target(r->g, opts->sql_start, DIR_UPGRADE, &none, &st, err);
-                rev_set_release(&none);
-                if (bad || st.kind != TARGET_REVISIONS || st.nrevs != 1)
-                    goto done;
-                idx = st.revs[0];
-            }
+            int idx;
+            if (graph_resolve_one(r->g, opts->sql_start, &idx, err) != 0)
+                goto done;
             if (str_list_push(&rows, r->g->revs[idx].id) != 0)
                 goto oom;
         }
