@@ -15,6 +15,10 @@
 -- role_templates and role_template_permissions are small global tables
 -- (reference tables there).
 --
+-- On Supabase (PostgreSQL with auth.users and auth.uid()) the migration also
+-- adds row-level security: see SUPABASE below. Under --sql there is no
+-- database to ask, so the offline script is the plain PostgreSQL variant.
+--
 -- Written as one statement per db:exec per dialect for now; table creation may
 -- move to the portable schema API (lua/rbacmig/schema.lua) later.
 
@@ -221,11 +225,11 @@ BEGIN
 END
 $rbac$]],
 
-  -- SUPABASE ROW-LEVEL SECURITY: a later migration, not built yet. It will
-  -- enable RLS on every table above, add policies that call a two-argument
-  -- has_permission(tenant_id, permission) using auth.uid() (safe to grant to
-  -- authenticated), and review table grants to anon/authenticated. Until it
-  -- lands, do not expose this schema through PostgREST/the Data API.
+  -- On Supabase, SUPABASE_UPGRADE (below) follows: row-level security on
+  -- every table above, has_permission(tenant_id, permission) for the current
+  -- user, and table privileges for anon/authenticated. Without it (plain
+  -- PostgreSQL, or an offline script) do not expose this schema through
+  -- PostgREST/the Data API.
 }
 
 -- Reverse order of creation; the triggers go with their tables.
@@ -241,6 +245,367 @@ local PG_DOWNGRADE = {
   "DROP FUNCTION rbac_seed_tenant_roles()",
   "DROP FUNCTION rbac_touch_updated_at()",
 }
+
+-- ---------------------------------------------------------------------------
+-- SUPABASE: row-level security, added after PG_UPGRADE when the database has
+-- Supabase's auth schema (auth.users and auth.uid()). docs/rbac.md lists what
+-- each role may do; tests/pgtap/ proves it.
+--
+-- Only the user id comes from the JWT (auth.uid()); permissions are read from
+-- the tables on every statement, so a removed member loses access at once.
+-- Policies follow Supabase's RLS performance advice: TO authenticated, one
+-- permissive policy per table and command, and helpers called as
+-- `col IN (SELECT helper())`, which PostgreSQL runs once per statement (a
+-- hashed subplan), not once per row. The helpers are SECURITY DEFINER (a
+-- policy on memberships cannot query memberships under its own policy) and
+-- live in rbac_private, a schema PostgREST does not expose, with
+-- search_path = ''. None takes a user id: each answers for auth.uid() only.
+-- Every function in an exposed schema is callable at /rest/v1/rpc/<name>, so
+-- the public has_permission(tenant_id, permission) is SECURITY INVOKER and
+-- asks rbac_private; has_permission(user_id, ...) stays closed to anon and
+-- authenticated.
+
+-- Supabase's auth schema, as the dashboard and `supabase start` make it.
+local SUPABASE_PROBE = [[
+SELECT to_regclass('auth.users') IS NOT NULL AND to_regprocedure('auth.uid()') IS NOT NULL]]
+
+local SUPABASE_MISSING_ROLES = [[
+SELECT string_agg(r.name, ', ' ORDER BY r.name)
+FROM unnest(ARRAY['anon', 'authenticated', 'service_role']) AS r(name)
+WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles p WHERE p.rolname = r.name)]]
+
+local SUPABASE_PRESENT = [[
+SELECT to_regnamespace('rbac_private') IS NOT NULL]]
+
+local RBAC_TABLES = "tenants, permissions, role_templates, role_template_permissions, roles,"
+  .. " role_permissions, memberships"
+
+local SUPABASE_UPGRADE = {
+  -- Deleting a user account removes the user's memberships.
+  [[
+ALTER TABLE memberships ADD CONSTRAINT memberships_user_id_fkey
+  FOREIGN KEY (user_id) REFERENCES auth.users (id) ON DELETE CASCADE]],
+
+  [[
+CREATE SCHEMA rbac_private]],
+
+  -- The tenants the current user belongs to.
+  [[
+CREATE FUNCTION rbac_private.member_tenants() RETURNS SETOF uuid
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $rbac$
+  SELECT DISTINCT m.tenant_id
+  FROM @schema@.memberships m
+  WHERE m.user_id = (SELECT auth.uid())
+$rbac$]],
+
+  -- The tenants in which the current user holds `permission`; usable in an
+  -- application's own policies: tenant_id IN (SELECT rbac_private.permitted_tenants('projects.read')).
+  [[
+CREATE FUNCTION rbac_private.permitted_tenants(permission text) RETURNS SETOF uuid
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $rbac$
+  SELECT DISTINCT m.tenant_id
+  FROM @schema@.memberships m
+  JOIN @schema@.role_permissions rp
+    ON rp.tenant_id = m.tenant_id AND rp.role_id = m.role_id
+  WHERE m.user_id = (SELECT auth.uid())
+    AND rp.permission_id = (SELECT p.id FROM @schema@.permissions p
+                            WHERE p.name = permitted_tenants.permission)
+$rbac$]],
+
+  -- Every (tenant, permission) the current user holds.
+  [[
+CREATE FUNCTION rbac_private.held_permissions()
+RETURNS TABLE (tenant_id uuid, permission_id uuid)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $rbac$
+  SELECT DISTINCT m.tenant_id, rp.permission_id
+  FROM @schema@.memberships m
+  JOIN @schema@.role_permissions rp
+    ON rp.tenant_id = m.tenant_id AND rp.role_id = m.role_id
+  WHERE m.user_id = (SELECT auth.uid())
+$rbac$]],
+
+  -- The roles the current user may give or take: in tenants where the user
+  -- holds members.manage, every role whose permissions the user all holds
+  -- there. So nobody hands out a permission they lack (an admin cannot make
+  -- anyone owner) nor takes a role from someone above them.
+  [[
+CREATE FUNCTION rbac_private.grantable_roles()
+RETURNS TABLE (tenant_id uuid, role_id uuid)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $rbac$
+  WITH held AS (SELECT h.tenant_id, h.permission_id FROM rbac_private.held_permissions() h)
+  SELECT r.tenant_id, r.id
+  FROM @schema@.roles r
+  WHERE r.tenant_id IN (SELECT rbac_private.permitted_tenants('members.manage'))
+    AND NOT EXISTS (
+      SELECT 1
+      FROM @schema@.role_permissions rp
+      WHERE rp.tenant_id = r.tenant_id AND rp.role_id = r.id
+        AND NOT EXISTS (SELECT 1 FROM held
+                        WHERE held.tenant_id = rp.tenant_id
+                          AND held.permission_id = rp.permission_id))
+$rbac$]],
+
+  -- The roles the current user may edit: in tenants where the user holds
+  -- roles.manage, the tenant's own roles (template IS NULL; template roles
+  -- belong to `rbacmig seed`) whose permissions the user all holds, so that
+  -- nobody edits, strips or deletes a role above them.
+  [[
+CREATE FUNCTION rbac_private.manageable_roles()
+RETURNS TABLE (tenant_id uuid, role_id uuid)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $rbac$
+  WITH held AS (SELECT h.tenant_id, h.permission_id FROM rbac_private.held_permissions() h)
+  SELECT r.tenant_id, r.id
+  FROM @schema@.roles r
+  WHERE r.template IS NULL
+    AND r.tenant_id IN (SELECT rbac_private.permitted_tenants('roles.manage'))
+    AND NOT EXISTS (
+      SELECT 1
+      FROM @schema@.role_permissions rp
+      WHERE rp.tenant_id = r.tenant_id AND rp.role_id = r.id
+        AND NOT EXISTS (SELECT 1 FROM held
+                        WHERE held.tenant_id = rp.tenant_id
+                          AND held.permission_id = rp.permission_id))
+$rbac$]],
+
+  -- has_permission for the current user only.
+  [[
+CREATE FUNCTION rbac_private.has_permission(tenant_id uuid, permission text)
+RETURNS boolean
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $rbac$
+  SELECT @schema@.has_permission((SELECT auth.uid()), has_permission.tenant_id,
+                                 has_permission.permission)
+$rbac$]],
+
+  -- The API: /rest/v1/rpc/has_permission answers for the caller. SECURITY
+  -- INVOKER, as the advisors want of what an exposed schema offers.
+  [[
+CREATE FUNCTION has_permission(tenant_id uuid, permission text)
+RETURNS boolean
+LANGUAGE sql
+STABLE
+SECURITY INVOKER
+SET search_path = ''
+AS $rbac$
+  SELECT rbac_private.has_permission(has_permission.tenant_id, has_permission.permission)
+$rbac$]],
+
+  -- The last owner of a tenant cannot be removed or demoted, by anyone: a
+  -- tenant always has an owner until it is deleted. Two removals must not
+  -- each count the other owner: the lock on the tenant row queues them, and
+  -- the remaining owners are counted by locking their rows, which under
+  -- READ COMMITTED (PostgREST's level) skips a row another transaction has
+  -- just deleted and under REPEATABLE READ fails with a serialization error.
+  -- Cascades pass: deleting the tenant, the owner role, or the user's
+  -- account (auth.users; the tenant is then left without an owner).
+  [[
+CREATE FUNCTION rbac_private.keep_last_owner() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $rbac$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM @schema@.roles r
+                 WHERE r.tenant_id = OLD.tenant_id AND r.id = OLD.role_id
+                   AND r.template = 'owner') THEN
+    RETURN NULL;
+  END IF;
+  PERFORM 1 FROM @schema@.tenants t WHERE t.id = OLD.tenant_id FOR NO KEY UPDATE;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM auth.users u WHERE u.id = OLD.user_id) THEN
+    RETURN NULL;
+  END IF;
+  PERFORM 1 FROM @schema@.memberships m
+  WHERE m.tenant_id = OLD.tenant_id AND m.role_id = OLD.role_id
+  FOR KEY SHARE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'cannot remove the last owner of tenant ''%''',
+        (SELECT t.slug FROM @schema@.tenants t WHERE t.id = OLD.tenant_id)
+      USING ERRCODE = 'integrity_constraint_violation',
+            DETAIL = format('User %s is the only member with the owner role.', OLD.user_id),
+            HINT = 'Make another member owner first, or delete the tenant.';
+  END IF;
+  RETURN NULL;
+END
+$rbac$]],
+  [[
+CREATE CONSTRAINT TRIGGER memberships_keep_owner
+AFTER UPDATE OR DELETE ON memberships
+DEFERRABLE INITIALLY IMMEDIATE
+FOR EACH ROW EXECUTE FUNCTION rbac_private.keep_last_owner()]],
+
+  "ALTER TABLE tenants ENABLE ROW LEVEL SECURITY",
+  "ALTER TABLE permissions ENABLE ROW LEVEL SECURITY",
+  "ALTER TABLE role_templates ENABLE ROW LEVEL SECURITY",
+  "ALTER TABLE role_template_permissions ENABLE ROW LEVEL SECURITY",
+  "ALTER TABLE roles ENABLE ROW LEVEL SECURITY",
+  "ALTER TABLE role_permissions ENABLE ROW LEVEL SECURITY",
+  "ALTER TABLE memberships ENABLE ROW LEVEL SECURITY",
+
+  -- A member reads the tenant and all of its rows; tenants.update and
+  -- tenants.delete change it. Tenants are created by the backend
+  -- (service_role) or `rbacmig tenant create`, not through the API.
+  [[
+CREATE POLICY tenants_select ON tenants FOR SELECT TO authenticated
+USING (id IN (SELECT rbac_private.member_tenants()))]],
+  [[
+CREATE POLICY tenants_update ON tenants FOR UPDATE TO authenticated
+USING (id IN (SELECT rbac_private.permitted_tenants('tenants.update')))
+WITH CHECK (id IN (SELECT rbac_private.permitted_tenants('tenants.update')))]],
+  [[
+CREATE POLICY tenants_delete ON tenants FOR DELETE TO authenticated
+USING (id IN (SELECT rbac_private.permitted_tenants('tenants.delete')))]],
+
+  -- The global catalogue and templates: readable by any signed-in user,
+  -- written only by `rbacmig seed`.
+  [[
+CREATE POLICY permissions_select ON permissions FOR SELECT TO authenticated
+USING ((SELECT auth.uid()) IS NOT NULL)]],
+  [[
+CREATE POLICY role_templates_select ON role_templates FOR SELECT TO authenticated
+USING ((SELECT auth.uid()) IS NOT NULL)]],
+  [[
+CREATE POLICY role_template_permissions_select ON role_template_permissions
+FOR SELECT TO authenticated
+USING ((SELECT auth.uid()) IS NOT NULL)]],
+
+  -- Roles: roles.manage creates, renames and deletes the tenant's own roles.
+  [[
+CREATE POLICY roles_select ON roles FOR SELECT TO authenticated
+USING (tenant_id IN (SELECT rbac_private.member_tenants()))]],
+  [[
+CREATE POLICY roles_insert ON roles FOR INSERT TO authenticated
+WITH CHECK (template IS NULL
+            AND tenant_id IN (SELECT rbac_private.permitted_tenants('roles.manage')))]],
+  [[
+CREATE POLICY roles_update ON roles FOR UPDATE TO authenticated
+USING ((tenant_id, id) IN (SELECT r.tenant_id, r.role_id FROM rbac_private.manageable_roles() r))
+WITH CHECK ((tenant_id, id) IN (SELECT r.tenant_id, r.role_id
+                                FROM rbac_private.manageable_roles() r))]],
+  [[
+CREATE POLICY roles_delete ON roles FOR DELETE TO authenticated
+USING ((tenant_id, id) IN (SELECT r.tenant_id, r.role_id FROM rbac_private.manageable_roles() r))]],
+
+  -- Grants: roles.manage adds to the tenant's own roles (at or below the
+  -- user) only permissions the user holds in that tenant.
+  [[
+CREATE POLICY role_permissions_select ON role_permissions FOR SELECT TO authenticated
+USING (tenant_id IN (SELECT rbac_private.member_tenants()))]],
+  [[
+CREATE POLICY role_permissions_insert ON role_permissions FOR INSERT TO authenticated
+WITH CHECK ((tenant_id, role_id) IN (SELECT r.tenant_id, r.role_id
+                                     FROM rbac_private.manageable_roles() r)
+            AND (tenant_id, permission_id) IN (SELECT h.tenant_id, h.permission_id
+                                               FROM rbac_private.held_permissions() h))]],
+  [[
+CREATE POLICY role_permissions_delete ON role_permissions FOR DELETE TO authenticated
+USING ((tenant_id, role_id) IN (SELECT r.tenant_id, r.role_id
+                                FROM rbac_private.manageable_roles() r))]],
+
+  -- Memberships: members.manage gives and takes the roles the user could
+  -- hold no more than (grantable_roles); anyone may leave a tenant. A role is
+  -- changed by inserting the new membership and deleting the old.
+  [[
+CREATE POLICY memberships_select ON memberships FOR SELECT TO authenticated
+USING (tenant_id IN (SELECT rbac_private.member_tenants()))]],
+  [[
+CREATE POLICY memberships_insert ON memberships FOR INSERT TO authenticated
+WITH CHECK ((tenant_id, role_id) IN (SELECT g.tenant_id, g.role_id
+                                     FROM rbac_private.grantable_roles() g))]],
+  [[
+CREATE POLICY memberships_delete ON memberships FOR DELETE TO authenticated
+USING (user_id = (SELECT auth.uid())
+       OR (tenant_id, role_id) IN (SELECT g.tenant_id, g.role_id
+                                   FROM rbac_private.grantable_roles() g))]],
+
+  -- Privileges: Supabase's default privileges give anon and authenticated
+  -- everything on new tables and functions in public. anon gets nothing;
+  -- authenticated the commands the policies above decide, and only the
+  -- columns a user may set (never template, tenant_id on update, or the
+  -- timestamps). service_role (the backend, BYPASSRLS) gets the tables.
+  "REVOKE ALL ON TABLE " .. RBAC_TABLES .. " FROM PUBLIC, anon, authenticated",
+  "GRANT ALL ON TABLE " .. RBAC_TABLES .. " TO service_role",
+  "GRANT SELECT ON TABLE permissions, role_templates, role_template_permissions TO authenticated",
+  "GRANT SELECT, DELETE ON TABLE tenants TO authenticated",
+  "GRANT UPDATE (slug, name) ON TABLE tenants TO authenticated",
+  "GRANT SELECT, DELETE ON TABLE roles TO authenticated",
+  "GRANT INSERT (tenant_id, name, description), UPDATE (name, description) ON TABLE roles TO authenticated",
+  "GRANT SELECT, INSERT, DELETE ON TABLE role_permissions TO authenticated",
+  "GRANT SELECT, DELETE ON TABLE memberships TO authenticated",
+  "GRANT INSERT (tenant_id, user_id, role_id) ON TABLE memberships TO authenticated",
+
+  -- Reaching the tables at all: a no-op for public, which Supabase already
+  -- opens to these roles; for another configured schema, the grant stays
+  -- with the schema after a downgrade (rbacmig keeps the schema too).
+  "GRANT USAGE ON SCHEMA @schema@ TO authenticated, service_role",
+  -- Policies run the helpers as the querying role; nothing else runs them.
+  [[
+REVOKE ALL ON FUNCTION rbac_private.member_tenants(), rbac_private.permitted_tenants(text),
+  rbac_private.held_permissions(), rbac_private.grantable_roles(),
+  rbac_private.manageable_roles(), rbac_private.has_permission(uuid, text),
+  rbac_private.keep_last_owner()
+FROM PUBLIC]],
+  "GRANT USAGE ON SCHEMA rbac_private TO authenticated",
+  [[
+GRANT EXECUTE ON FUNCTION rbac_private.member_tenants(), rbac_private.permitted_tenants(text),
+  rbac_private.held_permissions(), rbac_private.grantable_roles(),
+  rbac_private.manageable_roles(), rbac_private.has_permission(uuid, text)
+TO authenticated]],
+  "REVOKE ALL ON FUNCTION has_permission(uuid, text) FROM PUBLIC, anon",
+  "GRANT EXECUTE ON FUNCTION has_permission(uuid, text) TO authenticated",
+  -- Trigger functions need no EXECUTE to fire.
+  [[
+REVOKE ALL ON FUNCTION rbac_touch_updated_at(), rbac_seed_tenant_roles()
+FROM PUBLIC, anon, authenticated]],
+}
+
+-- After PG_DOWNGRADE: the tables took the policies, triggers, foreign key and
+-- grants with them, so nothing depends on these functions any more.
+local SUPABASE_DOWNGRADE = {
+  "DROP FUNCTION has_permission(uuid, text)",
+  "DROP FUNCTION rbac_private.has_permission(uuid, text)",
+  "DROP FUNCTION rbac_private.keep_last_owner()",
+  "DROP FUNCTION rbac_private.manageable_roles()",
+  "DROP FUNCTION rbac_private.grantable_roles()",
+  "DROP FUNCTION rbac_private.held_permissions()",
+  "DROP FUNCTION rbac_private.permitted_tenants(text)",
+  "DROP FUNCTION rbac_private.member_tenants()",
+  "DROP SCHEMA rbac_private",
+}
+
+-- Heads the offline (--sql) upgrade script.
+local OFFLINE_NOTE = [[
+-- rbacmig --sql: 91759229c32b adds its Supabase layer (row-level security,
+-- rbac_private, has_permission(tenant_id, permission)) only when it runs
+-- against a database that has auth.users and auth.uid(); offline there is
+-- no database to ask, so this script is the plain PostgreSQL variant. On
+-- Supabase, run `rbacmig upgrade` against the database instead.
+]]
 
 -- ---------------------------------------------------------------------------
 -- SQLite. UUIDs are lowercase text (random version 4 by default), timestamps
@@ -381,14 +746,56 @@ local SQLITE_DOWNGRADE = {
 
 -- ---------------------------------------------------------------------------
 
+-- Whether the Supabase layer is to be added (upgrade) or is there to remove
+-- (downgrade): true or false, asked of the database; nil under --sql, where
+-- db:scalar has no database to ask.
+local function supabase_layer(db, upgrade)
+  if db.offline then
+    return nil
+  end
+  if not upgrade then
+    return db:scalar(SUPABASE_PRESENT) == true
+  end
+  if db:scalar(SUPABASE_PROBE) ~= true then
+    return false
+  end
+  local missing = db:scalar(SUPABASE_MISSING_ROLES)
+  if missing then
+    error("91759229c32b: the database has Supabase's auth.users and auth.uid() but not the"
+      .. " role(s) " .. missing .. " that its row-level security is written for", 0)
+  end
+  return true
+end
+
+local function pg_statements(db, upgrade)
+  local list = {}
+  for _, sql in ipairs(upgrade and PG_UPGRADE or PG_DOWNGRADE) do
+    list[#list + 1] = sql
+  end
+  local layer = supabase_layer(db, upgrade)
+  if layer then
+    for _, sql in ipairs(upgrade and SUPABASE_UPGRADE or SUPABASE_DOWNGRADE) do
+      list[#list + 1] = sql
+    end
+  elseif layer == nil and upgrade then
+    list[1] = OFFLINE_NOTE .. list[1]
+  elseif layer == nil then
+    -- The script may meet a database that was upgraded online on Supabase.
+    for i, sql in ipairs(SUPABASE_DOWNGRADE) do
+      list[#list + 1] = (i == 1 and "-- The Supabase layer, if the database has it.\n" or "")
+        .. sql:gsub("^DROP (%u+) ", "DROP %1 IF EXISTS ")
+    end
+  end
+  local schema = db:quote_ident(db.schema or "public")
+  for i, sql in ipairs(list) do
+    list[i] = sql:gsub("@schema@", function() return schema end)
+  end
+  return list
+end
+
 local function statements(db, upgrade)
   if db.dialect == "postgresql" then
-    local schema = db:quote_ident(db.schema or "public")
-    local out = {}
-    for i, sql in ipairs(upgrade and PG_UPGRADE or PG_DOWNGRADE) do
-      out[i] = sql:gsub("@schema@", function() return schema end)
-    end
-    return out
+    return pg_statements(db, upgrade)
   elseif db.dialect == "sqlite" then
     local out = {}
     for i, sql in ipairs(upgrade and SQLITE_UPGRADE or SQLITE_DOWNGRADE) do

@@ -615,13 +615,65 @@ local function migration_sql(dialect, direction, schema)
   local db = fake_db(dialect, { schema = schema })
   m[direction](db)
   local out = {}
-  for i, c in ipairs(db.calls) do
-    eq(c.kind, "exec", "migration only executes")
+  for _, c in ipairs(db.calls) do
+    if c.kind == "query" then
+      -- On PostgreSQL the migration asks whether the database is Supabase.
+      eq(dialect, "postgresql", "only PostgreSQL reads the catalogue")
+      truthy(c.sql:find("^%s*SELECT to_reg"), "a catalogue probe: " .. c.sql)
+    else
+      eq(c.kind, "exec", "migration only executes")
+      out[#out + 1] = c.sql
+    end
     eq(c.args.n, 0, "DDL takes no parameters")
-    out[i] = c.sql
   end
   return out
 end
+
+-- The migration's statements on a fake Supabase: the probe for auth.users and auth.uid()
+-- answers true, and no role is missing.
+local function supabase_sql(direction, offline)
+  local m = load_migration(MIGRATION)
+  local db = fake_db("postgresql", { offline = offline, rows = function(sql)
+    if sql:find("auth.users", 1, true) or sql:find("rbac_private", 1, true) then
+      return { { present = true } }
+    end
+    return {}
+  end })
+  m[direction](db)
+  local out = {}
+  for _, c in ipairs(db.calls) do
+    if c.kind == "exec" then
+      out[#out + 1] = c.sql
+    end
+  end
+  return table.concat(out, "\n")
+end
+
+test("supabase layer: RLS, policies, rbac_private, and all of it dropped", function()
+  local up = supabase_sql("upgrade")
+  for _, want in ipairs({ "REFERENCES auth.users (id) ON DELETE CASCADE", "CREATE SCHEMA rbac_private",
+      "ALTER TABLE memberships ENABLE ROW LEVEL SECURITY", "TO authenticated",
+      "CREATE FUNCTION has_permission(tenant_id uuid, permission text)", "SET search_path = ''",
+      "FROM PUBLIC, anon, authenticated" }) do
+    truthy(up:find(want, 1, true), "supabase upgrade has " .. want)
+  end
+  local _, calls = up:gsub("auth%.uid%(%)", "")
+  local _, wrapped = up:gsub("%(SELECT auth%.uid%(%)%)", "")
+  truthy(calls > 0 and calls == wrapped, "every auth.uid() is wrapped as (SELECT auth.uid())")
+  local down = supabase_sql("downgrade")
+  for name in up:gmatch("CREATE FUNCTION ([%w_.]+)") do
+    truthy(down:find("DROP FUNCTION " .. name:gsub("%.", "%%."), 1), "downgrade drops " .. name)
+  end
+  truthy(down:find("DROP SCHEMA rbac_private", 1, true), "downgrade drops rbac_private")
+end)
+
+test("offline: plain PostgreSQL upgrade with a note; downgrade drops the layer if present", function()
+  local up = supabase_sql("upgrade", true)
+  truthy(up:find("^%-%- rbacmig %-%-sql"), "note heads the script")
+  truthy(not up:find("ROW LEVEL SECURITY", 1, true), "no Supabase layer offline")
+  local down = supabase_sql("downgrade", true)
+  truthy(down:find("DROP SCHEMA IF EXISTS rbac_private", 1, true), "layer dropped if present")
+end)
 
 test("downgrade removes everything upgrade creates", function()
   for _, dialect in ipairs({ "postgresql", "sqlite" }) do

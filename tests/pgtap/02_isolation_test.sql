@@ -64,7 +64,7 @@ SELECT is_empty('SELECT 1 FROM tenants', 'erin sees no tenant');
 SELECT is_empty('SELECT 1 FROM roles UNION ALL SELECT 1 FROM role_permissions UNION ALL SELECT 1 FROM memberships',
   'erin sees no role, grant or membership');
 SET LOCAL request.jwt.claims = '{"role": "authenticated"}';
-SELECT is_empty('SELECT 1 FROM permissions UNION ALL SELECT 1 FROM role_templates', 
+SELECT is_empty('SELECT 1 FROM permissions UNION ALL SELECT 1 FROM role_templates',
   'authenticated without a user id reads not even the catalogue');
 
 -- ---- anon -----------------------------------------------------------------------------
@@ -72,16 +72,13 @@ SELECT is_empty('SELECT 1 FROM permissions UNION ALL SELECT 1 FROM role_template
 -- other than public, on the schema itself.
 SET LOCAL ROLE anon;
 SET LOCAL request.jwt.claims = '{"role": "anon"}';
-SELECT throws_matching('SELECT * FROM tenants', '^permission denied|does not exist', 'anon cannot read tenants');
-SELECT throws_matching('SELECT * FROM permissions', '^permission denied|does not exist', 'anon cannot read permissions');
-SELECT throws_matching('SELECT * FROM role_templates', '^permission denied|does not exist', 'anon cannot read role_templates');
-SELECT throws_matching('SELECT * FROM role_template_permissions', '^permission denied|does not exist', 'anon cannot read role_template_permissions');
-SELECT throws_matching('SELECT * FROM roles', '^permission denied|does not exist', 'anon cannot read roles');
-SELECT throws_matching('SELECT * FROM role_permissions', '^permission denied|does not exist', 'anon cannot read role_permissions');
-SELECT throws_matching('SELECT * FROM memberships', '^permission denied|does not exist', 'anon cannot read memberships');
+SELECT throws_matching(format('SELECT * FROM %I', t), '^permission denied|does not exist',
+                       format('anon cannot read %s', t))
+FROM unnest(ARRAY['tenants', 'permissions', 'role_templates', 'role_template_permissions', 'roles',
+                  'role_permissions', 'memberships']) AS t;
 SELECT throws_matching($$INSERT INTO memberships (tenant_id, user_id, role_id)
-                  SELECT '11111111-0000-4000-8000-000000000001', '00000000-0000-4000-8000-0000000000a5',
-                         gen_random_uuid()$$,
+                        SELECT '11111111-0000-4000-8000-000000000001',
+                               '00000000-0000-4000-8000-0000000000a5', gen_random_uuid()$$,
   '^permission denied|does not exist', 'anon cannot insert a membership');
 
 -- ---- what the attempts left, and removal taking effect at once ------------------------

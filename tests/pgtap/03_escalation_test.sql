@@ -3,7 +3,7 @@
 -- a role a permission they lack, or touches the template roles that `rbacmig seed` owns.
 -- Needs the RBAC migration applied on Supabase (or the fixture) and `rbacmig seed` run.
 BEGIN;
-SELECT plan(30);
+SELECT plan(35);
 
 -- acme: alice owner, dave admin (members.* and roles.*, but not billing.manage), bob viewer.
 -- globex: carol owner, dave viewer. grace has no role yet.
@@ -128,6 +128,10 @@ SELECT lives_ok($$INSERT INTO memberships (tenant_id, user_id, role_id)
                  SELECT r.tenant_id, '00000000-0000-4000-8000-0000000000a6', r.id
                  FROM roles r WHERE r.tenant_id = '11111111-0000-4000-8000-000000000001' AND r.name = 'auditors'$$,
   'an admin gives its own role to a member');
+SELECT isnt_empty($$UPDATE roles SET description = 'Auditors' WHERE name = 'auditors' RETURNING id$$,
+  'an admin edits its own role');
+SELECT isnt_empty($$UPDATE tenants SET name = 'Acme Inc' WHERE id = '11111111-0000-4000-8000-000000000001' RETURNING id$$,
+  'an admin renames the tenant (tenants.update)');
 
 -- alice (owner) adds billing.manage to auditors: from then on dave can no longer give it.
 SET LOCAL request.jwt.claims = '{"sub": "00000000-0000-4000-8000-0000000000a1", "role": "authenticated"}';
@@ -140,6 +144,10 @@ SELECT throws_ok($$INSERT INTO memberships (tenant_id, user_id, role_id)
                   SELECT r.tenant_id, '00000000-0000-4000-8000-0000000000a2', r.id
                   FROM roles r WHERE r.tenant_id = '11111111-0000-4000-8000-000000000001' AND r.name = 'auditors'$$,
   '42501', NULL, 'an admin cannot give a role once it holds a permission the admin lacks');
+SELECT is_empty($$DELETE FROM role_permissions WHERE role_id = (SELECT id FROM roles WHERE name = 'auditors')
+                  RETURNING permission_id$$,
+  'nor strip that role');
+SELECT is_empty($$DELETE FROM roles WHERE name = 'auditors' RETURNING id$$, 'nor delete it');
 
 -- ---- what the attempts left -----------------------------------------------------------
 RESET ROLE;
@@ -147,6 +155,8 @@ SELECT is((SELECT array_agg(m.user_id ORDER BY m.user_id)
            FROM memberships m JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.role_id
            WHERE r.template = 'owner' AND m.tenant_id = '11111111-0000-4000-8000-000000000001'),
   ARRAY['00000000-0000-4000-8000-0000000000a1'::uuid], 'acme''s only owner is still alice');
+SELECT is((SELECT name FROM tenants WHERE id = '11111111-0000-4000-8000-000000000001'), 'Acme Inc',
+  'the rename went through (its updated_at trigger needs no EXECUTE from authenticated)');
 SELECT is((SELECT count(*) FROM memberships WHERE tenant_id = '22222222-0000-4000-8000-000000000002'),
   2::bigint, 'globex''s memberships are unchanged');
 SELECT is((SELECT count(*) FROM roles WHERE template = 'viewer' AND name = 'viewer'
