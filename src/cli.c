@@ -52,6 +52,7 @@ static void print_usage(FILE *f)
 {
     fprintf(f,
             "usage: rbacmig [-d URL] [-c FILE] [-x KEY=VALUE]... [-q] [-v] [--lock-timeout S]\n"
+            "               [--db-lock-timeout S] [--statement-timeout S]\n"
             "               COMMAND [ARGS]\n\n"
             "Schema migrations in Lua for PostgreSQL and SQLite.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
@@ -62,7 +63,10 @@ static void print_usage(FILE *f)
             "                           sqlite:rbacmig.db)\n"
             "  -c, --config FILE        config file (default rbacmig.lua)\n"
             "  -x KEY=VALUE             passed to migrations as db.x.KEY\n"
-            "  --lock-timeout SECONDS   give up waiting for another run's lock\n"
+            "  --lock-timeout SECONDS   give up waiting for another run's lock (default: wait)\n"
+            "  --db-lock-timeout S      PostgreSQL lock_timeout in migrations (default 10)\n"
+            "  --statement-timeout S    PostgreSQL statement_timeout in migrations (default 0:\n"
+            "                           none)\n"
             "  -q, --quiet              print only results and errors\n"
             "  -v, --verbose            print debugging detail\n"
             "  -h, --help               this help; `rbacmig COMMAND --help` for a command\n"
@@ -174,6 +178,18 @@ static void on_signal(int signo)
     runner_request_stop(signo);
 }
 
+/* "2.5" -> 2500 ms; a number of seconds from 0 to a day. */
+static int parse_seconds(const char *option, const char *value, int *ms, rb_error *err)
+{
+    char *end;
+    double s = strtod(value, &end);
+    if (*end || end == value || s < 0 || s > 86400)
+        return rb_errorf(err, RB_EXIT_USAGE, "%s takes a number of seconds, got '%s'", option,
+                         value);
+    *ms = s > 0 && s * 1000 < 1 ? 1 : (int)(s * 1000);
+    return 0;
+}
+
 static int parse_globals(cli_state *st, int argc, char **argv, int *next, rb_error *err)
 {
     int i = 1;
@@ -182,7 +198,9 @@ static int parse_globals(cli_state *st, int argc, char **argv, int *next, rb_err
         const char *value = NULL;
         bool takes = strcmp(a, "-d") == 0 || strcmp(a, "--database-url") == 0 ||
                      strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 ||
-                     strcmp(a, "-x") == 0 || strcmp(a, "--lock-timeout") == 0;
+                     strcmp(a, "-x") == 0 || strcmp(a, "--lock-timeout") == 0 ||
+                     strcmp(a, "--db-lock-timeout") == 0 ||
+                     strcmp(a, "--statement-timeout") == 0;
         if (takes) {
             if (i + 1 >= argc)
                 return rb_errorf(err, RB_EXIT_USAGE, "option '%s' needs a value", a);
@@ -203,12 +221,14 @@ static int parse_globals(cli_state *st, int argc, char **argv, int *next, rb_err
             if (config_add_x(&st->cfg, value, err) != 0)
                 return -1;
         } else if (strcmp(a, "--lock-timeout") == 0) {
-            char *end;
-            double s = strtod(value, &end);
-            if (*end || end == value || s < 0 || s > 86400)
-                return rb_errorf(err, RB_EXIT_USAGE,
-                                 "--lock-timeout takes a number of seconds, got '%s'", value);
-            st->lock_timeout_ms = s > 0 && s * 1000 < 1 ? 1 : (int)(s * 1000);
+            if (parse_seconds(a, value, &st->lock_timeout_ms, err) != 0)
+                return -1;
+        } else if (strcmp(a, "--db-lock-timeout") == 0) {
+            if (parse_seconds(a, value, &st->flag_db_lock_timeout_ms, err) != 0)
+                return -1;
+        } else if (strcmp(a, "--statement-timeout") == 0) {
+            if (parse_seconds(a, value, &st->flag_statement_timeout_ms, err) != 0)
+                return -1;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             out_set_quiet(true);
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
@@ -235,6 +255,7 @@ int cli_main(int argc, char **argv)
     rb_error err;
     int next = 0, rc = -1;
     memset(&st, 0, sizeof st);
+    st.flag_db_lock_timeout_ms = st.flag_statement_timeout_ms = -1;
     rb_error_init(&err);
     config_init(&st.cfg);
     graph_init(&st.g);
@@ -270,6 +291,11 @@ int cli_main(int argc, char **argv)
                              &err) != 0 ||
         config_resolve_url(&st.cfg, &err) != 0)
         goto done;
+    /* Flags win over the config file. */
+    if (st.flag_db_lock_timeout_ms >= 0)
+        st.cfg.lock_timeout_ms = st.flag_db_lock_timeout_ms;
+    if (st.flag_statement_timeout_ms >= 0)
+        st.cfg.statement_timeout_ms = st.flag_statement_timeout_ms;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -18,6 +18,8 @@ typedef struct cli_state {
     graph g;
     db_conn *conn;
     int lock_timeout_ms; /* --lock-timeout: how long to wait for another run; 0 = forever */
+    int flag_db_lock_timeout_ms;    /* --db-lock-timeout, or -1 (then the config's) */
+    int flag_statement_timeout_ms;  /* --statement-timeout, or -1 */
 } cli_state;
 
 /* A per-command option. */

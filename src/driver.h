@@ -81,6 +81,9 @@ struct db_conn {
     db_dialect dialect;
     bool offline;
     bool in_transaction;
+    /* Reached through a transaction-mode pooler (port 6543, Supabase's): every transaction
+     * may get another server session. */
+    bool via_transaction_pooler;
 };
 
 /* Opens a connection for cfg->database_url. Prints nothing. */

@@ -338,6 +338,8 @@ int pg_open(const config *cfg, const db_open_options *opts, db_conn **out, rb_er
     }
     PQsetNoticeProcessor(pc->pg, notice_to_debug, NULL);
     pc->cancel = PQgetCancel(pc->pg);
+    /* 6543 is where Supabase (Supavisor) and most PgBouncer set-ups serve transaction mode. */
+    pc->base.via_transaction_pooler = PQport(pc->pg) && strcmp(PQport(pc->pg), "6543") == 0;
     pc->user = strdup(PQuser(pc->pg) ? PQuser(pc->pg) : "");
     if (cfg->schema && strcmp(cfg->schema, "public") != 0) {
         char *q = pg_quote_ident(&pc->base, cfg->schema);

@@ -628,6 +628,14 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
                           rev->path);
                 goto done;
             }
+            if (r->conn->via_transaction_pooler) {
+                rb_errorf(err, RB_EXIT_FAILURE,
+                          "%s: transactional = false needs one database session, which a "
+                          "transaction-mode pooler does not give; use the direct URL (port "
+                          "5432) or the session-mode pooler for this migration",
+                          rev->path);
+                goto done;
+            }
             /* Outside a transaction the statements run one by one; the lock and the
              * version update take a transaction of their own afterwards. */
             if (db_commit(r->conn, err) != 0)

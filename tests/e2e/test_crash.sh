@@ -76,7 +76,8 @@ LUA
     bouncer=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
     bdir=$(mktemp -d /tmp/rbacmig-bouncer.XXXXXX)
     chown postgres: "$bdir"
-    bport=$(pg_test_free_port)
+    # 6543 when free: rbacmig treats that port as a transaction-mode pooler (Supabase's).
+    if (exec 3<>/dev/tcp/127.0.0.1/6543) 2>/dev/null; then bport=$(pg_test_free_port); else bport=6543; fi
     pgport=${own_url##*:}; pgport=${pgport%%/*}
     "$PSQL" -X -q -d "$own_url" -c "CREATE DATABASE pooled" >/dev/null
     cat > "$bdir/pgbouncer.ini" <<INI
@@ -115,6 +116,16 @@ INI
     expect_eq "$("$PSQL" -X -At -d "$direct" -c "SELECT version_num FROM rbacmig_version")" cccc00000006 "through the pooler: at head"
     ( cd pool && "$RBACMIG" -d "$pooled" current >../pool.current 2>&1 )
     check "current works through the pooler" grep -q "cccc00000006 (head)" pool.current
+    if [ "$bport" = 6543 ]; then
+      cat > pool/migrations/z.lua <<'LUA'
+return { revision = "cccc00000007", down_revision = "cccc00000006", transactional = false,
+  upgrade = function(db) db:exec("CREATE TABLE nt_pool (id int)") end, downgrade = function() end }
+LUA
+      ( cd pool && "$RBACMIG" -d "$pooled" upgrade head >../pool.nt 2>&1; echo $? >../pool.nt.rc )
+      expect_eq "$(cat pool.nt.rc)" 1 "non-transactional migration through a transaction-mode pooler refused"
+      check "the refusal points to the direct URL" grep -q "use the direct URL" pool.nt
+      check "the refusal ran nothing" test "$("$PSQL" -X -At -d "$direct" -c "SELECT to_regclass('nt_pool') IS NULL")" = t
+    fi
     kill "$(cat "$bdir/pgbouncer.pid")" 2>/dev/null
     rm -rf "$bdir"
   else

@@ -216,6 +216,35 @@ mv keep.lua migrations/aaaa00000031_m.lua
 rb check
 expect_out_has "heads: 2 heads" "check reports several heads"
 
+# ---- statement and lock timeouts in migration sessions (PostgreSQL) ------------------------
+if [ "$DIALECT" = postgresql ]; then
+  new_db
+  rm -f migrations/*
+  migration aaaa00000050 "" "db:exec('CREATE TABLE st (id integer)'); db:exec('SELECT pg_sleep(2)')" ""
+  rb --statement-timeout 0.3 upgrade head
+  expect_rc 1 "--statement-timeout cancels a long statement"
+  expect_err_has "statement timeout" "statement timeout named"
+  check "statement timeout left nothing" test "$(table_exists st && echo yes)" != yes
+  printf 'return { statement_timeout = 0.3 }\n' > rbacmig.lua
+  rb upgrade head
+  expect_rc 1 "statement_timeout from rbacmig.lua"
+  rb --statement-timeout 0 upgrade head
+  expect_rc 0 "the flag wins over the config file"
+  rm rbacmig.lua
+  # lock_timeout: a migration waiting on a table lock held elsewhere fails instead of queueing.
+  new_db
+  rm -f migrations/*
+  sql "CREATE TABLE busy (id integer)" >/dev/null
+  migration aaaa00000051 "" "db:exec('ALTER TABLE busy ADD COLUMN x integer')" ""
+  "$PSQL" -X -q -d "$DB_URL" -c "BEGIN; LOCK TABLE busy; SELECT pg_sleep(3); COMMIT" >/dev/null 2>&1 &
+  holder=$!
+  sleep 0.5
+  rb --db-lock-timeout 0.5 upgrade head
+  expect_rc 1 "--db-lock-timeout turns a blocked ALTER into an error"
+  expect_err_has "lock timeout" "lock timeout named"
+  wait $holder
+fi
+
 # ---- SIGINT / SIGTERM roll back the running migration ------------------------------------
 for sig in INT TERM; do
   new_db
