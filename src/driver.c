@@ -80,12 +80,20 @@ int db_exec(db_conn *c, const char *sql, int nparams, const db_value *params, db
     return c->ops->exec(c, sql, nparams, params, rows, affected, err);
 }
 
-int db_begin_locked(db_conn *c, long long key, rb_error *err)
+int db_begin_locked_read(db_conn *c, long long key, const char *read_sql, db_result **rows,
+                         rb_error *err)
 {
-    if (c->ops->begin_locked(c, key, err) != 0)
+    if (rows)
+        *rows = NULL;
+    if (c->ops->begin_locked(c, key, read_sql, rows, err) != 0)
         return -1;
     c->in_transaction = true;
     return 0;
+}
+
+int db_begin_locked(db_conn *c, long long key, rb_error *err)
+{
+    return db_begin_locked_read(c, key, NULL, NULL, err);
 }
 
 int db_commit(db_conn *c, rb_error *err)

@@ -61,8 +61,11 @@ typedef struct driver_ops {
     int (*exec)(db_conn *c, const char *sql, int nparams, const db_value *params,
                 db_result **rows, long long *affected, rb_error *err);
     /* Starts the transaction that holds the migration lock, waiting for other runs (with a
-     * note on stderr) up to the lock timeout. key identifies the version table. */
-    int (*begin_locked)(db_conn *c, long long key, rb_error *err);
+     * note on stderr) up to the lock timeout. key identifies the version table. With
+     * read_sql, also runs that query once the lock is held and returns its rows (in the same
+     * round trip when the lock is free). */
+    int (*begin_locked)(db_conn *c, long long key, const char *read_sql, db_result **rows,
+                        rb_error *err);
     int (*commit)(db_conn *c, rb_error *err);
     /* Never fails loudly: used on error paths. */
     void (*rollback)(db_conn *c);
@@ -97,6 +100,9 @@ static inline int db_run(db_conn *c, const char *sql, rb_error *err)
     return db_exec(c, sql, 0, NULL, NULL, NULL, err);
 }
 int db_begin_locked(db_conn *c, long long key, rb_error *err);
+/* db_begin_locked, then read_sql under the lock; *rows is the caller's to free. */
+int db_begin_locked_read(db_conn *c, long long key, const char *read_sql, db_result **rows,
+                         rb_error *err);
 int db_commit(db_conn *c, rb_error *err);
 void db_rollback(db_conn *c);
 char *db_quote_ident(db_conn *c, const char *name);

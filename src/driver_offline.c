@@ -113,9 +113,12 @@ static int offline_exec(db_conn *c, const char *sql, int nparams, const db_value
     return write_statement(c->dialect, sql, nparams, params, err);
 }
 
-static int offline_begin_locked(db_conn *c, long long key, rb_error *err)
+static int offline_begin_locked(db_conn *c, long long key, const char *read_sql,
+                                db_result **rows, rb_error *err)
 {
     (void)key;
+    if (read_sql || rows)
+        return rb_errorf(err, RB_EXIT_FAILURE, "cannot read from the database in --sql mode");
     (void)err;
     out_sql(c->dialect == DIALECT_SQLITE ? "\nBEGIN IMMEDIATE;\n" : "\nBEGIN;\n");
     offline_conn *oc = (offline_conn *)c;

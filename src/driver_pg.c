@@ -73,6 +73,49 @@ static void notice_to_debug(void *arg, const char *message)
     out_debug("server: %s", buf);
 }
 
+/* Converts a result set into a db_result: integers, floats and booleans by type OID, the
+ * rest as text. A command without rows gives an empty result. */
+static int pg_rows(const PGresult *res, db_result **rows, rb_error *err)
+{
+    int ncols = PQresultStatus(res) == PGRES_TUPLES_OK ? PQnfields(res) : 0;
+    int nrows = ncols ? PQntuples(res) : 0;
+    db_result *out = db_result_new(ncols);
+    if (!out)
+        goto oom;
+    for (int j = 0; j < ncols; j++)
+        if (!(out->names[j] = strdup(PQfname(res, j))))
+            goto oom;
+    for (int r = 0; r < nrows; r++) {
+        db_value *row = db_result_add_row(out);
+        if (!row)
+            goto oom;
+        for (int j = 0; j < ncols; j++) {
+            if (PQgetisnull(res, r, j))
+                continue;
+            const char *s = PQgetvalue(res, r, j);
+            db_value *v = &row[j];
+            switch (PQftype(res, j)) {
+            case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID:
+                v->type = DBV_INT; v->i = strtoll(s, NULL, 10); break;
+            case OID_FLOAT4: case OID_FLOAT8:
+                v->type = DBV_FLOAT; v->f = strtod(s, NULL); break;
+            case OID_BOOL:
+                v->type = DBV_BOOL; v->b = s[0] == 't'; break;
+            default:
+                v->type = DBV_TEXT;
+                v->len = (size_t)PQgetlength(res, r, j);
+                if (!(v->text = strndup(s, v->len)))
+                    goto oom;
+            }
+        }
+    }
+    *rows = out;
+    return 0;
+oom:
+    db_result_free(out);
+    return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+}
+
 static int pg_exec(db_conn *c, const char *sql, int nparams, const db_value *params,
                    db_result **rows, long long *affected, rb_error *err)
 {
@@ -84,7 +127,6 @@ static int pg_exec(db_conn *c, const char *sql, int nparams, const db_value *par
     char **owned = stack_owned; /* text we formatted (numbers), freed after the call */
     int rc = -1;
     PGresult *res = NULL;
-    db_result *out = NULL;
 
     if (nparams > STACK_PARAMS) {
         values = calloc((size_t)nparams, sizeof *values);
@@ -126,49 +168,10 @@ static int pg_exec(db_conn *c, const char *sql, int nparams, const db_value *par
         const char *n = PQcmdTuples(res);
         *affected = n[0] ? atoll(n) : 0;
     }
-    if (rows && st == PGRES_TUPLES_OK) {
-        int ncols = PQnfields(res), nrows = PQntuples(res);
-        if (!(out = db_result_new(ncols)))
-            goto oom;
-        for (int j = 0; j < ncols; j++)
-            if (!(out->names[j] = strdup(PQfname(res, j))))
-                goto oom;
-        for (int r = 0; r < nrows; r++) {
-            db_value *row = db_result_add_row(out);
-            if (!row)
-                goto oom;
-            for (int j = 0; j < ncols; j++) {
-                if (PQgetisnull(res, r, j))
-                    continue;
-                const char *s = PQgetvalue(res, r, j);
-                db_value *v = &row[j];
-                switch (PQftype(res, j)) {
-                case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID:
-                    v->type = DBV_INT; v->i = strtoll(s, NULL, 10); break;
-                case OID_FLOAT4: case OID_FLOAT8:
-                    v->type = DBV_FLOAT; v->f = strtod(s, NULL); break;
-                case OID_BOOL:
-                    v->type = DBV_BOOL; v->b = s[0] == 't'; break;
-                default:
-                    v->type = DBV_TEXT;
-                    v->len = (size_t)PQgetlength(res, r, j);
-                    if (!(v->text = strndup(s, v->len)))
-                        goto oom;
-                }
-            }
-        }
-        *rows = out;
-        out = NULL;
-    } else if (rows) {
-        if (!(*rows = db_result_new(0)))
-            goto oom;
-    }
+    if (rows && pg_rows(res, rows, err) != 0)
+        goto done;
     rc = 0;
-    goto done;
-oom:
-    rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
 done:
-    db_result_free(out);
     PQclear(res);
     if (values != stack_values)
         free((void *)values);
@@ -212,25 +215,53 @@ static void describe_lock_holder(pg_conn *pc, long long key, char *out, size_t s
     PQclear(res);
 }
 
-static int pg_begin_locked(db_conn *c, long long key, rb_error *err)
+static int pg_begin_locked(db_conn *c, long long key, const char *read_sql, db_result **rows,
+                           rb_error *err)
 {
     pg_conn *pc = (pg_conn *)c;
-    char sql[1024];
-    PGresult *res = NULL;
-    /* One round trip in the common, uncontended case. */
+    char sql[4096];
+    PGresult *res, *lock_res = NULL, *read_res = NULL;
+    bool failed = false;
+    /* One round trip in the common, uncontended case: the transaction, its settings, the
+     * lock, and the caller's read (whose answer only counts if the lock came at once). */
     snprintf(sql, sizeof sql,
              "BEGIN; SET LOCAL lock_timeout = %d; SET LOCAL statement_timeout = %d; %s"
-             "SELECT pg_try_advisory_xact_lock(%lld)",
+             "SELECT pg_try_advisory_xact_lock(%lld)%s%s",
              pc->lock_timeout_ms, pc->statement_timeout_ms,
-             pc->search_path_sql ? pc->search_path_sql : "", key);
-    if (pg_simple(pc, sql, &res, err) != 0) {
-        PQexec(pc->pg, "ROLLBACK");
+             pc->search_path_sql ? pc->search_path_sql : "", key, read_sql ? "; " : "",
+             read_sql ? read_sql : "");
+    if (!PQsendQuery(pc->pg, sql))
+        return pg_conn_error(pc->pg, err, "lost connection to the database");
+    while ((res = PQgetResult(pc->pg)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            if (!failed)
+                pg_result_error(res, pc->pg, sql, err);
+            failed = true;
+            PQclear(res);
+        } else if (st == PGRES_TUPLES_OK && !lock_res) {
+            lock_res = res;
+        } else if (st == PGRES_TUPLES_OK) {
+            PQclear(read_res);
+            read_res = res;
+        } else {
+            PQclear(res);
+        }
+    }
+    bool got = !failed && lock_res && PQntuples(lock_res) == 1 && PQgetvalue(lock_res, 0, 0)[0] == 't';
+    int rc = failed ? -1 : 0;
+    if (got && read_sql)
+        rc = pg_rows(read_res, rows, err);
+    PQclear(lock_res);
+    PQclear(read_res);
+    if (failed || !lock_res) {
+        if (!failed)
+            pg_conn_error(pc->pg, err, "lost connection to the database");
+        PQclear(PQexec(pc->pg, "ROLLBACK"));
         return -1;
     }
-    bool got = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
-    PQclear(res);
     if (got)
-        return 0;
+        return rc;
 
     char holder[256];
     describe_lock_holder(pc, key, holder, sizeof holder);
@@ -247,6 +278,11 @@ static int pg_begin_locked(db_conn *c, long long key, rb_error *err)
             rb_strlcpy(err->hint, "another rbacmig run is migrating this database; retry, or "
                        "raise --lock-timeout", sizeof err->hint);
         }
+        PQclear(PQexec(pc->pg, "ROLLBACK"));
+        return -1;
+    }
+    /* Another run held the lock: what it changed is only visible now. */
+    if (read_sql && pg_exec(c, read_sql, 0, NULL, rows, NULL, err) != 0) {
         PQclear(PQexec(pc->pg, "ROLLBACK"));
         return -1;
     }

@@ -177,7 +177,8 @@ done:
     return rc;
 }
 
-static int sqlite_begin_locked(db_conn *c, long long key, rb_error *err)
+static int sqlite_begin_locked(db_conn *c, long long key, const char *read_sql,
+                               db_result **rows, rb_error *err)
 {
     (void)key; /* the database file is the unit of locking */
     sqlite_conn *sc = (sqlite_conn *)c;
@@ -191,6 +192,10 @@ static int sqlite_begin_locked(db_conn *c, long long key, rb_error *err)
             return -1;
         }
         return sqlite_error(sc, "BEGIN IMMEDIATE", err);
+    }
+    if (read_sql && sqlite_exec(c, read_sql, 0, NULL, rows, NULL, err) != 0) {
+        sqlite3_exec(sc->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
     }
     return 0;
 }

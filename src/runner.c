@@ -81,12 +81,28 @@ static void names_release(names *n)
     free(n->schema);
 }
 
+/* The version rows of a `SELECT version_num` result, appended to rows. */
+static int rows_from_result(const db_result *res, str_list *rows, rb_error *err)
+{
+    for (int i = 0; i < res->nrows; i++) {
+        const db_value *v = db_result_cell(res, i, 0);
+        if (v->type == DBV_TEXT && str_list_push(rows, v->text) != 0)
+            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    }
+    return 0;
+}
+
+static void version_query(const names *n, char *sql, size_t size)
+{
+    snprintf(sql, size, "SELECT version_num FROM %s", n->version);
+}
+
 static int read_versions(runner *r, const names *n, str_list *rows, bool *exists, rb_error *err)
 {
     char sql[512];
     db_result *res = NULL;
     *exists = true;
-    snprintf(sql, sizeof sql, "SELECT version_num FROM %s", n->version);
+    version_query(n, sql, sizeof sql);
     if (db_exec(r->conn, sql, 0, NULL, &res, NULL, err) != 0) {
         if (strcmp(err->sqlstate, "42P01") == 0 && !r->conn->in_transaction) {
             *exists = false;
@@ -95,12 +111,7 @@ static int read_versions(runner *r, const names *n, str_list *rows, bool *exists
         }
         return -1;
     }
-    int rc = 0;
-    for (int i = 0; i < res->nrows && rc == 0; i++) {
-        const db_value *v = db_result_cell(res, i, 0);
-        if (v->type == DBV_TEXT && str_list_push(rows, v->text) != 0)
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
-    }
+    int rc = rows_from_result(res, rows, err);
     db_result_free(res);
     return rc;
 }
@@ -222,6 +233,66 @@ static int refuse_changed(runner *r, const rev_set *applied, rb_error *err)
     return rc;
 }
 
+/* On Supabase every table in public is reachable through the Data API, and default
+ * privileges hand anon and authenticated full rights on new tables: nobody may rewrite the
+ * version table over HTTP. RLS without policies shuts the API roles out (rbacmig, the
+ * owner, is not subject to it), and their grants are revoked where those roles exist.
+ * Only what is missing is changed: ALTER TABLE takes an exclusive lock that a run waiting
+ * for the migration lock (holding a read lock on the version table) would deadlock with. */
+static int close_to_api_roles(runner *r, const names *n, rb_error *err)
+{
+    static const char *const api_roles[] = {"anon", "authenticated"};
+    const char *tables[] = {n->version, n->history};
+    char sql[1024];
+    if (r->conn->offline) {
+        /* No catalog to ask: the script does it all, in one block. */
+        snprintf(sql, sizeof sql,
+                 "DO $rbacmig$ BEGIN "
+                 "ALTER TABLE %s ENABLE ROW LEVEL SECURITY; ALTER TABLE %s ENABLE ROW LEVEL "
+                 "SECURITY; IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN "
+                 "REVOKE ALL ON %s, %s FROM anon; END IF; "
+                 "IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN "
+                 "REVOKE ALL ON %s, %s FROM authenticated; END IF; END $rbacmig$",
+                 n->version, n->history, n->version, n->history, n->version, n->history);
+        return db_run(r->conn, sql, err);
+    }
+    for (int t = 0; t < 2; t++) {
+        db_result *res = NULL;
+        db_value p = dbv_text(tables[t]);
+        if (db_exec(r->conn,
+                    "SELECT c.relrowsecurity, "
+                    "CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN "
+                    "has_table_privilege('anon', c.oid, 'SELECT,INSERT,UPDATE,DELETE,TRUNCATE') "
+                    "ELSE false END, "
+                    "CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') "
+                    "THEN has_table_privilege('authenticated', c.oid, "
+                    "'SELECT,INSERT,UPDATE,DELETE,TRUNCATE') ELSE false END "
+                    "FROM pg_class c WHERE c.oid = to_regclass($1)",
+                    1, &p, &res, NULL, err) != 0)
+            return -1;
+        bool rls = true, rights[2] = {false, false};
+        if (res->nrows == 1) {
+            rls = db_result_cell(res, 0, 0)->b;
+            rights[0] = db_result_cell(res, 0, 1)->b;
+            rights[1] = db_result_cell(res, 0, 2)->b;
+        }
+        db_result_free(res);
+        if (!rls) {
+            snprintf(sql, sizeof sql, "ALTER TABLE %s ENABLE ROW LEVEL SECURITY", tables[t]);
+            if (db_run(r->conn, sql, err) != 0)
+                return -1;
+        }
+        for (int k = 0; k < 2; k++) {
+            if (!rights[k])
+                continue;
+            snprintf(sql, sizeof sql, "REVOKE ALL ON %s FROM %s", tables[t], api_roles[k]);
+            if (db_run(r->conn, sql, err) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
 /* Inside the locked transaction: creates the schema (PostgreSQL, if not public), the
  * version table and the history table when missing. */
 static int ensure_tables(runner *r, const names *n, rb_error *err)
@@ -252,20 +323,7 @@ static int ensure_tables(runner *r, const names *n, rb_error *err)
         return -1;
     if (!pg)
         return 0;
-    /* On Supabase every table in public is reachable through the Data API, and default
-     * privileges hand anon and authenticated full rights: nobody may rewrite the version
-     * table over HTTP. RLS without policies shuts the API roles out (rbacmig, the owner,
-     * is not subject to it), and their grants are revoked where those roles exist. */
-    snprintf(sql, sizeof sql,
-             "DO $rbacmig$ BEGIN "
-             "ALTER TABLE %s ENABLE ROW LEVEL SECURITY; ALTER TABLE %s ENABLE ROW LEVEL SECURITY; "
-             "IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN "
-             "REVOKE ALL ON %s, %s FROM anon; END IF; "
-             "IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN "
-             "REVOKE ALL ON %s, %s FROM authenticated; END IF; "
-             "END $rbacmig$",
-             n->version, n->history, n->version, n->history, n->version, n->history);
-    return db_run(r->conn, sql, err);
+    return close_to_api_roles(r, n, err);
 }
 
 /* SQLite cannot ALTER a table in place; the schema builder rebuilds it, and a rebuild
@@ -600,17 +658,33 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
         if (!in_tx) {
             if (fk_off && sqlite_foreign_keys(r, false, err) != 0)
                 goto done;
-            if (db_begin_locked(r->conn, key, err) != 0)
-                goto done;
-            in_tx = true;
-            if (!tables_ready && ensure_tables(r, &n, err) != 0)
-                goto done;
-            tables_ready = true;
-            if (!r->conn->offline) {
-                /* Another run may have moved the database while we waited for the lock. */
-                str_list_release(&rows);
-                if (read_versions(r, &n, &rows, &exists, err) != 0)
+            /* Another run may have moved the database while we waited for the lock, so the
+             * version is read again under it: in the same round trip once the tables exist. */
+            if (tables_ready && !r->conn->offline) {
+                char sql[512];
+                db_result *res = NULL;
+                version_query(&n, sql, sizeof sql);
+                if (db_begin_locked_read(r->conn, key, sql, &res, err) != 0)
                     goto done;
+                in_tx = true;
+                str_list_release(&rows);
+                int failed = rows_from_result(res, &rows, err);
+                db_result_free(res);
+                if (failed)
+                    goto done;
+            } else {
+                if (db_begin_locked(r->conn, key, err) != 0)
+                    goto done;
+                in_tx = true;
+                if (!tables_ready && ensure_tables(r, &n, err) != 0)
+                    goto done;
+                tables_ready = true;
+                if (!r->conn->offline) {
+                    str_list_release(&rows);
+                    if (read_versions(r, &n, &rows, &exists, err) != 0)
+                        goto done;
+                }
+                /* Offline the state only moves by our own steps: rows stay as they are. */
             }
         }
         rev_set_release(&applied);
