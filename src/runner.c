@@ -411,34 +411,100 @@ done:
     return rc;
 }
 
+/* The eight values of a history row, in column order; *down is the caller's to free. */
+static int history_values(runner *r, const revision *rev, const char *direction_name, double ms,
+                          db_value p[8], char **down, rb_error *err)
+{
+    size_t len = 1;
+    for (int i = 0; i < rev->down.count; i++)
+        len += strlen(rev->down.items[i]) + 2;
+    if (!(*down = malloc(len)))
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    (*down)[0] = '\0';
+    for (int i = 0; i < rev->down.count; i++) {
+        if (i)
+            strcat(*down, ", ");
+        strcat(*down, rev->down.items[i]);
+    }
+    p[0] = dbv_text(rev->id);
+    p[1] = dbv_text((*down)[0] ? *down : NULL);
+    p[2] = dbv_text(direction_name);
+    p[3] = dbv_text(rev->message);
+    p[4] = dbv_text(rev->sha256);
+    p[5] = r->conn->offline ? dbv_text(NULL) : (db_value){.type = DBV_FLOAT, .f = ms};
+    p[6] = dbv_text(r->conn->ops->current_user(r->conn));
+    p[7] = dbv_text(RBACMIG_VERSION);
+    return 0;
+}
+
+#define HISTORY_INSERT                                                                        \
+    "INSERT INTO %s (revision, down_revision, direction, message, checksum, duration_ms, "    \
+    "db_user, rbacmig_version, success) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, %s)"
+
 static int write_history(runner *r, const names *n, const revision *rev, const char *direction_name,
                          double ms, bool success, rb_error *err)
 {
     char sql[512], *down = NULL;
-    size_t len = 1;
-    for (int i = 0; i < rev->down.count; i++)
-        len += strlen(rev->down.items[i]) + 2;
-    if (!(down = malloc(len)))
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
-    down[0] = '\0';
-    for (int i = 0; i < rev->down.count; i++) {
-        if (i)
-            strcat(down, ", ");
-        strcat(down, rev->down.items[i]);
-    }
-    db_value p[8] = {
-        dbv_text(rev->id), dbv_text(down[0] ? down : NULL), dbv_text(direction_name),
-        dbv_text(rev->message), dbv_text(rev->sha256),
-        r->conn->offline ? dbv_text(NULL) : (db_value){.type = DBV_FLOAT, .f = ms},
-        dbv_text(r->conn->ops->current_user(r->conn)), dbv_text(RBACMIG_VERSION),
-    };
-    snprintf(sql, sizeof sql,
-             "INSERT INTO %s (revision, down_revision, direction, message, checksum, "
-             "duration_ms, db_user, rbacmig_version, success) "
-             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, %s)",
-             n->history, success ? "TRUE" : "FALSE");
+    db_value p[8];
+    if (history_values(r, rev, direction_name, ms, p, &down, err) != 0)
+        return -1;
+    snprintf(sql, sizeof sql, HISTORY_INSERT, n->history, success ? "TRUE" : "FALSE");
     int rc = db_exec(r->conn, sql, 8, p, NULL, NULL, err);
     free(down);
+    return rc;
+}
+
+/* Records a successful step: the version rows and the history row. On PostgreSQL a linear
+ * step (one row replaced, added or removed) is one statement, the version change in a CTE,
+ * so a step costs the same round trips as psql's BEGIN / UPDATE / COMMIT around the DDL. */
+static int record_step(runner *r, const names *n, const str_list *before, const rev_set *applied,
+                       const revision *rev, const char *direction_name, double ms, rb_error *err)
+{
+    str_list after = {0};
+    char sql[1024], *down = NULL;
+    const char *gone = NULL, *came = NULL;
+    int changes = 0, rc = -1;
+    if (r->conn->dialect != DIALECT_POSTGRESQL || r->conn->offline ||
+        graph_version_rows(r->g, applied, &after) != 0)
+        goto separate;
+    for (int i = 0; i < before->count; i++)
+        if (!str_list_contains(&after, before->items[i]) && ++changes)
+            gone = before->items[i];
+    for (int i = 0; i < after.count; i++)
+        if (!str_list_contains(before, after.items[i]) && ++changes)
+            came = after.items[i];
+    if (changes > 2 || (changes == 2 && (!gone || !came)) || changes == 0)
+        goto separate;
+    db_value p[10];
+    if (history_values(r, rev, direction_name, ms, p, &down, err) != 0)
+        goto done;
+    char version_sql[256];
+    int np = 8;
+    if (gone && came) {
+        snprintf(version_sql, sizeof version_sql,
+                 "UPDATE %s SET version_num = $9 WHERE version_num = $10", n->version);
+        p[np++] = dbv_text(came);
+        p[np++] = dbv_text(gone);
+    } else if (came) {
+        snprintf(version_sql, sizeof version_sql, "INSERT INTO %s (version_num) VALUES ($9)",
+                 n->version);
+        p[np++] = dbv_text(came);
+    } else {
+        snprintf(version_sql, sizeof version_sql, "DELETE FROM %s WHERE version_num = $9",
+                 n->version);
+        p[np++] = dbv_text(gone);
+    }
+    snprintf(sql, sizeof sql, "WITH version_change AS (%s) " HISTORY_INSERT, version_sql,
+             n->history, "TRUE");
+    rc = db_exec(r->conn, sql, np, p, NULL, NULL, err);
+    goto done;
+separate:
+    rc = write_versions(r, n, before, applied, err);
+    if (rc == 0)
+        rc = write_history(r, n, rev, direction_name, ms, true, err);
+done:
+    free(down);
+    str_list_release(&after);
     return rc;
 }
 
@@ -509,9 +575,7 @@ static int apply_step(runner *r, const names *n, const migrate_options *opts, in
         next.in[idx] = 0;
         next.count--;
     }
-    int rc = write_versions(r, n, rows, &next, err);
-    if (rc == 0)
-        rc = write_history(r, n, rev, opts->stamp ? "stamp" : verb, ms, true, err);
+    int rc = record_step(r, n, rows, &next, rev, opts->stamp ? "stamp" : verb, ms, err);
     if (rc == 0) {
         str_list_release(rows);
         rc = graph_version_rows(r->g, &next, rows);
