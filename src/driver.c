@@ -110,6 +110,28 @@ void db_rollback(db_conn *c)
     c->in_transaction = false;
 }
 
+bool db_can_copy(const db_conn *c)
+{
+    return c->ops->copy_begin != NULL;
+}
+
+int db_copy_begin(db_conn *c, const char *copy_sql, rb_error *err)
+{
+    if (!c->ops->copy_begin)
+        return rb_errorf(err, RB_EXIT_FAILURE, "COPY is not supported on %s", c->ops->name);
+    return c->ops->copy_begin(c, copy_sql, err);
+}
+
+int db_copy_row(db_conn *c, const db_value *values, int n, rb_error *err)
+{
+    return c->ops->copy_row(c, values, n, err);
+}
+
+int db_copy_end(db_conn *c, const char *abort_reason, long long *copied, rb_error *err)
+{
+    return c->ops->copy_end(c, abort_reason, copied, err);
+}
+
 void db_interrupt(db_conn *c)
 {
     if (c && c->ops->interrupt)

@@ -73,6 +73,11 @@ typedef struct driver_ops {
     void (*interrupt)(db_conn *c);
     /* A newly allocated quoted identifier. */
     char *(*quote_ident)(db_conn *c, const char *name);
+    /* COPY ... FROM STDIN (PostgreSQL; NULL elsewhere): start with the COPY statement, send
+     * rows, then end it (abort_reason non-NULL cancels it). */
+    int (*copy_begin)(db_conn *c, const char *copy_sql, rb_error *err);
+    int (*copy_row)(db_conn *c, const db_value *values, int n, rb_error *err);
+    int (*copy_end)(db_conn *c, const char *abort_reason, long long *copied, rb_error *err);
     /* Database user name, for history rows (static or owned by the connection). */
     const char *(*current_user)(db_conn *c);
     void (*close)(db_conn *c);
@@ -106,6 +111,11 @@ int db_begin_locked_read(db_conn *c, long long key, const char *read_sql, db_res
 int db_commit(db_conn *c, rb_error *err);
 void db_rollback(db_conn *c);
 char *db_quote_ident(db_conn *c, const char *name);
+/* COPY: true when the driver can stream rows (PostgreSQL, online). */
+bool db_can_copy(const db_conn *c);
+int db_copy_begin(db_conn *c, const char *copy_sql, rb_error *err);
+int db_copy_row(db_conn *c, const db_value *values, int n, rb_error *err);
+int db_copy_end(db_conn *c, const char *abort_reason, long long *copied, rb_error *err);
 /* Cancels the statement in progress (from a signal handler). */
 void db_interrupt(db_conn *c);
 const char *db_dialect_name(const db_conn *c);

@@ -24,6 +24,9 @@ typedef struct pg_conn {
     int lock_timeout_ms;  /* lock_timeout inside migrations */
     int statement_timeout_ms;
     char *search_path_sql; /* "SET LOCAL search_path TO ..." or NULL for public */
+    char *copy_buf;        /* rows of a COPY in progress, in text format, not yet sent */
+    size_t copy_len, copy_cap;
+    char *copy_sql;        /* the COPY statement, for error messages */
 } pg_conn;
 
 /* First line of a libpq message as the error, the rest as detail. */
@@ -289,6 +292,116 @@ static int pg_begin_locked(db_conn *c, long long key, const char *read_sql, db_r
     return 0;
 }
 
+/* ---- COPY FROM STDIN, text format ----------------------------------------------------- */
+
+enum { COPY_FLUSH_AT = 64 * 1024 };
+
+static int copy_reserve(pg_conn *pc, size_t more, rb_error *err)
+{
+    if (pc->copy_len + more <= pc->copy_cap)
+        return 0;
+    size_t cap = pc->copy_cap ? pc->copy_cap : COPY_FLUSH_AT * 2;
+    while (cap < pc->copy_len + more)
+        cap *= 2;
+    char *grown = realloc(pc->copy_buf, cap);
+    if (!grown)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    pc->copy_buf = grown;
+    pc->copy_cap = cap;
+    return 0;
+}
+
+static int copy_flush(pg_conn *pc, rb_error *err)
+{
+    if (pc->copy_len && PQputCopyData(pc->pg, pc->copy_buf, (int)pc->copy_len) != 1)
+        return pg_conn_error(pc->pg, err, "COPY failed");
+    pc->copy_len = 0;
+    return 0;
+}
+
+static int pg_copy_begin(db_conn *c, const char *copy_sql, rb_error *err)
+{
+    pg_conn *pc = (pg_conn *)c;
+    PGresult *res = PQexec(pc->pg, copy_sql);
+    if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
+        pg_result_error(res, pc->pg, copy_sql, err);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    pc->copy_len = 0;
+    free(pc->copy_sql);
+    pc->copy_sql = strdup(copy_sql);
+    return 0;
+}
+
+/* One row: values tab-separated, \N for NULL, backslash escapes for the four characters
+ * the text format reserves. */
+static int pg_copy_row(db_conn *c, const db_value *values, int n, rb_error *err)
+{
+    pg_conn *pc = (pg_conn *)c;
+    for (int i = 0; i < n; i++) {
+        const db_value *v = &values[i];
+        char num[64];
+        const char *text = num;
+        size_t len;
+        switch (v->type) {
+        case DBV_NULL: text = "\\N"; break;
+        case DBV_BOOL: text = v->b ? "t" : "f"; break;
+        case DBV_INT: snprintf(num, sizeof num, "%lld", v->i); break;
+        case DBV_FLOAT: snprintf(num, sizeof num, "%.17g", v->f); break;
+        case DBV_TEXT: text = NULL; break;
+        }
+        len = text ? strlen(text) : v->len * 2;
+        if (copy_reserve(pc, len + 2, err) != 0)
+            return -1;
+        if (text) {
+            memcpy(pc->copy_buf + pc->copy_len, text, len);
+            pc->copy_len += len;
+        } else {
+            for (size_t k = 0; k < v->len; k++) {
+                char ch = v->text[k];
+                char *out = pc->copy_buf + pc->copy_len;
+                switch (ch) {
+                case '\\': out[0] = '\\'; out[1] = '\\'; pc->copy_len += 2; break;
+                case '\n': out[0] = '\\'; out[1] = 'n'; pc->copy_len += 2; break;
+                case '\r': out[0] = '\\'; out[1] = 'r'; pc->copy_len += 2; break;
+                case '\t': out[0] = '\\'; out[1] = 't'; pc->copy_len += 2; break;
+                default: out[0] = ch; pc->copy_len += 1;
+                }
+            }
+        }
+        pc->copy_buf[pc->copy_len++] = i + 1 < n ? '\t' : '\n';
+    }
+    if (n == 0 && copy_reserve(pc, 1, err) == 0)
+        pc->copy_buf[pc->copy_len++] = '\n';
+    return pc->copy_len >= COPY_FLUSH_AT ? copy_flush(pc, err) : 0;
+}
+
+static int pg_copy_end(db_conn *c, const char *abort_reason, long long *copied, rb_error *err)
+{
+    pg_conn *pc = (pg_conn *)c;
+    int rc = 0;
+    if (!abort_reason && copy_flush(pc, err) != 0) {
+        abort_reason = "rbacmig could not send every row";
+        rc = -1;
+    }
+    if (PQputCopyEnd(pc->pg, abort_reason) != 1 && rc == 0)
+        rc = pg_conn_error(pc->pg, err, "COPY failed");
+    PGresult *res;
+    while ((res = PQgetResult(pc->pg)) != NULL) {
+        if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+            if (copied)
+                *copied = atoll(PQcmdTuples(res));
+        } else if (rc == 0 && !abort_reason) {
+            rc = pg_result_error(res, pc->pg, pc->copy_sql, err);
+        }
+        PQclear(res);
+    }
+    pc->copy_len = 0;
+    return abort_reason ? -1 : rc;
+}
+
 static int pg_commit(db_conn *c, rb_error *err)
 {
     return pg_simple((pg_conn *)c, "COMMIT", NULL, err);
@@ -334,6 +447,8 @@ static void pg_close(db_conn *c)
     PQfinish(pc->pg);
     free(pc->user);
     free(pc->search_path_sql);
+    free(pc->copy_buf);
+    free(pc->copy_sql);
     free(pc);
 }
 
@@ -344,6 +459,9 @@ static const driver_ops pg_ops = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .interrupt = pg_interrupt,
+    .copy_begin = pg_copy_begin,
+    .copy_row = pg_copy_row,
+    .copy_end = pg_copy_end,
     .quote_ident = pg_quote_ident,
     .current_user = pg_current_user,
     .close = pg_close,

@@ -199,12 +199,102 @@ static int db_load_rbac_method(lua_State *L)
     return 1;
 }
 
+/* db:copy(target, columns, rows [, first, last]) streams rows[first..last] (tables keyed by
+ * column name; a missing key is NULL) with COPY target (columns) FROM STDIN, PostgreSQL
+ * only; target is SQL the schema builder quoted. Returns the number of rows copied. */
+static int db_copy_method(lua_State *L)
+{
+    db_conn *c = conn_of(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    const char *target = luaL_checkstring(L, 2);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    luaL_checktype(L, 4, LUA_TTABLE);
+    lua_Integer first = luaL_optinteger(L, 5, 1), last = luaL_optinteger(L, 6, luaL_len(L, 4));
+    int ncols = (int)luaL_len(L, 3);
+    if (!db_can_copy(c))
+        return luaL_error(L, "db:copy: COPY is not available on %s%s", db_dialect_name(c),
+                          c->offline ? " in --sql mode" : "");
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "COPY ");
+    luaL_addstring(&b, target);
+    luaL_addstring(&b, " (");
+    for (int j = 1; j <= ncols; j++) {
+        lua_geti(L, 3, j);
+        const char *name = lua_tostring(L, -1);
+        char *q = name ? db_quote_ident(c, name) : NULL;
+        lua_pop(L, 1);
+        if (!q)
+            return luaL_error(L, "db:copy: columns[%d] is not a name", j);
+        if (j > 1)
+            luaL_addstring(&b, ", ");
+        luaL_addstring(&b, q);
+        free(q);
+    }
+    luaL_addstring(&b, ") FROM STDIN");
+    luaL_pushresult(&b);
+    const char *copy_sql = lua_tostring(L, -1);
+    /* Values are borrowed from the row tables, which keep their strings alive. */
+    db_value *values = lua_newuserdatauv(L, sizeof *values * (size_t)(ncols ? ncols : 1), 0);
+    rb_error err;
+    if (db_copy_begin(c, copy_sql, &err) != 0)
+        return raise_db_error(L, &err);
+    const char *bad = NULL;
+    for (lua_Integer r = first; r <= last && !bad; r++) {
+        if (lua_geti(L, 4, r) != LUA_TTABLE) {
+            bad = "a row is not a table";
+            lua_pop(L, 1);
+            break;
+        }
+        for (int j = 0; j < ncols && !bad; j++) {
+            lua_geti(L, 3, j + 1);
+            lua_gettable(L, -2);
+            db_value *v = &values[j];
+            memset(v, 0, sizeof *v);
+            switch (lua_type(L, -1)) {
+            case LUA_TNIL: v->type = DBV_NULL; break;
+            case LUA_TBOOLEAN: v->type = DBV_BOOL; v->b = lua_toboolean(L, -1); break;
+            case LUA_TNUMBER:
+                if (lua_isinteger(L, -1)) {
+                    v->type = DBV_INT;
+                    v->i = (long long)lua_tointeger(L, -1);
+                } else {
+                    v->type = DBV_FLOAT;
+                    v->f = (double)lua_tonumber(L, -1);
+                }
+                break;
+            case LUA_TSTRING:
+                v->type = DBV_TEXT;
+                v->text = lua_tolstring(L, -1, &v->len);
+                break;
+            default: bad = "a value is not nil, a boolean, a number or a string";
+            }
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+        if (!bad && db_copy_row(c, values, ncols, &err) != 0) {
+            db_copy_end(c, "rbacmig could not send a row", NULL, &err);
+            return raise_db_error(L, &err);
+        }
+    }
+    long long copied = 0;
+    if (bad) {
+        db_copy_end(c, bad, NULL, &err);
+        return luaL_error(L, "db:copy: %s", bad);
+    }
+    if (db_copy_end(c, NULL, &copied, &err) != 0)
+        return raise_db_error(L, &err);
+    lua_pushinteger(L, (lua_Integer)copied);
+    return 1;
+}
+
 static const luaL_Reg db_methods[] = {
     {"exec", db_exec_method},
     {"query", db_query_method},
     {"scalar", db_scalar_method},
     {"quote_ident", db_quote_ident_method},
     {"load_rbac", db_load_rbac_method},
+    {"copy", db_copy_method},
     {NULL, NULL},
 };
 

@@ -1,6 +1,6 @@
 ---@meta
 -- LuaLS annotations for the `db` object that migrations call: the host's methods (exec,
--- query, scalar, quote_ident, load_rbac) and the schema operations of rbacmig.schema. Editors read this
+-- query, scalar, quote_ident, load_rbac, copy) and the schema operations of rbacmig.schema. Editors read this
 -- file for completion and checking; it is never required at run time. See docs/schema-api.md.
 
 ---@alias rbacmig.Dialect "postgresql"|"sqlite"
@@ -233,6 +233,16 @@ function Db:quote_ident(name) end
 ---The project's rbac/permissions.lua and rbac/roles.lua, each loaded in its own sandbox.
 ---@return { permissions: any, roles: any, files: { permissions: string, roles: string } }
 function Db:load_rbac() end
+
+---Streams rows[first..last] into a table with COPY ... FROM STDIN (PostgreSQL, not in --sql
+---mode); bulk_insert uses it. target is quoted SQL (db:quote_ident); a missing key is NULL.
+---@param target string
+---@param columns string[]
+---@param rows table<string, rbacmig.Value>[]
+---@param first? integer
+---@param last? integer
+---@return integer copied
+function Db:copy(target, columns, rows, first, last) end
 
 ---Creates a table.
 ---@param name string

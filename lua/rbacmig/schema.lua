@@ -1701,11 +1701,14 @@ local function values_sql(nrows, ncols)
   return table.concat(rows, ", ")
 end
 
--- Inserts rows[first..last], which all share `columns`, as multi-row INSERT statements with
--- bound parameters: as few statements as the parameter limit allows. A COPY writer for
--- PostgreSQL would be a second function of this shape, chosen in bulk_insert.
+-- Inserts rows[first..last], which all share `columns`: on a live PostgreSQL connection by
+-- COPY (the host streams the rows), elsewhere as multi-row INSERT statements with bound
+-- parameters, as few statements as the parameter limit allows.
 local function insert_batches(db, d, into, columns, rows, first, last, batch_size)
   local ncols = #columns
+  if d == "postgresql" and not db.offline and ncols > 0 and db.copy then
+    return db:copy(into, columns, rows, first, last)
+  end
   if ncols == 0 then
     for _ = first, last do db:exec("INSERT INTO " .. into .. " DEFAULT VALUES") end
     return last - first + 1

@@ -149,6 +149,37 @@ rm migrations/aaaa00000005_m.lua
 rb downgrade base
 expect_rc 0 "back to base"
 
+# ---- bulk_insert round-trips awkward values (COPY on PostgreSQL, INSERT on SQLite) ---------
+new_db
+mkdir -p tricky/migrations
+cat > tricky/migrations/a.lua <<'LUA'
+return { revision = "aaaa00000001", upgrade = function(db)
+  db:create_table("tricky", { { "id", "integer", primary_key = true }, { "s", "text" }, { "b", "boolean" }, { "f", "double" } })
+  db:bulk_insert("tricky", {
+    { id = 1, s = "tab\there", b = true, f = 1.5 },
+    { id = 2, s = "new\nline\r\nand back\\slash \\N", b = false, f = -0.25 },
+    { id = 3, b = true },
+    { id = 4, s = "ünïcødé ✓ 'quoted' \"double\"", f = 1e300 },
+  }, { columns = { "id", "s", "b", "f" } })
+end, downgrade = function(db) db:drop_table("tricky") end }
+LUA
+( cd tricky && "$RBACMIG" upgrade head >../tricky.out 2>&1 )
+check "bulk_insert of awkward values: $(cat tricky.out)" test "$(sql "SELECT count(*) FROM tricky")" = 4
+expect_eq "$(sql "SELECT s = 'tab' || char(9) || 'here' FROM tricky WHERE id = 1" 2>/dev/null || sql "SELECT s = E'tab\\there' FROM tricky WHERE id = 1")" "$([ "$DIALECT" = postgresql ] && echo t || echo 1)" "a tab survives"
+expect_eq "$(sql "SELECT length(s) FROM tricky WHERE id = 2")" 27 "newlines, CR and backslashes survive"
+expect_eq "$(sql "SELECT s IS NULL FROM tricky WHERE id = 3")" "$([ "$DIALECT" = postgresql ] && echo t || echo 1)" "a missing key is NULL"
+expect_eq "$(sql "SELECT s FROM tricky WHERE id = 4")" "ünïcødé ✓ 'quoted' \"double\"" "unicode and quotes survive"
+cat > tricky/migrations/b.lua <<'LUA'
+return { revision = "aaaa00000002", down_revision = "aaaa00000001", upgrade = function(db)
+  db:execute("INSERT INTO tricky (id, s) VALUES (100, 'marker')")
+  db:bulk_insert("tricky", { { id = 5, s = "ok" }, { id = 1, s = "duplicate key" } })
+end, downgrade = function() end }
+LUA
+( cd tricky && "$RBACMIG" upgrade head >../tricky2.out 2>&1; echo $? >../tricky2.rc )
+expect_eq "$(cat tricky2.rc)" 1 "a failing bulk_insert fails the migration"
+check "its error names the migration line: $(head -2 tricky2.out)" grep -q "migrations/b.lua:3" tricky2.out
+expect_eq "$(sql "SELECT count(*) FROM tricky WHERE id IN (5, 100)")" 0 "and rolls everything back"
+
 # The same on a fresh database, where the first step also creates rbacmig's own tables.
 new_db
 mkdir -p fresh/migrations
