@@ -37,7 +37,7 @@ static const cli_command commands[] = {
     {"show", cmd_show, "show REV", "show one revision"},
     {"check", cmd_check, "check",
      "report edited applied files, revisions with no file and several heads (exit 1)"},
-    {"seed", cmd_seed, "seed [--tenant SLUG]... [--prune]",
+    {"seed", cmd_seed, "seed [--tenant SLUG]... [--prune] [--sql]",
      "sync rbac/ into the database and give tenants their template roles"},
     {"tenant", cmd_tenant, "tenant create SLUG [--name NAME] [--owner USER_ID] | list | delete SLUG",
      "manage tenants"},

@@ -6,7 +6,9 @@
 #include "cli.h"
 #include "runner.h"
 
-enum { OPT_TENANT, OPT_USER, OPT_ROLE, OPT_NAME, OPT_OWNER, OPT_PRUNE };
+#include "output.h"
+
+enum { OPT_TENANT, OPT_USER, OPT_ROLE, OPT_NAME, OPT_OWNER, OPT_PRUNE, OPT_SQL };
 
 static const cli_opt rbac_opts[] = {
     {"tenant", 0, true},
@@ -15,6 +17,7 @@ static const cli_opt rbac_opts[] = {
     {"name", 0, true},
     {"owner", 0, true},
     {"prune", 0, false},
+    {"sql", 0, false},
     {NULL, 0, false},
 };
 
@@ -22,7 +25,7 @@ static const cli_opt rbac_opts[] = {
 static unsigned allowed_options(const char *command)
 {
     if (strcmp(command, "seed") == 0)
-        return 1u << OPT_TENANT | 1u << OPT_PRUNE;
+        return 1u << OPT_TENANT | 1u << OPT_PRUNE | 1u << OPT_SQL;
     if (strcmp(command, "tenant") == 0)
         return 1u << OPT_NAME | 1u << OPT_OWNER;
     return 1u << OPT_TENANT | 1u << OPT_USER | 1u << OPT_ROLE; /* member, can */
@@ -42,7 +45,7 @@ static int rbac_command(cli_state *st, const char *command, int argc, char **arg
                       command);
             goto done;
         }
-        for (int i = 0; i < args.values[k].count; i++) {
+        for (int i = 0; k != OPT_SQL && i < args.values[k].count; i++) {
             char kv[1024];
             snprintf(kv, sizeof kv, "%s=%s", rbac_opts[k].name, args.values[k].items[i]);
             if (str_list_push(&opts, kv) != 0) {
@@ -51,7 +54,10 @@ static int rbac_command(cli_state *st, const char *command, int argc, char **arg
             }
         }
     }
-    if (cli_connect(st, false, false, err) != 0)
+    /* seed --sql: the statements go to stdout (counts are unknown without a database). */
+    bool sql = args.values[OPT_SQL].count > 0;
+    out_set_stdout_is_sql(sql);
+    if (cli_connect(st, sql, false, err) != 0)
         goto done;
     /* Under the migration lock, so a seed never interleaves with an upgrade. */
     if (db_begin_locked(st->conn, runner_lock_key(&st->cfg), err) != 0)

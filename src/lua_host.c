@@ -777,7 +777,7 @@ int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, int nar
     if (rc != 0 && !out_verbose())
         err->traceback[0] = '\0'; /* a CLI error names its value; the stack is for -v */
     if (rc == 0) {
-        if (lua_type(L, -2) == LUA_TTABLE) {
+        if (lua_type(L, -2) == LUA_TTABLE && !conn->offline) {
             lua_Integer n = luaL_len(L, -2);
             for (lua_Integer i = 1; i <= n; i++) {
                 lua_geti(L, -2, i);

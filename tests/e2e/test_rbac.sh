@@ -134,6 +134,38 @@ rb seed --tenant bulk-1 --tenant bulk-2
 expect_rc 0 "seed --tenant twice"
 expect_out_has "(2 tenants)" "seed --tenant scopes the run"
 
+# ---- a later migration adds a permission and propagates it with rbac.sync -------------------
+lua5.4 -e '
+  local perms = dofile("rbac/permissions.lua")
+  perms[#perms + 1] = { name = "reports.read", description = "Read reports" }
+  local f = io.open("rbac/permissions.lua", "w")
+  f:write("return {\n")
+  for _, p in ipairs(perms) do f:write(string.format("  { name = %q, description = %q },\n", p.name, p.description)) end
+  f:write("}\n")
+  f:close()'
+cat > migrations/5e6f70819203_add_reports_permission.lua <<'LUA'
+local rbac = require("rbacmig.rbac")
+return {
+  revision = "5e6f70819203", down_revision = "91759229c32b", message = "add reports.read",
+  upgrade = function(db) rbac.sync(db) end,
+  downgrade = function(db)
+    db:exec("DELETE FROM role_permissions WHERE permission_id IN (SELECT id FROM permissions WHERE name = $1)", "reports.read")
+    db:exec("DELETE FROM permissions WHERE name = $1", "reports.read")
+  end,
+}
+LUA
+rb upgrade head
+expect_rc 0 "a migration calling rbac.sync"
+expect_eq "$(sql "SELECT count(*) FROM role_permissions rp JOIN permissions p ON p.id = rp.permission_id JOIN roles r ON r.tenant_id = rp.tenant_id AND r.id = rp.role_id JOIN tenants t ON t.id = r.tenant_id WHERE t.slug = 'acme' AND r.name = 'owner' AND p.name = 'reports.read'")" 1 "the new permission reached an existing tenant's owner role"
+rb can --tenant acme --user $owner reports.read
+expect_rc 0 "owner can use the new permission at once"
+
+# ---- seed --sql writes the statements instead ---------------------------------------------------
+rb seed --sql
+expect_rc 0 "seed --sql"
+expect_out_has "INSERT INTO" "seed --sql writes SQL"
+check "seed --sql stdout is only SQL" test "$(echo "$OUT" | grep -c '^permissions:')" = 0
+
 # ---- downgrade removes everything -------------------------------------------------------------
 rb downgrade base
 expect_rc 0 "downgrade base"
