@@ -272,37 +272,61 @@ int config_sqlite_path(const char *url, char **path, rb_error *err)
     return 0;
 }
 
-/* The password as written in a postgresql:// URI's userinfo, still percent-encoded. */
-static void register_uri_raw_secrets(const char *url)
+/* Where the password of scheme://user:password@host sits. libpq ends the userinfo at the
+ * first '@' before any '/', other parsers at the last: the span covers both readings, from
+ * the first ':' to the last '@' (so a '?', '#' or '@' in a password stays inside it), and
+ * *first_len is where libpq's reading ends. False when there is no password. */
+static bool uri_password_span(const char *url, size_t *start, size_t *len, size_t *first_len)
 {
     const char *auth = strstr(url, "://");
     if (!auth)
-        return;
+        return false;
     auth += 3;
-    const char *end = auth + strcspn(auth, "/?#");
-    const char *at = NULL;
-    for (const char *p = auth; p < end; p++)
+    const char *slash = auth + strcspn(auth, "/");
+    const char *first_at = memchr(auth, '@', (size_t)(slash - auth));
+    if (!first_at)
+        return false;
+    const char *last_at = first_at;
+    for (const char *p = first_at; p < slash; p++)
         if (*p == '@')
-            at = p;
-    if (at) {
-        const char *colon = memchr(auth, ':', (size_t)(at - auth));
-        if (colon && at > colon + 1) {
-            char *raw = strndup(colon + 1, (size_t)(at - colon - 1));
-            out_register_secret(raw);
-            free(raw);
-        }
+            last_at = p;
+    const char *colon = memchr(auth, ':', (size_t)(first_at - auth));
+    if (!colon || first_at == colon + 1)
+        return false;
+    *start = (size_t)(colon + 1 - url);
+    *len = (size_t)(last_at - colon - 1);
+    if (first_len)
+        *first_len = (size_t)(first_at - colon - 1);
+    return true;
+}
+
+/* The start of the query string: the first '?' after the userinfo. */
+static const char *uri_query(const char *url)
+{
+    size_t start, len;
+    const char *from = uri_password_span(url, &start, &len, NULL) ? url + start + len : url;
+    return strchr(from, '?');
+}
+
+/* A URI's passwords as written, still percent-encoded. */
+static void register_uri_raw_secrets(const char *url)
+{
+    size_t start, len, first_len;
+    if (uri_password_span(url, &start, &len, &first_len)) {
+        char *raw = strndup(url + start, len);
+        out_register_secret(raw);
+        raw[first_len] = '\0'; /* libpq's reading, when it is shorter */
+        out_register_secret(raw);
+        free(raw);
     }
-    const char *q = strchr(url, '?');
-    while (q) {
-        q++;
-        const char *name = q;
+    for (const char *q = uri_query(url); q; q = strchr(q + 1, '&')) {
+        const char *name = q + 1;
         if (starts_with(name, "password=") || starts_with(name, "sslpassword=")) {
             const char *v = strchr(name, '=') + 1;
             char *raw = strndup(v, strcspn(v, "&#"));
             out_register_secret(raw);
             free(raw);
         }
-        q = strchr(q, '&');
     }
 }
 
@@ -347,20 +371,10 @@ char *config_mask_url(const char *url)
     if (!s || starts_with(s, "sqlite:"))
         return s;
     if (is_uri(s)) {
-        char *auth = strstr(s, "://") + 3;
-        size_t end = strcspn(auth, "/?#");
-        char *at = NULL;
-        for (size_t i = 0; i < end; i++)
-            if (auth[i] == '@')
-                at = auth + i;
-        if (at) {
-            char *colon = memchr(auth, ':', (size_t)(at - auth));
-            if (colon && at > colon + 1)
-                s = splice_mask(s, (size_t)(colon + 1 - s), (size_t)(at - colon - 1));
-        }
-        if (!s)
+        size_t start, len;
+        if (uri_password_span(s, &start, &len, NULL) && !(s = splice_mask(s, start, len)))
             return NULL;
-        for (char *q = strchr(s, '?'); q; q = strchr(q + 1, '&')) {
+        for (char *q = (char *)uri_query(s); q; q = strchr(q + 1, '&')) {
             char *name = q + 1;
             if (starts_with(name, "password=") || starts_with(name, "sslpassword=")) {
                 char *v = strchr(name, '=') + 1;
@@ -382,8 +396,13 @@ char *config_mask_url(const char *url)
         size_t keylen = i - key;
         while (isspace((unsigned char)s[i]))
             i++;
-        if (s[i] != '=')
-            break;
+        if (s[i] != '=') {
+            /* A word without '=' (not valid for libpq, but it may be in an error message):
+             * skip it and keep looking for password= after it. */
+            if (keylen == 0 && s[i])
+                i++;
+            continue;
+        }
         i++;
         while (isspace((unsigned char)s[i]))
             i++;
@@ -395,8 +414,9 @@ char *config_mask_url(const char *url)
             if (s[i])
                 i++;
         } else {
+            /* libpq reads "\ " in an unquoted value as an escaped blank, part of the value. */
             while (s[i] && !isspace((unsigned char)s[i]))
-                i++;
+                i += s[i] == '\\' && s[i + 1] ? 2 : 1;
         }
         bool secret = (keylen == 8 && strncmp(s + key, "password", 8) == 0) ||
                       (keylen == 11 && strncmp(s + key, "sslpassword", 11) == 0);

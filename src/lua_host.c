@@ -457,6 +457,15 @@ void lua_host_free(lua_host *h)
 
 /* ---- migration files ----------------------------------------------------------------- */
 
+/* t[k] without metamethods. The tables a chunk returns are read outside a protected call,
+ * where an __index or __len that raises (or never returns) would abort rbacmig. */
+static int rawfield(lua_State *L, int idx, const char *k)
+{
+    idx = lua_absindex(L, idx);
+    lua_pushstring(L, k);
+    return lua_rawget(L, idx);
+}
+
 static bool valid_revision_id(const char *s)
 {
     size_t n = strlen(s);
@@ -474,14 +483,14 @@ static int read_str_list(lua_State *L, int idx, const char *path, const char *na
 {
     LUA_STACK_ENTER(L);
     int rc = 0;
-    int t = lua_getfield(L, idx, name);
+    int t = rawfield(L, idx, name);
     if (t == LUA_TSTRING) {
         if (str_list_push(out, lua_tostring(L, -1)) != 0)
             rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
     } else if (t == LUA_TTABLE) {
-        lua_Integer n = luaL_len(L, -1);
+        lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
         for (lua_Integer i = 1; i <= n && rc == 0; i++) {
-            if (lua_geti(L, -1, i) != LUA_TSTRING)
+            if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
                 rc = rb_errorf(err, RB_EXIT_FAILURE, "%s: %s[%lld] is a %s, expected a string",
                                path, name, (long long)i, luaL_typename(L, -1));
             else if (str_list_push(out, lua_tostring(L, -1)) != 0)
@@ -494,6 +503,11 @@ static int read_str_list(lua_State *L, int idx, const char *path, const char *na
                        luaL_typename(L, -1));
     }
     lua_pop(L, 1);
+    for (int i = 0; rc == 0 && i < out->count; i++)
+        for (int j = 0; rc == 0 && j < i; j++)
+            if (strcmp(out->items[i], out->items[j]) == 0)
+                rc = rb_errorf(err, RB_EXIT_FAILURE, "%s: %s names '%s' twice", path, name,
+                               out->items[i]);
     for (int i = 0; rc == 0 && ids && i < out->count; i++)
         if (!valid_revision_id(out->items[i]))
             rc = rb_errorf(err, RB_EXIT_FAILURE,
@@ -558,7 +572,7 @@ int lua_host_read_revision(lua_host *h, const char *path, revision *out, rb_erro
         }
         lua_pop(L, 1);
     }
-    if (lua_getfield(L, -1, "revision") != LUA_TSTRING) {
+    if (rawfield(L, -1, "revision") != LUA_TSTRING) {
         rb_errorf(err, RB_EXIT_FAILURE, "%s: 'revision' is %s, expected a string such as "
                   "\"91759229c32b\"", path, lua_isnil(L, -1) ? "missing" : luaL_typename(L, -1));
         lua_pop(L, 1);
@@ -574,7 +588,7 @@ int lua_host_read_revision(lua_host *h, const char *path, revision *out, rb_erro
     lua_pop(L, 1);
     const char *fns[] = {"upgrade", "downgrade"};
     for (int i = 0; i < 2; i++) {
-        int t = lua_getfield(L, -1, fns[i]);
+        int t = rawfield(L, -1, fns[i]);
         lua_pop(L, 1);
         if (t != LUA_TFUNCTION) {
             rb_errorf(err, RB_EXIT_FAILURE, "%s: '%s' is %s, expected a function(db)", path,
@@ -582,7 +596,7 @@ int lua_host_read_revision(lua_host *h, const char *path, revision *out, rb_erro
             goto pop;
         }
     }
-    int t = lua_getfield(L, -1, "message");
+    int t = rawfield(L, -1, "message");
     if (t != LUA_TSTRING && t != LUA_TNIL) {
         rb_errorf(err, RB_EXIT_FAILURE, "%s: 'message' is a %s, expected a string", path,
                   luaL_typename(L, -1));
@@ -591,7 +605,7 @@ int lua_host_read_revision(lua_host *h, const char *path, revision *out, rb_erro
     }
     out->message = strdup(t == LUA_TSTRING ? lua_tostring(L, -1) : "");
     lua_pop(L, 1);
-    t = lua_getfield(L, -1, "transactional");
+    t = rawfield(L, -1, "transactional");
     if (t != LUA_TBOOLEAN && t != LUA_TNIL) {
         rb_errorf(err, RB_EXIT_FAILURE, "%s: 'transactional' is a %s, expected true or false",
                   path, luaL_typename(L, -1));
@@ -630,7 +644,7 @@ int lua_host_run_migration(lua_host *h, const char *path, const char *function, 
     if (lua_host_dofile_value(L, path, err) != 0)
         return -1;
     int rc = 0;                              /* t */
-    int type = lua_istable(L, -1) ? lua_getfield(L, -1, function) : LUA_TNONE;
+    int type = lua_istable(L, -1) ? rawfield(L, -1, function) : LUA_TNONE;
     if (type != LUA_TFUNCTION) {
         rc = rb_errorf(err, RB_EXIT_FAILURE, "%s: no %s function", path, function);
         if (type != LUA_TNONE)
@@ -650,7 +664,7 @@ int lua_host_run_migration(lua_host *h, const char *path, const char *function, 
 static int config_string(lua_State *L, const char *path, const char *key, char **field,
                          rb_error *err)
 {
-    int t = lua_getfield(L, -1, key);
+    int t = rawfield(L, -1, key);
     int rc = 0;
     if (t == LUA_TSTRING)
         rc = config_set(field, lua_tostring(L, -1), err);
@@ -663,7 +677,7 @@ static int config_string(lua_State *L, const char *path, const char *key, char *
 
 static int config_seconds(lua_State *L, const char *path, const char *key, int *ms, rb_error *err)
 {
-    int t = lua_getfield(L, -1, key);
+    int t = rawfield(L, -1, key);
     int rc = 0;
     if (t == LUA_TNUMBER && lua_tonumber(L, -1) >= 0 && lua_tonumber(L, -1) < 86400 * 7)
         *ms = (int)(lua_tonumber(L, -1) * 1000);
@@ -736,7 +750,7 @@ int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, int nar
     lua_pushliteral(L, "rbacmig.commands");
     if (docall(L, 1, 1, err) != 0)
         return -1;
-    if (lua_getfield(L, -1, "command") != LUA_TFUNCTION) {
+    if (rawfield(L, -1, "command") != LUA_TFUNCTION) {
         lua_pop(L, 2);
         return rb_errorf(err, RB_EXIT_FAILURE, "rbacmig.commands has no 'command' entry point");
     }
@@ -778,9 +792,9 @@ int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, int nar
         err->traceback[0] = '\0'; /* a CLI error names its value; the stack is for -v */
     if (rc == 0) {
         if (lua_type(L, -2) == LUA_TTABLE && !conn->offline) {
-            lua_Integer n = luaL_len(L, -2);
+            lua_Integer n = (lua_Integer)lua_rawlen(L, -2);
             for (lua_Integer i = 1; i <= n; i++) {
-                lua_geti(L, -2, i);
+                lua_rawgeti(L, -2, i);
                 out_print("%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
                 lua_pop(L, 1);
             }

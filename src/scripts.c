@@ -46,7 +46,8 @@ int scripts_load(lua_host *host, const char *dir, graph *g, rb_error *err)
             goto oom;
         count++;
     }
-    qsort(names, (size_t)count, sizeof *names, compare_names);
+    if (count > 1) /* qsort(NULL, 0, ...) is undefined */
+        qsort(names, (size_t)count, sizeof *names, compare_names);
     size_t dirlen = strlen(dir);
     for (int i = 0; i < count; i++) {
         char *path = malloc(dirlen + strlen(names[i]) + 2);

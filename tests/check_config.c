@@ -348,6 +348,21 @@ static void expect_masked(const char *url, const char *want, const char *secret)
     free(m);
 }
 
+/* Regressions found by fuzz/fuzz_dotenv: each used to print the password. */
+START_TEST(test_mask_fuzz_regressions)
+{
+    expect_masked("foo password=hunter2", "foo password=****", "hunter2");
+    expect_masked("host=h password=se\\ cret", "host=h password=****", "cret");
+    expect_masked("postgresql://u:se?cret@h/d", "postgresql://u:****@h/d", "cret");
+    out_forget_secrets();
+    config_register_url_secrets("postgresql://u:s%41?x@h/d");
+    char text[] = "error: could not connect as u:s%41?x to h";
+    out_mask(text);
+    ck_assert_msg(!strstr(text, "s%41?x"), "registered secret still printed: %s", text);
+    out_forget_secrets();
+}
+END_TEST
+
 START_TEST(test_mask_userinfo)
 {
     expect_masked("postgresql://bob:secret@db.example.com:5432/app",
@@ -717,6 +732,7 @@ Suite *make_config_suite(void)
 
     tc = tcase_create("mask");
     tcase_add_test(tc, test_mask_userinfo);
+    tcase_add_test(tc, test_mask_fuzz_regressions);
     tcase_add_test(tc, test_mask_percent_encoded);
     tcase_add_test(tc, test_mask_query_params);
     tcase_add_test(tc, test_mask_key_value);

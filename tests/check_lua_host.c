@@ -202,6 +202,23 @@ START_TEST(test_read_down_revision_list)
 }
 END_TEST
 
+/* Regressions found by fuzz/fuzz_migration: metamethods on the returned table used to run
+ * outside a protected call (a Lua panic aborted rbacmig), and a parent named twice made two
+ * edges. */
+START_TEST(test_read_fuzz_regressions)
+{
+    expect_rev_error("return setmetatable({}, { __index = function() error('boom') end })",
+                     "'revision' is missing");
+    /* __len is not consulted (the list is read raw), so this reaches the id check. */
+    expect_rev_error("return setmetatable({ revision = 'BAD', " VALID_FNS ", down_revision = "
+                     "setmetatable({}, { __len = function() return 0.5 end }) }, {})",
+                     "'BAD' is not a revision id");
+    expect_rev_error("return { revision = 'bbbb', down_revision = { 'aaaa', 'aaaa' }, " VALID_FNS
+                     " }",
+                     "names 'aaaa' twice");
+}
+END_TEST
+
 START_TEST(test_read_missing_file)
 {
     fixture f;
@@ -932,6 +949,7 @@ Suite *make_lua_host_suite(void)
     tcase_add_test(tc, test_read_minimal);
     tcase_add_test(tc, test_read_crlf_checksum);
     tcase_add_test(tc, test_read_down_revision_list);
+    tcase_add_test(tc, test_read_fuzz_regressions);
     tcase_add_test(tc, test_read_missing_file);
     tcase_add_test(tc, test_error_syntax);
     tcase_add_test(tc, test_error_runtime);
