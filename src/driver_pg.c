@@ -124,8 +124,8 @@ static int pg_exec(db_conn *c, const char *sql, int nparams, const db_value *par
 {
     pg_conn *pc = (pg_conn *)c;
     enum { STACK_PARAMS = 16 };
-    const char *stack_values[STACK_PARAMS];
-    char *stack_owned[STACK_PARAMS];
+    const char *stack_values[STACK_PARAMS] = {0};
+    char *stack_owned[STACK_PARAMS] = {0};
     const char **values = stack_values;
     char **owned = stack_owned; /* text we formatted (numbers), freed after the call */
     int rc = -1;

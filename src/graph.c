@@ -574,7 +574,7 @@ int graph_resolve_target(const graph *g, const char *spec, direction dir, const 
         if ((spec[0] == '+') != (dir == DIR_UPGRADE))
             return rb_errorf(err, RB_EXIT_USAGE, "relative target '%s' goes the wrong way for %s",
                              spec, dir == DIR_UPGRADE ? "upgrade" : "downgrade");
-        int from;
+        int from = -1;
         if (single_current(g, applied, spec, &from, err) != 0)
             return -1;
         return walk(g, from, spec[0] == '+' ? n : -n, spec, out, err);
@@ -587,7 +587,7 @@ int graph_resolve_target(const graph *g, const char *spec, direction dir, const 
             return rb_errorf(err, RB_EXIT_USAGE, "unknown target '%s'", spec);
         memcpy(base_rev, spec, len);
         base_rev[len] = '\0';
-        int from;
+        int from = -1;
         if (find_revision(g, base_rev, &from, err) != 0)
             return -1;
         return walk(g, from, *sign == '+' ? n : -n, spec, out, err);
