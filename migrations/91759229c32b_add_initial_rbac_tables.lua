@@ -4,9 +4,24 @@
 -- Revises:
 -- Create Date: 2026-11-25 16:00:00
 --
--- The multi-tenant RBAC schema (docs/rbac.md): tenants, the global permission
--- catalogue, role templates, per-tenant roles, grants and memberships. The
--- catalogue and templates are filled by `rbacmig seed` from rbac/*.lua.
+-- The multi-tenant RBAC schema (docs/rbac.md), on PostgreSQL and SQLite:
+--
+--   tables    tenants, permissions, role_templates, role_template_permissions,
+--             roles, role_permissions, memberships, with named keys, checks
+--             and foreign keys (written once, below, with the schema API)
+--   indexes   role_template_permissions_permission_id_idx, roles_template_idx,
+--             role_permissions_permission_id_idx, memberships_user_id_idx,
+--             memberships_role_idx
+--   triggers  <table>_touch_updated_at on tenants, permissions, role_templates
+--             and roles
+--
+-- and on PostgreSQL only the functions rbac_touch_updated_at(),
+-- rbac_seed_tenant_roles() (trigger tenants_seed_roles) and
+-- has_permission(user_id, tenant_id, permission). On Supabase (PostgreSQL
+-- with auth.users and auth.uid()) it also adds row-level security: see
+-- SUPABASE below. Under --sql there is no database to ask, so the offline
+-- script is the plain PostgreSQL variant. The downgrade removes all of it.
+-- The catalogue and templates are filled by `rbacmig seed` from rbac/*.lua.
 --
 -- Every tenant-scoped table (roles, role_permissions, memberships) has
 -- tenant_id first in its primary key and in each unique constraint, and its
@@ -14,121 +29,214 @@
 -- can be distributed by tenant_id (Citus) unchanged; tenants, permissions,
 -- role_templates and role_template_permissions are small global tables
 -- (reference tables there).
---
--- On Supabase (PostgreSQL with auth.users and auth.uid()) the migration also
--- adds row-level security: see SUPABASE below. Under --sql there is no
--- database to ask, so the offline script is the plain PostgreSQL variant.
---
--- Written as one statement per db:exec per dialect for now; table creation may
--- move to the portable schema API (lua/rbacmig/schema.lua) later.
 
 -- ---------------------------------------------------------------------------
--- PostgreSQL. Tables go into the configured schema (the host has set
--- search_path to it); the SECURITY DEFINER functions run with a fixed
--- search_path and so name their tables with the schema, written @schema@
--- below and replaced by the quoted schema name.
+-- The tables, on both dialects. The schema API spells the types per dialect
+-- (uuid and timestamptz are TEXT on SQLite) and the defaults (db.fn.uuid() is
+-- gen_random_uuid() on PostgreSQL, a random version 4 text UUID on SQLite;
+-- db.fn.now() is now() or CURRENT_TIMESTAMP, UTC 'YYYY-MM-DD HH:MM:SS').
+-- Every constraint is named (<table>_<column>_pkey/_key/_check/_fkey, as
+-- PostgreSQL names them), so names in error messages are the same on both
+-- dialects. Only the checks differ: what PostgreSQL says with a regular
+-- expression, SQLite says with GLOB and length().
 
-local PG_UPGRADE = {
-  [[
-CREATE TABLE tenants (
-  id uuid NOT NULL DEFAULT gen_random_uuid(),
-  slug text NOT NULL,
-  name text NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  updated_at timestamptz NOT NULL DEFAULT now(),
-  CONSTRAINT tenants_pkey PRIMARY KEY (id),
-  CONSTRAINT tenants_slug_key UNIQUE (slug),
-  CONSTRAINT tenants_slug_check CHECK (slug ~ '^[a-z0-9-]{3,63}$'),
-  CONSTRAINT tenants_name_check CHECK (name <> '')
-)]],
-  [[
-CREATE TABLE permissions (
-  id uuid NOT NULL DEFAULT gen_random_uuid(),
-  name text NOT NULL,
-  description text NOT NULL DEFAULT '',
-  created_at timestamptz NOT NULL DEFAULT now(),
-  updated_at timestamptz NOT NULL DEFAULT now(),
-  CONSTRAINT permissions_pkey PRIMARY KEY (id),
-  CONSTRAINT permissions_name_key UNIQUE (name),
-  CONSTRAINT permissions_name_check
-    CHECK (name ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$' AND length(name) <= 100)
-)]],
-  [[
-CREATE TABLE role_templates (
-  name text NOT NULL,
-  description text NOT NULL DEFAULT '',
-  created_at timestamptz NOT NULL DEFAULT now(),
-  updated_at timestamptz NOT NULL DEFAULT now(),
-  CONSTRAINT role_templates_pkey PRIMARY KEY (name),
-  CONSTRAINT role_templates_name_check CHECK (name ~ '^[a-z][a-z0-9_]{0,62}$')
-)]],
-  [[
-CREATE TABLE role_template_permissions (
-  template text NOT NULL,
-  permission_id uuid NOT NULL,
-  CONSTRAINT role_template_permissions_pkey PRIMARY KEY (template, permission_id),
-  CONSTRAINT role_template_permissions_template_fkey FOREIGN KEY (template)
-    REFERENCES role_templates (name) ON DELETE CASCADE,
-  CONSTRAINT role_template_permissions_permission_id_fkey FOREIGN KEY (permission_id)
-    REFERENCES permissions (id) ON DELETE CASCADE
-)]],
-  [[
-CREATE INDEX role_template_permissions_permission_id_idx
-  ON role_template_permissions (permission_id)]],
+-- A lowercase UUID, for SQLite's check on memberships.user_id.
+local HEX = "[0-9a-f]"
+local UUID_GLOB = HEX:rep(8) .. "-" .. HEX:rep(4) .. "-" .. HEX:rep(4) .. "-"
+  .. HEX:rep(4) .. "-" .. HEX:rep(12)
+
+-- In the order create_tables makes them, parents first; downgrade drops them
+-- in reverse.
+local TABLES = {
+  "tenants", "permissions", "role_templates", "role_template_permissions", "roles",
+  "role_permissions", "memberships",
+}
+
+local function create_tables(db)
+  local pg = db.dialect == "postgresql"
+
+  db:create_table("tenants", {
+    { "id", "uuid", not_null = true, default = db.fn.uuid() },
+    { "slug", "text", not_null = true },
+    { "name", "text", not_null = true },
+    { "created_at", "timestamptz", not_null = true, default = db.fn.now() },
+    { "updated_at", "timestamptz", not_null = true, default = db.fn.now() },
+  }, {
+    primary_key = { name = "tenants_pkey", columns = { "id" } },
+    unique = { { name = "tenants_slug_key", columns = { "slug" } } },
+    checks = {
+      { name = "tenants_slug_check",
+        expr = pg and "slug ~ '^[a-z0-9-]{3,63}$'"
+          or "length(slug) BETWEEN 3 AND 63 AND slug NOT GLOB '*[^a-z0-9-]*'" },
+      { name = "tenants_name_check", expr = "name <> ''" },
+    },
+  })
+
+  -- A permission name is resource.action: two or more segments of [a-z0-9_],
+  -- each starting with a letter (rbac.validate checks the same).
+  db:create_table("permissions", {
+    { "id", "uuid", not_null = true, default = db.fn.uuid() },
+    { "name", "text", not_null = true },
+    { "description", "text", not_null = true, default = "" },
+    { "created_at", "timestamptz", not_null = true, default = db.fn.now() },
+    { "updated_at", "timestamptz", not_null = true, default = db.fn.now() },
+  }, {
+    primary_key = { name = "permissions_pkey", columns = { "id" } },
+    unique = { { name = "permissions_name_key", columns = { "name" } } },
+    checks = {
+      { name = "permissions_name_check",
+        expr = pg and [[name ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$' AND length(name) <= 100]]
+          or "length(name) <= 100 AND name GLOB '[a-z]*.*' AND name NOT GLOB '*[^a-z0-9_.]*'"
+            .. " AND name NOT GLOB '*.[^a-z]*' AND name NOT GLOB '*.'" },
+    },
+  })
+
+  -- A template's name is a role name: [a-z][a-z0-9_]*, at most 63 characters.
+  db:create_table("role_templates", {
+    { "name", "text", not_null = true },
+    { "description", "text", not_null = true, default = "" },
+    { "created_at", "timestamptz", not_null = true, default = db.fn.now() },
+    { "updated_at", "timestamptz", not_null = true, default = db.fn.now() },
+  }, {
+    primary_key = { name = "role_templates_pkey", columns = { "name" } },
+    checks = {
+      { name = "role_templates_name_check",
+        expr = pg and "name ~ '^[a-z][a-z0-9_]{0,62}$'"
+          or "length(name) BETWEEN 1 AND 63 AND name GLOB '[a-z]*'"
+            .. " AND name NOT GLOB '*[^a-z0-9_]*'" },
+    },
+  })
+
+  -- The grant and membership tables are all key: on SQLite they live in their
+  -- primary key's B-tree (WITHOUT ROWID) instead of a table plus an index.
+  db:create_table("role_template_permissions", {
+    { "template", "text", not_null = true },
+    { "permission_id", "uuid", not_null = true },
+  }, {
+    primary_key = { name = "role_template_permissions_pkey",
+                    columns = { "template", "permission_id" } },
+    foreign_keys = {
+      { name = "role_template_permissions_template_fkey", columns = { "template" },
+        references_table = "role_templates", references_columns = { "name" },
+        on_delete = "cascade" },
+      { name = "role_template_permissions_permission_id_fkey", columns = { "permission_id" },
+        references_table = "permissions", references_columns = { "id" },
+        on_delete = "cascade" },
+    },
+    without_rowid = true,
+  })
+  -- Deleting a permission looks for its template grants.
+  db:create_index("role_template_permissions", "permission_id",
+    { name = "role_template_permissions_permission_id_idx" })
+
   -- template: the role template this role was made from (kept in step by
   -- sync), NULL for a role the tenant made itself (never touched by sync).
-  [[
-CREATE TABLE roles (
-  tenant_id uuid NOT NULL,
-  id uuid NOT NULL DEFAULT gen_random_uuid(),
-  name text NOT NULL,
-  description text NOT NULL DEFAULT '',
-  template text,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  updated_at timestamptz NOT NULL DEFAULT now(),
-  CONSTRAINT roles_pkey PRIMARY KEY (tenant_id, id),
-  CONSTRAINT roles_tenant_id_name_key UNIQUE (tenant_id, name),
-  CONSTRAINT roles_tenant_id_template_key UNIQUE (tenant_id, template),
-  CONSTRAINT roles_tenant_id_fkey FOREIGN KEY (tenant_id)
-    REFERENCES tenants (id) ON DELETE CASCADE,
-  CONSTRAINT roles_template_fkey FOREIGN KEY (template) REFERENCES role_templates (name),
-  CONSTRAINT roles_name_check CHECK (length(name) BETWEEN 1 AND 100)
-)]],
-  [[
-CREATE INDEX roles_template_idx ON roles (template)]],
+  db:create_table("roles", {
+    { "tenant_id", "uuid", not_null = true },
+    { "id", "uuid", not_null = true, default = db.fn.uuid() },
+    { "name", "text", not_null = true },
+    { "description", "text", not_null = true, default = "" },
+    { "template", "text" },
+    { "created_at", "timestamptz", not_null = true, default = db.fn.now() },
+    { "updated_at", "timestamptz", not_null = true, default = db.fn.now() },
+  }, {
+    primary_key = { name = "roles_pkey", columns = { "tenant_id", "id" } },
+    unique = {
+      { name = "roles_tenant_id_name_key", columns = { "tenant_id", "name" } },
+      { name = "roles_tenant_id_template_key", columns = { "tenant_id", "template" } },
+    },
+    checks = { { name = "roles_name_check", expr = "length(name) BETWEEN 1 AND 100" } },
+    foreign_keys = {
+      { name = "roles_tenant_id_fkey", columns = { "tenant_id" },
+        references_table = "tenants", references_columns = { "id" }, on_delete = "cascade" },
+      { name = "roles_template_fkey", columns = { "template" },
+        references_table = "role_templates", references_columns = { "name" } },
+    },
+  })
+  -- A template's roles across tenants (sync, prune, deleting a template).
+  db:create_index("roles", "template", { name = "roles_template_idx" })
+
   -- A grant names its role with (tenant_id, role_id), so it can never point
   -- at another tenant's role. Deleting a permission that a tenant's own role
   -- still grants is refused (RESTRICT) rather than silently revoked.
-  [[
-CREATE TABLE role_permissions (
-  tenant_id uuid NOT NULL,
-  role_id uuid NOT NULL,
-  permission_id uuid NOT NULL,
-  CONSTRAINT role_permissions_pkey PRIMARY KEY (tenant_id, role_id, permission_id),
-  CONSTRAINT role_permissions_role_fkey FOREIGN KEY (tenant_id, role_id)
-    REFERENCES roles (tenant_id, id) ON DELETE CASCADE,
-  CONSTRAINT role_permissions_permission_id_fkey FOREIGN KEY (permission_id)
-    REFERENCES permissions (id) ON DELETE RESTRICT
-)]],
-  [[
-CREATE INDEX role_permissions_permission_id_idx ON role_permissions (permission_id)]],
-  -- user_id has no foreign key: users live with the application or identity
-  -- provider (auth.users on Supabase). A user may hold several roles.
-  [[
-CREATE TABLE memberships (
-  tenant_id uuid NOT NULL,
-  user_id uuid NOT NULL,
-  role_id uuid NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  CONSTRAINT memberships_pkey PRIMARY KEY (tenant_id, user_id, role_id),
-  CONSTRAINT memberships_role_fkey FOREIGN KEY (tenant_id, role_id)
-    REFERENCES roles (tenant_id, id) ON DELETE CASCADE
-)]],
-  [[
-CREATE INDEX memberships_user_id_idx ON memberships (user_id, tenant_id)]],
-  [[
-CREATE INDEX memberships_role_idx ON memberships (tenant_id, role_id)]],
+  db:create_table("role_permissions", {
+    { "tenant_id", "uuid", not_null = true },
+    { "role_id", "uuid", not_null = true },
+    { "permission_id", "uuid", not_null = true },
+  }, {
+    primary_key = { name = "role_permissions_pkey",
+                    columns = { "tenant_id", "role_id", "permission_id" } },
+    foreign_keys = {
+      { name = "role_permissions_role_fkey", columns = { "tenant_id", "role_id" },
+        references_table = "roles", references_columns = { "tenant_id", "id" },
+        on_delete = "cascade" },
+      { name = "role_permissions_permission_id_fkey", columns = { "permission_id" },
+        references_table = "permissions", references_columns = { "id" },
+        on_delete = "restrict" },
+    },
+    without_rowid = true,
+  })
+  -- Who holds a permission; deleting a permission.
+  db:create_index("role_permissions", "permission_id",
+    { name = "role_permissions_permission_id_idx" })
 
+  -- user_id has no foreign key: users live with the application or identity
+  -- provider (auth.users on Supabase, where SUPABASE adds the key). A user may
+  -- hold several roles. PostgreSQL's uuid type refuses anything but a UUID;
+  -- SQLite's TEXT needs the check to keep user ids comparable (lowercase).
+  db:create_table("memberships", {
+    { "tenant_id", "uuid", not_null = true },
+    { "user_id", "uuid", not_null = true },
+    { "role_id", "uuid", not_null = true },
+    { "created_at", "timestamptz", not_null = true, default = db.fn.now() },
+  }, {
+    primary_key = { name = "memberships_pkey", columns = { "tenant_id", "user_id", "role_id" } },
+    foreign_keys = {
+      { name = "memberships_role_fkey", columns = { "tenant_id", "role_id" },
+        references_table = "roles", references_columns = { "tenant_id", "id" },
+        on_delete = "cascade" },
+    },
+    checks = not pg
+      and { { name = "memberships_user_id_check", expr = "user_id GLOB '" .. UUID_GLOB .. "'" } }
+      or nil,
+    without_rowid = true,
+  })
+  -- A user's tenants (the RLS helpers; the foreign key to auth.users).
+  db:create_index("memberships", { "user_id", "tenant_id" }, { name = "memberships_user_id_idx" })
+  -- A role's members; deleting a role.
+  db:create_index("memberships", { "tenant_id", "role_id" }, { name = "memberships_role_idx" })
+end
+
+-- ---------------------------------------------------------------------------
+-- SQLite: updated_at. A SQLite trigger cannot assign NEW, so an AFTER UPDATE
+-- trigger sets it, unless the update set updated_at itself. There is no
+-- trigger to seed new tenants: rbac.create_tenant does it.
+
+local function sqlite_touch(tbl, key)
+  return "CREATE TRIGGER " .. tbl .. "_touch_updated_at AFTER UPDATE ON " .. tbl .. "\n"
+    .. "FOR EACH ROW WHEN NEW.updated_at IS OLD.updated_at\n"
+    .. "BEGIN\n"
+    .. "  UPDATE " .. tbl .. " SET updated_at = CURRENT_TIMESTAMP WHERE " .. key .. ";\n"
+    .. "END"
+end
+
+local SQLITE_TRIGGERS = {
+  sqlite_touch("tenants", "id = NEW.id"),
+  sqlite_touch("permissions", "id = NEW.id"),
+  sqlite_touch("role_templates", "name = NEW.name"),
+  sqlite_touch("roles", "tenant_id = NEW.tenant_id AND id = NEW.id"),
+}
+
+-- ---------------------------------------------------------------------------
+-- PostgreSQL: functions and triggers, after the tables. Written as SQL: the
+-- seeding trigger needs a transition table and the Supabase helpers an empty
+-- search_path, which the schema API's create_trigger and create_function do
+-- not express. The SECURITY DEFINER functions run with a fixed search_path
+-- and so name their tables with the schema, written @schema@ below and
+-- replaced by the quoted schema name (the host has set search_path to it
+-- for everything else).
+
+local PG_UPGRADE = {
   [[
 CREATE FUNCTION rbac_touch_updated_at() RETURNS trigger
 LANGUAGE plpgsql
@@ -232,15 +340,8 @@ $rbac$]],
   -- PostgREST/the Data API.
 }
 
--- Reverse order of creation; the triggers go with their tables.
+-- After the tables, which took their triggers with them.
 local PG_DOWNGRADE = {
-  "DROP TABLE memberships",
-  "DROP TABLE role_permissions",
-  "DROP TABLE roles",
-  "DROP TABLE role_template_permissions",
-  "DROP TABLE role_templates",
-  "DROP TABLE permissions",
-  "DROP TABLE tenants",
   "DROP FUNCTION has_permission(uuid, uuid, text)",
   "DROP FUNCTION rbac_seed_tenant_roles()",
   "DROP FUNCTION rbac_touch_updated_at()",
@@ -608,143 +709,6 @@ local OFFLINE_NOTE = [[
 ]]
 
 -- ---------------------------------------------------------------------------
--- SQLite. UUIDs are lowercase text (random version 4 by default), timestamps
--- text in UTC ('YYYY-MM-DD HH:MM:SS'); the checks say with GLOB and length
--- what PostgreSQL says with regular expressions. There is no trigger to seed
--- new tenants: rbac.create_tenant does it.
-
-local HEX = "[0-9a-f]"
-local UUID_GLOB = HEX:rep(8) .. "-" .. HEX:rep(4) .. "-" .. HEX:rep(4) .. "-"
-  .. HEX:rep(4) .. "-" .. HEX:rep(12)
-
-local SQLITE_UUID = "(lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2)))"
-  .. " || '-4' || substr(lower(hex(randomblob(2))), 2)"
-  .. " || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2)"
-  .. " || '-' || lower(hex(randomblob(6))))"
-
-local function sqlite_touch(tbl, key)
-  return "CREATE TRIGGER " .. tbl .. "_touch_updated_at AFTER UPDATE ON " .. tbl .. "\n"
-    .. "FOR EACH ROW WHEN NEW.updated_at IS OLD.updated_at\n"
-    .. "BEGIN\n"
-    .. "  UPDATE " .. tbl .. " SET updated_at = CURRENT_TIMESTAMP WHERE " .. key .. ";\n"
-    .. "END"
-end
-
-local SQLITE_UPGRADE = {
-  [[
-CREATE TABLE tenants (
-  id TEXT NOT NULL DEFAULT @uuid@,
-  slug TEXT NOT NULL,
-  name TEXT NOT NULL,
-  created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  updated_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  CONSTRAINT tenants_pkey PRIMARY KEY (id),
-  CONSTRAINT tenants_slug_key UNIQUE (slug),
-  CONSTRAINT tenants_slug_check
-    CHECK (length(slug) BETWEEN 3 AND 63 AND slug NOT GLOB '*[^a-z0-9-]*'),
-  CONSTRAINT tenants_name_check CHECK (name <> '')
-)]],
-  [[
-CREATE TABLE permissions (
-  id TEXT NOT NULL DEFAULT @uuid@,
-  name TEXT NOT NULL,
-  description TEXT NOT NULL DEFAULT '',
-  created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  updated_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  CONSTRAINT permissions_pkey PRIMARY KEY (id),
-  CONSTRAINT permissions_name_key UNIQUE (name),
-  CONSTRAINT permissions_name_check
-    CHECK (length(name) <= 100 AND name GLOB '[a-z]*.*' AND name NOT GLOB '*[^a-z0-9_.]*'
-           AND name NOT GLOB '*.[^a-z]*' AND name NOT GLOB '*.')
-)]],
-  [[
-CREATE TABLE role_templates (
-  name TEXT NOT NULL,
-  description TEXT NOT NULL DEFAULT '',
-  created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  updated_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  CONSTRAINT role_templates_pkey PRIMARY KEY (name),
-  CONSTRAINT role_templates_name_check
-    CHECK (length(name) BETWEEN 1 AND 63 AND name GLOB '[a-z]*' AND name NOT GLOB '*[^a-z0-9_]*')
-)]],
-  [[
-CREATE TABLE role_template_permissions (
-  template TEXT NOT NULL,
-  permission_id TEXT NOT NULL,
-  CONSTRAINT role_template_permissions_pkey PRIMARY KEY (template, permission_id),
-  CONSTRAINT role_template_permissions_template_fkey FOREIGN KEY (template)
-    REFERENCES role_templates (name) ON DELETE CASCADE,
-  CONSTRAINT role_template_permissions_permission_id_fkey FOREIGN KEY (permission_id)
-    REFERENCES permissions (id) ON DELETE CASCADE
-) WITHOUT ROWID]],
-  [[
-CREATE INDEX role_template_permissions_permission_id_idx
-  ON role_template_permissions (permission_id)]],
-  [[
-CREATE TABLE roles (
-  tenant_id TEXT NOT NULL,
-  id TEXT NOT NULL DEFAULT @uuid@,
-  name TEXT NOT NULL,
-  description TEXT NOT NULL DEFAULT '',
-  template TEXT,
-  created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  updated_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  CONSTRAINT roles_pkey PRIMARY KEY (tenant_id, id),
-  CONSTRAINT roles_tenant_id_name_key UNIQUE (tenant_id, name),
-  CONSTRAINT roles_tenant_id_template_key UNIQUE (tenant_id, template),
-  CONSTRAINT roles_tenant_id_fkey FOREIGN KEY (tenant_id)
-    REFERENCES tenants (id) ON DELETE CASCADE,
-  CONSTRAINT roles_template_fkey FOREIGN KEY (template) REFERENCES role_templates (name),
-  CONSTRAINT roles_name_check CHECK (length(name) BETWEEN 1 AND 100)
-)]],
-  [[
-CREATE INDEX roles_template_idx ON roles (template)]],
-  [[
-CREATE TABLE role_permissions (
-  tenant_id TEXT NOT NULL,
-  role_id TEXT NOT NULL,
-  permission_id TEXT NOT NULL,
-  CONSTRAINT role_permissions_pkey PRIMARY KEY (tenant_id, role_id, permission_id),
-  CONSTRAINT role_permissions_role_fkey FOREIGN KEY (tenant_id, role_id)
-    REFERENCES roles (tenant_id, id) ON DELETE CASCADE,
-  CONSTRAINT role_permissions_permission_id_fkey FOREIGN KEY (permission_id)
-    REFERENCES permissions (id) ON DELETE RESTRICT
-) WITHOUT ROWID]],
-  [[
-CREATE INDEX role_permissions_permission_id_idx ON role_permissions (permission_id)]],
-  [[
-CREATE TABLE memberships (
-  tenant_id TEXT NOT NULL,
-  user_id TEXT NOT NULL,
-  role_id TEXT NOT NULL,
-  created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  CONSTRAINT memberships_pkey PRIMARY KEY (tenant_id, user_id, role_id),
-  CONSTRAINT memberships_role_fkey FOREIGN KEY (tenant_id, role_id)
-    REFERENCES roles (tenant_id, id) ON DELETE CASCADE,
-  CONSTRAINT memberships_user_id_check CHECK (user_id GLOB '@uuid_glob@')
-) WITHOUT ROWID]],
-  [[
-CREATE INDEX memberships_user_id_idx ON memberships (user_id, tenant_id)]],
-  [[
-CREATE INDEX memberships_role_idx ON memberships (tenant_id, role_id)]],
-
-  sqlite_touch("tenants", "id = NEW.id"),
-  sqlite_touch("permissions", "id = NEW.id"),
-  sqlite_touch("role_templates", "name = NEW.name"),
-  sqlite_touch("roles", "tenant_id = NEW.tenant_id AND id = NEW.id"),
-}
-
-local SQLITE_DOWNGRADE = {
-  "DROP TABLE memberships",
-  "DROP TABLE role_permissions",
-  "DROP TABLE roles",
-  "DROP TABLE role_template_permissions",
-  "DROP TABLE role_templates",
-  "DROP TABLE permissions",
-  "DROP TABLE tenants",
-}
-
--- ---------------------------------------------------------------------------
 
 -- Whether the Supabase layer is to be added (upgrade) or is there to remove
 -- (downgrade): true or false, asked of the database; nil under --sql, where
@@ -767,49 +731,55 @@ local function supabase_layer(db, upgrade)
   return true
 end
 
-local function pg_statements(db, upgrade)
-  local list = {}
-  for _, sql in ipairs(upgrade and PG_UPGRADE or PG_DOWNGRADE) do
-    list[#list + 1] = sql
+-- Runs PostgreSQL statements, @schema@ replaced by the quoted schema name.
+local function pg_exec(db, list)
+  local schema = db:quote_ident(db.schema or "public")
+  for _, sql in ipairs(list) do
+    db:exec((sql:gsub("@schema@", function() return schema end)))
   end
-  local layer = supabase_layer(db, upgrade)
-  if layer then
-    for _, sql in ipairs(upgrade and SUPABASE_UPGRADE or SUPABASE_DOWNGRADE) do
-      list[#list + 1] = sql
+end
+
+local function upgrade(db)
+  local pg = db.dialect == "postgresql"
+  local layer = pg and supabase_layer(db, true)
+  if pg and layer == nil then
+    db:exec(OFFLINE_NOTE) -- a comment only, heading the offline script
+  end
+  create_tables(db)
+  if pg then
+    pg_exec(db, PG_UPGRADE)
+    if layer then
+      pg_exec(db, SUPABASE_UPGRADE)
     end
-  elseif layer == nil and upgrade then
-    list[1] = OFFLINE_NOTE .. list[1]
+  else
+    for _, sql in ipairs(SQLITE_TRIGGERS) do
+      db:exec(sql)
+    end
+  end
+end
+
+-- The tables take their triggers, and on Supabase their policies, grants and
+-- the foreign key to auth.users, with them; the functions go after.
+local function downgrade(db)
+  local pg = db.dialect == "postgresql"
+  local layer = pg and supabase_layer(db, false)
+  for i = #TABLES, 1, -1 do
+    db:drop_table(TABLES[i])
+  end
+  if not pg then
+    return
+  end
+  pg_exec(db, PG_DOWNGRADE)
+  if layer then
+    pg_exec(db, SUPABASE_DOWNGRADE)
   elseif layer == nil then
     -- The script may meet a database that was upgraded online on Supabase.
+    local list = {}
     for i, sql in ipairs(SUPABASE_DOWNGRADE) do
-      list[#list + 1] = (i == 1 and "-- The Supabase layer, if the database has it.\n" or "")
+      list[i] = (i == 1 and "-- The Supabase layer, if the database has it.\n" or "")
         .. sql:gsub("^DROP (%u+) ", "DROP %1 IF EXISTS ")
     end
-  end
-  local schema = db:quote_ident(db.schema or "public")
-  for i, sql in ipairs(list) do
-    list[i] = sql:gsub("@schema@", function() return schema end)
-  end
-  return list
-end
-
-local function statements(db, upgrade)
-  if db.dialect == "postgresql" then
-    return pg_statements(db, upgrade)
-  elseif db.dialect == "sqlite" then
-    local out = {}
-    for i, sql in ipairs(upgrade and SQLITE_UPGRADE or SQLITE_DOWNGRADE) do
-      out[i] = sql:gsub("@uuid@", function() return SQLITE_UUID end)
-        :gsub("@uuid_glob@", function() return UUID_GLOB end)
-    end
-    return out
-  end
-  error("91759229c32b: unsupported dialect '" .. tostring(db.dialect) .. "'", 2)
-end
-
-local function run(db, upgrade)
-  for _, sql in ipairs(statements(db, upgrade)) do
-    db:exec(sql)
+    pg_exec(db, list)
   end
 end
 
@@ -817,6 +787,6 @@ return {
   revision = "91759229c32b",
   down_revision = nil,
   message = "add initial RBAC tables",
-  upgrade = function(db) run(db, true) end,
-  downgrade = function(db) run(db, false) end,
+  upgrade = upgrade,
+  downgrade = downgrade,
 }

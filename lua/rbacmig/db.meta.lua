@@ -83,6 +83,7 @@ function FnLib.raw(sql) end
 ---@field check? string one unnamed CHECK expression
 ---@field checks? (string|rbacmig.Check)[]
 ---@field foreign_keys? rbacmig.ForeignKey[]
+---@field without_rowid? boolean SQLite: WITHOUT ROWID (needs a primary key, no serial); nothing on PostgreSQL
 
 ---@class rbacmig.SchemaOption
 ---@field schema? string PostgreSQL only: the schema of the table (default: search_path)

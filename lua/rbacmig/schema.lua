@@ -981,7 +981,7 @@ local DROP_OPTIONS = { if_exists = "boolean", cascade = "boolean", schema = "nam
 
 local CREATE_TABLE_OPTIONS = {
   if_not_exists = "boolean", schema = "name", primary_key = "any", unique = "any",
-  checks = "any", check = "sql", foreign_keys = "any",
+  checks = "any", check = "sql", foreign_keys = "any", without_rowid = "boolean",
 }
 
 define("create_table", function(op, db, name, columns, options)
@@ -1014,6 +1014,20 @@ define("create_table", function(op, db, name, columns, options)
   end
   local in_pk = {}
   for _, c in ipairs(pk and pk.columns or {}) do in_pk[c:lower()] = true end
+  -- WITHOUT ROWID stores a SQLite table in its primary key's B-tree (no rowid, no second copy
+  -- of the key). PostgreSQL tables have no rowid, so there it asks for nothing; what SQLite
+  -- would refuse is refused on both, so a migration tried on one dialect works on the other.
+  if o.without_rowid then
+    if not pk and #pk_columns == 0 then
+      argerror(op, "option 'without_rowid' needs a primary key")
+    end
+    for _, col in ipairs(cols) do
+      if col.type.identity then
+        argerror(op, "option 'without_rowid' rules out a %s column ('%s'), which needs a rowid",
+          col.type.portable, col.name)
+      end
+    end
+  end
 
   local constraints = {}
   local function add(sql) constraints[#constraints + 1] = sql end
@@ -1053,7 +1067,8 @@ define("create_table", function(op, db, name, columns, options)
   for _, c in ipairs(constraints) do lines[#lines + 1] = "    " .. c end
 
   return db:exec("CREATE TABLE " .. (o.if_not_exists and "IF NOT EXISTS " or "")
-    .. target(op, db, d, o, name) .. " (\n" .. table.concat(lines, ",\n") .. "\n)")
+    .. target(op, db, d, o, name) .. " (\n" .. table.concat(lines, ",\n") .. "\n)"
+    .. (o.without_rowid and d == "sqlite" and " WITHOUT ROWID" or ""))
 end)
 
 define("drop_table", function(op, db, name, options)

@@ -8,6 +8,7 @@
 package.path = "lua/?.lua;" .. package.path
 
 local rbac = require("rbacmig.rbac")
+local schema = require("rbacmig.schema")
 
 local MIGRATION = "migrations/91759229c32b_add_initial_rbac_tables.lua"
 
@@ -112,11 +113,15 @@ end
 local FILES = { permissions = "rbac/permissions.lua", roles = "rbac/roles.lua" }
 
 -- A fake `db` that records every statement with its parameters. Queries
--- return `rows` (a function of the SQL) or nothing.
+-- return `rows` (a function of the SQL) or nothing. Like the host's, it has
+-- the schema API (db:create_table..., db.fn), which sends SQL through db:exec.
 local function fake_db(dialect, opts)
   opts = opts or {}
   local db = { dialect = dialect, offline = opts.offline or false, schema = opts.schema or "public",
                calls = {} }
+  for k, v in pairs(schema) do
+    db[k] = v
+  end
   function db:exec(sql, ...)
     self.calls[#self.calls + 1] = { kind = "exec", sql = sql, args = table.pack(...) }
     return 0
@@ -679,13 +684,13 @@ test("downgrade removes everything upgrade creates", function()
   for _, dialect in ipairs({ "postgresql", "sqlite" }) do
     local created, dropped = {}, {}
     for _, sql in ipairs(migration_sql(dialect, "upgrade")) do
-      local kind, name = sql:match("^%s*CREATE (%u+) ([%w_]+)")
+      local kind, name = sql:match('^%s*CREATE (%u+) "?([%w_]+)')
       if kind == "TABLE" or kind == "FUNCTION" then
         created[#created + 1] = kind .. " " .. name
       end
     end
     for _, sql in ipairs(migration_sql(dialect, "downgrade")) do
-      local kind, name = sql:match("^%s*DROP (%u+) ([%w_]+)")
+      local kind, name = sql:match('^%s*DROP (%u+) "?([%w_]+)')
       dropped[kind .. " " .. name] = true
     end
     eq(#created, dialect == "postgresql" and 10 or 7, dialect .. " objects created")
@@ -717,11 +722,11 @@ end)
 test("every tenant-scoped key starts with tenant_id", function()
   for _, dialect in ipairs({ "postgresql", "sqlite" }) do
     for _, sql in ipairs(migration_sql(dialect, "upgrade")) do
-      local tbl = sql:match("^%s*CREATE TABLE ([%w_]+)")
+      local tbl = sql:match('^%s*CREATE TABLE "?([%w_]+)')
       if tbl and sql:find("tenant_id", 1, true) then
         for kind, cols in sql:gmatch("(%u[%u ]+) %(([^)]*)%)") do
           if kind:find("PRIMARY KEY$") or kind:find("UNIQUE$") then
-            truthy(cols:find("^tenant_id"), ("%s %s %s (%s) starts with tenant_id"):format(dialect, tbl, kind, cols))
+            truthy(cols:find('^"?tenant_id'), ("%s %s %s (%s) starts with tenant_id"):format(dialect, tbl, kind, cols))
           end
         end
       end

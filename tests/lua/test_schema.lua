@@ -260,9 +260,37 @@ test("create_table: a named primary key on a serial column stays named on sqlite
     end)
 end)
 
+local function grants(db)
+  db:create_table("grants", {
+    { "role_id", "bigint" }, { "perm", "text", references = "perms.name", on_delete = "cascade" },
+  }, { primary_key = { name = "grants_pkey", columns = { "role_id", "perm" } }, without_rowid = true })
+end
+
+test("create_table: without_rowid on sqlite only; postgresql tables have no rowid", function()
+  local expected = [[
+CREATE TABLE "grants" (
+    "role_id" bigint NOT NULL,
+    "perm" text NOT NULL REFERENCES "perms" ("name") ON DELETE CASCADE,
+    CONSTRAINT "grants_pkey" PRIMARY KEY ("role_id", "perm")
+)]]
+  golden("postgresql", { expected }, grants)
+  golden("sqlite", { (expected:gsub(" bigint", " INTEGER"):gsub(" text", " TEXT")) .. " WITHOUT ROWID" },
+    grants)
+  golden("sqlite", { 'CREATE TABLE "t" (\n    "k" TEXT NOT NULL PRIMARY KEY\n) WITHOUT ROWID' },
+    function(db) db:create_table("t", { { "k", "text", primary_key = true } }, { without_rowid = true }) end)
+  golden("sqlite", { 'CREATE TABLE "t" (\n    "k" TEXT\n)' },
+    function(db) db:create_table("t", { { "k", "text" } }, { without_rowid = false }) end)
+  for _, db in ipairs({ pg, lite }) do
+    raises(function() db:create_table("t", { { "k", "text" } }, { without_rowid = true }) end,
+      "create_table: option 'without_rowid' needs a primary key")
+    raises(function() db:create_table("t", { { "id", "serial", primary_key = true } }, { without_rowid = true }) end,
+      "create_table: option 'without_rowid' rules out a serial column ('id'), which needs a rowid")
+  end
+end)
+
 test("create_table: validation", function()
   raises(function() pg:create_table("t", { { "a", "text" } }, { uniq = true }) end,
-    "create_table: unknown option 'uniq' (known: check, checks, foreign_keys, if_not_exists, primary_key, schema, unique)")
+    "create_table: unknown option 'uniq' (known: check, checks, foreign_keys, if_not_exists, primary_key, schema, unique, without_rowid)")
   raises(function() pg:create_table("t", { { "a", "text", nul = true } }) end,
     "create_table: column 'a': unknown key 'nul'")
   raises(function() pg:create_table("t", { { type = "text" } }) end, "create_table: column 1 has no name")
