@@ -8,7 +8,7 @@ packages=(
   liblua5.4-dev lua5.4 libpq-dev libsqlite3-dev check
   sqlite3 postgresql postgresql-client pgbouncer
   postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
-  valgrind
+  valgrind clang libclang-rt-14-dev
 )
 
 missing=()

@@ -309,6 +309,9 @@ done:
     if (rc < 0) {
         if (err.code == 0)
             err.code = RB_EXIT_FAILURE;
+        /* Lua reports any interruption as SIGINT's; the signal itself knows better. */
+        if (err.code == RB_EXIT_SIGINT && runner_stop_signal() == SIGTERM)
+            err.code = RB_EXIT_SIGTERM;
         if (err.message[0])
             out_report_error(&err);
         rc = err.code;

@@ -2,6 +2,7 @@
  *
  * The migration lock is SQLite's own write lock (BEGIN IMMEDIATE), waited for by a busy
  * handler that says once that it waits. Foreign keys are on for every connection. */
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@ typedef struct sqlite_conn {
     int wait_timeout_ms; /* 0 = wait forever */
     int waited_ms;
     bool said_waiting;
+    volatile sig_atomic_t interrupted; /* set by a signal: stop waiting for the lock */
 } sqlite_conn;
 
 static int sqlite_error(sqlite_conn *sc, const char *sql, rb_error *err)
@@ -41,7 +43,7 @@ static int busy_wait(void *arg, int attempts)
         out_note("waiting for the database lock held by another process");
         sc->said_waiting = true;
     }
-    if (sc->wait_timeout_ms > 0 && sc->waited_ms >= sc->wait_timeout_ms)
+    if (sc->interrupted || (sc->wait_timeout_ms > 0 && sc->waited_ms >= sc->wait_timeout_ms))
         return 0;
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);
@@ -217,6 +219,7 @@ static void sqlite_rollback(db_conn *c)
 
 static void sqlite_interrupt(db_conn *c)
 {
+    ((sqlite_conn *)c)->interrupted = 1;
     sqlite3_interrupt(((sqlite_conn *)c)->db);
 }
 

@@ -157,12 +157,12 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
     luaL_error(L, "interrupted!");
 }
 
-void lua_host_interrupt(lua_host *h)
+bool lua_host_interrupt(void)
 {
-    (void)h;
     lua_State *L = running_state;
     if (L) /* lua.c's laction: a hook is the only thing a signal handler may set */
         lua_sethook(L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+    return L != NULL;
 }
 
 /* ---- the sandbox --------------------------------------------------------------------- */

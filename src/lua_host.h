@@ -39,7 +39,8 @@ int lua_host_run_migration(lua_host *h, const char *path, const char *function, 
 int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, int nargs,
                        const char *const *args, const str_list *opts, int *answer, rb_error *err);
 
-/* Asks a running Lua call to stop at its next instruction (async-signal-safe). */
-void lua_host_interrupt(lua_host *h);
+/* Asks the running Lua call, if any, to stop at its next instruction; returns whether one
+ * was running. Async-signal-safe. */
+bool lua_host_interrupt(void);
 
 #endif

@@ -7,22 +7,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "output.h"
 
 static volatile sig_atomic_t stop_signal;
-static lua_host *volatile running_host;
-static db_conn *volatile running_conn;
+static volatile sig_atomic_t migrating;   /* runner_migrate is in progress */
+static db_conn *volatile running_conn;    /* the connection a migration is running on */
 
 void runner_request_stop(int signo)
 {
     stop_signal = signo;
-    /* Stop Lua at its next instruction and the server at its current statement; the
-     * runner then rolls back and reports, outside the handler. */
-    if (running_host)
-        lua_host_interrupt(running_host);
+    /* Lua running (a migration, a file being loaded, an RBAC command) stops at its next
+     * instruction and the server at its current statement; the runner then rolls back and
+     * reports, outside the handler. With neither Lua nor a migration under way there is
+     * nothing to undo: exit as the default action would. */
+    bool lua = lua_host_interrupt();
     if (running_conn)
         db_interrupt(running_conn);
+    if (!lua && !migrating)
+        _exit(128 + signo);
+}
+
+int runner_stop_signal(void)
+{
+    return stop_signal;
 }
 
 static double now_ms(void)
@@ -529,11 +538,7 @@ static int apply_step(runner *r, const names *n, const migrate_options *opts, in
     const char *verb = opts->dir == DIR_UPGRADE ? "upgrade" : "downgrade";
     double t0 = now_ms();
     if (!opts->stamp) {
-        running_host = r->host;
-        running_conn = r->conn;
         int rc = lua_host_run_migration(r->host, rev->path, verb, r->conn, err);
-        running_host = NULL;
-        running_conn = NULL;
         if (stop_signal)
             return rb_errorf(err, stop_signal == SIGTERM ? RB_EXIT_SIGTERM : RB_EXIT_SIGINT,
                              "interrupted by %s: %s %s rolled back; the database stays at the "
@@ -629,7 +634,8 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
     bool fk_off = false; /* SQLite: the next step runs with foreign keys off (see above) */
     target t;
     const long long key = runner_lock_key(r->cfg);
-    stop_signal = 0;
+    migrating = 1;
+    running_conn = r->conn; /* a signal cancels whatever the server is doing, lock waits too */
 
     if (names_init(r, &n, err) != 0)
         goto done;
@@ -838,5 +844,13 @@ done:
     free(steps);
     str_list_release(&rows);
     names_release(&n);
+    running_conn = NULL;
+    migrating = 0;
+    if (rc != 0 && stop_signal && err->code != RB_EXIT_SIGINT && err->code != RB_EXIT_SIGTERM) {
+        /* Cancelled outside a migration (waiting for the lock, bookkeeping): nothing of the
+         * step that was under way was committed. */
+        rb_error_prefix(err, "interrupted by %s", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        err->code = stop_signal == SIGTERM ? RB_EXIT_SIGTERM : RB_EXIT_SIGINT;
+    }
     return rc;
 }

@@ -48,7 +48,10 @@ int runner_failed_revisions(runner *r, str_list *failed, rb_error *err);
  * rbacmig versions. Every command that writes takes it. */
 long long runner_lock_key(const config *cfg);
 
-/* Called from a signal handler: stop the running migration (rolled back by the runner). */
+/* Called from a signal handler: stop the running migration (rolled back by the runner), or
+ * the running Lua code; with neither under way, exit 128 + signo at once. */
 void runner_request_stop(int signo);
+/* The signal that asked the run to stop, or 0. */
+int runner_stop_signal(void);
 
 #endif

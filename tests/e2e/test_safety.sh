@@ -263,4 +263,38 @@ for sig in INT TERM; do
   expect_eq "$(sql 'SELECT count(*) FROM rbacmig_version' 2>/dev/null || echo 0)" 0 "SIG$sig: version unchanged"
 done
 
+# ---- SIGINT while waiting for the lock, and while loading a looping file -------------------
+new_db
+rm -f migrations/*
+if [ "$DIALECT" = postgresql ]; then
+  migration aaaa00000060 "" "db:exec('SELECT pg_sleep(4)')" ""
+else
+  migration aaaa00000060 "" "db:exec('CREATE TABLE w (x)'); local t = os.clock(); while os.clock() - t < 4 do end" ""
+fi
+"$RBACMIG" -q upgrade head >holder.out 2>&1 &
+holder=$!
+sleep 1
+"$RBACMIG" upgrade head >waiter.out 2>&1 &
+waiter=$!
+sleep 1
+start=$(date +%s%N)
+kill -INT $waiter
+wait $waiter
+code=$?
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+expect_eq "$code" 130 "SIGINT while waiting for the lock exits 130"
+check "it stops at once (${elapsed} ms), not when the lock frees" test "$elapsed" -lt 1500
+check "it says it was interrupted" grep -q "interrupted by SIGINT" waiter.out
+wait $holder
+check "the lock holder finished normally" test $? = 0
+printf 'while true do end\n' > migrations/loop.lua
+"$RBACMIG" heads >loop.out 2>&1 &
+pid=$!
+sleep 1
+kill -TERM $pid
+wait $pid
+expect_eq "$?" 143 "SIGTERM stops a file that loops while it is loaded"
+check "the loop is named" grep -q "migrations/loop.lua:1: interrupted" loop.out
+rm migrations/loop.lua
+
 finish
