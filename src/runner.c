@@ -624,6 +624,66 @@ static int plan_from(runner *r, const migrate_options *opts, const str_list *row
     return 0;
 }
 
+/* Stamp moves the version table to the target in one locked transaction, running no
+ * migration, and records a history row for every revision whose state it changed, for the
+ * target, and for failed revisions: stamping is how a person resolves a failure. */
+static int stamp(runner *r, const names *n, const migrate_options *opts, const target *t,
+                 rb_error *err)
+{
+    str_list rows = {0}, failed = {0};
+    rev_set applied = {0}, next = {0};
+    bool exists;
+    int rc = -1;
+    if (db_begin_locked(r->conn, runner_lock_key(r->cfg), err) != 0)
+        return -1;
+    if (ensure_tables(r, n, err) != 0)
+        goto done;
+    if (!r->conn->offline && read_versions(r, n, &rows, &exists, err) != 0)
+        goto done;
+    if (opts->purge) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "DELETE FROM %s", n->version);
+        if (db_run(r->conn, sql, err) != 0)
+            goto done;
+        str_list_release(&rows);
+    }
+    if (graph_applied(r->g, &rows, &applied, err) != 0)
+        goto done;
+    /* Everything not below the target goes; the target and its ancestors come. */
+    if (rev_set_init(&next, r->g) != 0) {
+        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        goto done;
+    }
+    if (t->kind == TARGET_REVISIONS)
+        for (int i = 0; i < t->nrevs; i++)
+            rev_set_add_ancestors(&next, r->g, t->revs[i]);
+    if (!r->conn->offline && runner_failed_revisions(r, &failed, err) != 0)
+        goto done;
+    if (write_versions(r, n, &rows, &next, err) != 0)
+        goto done;
+    for (int i = 0; i < r->g->count; i++) {
+        bool record = str_list_contains(&failed, r->g->revs[i].id) || applied.in[i] != next.in[i];
+        for (int k = 0; t->kind == TARGET_REVISIONS && k < t->nrevs; k++)
+            record |= t->revs[k] == i;
+        if (record && write_history(r, n, &r->g->revs[i], "stamp", 0, true, err) != 0)
+            goto done;
+    }
+    if (db_commit(r->conn, err) != 0)
+        goto done;
+    char *ids = t->kind == TARGET_BASE ? strdup("base") : graph_join_ids(r->g, t->revs, t->nrevs);
+    out_progress("Stamped %s", ids ? ids : "");
+    free(ids);
+    rc = 0;
+done:
+    if (r->conn->in_transaction)
+        db_rollback(r->conn);
+    rev_set_release(&applied);
+    rev_set_release(&next);
+    str_list_release(&rows);
+    str_list_release(&failed);
+    return rc;
+}
+
 int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
 {
     names n = {0};
@@ -656,52 +716,7 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
         goto done;
 
     if (opts->stamp) {
-        /* Stamp moves the version table in one locked transaction, running nothing. */
-        if (db_begin_locked(r->conn, key, err) != 0)
-            goto done;
-        in_tx = true;
-        if (ensure_tables(r, &n, err) != 0)
-            goto done;
-        str_list_release(&rows);
-        if (!r->conn->offline && read_versions(r, &n, &rows, &exists, err) != 0)
-            goto done;
-        if (opts->purge) {
-            char sql[256];
-            snprintf(sql, sizeof sql, "DELETE FROM %s", n.version);
-            if (db_run(r->conn, sql, err) != 0)
-                goto done;
-            str_list_release(&rows);
-        }
-        if (graph_applied(r->g, &rows, &applied, err) != 0)
-            goto done;
-        /* Everything not below the target goes; the target and its ancestors come. */
-        rev_set next;
-        if (rev_set_init(&next, r->g) != 0)
-            goto oom;
-        if (t.kind == TARGET_REVISIONS)
-            for (int i = 0; i < t.nrevs; i++)
-                rev_set_add_ancestors(&next, r->g, t.revs[i]);
-        str_list failed = {0};
-        rc = r->conn->offline ? 0 : runner_failed_revisions(r, &failed, err);
-        if (rc == 0)
-            rc = write_versions(r, &n, &rows, &next, err);
-        /* A history row for every revision whose state the stamp changed, for the target,
-         * and for failed revisions: stamping is how a person resolves a failure. */
-        for (int i = 0; rc == 0 && i < r->g->count; i++) {
-            bool is_target = str_list_contains(&failed, r->g->revs[i].id);
-            for (int k = 0; t.kind == TARGET_REVISIONS && k < t.nrevs; k++)
-                is_target |= t.revs[k] == i;
-            if (is_target || applied.in[i] != next.in[i])
-                rc = write_history(r, &n, &r->g->revs[i], "stamp", 0, true, err);
-        }
-        str_list_release(&failed);
-        rev_set_release(&next);
-        if (rc == 0 && (rc = db_commit(r->conn, err)) == 0) {
-            in_tx = false;
-            char *ids = t.kind == TARGET_BASE ? strdup("base") : graph_join_ids(r->g, t.revs, t.nrevs);
-            out_progress("Stamped %s", ids ? ids : "");
-            free(ids);
-        }
+        rc = stamp(r, &n, opts, &t, err);
         goto done;
     }
 
