@@ -65,7 +65,8 @@ static void print_revision(const graph *g, int idx, bool verbose, const str_list
             free(kids);
         }
         out_print("Path: %s", rev->path);
-        out_print("SHA-256: %s", rev->sha256);
+        if (rev->sha256[0])
+            out_print("SHA-256: %s", rev->sha256);
         if (rev->create_date)
             out_print("Create Date: %s", rev->create_date);
         if (!rev->transactional)
@@ -102,6 +103,7 @@ int cmd_current(cli_state *st, int argc, char **argv, rb_error *err)
         goto done;
     }
     bool verbose = args.values[OPT_VERBOSE].count > 0 || out_verbose();
+    lua_host_set_checksums(st->host, verbose); /* only -v shows them */
     if (cli_load_graph(st, err) != 0 || read_current(st, &rows, err) != 0)
         goto done;
     for (int i = 0; i < rows.count; i++) {
@@ -128,9 +130,12 @@ int cmd_heads(cli_state *st, int argc, char **argv, rb_error *err)
 {
     cli_args args;
     int *heads = NULL, rc = -1;
-    if (cli_parse_args("heads", argc, argv, info_opts, &args, err) != 0 || cli_load_graph(st, err) != 0)
+    if (cli_parse_args("heads", argc, argv, info_opts, &args, err) != 0)
         goto done;
     bool verbose = args.values[OPT_VERBOSE].count > 0 || out_verbose();
+    lua_host_set_checksums(st->host, verbose); /* only -v shows them */
+    if (cli_load_graph(st, err) != 0)
+        goto done;
     if (!(heads = malloc(sizeof *heads * ((size_t)st->g.count + 1)))) {
         rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
         goto done;
@@ -153,9 +158,12 @@ int cmd_branches(cli_state *st, int argc, char **argv, rb_error *err)
 {
     cli_args args;
     int rc = -1;
-    if (cli_parse_args("branches", argc, argv, info_opts, &args, err) != 0 || cli_load_graph(st, err) != 0)
+    if (cli_parse_args("branches", argc, argv, info_opts, &args, err) != 0)
         goto done;
     bool verbose = args.values[OPT_VERBOSE].count > 0 || out_verbose();
+    lua_host_set_checksums(st->host, verbose); /* only -v shows them */
+    if (cli_load_graph(st, err) != 0)
+        goto done;
     for (int k = 0; k < st->g.count; k++) {
         int i = st->g.order[k];
         const revision *rev = &st->g.revs[i];
@@ -192,9 +200,12 @@ int cmd_history(cli_state *st, int argc, char **argv, rb_error *err)
     str_list rows = {0};
     rev_set upto = {0}, from = {0};
     int rc = -1;
-    if (cli_parse_args("history", argc, argv, info_opts, &args, err) != 0 || cli_load_graph(st, err) != 0)
+    if (cli_parse_args("history", argc, argv, info_opts, &args, err) != 0)
         goto done;
     bool verbose = args.values[OPT_VERBOSE].count > 0 || out_verbose();
+    lua_host_set_checksums(st->host, verbose); /* only -v shows them */
+    if (cli_load_graph(st, err) != 0)
+        goto done;
     if (args.positional.count) {
         rb_errorf(err, RB_EXIT_USAGE, "'history' takes no arguments, got '%s' (use -r START:END)",
                   args.positional.items[0]);

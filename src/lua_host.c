@@ -14,14 +14,20 @@
 #include "sha256.h"
 
 #define SANDBOX_BASE "rbacmig.sandbox"
-#define SANDBOX_LIBS "rbacmig.sandbox.libs" /* the allowed library copies, by name */
+#define SANDBOX_ENV_MT "rbacmig.sandbox.envmt" /* {__index = base, __metatable = false} */
 #define LOADED "rbacmig.loaded"
 #define HOST_KEY "rbacmig.host"
 
 struct lua_host {
     lua_State *L;
     const config *cfg;
+    bool skip_checksums;
 };
+
+void lua_host_set_checksums(lua_host *h, bool on)
+{
+    h->skip_checksums = !on;
+}
 
 /* The state whose call a signal should stop: one run, one state. */
 static lua_State *volatile running_state;
@@ -167,28 +173,13 @@ bool lua_host_interrupt(void)
 
 /* ---- the sandbox --------------------------------------------------------------------- */
 
-static void push_readonly(lua_State *L, const char *libname);
-
-/* Pushes a fresh _ENV whose reads fall through to the shared sandbox base. Each _ENV gets
- * its own read-only views of the libraries: rawset on a view then only changes this
- * chunk's view, never what another migration sees. */
+/* Pushes a fresh _ENV whose reads fall through to the shared sandbox base (one table per
+ * chunk, with a shared metatable: loading 10,000 migrations must stay cheap). */
 static void push_sandbox_env(lua_State *L)
 {
-    static const char *const libs[] = {"string", "table", "math", "utf8", "os"};
     LUA_STACK_ENTER(L);
     lua_newtable(L);
-    lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX_LIBS);
-    for (size_t i = 0; i < sizeof libs / sizeof *libs; i++) {
-        lua_getfield(L, -1, libs[i]);
-        push_readonly(L, libs[i]);
-        lua_setfield(L, -3, libs[i]);
-    }
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX_BASE);
-    lua_setfield(L, -2, "__index");
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable"); /* getmetatable(_ENV) cannot reach the base */
+    lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX_ENV_MT);
     lua_setmetatable(L, -2);
     LUA_STACK_LEAVE(L, 1);
 }
@@ -349,19 +340,33 @@ static int readonly_newindex(lua_State *L)
                       lua_tostring(L, lua_upvalueindex(1)));
 }
 
+/* pairs() over a read-only view walks the library behind it. */
+static int readonly_pairs(lua_State *L)
+{
+    lua_getglobal(L, "next"); /* the host state's next: the same function the sandbox has */
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushnil(L);
+    return 3;
+}
+
+/* Replaces the library table on top of the stack with a read-only view of it: a userdata,
+ * so that not even rawset can change what every migration shares. */
 static void push_readonly(lua_State *L, const char *libname)
 {
     LUA_STACK_ENTER(L);
-    lua_newtable(L);                          /* lib proxy */
-    lua_newtable(L);                          /* lib proxy mt */
+    lua_newuserdatauv(L, 0, 0);               /* lib view */
+    lua_newtable(L);                          /* lib view mt */
     lua_pushvalue(L, -3);
     lua_setfield(L, -2, "__index");
     lua_pushstring(L, libname);
     lua_pushcclosure(L, readonly_newindex, 1);
     lua_setfield(L, -2, "__newindex");
+    lua_pushvalue(L, -3);
+    lua_pushcclosure(L, readonly_pairs, 1);
+    lua_setfield(L, -2, "__pairs");
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, -2);                  /* lib proxy */
+    lua_setmetatable(L, -2);                  /* lib view */
     lua_remove(L, -2);
     LUA_STACK_LEAVE(L, 0);
 }
@@ -377,8 +382,7 @@ static void build_sandbox(lua_State *L)
     static const char *const libs[] = {"string", "table", "math", "utf8"};
     static const char *const os_names[] = {"time", "date", "clock", "getenv"};
 
-    lua_newtable(L);                                  /* libs */
-    lua_newtable(L);                                  /* libs base */
+    lua_newtable(L);                                  /* base */
     for (size_t i = 0; i < sizeof base_names / sizeof *base_names; i++) {
         lua_getglobal(L, base_names[i]);
         lua_setfield(L, -2, base_names[i]);
@@ -396,24 +400,32 @@ static void build_sandbox(lua_State *L)
         lua_pop(L, 1);
         lua_pushnil(L);
         lua_setfield(L, -2, "dump");
-        lua_setfield(L, -3, libs[i]);                 /* libs[name] = copy */
+        push_readonly(L, libs[i]);
+        lua_setfield(L, -2, libs[i]);
     }
-    lua_newtable(L);                                  /* libs base os */
+    lua_newtable(L);                                  /* base os */
     lua_getglobal(L, "os");
     for (size_t i = 0; i < sizeof os_names / sizeof *os_names; i++) {
         lua_getfield(L, -1, os_names[i]);
         lua_setfield(L, -3, os_names[i]);
     }
     lua_pop(L, 1);
-    lua_setfield(L, -3, "os");                        /* libs base */
+    push_readonly(L, "os");
+    lua_setfield(L, -2, "os");
     lua_pushcfunction(L, sandbox_require);
     lua_setfield(L, -2, "require");
     lua_pushcfunction(L, sandbox_print);
     lua_setfield(L, -2, "print");
     lua_pushcfunction(L, sandbox_load);
     lua_setfield(L, -2, "load");
+    lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX_BASE);
-    lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX_LIBS);
+    lua_newtable(L);                                  /* base envmt */
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "__index");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable"); /* getmetatable(_ENV) cannot reach the base */
+    lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX_ENV_MT);
 
     /* Strings' shared metatable stays out of reach: getmetatable("") returns false. */
     lua_pushliteral(L, "");
@@ -620,7 +632,8 @@ int lua_host_read_revision(lua_host *h, const char *path, revision *out, rb_erro
         goto pop;
     out->path = strdup(path);
     out->create_date = header_create_date(text);
-    sha256_hex_normalised(text, len, out->sha256);
+    if (!h->skip_checksums)
+        sha256_hex_normalised(text, len, out->sha256);
     if (!out->id || !out->message || !out->path) {
         rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
         goto pop;

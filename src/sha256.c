@@ -53,6 +53,12 @@ void sha256_update(sha256_ctx *ctx, const void *data, size_t len)
 {
     const unsigned char *p = data;
     ctx->bytes += len;
+    /* Whole blocks straight from the input when nothing is buffered. */
+    while (ctx->fill == 0 && len >= 64) {
+        compress(ctx->state, p);
+        p += 64;
+        len -= 64;
+    }
     while (len > 0) {
         size_t take = 64 - ctx->fill;
         if (take > len)
@@ -71,10 +77,10 @@ void sha256_update(sha256_ctx *ctx, const void *data, size_t len)
 void sha256_final(sha256_ctx *ctx, unsigned char digest[32])
 {
     uint64_t bits = ctx->bytes * 8;
-    unsigned char pad = 0x80, zero = 0, len[8];
-    sha256_update(ctx, &pad, 1);
-    while (ctx->fill != 56)
-        sha256_update(ctx, &zero, 1);
+    static const unsigned char padding[64] = {0x80};
+    unsigned char len[8];
+    size_t pad = ctx->fill < 56 ? 56 - ctx->fill : 120 - ctx->fill;
+    sha256_update(ctx, padding, pad);
     for (int i = 0; i < 8; i++)
         len[i] = (unsigned char)(bits >> (56 - 8 * i));
     sha256_update(ctx, len, 8);
@@ -100,6 +106,10 @@ void sha256_hex_normalised(const char *text, size_t len, char hex[65])
     }
     sha256_update(&ctx, text + start, len - start);
     sha256_final(&ctx, digest);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + i * 2, 3, "%02x", digest[i]);
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        hex[i * 2] = digits[digest[i] >> 4];
+        hex[i * 2 + 1] = digits[digest[i] & 0xf];
+    }
+    hex[64] = '\0';
 }

@@ -448,7 +448,7 @@ START_TEST(test_sandbox_readonly_library)
     expect_rev_error("string.rep = nil\nreturn {}\n", "read-only");
     expect_rev_error("table.insert = print\nreturn {}\n", "read-only");
     expect_rev_error("os.execute = os.time\nreturn {}\n", "read-only");
-    expect_rev_error("setmetatable(string, {})\nreturn {}\n", "protected");
+    expect_rev_error("setmetatable(string, {})\nreturn {}\n", "setmetatable");
 }
 END_TEST
 
