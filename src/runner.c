@@ -599,6 +599,16 @@ static int apply_step(runner *r, const names *n, const migrate_options *opts, in
     return rc;
 }
 
+static bool same_rows(const str_list *a, const str_list *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (int i = 0; i < a->count; i++)
+        if (!str_list_contains(b, a->items[i]))
+            return false;
+    return true;
+}
+
 /* Resolves the target once, against the state seen before any lock: relative targets
  * (+1, -2) must not drift while concurrent runs move the database. */
 static int resolve(runner *r, const migrate_options *opts, const str_list *rows, target *t,
@@ -738,7 +748,8 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
         steps = NULL;
     }
 
-    bool tables_ready = false;
+    bool tables_ready = false, plan_valid = false;
+    int next_step = 0;
     for (;;) {
         if (!in_tx) {
             if (fk_off && sqlite_foreign_keys(r, false, err) != 0)
@@ -752,11 +763,17 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
                 if (db_begin_locked_read(r->conn, key, sql, &res, err) != 0)
                     goto done;
                 in_tx = true;
-                str_list_release(&rows);
-                int failed = rows_from_result(res, &rows, err);
+                str_list fresh = {0};
+                int failed = rows_from_result(res, &fresh, err);
                 db_result_free(res);
-                if (failed)
+                if (failed) {
+                    str_list_release(&fresh);
                     goto done;
+                }
+                /* Unchanged since our own last step: the rest of the plan still holds. */
+                plan_valid = plan_valid && same_rows(&fresh, &rows);
+                str_list_release(&rows);
+                rows = fresh;
             } else {
                 if (db_begin_locked(r->conn, key, err) != 0)
                     goto done;
@@ -768,18 +785,25 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
                     str_list_release(&rows);
                     if (read_versions(r, &n, &rows, &exists, err) != 0)
                         goto done;
+                    plan_valid = false;
                 }
                 /* Offline the state only moves by our own steps: rows stay as they are. */
             }
         }
-        rev_set_release(&applied);
-        free(steps);
-        steps = NULL;
-        if (plan_from(r, opts, &rows, &t, &applied, &steps, &nsteps, err) != 0)
-            goto done;
-        if (nsteps == 0)
+        /* Planning walks the whole graph; doing it once per step made a long upgrade
+         * quadratic. The plan is recomputed only when another run moved the database. */
+        if (!plan_valid) {
+            rev_set_release(&applied);
+            free(steps);
+            steps = NULL;
+            if (plan_from(r, opts, &rows, &t, &applied, &steps, &nsteps, err) != 0)
+                goto done;
+            next_step = 0;
+            plan_valid = true;
+        }
+        if (next_step == nsteps)
             break;
-        const revision *rev = &r->g->revs[steps[0]];
+        const revision *rev = &r->g->revs[steps[next_step]];
         if (!rev->transactional) {
             if (opts->single_transaction) {
                 rb_errorf(err, RB_EXIT_FAILURE,
@@ -801,7 +825,7 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
                 goto done;
             in_tx = false;
         }
-        if (apply_step(r, &n, opts, steps[0], &rows, &applied, fk_off, err) != 0) {
+        if (apply_step(r, &n, opts, steps[next_step], &rows, &applied, fk_off, err) != 0) {
             in_tx = r->conn->in_transaction;
             if (strcmp(err->sqlstate, SQLSTATE_NEEDS_FK_OFF) == 0 && !fk_off &&
                 rev->transactional && !opts->single_transaction && !stop_signal) {
@@ -817,6 +841,7 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
             goto done;
         }
         in_tx = true;
+        next_step++;
         if (!opts->single_transaction) {
             if (db_commit(r->conn, err) != 0)
                 goto done;
