@@ -859,10 +859,6 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
                       opts->dir == DIR_UPGRADE ? "upgrade" : "downgrade", rev->id);
             goto done;
         }
-        if (r->conn->offline) {
-            /* Offline the state only moves by our own steps. */
-            continue;
-        }
     }
     if (in_tx) {
         if (db_commit(r->conn, err) != 0)
