@@ -1391,13 +1391,18 @@ define("create_schema", function(op, db, name, options)
     .. (o.authorization and " AUTHORIZATION " .. q(db, o.authorization) or ""))
 end)
 
-define("drop_schema", function(op, db, name, options)
-  postgresql_only(op, db)
-  check_name(op, "schema name", name)
-  local o = check_options(op, options, { if_exists = "boolean", cascade = "boolean" })
-  return db:exec("DROP SCHEMA " .. (o.if_exists and "IF EXISTS " or "") .. q(db, name)
-    .. (o.cascade and " CASCADE" or ""))
-end)
+-- DROP SCHEMA and DROP EXTENSION take the same arguments and options.
+local function drop_object(keyword, what)
+  return function(op, db, name, options)
+    postgresql_only(op, db)
+    check_name(op, what, name)
+    local o = check_options(op, options, { if_exists = "boolean", cascade = "boolean" })
+    return db:exec("DROP " .. keyword .. " " .. (o.if_exists and "IF EXISTS " or "") .. q(db, name)
+      .. (o.cascade and " CASCADE" or ""))
+  end
+end
+
+define("drop_schema", drop_object("SCHEMA", "schema name"))
 
 define("create_extension", function(op, db, name, options)
   postgresql_only(op, db)
@@ -1411,13 +1416,7 @@ define("create_extension", function(op, db, name, options)
     .. (o.cascade and " CASCADE" or ""))
 end)
 
-define("drop_extension", function(op, db, name, options)
-  postgresql_only(op, db)
-  check_name(op, "extension name", name)
-  local o = check_options(op, options, { if_exists = "boolean", cascade = "boolean" })
-  return db:exec("DROP EXTENSION " .. (o.if_exists and "IF EXISTS " or "") .. q(db, name)
-    .. (o.cascade and " CASCADE" or ""))
-end)
+define("drop_extension", drop_object("EXTENSION", "extension name"))
 
 define("enable_rls", function(op, db, table_name, options)
   postgresql_only(op, db)
