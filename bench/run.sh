@@ -391,9 +391,10 @@ if [ "$SEED_TENANTS" -gt 0 ]; then
   seed_workload || echo "bench: workload 4 incomplete" >&2
 fi
 
-# Workload 5: has_permission() latency over 100,000 tenants and 1,000,000 memberships,
-# and a user's memberships read through row-level security, with pgbench (one client,
-# prepared statements, a custom script from bench/sql/). The RLS read needs the
+# Workload 5: has_permission() latency over 100,000 tenants and 1,000,000 memberships:
+# timed call by call inside the server (bench/sql/perm_latency.sql), and end to end with
+# pgbench (one client, prepared statements, custom scripts from bench/sql/) next to the
+# round trip alone (SELECT 1); and a user's memberships read through row-level security. The RLS read needs the
 # migration's Supabase layer: it is there when tests/pgtap/00_supabase_fixture.sql (plain
 # PostgreSQL made to look like Supabase) exists; otherwise only has_permission runs.
 perm_workload() {
@@ -410,7 +411,10 @@ perm_workload() {
   fi
   printf '   %-28s %s\n' "perm data" "bench/sql/perm_data.sql (rls=$rls)" >&2
   sqldb perm -v rls="$rls" -f "$BENCH/sql/perm_data.sql" > "$OUT/pgbench/data.txt" || return 1
-  for name in lookup has_permission rls_memberships; do
+  printf '   %-28s %s\n' "perm.server" "bench/sql/perm_latency.sql (100,000 calls timed in the server)" >&2
+  sqldb perm -F ' ' -v n=100000 -f "$BENCH/sql/perm_latency.sql" > "$OUT/pgbench/server.txt" ||
+    echo "bench: perm_latency.sql failed" >&2
+  for name in select1 lookup has_permission rls_memberships; do
     [ "$name" != rls_memberships ] || [ "$rls" = 1 ] || continue
     script=$BENCH/sql/pgbench_$name.sql
     printf '   %-28s %s\n' "pgbench.$name" "pgbench -M prepared -c 1 -T $PGB_SECONDS" >&2

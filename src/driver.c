@@ -103,6 +103,21 @@ int db_commit(db_conn *c, rb_error *err)
     return rc;
 }
 
+int db_exec_commit(db_conn *c, const char *sql, int nparams, const db_value *params,
+                   rb_error *err)
+{
+    if (!c->ops->exec_commit) {
+        if (db_exec(c, sql, nparams, params, NULL, NULL, err) != 0)
+            return -1;
+        return db_commit(c, err);
+    }
+    bool ended = false;
+    int rc = c->ops->exec_commit(c, sql, nparams, params, &ended, err);
+    if (ended)
+        c->in_transaction = false;
+    return rc;
+}
+
 void db_rollback(db_conn *c)
 {
     if (c->in_transaction)

@@ -67,6 +67,11 @@ typedef struct driver_ops {
     int (*begin_locked)(db_conn *c, long long key, const char *read_sql, db_result **rows,
                         rb_error *err);
     int (*commit)(db_conn *c, rb_error *err);
+    /* Optional: one statement then COMMIT in a single round trip. *ended says whether the
+     * transaction is over (committed, or rolled back by a failed COMMIT); a failed statement
+     * leaves it open. Drivers without it get exec then commit. */
+    int (*exec_commit)(db_conn *c, const char *sql, int nparams, const db_value *params,
+                       bool *ended, rb_error *err);
     /* Never fails loudly: used on error paths. */
     void (*rollback)(db_conn *c);
     /* Asks the server to cancel the running statement. Async-signal-safe. */
@@ -109,6 +114,10 @@ int db_begin_locked(db_conn *c, long long key, rb_error *err);
 int db_begin_locked_read(db_conn *c, long long key, const char *read_sql, db_result **rows,
                          rb_error *err);
 int db_commit(db_conn *c, rb_error *err);
+/* Runs one statement and commits, in one round trip where the driver can. When the
+ * statement fails nothing is committed and the transaction is left for db_rollback. */
+int db_exec_commit(db_conn *c, const char *sql, int nparams, const db_value *params,
+                   rb_error *err);
 void db_rollback(db_conn *c);
 char *db_quote_ident(db_conn *c, const char *name);
 /* COPY: true when the driver can stream rows (PostgreSQL, online). */

@@ -119,49 +119,73 @@ oom:
     return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
 }
 
+/* Parameters as libpq's text values. Numbers are formatted into `owned`; text is borrowed
+ * from the caller's db_values. Small lists live on the stack. */
+enum { STACK_PARAMS = 16 };
+typedef struct pg_params {
+    const char **values;
+    char **owned;
+    int n;
+    const char *stack_values[STACK_PARAMS];
+    char *stack_owned[STACK_PARAMS];
+} pg_params;
+
+static void pg_params_release(pg_params *pp)
+{
+    for (int i = 0; i < pp->n; i++)
+        free(pp->owned[i]);
+    if (pp->values != pp->stack_values)
+        free((void *)pp->values);
+    if (pp->owned != pp->stack_owned)
+        free(pp->owned);
+    pp->n = 0;
+}
+
+static int pg_params_init(pg_params *pp, int nparams, const db_value *params, rb_error *err)
+{
+    pp->values = pp->stack_values;
+    pp->owned = pp->stack_owned;
+    pp->n = 0;
+    if (nparams > STACK_PARAMS) {
+        pp->values = calloc((size_t)nparams, sizeof *pp->values);
+        pp->owned = calloc((size_t)nparams, sizeof *pp->owned);
+        if (!pp->values || !pp->owned) {
+            pg_params_release(pp);
+            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        }
+    }
+    for (int i = 0; i < nparams; i++) {
+        const db_value *v = &params[i];
+        char buf[64];
+        pp->owned[i] = NULL;
+        pp->n = i + 1;
+        switch (v->type) {
+        case DBV_NULL: pp->values[i] = NULL; continue;
+        case DBV_TEXT: pp->values[i] = v->text; continue;
+        case DBV_BOOL: pp->values[i] = v->b ? "true" : "false"; continue;
+        case DBV_INT: snprintf(buf, sizeof buf, "%lld", v->i); break;
+        case DBV_FLOAT: snprintf(buf, sizeof buf, "%.17g", v->f); break;
+        }
+        if (!(pp->owned[i] = strdup(buf))) {
+            pg_params_release(pp);
+            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        }
+        pp->values[i] = pp->owned[i];
+    }
+    return 0;
+}
+
 static int pg_exec(db_conn *c, const char *sql, int nparams, const db_value *params,
                    db_result **rows, long long *affected, rb_error *err)
 {
     pg_conn *pc = (pg_conn *)c;
-    enum { STACK_PARAMS = 16 };
-    const char *stack_values[STACK_PARAMS] = {0};
-    char *stack_owned[STACK_PARAMS] = {0};
-    const char **values = stack_values;
-    char **owned = stack_owned; /* text we formatted (numbers), freed after the call */
+    pg_params pp;
+    if (pg_params_init(&pp, nparams, params, err) != 0)
+        return -1;
+    PGresult *res = PQexecParams(pc->pg, sql, nparams, NULL, pp.values, NULL, NULL, 0);
+    pg_params_release(&pp);
+
     int rc = -1;
-    PGresult *res = NULL;
-
-    if (nparams > STACK_PARAMS) {
-        values = calloc((size_t)nparams, sizeof *values);
-        owned = calloc((size_t)nparams, sizeof *owned);
-        if (!values || !owned) {
-            rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
-            goto done;
-        }
-    }
-    for (int i = 0; i < nparams; i++) {
-        owned[i] = NULL;
-        const db_value *v = &params[i];
-        char buf[64];
-        switch (v->type) {
-        case DBV_NULL: values[i] = NULL; continue;
-        case DBV_TEXT: values[i] = v->text; continue;
-        case DBV_BOOL: values[i] = v->b ? "true" : "false"; continue;
-        case DBV_INT: snprintf(buf, sizeof buf, "%lld", v->i); break;
-        case DBV_FLOAT: snprintf(buf, sizeof buf, "%.17g", v->f); break;
-        }
-        if (!(owned[i] = strdup(buf))) {
-            for (int j = 0; j < i; j++)
-                free(owned[j]);
-            rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
-            goto done;
-        }
-        values[i] = owned[i];
-    }
-    res = PQexecParams(pc->pg, sql, nparams, NULL, values, NULL, NULL, 0);
-    for (int i = 0; i < nparams; i++)
-        free(owned[i]);
-
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         pg_result_error(res, pc->pg, sql, err);
@@ -176,10 +200,66 @@ static int pg_exec(db_conn *c, const char *sql, int nparams, const db_value *par
     rc = 0;
 done:
     PQclear(res);
-    if (values != stack_values)
-        free((void *)values);
-    if (owned != stack_owned)
-        free(owned);
+    return rc;
+}
+
+/* The statement and COMMIT in one flight (libpq pipeline mode): one round trip instead of
+ * two for every step's bookkeeping. When the statement fails the server skips the COMMIT
+ * and the transaction stays open (aborted) for the caller's rollback. */
+static int pg_exec_commit(db_conn *c, const char *sql, int nparams, const db_value *params,
+                          bool *ended, rb_error *err)
+{
+    pg_conn *pc = (pg_conn *)c;
+    pg_params pp;
+    *ended = false;
+    if (pg_params_init(&pp, nparams, params, err) != 0)
+        return -1;
+    bool sent = PQenterPipelineMode(pc->pg) &&
+                PQsendQueryParams(pc->pg, sql, nparams, NULL, pp.values, NULL, NULL, 0) &&
+                PQsendQueryParams(pc->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&
+                PQpipelineSync(pc->pg);
+    pg_params_release(&pp);
+    if (!sent) {
+        pg_conn_error(pc->pg, err, "lost connection to the database");
+        PQexitPipelineMode(pc->pg);
+        return -1;
+    }
+    /* Results come as: the statement's, NULL, COMMIT's, NULL, then the sync. A statement
+     * that failed makes COMMIT's result PGRES_PIPELINE_ABORTED. Two NULLs in a row mean
+     * nothing more will come (the connection broke). */
+    enum { STATEMENT, COMMIT, SYNC } waiting = STATEMENT;
+    int rc = -1, nulls = 0;
+    PGresult *res;
+    for (;;) {
+        if (!(res = PQgetResult(pc->pg))) {
+            if (++nulls == 2 || PQstatus(pc->pg) == CONNECTION_BAD)
+                break;
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            break;
+        }
+        bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+        if (waiting == STATEMENT) {
+            if (!ok)
+                pg_result_error(res, pc->pg, sql, err);
+            waiting = COMMIT;
+            rc = ok ? 0 : -1;
+        } else if (waiting == COMMIT) {
+            if (rc == 0 && !ok)
+                rc = pg_result_error(res, pc->pg, "COMMIT", err);
+            /* An aborted pipeline never ran COMMIT: the transaction is still open. */
+            *ended = st != PGRES_PIPELINE_ABORTED;
+            waiting = SYNC;
+        }
+        PQclear(res);
+    }
+    if (waiting != SYNC && rc == 0)
+        rc = pg_conn_error(pc->pg, err, "lost connection to the database");
+    PQexitPipelineMode(pc->pg);
     return rc;
 }
 
@@ -457,6 +537,7 @@ static const driver_ops pg_ops = {
     .exec = pg_exec,
     .begin_locked = pg_begin_locked,
     .commit = pg_commit,
+    .exec_commit = pg_exec_commit,
     .rollback = pg_rollback,
     .interrupt = pg_interrupt,
     .copy_begin = pg_copy_begin,

@@ -463,11 +463,13 @@ static int write_history(runner *r, const names *n, const revision *rev, const c
     return rc;
 }
 
-/* Records a successful step: the version rows and the history row. On PostgreSQL a linear
- * step (one row replaced, added or removed) is one statement, the version change in a CTE,
- * so a step costs the same round trips as psql's BEGIN / UPDATE / COMMIT around the DDL. */
+/* Records a successful step: the version rows and the history row, then commits when
+ * asked. On PostgreSQL a linear step (one row replaced, added or removed) is one statement,
+ * the version change in a CTE, sent with its COMMIT in one flight: the step's bookkeeping
+ * costs one round trip, one fewer than psql's UPDATE then COMMIT. */
 static int record_step(runner *r, const names *n, const str_list *before, const rev_set *applied,
-                       const revision *rev, const char *direction_name, double ms, rb_error *err)
+                       const revision *rev, const char *direction_name, double ms, bool commit,
+                       rb_error *err)
 {
     str_list after = {0};
     char sql[1024], *down = NULL;
@@ -505,12 +507,15 @@ static int record_step(runner *r, const names *n, const str_list *before, const 
     }
     snprintf(sql, sizeof sql, "WITH version_change AS (%s) " HISTORY_INSERT, version_sql,
              n->history, "TRUE");
-    rc = db_exec(r->conn, sql, np, p, NULL, NULL, err);
+    rc = commit ? db_exec_commit(r->conn, sql, np, p, err)
+                : db_exec(r->conn, sql, np, p, NULL, NULL, err);
     goto done;
 separate:
     rc = write_versions(r, n, before, applied, err);
     if (rc == 0)
         rc = write_history(r, n, rev, direction_name, ms, true, err);
+    if (rc == 0 && commit)
+        rc = db_commit(r->conn, err);
 done:
     free(down);
     str_list_release(&after);
@@ -530,9 +535,10 @@ static char *step_to(const graph *g, int idx, direction dir)
     return dir == DIR_UPGRADE ? strdup(rev->id) : graph_join_ids(g, rev->parents, rev->nparents);
 }
 
-/* Runs one migration (or stamps it) and records it. The caller owns the transaction. */
+/* Runs one migration (or stamps it) and records it; with commit, ends the transaction the
+ * caller began. */
 static int apply_step(runner *r, const names *n, const migrate_options *opts, int idx,
-                      str_list *rows, rev_set *applied, bool fk_off, rb_error *err)
+                      str_list *rows, rev_set *applied, bool fk_off, bool commit, rb_error *err)
 {
     const revision *rev = &r->g->revs[idx];
     const char *verb = opts->dir == DIR_UPGRADE ? "upgrade" : "downgrade";
@@ -580,7 +586,7 @@ static int apply_step(runner *r, const names *n, const migrate_options *opts, in
         next.in[idx] = 0;
         next.count--;
     }
-    int rc = record_step(r, n, rows, &next, rev, opts->stamp ? "stamp" : verb, ms, err);
+    int rc = record_step(r, n, rows, &next, rev, opts->stamp ? "stamp" : verb, ms, commit, err);
     if (rc == 0) {
         str_list_release(rows);
         rc = graph_version_rows(r->g, &next, rows);
@@ -748,9 +754,14 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
         steps = NULL;
     }
 
-    bool tables_ready = false, plan_valid = false;
+    /* rbacmig's tables are made together, in one transaction: a version table that could
+     * be read means both exist, and the first step can begin with the locked read. */
+    bool tables_ready = exists && !r->conn->offline, plan_valid = false;
     int next_step = 0;
     for (;;) {
+        /* Our own plan is done: no transaction to open just to find nothing left. */
+        if (plan_valid && next_step == nsteps && !in_tx)
+            break;
         if (!in_tx) {
             if (fk_off && sqlite_foreign_keys(r, false, err) != 0)
                 goto done;
@@ -825,7 +836,8 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
                 goto done;
             in_tx = false;
         }
-        if (apply_step(r, &n, opts, steps[next_step], &rows, &applied, fk_off, err) != 0) {
+        if (apply_step(r, &n, opts, steps[next_step], &rows, &applied, fk_off,
+                       !opts->single_transaction, err) != 0) {
             in_tx = r->conn->in_transaction;
             if (strcmp(err->sqlstate, SQLSTATE_NEEDS_FK_OFF) == 0 && !fk_off &&
                 rev->transactional && !opts->single_transaction && !stop_signal) {
@@ -840,12 +852,9 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
             }
             goto done;
         }
-        in_tx = true;
+        in_tx = r->conn->in_transaction; /* committed by apply_step unless one transaction */
         next_step++;
         if (!opts->single_transaction) {
-            if (db_commit(r->conn, err) != 0)
-                goto done;
-            in_tx = false;
             if (fk_off) {
                 fk_off = false;
                 if (sqlite_foreign_keys(r, true, err) != 0)
