@@ -103,6 +103,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     rb_error err;
     rb_error_init(&err);
     config_init(&cfg);
+    /* Every input is written just now, so the metadata cache would store nothing anyway;
+     * off, so that no run leaves a cache file in $HOME. */
+    setenv("RBACMIG_NO_CACHE", "1", 1);
     migrations_dir = fuzz_scratch_path("migrations");
     /* require() of a project module looks here: an empty directory, not the cwd's lua/. */
     char *lua_dir = fuzz_scratch_path("lua");

@@ -22,11 +22,32 @@ struct lua_host {
     lua_State *L;
     const config *cfg;
     bool skip_checksums;
+    /* Set while a file runs when it reads more than its own text (a project module, the
+     * environment, the clock): its metadata may then change while the file does not. */
+    bool read_outside;
 };
 
 void lua_host_set_checksums(lua_host *h, bool on)
 {
     h->skip_checksums = !on;
+}
+
+bool lua_host_checksums(const lua_host *h)
+{
+    return !h->skip_checksums;
+}
+
+bool lua_host_last_read_self_contained(const lua_host *h)
+{
+    return !h->read_outside;
+}
+
+static lua_host *host_of(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, HOST_KEY);
+    lua_host *h = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return h;
 }
 
 /* The state whose call a signal should stop: one run, one state. */
@@ -236,23 +257,23 @@ int lua_host_dofile_value(lua_State *L, const char *path, rb_error *err)
 static int sandbox_require(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
+    const embedded_module *m = embedded_modules;
+    while (m->name && strcmp(m->name, name) != 0)
+        m++;
+    if (!m->name)
+        host_of(L)->read_outside = true;
     lua_getfield(L, LUA_REGISTRYINDEX, LOADED);
     if (lua_getfield(L, -1, name) != LUA_TNIL)
         return 1;
     lua_pop(L, 1);                                   /* name loaded */
     rb_error err;
-    const embedded_module *m = embedded_modules;
-    while (m->name && strcmp(m->name, name) != 0)
-        m++;
     int rc;
     if (m->name) {
         char chunkname[256];
         snprintf(chunkname, sizeof chunkname, "=[rbacmig] %s", name);
         rc = load_chunk(L, m->source, m->length, chunkname, &err);
     } else {
-        lua_getfield(L, LUA_REGISTRYINDEX, HOST_KEY);
-        const lua_host *h = lua_touserdata(L, -1);
-        lua_pop(L, 1);
+        const lua_host *h = host_of(L);
         luaL_Buffer b;
         luaL_buffinit(L, &b);
         luaL_addstring(&b, h->cfg && h->cfg->lua_dir ? h->cfg->lua_dir : "lua");
@@ -289,6 +310,17 @@ static int sandbox_require(lua_State *L)
     lua_pushvalue(L, -1);
     lua_setfield(L, -3, name);
     return 1;
+}
+
+/* os.time/date/clock/getenv: the original function, after noting that the running chunk
+ * read the world outside its text. */
+static int sandbox_os_call(lua_State *L)
+{
+    host_of(L)->read_outside = true;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
 }
 
 /* print() writes to stderr: stdout may be carrying --sql output. */
@@ -407,6 +439,7 @@ static void build_sandbox(lua_State *L)
     lua_getglobal(L, "os");
     for (size_t i = 0; i < sizeof os_names / sizeof *os_names; i++) {
         lua_getfield(L, -1, os_names[i]);
+        lua_pushcclosure(L, sandbox_os_call, 1);
         lua_setfield(L, -3, os_names[i]);
     }
     lua_pop(L, 1);
@@ -554,6 +587,7 @@ int lua_host_read_revision(lua_host *h, const char *path, revision *out, rb_erro
     char *text = NULL, chunkname[1024];
     size_t len = 0;
     int rc = -1;
+    h->read_outside = false;
     if (read_file(path, &text, &len, err) != 0)
         return -1;
     if (check_text(path, text, len, err) != 0)

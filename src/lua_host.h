@@ -23,11 +23,17 @@ void lua_host_free(lua_host *h);
  * commands that never show or compare checksums turn it off: with 10,000 files hashing is
  * a quarter of the load time. */
 void lua_host_set_checksums(lua_host *h, bool on);
+bool lua_host_checksums(const lua_host *h);
 
 /* Reads the metadata of the migration file at path into *out (which it initialises); the
  * chunk runs in a fresh sandbox and must return a table with revision, upgrade and
  * downgrade. */
 int lua_host_read_revision(lua_host *h, const char *path, revision *out, rb_error *err);
+
+/* Whether what the last lua_host_read_revision read depended on the file's text alone (and
+ * rbacmig's embedded modules): false when it required a project module or called os.time,
+ * os.date, os.clock or os.getenv. Only such self-contained files may be cached (revcache.h). */
+bool lua_host_last_read_self_contained(const lua_host *h);
 
 /* Reads a config file (rbacmig.lua) into cfg; a missing file is fine unless required. */
 int lua_host_read_config(lua_host *h, const char *path, bool required, config *cfg, rb_error *err);

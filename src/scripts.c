@@ -1,6 +1,8 @@
 /* scripts.c: the migrations directory on disk. */
 #include "scripts.h"
 
+#include "revcache.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -29,6 +31,7 @@ int scripts_load(lua_host *host, const char *dir, graph *g, rb_error *err)
         return -1;
     }
     char **names = NULL;
+    revcache *cache = NULL;
     int count = 0, cap = 0, rc = -1;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
@@ -49,13 +52,24 @@ int scripts_load(lua_host *host, const char *dir, graph *g, rb_error *err)
     if (count > 1) /* qsort(NULL, 0, ...) is undefined */
         qsort(names, (size_t)count, sizeof *names, compare_names);
     size_t dirlen = strlen(dir);
+    cache = revcache_open(dir);
+    bool need_sha256 = lua_host_checksums(host);
     for (int i = 0; i < count; i++) {
         char *path = malloc(dirlen + strlen(names[i]) + 2);
         if (!path)
             goto oom;
         sprintf(path, "%s/%s", dir, names[i]);
         revision r;
-        int failed = lua_host_read_revision(host, path, &r, err);
+        /* The identity before the read: a file changed during the read gets a key that
+         * no longer matches, never a key that matches other bytes. */
+        struct stat st;
+        bool have_key = cache && stat(path, &st) == 0;
+        int failed = 0;
+        if (!have_key || !revcache_lookup(cache, names[i], &st, path, need_sha256, &r)) {
+            failed = lua_host_read_revision(host, path, &r, err);
+            if (!failed && have_key && lua_host_last_read_self_contained(host))
+                revcache_store(cache, names[i], &st, &r);
+        }
         free(path);
         if (failed || graph_add(g, &r, err) != 0)
             goto done;
@@ -65,6 +79,7 @@ int scripts_load(lua_host *host, const char *dir, graph *g, rb_error *err)
 oom:
     rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
 done:
+    revcache_close(cache, rc == 0);
     for (int i = 0; i < count; i++)
         free(names[i]);
     free(names);

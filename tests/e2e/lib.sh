@@ -11,6 +11,8 @@ PASSED=0
 FAILED=0
 TEST_DIR=$(mktemp -d /tmp/rbacmig-e2e.XXXXXX)
 cd "$TEST_DIR" || exit 1
+# The metadata cache (src/revcache.h) of each test lives and dies with its directory.
+export RBACMIG_CACHE_DIR="$TEST_DIR/.rbacmig-cache"
 PSQL="${RBACMIG_TEST_PG_BIN:-/usr/lib/postgresql/15/bin}/psql"
 
 cleanup() {

@@ -1,0 +1,57 @@
+/* revcache.h: what each migration file said last time, so that unchanged files are not
+ * compiled again.
+ *
+ * Loading the graph runs every migration file to read its revision, parents, labels and
+ * message: Lua compilation is most of the time of `history` or `current` over a long
+ * history, and of a no-op `upgrade`. The cache keeps that metadata (and the file's SHA-256)
+ * per file name, keyed by the file's identity on disk: device, inode, size, mtime and
+ * ctime. An edit, a copy over it, a checkout or a rename changes at least the ctime, which
+ * no user can set back, so a file whose key still matches has the same bytes as when it
+ * was read. Files changed in the last two seconds are not stored (a second edit within the
+ * same clock tick could keep the key), nor files whose metadata depended on more than their
+ * text (a project module from `require`, or os.getenv/os.time/os.date/os.clock at the top
+ * of the file), whose changes the key would not see.
+ *
+ * The cache only ever stands in for reading metadata: a migration that runs is always read
+ * and compiled from its file.
+ *
+ * One cache file per migrations directory (named after the SHA-256 of its real path) in
+ * $RBACMIG_CACHE_DIR, else $XDG_CACHE_HOME/rbacmig, else $HOME/.cache/rbacmig. The file
+ * also records which rbacmig binary wrote it and carries a checksum. RBACMIG_NO_CACHE=1
+ * turns the cache off. A cache that is missing, unreadable, corrupt, owned by another
+ * user, written by another build or not writable is simply not used: everything then works
+ * as without it. Depends on graph.h (the revision struct) and sha256.h. */
+#ifndef RBACMIG_REVCACHE_H
+#define RBACMIG_REVCACHE_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#include "graph.h"
+
+typedef struct revcache revcache;
+
+/* The cache of the migrations directory dir, loaded; NULL when it is turned off or there
+ * is nowhere to keep it. */
+revcache *revcache_open(const char *dir);
+
+/* As revcache_open, with the cache file's directory given (tests, fuzzing); now is the
+ * current time in seconds, for the "changed in the last two seconds" rule. */
+revcache *revcache_open_at(const char *dir, const char *cache_dir, double now);
+
+/* When name's entry matches st (and has a checksum, if need_sha256), fills *out (which it
+ * initialises; the caller owns it, path set to a copy of path) and returns true. Either
+ * way name is remembered as present, so that entries of removed files are dropped. */
+bool revcache_lookup(revcache *c, const char *name, const struct stat *st, const char *path,
+                     bool need_sha256, revision *out);
+
+/* Remembers what r (just read from name, whose identity before the read was st) says,
+ * unless the file changed too recently to trust its key. */
+void revcache_store(revcache *c, const char *name, const struct stat *st, const revision *r);
+
+/* Writes the cache back if save and it changed (atomically: a temporary file, then a
+ * rename); errors are ignored, as a cache is only an optimisation. Then frees it. NULL is
+ * fine. */
+void revcache_close(revcache *c, bool save);
+
+#endif

@@ -1,0 +1,317 @@
+/* check_revcache.c: the metadata cache of a migrations directory. Each test works in a
+ * fresh directory with a private cache directory, and passes "now" explicitly so that the
+ * two-second settling rule is under the test's control. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <utime.h>
+
+#include "check_rbacmig.h"
+#include "revcache.h"
+
+typedef struct fixture {
+    char dir[64];        /* the "migrations directory" */
+    char cache[64];      /* the cache directory */
+    char *file;          /* dir/a.lua */
+    struct stat st;
+} fixture;
+
+static void setup(fixture *f)
+{
+    ck_tmpdir(f->dir);
+    ck_tmpdir(f->cache);
+    f->file = ck_write_in(f->dir, "a.lua", "return {}\n");
+    ck_assert_int_eq(stat(f->file, &f->st), 0);
+}
+
+static void teardown(fixture *f)
+{
+    free(f->file);
+    ck_rmdir(f->dir);
+    ck_rmdir(f->cache);
+}
+
+/* Long enough after the file's last change for its key to be trusted. */
+static double settled(const fixture *f)
+{
+    return (double)f->st.st_ctim.tv_sec + 10.0;
+}
+
+static void make_revision(revision *r, const char *id)
+{
+    memset(r, 0, sizeof *r);
+    r->id = strdup(id);
+    r->message = strdup("a message: with \"quotes\",\nnewlines and 12:colons");
+    r->path = strdup("ignored");
+    r->create_date = strdup("2026-12-01 10:00:00");
+    r->transactional = false;
+    ck_assert_int_eq(str_list_push(&r->down, "p1"), 0);
+    ck_assert_int_eq(str_list_push(&r->down, "p2"), 0);
+    ck_assert_int_eq(str_list_push(&r->branch_labels, "core"), 0);
+    ck_assert_int_eq(str_list_push(&r->depends_on, "d1"), 0);
+    memset(r->sha256, 'a', 64);
+    r->sha256[64] = '\0';
+}
+
+/* Stores r under "a.lua" in a new cache and saves it. */
+static void store_and_save(fixture *f, const revision *r)
+{
+    revcache *c = revcache_open_at(f->dir, f->cache, settled(f));
+    ck_assert_ptr_nonnull(c);
+    revcache_store(c, "a.lua", &f->st, r);
+    revcache_close(c, true);
+}
+
+/* Opens the cache again and looks "a.lua" up with st. */
+static bool lookup(fixture *f, const struct stat *st, bool need_sha256, revision *out)
+{
+    revcache *c = revcache_open_at(f->dir, f->cache, settled(f));
+    ck_assert_ptr_nonnull(c);
+    bool hit = revcache_lookup(c, "a.lua", st, f->file, need_sha256, out);
+    revcache_close(c, false);
+    return hit;
+}
+
+/* The one cache file in f->cache, malloc'd path, or NULL. */
+static char *cache_file(const fixture *f)
+{
+    DIR *d = opendir(f->cache);
+    ck_assert_ptr_nonnull(d);
+    char *found = NULL;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.') {
+            ck_assert_ptr_null(found);
+            found = ck_path(f->cache, e->d_name);
+        }
+    closedir(d);
+    return found;
+}
+
+START_TEST(test_round_trip)
+{
+    fixture f;
+    setup(&f);
+    revision r, got;
+    make_revision(&r, "abc123");
+    store_and_save(&f, &r);
+    ck_assert_msg(lookup(&f, &f.st, true, &got), "a stored entry is found again");
+    ck_assert_str_eq(got.id, "abc123");
+    ck_assert_str_eq(got.message, r.message);
+    ck_assert_str_eq(got.path, f.file);
+    ck_assert_str_eq(got.create_date, "2026-12-01 10:00:00");
+    ck_assert(!got.transactional);
+    ck_assert_int_eq(got.down.count, 2);
+    ck_assert_str_eq(got.down.items[0], "p1");
+    ck_assert_str_eq(got.down.items[1], "p2");
+    ck_assert_int_eq(got.branch_labels.count, 1);
+    ck_assert_str_eq(got.branch_labels.items[0], "core");
+    ck_assert_int_eq(got.depends_on.count, 1);
+    ck_assert_str_eq(got.depends_on.items[0], "d1");
+    ck_assert_str_eq(got.sha256, r.sha256);
+    revision_release(&got);
+
+    /* No create date, transactional, no lists, no checksum. */
+    revision_release(&r);
+    memset(&r, 0, sizeof r);
+    r.id = strdup("x");
+    r.message = strdup("");
+    r.transactional = true;
+    store_and_save(&f, &r);
+    ck_assert(lookup(&f, &f.st, false, &got));
+    ck_assert_ptr_null(got.create_date);
+    ck_assert(got.transactional);
+    ck_assert_int_eq(got.down.count + got.branch_labels.count + got.depends_on.count, 0);
+    ck_assert_str_eq(got.sha256, "");
+    revision_release(&got);
+    ck_assert_msg(!lookup(&f, &f.st, true, &got), "an entry without a checksum cannot "
+                  "stand in where one is needed");
+    revision_release(&r);
+    teardown(&f);
+}
+END_TEST
+
+START_TEST(test_changed_file_misses)
+{
+    fixture f;
+    setup(&f);
+    revision r, got;
+    make_revision(&r, "abc123");
+    store_and_save(&f, &r);
+    /* The same size, the mtime set back: only the ctime tells, and it must. */
+    ck_write_text(f.file, "return {}\n");
+    struct utimbuf times = {f.st.st_atime, f.st.st_mtime};
+    ck_assert_int_eq(utime(f.file, &times), 0);
+    struct stat now;
+    ck_assert_int_eq(stat(f.file, &now), 0);
+    struct stat changed = f.st;
+    changed.st_ctim = now.st_ctim;
+    if (changed.st_ctim.tv_sec != f.st.st_ctim.tv_sec ||
+        changed.st_ctim.tv_nsec != f.st.st_ctim.tv_nsec)
+        ck_assert_msg(!lookup(&f, &changed, false, &got), "a new ctime is a miss");
+    /* Each part of the key on its own. */
+    changed = f.st;
+    changed.st_size++;
+    ck_assert(!lookup(&f, &changed, false, &got));
+    changed = f.st;
+    changed.st_ino++;
+    ck_assert(!lookup(&f, &changed, false, &got));
+    changed = f.st;
+    changed.st_mtim.tv_nsec = (changed.st_mtim.tv_nsec + 1) % 1000000000;
+    ck_assert(!lookup(&f, &changed, false, &got));
+    changed = f.st;
+    changed.st_dev++;
+    ck_assert(!lookup(&f, &changed, false, &got));
+    ck_assert(lookup(&f, &f.st, false, &got));
+    revision_release(&got);
+    revision_release(&r);
+    teardown(&f);
+}
+END_TEST
+
+START_TEST(test_recent_change_not_stored)
+{
+    fixture f;
+    setup(&f);
+    revision r, got;
+    make_revision(&r, "abc123");
+    revcache *c = revcache_open_at(f.dir, f.cache, (double)f.st.st_ctim.tv_sec + 1.0);
+    ck_assert_ptr_nonnull(c);
+    revcache_store(c, "a.lua", &f.st, &r);
+    revcache_close(c, true);
+    char *file = cache_file(&f);
+    ck_assert_msg(file == NULL, "a file changed a second ago is not cached");
+    ck_assert(!lookup(&f, &f.st, false, &got));
+    revision_release(&r);
+    teardown(&f);
+}
+END_TEST
+
+START_TEST(test_corrupt_cache_ignored)
+{
+    fixture f;
+    setup(&f);
+    revision r, got;
+    make_revision(&r, "abc123");
+    store_and_save(&f, &r);
+    char *file = cache_file(&f);
+    ck_assert_ptr_nonnull(file);
+    char *text = ck_read_file(file);
+    size_t len = strlen(text);
+    /* Every single flipped byte, and every truncation, is a cache that is not there. */
+    for (size_t i = 0; i < len; i += 7) {
+        text[i] ^= 0x20;
+        ck_write_bytes(file, text, len);
+        ck_assert_msg(!lookup(&f, &f.st, false, &got), "byte %zu flipped", i);
+        text[i] ^= 0x20;
+        ck_write_bytes(file, text, i);
+        ck_assert_msg(!lookup(&f, &f.st, false, &got), "truncated at %zu", i);
+    }
+    ck_write_bytes(file, text, len);
+    ck_assert(lookup(&f, &f.st, false, &got));
+    revision_release(&got);
+    /* A cache of another directory under this one's name. */
+    fixture other;
+    setup(&other);
+    revcache *c = revcache_open_at(other.dir, f.cache, settled(&other));
+    revcache_store(c, "a.lua", &f.st, &r);
+    revcache_close(c, true);
+    DIR *d = opendir(f.cache);
+    struct dirent *e;
+    char *other_file = NULL;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.' && strcmp(strrchr(file, '/') + 1, e->d_name) != 0)
+            other_file = ck_path(f.cache, e->d_name);
+    closedir(d);
+    ck_assert_ptr_nonnull(other_file);
+    ck_assert_int_eq(rename(other_file, file), 0);
+    ck_assert_msg(!lookup(&f, &f.st, false, &got), "another directory's cache is not used");
+    free(other_file);
+    teardown(&other);
+    free(text);
+    free(file);
+    revision_release(&r);
+    teardown(&f);
+}
+END_TEST
+
+START_TEST(test_removed_files_pruned)
+{
+    fixture f;
+    setup(&f);
+    revision r, got;
+    make_revision(&r, "abc123");
+    revcache *c = revcache_open_at(f.dir, f.cache, settled(&f));
+    revcache_store(c, "a.lua", &f.st, &r);
+    revcache_store(c, "b.lua", &f.st, &r);
+    revcache_close(c, true);
+    /* A run that sees only a.lua keeps only a.lua. */
+    c = revcache_open_at(f.dir, f.cache, settled(&f));
+    ck_assert(revcache_lookup(c, "a.lua", &f.st, f.file, false, &got));
+    revision_release(&got);
+    revcache_close(c, true);
+    c = revcache_open_at(f.dir, f.cache, settled(&f));
+    ck_assert(revcache_lookup(c, "a.lua", &f.st, f.file, false, &got));
+    revision_release(&got);
+    ck_assert_msg(!revcache_lookup(c, "b.lua", &f.st, f.file, false, &got),
+                  "the entry of a removed file is dropped");
+    revcache_close(c, false);
+    revision_release(&r);
+    teardown(&f);
+}
+END_TEST
+
+START_TEST(test_many_entries_and_nowhere_to_write)
+{
+    fixture f;
+    setup(&f);
+    revision r, got;
+    make_revision(&r, "abc123");
+    revcache *c = revcache_open_at(f.dir, f.cache, settled(&f));
+    char name[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(name, sizeof name, "m%04d.lua", i);
+        revcache_store(c, name, &f.st, &r);
+    }
+    revcache_close(c, true);
+    c = revcache_open_at(f.dir, f.cache, settled(&f));
+    for (int i = 0; i < 1000; i++) {
+        snprintf(name, sizeof name, "m%04d.lua", i);
+        ck_assert_msg(revcache_lookup(c, name, &f.st, f.file, true, &got), "%s", name);
+        ck_assert_str_eq(got.id, "abc123");
+        revision_release(&got);
+    }
+    revcache_close(c, false);
+    /* A cache directory that cannot be made: no cache, no error. */
+    char *blocked = ck_write_in(f.cache, "file", "x");
+    char *below = ck_path(blocked, "sub");
+    c = revcache_open_at(f.dir, below, settled(&f));
+    ck_assert_ptr_nonnull(c);
+    revcache_store(c, "a.lua", &f.st, &r);
+    revcache_close(c, true);
+    ck_assert(!ck_file_exists(below));
+    free(below);
+    free(blocked);
+    /* Turned off. */
+    setenv("RBACMIG_NO_CACHE", "1", 1);
+    ck_assert_ptr_null(revcache_open(f.dir));
+    unsetenv("RBACMIG_NO_CACHE");
+    revision_release(&r);
+    teardown(&f);
+}
+END_TEST
+
+Suite *make_revcache_suite(void)
+{
+    Suite *s = suite_create("revcache");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_round_trip);
+    tcase_add_test(tc, test_changed_file_misses);
+    tcase_add_test(tc, test_recent_change_not_stored);
+    tcase_add_test(tc, test_corrupt_cache_ignored);
+    tcase_add_test(tc, test_removed_files_pruned);
+    tcase_add_test(tc, test_many_entries_and_nowhere_to_write);
+    suite_add_tcase(s, tc);
+    return s;
+}
