@@ -205,12 +205,13 @@ static void push_sandbox_env(lua_State *L)
     LUA_STACK_LEAVE(L, 1);
 }
 
-/* Loads text as a chunk named @name (or =name) with a fresh sandbox _ENV; pushes it. */
-static int load_chunk(lua_State *L, const char *text, size_t len, const char *chunkname,
-                      rb_error *err)
+/* Loads a chunk named @name (or =name) with a fresh sandbox _ENV; pushes it. mode is "t"
+ * (text) for everything but rbacmig's own embedded modules, which are bytecode ("b"). */
+static int load_chunk_mode(lua_State *L, const char *text, size_t len, const char *chunkname,
+                           const char *mode, rb_error *err)
 {
     LUA_STACK_ENTER(L);
-    if (luaL_loadbufferx(L, text, len, chunkname, "t") != LUA_OK) {
+    if (luaL_loadbufferx(L, text, len, chunkname, mode) != LUA_OK) {
         rb_errorf(err, RB_EXIT_FAILURE, "%s", lua_tostring(L, -1));
         lua_pop(L, 1);
         LUA_STACK_LEAVE(L, 0);
@@ -220,6 +221,12 @@ static int load_chunk(lua_State *L, const char *text, size_t len, const char *ch
     lua_setupvalue(L, -2, 1);
     LUA_STACK_LEAVE(L, 1);
     return 0;
+}
+
+static int load_chunk(lua_State *L, const char *text, size_t len, const char *chunkname,
+                      rb_error *err)
+{
+    return load_chunk_mode(L, text, len, chunkname, "t", err);
 }
 
 /* Checks a file before Lua sees it, so empty and binary files get a clear message. */
@@ -271,7 +278,7 @@ static int sandbox_require(lua_State *L)
     if (m->name) {
         char chunkname[256];
         snprintf(chunkname, sizeof chunkname, "=[rbacmig] %s", name);
-        rc = load_chunk(L, m->source, m->length, chunkname, &err);
+        rc = load_chunk_mode(L, m->chunk, m->length, chunkname, "b", &err);
     } else {
         const lua_host *h = host_of(L);
         luaL_Buffer b;

@@ -1,9 +1,10 @@
 /* lua_host.h: the Lua side of rbacmig, seen from C as an opaque handle.
  *
- * One Lua state per run. Every chunk (migration, rbacmig.lua, rbac/ data, module) is loaded
- * as text into its own sandboxed _ENV: base, string, table, math, utf8 and os.time/date/
- * clock/getenv; no io, no os.execute/exit/remove/rename, no debug, no C modules, no
- * bytecode. `require` finds the embedded rbacmig.* modules, then the project's lua/ dir.
+ * One Lua state per run. Every chunk (migration, rbacmig.lua, rbac/ data, project module) is
+ * loaded as text into its own sandboxed _ENV: base, string, table, math, utf8 and os.time/
+ * date/clock/getenv; no io, no os.execute/exit/remove/rename, no debug, no C modules, no
+ * bytecode. `require` finds the embedded rbacmig.* modules (bytecode compiled at build time
+ * from lua/rbacmig/, the only bytecode ever loaded), then the project's lua/ dir.
  * Every call into Lua is protected and reports file:line and a traceback in rb_error. */
 #ifndef RBACMIG_LUA_HOST_H
 #define RBACMIG_LUA_HOST_H
