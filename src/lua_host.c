@@ -22,8 +22,10 @@ struct lua_host {
     lua_State *L;
     const config *cfg;
     bool skip_checksums;
-    /* Set while a file runs when it reads more than its own text (a project module, the
-     * environment, the clock): its metadata may then change while the file does not. */
+    /* Set while a file runs when it reads more than its own text (any module, the
+     * environment, the clock): its metadata may then change while the file does not. A
+     * module's table is shared by every file that requires it, so even rbacmig's own
+     * modules could carry what one file put there into another's metadata. */
     bool read_outside;
 };
 
@@ -267,8 +269,7 @@ static int sandbox_require(lua_State *L)
     const embedded_module *m = embedded_modules;
     while (m->name && strcmp(m->name, name) != 0)
         m++;
-    if (!m->name)
-        host_of(L)->read_outside = true;
+    host_of(L)->read_outside = true;
     lua_getfield(L, LUA_REGISTRYINDEX, LOADED);
     if (lua_getfield(L, -1, name) != LUA_TNIL)
         return 1;

@@ -24,6 +24,8 @@ void lua_host_free(lua_host *h);
  * commands that never show or compare checksums turn it off: with 10,000 files hashing is
  * a quarter of the load time. */
 void lua_host_set_checksums(lua_host *h, bool on);
+/* Whether lua_host_read_revision computes checksums, i.e. whether this command records or
+ * compares them. */
 bool lua_host_checksums(const lua_host *h);
 
 /* Reads the metadata of the migration file at path into *out (which it initialises); the
@@ -31,9 +33,10 @@ bool lua_host_checksums(const lua_host *h);
  * downgrade. */
 int lua_host_read_revision(lua_host *h, const char *path, revision *out, rb_error *err);
 
-/* Whether what the last lua_host_read_revision read depended on the file's text alone (and
- * rbacmig's embedded modules): false when it required a project module or called os.time,
- * os.date, os.clock or os.getenv. Only such self-contained files may be cached (revcache.h). */
+/* Whether what the last lua_host_read_revision read depended on the file's text alone:
+ * false when it called require (any module: their tables are shared between files) or
+ * os.time, os.date, os.clock or os.getenv. Only such self-contained files may be cached
+ * (revcache.h). */
 bool lua_host_last_read_self_contained(const lua_host *h);
 
 /* Reads a config file (rbacmig.lua) into cfg; a missing file is fine unless required. */

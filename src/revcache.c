@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,10 +38,15 @@ typedef struct file_key {
     int64_t size, mtime_s, mtime_ns, ctime_s, ctime_ns;
 } file_key;
 
+/* An entry loaded from the file stays in its serialised form (raw, in the cache's data)
+ * until a lookup parses it straight into the caller's revision: a run reads each entry
+ * once, so parsing them all up front would only double the allocations. */
 typedef struct cache_entry {
     char *name;        /* the file name in the migrations directory */
     file_key key;
-    revision rev;      /* path unset: lookups give the caller's */
+    const char *raw;   /* loaded: the fields after the key, in revcache.data; else NULL */
+    size_t raw_len;
+    revision rev;      /* stored in this run (raw NULL); path unset */
     bool present;      /* seen (looked up or stored) in this run */
 } cache_entry;
 
@@ -48,6 +54,7 @@ struct revcache {
     char *file;        /* the cache file */
     char *identity;    /* the binary that reads and writes it */
     char *dir;         /* the migrations directory, as given */
+    char *data;        /* the cache file as read: what loaded entries point into */
     double now;
     cache_entry *entries;
     int count, cap;
@@ -65,6 +72,15 @@ static uint64_t fnv1a(const void *data, size_t len)
         h *= 1099511628211ULL;
     }
     return h;
+}
+
+/* Whether the cache may hold a file with this identity: the key is written with unsigned
+ * numbers and a list as long as the reader accepts. */
+static bool storable(const struct stat *st, const revision *r)
+{
+    return st->st_size >= 0 && st->st_mtim.tv_sec >= 0 && st->st_ctim.tv_sec >= 0 &&
+           r->down.count <= MAX_LIST && r->branch_labels.count <= MAX_LIST &&
+           r->depends_on.count <= MAX_LIST;
 }
 
 static file_key key_of(const struct stat *st)
@@ -121,8 +137,10 @@ static int index_reserve(revcache *c, int count)
     return 0;
 }
 
-/* Appends an entry (taking ownership of name and *rev's fields) and indexes it. */
-static int add_entry(revcache *c, char *name, const file_key *key, revision *rev)
+/* Appends an entry (taking ownership of name and, if rev is not NULL, of *rev's fields;
+ * else it is the serialised raw span) and indexes it. */
+static int add_entry(revcache *c, char *name, const file_key *key, revision *rev,
+                     const char *raw, size_t raw_len)
 {
     if (index_reserve(c, c->count + 1) != 0)
         return -1;
@@ -137,9 +155,14 @@ static int add_entry(revcache *c, char *name, const file_key *key, revision *rev
     cache_entry *e = &c->entries[c->count];
     e->name = name;
     e->key = *key;
-    e->rev = *rev;
+    e->raw = rev ? NULL : raw;
+    e->raw_len = rev ? 0 : raw_len;
+    memset(&e->rev, 0, sizeof e->rev);
+    if (rev) {
+        e->rev = *rev;
+        memset(rev, 0, sizeof *rev);
+    }
     e->present = false;
-    memset(rev, 0, sizeof *rev);
     c->slots[find_slot(c, name)] = ++c->count;
     return 0;
 }
@@ -197,19 +220,35 @@ static bool next_count(cursor *cur, long *out, long max)
     return n <= max;
 }
 
+/* Seven space-separated decimal numbers, digits only (the writer's "%" PRIu64 forms; the
+ * signed fields are never negative for files this cache stores). */
 static bool next_key(cursor *cur, file_key *k)
 {
     const char *s;
     size_t len;
-    char buf[256];
-    if (!next_field(cur, &s, &len) || len >= sizeof buf)
+    if (!next_field(cur, &s, &len))
         return false;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    int used = 0;
-    return sscanf(buf, "%" SCNu64 " %" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64
-                  " %" SCNd64 "%n", &k->dev, &k->ino, &k->size, &k->mtime_s, &k->mtime_ns,
-                  &k->ctime_s, &k->ctime_ns, &used) == 7 && (size_t)used == len;
+    uint64_t v[7];
+    const char *p = s, *end = s + len;
+    for (int i = 0; i < 7; i++) {
+        if (i > 0 && (p == end || *p++ != ' '))
+            return false;
+        if (p == end || *p < '0' || *p > '9')
+            return false;
+        uint64_t n = 0;
+        while (p < end && *p >= '0' && *p <= '9') {
+            if (n > (UINT64_MAX - 9) / 10)
+                return false;
+            n = n * 10 + (uint64_t)(*p++ - '0');
+        }
+        v[i] = n;
+    }
+    for (int i = 2; i < 7; i++)
+        if (v[i] > INT64_MAX)
+            return false;
+    *k = (file_key){v[0], v[1], (int64_t)v[2], (int64_t)v[3], (int64_t)v[4], (int64_t)v[5],
+                    (int64_t)v[6]};
+    return p == end;
 }
 
 static bool next_list(cursor *cur, str_list *l)
@@ -234,40 +273,68 @@ static bool field_is(cursor *cur, const char *expected)
     return next_field(cur, &s, &len) && len == strlen(expected) && memcmp(s, expected, len) == 0;
 }
 
-/* One entry; false (with nothing added) when it does not parse. */
-static bool parse_entry(revcache *c, cursor *cur)
+/* The fields after the key (sha256, id, message, flags, create date, the three lists) into
+ * *r, which it initialises; false (r released) when they do not parse. */
+static bool parse_fields(cursor *cur, revision *r)
 {
-    revision r;
-    memset(&r, 0, sizeof r);
-    file_key key;
+    memset(r, 0, sizeof *r);
     const char *s;
     size_t len;
-    char *name = next_string(cur);
-    bool ok = name && name[0] && find_entry(c, name) < 0 && next_key(cur, &key) &&
-              next_field(cur, &s, &len) && (len == 0 || len == 64);
+    bool ok = next_field(cur, &s, &len) && (len == 0 || len == 64);
     if (ok) {
-        memcpy(r.sha256, s, len);
-        r.sha256[len] = '\0';
-        ok = (r.id = next_string(cur)) != NULL && r.id[0] &&
-             (r.message = next_string(cur)) != NULL && next_field(cur, &s, &len) &&
+        memcpy(r->sha256, s, len);
+        r->sha256[len] = '\0';
+        ok = (r->id = next_string(cur)) != NULL && r->id[0] &&
+             (r->message = next_string(cur)) != NULL && next_field(cur, &s, &len) &&
              (len == 1 || len == 2) && (s[0] == 'T' || s[0] == 'F') && (len == 1 || s[1] == 'D');
     }
     if (ok) {
-        r.transactional = s[0] == 'T';
+        r->transactional = s[0] == 'T';
         bool has_date = len == 2;
         char *date = next_string(cur);
         ok = date != NULL;
         if (has_date)
-            r.create_date = date;
+            r->create_date = date;
         else
             free(date);
     }
-    ok = ok && next_list(cur, &r.down) && next_list(cur, &r.branch_labels) &&
-         next_list(cur, &r.depends_on) && add_entry(c, name, &key, &r) == 0;
-    if (!ok) {
-        free(name);
-        revision_release(&r);
+    ok = ok && next_list(cur, &r->down) && next_list(cur, &r->branch_labels) &&
+         next_list(cur, &r->depends_on);
+    if (!ok)
+        revision_release(r);
+    return ok;
+}
+
+/* Steps over the fields parse_fields reads, checking only their framing. */
+static bool skip_fields(cursor *cur)
+{
+    const char *s;
+    size_t len;
+    for (int i = 0; i < 5; i++)  /* sha256, id, message, flags, create date */
+        if (!next_field(cur, &s, &len))
+            return false;
+    for (int l = 0; l < 3; l++) {
+        long n;
+        if (!next_count(cur, &n, MAX_LIST))
+            return false;
+        for (long i = 0; i < n; i++)
+            if (!next_field(cur, &s, &len))
+                return false;
     }
+    return true;
+}
+
+/* One entry: its name and key now, the rest left serialised. */
+static bool index_entry(revcache *c, cursor *cur)
+{
+    file_key key;
+    char *name = next_string(cur);
+    bool ok = name && name[0] && find_entry(c, name) < 0 && next_key(cur, &key);
+    const char *raw = cur->p;
+    ok = ok && skip_fields(cur) &&
+         add_entry(c, name, &key, NULL, raw, (size_t)(cur->p - raw)) == 0;
+    if (!ok)
+        free(name);
     return ok;
 }
 
@@ -276,7 +343,7 @@ static bool load_file(revcache *c)
 {
     bool ok = false;
     char *data = NULL;
-    int fd = open(c->file, O_RDONLY | O_CLOEXEC);
+    int fd = open(c->file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return false;
     struct stat st;
@@ -306,11 +373,14 @@ static bool load_file(revcache *c)
         !next_count(&cur, &count, 10000000))
         goto done;
     for (long i = 0; i < count; i++)
-        if (!parse_entry(c, &cur))
+        if (!index_entry(c, &cur))
             goto done;
     ok = cur.p == cur.end;
 done:
-    free(data);
+    if (ok)
+        c->data = data; /* the loaded entries point into it */
+    else
+        free(data);
     close(fd);
     return ok;
 }
@@ -341,15 +411,27 @@ static void release_cache(revcache *c)
     }
     free(c->entries);
     free(c->slots);
+    free(c->data);
     c->entries = NULL;
     c->slots = NULL;
+    c->data = NULL;
     c->count = c->cap = c->nslots = 0;
+}
+
+/* A cache directory is only used when it is this user's and nobody else can write in it
+ * (or when it does not exist yet: it is then made so). */
+static bool cache_dir_is_ours(const char *cache_dir)
+{
+    struct stat st;
+    if (lstat(cache_dir, &st) != 0)
+        return errno == ENOENT;
+    return S_ISDIR(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & 022) == 0;
 }
 
 revcache *revcache_open_at(const char *dir, const char *cache_dir, double now)
 {
     char real[PATH_MAX];
-    if (!realpath(dir, real))
+    if (!cache_dir_is_ours(cache_dir) || !realpath(dir, real))
         return NULL;
     unsigned char digest[32];
     sha256_ctx ctx;
@@ -372,7 +454,7 @@ revcache *revcache_open_at(const char *dir, const char *cache_dir, double now)
     c->dir = strdup(real);
     c->now = now;
     if (!c->file || !c->identity || !c->dir) {
-        revcache_close(c, false);
+        revcache_free(c);
         return NULL;
     }
     snprintf(c->file, len, "%s/%s.revs", cache_dir, name);
@@ -437,7 +519,7 @@ static int copy_revision(revision *dst, const revision *src, const char *path)
 }
 
 bool revcache_lookup(revcache *c, const char *name, const struct stat *st, const char *path,
-                     bool need_sha256, revision *out)
+                     const char *sha256, revision *out)
 {
     if (!c)
         return false;
@@ -447,7 +529,19 @@ bool revcache_lookup(revcache *c, const char *name, const struct stat *st, const
     cache_entry *e = &c->entries[i];
     e->present = true;
     file_key key = key_of(st);
-    if (!key_equal(&e->key, &key) || (need_sha256 && !e->rev.sha256[0]))
+    if (!key_equal(&e->key, &key))
+        return false;
+    if (e->raw) {
+        cursor cur = {e->raw, e->raw + e->raw_len};
+        if (!parse_fields(&cur, out))
+            return false;
+        if ((sha256 && strcmp(out->sha256, sha256) != 0) || !(out->path = strdup(path))) {
+            revision_release(out);
+            return false;
+        }
+        return true;
+    }
+    if (sha256 && strcmp(e->rev.sha256, sha256) != 0)
         return false;
     return copy_revision(out, &e->rev, path) == 0;
 }
@@ -460,10 +554,11 @@ void revcache_store(revcache *c, const char *name, const struct stat *st, const 
     double ctime = (double)st->st_ctim.tv_sec + st->st_ctim.tv_nsec / 1e9;
     if (ctime > changed)
         changed = ctime;
-    if (c->now - changed < SETTLE_SECONDS)
+    if (c->now - changed < SETTLE_SECONDS || !storable(st, r))
         return;
     file_key key = key_of(st);
     revision copy;
+    char *owned = NULL;
     if (copy_revision(&copy, r, "") != 0)
         return;
     free(copy.path);
@@ -471,19 +566,20 @@ void revcache_store(revcache *c, const char *name, const struct stat *st, const 
     int i = find_entry(c, name);
     if (i >= 0) {
         revision_release(&c->entries[i].rev);
-        c->entries[i].rev = copy;
+        c->entries[i].rev = copy;   /* the entry owns it now */
+        c->entries[i].raw = NULL;
         c->entries[i].key = key;
         c->entries[i].present = true;
     } else {
-        char *owned = strdup(name);
-        if (!owned || add_entry(c, owned, &key, &copy) != 0) {
-            free(owned);
-            revision_release(&copy);
-            return;
-        }
+        if (!(owned = strdup(name)) || add_entry(c, owned, &key, &copy, NULL, 0) != 0)
+            goto fail;
         c->entries[c->count - 1].present = true;
     }
     c->dirty = true;
+    return;
+fail:
+    free(owned);
+    revision_release(&copy);
 }
 
 /* ---- writing ------------------------------------------------------------------------- */
@@ -551,6 +647,10 @@ static void save_file(revcache *c)
                  e->key.mtime_ns, e->key.ctime_s, e->key.ctime_ns);
         put_string(f, e->name);
         put_string(f, key);
+        if (e->raw) { /* loaded and unchanged: the same bytes again */
+            fwrite(e->raw, 1, e->raw_len, f);
+            continue;
+        }
         put_string(f, e->rev.sha256);
         put_string(f, e->rev.id);
         put_string(f, e->rev.message);
@@ -561,7 +661,8 @@ static void save_file(revcache *c)
         put_list(f, &e->rev.branch_labels);
         put_list(f, &e->rev.depends_on);
     }
-    if (fclose(f) != 0 || !data)
+    bool written = !ferror(f);
+    if (fclose(f) != 0 || !written || !data)
         goto done;
 
     const char *slash = strrchr(c->file, '/');
@@ -590,17 +691,21 @@ done:
     free(data);
 }
 
-void revcache_close(revcache *c, bool save)
+void revcache_save(revcache *c)
 {
     if (!c)
         return;
-    if (save) {
-        bool pruned = false;
-        for (int i = 0; i < c->count && !pruned; i++)
-            pruned = !c->entries[i].present;
-        if (c->dirty || pruned)
-            save_file(c);
-    }
+    bool pruned = false;
+    for (int i = 0; i < c->count && !pruned; i++)
+        pruned = !c->entries[i].present;
+    if (c->dirty || pruned)
+        save_file(c);
+}
+
+void revcache_free(revcache *c)
+{
+    if (!c)
+        return;
     release_cache(c);
     free(c->file);
     free(c->identity);

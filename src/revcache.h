@@ -19,8 +19,15 @@
  * $RBACMIG_CACHE_DIR, else $XDG_CACHE_HOME/rbacmig, else $HOME/.cache/rbacmig. The file
  * also records which rbacmig binary wrote it and carries a checksum. RBACMIG_NO_CACHE=1
  * turns the cache off. A cache that is missing, unreadable, corrupt, owned by another
- * user, written by another build or not writable is simply not used: everything then works
- * as without it. Depends on graph.h (the revision struct) and sha256.h. */
+ * user (or in a directory others can write to), written by another build or not writable
+ * is simply not used: everything then works as without it. Linux: the binary's identity
+ * comes from /proc/self/exe. Depends on graph.h (the revision struct) and sha256.h.
+ *
+ * The key is trusted as is only where metadata is merely shown (current, history...).
+ * Where a checksum is recorded or compared (upgrade, downgrade, check, show...) the caller
+ * hashes the file's bytes and the entry is used only if its SHA-256 is the same, so file
+ * systems whose timestamps can be set back, or whose clocks disagree with this machine's,
+ * cannot put a stale checksum in the history or hide an edit from `check`. */
 #ifndef RBACMIG_REVCACHE_H
 #define RBACMIG_REVCACHE_H
 
@@ -39,19 +46,23 @@ revcache *revcache_open(const char *dir);
  * current time in seconds, for the "changed in the last two seconds" rule. */
 revcache *revcache_open_at(const char *dir, const char *cache_dir, double now);
 
-/* When name's entry matches st (and has a checksum, if need_sha256), fills *out (which it
- * initialises; the caller owns it, path set to a copy of path) and returns true. Either
- * way name is remembered as present, so that entries of removed files are dropped. */
+/* When name's entry matches st (and, if sha256 is not NULL, carries that SHA-256 of the
+ * file's bytes), fills *out (which it initialises; the caller owns it, path set to a copy of
+ * path) and returns true. Either way name is remembered as present, so that entries of
+ * removed files are dropped. */
 bool revcache_lookup(revcache *c, const char *name, const struct stat *st, const char *path,
-                     bool need_sha256, revision *out);
+                     const char *sha256, revision *out);
 
 /* Remembers what r (just read from name, whose identity before the read was st) says,
  * unless the file changed too recently to trust its key. */
 void revcache_store(revcache *c, const char *name, const struct stat *st, const revision *r);
 
-/* Writes the cache back if save and it changed (atomically: a temporary file, then a
- * rename); errors are ignored, as a cache is only an optimisation. Then frees it. NULL is
- * fine. */
-void revcache_close(revcache *c, bool save);
+/* Writes the cache back if it changed (atomically: a temporary file, then a rename), keeping
+ * only the entries looked up or stored in this run; errors are ignored, as a cache is only
+ * an optimisation. NULL is fine. */
+void revcache_save(revcache *c);
+
+/* Frees the cache (NULL is fine). */
+void revcache_free(revcache *c);
 
 #endif

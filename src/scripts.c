@@ -2,6 +2,7 @@
 #include "scripts.h"
 
 #include "revcache.h"
+#include "sha256.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -13,6 +14,33 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The SHA-256 of path's bytes (as sha256_hex_normalised), or false if it cannot be read. */
+static bool file_sha256(const char *path, const struct stat *st, char hex[65])
+{
+    bool ok = false;
+    char *text = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || !S_ISREG(st->st_mode) || !(text = malloc((size_t)st->st_size + 1)))
+        goto done;
+    size_t got = 0, size = (size_t)st->st_size;
+    while (got < size) {
+        ssize_t n = read(fd, text + got, size - got);
+        if (n <= 0)
+            goto done;
+        got += (size_t)n;
+    }
+    char extra;
+    if (read(fd, &extra, 1) != 0) /* grew since the stat: not the file the key names */
+        goto done;
+    sha256_hex_normalised(text, size, hex);
+    ok = true;
+done:
+    free(text);
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
 
 static int compare_names(const void *a, const void *b)
 {
@@ -53,6 +81,8 @@ int scripts_load(lua_host *host, const char *dir, graph *g, rb_error *err)
         qsort(names, (size_t)count, sizeof *names, compare_names);
     size_t dirlen = strlen(dir);
     cache = revcache_open(dir);
+    /* Where a checksum is recorded or compared, an entry must match the file's bytes, not
+     * only its identity on disk (revcache.h). */
     bool need_sha256 = lua_host_checksums(host);
     for (int i = 0; i < count; i++) {
         char *path = malloc(dirlen + strlen(names[i]) + 2);
@@ -63,9 +93,12 @@ int scripts_load(lua_host *host, const char *dir, graph *g, rb_error *err)
         /* The identity before the read: a file changed during the read gets a key that
          * no longer matches, never a key that matches other bytes. */
         struct stat st;
-        bool have_key = cache && stat(path, &st) == 0;
+        char sha256[65];
+        bool have_key = cache && stat(path, &st) == 0 &&
+                        (!need_sha256 || file_sha256(path, &st, sha256));
         int failed = 0;
-        if (!have_key || !revcache_lookup(cache, names[i], &st, path, need_sha256, &r)) {
+        if (!have_key ||
+            !revcache_lookup(cache, names[i], &st, path, need_sha256 ? sha256 : NULL, &r)) {
             failed = lua_host_read_revision(host, path, &r, err);
             if (!failed && have_key && lua_host_last_read_self_contained(host))
                 revcache_store(cache, names[i], &st, &r);
@@ -79,7 +112,9 @@ int scripts_load(lua_host *host, const char *dir, graph *g, rb_error *err)
 oom:
     rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
 done:
-    revcache_close(cache, rc == 0);
+    if (rc == 0) /* a failed load saw only some files: it would drop the others' entries */
+        revcache_save(cache);
+    revcache_free(cache);
     for (int i = 0; i < count; i++)
         free(names[i]);
     free(names);

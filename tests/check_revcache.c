@@ -60,16 +60,17 @@ static void store_and_save(fixture *f, const revision *r)
     revcache *c = revcache_open_at(f->dir, f->cache, settled(f));
     ck_assert_ptr_nonnull(c);
     revcache_store(c, "a.lua", &f->st, r);
-    revcache_close(c, true);
+    revcache_save(c);
+    revcache_free(c);
 }
 
-/* Opens the cache again and looks "a.lua" up with st. */
-static bool lookup(fixture *f, const struct stat *st, bool need_sha256, revision *out)
+/* Opens the cache again and looks "a.lua" up with st (and sha256, if not NULL). */
+static bool lookup(fixture *f, const struct stat *st, const char *sha256, revision *out)
 {
     revcache *c = revcache_open_at(f->dir, f->cache, settled(f));
     ck_assert_ptr_nonnull(c);
-    bool hit = revcache_lookup(c, "a.lua", st, f->file, need_sha256, out);
-    revcache_close(c, false);
+    bool hit = revcache_lookup(c, "a.lua", st, f->file, sha256, out);
+    revcache_free(c);
     return hit;
 }
 
@@ -89,6 +90,23 @@ static char *cache_file(const fixture *f)
     return found;
 }
 
+/* The cache file of f->dir, malloc'd path (whether or not it exists). */
+static char *cache_file_named(const fixture *f)
+{
+    DIR *d = opendir(f->cache);
+    ck_assert_ptr_nonnull(d);
+    char *found = NULL;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n > 5 && strcmp(e->d_name + n - 5, ".revs") == 0 && !found)
+            found = ck_path(f->cache, e->d_name);
+    }
+    closedir(d);
+    ck_assert_ptr_nonnull(found);
+    return found;
+}
+
 START_TEST(test_round_trip)
 {
     fixture f;
@@ -96,7 +114,11 @@ START_TEST(test_round_trip)
     revision r, got;
     make_revision(&r, "abc123");
     store_and_save(&f, &r);
-    ck_assert_msg(lookup(&f, &f.st, true, &got), "a stored entry is found again");
+    char other_sha[65];
+    memset(other_sha, 'b', 64);
+    other_sha[64] = '\0';
+    ck_assert_msg(!lookup(&f, &f.st, other_sha, &got), "an entry is not used for other bytes");
+    ck_assert_msg(lookup(&f, &f.st, r.sha256, &got), "a stored entry is found again");
     ck_assert_str_eq(got.id, "abc123");
     ck_assert_str_eq(got.message, r.message);
     ck_assert_str_eq(got.path, f.file);
@@ -119,13 +141,13 @@ START_TEST(test_round_trip)
     r.message = strdup("");
     r.transactional = true;
     store_and_save(&f, &r);
-    ck_assert(lookup(&f, &f.st, false, &got));
+    ck_assert(lookup(&f, &f.st, NULL, &got));
     ck_assert_ptr_null(got.create_date);
     ck_assert(got.transactional);
     ck_assert_int_eq(got.down.count + got.branch_labels.count + got.depends_on.count, 0);
     ck_assert_str_eq(got.sha256, "");
     revision_release(&got);
-    ck_assert_msg(!lookup(&f, &f.st, true, &got), "an entry without a checksum cannot "
+    ck_assert_msg(!lookup(&f, &f.st, other_sha, &got), "an entry without a checksum cannot "
                   "stand in where one is needed");
     revision_release(&r);
     teardown(&f);
@@ -149,21 +171,21 @@ START_TEST(test_changed_file_misses)
     changed.st_ctim = now.st_ctim;
     if (changed.st_ctim.tv_sec != f.st.st_ctim.tv_sec ||
         changed.st_ctim.tv_nsec != f.st.st_ctim.tv_nsec)
-        ck_assert_msg(!lookup(&f, &changed, false, &got), "a new ctime is a miss");
+        ck_assert_msg(!lookup(&f, &changed, NULL, &got), "a new ctime is a miss");
     /* Each part of the key on its own. */
     changed = f.st;
     changed.st_size++;
-    ck_assert(!lookup(&f, &changed, false, &got));
+    ck_assert(!lookup(&f, &changed, NULL, &got));
     changed = f.st;
     changed.st_ino++;
-    ck_assert(!lookup(&f, &changed, false, &got));
+    ck_assert(!lookup(&f, &changed, NULL, &got));
     changed = f.st;
     changed.st_mtim.tv_nsec = (changed.st_mtim.tv_nsec + 1) % 1000000000;
-    ck_assert(!lookup(&f, &changed, false, &got));
+    ck_assert(!lookup(&f, &changed, NULL, &got));
     changed = f.st;
     changed.st_dev++;
-    ck_assert(!lookup(&f, &changed, false, &got));
-    ck_assert(lookup(&f, &f.st, false, &got));
+    ck_assert(!lookup(&f, &changed, NULL, &got));
+    ck_assert(lookup(&f, &f.st, NULL, &got));
     revision_release(&got);
     revision_release(&r);
     teardown(&f);
@@ -179,10 +201,11 @@ START_TEST(test_recent_change_not_stored)
     revcache *c = revcache_open_at(f.dir, f.cache, (double)f.st.st_ctim.tv_sec + 1.0);
     ck_assert_ptr_nonnull(c);
     revcache_store(c, "a.lua", &f.st, &r);
-    revcache_close(c, true);
+    revcache_save(c);
+    revcache_free(c);
     char *file = cache_file(&f);
     ck_assert_msg(file == NULL, "a file changed a second ago is not cached");
-    ck_assert(!lookup(&f, &f.st, false, &got));
+    ck_assert(!lookup(&f, &f.st, NULL, &got));
     revision_release(&r);
     teardown(&f);
 }
@@ -203,20 +226,21 @@ START_TEST(test_corrupt_cache_ignored)
     for (size_t i = 0; i < len; i += 7) {
         text[i] ^= 0x20;
         ck_write_bytes(file, text, len);
-        ck_assert_msg(!lookup(&f, &f.st, false, &got), "byte %zu flipped", i);
+        ck_assert_msg(!lookup(&f, &f.st, NULL, &got), "byte %zu flipped", i);
         text[i] ^= 0x20;
         ck_write_bytes(file, text, i);
-        ck_assert_msg(!lookup(&f, &f.st, false, &got), "truncated at %zu", i);
+        ck_assert_msg(!lookup(&f, &f.st, NULL, &got), "truncated at %zu", i);
     }
     ck_write_bytes(file, text, len);
-    ck_assert(lookup(&f, &f.st, false, &got));
+    ck_assert(lookup(&f, &f.st, NULL, &got));
     revision_release(&got);
     /* A cache of another directory under this one's name. */
     fixture other;
     setup(&other);
     revcache *c = revcache_open_at(other.dir, f.cache, settled(&other));
     revcache_store(c, "a.lua", &f.st, &r);
-    revcache_close(c, true);
+    revcache_save(c);
+    revcache_free(c);
     DIR *d = opendir(f.cache);
     struct dirent *e;
     char *other_file = NULL;
@@ -226,7 +250,7 @@ START_TEST(test_corrupt_cache_ignored)
     closedir(d);
     ck_assert_ptr_nonnull(other_file);
     ck_assert_int_eq(rename(other_file, file), 0);
-    ck_assert_msg(!lookup(&f, &f.st, false, &got), "another directory's cache is not used");
+    ck_assert_msg(!lookup(&f, &f.st, NULL, &got), "another directory's cache is not used");
     free(other_file);
     teardown(&other);
     free(text);
@@ -245,18 +269,20 @@ START_TEST(test_removed_files_pruned)
     revcache *c = revcache_open_at(f.dir, f.cache, settled(&f));
     revcache_store(c, "a.lua", &f.st, &r);
     revcache_store(c, "b.lua", &f.st, &r);
-    revcache_close(c, true);
+    revcache_save(c);
+    revcache_free(c);
     /* A run that sees only a.lua keeps only a.lua. */
     c = revcache_open_at(f.dir, f.cache, settled(&f));
-    ck_assert(revcache_lookup(c, "a.lua", &f.st, f.file, false, &got));
+    ck_assert(revcache_lookup(c, "a.lua", &f.st, f.file, NULL, &got));
     revision_release(&got);
-    revcache_close(c, true);
+    revcache_save(c);
+    revcache_free(c);
     c = revcache_open_at(f.dir, f.cache, settled(&f));
-    ck_assert(revcache_lookup(c, "a.lua", &f.st, f.file, false, &got));
+    ck_assert(revcache_lookup(c, "a.lua", &f.st, f.file, NULL, &got));
     revision_release(&got);
-    ck_assert_msg(!revcache_lookup(c, "b.lua", &f.st, f.file, false, &got),
+    ck_assert_msg(!revcache_lookup(c, "b.lua", &f.st, f.file, NULL, &got),
                   "the entry of a removed file is dropped");
-    revcache_close(c, false);
+    revcache_free(c);
     revision_release(&r);
     teardown(&f);
 }
@@ -274,25 +300,41 @@ START_TEST(test_many_entries_and_nowhere_to_write)
         snprintf(name, sizeof name, "m%04d.lua", i);
         revcache_store(c, name, &f.st, &r);
     }
-    revcache_close(c, true);
+    revcache_save(c);
+    revcache_free(c);
     c = revcache_open_at(f.dir, f.cache, settled(&f));
     for (int i = 0; i < 1000; i++) {
         snprintf(name, sizeof name, "m%04d.lua", i);
-        ck_assert_msg(revcache_lookup(c, name, &f.st, f.file, true, &got), "%s", name);
+        ck_assert_msg(revcache_lookup(c, name, &f.st, f.file, r.sha256, &got), "%s", name);
         ck_assert_str_eq(got.id, "abc123");
         revision_release(&got);
     }
-    revcache_close(c, false);
+    revcache_free(c);
     /* A cache directory that cannot be made: no cache, no error. */
     char *blocked = ck_write_in(f.cache, "file", "x");
     char *below = ck_path(blocked, "sub");
-    c = revcache_open_at(f.dir, below, settled(&f));
-    ck_assert_ptr_nonnull(c);
+    c = revcache_open_at(f.dir, below, settled(&f)); /* NULL, or a cache that cannot save */
     revcache_store(c, "a.lua", &f.st, &r);
-    revcache_close(c, true);
+    revcache_save(c);
+    revcache_free(c);
     ck_assert(!ck_file_exists(below));
     free(below);
     free(blocked);
+    /* A cache directory others can write to is not used, nor a cache file behind a link. */
+    ck_assert_int_eq(chmod(f.cache, 0777), 0);
+    ck_assert_ptr_null(revcache_open_at(f.dir, f.cache, settled(&f)));
+    ck_assert_int_eq(chmod(f.cache, 0700), 0);
+    char *file = cache_file_named(&f);
+    char *moved = ck_path(f.dir, "moved.revs");
+    ck_assert_int_eq(rename(file, moved), 0);
+    ck_assert_int_eq(symlink(moved, file), 0);
+    c = revcache_open_at(f.dir, f.cache, settled(&f));
+    ck_assert_msg(!revcache_lookup(c, "m0000.lua", &f.st, f.file, NULL, &got),
+                  "a cache file that is a symbolic link is not read");
+    revcache_free(c);
+    unlink(file);
+    free(moved);
+    free(file);
     /* Turned off. */
     setenv("RBACMIG_NO_CACHE", "1", 1);
     ck_assert_ptr_null(revcache_open(f.dir));

@@ -135,6 +135,8 @@ int main(int argc, char **argv)
     }
     if (L)
         lua_close(L);
+    if (ferror(out))
+        status = 1;
     if (fclose(out) != 0 || status != 0) {
         remove(tmp_path);
         return 1;
