@@ -11,8 +11,10 @@
 #      127.0.0.1, a free port, fsync on, otherwise default settings), stopped by a trap
 #   4. generates the same workload for every tool (bench/gen_workload.py, bench/gen_rbac.py,
 #      bench/sql/)
-#   5. times every tool with hyperfine in this one run (warm-up, repetitions; a --prepare
-#      command puts the database back where a run must start), peak RSS with /usr/bin/time,
+#   5. times every tool in this one run (warm-up, repetitions; a prepare command puts the
+#      database back where a run must start): upgrade, downgrade and the no-op in
+#      interleaved rounds (bench/interleave.py: each round runs every tool once), the
+#      other workloads with hyperfine; peak RSS with wait4 or /usr/bin/time,
 #      and counts the statements each tool sends per step (log_min_duration_statement=0)
 #   6. prints the table of medians, spreads and ratios against the reference
 #      (bench/report.py), and draws bench/upgrade_vs_n.png (gnuplot)
@@ -247,8 +249,17 @@ check_tables() {   # check_tables DB EXPECTED WHAT
   [ "$got" = "$2" ] || { echo "bench: $3: expected $2 tables t_*, found $got" >&2; return 1; }
 }
 
-TOOLS=(psql-1tx psql-ntx rbacmig alembic dbmate sqitch)
-db_of() { case $1 in psql-1tx) echo bench_psql1 ;; psql-ntx) echo bench_psqln ;; *) echo "bench_$1" ;; esac; }
+# rbacmig-cold is rbacmig with its metadata cache off (RBACMIG_NO_CACHE=1): what a first
+# run on a fresh machine (a new CI runner, a new deploy pod) costs. The warm-up runs of
+# `rbacmig` fill the cache, as a user's earlier runs would.
+TOOLS=(psql-1tx psql-ntx rbacmig rbacmig-cold alembic dbmate sqitch)
+db_of() {
+  case $1 in
+    psql-1tx) echo bench_psql1 ;; psql-ntx) echo bench_psqln ;; rbacmig-cold) echo bench_rbacmig_cold ;;
+    *) echo "bench_$1" ;;
+  esac
+}
+COLD="env RBACMIG_NO_CACHE=1"
 
 up_cmd() {   # up_cmd TOOL N
   local d=$WL/$2
@@ -256,6 +267,7 @@ up_cmd() {   # up_cmd TOOL N
     psql-1tx) echo "$PSQL -X -q -v ON_ERROR_STOP=1 -1 -d $URL/bench_psql1 -f $d/psql/up_1tx.sql" ;;
     psql-ntx) echo "$PSQL -X -q -v ON_ERROR_STOP=1 -d $URL/bench_psqln -f $d/psql/up_ntx.sql" ;;
     rbacmig)  echo "$RBACMIG -d $URL/bench_rbacmig upgrade head" ;;
+    rbacmig-cold) echo "$COLD $RBACMIG -d $URL/bench_rbacmig_cold upgrade head" ;;
     alembic)  echo "$ALEMBIC -c $d/alembic/alembic.ini upgrade head" ;;
     dbmate)   echo "$DBMATE --url $URL/bench_dbmate?sslmode=disable --migrations-dir $d/dbmate --no-dump-schema migrate" ;;
     sqitch)   echo "$SQITCH -C $d/sqitch deploy --target db:pg://postgres@127.0.0.1:$PORT/bench_sqitch --db-client $PSQL" ;;
@@ -267,6 +279,7 @@ down_cmd() {   # down_cmd TOOL N
     psql-1tx) echo "$PSQL -X -q -v ON_ERROR_STOP=1 -1 -d $URL/bench_psql1 -f $d/psql/down_1tx.sql" ;;
     psql-ntx) echo "$PSQL -X -q -v ON_ERROR_STOP=1 -d $URL/bench_psqln -f $d/psql/down_ntx.sql" ;;
     rbacmig)  echo "$RBACMIG -d $URL/bench_rbacmig downgrade base" ;;
+    rbacmig-cold) echo "$COLD $RBACMIG -d $URL/bench_rbacmig_cold downgrade base" ;;
     alembic)  echo "$ALEMBIC -c $d/alembic/alembic.ini downgrade base" ;;
     dbmate)   echo "sh $d/dbmate_rollback_all.sh" ;;
     sqitch)   echo "$SQITCH -C $d/sqitch revert -y --target db:pg://postgres@127.0.0.1:$PORT/bench_sqitch --db-client $PSQL" ;;
@@ -279,37 +292,85 @@ noop_cmd() {   # noop_cmd TOOL N: `upgrade head` again, the database being at he
   esac
 }
 
+# Workloads 1 and 2 time every tool in interleaved rounds (bench/interleave.py): round r
+# runs each tool once, so the tools compared share the same stretch of time on a shared
+# machine. spec_add appends a command to a spec; run_spec runs it and records each tool in
+# the manifest, "failed" for a tool whose command failed (the others go on), with the peak
+# RSS of one more run under /usr/bin/time for the tools matching RSS_TOOLS.
+spec_add() {   # spec_add SPEC ID TOOL WARMUP RUNS PREPARE CMD
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$2" "$3" "$OUT/json/$2.json" "$4" "$5" "$6" "$7" >> "$1"
+  printf '   %-28s %s\n' "$2" "$7" >&2
+}
+run_spec() {   # run_spec SPEC WORKLOAD N DIR RSS_TOOLS (an extended regular expression)
+  local spec=$1 workload=$2 n=$3 dir=$4 rss_tools=$5 line id tool json prep cmd rss_kb status
+  cut -f3- "$spec" | awk -F'\t' -v d="$dir" 'BEGIN { OFS = "\t" } { print $1, $2, $3, d, $4, $5 }' \
+    > "$spec.run"
+  python3 "$BENCH/interleave.py" "$spec.run" 2> "$spec.err" || sed 's/^/      /' "$spec.err" | tail -n 8 >&2
+  # fields are read one by one: a tab-separated `read` would fold an empty prepare away
+  while IFS= read -r line; do
+    id=$(cut -f1 <<< "$line") tool=$(cut -f2 <<< "$line") json=$(cut -f3 <<< "$line")
+    prep=$(cut -f6 <<< "$line") cmd=$(cut -f7 <<< "$line")
+    status=failed rss_kb=-
+    if [ -f "$json" ]; then
+      status=ok
+      if [[ $tool =~ ^($rss_tools)$ ]]; then
+        [ -z "$prep" ] || run_words "$prep" >/dev/null 2>&1
+        local -a w
+        eval "w=($cmd)"
+        (cd "$dir" && /usr/bin/time -f %M -o "$OUT/json/$id.rss" "${w[@]}" >/dev/null 2>&1) || true
+        rss_kb=$(tail -n 1 "$OUT/json/$id.rss")
+      fi
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$workload" "$n" "$tool" "$json" "$rss_kb" "$status" >> "$MANIFEST"
+  done < "$spec"
+}
+ran_ok() { [ -f "$OUT/json/$1.json" ]; }
+
 log "workload 1: upgrade from empty, downgrade to base (N = $NS); workload 2: no-op"
 for n in $NS; do
+  up_spec=$OUT/json/up.$n.spec down_spec=$OUT/json/down.$n.spec
+  : > "$up_spec"
+  : > "$down_spec"
   for tool in "${TOOLS[@]}"; do
     db=$(db_of "$tool")
     warm=$W_SMALL runs=$R_SMALL
     if [ "$n" = 1000 ]; then warm=$W_BIG runs=$R_BIG; fi
-    rss=0
-    [ "$tool" != rbacmig ] || rss=1
-    upruns=$runs upwarm=$warm
+    upruns=$runs upwarm=$warm downruns=$runs downwarm=$warm
     if [ "$n" = 1000 ] && [ "$tool" = sqitch ]; then upwarm=$W_SLOW upruns=$R_SLOW; fi
-    if bench "up.$n.$tool" upgrade "$n" "$tool" "$WL/$n/rbacmig" "$upwarm" "$upruns" "$rss" \
-         "$(reset_cmd "$db")" "$(up_cmd "$tool" "$n")" &&
-       check_tables "$db" "$n" "$tool upgrade N=$n"; then
-      sql -c "DROP DATABASE IF EXISTS tmpl_$db" -c "CREATE DATABASE tmpl_$db TEMPLATE $db"
-      downruns=$runs downwarm=$warm
-      if [ "$n" = 1000 ] && { [ "$tool" = sqitch ] || [ "$tool" = dbmate ]; }; then
-        downwarm=$W_SLOW downruns=$R_SLOW
-      fi
-      bench "down.$n.$tool" downgrade "$n" "$tool" "$WL/$n/rbacmig" "$downwarm" "$downruns" "$rss" \
-        "$(reset_cmd "$db" "tmpl_$db")" "$(down_cmd "$tool" "$n")" &&
-        check_tables "$db" 0 "$tool downgrade N=$n" || true
-      if [ "$n" = 100 ]; then   # leave it at head for the no-op workload
-        run_words "$(reset_cmd "$db" "tmpl_$db")" >/dev/null
-      fi
-      sql -c "DROP DATABASE tmpl_$db"
+    if [ "$n" = 1000 ] && { [ "$tool" = sqitch ] || [ "$tool" = dbmate ]; }; then
+      downwarm=$W_SLOW downruns=$R_SLOW
     fi
+    spec_add "$up_spec" "up.$n.$tool" "$tool" "$upwarm" "$upruns" "$(reset_cmd "$db")" "$(up_cmd "$tool" "$n")"
+  done
+  run_spec "$up_spec" upgrade "$n" "$WL/$n/rbacmig" 'rbacmig|rbacmig-cold'
+  for tool in "${TOOLS[@]}"; do
+    db=$(db_of "$tool")
+    ran_ok "up.$n.$tool" && check_tables "$db" "$n" "$tool upgrade N=$n" || continue
+    sql -c "DROP DATABASE IF EXISTS tmpl_$db" -c "CREATE DATABASE tmpl_$db TEMPLATE $db"
+    warm=$W_SMALL runs=$R_SMALL
+    if [ "$n" = 1000 ]; then warm=$W_BIG runs=$R_BIG; fi
+    if [ "$n" = 1000 ] && { [ "$tool" = sqitch ] || [ "$tool" = dbmate ]; }; then
+      warm=$W_SLOW runs=$R_SLOW
+    fi
+    spec_add "$down_spec" "down.$n.$tool" "$tool" "$warm" "$runs" "$(reset_cmd "$db" "tmpl_$db")" "$(down_cmd "$tool" "$n")"
+  done
+  run_spec "$down_spec" downgrade "$n" "$WL/$n/rbacmig" 'rbacmig|rbacmig-cold'
+  for tool in "${TOOLS[@]}"; do
+    db=$(db_of "$tool")
+    sql -At -c "SELECT 1 FROM pg_database WHERE datname = 'tmpl_$db'" | grep -q 1 || continue
+    if ran_ok "down.$n.$tool"; then check_tables "$db" 0 "$tool downgrade N=$n" || true; fi
+    if [ "$n" = 100 ]; then   # leave it at head for the no-op workload
+      run_words "$(reset_cmd "$db" "tmpl_$db")" >/dev/null
+    fi
+    sql -c "DROP DATABASE tmpl_$db"
   done
   if [ "$n" = 100 ]; then
-    for tool in psql rbacmig alembic dbmate sqitch; do
-      bench "noop.$tool" noop 100 "$tool" "$WL/100/rbacmig" "$W_NOOP" "$R_NOOP" 1 "" "$(noop_cmd "$tool" 100)" || true
+    noop_spec=$OUT/json/noop.spec
+    : > "$noop_spec"
+    for tool in psql rbacmig rbacmig-cold alembic dbmate sqitch; do
+      spec_add "$noop_spec" "noop.$tool" "$tool" "$W_NOOP" "$R_NOOP" "" "$(noop_cmd "$tool" 100)"
     done
+    run_spec "$noop_spec" noop 100 "$WL/100/rbacmig" '.*'
   fi
 done
 
@@ -333,6 +394,8 @@ for n in $GRAPH_NS; do
       "$PSQL -X -d $URL/graph_rbacmig -c 'SELECT version_num FROM rbacmig_version'" || true
     bench "$what.$n.rbacmig" "$what" "$n" rbacmig "$d/rbacmig" "$W_GRAPH" "$R_GRAPH" 1 "" \
       "$RBACMIG -d $URL/graph_rbacmig $what" || true
+    bench "$what.$n.rbacmig-cold" "$what" "$n" rbacmig-cold "$d/rbacmig" "$W_GRAPH" "$R_GRAPH" 1 "" \
+      "$COLD $RBACMIG -d $URL/graph_rbacmig $what" || true
     gw=$W_GRAPH gr=$R_GRAPH
     if [ "$n" = 10000 ]; then gw=$W_SLOW gr=$R_SLOW; fi
     BENCH_DATABASE_URL=$URL/graph_alembic bench "$what.$n.alembic" "$what" "$n" alembic "$d/rbacmig" \
