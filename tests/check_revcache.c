@@ -1,6 +1,7 @@
 /* check_revcache.c: the metadata cache of a migrations directory. Each test works in a
  * fresh directory with a private cache directory, and passes "now" explicitly so that the
  * two-second settling rule is under the test's control. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +345,133 @@ START_TEST(test_many_entries_and_nowhere_to_write)
 }
 END_TEST
 
+/* ---- malformed content behind a valid checksum ----------------------------------------- */
+
+/* "<len>:<s>" appended to buf. */
+static void put_field(char *buf, size_t size, const char *s, size_t len)
+{
+    size_t n = strlen(buf);
+    ck_assert(n + len + 24 < size);
+    n += (size_t)snprintf(buf + n, size - n, "%zu:", len);
+    memcpy(buf + n, s, len);
+    buf[n + len] = '\0';
+}
+
+static void put_str(char *buf, size_t size, const char *s)
+{
+    put_field(buf, size, s, strlen(s));
+}
+
+/* Writes header + body with a correct FNV-1a 64 trailer, as revcache.c frames its file. */
+static void write_framed(const char *path, const char *header, const char *body, size_t body_len)
+{
+    size_t hlen = strlen(header), len = hlen + body_len;
+    char *data = malloc(len + 18);
+    ck_assert_ptr_nonnull(data);
+    memcpy(data, header, hlen);
+    memcpy(data + hlen, body, body_len);
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)data[i];
+        h *= 1099511628211ULL;
+    }
+    char trailer[19];
+    snprintf(trailer, sizeof trailer, "\n%016llx\n", (unsigned long long)h);
+    memcpy(data + len, trailer, 18);
+    ck_write_bytes(path, data, len + 18);
+    free(data);
+}
+
+START_TEST(test_malformed_entries)
+{
+    fixture f;
+    setup(&f);
+    revision r, got;
+    make_revision(&r, "abc123");
+    store_and_save(&f, &r);
+    char *file = cache_file_named(&f);
+    char *valid = ck_read_file(file);
+    /* The header the reader expects: the magic line, then this binary's identity and the
+     * directory, each a field; everything after them is what the cases below replace. */
+    const char *p = strchr(valid, '\n') + 1;
+    for (int i = 0; i < 2; i++) {
+        size_t len = strtoul(p, NULL, 10);
+        p = strchr(p, ':') + 1 + len;
+    }
+    char header[8192];
+    ck_assert((size_t)(p - valid) < sizeof header);
+    memcpy(header, valid, (size_t)(p - valid));
+    header[p - valid] = '\0';
+
+    char key[256];
+    snprintf(key, sizeof key, "%llu %llu %lld %lld %ld %lld %ld",
+             (unsigned long long)f.st.st_dev, (unsigned long long)f.st.st_ino,
+             (long long)f.st.st_size, (long long)f.st.st_mtim.tv_sec, (long)f.st.st_mtim.tv_nsec,
+             (long long)f.st.st_ctim.tv_sec, (long)f.st.st_ctim.tv_nsec);
+    /* name, key, sha, id, message, flags, date, then the three lists as count + items */
+    const char *good[] = {"a.lua", key, "", "abc123", "msg", "T", "", "1", "p1", "0", "0", NULL};
+    static const struct { int field; const char *value; const char *why; } cases[] = {
+        {-1, NULL, "the well-formed entry (control)"},
+        {1, "1 2 3", "a key with three numbers"},
+        {1, "-1 2 3 4 5 6 7", "a negative number in the key"},
+        {2, "abc", "a checksum that is neither empty nor 64 characters"},
+        {3, "", "an empty revision id"},
+        {5, "X", "unknown flags"},
+        {5, "TDX", "flags too long"},
+        {7, "99999999", "a list longer than the reader takes"},
+        {7, "2", "a list shorter than its count"},
+        {7, "x", "a count that is not a number"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        char body[4096] = "";
+        put_str(body, sizeof body, "1");
+        for (int i = 0; good[i]; i++)
+            put_str(body, sizeof body, (int)cases[c].field == i ? cases[c].value : good[i]);
+        write_framed(file, header, body, strlen(body));
+        bool hit = lookup(&f, &f.st, NULL, &got);
+        if (cases[c].field < 0) {
+            ck_assert_msg(hit, "%s", cases[c].why);
+            ck_assert_str_eq(got.id, "abc123");
+            ck_assert_int_eq(got.down.count, 1);
+            revision_release(&got);
+        } else {
+            ck_assert_msg(!hit, "%s is not used", cases[c].why);
+        }
+    }
+    /* Framing errors: a length past the end, a NUL in a name, an entry named twice, more
+     * entries announced than there are, bytes after the last entry. */
+    const char *framing[] = {"1", "1", "2", "2"};
+    for (int c = 0; c < 5; c++) {
+        char body[8192] = "";
+        if (c < 4)
+            put_str(body, sizeof body, framing[c]);
+        else
+            put_str(body, sizeof body, "1");
+        for (int copy = 0; copy < (c == 2 ? 2 : 1); copy++)
+            for (int i = 0; good[i] && !(c == 0 && i == 4) && !(c == 1 && i == 1); i++) {
+                if (c == 1 && i == 0)
+                    put_field(body, sizeof body, "a.l\0ua", 6);
+                else
+                    put_str(body, sizeof body, good[i]);
+            }
+        if (c == 0)
+            strcat(body, "999:msg"); /* the message's length runs past the end */
+        if (c == 4)
+            strcat(body, "junk");
+        /* the NUL case (its name is the last field): strlen stops at the NUL */
+        size_t len = strlen(body);
+        if (c == 1)
+            len += strlen(body + len + 1) + 1;
+        write_framed(file, header, body, len);
+        ck_assert_msg(!lookup(&f, &f.st, NULL, &got), "framing case %d is not used", c);
+    }
+    free(valid);
+    free(file);
+    revision_release(&r);
+    teardown(&f);
+}
+END_TEST
+
 Suite *make_revcache_suite(void)
 {
     Suite *s = suite_create("revcache");
@@ -354,6 +482,7 @@ Suite *make_revcache_suite(void)
     tcase_add_test(tc, test_corrupt_cache_ignored);
     tcase_add_test(tc, test_removed_files_pruned);
     tcase_add_test(tc, test_many_entries_and_nowhere_to_write);
+    tcase_add_test(tc, test_malformed_entries);
     suite_add_tcase(s, tc);
     return s;
 }
