@@ -691,22 +691,45 @@ done:
     return rc;
 }
 
-int lua_host_run_migration(lua_host *h, const char *path, const char *function, db_conn *conn,
-                           rb_error *err)
+int lua_host_run_migration(lua_host *h, const char *path, const char *sha256,
+                           const char *function, db_conn *conn, rb_error *err)
 {
     lua_State *L = h->L;
     LUA_STACK_ENTER(L);
-    if (lua_host_dofile_value(L, path, err) != 0)
+    char *text = NULL, chunkname[1024], now_sha256[65];
+    size_t len = 0;
+    if (read_file(path, &text, &len, err) != 0)
         return -1;
-    int rc = 0;                              /* t */
+    int rc = check_text(path, text, len, err);
+    /* The file was read once to plan and to record its checksum, and now again to run: what
+     * runs must be what the history will say ran. */
+    if (rc == 0 && sha256 && sha256[0]) {
+        sha256_hex_normalised(text, len, now_sha256);
+        if (strcmp(now_sha256, sha256) != 0) {
+            rc = rb_errorf(err, RB_EXIT_FAILURE, "%s changed while rbacmig was running (SHA-256 "
+                           "%.12s... when read, %.12s... now); nothing of it ran", path, sha256,
+                           now_sha256);
+            rb_strlcpy(err->hint, "run the command again", sizeof err->hint);
+        }
+    }
+    snprintf(chunkname, sizeof chunkname, "@%s", path);
+    if (rc == 0)
+        rc = load_chunk(L, text, len, chunkname, err);
+    free(text);
+    if (rc == 0)
+        rc = docall(L, 0, 1, err);
+    if (rc != 0) {
+        LUA_STACK_LEAVE(L, 0);
+        return -1;
+    }
     int type = lua_istable(L, -1) ? rawfield(L, -1, function) : LUA_TNONE;
-    if (type != LUA_TFUNCTION) {
+    if (type != LUA_TFUNCTION) {                 /* t [v] */
         rc = rb_errorf(err, RB_EXIT_FAILURE, "%s: no %s function", path, function);
         if (type != LUA_TNONE)
-            lua_pop(L, 1);                   /* t */
+            lua_pop(L, 1);                       /* t */
     } else {
-        lua_db_push(L, conn, h->cfg);        /* t fn db */
-        rc = docall(L, 1, 0, err);           /* t */
+        lua_db_push(L, conn, h->cfg);            /* t fn db */
+        rc = docall(L, 1, 0, err);               /* t */
     }
     lua_pop(L, 1);
     lua_gc(L, LUA_GCSTEP, 0);

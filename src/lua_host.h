@@ -43,9 +43,10 @@ bool lua_host_last_read_self_contained(const lua_host *h);
 int lua_host_read_config(lua_host *h, const char *path, bool required, config *cfg, rb_error *err);
 
 /* Runs the `upgrade` or `downgrade` function of the migration at path with a `db` object on
- * conn. The caller owns the transaction. */
-int lua_host_run_migration(lua_host *h, const char *path, const char *function, db_conn *conn,
-                           rb_error *err);
+ * conn. The caller owns the transaction. With sha256 (not NULL or ""), a file whose bytes
+ * no longer have that checksum is an error and nothing of it runs. */
+int lua_host_run_migration(lua_host *h, const char *path, const char *sha256,
+                           const char *function, db_conn *conn, rb_error *err);
 
 /* Runs an RBAC command through rbacmig.commands.command(name, db, args, opts): args are the
  * positional arguments, opts the options as "key=value" strings ("true" for a flag; values

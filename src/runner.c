@@ -544,7 +544,7 @@ static int apply_step(runner *r, const names *n, const migrate_options *opts, in
     const char *verb = opts->dir == DIR_UPGRADE ? "upgrade" : "downgrade";
     double t0 = now_ms();
     if (!opts->stamp) {
-        int rc = lua_host_run_migration(r->host, rev->path, verb, r->conn, err);
+        int rc = lua_host_run_migration(r->host, rev->path, rev->sha256, verb, r->conn, err);
         if (stop_signal)
             return rb_errorf(err, stop_signal == SIGTERM ? RB_EXIT_SIGTERM : RB_EXIT_SIGINT,
                              "interrupted by %s: %s %s rolled back; the database stays at the "

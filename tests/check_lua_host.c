@@ -687,7 +687,7 @@ static int run_file(run_fixture *rf, const char *text, const char *function, cha
 {
     *path = ck_write_in(rf->f.dir, "run.lua", text);
     rb_error_init(err);
-    return lua_host_run_migration(rf->f.host, *path, function, rf->conn, err);
+    return lua_host_run_migration(rf->f.host, *path, NULL, function, rf->conn, err);
 }
 
 static long long count_rows(db_conn *c, const char *sql)
@@ -743,9 +743,44 @@ START_TEST(test_run_upgrade_and_downgrade)
     ck_assert_int_eq(count_rows(rf.conn, "SELECT count(*) FROM t"), 2);
     ck_assert_int_eq(count_rows(rf.conn, "SELECT count(*) FROM t WHERE name = 'it''s'"), 1);
     rb_error_init(&err);
-    rc = lua_host_run_migration(rf.f.host, path, "downgrade", rf.conn, &err);
+    rc = lua_host_run_migration(rf.f.host, path, NULL, "downgrade", rf.conn, &err);
     ck_assert_msg(rc == 0, "downgrade failed: %s", err.message);
     ck_assert_int_eq(count_rows(rf.conn, "SELECT count(*) FROM sqlite_master WHERE name = 't'"), 0);
+    free(path);
+    run_teardown(&rf);
+}
+END_TEST
+
+START_TEST(test_run_refuses_changed_file)
+{
+    run_fixture rf;
+    run_setup(&rf);
+    const char *text =
+        "return {\n"
+        "  revision = \"aaaa0002\",\n"
+        "  upgrade = function(db) db:exec(\"CREATE TABLE changed (id INTEGER)\") end,\n"
+        "  downgrade = function(db) end,\n"
+        "}\n";
+    char *path = ck_write_in(rf.f.dir, "run.lua", text);
+    char read_then[65], other[65];
+    sha256_hex_normalised(text, strlen(text), read_then);
+    memcpy(other, read_then, sizeof other);
+    other[0] = other[0] == '0' ? '1' : '0';
+    rb_error err;
+    rb_error_init(&err);
+    int rc = lua_host_run_migration(rf.f.host, path, other, "upgrade", rf.conn, &err);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_msg(strstr(err.message, "changed while rbacmig was running") != NULL, "%s",
+                  err.message);
+    ck_assert_msg(strstr(err.message, path) != NULL, "the message names the file: %s",
+                  err.message);
+    ck_assert_int_eq(count_rows(rf.conn, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                         "'changed'"), 0);
+    rb_error_init(&err);
+    rc = lua_host_run_migration(rf.f.host, path, read_then, "upgrade", rf.conn, &err);
+    ck_assert_msg(rc == 0, "the unchanged file runs: %s", err.message);
+    ck_assert_int_eq(count_rows(rf.conn, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                         "'changed'"), 1);
     free(path);
     run_teardown(&rf);
 }
@@ -797,7 +832,7 @@ START_TEST(test_run_error_table)
                   err.message, want);
     ck_assert_str_eq(err.hint, "try x");
     rb_error_init(&err);
-    rc = lua_host_run_migration(rf.f.host, path, "downgrade", rf.conn, &err);
+    rc = lua_host_run_migration(rf.f.host, path, NULL, "downgrade", rf.conn, &err);
     ck_assert_int_eq(rc, -1);
     ck_assert_msg(strstr(err.message, "obj") != NULL, "message: %s", err.message);
     free(path);
@@ -869,7 +904,7 @@ START_TEST(test_run_bad_params)
     ck_assert_msg(strstr(err.message, "$1") && strstr(err.message, "table"), "message: %s",
                   err.message);
     rb_error_init(&err);
-    rc = lua_host_run_migration(rf.f.host, path, "downgrade", rf.conn, &err);
+    rc = lua_host_run_migration(rf.f.host, path, NULL, "downgrade", rf.conn, &err);
     ck_assert_int_eq(rc, -1);
     ck_assert_msg(strstr(err.message, "finite"), "message: %s", err.message);
     free(path);
@@ -931,7 +966,7 @@ START_TEST(test_run_many_times)
     ck_assert_int_eq(db_run(rf.conn, "CREATE TABLE c (x)", &err), 0);
     for (int i = 0; i < 200; i++) {
         rb_error_init(&err);
-        int rc = lua_host_run_migration(rf.f.host, path, i % 2 ? "downgrade" : "upgrade",
+        int rc = lua_host_run_migration(rf.f.host, path, NULL, i % 2 ? "downgrade" : "upgrade",
                                         rf.conn, &err);
         ck_assert_msg(rc == (i % 2 ? -1 : 0), "run %d: rc %d: %s", i, rc, err.message);
     }
@@ -988,6 +1023,7 @@ Suite *make_lua_host_suite(void)
 
     tc = tcase_create("run");
     tcase_add_test(tc, test_run_upgrade_and_downgrade);
+    tcase_add_test(tc, test_run_refuses_changed_file);
     tcase_add_test(tc, test_run_error_boom);
     tcase_add_test(tc, test_run_error_table);
     tcase_add_test(tc, test_run_sql_error);
