@@ -221,6 +221,15 @@ done
 MANIFEST=$OUT/manifest.tsv
 printf 'id\tworkload\tn\ttool\tjson\trss_kb\tstatus\n' > "$MANIFEST"
 
+peak_rss() {   # peak_rss ID DIR PREPARE CMD: prints the peak RSS (KB) of one more run of CMD
+  local id=$1 dir=$2 prepare=$3 cmd=$4
+  local -a w
+  [ -z "$prepare" ] || run_words "$prepare" >/dev/null 2>&1
+  eval "w=($cmd)"
+  (cd "$dir" && /usr/bin/time -f %M -o "$OUT/json/$id.rss" "${w[@]}" >/dev/null 2>&1) || true
+  tail -n 1 "$OUT/json/$id.rss"
+}
+
 bench() {
   local id=$1 workload=$2 n=$3 tool=$4 dir=$5 warmup=$6 runs=$7 rss=$8 prepare=$9 cmd=${10}
   local json=$OUT/json/$id.json rss_kb=- status=ok
@@ -232,11 +241,7 @@ bench() {
     status=failed
     sed 's/^/      /' "$OUT/json/$id.err" | tail -n 5 >&2
   elif [ "$rss" = 1 ]; then
-    [ -z "$prepare" ] || run_words "$prepare" >/dev/null 2>&1
-    local -a w
-    eval "w=($cmd)"
-    (cd "$dir" && /usr/bin/time -f %M -o "$OUT/json/$id.rss" "${w[@]}" >/dev/null 2>&1) || true
-    rss_kb=$(tail -n 1 "$OUT/json/$id.rss")
+    rss_kb=$(peak_rss "$id" "$dir" "$prepare" "$cmd")
   fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$workload" "$n" "$tool" "$json" "$rss_kb" "$status" >> "$MANIFEST"
   [ "$status" = ok ]
@@ -313,13 +318,7 @@ run_spec() {   # run_spec SPEC WORKLOAD N DIR RSS_TOOLS (an extended regular exp
     status=failed rss_kb=-
     if [ -f "$json" ]; then
       status=ok
-      if [[ $tool =~ ^($rss_tools)$ ]]; then
-        [ -z "$prep" ] || run_words "$prep" >/dev/null 2>&1
-        local -a w
-        eval "w=($cmd)"
-        (cd "$dir" && /usr/bin/time -f %M -o "$OUT/json/$id.rss" "${w[@]}" >/dev/null 2>&1) || true
-        rss_kb=$(tail -n 1 "$OUT/json/$id.rss")
-      fi
+      [[ ! $tool =~ ^($rss_tools)$ ]] || rss_kb=$(peak_rss "$id" "$dir" "$prep" "$cmd")
     fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$workload" "$n" "$tool" "$json" "$rss_kb" "$status" >> "$MANIFEST"
   done < "$spec"
