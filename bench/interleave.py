@@ -7,8 +7,8 @@ SPEC.tsv has one command a line, tab-separated:
 
     json_path  warmup  runs  dir  prepare  command
 
-Round r runs, for each command that still wants a run, its prepare (untimed, through the
-shell; may be empty), then the command (timed, split like a shell would, no shell in
+Round r runs, for each command that still wants a run (in the spec's order rotated by r),
+its prepare (untimed, through the shell; may be empty), then the command (timed, split like a shell would, no shell in
 between, in dir). The first `warmup` runs of a command are not kept. So the runs of every
 tool compared in one workload are spread over the same stretch of time and a burst of load
 on a shared machine (or autovacuum after the previous tool) lands on all of them alike,
@@ -63,8 +63,10 @@ def main():
                               prepare=prepare, cmd=cmd, done=0, times=[], user=[], system=[],
                               failed=False))
     rounds = max(s["warmup"] + s["runs"] for s in specs)
-    for _ in range(rounds):
-        for s in specs:
+    for r in range(rounds):
+        # Each round starts one tool further on, so no tool always follows the same one
+        # (a heavy tool's aftermath, such as autovacuum, would land on it every round).
+        for s in specs[r % len(specs):] + specs[:r % len(specs)]:
             if s["failed"] or s["done"] >= s["warmup"] + s["runs"]:
                 continue
             if s["prepare"]:
