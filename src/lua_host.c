@@ -1,11 +1,13 @@
 /* lua_host.c: the Lua state, its sandbox, protected calls, embedded modules and loading of
  * migration, config and data files. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "embedded.h"
 #include "lua_host.h"
@@ -61,9 +63,16 @@ static lua_State *volatile running_state;
 static int read_file(const char *path, char **buf, size_t *len, rb_error *err)
 {
     *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return rb_errorf(err, RB_EXIT_FAILURE, "cannot open '%s': %s", path, strerror(errno));
+    /* O_NONBLOCK: a FIFO named like a migration must not hang the run (it is refused just
+     * below); it changes nothing for regular files. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        rb_errorf(err, RB_EXIT_FAILURE, "cannot open '%s': %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);

@@ -20,8 +20,10 @@ static bool file_sha256(const char *path, const struct stat *st, char hex[65])
 {
     bool ok = false;
     char *text = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || !S_ISREG(st->st_mode) || !(text = malloc((size_t)st->st_size + 1)))
+    int fd = -1;
+    /* Regular files only: opening a FIFO named *.lua would wait for a writer. */
+    if (!S_ISREG(st->st_mode) || (fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 ||
+        !(text = malloc((size_t)st->st_size + 1)))
         goto done;
     size_t got = 0, size = (size_t)st->st_size;
     while (got < size) {

@@ -122,4 +122,17 @@ expect_rc 0 "history when the cache cannot be written"
 expect_eq "$OUT" "$UNCACHED" "the same output without a cache"
 expect_eq "$(printf '%s\n' "$ERR" | grep -c -e error -e warning -e cache)" 0 "nothing said about the cache"
 
+# ---- a FIFO named like a migration is refused, not waited on -----------------------------
+mkfifo migrations/zzzz_fifo.lua
+for cache in on off; do
+  if [ $cache = off ]; then export RBACMIG_NO_CACHE=1; fi
+  OUT=$(timeout 20 "$RBACMIG" upgrade head 2>"$TEST_DIR/.stderr"); RC=$?
+  ERR=$(cat "$TEST_DIR/.stderr")
+  expect_rc 1 "a FIFO in migrations/ (cache $cache)"
+  expect_one_error_line "FIFO (cache $cache)"
+  expect_err_has "cannot read 'migrations/zzzz_fifo.lua': not a regular file" "the FIFO is named (cache $cache)"
+done
+unset RBACMIG_NO_CACHE
+rm migrations/zzzz_fifo.lua
+
 finish
