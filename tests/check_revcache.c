@@ -65,6 +65,14 @@ static void store_and_save(fixture *f, const revision *r)
     revcache_free(c);
 }
 
+/* A fresh fixture whose cache holds r (made by make_revision) for "a.lua". */
+static void setup_stored(fixture *f, revision *r)
+{
+    setup(f);
+    make_revision(r, "abc123");
+    store_and_save(f, r);
+}
+
 /* Opens the cache again and looks "a.lua" up with st (and sha256, if not NULL). */
 static bool lookup(fixture *f, const struct stat *st, const char *sha256, revision *out)
 {
@@ -96,10 +104,8 @@ static char *cache_file(const fixture *f)
 START_TEST(test_round_trip)
 {
     fixture f;
-    setup(&f);
     revision r, got;
-    make_revision(&r, "abc123");
-    store_and_save(&f, &r);
+    setup_stored(&f, &r);
     char other_sha[65];
     memset(other_sha, 'b', 64);
     other_sha[64] = '\0';
@@ -143,10 +149,8 @@ END_TEST
 START_TEST(test_changed_file_misses)
 {
     fixture f;
-    setup(&f);
     revision r, got;
-    make_revision(&r, "abc123");
-    store_and_save(&f, &r);
+    setup_stored(&f, &r);
     /* The same size, the mtime set back: only the ctime tells, and it must. */
     ck_write_text(f.file, "return {}\n");
     struct utimbuf times = {f.st.st_atime, f.st.st_mtime};
@@ -200,10 +204,8 @@ END_TEST
 START_TEST(test_corrupt_cache_ignored)
 {
     fixture f;
-    setup(&f);
     revision r, got;
-    make_revision(&r, "abc123");
-    store_and_save(&f, &r);
+    setup_stored(&f, &r);
     char *file = cache_file(&f);
     ck_assert_ptr_nonnull(file);
     char *text = ck_read_file(file);
@@ -370,10 +372,8 @@ static void write_framed(const char *path, const char *header, const char *body,
 START_TEST(test_malformed_entries)
 {
     fixture f;
-    setup(&f);
     revision r, got;
-    make_revision(&r, "abc123");
-    store_and_save(&f, &r);
+    setup_stored(&f, &r);
     char *file = cache_file(&f);
     char *valid = ck_read_file(file);
     /* The header the reader expects: the magic line, then this binary's identity and the
