@@ -104,17 +104,21 @@ int db_commit(db_conn *c, rb_error *err)
 }
 
 int db_exec_commit(db_conn *c, const char *sql, int nparams, const db_value *params,
-                   rb_error *err)
+                   db_reopen *next, rb_error *err)
 {
+    if (next)
+        next->rows = NULL;
     if (!c->ops->exec_commit) {
         if (db_exec(c, sql, nparams, params, NULL, NULL, err) != 0)
             return -1;
         return db_commit(c, err);
     }
     bool ended = false;
-    int rc = c->ops->exec_commit(c, sql, nparams, params, &ended, err);
+    int rc = c->ops->exec_commit(c, sql, nparams, params, next, &ended, err);
     if (ended)
         c->in_transaction = false;
+    if (rc == 0 && next && next->rows)
+        c->in_transaction = true;
     return rc;
 }
 

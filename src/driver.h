@@ -47,6 +47,15 @@ db_value *db_result_add_row(db_result *r);
 
 typedef struct db_conn db_conn;
 
+/* The next step's transaction, begun in the same flight that commits this one (see
+ * db_exec_commit). The driver fills `rows` only when that transaction is open and holds the
+ * migration lock; otherwise nothing of it is left open and the caller begins as usual. */
+typedef struct db_reopen {
+    long long key;        /* the migration lock, as for begin_locked */
+    const char *read_sql; /* read under the lock */
+    db_result *rows;      /* out: read_sql's rows, the caller's to free; or NULL */
+} db_reopen;
+
 /* How a connection is opened. */
 typedef struct db_open_options {
     bool offline;            /* --sql: write SQL to stdout, run nothing */
@@ -67,11 +76,12 @@ typedef struct driver_ops {
     int (*begin_locked)(db_conn *c, long long key, const char *read_sql, db_result **rows,
                         rb_error *err);
     int (*commit)(db_conn *c, rb_error *err);
-    /* Optional: one statement then COMMIT in a single round trip. *ended says whether the
-     * transaction is over (committed, or rolled back by a failed COMMIT); a failed statement
-     * leaves it open. Drivers without it get exec then commit. */
+    /* Optional: one statement then COMMIT in a single round trip, and with `next`
+     * (nullable) the next locked transaction begun in that flight too. *ended says whether
+     * the committed transaction is over (committed, or rolled back by a failed COMMIT); a
+     * failed statement leaves it open. Drivers without it get exec then commit. */
     int (*exec_commit)(db_conn *c, const char *sql, int nparams, const db_value *params,
-                       bool *ended, rb_error *err);
+                       db_reopen *next, bool *ended, rb_error *err);
     /* Never fails loudly: used on error paths. */
     void (*rollback)(db_conn *c);
     /* Asks the server to cancel the running statement. Async-signal-safe. */
@@ -115,9 +125,14 @@ int db_begin_locked_read(db_conn *c, long long key, const char *read_sql, db_res
                          rb_error *err);
 int db_commit(db_conn *c, rb_error *err);
 /* Runs one statement and commits, in one round trip where the driver can. When the
- * statement fails nothing is committed and the transaction is left for db_rollback. */
+ * statement fails nothing is committed and the transaction is left for db_rollback.
+ * With `next` (nullable), the driver may also begin the next locked transaction and run
+ * next->read_sql in that round trip: on success next->rows then holds the rows and the
+ * connection is in that transaction; next->rows NULL means it was not begun (a driver
+ * without pipelining, the lock taken by another run, any error there), and the caller
+ * calls db_begin_locked_read, which waits and reports as usual. */
 int db_exec_commit(db_conn *c, const char *sql, int nparams, const db_value *params,
-                   rb_error *err);
+                   db_reopen *next, rb_error *err);
 void db_rollback(db_conn *c);
 char *db_quote_ident(db_conn *c, const char *name);
 /* COPY: true when the driver can stream rows (PostgreSQL, online). */

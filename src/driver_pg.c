@@ -23,7 +23,7 @@ typedef struct pg_conn {
     int wait_timeout_ms;  /* how long begin_locked waits for another run */
     int lock_timeout_ms;  /* lock_timeout inside migrations */
     int statement_timeout_ms;
-    char *search_path_sql; /* "SET LOCAL search_path TO ..." or NULL for public */
+    char *search_path_config; /* ", set_config('search_path', ...)" or NULL for public */
     char *copy_buf;        /* rows of a COPY in progress, in text format, not yet sent */
     size_t copy_len, copy_cap;
     char *copy_sql;        /* the COPY statement, for error messages */
@@ -203,63 +203,124 @@ done:
     return rc;
 }
 
-/* The statement and COMMIT in one flight (libpq pipeline mode): one round trip instead of
- * two for every step's bookkeeping. When the statement fails the server skips the COMMIT
- * and the transaction stays open (aborted) for the caller's rollback. */
+/* Ends whatever transaction is open, on paths that already have their error. */
+static void pg_rollback_quietly(pg_conn *pc)
+{
+    if (PQstatus(pc->pg) == CONNECTION_OK)
+        PQclear(PQexec(pc->pg, "ROLLBACK"));
+}
+
+/* What opens a migration transaction after BEGIN, as one statement: its settings (SET
+ * LOCAL, written as set_config(..., true)) and the migration lock, tried without waiting.
+ * The last column is true when the lock came. */
+static void lock_attempt_sql(const pg_conn *pc, long long key, char *buf, size_t size)
+{
+    snprintf(buf, size,
+             "SELECT set_config('lock_timeout', '%d', true), "
+             "set_config('statement_timeout', '%d', true)%s, pg_try_advisory_xact_lock(%lld)",
+             pc->lock_timeout_ms, pc->statement_timeout_ms,
+             pc->search_path_config ? pc->search_path_config : "", key);
+}
+
+static bool lock_granted(const PGresult *res)
+{
+    return res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+           PQnfields(res) > 0 && PQgetvalue(res, 0, PQnfields(res) - 1)[0] == 't';
+}
+
+static bool pg_ok(const PGresult *res)
+{
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+/* One query of a flight, with text parameters. */
+typedef struct pg_flight_query {
+    const char *sql;
+    int nparams;
+    const char *const *values;
+} pg_flight_query;
+
+/* Sends n queries and one Sync in one flight (libpq pipeline mode: one write, one round
+ * trip) and takes one result per query into results[], the caller's to PQclear. After an
+ * error the server skips the rest, whose results are PGRES_PIPELINE_ABORTED; when the
+ * connection breaks, the results from there on are NULL. */
+static void pg_flight(pg_conn *pc, const pg_flight_query *q, int n, PGresult **results)
+{
+    for (int i = 0; i < n; i++)
+        results[i] = NULL;
+    bool sent = PQenterPipelineMode(pc->pg);
+    for (int i = 0; sent && i < n; i++)
+        sent = PQsendQueryParams(pc->pg, q[i].sql, q[i].nparams, NULL, q[i].values, NULL, NULL,
+                                 0);
+    sent = sent && PQpipelineSync(pc->pg);
+    /* Each query's results end with a NULL; the Sync gives one PGRES_PIPELINE_SYNC. */
+    for (int i = 0; sent && i < n; i++) {
+        PGresult *res;
+        while ((res = PQgetResult(pc->pg)) != NULL) {
+            PQclear(results[i]);
+            results[i] = res;
+        }
+        if (!results[i])
+            break;
+    }
+    if (sent && results[n - 1]) {
+        PGresult *sync = PQgetResult(pc->pg);
+        PQclear(sync);
+    }
+    PQexitPipelineMode(pc->pg);
+}
+
+/* The statement and COMMIT in one flight: one round trip instead of two for every step's
+ * bookkeeping. When the statement fails the server skips the COMMIT and the transaction
+ * stays open (aborted) for the caller's rollback. With `next`, the same flight goes on
+ * to BEGIN the next step's transaction, try its lock and read (all skipped by the server
+ * if anything before failed): a step then costs one round trip fewer again. Whatever
+ * goes wrong in that second part only leaves next->rows NULL, with anything it began
+ * rolled back: the caller then begins the usual way, which waits for the lock and
+ * reports errors. */
 static int pg_exec_commit(db_conn *c, const char *sql, int nparams, const db_value *params,
-                          bool *ended, rb_error *err)
+                          db_reopen *next, bool *ended, rb_error *err)
 {
     pg_conn *pc = (pg_conn *)c;
     pg_params pp;
+    char lock_sql[1024];
     *ended = false;
     if (pg_params_init(&pp, nparams, params, err) != 0)
         return -1;
-    bool sent = PQenterPipelineMode(pc->pg) &&
-                PQsendQueryParams(pc->pg, sql, nparams, NULL, pp.values, NULL, NULL, 0) &&
-                PQsendQueryParams(pc->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&
-                PQpipelineSync(pc->pg);
+    enum { STATEMENT, COMMIT, NEXT_BEGIN, NEXT_LOCK, NEXT_READ, NQUERIES };
+    const pg_flight_query q[NQUERIES] = {
+        [STATEMENT] = {sql, nparams, pp.values},
+        [COMMIT] = {"COMMIT", 0, NULL},
+        [NEXT_BEGIN] = {"BEGIN", 0, NULL},
+        [NEXT_LOCK] = {lock_sql, 0, NULL},
+        [NEXT_READ] = {next ? next->read_sql : "", 0, NULL},
+    };
+    if (next)
+        lock_attempt_sql(pc, next->key, lock_sql, sizeof lock_sql);
+    PGresult *res[NQUERIES];
+    pg_flight(pc, q, next ? NQUERIES : NEXT_BEGIN, res);
     pg_params_release(&pp);
-    if (!sent) {
-        pg_conn_error(pc->pg, err, "lost connection to the database");
-        PQexitPipelineMode(pc->pg);
-        return -1;
+
+    int rc = 0;
+    if (!pg_ok(res[STATEMENT]))
+        rc = pg_result_error(res[STATEMENT], pc->pg, sql, err);
+    else if (!pg_ok(res[COMMIT]))
+        rc = pg_result_error(res[COMMIT], pc->pg, "COMMIT", err);
+    /* A COMMIT the server skipped never ran: the transaction is still open. */
+    *ended = res[COMMIT] && PQresultStatus(res[COMMIT]) != PGRES_PIPELINE_ABORTED;
+    bool begun = false;
+    if (next) {
+        begun = pg_ok(res[NEXT_BEGIN]);
+        rb_error ignored;
+        if (rc == 0 && begun && lock_granted(res[NEXT_LOCK]) && pg_ok(res[NEXT_READ]) &&
+            pg_rows(res[NEXT_READ], &next->rows, &ignored) != 0)
+            next->rows = NULL;
     }
-    /* Results come as: the statement's, NULL, COMMIT's, NULL, then the sync. A statement
-     * that failed makes COMMIT's result PGRES_PIPELINE_ABORTED. Two NULLs in a row mean
-     * nothing more will come (the connection broke). */
-    enum { STATEMENT, COMMIT, SYNC } waiting = STATEMENT;
-    int rc = -1, nulls = 0;
-    PGresult *res;
-    for (;;) {
-        if (!(res = PQgetResult(pc->pg))) {
-            if (++nulls == 2 || PQstatus(pc->pg) == CONNECTION_BAD)
-                break;
-            continue;
-        }
-        nulls = 0;
-        ExecStatusType st = PQresultStatus(res);
-        if (st == PGRES_PIPELINE_SYNC) {
-            PQclear(res);
-            break;
-        }
-        bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-        if (waiting == STATEMENT) {
-            if (!ok)
-                pg_result_error(res, pc->pg, sql, err);
-            waiting = COMMIT;
-            rc = ok ? 0 : -1;
-        } else if (waiting == COMMIT) {
-            if (rc == 0 && !ok)
-                rc = pg_result_error(res, pc->pg, "COMMIT", err);
-            /* An aborted pipeline never ran COMMIT: the transaction is still open. */
-            *ended = st != PGRES_PIPELINE_ABORTED;
-            waiting = SYNC;
-        }
-        PQclear(res);
-    }
-    if (waiting != SYNC && rc == 0)
-        rc = pg_conn_error(pc->pg, err, "lost connection to the database");
-    PQexitPipelineMode(pc->pg);
+    for (int i = 0; i < (next ? NQUERIES : NEXT_BEGIN); i++)
+        PQclear(res[i]);
+    if (begun && !next->rows)
+        pg_rollback_quietly(pc);
     return rc;
 }
 
@@ -302,16 +363,15 @@ static int pg_begin_locked(db_conn *c, long long key, const char *read_sql, db_r
                            rb_error *err)
 {
     pg_conn *pc = (pg_conn *)c;
-    char sql[4096];
+    char sql[4096], lock_sql[1024];
     PGresult *res, *lock_res = NULL, *read_res = NULL;
     bool failed = false;
-    /* One round trip in the common, uncontended case: the transaction, its settings, the
-     * lock, and the caller's read (whose answer only counts if the lock came at once). */
-    snprintf(sql, sizeof sql,
-             "BEGIN; SET LOCAL lock_timeout = %d; SET LOCAL statement_timeout = %d; %s"
-             "SELECT pg_try_advisory_xact_lock(%lld)%s%s",
-             pc->lock_timeout_ms, pc->statement_timeout_ms,
-             pc->search_path_sql ? pc->search_path_sql : "", key, read_sql ? "; " : "",
+    /* One round trip in the common, uncontended case: the transaction, its settings and
+     * lock, and the caller's read (whose answer only counts if the lock came at once). Each
+     * statement of a simple query takes its own snapshot, so the read sees what the last
+     * holder of the lock committed. */
+    lock_attempt_sql(pc, key, lock_sql, sizeof lock_sql);
+    snprintf(sql, sizeof sql, "BEGIN; %s%s%s", lock_sql, read_sql ? "; " : "",
              read_sql ? read_sql : "");
     if (!PQsendQuery(pc->pg, sql))
         return pg_conn_error(pc->pg, err, "lost connection to the database");
@@ -331,7 +391,7 @@ static int pg_begin_locked(db_conn *c, long long key, const char *read_sql, db_r
             PQclear(res);
         }
     }
-    bool got = !failed && lock_res && PQntuples(lock_res) == 1 && PQgetvalue(lock_res, 0, 0)[0] == 't';
+    bool got = !failed && lock_granted(lock_res);
     int rc = failed ? -1 : 0;
     if (got && read_sql)
         rc = pg_rows(read_res, rows, err);
@@ -340,7 +400,7 @@ static int pg_begin_locked(db_conn *c, long long key, const char *read_sql, db_r
     if (failed || !lock_res) {
         if (!failed)
             pg_conn_error(pc->pg, err, "lost connection to the database");
-        PQclear(PQexec(pc->pg, "ROLLBACK"));
+        pg_rollback_quietly(pc);
         return -1;
     }
     if (got)
@@ -361,12 +421,12 @@ static int pg_begin_locked(db_conn *c, long long key, const char *read_sql, db_r
             rb_strlcpy(err->hint, "another rbacmig run is migrating this database; retry, or "
                        "raise --lock-timeout", sizeof err->hint);
         }
-        PQclear(PQexec(pc->pg, "ROLLBACK"));
+        pg_rollback_quietly(pc);
         return -1;
     }
     /* Another run held the lock: what it changed is only visible now. */
     if (read_sql && pg_exec(c, read_sql, 0, NULL, rows, NULL, err) != 0) {
-        PQclear(PQexec(pc->pg, "ROLLBACK"));
+        pg_rollback_quietly(pc);
         return -1;
     }
     return 0;
@@ -489,9 +549,7 @@ static int pg_commit(db_conn *c, rb_error *err)
 
 static void pg_rollback(db_conn *c)
 {
-    pg_conn *pc = (pg_conn *)c;
-    if (PQstatus(pc->pg) == CONNECTION_OK)
-        PQclear(PQexec(pc->pg, "ROLLBACK"));
+    pg_rollback_quietly((pg_conn *)c);
 }
 
 static char *pg_quote_ident(db_conn *c, const char *name)
@@ -526,7 +584,7 @@ static void pg_close(db_conn *c)
         PQfreeCancel(pc->cancel);
     PQfinish(pc->pg);
     free(pc->user);
-    free(pc->search_path_sql);
+    free(pc->search_path_config);
     free(pc->copy_buf);
     free(pc->copy_sql);
     free(pc);
@@ -577,15 +635,25 @@ int pg_open(const config *cfg, const db_open_options *opts, db_conn **out, rb_er
     pc->base.via_transaction_pooler = PQport(pc->pg) && strcmp(PQport(pc->pg), "6543") == 0;
     pc->user = strdup(PQuser(pc->pg) ? PQuser(pc->pg) : "");
     if (cfg->schema && strcmp(cfg->schema, "public") != 0) {
+        /* The setting's value is a list of quoted identifiers, passed as a literal. */
         char *q = pg_quote_ident(&pc->base, cfg->schema);
-        size_t n = q ? strlen(q) + 64 : 0;
-        if (!q || !(pc->search_path_sql = malloc(n))) {
-            free(q);
+        size_t n = q ? strlen(q) + 16 : 0;
+        char *value = n ? malloc(n) : NULL;
+        char *literal = NULL;
+        if (value) {
+            snprintf(value, n, "%s, public", q);
+            literal = PQescapeLiteral(pc->pg, value, strlen(value));
+        }
+        n = literal ? strlen(literal) + 64 : 0;
+        if (n && (pc->search_path_config = malloc(n)))
+            snprintf(pc->search_path_config, n, ", set_config('search_path', %s, true)", literal);
+        PQfreemem(literal);
+        free(value);
+        free(q);
+        if (!pc->search_path_config) {
             pg_close(&pc->base);
             return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
         }
-        snprintf(pc->search_path_sql, n, "SET LOCAL search_path TO %s, public; ", q);
-        free(q);
     }
     *out = &pc->base;
     return 0;

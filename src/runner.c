@@ -466,10 +466,11 @@ static int write_history(runner *r, const names *n, const revision *rev, const c
 /* Records a successful step: the version rows and the history row, then commits when
  * asked. On PostgreSQL a linear step (one row replaced, added or removed) is one statement,
  * the version change in a CTE, sent with its COMMIT in one flight: the step's bookkeeping
- * costs one round trip, one fewer than psql's UPDATE then COMMIT. */
+ * costs one round trip, one fewer than psql's UPDATE then COMMIT. With `reopen`, that flight
+ * may also begin the next step's transaction (db_exec_commit). */
 static int record_step(runner *r, const names *n, const str_list *before, const rev_set *applied,
                        const revision *rev, const char *direction_name, double ms, bool commit,
-                       rb_error *err)
+                       db_reopen *reopen, rb_error *err)
 {
     str_list after = {0};
     char sql[1024], *down = NULL;
@@ -507,7 +508,7 @@ static int record_step(runner *r, const names *n, const str_list *before, const 
     }
     snprintf(sql, sizeof sql, "WITH version_change AS (%s) " HISTORY_INSERT, version_sql,
              n->history, "TRUE");
-    rc = commit ? db_exec_commit(r->conn, sql, np, p, err)
+    rc = commit ? db_exec_commit(r->conn, sql, np, p, reopen, err)
                 : db_exec(r->conn, sql, np, p, NULL, NULL, err);
     goto done;
 separate:
@@ -536,9 +537,10 @@ static char *step_to(const graph *g, int idx, direction dir)
 }
 
 /* Runs one migration (or stamps it) and records it; with commit, ends the transaction the
- * caller began. */
+ * caller began, and with `reopen` may begin the next one (db_exec_commit). */
 static int apply_step(runner *r, const names *n, const migrate_options *opts, int idx,
-                      str_list *rows, rev_set *applied, bool fk_off, bool commit, rb_error *err)
+                      str_list *rows, rev_set *applied, bool fk_off, bool commit,
+                      db_reopen *reopen, rb_error *err)
 {
     const revision *rev = &r->g->revs[idx];
     const char *verb = opts->dir == DIR_UPGRADE ? "upgrade" : "downgrade";
@@ -586,7 +588,8 @@ static int apply_step(runner *r, const names *n, const migrate_options *opts, in
         next.in[idx] = 0;
         next.count--;
     }
-    int rc = record_step(r, n, rows, &next, rev, opts->stamp ? "stamp" : verb, ms, commit, err);
+    int rc = record_step(r, n, rows, &next, rev, opts->stamp ? "stamp" : verb, ms, commit,
+                         reopen, err);
     if (rc == 0) {
         str_list_release(rows);
         rc = graph_version_rows(r->g, &next, rows);
@@ -601,6 +604,8 @@ static int apply_step(runner *r, const names *n, const migrate_options *opts, in
         }
     } else {
         rev_set_release(&next);
+        /* A deferred constraint fails at COMMIT: name the step it failed. */
+        rb_error_prefix(err, "%s %s failed", opts->stamp ? "stamp" : verb, rev->id);
     }
     return rc;
 }
@@ -613,6 +618,23 @@ static bool same_rows(const str_list *a, const str_list *b)
         if (!str_list_contains(b, a->items[i]))
             return false;
     return true;
+}
+
+/* The version rows read at the start of a step's transaction, under the lock, replace
+ * *rows; the plan stays valid only if they are what our own last step left. Frees res. */
+static int take_fresh_rows(db_result *res, str_list *rows, bool *plan_valid, rb_error *err)
+{
+    str_list fresh = {0};
+    int failed = rows_from_result(res, &fresh, err);
+    db_result_free(res);
+    if (failed) {
+        str_list_release(&fresh);
+        return -1;
+    }
+    *plan_valid = *plan_valid && same_rows(&fresh, rows);
+    str_list_release(rows);
+    *rows = fresh;
+    return 0;
 }
 
 /* Resolves the target once, against the state seen before any lock: relative targets
@@ -774,17 +796,8 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
                 if (db_begin_locked_read(r->conn, key, sql, &res, err) != 0)
                     goto done;
                 in_tx = true;
-                str_list fresh = {0};
-                int failed = rows_from_result(res, &fresh, err);
-                db_result_free(res);
-                if (failed) {
-                    str_list_release(&fresh);
+                if (take_fresh_rows(res, &rows, &plan_valid, err) != 0)
                     goto done;
-                }
-                /* Unchanged since our own last step: the rest of the plan still holds. */
-                plan_valid = plan_valid && same_rows(&fresh, &rows);
-                str_list_release(&rows);
-                rows = fresh;
             } else {
                 if (db_begin_locked(r->conn, key, err) != 0)
                     goto done;
@@ -836,8 +849,15 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
                 goto done;
             in_tx = false;
         }
+        /* The next step's transaction may begin in the round trip that commits this one
+         * (PostgreSQL): its locked read then comes back with the commit. */
+        char next_read[512];
+        db_reopen reopen = {.key = key, .read_sql = next_read};
+        bool want_reopen = !opts->single_transaction && !r->conn->offline && tables_ready &&
+                           next_step + 1 < nsteps && r->g->revs[steps[next_step + 1]].transactional;
+        version_query(&n, next_read, sizeof next_read);
         if (apply_step(r, &n, opts, steps[next_step], &rows, &applied, fk_off,
-                       !opts->single_transaction, err) != 0) {
+                       !opts->single_transaction, want_reopen ? &reopen : NULL, err) != 0) {
             in_tx = r->conn->in_transaction;
             if (strcmp(err->sqlstate, SQLSTATE_NEEDS_FK_OFF) == 0 && !fk_off &&
                 rev->transactional && !opts->single_transaction && !stop_signal) {
@@ -854,6 +874,8 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
         }
         in_tx = r->conn->in_transaction; /* committed by apply_step unless one transaction */
         next_step++;
+        if (want_reopen && reopen.rows && take_fresh_rows(reopen.rows, &rows, &plan_valid, err) != 0)
+            goto done;
         if (!opts->single_transaction) {
             if (fk_off) {
                 fk_off = false;

@@ -293,6 +293,30 @@ rb upgrade --single-transaction acac00000003
 expect_rc 1 "non-transactional migration refused inside --single-transaction"
 expect_err_has "cannot run inside --single-transaction" "single-transaction conflict explained"
 
+
+# ---- a schema of its own (PostgreSQL) -------------------------------------------------------
+# `schema` in rbacmig.lua puts rbacmig's tables there and makes it the first schema of every
+# migration transaction's search_path, each step's too (set in the round trip that commits
+# the step before). A name that needs quoting must be quoted, not split or injected.
+if [ "$DIALECT" = postgresql ]; then
+  new_db
+  mkdir -p own && cd own || exit 1
+  printf 'return { schema = "Tenant App, x" }\n' > rbacmig.lua
+  migration abab00000001 "" "db:exec('CREATE TABLE s1 (x integer)')" "db:exec('DROP TABLE s1')"
+  migration abab00000002 abab00000001 "db:exec('CREATE TABLE s2 (x integer)')" "db:exec('DROP TABLE s2')"
+  migration abab00000003 abab00000002 "db:exec('CREATE TABLE s3 (x integer)')" "db:exec('DROP TABLE s3')"
+  rb upgrade head
+  expect_rc 0 "upgrade with schema = \"Tenant App, x\""
+  expect_eq "$(sql "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'Tenant App, x'")" \
+    "rbacmig_history,rbacmig_version,s1,s2,s3" "every step's tables and rbacmig's own are in that schema"
+  expect_eq "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename IN ('s1', 's2', 's3')")" 0 "none in public"
+  expect_eq "$(sql 'SELECT version_num FROM "Tenant App, x".rbacmig_version')" abab00000003 "its version table is at head"
+  rb downgrade base
+  expect_rc 0 "downgrade to base in that schema"
+  expect_eq "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'Tenant App, x' AND tablename LIKE 's_'")" 0 "every step undone there"
+  cd .. || exit 1
+fi
+
 # ---- usage errors --------------------------------------------------------------------------
 rb frobnicate
 expect_rc 2 "unknown command"

@@ -297,4 +297,33 @@ expect_eq "$?" 143 "SIGTERM stops a file that loops while it is loaded"
 check "the loop is named" grep -q "migrations/loop.lua:1: interrupted" loop.out
 rm migrations/loop.lua
 
+
+# ---- a step whose COMMIT fails ---------------------------------------------------------------
+# A deferred foreign key is only checked at COMMIT, which on PostgreSQL travels in the same
+# round trip as the step's bookkeeping and the next step's BEGIN: the failure must still be
+# one error line naming the constraint, the step and everything after it must leave no
+# trace, and no transaction or lock may be left behind for the next run.
+new_db
+rm -rf migrations
+migration cccc00000001 "" "db:exec('CREATE TABLE parent (id integer PRIMARY KEY)'); db:exec('CREATE TABLE child (pid integer REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)')" "db:exec('DROP TABLE child'); db:exec('DROP TABLE parent')"
+migration cccc00000002 cccc00000001 "db:exec('INSERT INTO child VALUES (42)'); db:exec('CREATE TABLE after_bad (x integer)')" "db:exec('DROP TABLE after_bad')"
+migration cccc00000003 cccc00000002 "db:exec('CREATE TABLE third (x integer)')" "db:exec('DROP TABLE third')"
+rb upgrade head
+expect_rc 1 "a COMMIT refused by a deferred foreign key"
+expect_one_error_line "a COMMIT refused by a deferred foreign key"
+if [ "$DIALECT" = postgresql ]; then
+  expect_err_has 'violates foreign key constraint "child_pid_fkey"' "the failed constraint is named"
+else
+  expect_err_has "FOREIGN KEY constraint failed" "the failed constraint is named"
+fi
+expect_err_has "cccc00000002" "the failed step is named"
+expect_eq "$(sql 'SELECT version_num FROM rbacmig_version')" cccc00000001 "the version stays at the step before"
+expect_eq "$(sql 'SELECT count(*) FROM child')" 0 "the refused row is gone"
+if table_exists after_bad; then fail "the failed step left a table"; else pass; fi
+expect_eq "$(sql "SELECT count(*) FROM rbacmig_history WHERE revision IN ('cccc00000002', 'cccc00000003')")" 0 "no history for the failed step or the one after"
+migration cccc00000002 cccc00000001 "db:exec('INSERT INTO parent VALUES (42)'); db:exec('INSERT INTO child VALUES (42)'); db:exec('CREATE TABLE after_bad (x integer)')" "db:exec('DROP TABLE after_bad')"
+rb --lock-timeout 2 upgrade head
+expect_rc 0 "the fixed step and the next apply at once (no lock left behind)"
+expect_eq "$(sql 'SELECT version_num FROM rbacmig_version')" cccc00000003 "at head after the fix"
+
 finish
