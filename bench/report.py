@@ -18,14 +18,19 @@ import sys
 
 # workload -> the tool its ratios are taken against
 REFERENCE = {"upgrade": "psql-ntx", "downgrade": "psql-ntx", "noop": "psql",
-             "current": "psql", "history": "psql", "seed": "psql-setbased"}
+             "current": "psql", "history": "psql", "seed": "psql-setbased",
+             "up-remote": "psql-ntx", "down-remote": "psql-ntx"}
 
 WORKLOAD_TITLE = {"upgrade": "upgrade from empty", "downgrade": "downgrade to base",
                   "noop": "no-op upgrade head", "current": "current", "history": "history",
-                  "seed": "seed tenants"}
+                  "seed": "seed tenants",
+                  # workload 6; main() puts the round trip in
+                  "up-remote": "upgrade, server {rtt} ms away",
+                  "down-remote": "downgrade, server {rtt} ms away"}
 
 ORDER = [("upgrade", "10"), ("upgrade", "100"), ("upgrade", "1000"),
          ("downgrade", "10"), ("downgrade", "100"), ("downgrade", "1000"),
+         ("up-remote", "100"), ("down-remote", "100"),
          ("noop", "100"),
          ("current", "1000"), ("history", "1000"), ("current", "10000"), ("history", "10000"),
          ("seed", "10000")]
@@ -138,7 +143,7 @@ LOG_RE = re.compile(r"\[(\d+)\] LOG:  duration: ([0-9.]+) ms  (statement|parse|b
 
 
 def parse_log(path):
-    """(round trips, server ms, connections, {statement shape: [count, ms]}) of one log slice.
+    """(statements, server ms, connections, {statement shape: [count, ms]}) of one log slice.
 
     A simple-protocol statement and an extended-protocol execute are one round trip each;
     parse and bind add server time but travel in the same flight as their execute."""
@@ -162,7 +167,7 @@ def parse_log(path):
 
 
 def roundtrips(outdir):
-    """Per tool: round trips, server time and connections per step, from N=10 and N=100."""
+    """Per tool: statements, server time and connections per step, from N=10 and N=100."""
     logdir = os.path.join(outdir, "stmtlog")
     if not os.path.isdir(logdir):
         return None, None
@@ -175,8 +180,10 @@ def roundtrips(outdir):
             tools.append(tool)
     order = ["psql-ntx", "rbacmig", "alembic", "dbmate", "sqitch"]
     tools.sort(key=lambda t: order.index(t) if t in order else len(order))
-    table = [["tool", "round trips/step up", "server ms/step up", "round trips/step down",
-              "server ms/step down", "connections/step up", "no-op round trips"]]
+    # The log shows statements, not round trips: statements a client pipelines (rbacmig's
+    # bookkeeping, COMMIT and next BEGIN) are several lines for one round trip.
+    table = [["tool", "statements/step up", "server ms/step up", "statements/step down",
+              "server ms/step down", "connections/step up", "no-op statements"]]
 
     def per(tool, phase, idx):
         a, b = counts.get((tool, phase, "10")), counts.get((tool, phase, "100"))
@@ -213,13 +220,16 @@ def pgbench(outdir):
               "p95 ms", "p99 ms", "statements (avg ms)", "target", "result"]]
     verdicts = []
     p50s = {}
-    for name in ("select1", "lookup", "has_permission", "rls_memberships"):
+    names = [f"{script}.{transport}" for transport in ("tcp", "unix")
+             for script in ("select1", "has_permission", "rls_memberships")]
+    for name in names:
         txt = os.path.join(pdir, name + ".txt")
         if not os.path.exists(txt):
             continue
         lat = []
         for f in os.listdir(pdir):
-            if f.startswith(name + ".") and not f.endswith(".txt"):
+            # pgbench's -l logs: <prefix>.<pid>[.<thread>]
+            if f.startswith(name + ".") and f[len(name) + 1:].split(".")[0].isdigit():
                 with open(os.path.join(pdir, f)) as lf:
                     lat.extend(int(line.split()[2]) for line in lf if line.strip())
         with open(txt) as tf:
@@ -253,12 +263,17 @@ def pgbench(outdir):
                         f"{float(p50):.3f} ms per call in the server)")
     else:
         verdicts.append("MISS  has_permission p50 < 0.1 ms (not measured: perm_latency.sql failed)")
-    if "select1" in p50s and "has_permission" in p50s:
-        verdicts.append(f"      end to end through pgbench: {p50s['has_permission']:.3f} ms p50, of "
-                        f"which the round trip alone (SELECT 1) is {p50s['select1']:.3f} ms")
-    if "lookup" in p50s and "has_permission" in p50s:
-        verdicts.append(f"      has_permission p50 less the lookup-only p50 (same round trip and "
-                        f"pick): {p50s['has_permission'] - p50s['lookup']:.3f} ms")
+    # End to end, one statement per call through pgbench: pass or miss on each transport,
+    # with the round trip alone beside it.
+    for transport, how in (("unix", "Unix socket"), ("tcp", "TCP 127.0.0.1")):
+        call, floor = p50s.get(f"has_permission.{transport}"), p50s.get(f"select1.{transport}")
+        if call is None:
+            continue
+        verdicts.append(f"{'pass' if call < 0.1 else 'MISS'}  has_permission p50 < 0.1 ms end to "
+                        f"end over {how} (measured {call:.3f} ms; SELECT 1 alone "
+                        f"{floor:.3f} ms)" if floor is not None else
+                        f"{'pass' if call < 0.1 else 'MISS'}  has_permission p50 < 0.1 ms end to "
+                        f"end over {how} (measured {call:.3f} ms)")
     data = os.path.join(pdir, "data.txt")
     if os.path.exists(data):
         with open(data) as f:
@@ -268,6 +283,12 @@ def pgbench(outdir):
 
 def main():
     outdir = sys.argv[1]
+    rtt = os.path.join(outdir, "rtt_ms")
+    if os.path.exists(rtt):
+        with open(rtt) as f:
+            ms = f.read().strip()
+        for k in ("up-remote", "down-remote"):
+            WORKLOAD_TITLE[k] = WORKLOAD_TITLE[k].format(rtt=ms)
     rows = load(outdir)
     table, verdicts = build_table(rows)
     with open(os.path.join(outdir, "machine.txt")) as f:
@@ -293,7 +314,7 @@ def main():
         print("\n".join("  " + s for s in pgb_notes))
     if rt:
         print()
-        print("round trips, server time and connections per step (server log, log_min_duration_statement=0):")
+        print("statements, server time and connections per step (server log, log_min_duration_statement=0):")
         print(text_table(rt, right_from=1))
     if breakdown:
         print()

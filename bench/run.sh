@@ -30,11 +30,15 @@
 #                        script; also one INSERT per row
 #   has_permission       pgbench over 100,000 tenants and 1,000,000 memberships, and a
 #                        user's memberships read through row-level security
+#   remote               upgrade and downgrade N = 100 again, the server 10 ms of round
+#                        trip away (bench/latency_proxy.py), as a hosted database is
 #
 # The whole run takes about 30 minutes on 2 cores; --quick uses fewer repetitions (about 15).
 # For trying changes to the bench itself: BENCH_NS="10 100" (workloads 1 and 2; keep 100,
 # the no-op runs there), BENCH_GRAPH_NS="1000" (workload 3) and BENCH_SEED_TENANTS=1000
-# (workload 4; 0 skips it) cut the sizes; BENCH_PERM=0 skips workload 5.
+# (workload 4; 0 skips it) cut the sizes; BENCH_PERM=0 skips workload 5; BENCH_RTT_MS=0
+# skips workload 6 (otherwise the round trip it puts between the tools and the server,
+# default 10).
 # Raw results (hyperfine JSON, the table, chart data, server log) go to bench/out/.
 set -euo pipefail
 
@@ -67,6 +71,7 @@ if [ "$QUICK" = 1 ]; then
   W_GRAPH=1 R_GRAPH=5
   W_SEED=0  R_SEED=2  R_SEED_NAIVE=1
   PGB_SECONDS=5
+  W_REMOTE=0 R_REMOTE=2
 else
   W_SMALL=2 R_SMALL=10
   W_BIG=1   R_BIG=5
@@ -75,9 +80,11 @@ else
   W_GRAPH=2 R_GRAPH=10
   W_SEED=1  R_SEED=5  R_SEED_NAIVE=2
   PGB_SECONDS=30
+  W_REMOTE=1 R_REMOTE=3
 fi
 SEED_TENANTS=${BENCH_SEED_TENANTS:-10000}
 PERM=${BENCH_PERM:-1}
+RTT_MS=${BENCH_RTT_MS:-10}
 NS=${BENCH_NS-10 100 1000}
 GRAPH_NS=${BENCH_GRAPH_NS-1000 10000}
 
@@ -168,6 +175,13 @@ fi
 free_port() {
   local p
   for p in $(seq 55432 55532); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+free_port_after() {   # free_port_after PORT: a free port above PORT
+  local p
+  for p in $(seq "$(($1 + 1))" "$(($1 + 100))"); do
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
   done
   return 1
@@ -373,6 +387,57 @@ for n in $NS; do
   fi
 done
 
+# Workload 6: workload 1 at N = 100 again, every tool talking to the server through
+# bench/latency_proxy.py, which holds each byte RTT_MS / 2 in each direction: what a run
+# against a hosted database (Supabase from a laptop or a CI runner) costs, where round trips,
+# not the server, take the time. Only the timed commands go through the proxy.
+remote_workload() {
+  local n=100 proxy_port proxy_pid spec tool db saved_url=$URL saved_port=$PORT
+  proxy_port=$(free_port_after "$PORT") || return 1
+  python3 "$BENCH/latency_proxy.py" "$proxy_port" "$PORT" "$(awk -v r="$RTT_MS" 'BEGIN { print r / 2 }')" \
+    > "$OUT/proxy.out" 2>&1 &
+  proxy_pid=$!
+  for _ in $(seq 50); do grep -q ready "$OUT/proxy.out" 2>/dev/null && break; sleep 0.1; done
+  grep -q ready "$OUT/proxy.out" || { kill "$proxy_pid"; return 1; }
+  echo "$RTT_MS" > "$OUT/rtt_ms"
+  for phase in up down; do
+    spec=$OUT/json/remote.$phase.spec
+    : > "$spec"
+    for tool in psql-1tx psql-ntx rbacmig alembic dbmate sqitch; do
+      db=$(db_of "$tool")
+      URL=postgresql://postgres@127.0.0.1:$proxy_port PORT=$proxy_port
+      if [ "$phase" = up ]; then
+        cmd=$(up_cmd "$tool" "$n") prep=$(reset_cmd "$db")
+      else
+        cmd=$(down_cmd "$tool" "$n") prep=$(reset_cmd "$db" "tmpl_$db")
+      fi
+      URL=$saved_url PORT=$saved_port
+      spec_add "$spec" "remote.$phase.$n.$tool" "$tool" "$W_REMOTE" "$R_REMOTE" "$prep" "$cmd"
+    done
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:$proxy_port/bench_alembic \
+      run_spec "$spec" "$phase-remote" "$n" "$WL/$n/rbacmig" 'none'
+    for tool in psql-1tx psql-ntx rbacmig alembic dbmate sqitch; do
+      db=$(db_of "$tool")
+      if [ "$phase" = up ]; then
+        # what each tool's upgrade left is where its downgrade starts
+        run_words "$(reset_cmd "$db")" >/dev/null
+        (cd "$WL/$n/rbacmig" && BENCH_DATABASE_URL=$URL/bench_alembic run_words "$(up_cmd "$tool" "$n")" >/dev/null 2>&1) ||
+          echo "bench: $tool upgrade N=$n (for the remote downgrade) failed" >&2
+        sql -c "DROP DATABASE IF EXISTS tmpl_$db" -c "CREATE DATABASE tmpl_$db TEMPLATE $db"
+      else
+        if ran_ok "remote.down.$n.$tool"; then check_tables "$db" 0 "$tool remote downgrade N=$n" || true; fi
+        sql -c "DROP DATABASE IF EXISTS tmpl_$db"
+      fi
+    done
+  done
+  kill "$proxy_pid" 2>/dev/null
+  wait "$proxy_pid" 2>/dev/null || true
+}
+if [ "$RTT_MS" != 0 ] && [ -d "$WL/100" ]; then
+  log "workload 6: upgrade and downgrade N = 100 with the server $RTT_MS ms of round trip away"
+  remote_workload || echo "bench: workload 6 incomplete" >&2
+fi
+
 log "workload 3: current and history over N = $GRAPH_NS revisions"
 for n in $GRAPH_NS; do
   d=$WL/$n
@@ -476,15 +541,23 @@ perm_workload() {
   printf '   %-28s %s\n' "perm.server" "bench/sql/perm_latency.sql (100,000 calls timed in the server)" >&2
   sqldb perm -F ' ' -v n=100000 -f "$BENCH/sql/perm_latency.sql" > "$OUT/pgbench/server.txt" ||
     echo "bench: perm_latency.sql failed" >&2
-  for name in select1 lookup has_permission rls_memberships; do
-    [ "$name" != rls_memberships ] || [ "$rls" = 1 ] || continue
-    script=$BENCH/sql/pgbench_$name.sql
-    printf '   %-28s %s\n' "pgbench.$name" "pgbench -M prepared -c 1 -T $PGB_SECONDS" >&2
-    "$PG_BIN/pgbench" -n -M prepared -c 1 -j 1 -T 3 -f "$script" -h 127.0.0.1 -p "$PORT" \
-      -U postgres perm >/dev/null 2>&1 || { echo "bench: pgbench $name failed" >&2; continue; }
-    (cd "$OUT/pgbench" && "$PG_BIN/pgbench" -n -M prepared -c 1 -j 1 -T "$PGB_SECONDS" -r -l \
-       --log-prefix="$name" -f "$script" -h 127.0.0.1 -p "$PORT" -U postgres perm \
-       > "$OUT/pgbench/$name.txt" 2>&1) || echo "bench: pgbench $name failed" >&2
+  # Over TCP (127.0.0.1, as a client on another host would come, less the network) and over
+  # the Unix socket (what is left when the network is taken away); SELECT 1 is the floor of
+  # each.
+  local transport host
+  for transport in tcp unix; do
+    host=127.0.0.1
+    [ "$transport" = tcp ] || host=$PG_DIR
+    for name in select1 has_permission rls_memberships; do
+      [ "$name" != rls_memberships ] || [ "$rls" = 1 ] || continue
+      script=$BENCH/sql/pgbench_$name.sql
+      printf '   %-28s %s\n' "pgbench.$name.$transport" "pgbench -M prepared -c 1 -T $PGB_SECONDS -h $host" >&2
+      "$PG_BIN/pgbench" -n -M prepared -c 1 -j 1 -T 3 -f "$script" -h "$host" -p "$PORT" \
+        -U postgres perm >/dev/null 2>&1 || { echo "bench: pgbench $name failed" >&2; continue; }
+      (cd "$OUT/pgbench" && "$PG_BIN/pgbench" -n -M prepared -c 1 -j 1 -T "$PGB_SECONDS" -r -l \
+         --log-prefix="$name.$transport" -f "$script" -h "$host" -p "$PORT" -U postgres perm \
+         > "$OUT/pgbench/$name.$transport.txt" 2>&1) || echo "bench: pgbench $name failed" >&2
+    done
   done
   sql -c "DROP DATABASE perm WITH (FORCE)"
 }
@@ -493,7 +566,7 @@ if [ "$PERM" = 1 ]; then
   perm_workload || echo "bench: workload 5 incomplete" >&2
 fi
 
-# Statements (= round trips), their server time, and connections per tool, from the server
+# Statements (each a round trip unless pipelined), their server time, and connections per tool, from the server
 # log: each tool upgrades, runs the no-op, then downgrades N=10 and N=100 on a fresh
 # database, with log_min_duration_statement=0 set for its sessions only (through
 # PGOPTIONS, so every process it starts inherits it); report.py takes per step
