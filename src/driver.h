@@ -123,6 +123,7 @@ int db_begin_locked(db_conn *c, long long key, rb_error *err);
 /* db_begin_locked, then read_sql under the lock; *rows is the caller's to free. */
 int db_begin_locked_read(db_conn *c, long long key, const char *read_sql, db_result **rows,
                          rb_error *err);
+/* Ends the transaction, committed or (when COMMIT fails) rolled back, in every driver. */
 int db_commit(db_conn *c, rb_error *err);
 /* Runs one statement and commits, in one round trip where the driver can. When the
  * statement fails nothing is committed and the transaction is left for db_rollback.

@@ -210,6 +210,11 @@ static void pg_rollback_quietly(pg_conn *pc)
         PQclear(PQexec(pc->pg, "ROLLBACK"));
 }
 
+/* A migration transaction. READ COMMITTED whatever the role's or database's default: the
+ * version read after the lock must see what the lock's last holder committed, which a
+ * snapshot taken by an earlier statement of the transaction would not. */
+#define BEGIN_MIGRATION "BEGIN ISOLATION LEVEL READ COMMITTED"
+
 /* What opens a migration transaction after BEGIN, as one statement: its settings (SET
  * LOCAL, written as set_config(..., true)) and the migration lock, tried without waiting.
  * The last column is true when the lock came. */
@@ -244,8 +249,9 @@ typedef struct pg_flight_query {
 /* Sends n queries and one Sync in one flight (libpq pipeline mode: one write, one round
  * trip) and takes one result per query into results[], the caller's to PQclear. After an
  * error the server skips the rest, whose results are PGRES_PIPELINE_ABORTED; when the
- * connection breaks, the results from there on are NULL. */
-static void pg_flight(pg_conn *pc, const pg_flight_query *q, int n, PGresult **results)
+ * connection breaks, the results from there on are NULL. Returns false when the flight did
+ * not complete: the connection is then unusable (possibly still in pipeline mode). */
+static bool pg_flight(pg_conn *pc, const pg_flight_query *q, int n, PGresult **results)
 {
     for (int i = 0; i < n; i++)
         results[i] = NULL;
@@ -264,11 +270,13 @@ static void pg_flight(pg_conn *pc, const pg_flight_query *q, int n, PGresult **r
         if (!results[i])
             break;
     }
+    bool synced = false;
     if (sent && results[n - 1]) {
         PGresult *sync = PQgetResult(pc->pg);
+        synced = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
         PQclear(sync);
     }
-    PQexitPipelineMode(pc->pg);
+    return PQexitPipelineMode(pc->pg) && synced;
 }
 
 /* The statement and COMMIT in one flight: one round trip instead of two for every step's
@@ -292,16 +300,18 @@ static int pg_exec_commit(db_conn *c, const char *sql, int nparams, const db_val
     const pg_flight_query q[NQUERIES] = {
         [STATEMENT] = {sql, nparams, pp.values},
         [COMMIT] = {"COMMIT", 0, NULL},
-        [NEXT_BEGIN] = {"BEGIN", 0, NULL},
+        [NEXT_BEGIN] = {BEGIN_MIGRATION, 0, NULL},
         [NEXT_LOCK] = {lock_sql, 0, NULL},
         [NEXT_READ] = {next ? next->read_sql : "", 0, NULL},
     };
     if (next)
         lock_attempt_sql(pc, next->key, lock_sql, sizeof lock_sql);
     PGresult *res[NQUERIES];
-    pg_flight(pc, q, next ? NQUERIES : NEXT_BEGIN, res);
+    bool flown = pg_flight(pc, q, next ? NQUERIES : NEXT_BEGIN, res);
     pg_params_release(&pp);
 
+    /* The step's outcome is its statement's and COMMIT's; a flight that broke after them
+     * only loses the next step's opening, and the next use of the connection reports it. */
     int rc = 0;
     if (!pg_ok(res[STATEMENT]))
         rc = pg_result_error(res[STATEMENT], pc->pg, sql, err);
@@ -313,7 +323,7 @@ static int pg_exec_commit(db_conn *c, const char *sql, int nparams, const db_val
     if (next) {
         begun = pg_ok(res[NEXT_BEGIN]);
         rb_error ignored;
-        if (rc == 0 && begun && lock_granted(res[NEXT_LOCK]) && pg_ok(res[NEXT_READ]) &&
+        if (rc == 0 && flown && begun && lock_granted(res[NEXT_LOCK]) && pg_ok(res[NEXT_READ]) &&
             pg_rows(res[NEXT_READ], &next->rows, &ignored) != 0)
             next->rows = NULL;
     }
@@ -371,7 +381,7 @@ static int pg_begin_locked(db_conn *c, long long key, const char *read_sql, db_r
      * statement of a simple query takes its own snapshot, so the read sees what the last
      * holder of the lock committed. */
     lock_attempt_sql(pc, key, lock_sql, sizeof lock_sql);
-    snprintf(sql, sizeof sql, "BEGIN; %s%s%s", lock_sql, read_sql ? "; " : "",
+    snprintf(sql, sizeof sql, BEGIN_MIGRATION "; %s%s%s", lock_sql, read_sql ? "; " : "",
              read_sql ? read_sql : "");
     if (!PQsendQuery(pc->pg, sql))
         return pg_conn_error(pc->pg, err, "lost connection to the database");

@@ -205,8 +205,14 @@ static int sqlite_begin_locked(db_conn *c, long long key, const char *read_sql,
 static int sqlite_commit(db_conn *c, rb_error *err)
 {
     sqlite_conn *sc = (sqlite_conn *)c;
-    if (sqlite3_exec(sc->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        return sqlite_error(sc, "COMMIT", err);
+    if (sqlite3_exec(sc->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        /* A COMMIT refused (a deferred foreign key) leaves SQLite's transaction open, where
+         * PostgreSQL's is over: end it, so that callers see one behaviour. */
+        sqlite_error(sc, "COMMIT", err);
+        if (!sqlite3_get_autocommit(sc->db))
+            sqlite3_exec(sc->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
     return 0;
 }
 

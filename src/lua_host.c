@@ -762,6 +762,19 @@ static int config_string(lua_State *L, const char *path, const char *key, char *
     return rc;
 }
 
+/* A name rbacmig gives PostgreSQL: it would cut one longer than 63 bytes without a word and
+ * then find, or make, another table than the one named. */
+static int config_name(const char *path, const char *key, const char *value, rb_error *err)
+{
+    enum { PG_NAME_MAX = 63 };
+    if (!value[0])
+        return rb_errorf(err, RB_EXIT_FAILURE, "%s: '%s' is empty", path, key);
+    if (strlen(value) > PG_NAME_MAX)
+        return rb_errorf(err, RB_EXIT_FAILURE, "%s: '%s' is longer than %d bytes, the longest "
+                         "name PostgreSQL keeps", path, key, PG_NAME_MAX);
+    return 0;
+}
+
 static int config_seconds(lua_State *L, const char *path, const char *key, int *ms, rb_error *err)
 {
     int t = rawfield(L, -1, key);
@@ -817,7 +830,10 @@ int lua_host_read_config(lua_host *h, const char *path, bool required, config *c
         config_string(L, path, "history_table", &cfg->history_table, err) != 0 ||
         config_string(L, path, "schema", &cfg->schema, err) != 0 ||
         config_seconds(L, path, "lock_timeout", &cfg->lock_timeout_ms, err) != 0 ||
-        config_seconds(L, path, "statement_timeout", &cfg->statement_timeout_ms, err) != 0)
+        config_seconds(L, path, "statement_timeout", &cfg->statement_timeout_ms, err) != 0 ||
+        config_name(path, "version_table", cfg->version_table, err) != 0 ||
+        config_name(path, "history_table", cfg->history_table, err) != 0 ||
+        config_name(path, "schema", cfg->schema, err) != 0)
         rc = -1;
 done:
     lua_pop(L, 1);

@@ -858,6 +858,8 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
         version_query(&n, next_read, sizeof next_read);
         if (apply_step(r, &n, opts, steps[next_step], &rows, &applied, fk_off,
                        !opts->single_transaction, want_reopen ? &reopen : NULL, err) != 0) {
+            db_result_free(reopen.rows); /* a step that committed, then ran out of memory */
+            reopen.rows = NULL;
             in_tx = r->conn->in_transaction;
             if (strcmp(err->sqlstate, SQLSTATE_NEEDS_FK_OFF) == 0 && !fk_off &&
                 rev->transactional && !opts->single_transaction && !stop_signal) {
@@ -874,8 +876,11 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
         }
         in_tx = r->conn->in_transaction; /* committed by apply_step unless one transaction */
         next_step++;
-        if (want_reopen && reopen.rows && take_fresh_rows(reopen.rows, &rows, &plan_valid, err) != 0)
-            goto done;
+        if (want_reopen && reopen.rows) {
+            out_debug("the next step's transaction began with this step's COMMIT");
+            if (take_fresh_rows(reopen.rows, &rows, &plan_valid, err) != 0)
+                goto done;
+        }
         if (!opts->single_transaction) {
             if (fk_off) {
                 fk_off = false;

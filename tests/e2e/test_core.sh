@@ -301,19 +301,29 @@ expect_err_has "cannot run inside --single-transaction" "single-transaction conf
 if [ "$DIALECT" = postgresql ]; then
   new_db
   mkdir -p own && cd own || exit 1
-  printf 'return { schema = "Tenant App, x" }\n' > rbacmig.lua
+  # Lua's "Tenant \"App\", x's\\y" is the name Tenant "App", x's\y
+  cat > rbacmig.lua <<'LUA'
+return { schema = "Tenant \"App\", x's\\y" }
+LUA
+  own="E'Tenant \"App\", x''s\\\\y'"   # the name as a SQL string literal
   migration abab00000001 "" "db:exec('CREATE TABLE s1 (x integer)')" "db:exec('DROP TABLE s1')"
   migration abab00000002 abab00000001 "db:exec('CREATE TABLE s2 (x integer)')" "db:exec('DROP TABLE s2')"
   migration abab00000003 abab00000002 "db:exec('CREATE TABLE s3 (x integer)')" "db:exec('DROP TABLE s3')"
-  rb upgrade head
-  expect_rc 0 "upgrade with schema = \"Tenant App, x\""
-  expect_eq "$(sql "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'Tenant App, x'")" \
+  rb -v upgrade head
+  expect_rc 0 "upgrade with a schema named with quotes, a comma and a backslash"
+  expect_eq "$(sql "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = $own")" \
     "rbacmig_history,rbacmig_version,s1,s2,s3" "every step's tables and rbacmig's own are in that schema"
   expect_eq "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename IN ('s1', 's2', 's3')")" 0 "none in public"
-  expect_eq "$(sql 'SELECT version_num FROM "Tenant App, x".rbacmig_version')" abab00000003 "its version table is at head"
+  expect_eq "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname <> $own AND nspname ~ 'App|x'")" 0 "no other schema made of a piece of the name"
+  # steps 2 and 3 began in the round trip that committed the step before (-v says so)
+  expect_eq "$(printf '%s\n' "$ERR" | grep -c "began with this step's COMMIT")" 2 "two steps began with the previous step's COMMIT"
   rb downgrade base
   expect_rc 0 "downgrade to base in that schema"
-  expect_eq "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'Tenant App, x' AND tablename LIKE 's_'")" 0 "every step undone there"
+  expect_eq "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = $own AND tablename LIKE 's_'")" 0 "every step undone there"
+  printf 'return { schema = "%s" }\n' "$(printf 'x%.0s' $(seq 64))" > rbacmig.lua
+  rb upgrade head
+  expect_rc 1 "a schema name longer than PostgreSQL keeps"
+  expect_err_has "'schema' is longer than 63 bytes" "the setting is named"
   cd .. || exit 1
 fi
 
