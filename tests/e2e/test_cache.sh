@@ -135,4 +135,21 @@ done
 unset RBACMIG_NO_CACHE
 rm migrations/zzzz_fifo.lua
 
+# ... and so is a FIFO where the config file or a project module should be
+mkfifo rbacmig.lua
+OUT=$(timeout 20 "$RBACMIG" current 2>"$TEST_DIR/.stderr"); RC=$?
+ERR=$(cat "$TEST_DIR/.stderr")
+expect_rc 1 "a FIFO named rbacmig.lua"
+expect_err_has "cannot read 'rbacmig.lua': not a regular file" "the FIFO config file is named"
+rm rbacmig.lua
+mkdir -p lua
+mkfifo lua/fifomod.lua
+printf 'return { revision = "ffee00000001", down_revision = "cccc00000004", upgrade = function(db) require("fifomod") end, downgrade = function() end }\n' > migrations/ffee_fifo_user.lua
+OUT=$(timeout 20 "$RBACMIG" upgrade --sql head 2>"$TEST_DIR/.stderr"); RC=$?
+ERR=$(cat "$TEST_DIR/.stderr")
+expect_rc 1 "a migration requiring a FIFO module"
+expect_one_error_line "FIFO module"
+expect_err_has "cannot read 'lua/fifomod.lua': not a regular file" "the FIFO module is named"
+rm -f lua/fifomod.lua migrations/ffee_fifo_user.lua
+
 finish
