@@ -280,7 +280,11 @@ static bool parse_fields(cursor *cur, revision *r)
     memset(r, 0, sizeof *r);
     const char *s;
     size_t len;
+    /* Empty, or the 64 lowercase hex digits sha256_hex writes: a NUL or any other byte
+     * would make a shorter or different checksum than the one stored. */
     bool ok = next_field(cur, &s, &len) && (len == 0 || len == 64);
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f');
     if (ok) {
         memcpy(r->sha256, s, len);
         r->sha256[len] = '\0';
