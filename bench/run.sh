@@ -410,6 +410,10 @@ remote_workload() {
         cmd=$(up_cmd "$tool" "$n") prep=$(reset_cmd "$db")
       else
         cmd=$(down_cmd "$tool" "$n") prep=$(reset_cmd "$db" "tmpl_$db")
+        if [ "$tool" = dbmate ]; then   # its script has the server's address written in
+          sed "s#$saved_url/#$URL/#g" "$WL/$n/dbmate_rollback_all.sh" > "$WL/$n/dbmate_rollback_remote.sh"
+          cmd="sh $WL/$n/dbmate_rollback_remote.sh"
+        fi
       fi
       URL=$saved_url PORT=$saved_port
       spec_add "$spec" "remote.$phase.$n.$tool" "$tool" "$W_REMOTE" "$R_REMOTE" "$prep" "$cmd"
