@@ -552,7 +552,7 @@ perm_workload() {
   for transport in tcp unix; do
     host=127.0.0.1
     [ "$transport" = tcp ] || host=$PG_DIR
-    for name in select1 has_permission rls_memberships; do
+    for name in select1 ids has_permission rls_memberships; do
       [ "$name" != rls_memberships ] || [ "$rls" = 1 ] || continue
       script=$BENCH/sql/pgbench_$name.sql
       printf '   %-28s %s\n' "pgbench.$name.$transport" "pgbench -M prepared -c 1 -T $PGB_SECONDS -h $host" >&2
