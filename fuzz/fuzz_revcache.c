@@ -40,18 +40,6 @@ static char *migrations_dir, *cache_dir, *cache_file;
 static char *header;   /* MAGIC and the identity and directory fields, as written here */
 static size_t header_len;
 
-/* The file format's checksum (revcache.c). */
-static uint64_t fnv1a(const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* The identity of names[i]'s file as the cache keys it: the seed corpus writes "1 <100+i>
  * <10+i> <1000+i> 0 <1000+i> 0". */
 static struct stat fake_stat(int i)
@@ -178,7 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(file != NULL, "out of memory");
     memcpy(file, header, prefix);
     memcpy(file + prefix, data, size);
-    snprintf(file + len, 19, "\n%016" PRIx64 "\n", fnv1a(file, len));
+    snprintf(file + len, 19, "\n%016" PRIx64 "\n", revcache_checksum(file, len));
     fuzz_write_file(cache_file, (const uint8_t *)file, len + 18);
     free(file);
 

@@ -74,6 +74,11 @@ static uint64_t fnv1a(const void *data, size_t len)
     return h;
 }
 
+uint64_t revcache_checksum(const void *data, size_t len)
+{
+    return fnv1a(data, len);
+}
+
 /* Whether the cache may hold a file with this identity: the key is written with unsigned
  * numbers and a list as long as the reader accepts. */
 static bool storable(const struct stat *st, const revision *r)

@@ -349,7 +349,7 @@ static void put_str(char *buf, size_t size, const char *s)
     put_field(buf, size, s, strlen(s));
 }
 
-/* Writes header + body with a correct FNV-1a 64 trailer, as revcache.c frames its file. */
+/* Writes header + body with a correct checksum line, as revcache.c frames its file. */
 static void write_framed(const char *path, const char *header, const char *body, size_t body_len)
 {
     size_t hlen = strlen(header), len = hlen + body_len;
@@ -357,13 +357,9 @@ static void write_framed(const char *path, const char *header, const char *body,
     ck_assert_ptr_nonnull(data);
     memcpy(data, header, hlen);
     memcpy(data + hlen, body, body_len);
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)data[i];
-        h *= 1099511628211ULL;
-    }
     char trailer[19];
-    snprintf(trailer, sizeof trailer, "\n%016llx\n", (unsigned long long)h);
+    snprintf(trailer, sizeof trailer, "\n%016llx\n",
+             (unsigned long long)revcache_checksum(data, len));
     memcpy(data + len, trailer, 18);
     ck_write_bytes(path, data, len + 18);
     free(data);
