@@ -779,6 +779,8 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
     /* rbacmig's tables are made together, in one transaction: a version table that could
      * be read means both exist, and the first step can begin with the locked read. */
     bool tables_ready = exists && !r->conn->offline, plan_valid = false;
+    char version_sql[512];
+    version_query(&n, version_sql, sizeof version_sql);
     int next_step = 0;
     for (;;) {
         /* Our own plan is done: no transaction to open just to find nothing left. */
@@ -790,10 +792,8 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
             /* Another run may have moved the database while we waited for the lock, so the
              * version is read again under it: in the same round trip once the tables exist. */
             if (tables_ready && !r->conn->offline) {
-                char sql[512];
                 db_result *res = NULL;
-                version_query(&n, sql, sizeof sql);
-                if (db_begin_locked_read(r->conn, key, sql, &res, err) != 0)
+                if (db_begin_locked_read(r->conn, key, version_sql, &res, err) != 0)
                     goto done;
                 in_tx = true;
                 if (take_fresh_rows(res, &rows, &plan_valid, err) != 0)
@@ -851,11 +851,9 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
         }
         /* The next step's transaction may begin in the round trip that commits this one
          * (PostgreSQL): its locked read then comes back with the commit. */
-        char next_read[512];
-        db_reopen reopen = {.key = key, .read_sql = next_read};
+        db_reopen reopen = {.key = key, .read_sql = version_sql};
         bool want_reopen = !opts->single_transaction && !r->conn->offline && tables_ready &&
                            next_step + 1 < nsteps && r->g->revs[steps[next_step + 1]].transactional;
-        version_query(&n, next_read, sizeof next_read);
         if (apply_step(r, &n, opts, steps[next_step], &rows, &applied, fk_off,
                        !opts->single_transaction, want_reopen ? &reopen : NULL, err) != 0) {
             db_result_free(reopen.rows); /* a step that committed, then ran out of memory */
