@@ -878,9 +878,23 @@ local function has_autoincrement(model)
   return false
 end
 
+-- SQLite re-checks every view and trigger of the schema when a table is renamed (unless
+-- legacy_alter_table is on). The rebuild renames with it on, so it would leave a view or a
+-- trigger that names a column no longer there; renaming a scratch table reports it, as
+-- SQLite's own DROP COLUMN does ("error in view v: no such column: c").
+local function check_views_and_triggers(db, legacy)
+  if legacy then db:exec("PRAGMA legacy_alter_table = OFF") end
+  db:exec("CREATE TABLE _rbacmig_check (x)")
+  db:exec("ALTER TABLE _rbacmig_check RENAME TO _rbacmig_checked")
+  db:exec("DROP TABLE _rbacmig_checked")
+  if legacy then db:exec("PRAGMA legacy_alter_table = ON") end
+end
+
 -- Rebuilds table `name` inside the migration's transaction. edit(model) changes the model
--- (columns, constraints, copy expressions) and returns false when there is nothing to do.
-local function rebuild(op, db, name, edit)
+-- (columns, constraints, copy expressions) and returns false when there is nothing to do;
+-- it may list in model.dropped_indexes indexes that are not to be re-created. With
+-- options.check_schema, views and triggers are checked against the new table.
+local function rebuild(op, db, name, edit, options)
   if db.offline then
     raise("%s is not supported on sqlite in --sql mode "
       .. "(it rebuilds the table from its live definition)", op)
@@ -907,8 +921,13 @@ local function rebuild(op, db, name, edit)
         .. "PRAGMA foreign_keys = OFF first)", op, name, table.concat(children, "', '")),
     }, 0)
   end
-  local saved = db:query("SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', "
-    .. "'trigger') AND tbl_name = $1 AND sql IS NOT NULL ORDER BY rowid", name)
+  local saved = {}
+  local dropped = {}
+  for _, index in ipairs(model.dropped_indexes or {}) do dropped[index:lower()] = true end
+  for _, row in ipairs(db:query("SELECT type, name, sql FROM sqlite_master WHERE type IN ("
+      .. "'index', 'trigger') AND tbl_name = $1 AND sql IS NOT NULL ORDER BY rowid", name)) do
+    if not (row.type == "index" and dropped[row.name:lower()]) then saved[#saved + 1] = row end
+  end
   local deferred = truthy(db:scalar("PRAGMA defer_foreign_keys"))
   local legacy = truthy(db:scalar("PRAGMA legacy_alter_table"))
   local seq = autoincrement and db:scalar("SELECT seq FROM sqlite_sequence WHERE name = $1", name)
@@ -940,12 +959,22 @@ local function rebuild(op, db, name, edit)
         .. "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = $1)", name, seq)
     end
     for _, row in ipairs(saved) do db:exec(row.sql) end
+    if options and options.check_schema then check_views_and_triggers(db, legacy) end
     if not deferred then db:exec("PRAGMA defer_foreign_keys = OFF") end
 
     table.insert(children, 1, name)
     for _, t in ipairs(children) do
       local bad = db:query("SELECT * FROM pragma_foreign_key_check($1)", t)
-      if #bad > 0 then
+      if #bad > 0 and not fk_on then
+        -- Rows that an ON DELETE or ON UPDATE action would have changed: with foreign keys
+        -- off no action runs, in this migration's statements before the rebuild as after it.
+        raise("%s: after rebuilding table '%s', %d row(s) of table '%s' reference missing "
+          .. "rows of table '%s': foreign keys are off in this migration (rbacmig turns them "
+          .. "off for a whole migration that rebuilds a table other tables reference, since "
+          .. "SQLite cannot switch them inside a transaction), so ON DELETE and ON UPDATE "
+          .. "actions did not run; put the operations that rebuild '%s' in a migration of "
+          .. "their own", op, name, #bad, t, tostring(bad[1].parent), name)
+      elseif #bad > 0 then
         raise("%s: after rebuilding table '%s', %d row(s) of table '%s' violate a foreign key "
           .. "(the first references table '%s')", op, name, #bad, t, tostring(bad[1].parent))
       end
@@ -960,7 +989,7 @@ local function rebuild(op, db, name, edit)
     -- Undo what ran and restore the settings; the error to report is the first one.
     pcall(db.exec, db, "ROLLBACK TO SAVEPOINT rbacmig_rebuild")
     pcall(db.exec, db, "RELEASE SAVEPOINT rbacmig_rebuild")
-    if not legacy then pcall(db.exec, db, "PRAGMA legacy_alter_table = OFF") end
+    pcall(db.exec, db, "PRAGMA legacy_alter_table = " .. (legacy and "ON" or "OFF"))
     if not deferred then pcall(db.exec, db, "PRAGMA defer_foreign_keys = OFF") end
     error(err, 0)
   end
@@ -1124,14 +1153,197 @@ define("add_column", function(op, db, table_name, spec, options)
   end)
 end)
 
+-- Words of SQL expressions: unquoted, they are never the column that is dropped.
+local EXPRESSION_WORDS = {}
+for w in ([[AND OR NOT NULL IS IN BETWEEN LIKE GLOB REGEXP MATCH CASE WHEN THEN ELSE END CAST
+    AS COLLATE ESCAPE EXISTS DISTINCT WHERE ASC DESC ISNULL NOTNULL TRUE FALSE]]):gmatch("%a+") do
+  EXPRESSION_WORDS[w] = true
+end
+
+-- Whether tokens t[first..last] name column `name` (a function call of that name does not).
+local function names_column(t, first, last, name)
+  local lname = name:lower()
+  for k = first, last do
+    local tok = t[k]
+    local candidate = tok.kind == "ident"
+      or tok.kind == "word" and not EXPRESSION_WORDS[tok.up] and not is_punct(t[k + 1], "(")
+    if candidate and tok.value:lower() == lname then return true end
+  end
+  return false
+end
+
+-- Whether the first parenthesised group of `sql` (a constraint's columns or expression, a
+-- generated column's expression) names column `name`.
+local function group_names_column(op, sql, name)
+  local t = tokenize(op, sql)
+  for k, tok in ipairs(t) do
+    if is_punct(tok, "(") then return names_column(t, k + 1, skip_group(op, t, k) - 2, name) end
+  end
+  return false
+end
+
+-- Whether a CREATE INDEX statement uses column `name`: as a key, in an expression or in
+-- the WHERE of a partial index (everything after "ON table").
+local function index_names_column(op, sql, name)
+  local t = tokenize(op, sql)
+  for k, tok in ipairs(t) do
+    if is_kw(tok, "ON") then return names_column(t, k + 2, #t, name) end
+  end
+  return false
+end
+
+-- Plans dropping column `column` of `model` the way PostgreSQL does it: the indexes that use
+-- the column, the PRIMARY KEY, UNIQUE and FOREIGN KEY constraints that list it and the CHECK
+-- constraints that mention it go with it; what PostgreSQL refuses without CASCADE (another
+-- table's foreign key to the column, a generated column computed from it) is refused. Views
+-- and triggers that use it are reported by SQLite itself. Edits the model; returns whether
+-- the table needs a rebuild (SQLite's DROP COLUMN refuses a column in a key, in a foreign key
+-- or in a CHECK of another column or of the table) and the names of the indexes to drop.
+local function plan_drop_column(op, db, model, column)
+  local col = find_column(op, model, column)
+  local function refuse(fmt, ...)
+    raise("%s: cannot drop column '%s' of table '%s': " .. fmt, op, col.name, model.name, ...)
+  end
+  if #model.columns == 1 then refuse("it is the only column (a SQLite table needs one)") end
+  local needs_rebuild, had_pk, keeps_pk = false, false, false
+  for _, c in ipairs(col.clauses) do
+    if c.kind == "primary_key" then had_pk = true end
+    if c.kind == "primary_key" or c.kind == "unique" or c.kind == "references" then
+      needs_rebuild = true
+    end
+  end
+
+  local columns = {}
+  for _, other in ipairs(model.columns) do
+    if other ~= col then
+      local clauses = {}
+      for _, c in ipairs(other.clauses) do
+        if c.kind == "generated" and group_names_column(op, c.text, col.name) then
+          refuse("generated column '%s' uses it", other.name)
+        end
+        if c.kind == "check" and group_names_column(op, c.text, col.name) then
+          needs_rebuild = true
+        else
+          clauses[#clauses + 1] = c
+          if c.kind == "primary_key" then keeps_pk = true end
+        end
+      end
+      other.clauses = clauses
+      columns[#columns + 1] = other
+    end
+  end
+  model.columns = columns
+
+  local constraints = {}
+  for _, con in ipairs(model.constraints) do
+    -- A foreign key's own columns come before REFERENCES; the referenced ones are another
+    -- table's (references to this table's column are refused below).
+    if group_names_column(op, con.before or con.text, col.name) then
+      needs_rebuild = true
+      if con.kind == "primary" then had_pk = true end
+    else
+      constraints[#constraints + 1] = con
+      if con.kind == "primary" then keeps_pk = true end
+    end
+  end
+  model.constraints = constraints
+  if had_pk and not keeps_pk and model.tail:upper():find("WITHOUT%s+ROWID") then
+    refuse("it is in the primary key of a WITHOUT ROWID table, which needs one")
+  end
+
+  -- Foreign keys to the column, from other tables or from other columns of this one. A
+  -- reference without columns is to the primary key.
+  local in_pk = false
+  for _, row in ipairs(db:query("SELECT name FROM pragma_table_info($1) WHERE pk > 0",
+      model.name)) do
+    if row.name:lower() == col.name:lower() then in_pk = true end
+  end
+  local fks, order = {}, {}
+  for _, row in ipairs(db:query("SELECT m.name AS tbl, f.id AS id, f.\"from\" AS src, "
+      .. "f.\"to\" AS dst FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f "
+      .. "WHERE m.type = 'table' AND f.\"table\" = $1 COLLATE NOCASE ORDER BY m.name, f.id, f.seq",
+      model.name)) do
+    local key = row.tbl .. "\0" .. row.id
+    local fk = fks[key]
+    if not fk then
+      fk = { tbl = row.tbl, from = {} }
+      fks[key], order[#order + 1] = fk, key
+    end
+    fk.from[#fk.from + 1] = row.src
+    if row.dst == nil and in_pk or row.dst and row.dst:lower() == col.name:lower() then
+      fk.uses = true
+    end
+    if row.tbl:lower() == model.name:lower() and row.src:lower() == col.name:lower() then
+      fk.goes = true -- a reference of this table from the column itself: dropped with it
+    end
+  end
+  for _, key in ipairs(order) do
+    local fk = fks[key]
+    if fk.uses and not fk.goes then
+      refuse("table '%s' references it (%s); drop that foreign key first", fk.tbl,
+        table.concat(fk.from, ", "))
+    end
+  end
+
+  local indexes = {}
+  for _, row in ipairs(db:query("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+      .. "AND tbl_name = $1 COLLATE NOCASE AND sql IS NOT NULL ORDER BY name", model.name)) do
+    if index_names_column(op, row.sql, col.name) then indexes[#indexes + 1] = row.name end
+  end
+  model.dropped_indexes = indexes
+  return needs_rebuild, indexes
+end
+
+-- A view or trigger that uses the dropped column makes SQLite's schema check fail with
+-- "error in view v: no such column: c"; that becomes a refusal naming it, as PostgreSQL
+-- refuses without CASCADE. Other errors pass unchanged.
+local function explain_drop_column_error(op, table_name, column, err)
+  local msg = type(err) == "table" and err.message or tostring(err)
+  local kind, name = msg:match("error in (%a+) ([^%s:]+)")
+  local missing = msg:match("no such column: (%S+)")
+  missing = missing and missing:match("([^.]+)$")
+  if kind and missing and missing:lower() == column:lower() then
+    raise("%s: cannot drop column '%s' of table '%s': %s '%s' uses it; drop or change it first",
+      op, column, table_name, kind, name)
+  end
+  error(err, 0)
+end
+
 define("drop_column", function(op, db, table_name, column, options)
   local d = dialect_of(op, db)
   check_name(op, "table name", table_name)
   check_name(op, "column name", column)
   local o = check_options(op, options, DROP_OPTIONS)
   refuse_on_sqlite(op, d, o, "if_exists", "cascade")
-  return db:exec("ALTER TABLE " .. target(op, db, d, o, table_name) .. " DROP COLUMN "
-    .. (o.if_exists and "IF EXISTS " or "") .. q(db, column) .. (o.cascade and " CASCADE" or ""))
+  local sql = "ALTER TABLE " .. target(op, db, d, o, table_name) .. " DROP COLUMN "
+    .. (o.if_exists and "IF EXISTS " or "") .. q(db, column) .. (o.cascade and " CASCADE" or "")
+  -- PostgreSQL drops the dependents itself; offline the SQLite schema cannot be read.
+  if d == "postgresql" or db.offline then return db:exec(sql) end
+
+  local needs_rebuild, indexes = plan_drop_column(op, db, read_table(op, db, table_name), column)
+  local ok, err
+  if needs_rebuild then
+    ok, err = pcall(rebuild, op, db, table_name, function(model)
+      plan_drop_column(op, db, model, column)
+    end, { check_schema = true })
+  else
+    -- SQLite's DROP COLUMN checks views and triggers itself; only the indexes are in its way.
+    db:exec("SAVEPOINT rbacmig_drop_column")
+    ok, err = pcall(function()
+      for _, index in ipairs(indexes) do db:exec("DROP INDEX " .. q(db, index)) end
+      db:exec(sql)
+    end)
+    if ok then
+      db:exec("RELEASE SAVEPOINT rbacmig_drop_column")
+    else
+      pcall(db.exec, db, "ROLLBACK TO SAVEPOINT rbacmig_drop_column")
+      pcall(db.exec, db, "RELEASE SAVEPOINT rbacmig_drop_column")
+    end
+  end
+  if not ok then
+    if getmetatable(err) == ArgError then error(err, 0) end
+    explain_drop_column_error(op, table_name, column, err)
+  end
 end)
 
 define("rename_column", function(op, db, table_name, column, new_name, options)

@@ -195,6 +195,184 @@ LUA
 check "rebuild of a referenced table in the first migration: $(cat fresh.out)" test "$(sql 'SELECT p_id FROM c')" = 1
 new_db
 
+# ---- drop_column takes the column's dependents with it, as PostgreSQL does ----------------
+# The same migrations on both dialects must leave the same tables: columns, primary key,
+# unique constraints, indexes, foreign keys and CHECK constraints (shape prints them).
+shape() { # shape TABLE: one line describing the table, the same on both dialects
+  if [ "$DIALECT" = postgresql ]; then
+    sql "SELECT 'cols=' || (SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute
+           WHERE attrelid = '$1'::regclass AND attnum > 0 AND NOT attisdropped)
+      || ' pk=' || coalesce((SELECT string_agg(a.attname, ',' ORDER BY k.ord) FROM pg_constraint c,
+           unnest(c.conkey) WITH ORDINALITY AS k(n, ord), pg_attribute a WHERE c.conrelid = '$1'::regclass
+           AND c.contype = 'p' AND a.attrelid = c.conrelid AND a.attnum = k.n), '')
+      || ' unique=' || coalesce((SELECT string_agg(u, ' ' ORDER BY u) FROM (SELECT '(' || string_agg(a.attname,
+           ',' ORDER BY k.ord) || ')' AS u FROM pg_constraint c, unnest(c.conkey) WITH ORDINALITY AS k(n, ord),
+           pg_attribute a WHERE c.conrelid = '$1'::regclass AND c.contype = 'u' AND a.attrelid = c.conrelid
+           AND a.attnum = k.n GROUP BY c.oid) AS x), '')
+      || ' idx=' || coalesce((SELECT string_agg(i.relname, ',' ORDER BY i.relname) FROM pg_index x
+           JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = '$1'::regclass AND NOT EXISTS
+           (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.conrelid = x.indrelid)), '')
+      || ' fk=' || coalesce((SELECT string_agg(f, ' ' ORDER BY f) FROM (SELECT string_agg(a.attname, ','
+           ORDER BY k.ord) || '->' || c.confrelid::regclass::text AS f FROM pg_constraint c,
+           unnest(c.conkey) WITH ORDINALITY AS k(n, ord), pg_attribute a WHERE c.conrelid = '$1'::regclass
+           AND c.contype = 'f' AND a.attrelid = c.conrelid AND a.attnum = k.n GROUP BY c.oid, c.confrelid) AS x), '')
+      || ' checks=' || (SELECT count(*) FROM pg_constraint WHERE conrelid = '$1'::regclass AND contype = 'c')"
+  else
+    sql "SELECT 'cols=' || (SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('$1') ORDER BY cid))
+      || ' pk=' || coalesce((SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('$1')
+           WHERE pk > 0 ORDER BY pk)), '')
+      || ' unique=' || coalesce((SELECT group_concat(u, ' ') FROM (SELECT '(' || (SELECT group_concat(name, ',')
+           FROM (SELECT name FROM pragma_index_info(l.name) ORDER BY seqno)) || ')' AS u
+           FROM pragma_index_list('$1') AS l WHERE l.origin = 'u' ORDER BY u)), '')
+      || ' idx=' || coalesce((SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_index_list('$1')
+           WHERE origin = 'c' ORDER BY name)), '')
+      || ' fk=' || coalesce((SELECT group_concat(f, ' ') FROM (SELECT group_concat(\"from\", ',') || '->' || \"table\" AS f
+           FROM pragma_foreign_key_list('$1') GROUP BY id ORDER BY f)), '')
+      || ' checks=' || (SELECT (length(sql) - length(replace(upper(sql), 'CHECK', ''))) / 5
+           FROM sqlite_master WHERE type = 'table' AND name = '$1')"
+  fi
+}
+new_db
+mkdir -p dropcol/migrations
+cat > dropcol/migrations/a.lua <<'LUA'
+return { revision = "dc0000000001", upgrade = function(db)
+  db:create_table("authors", {
+    { "id", "integer", primary_key = true },
+    { "name", "text", not_null = true },
+    { "email", "text", unique = true },
+    { "code", "text" },
+    { "rank", "integer", check = "rank > 0" },
+    { "lo", "integer" },
+    { "hi", "integer" },
+    { "nick", "text" },
+  }, { unique = { { "name", "code" } }, checks = { { name = "lo_below_hi", expr = "lo < hi" } } })
+  db:create_index("authors", { "nick" }, { name = "authors_nick" })
+  db:create_index("authors", { "name", "nick" }, { name = "authors_name_nick" })
+  db:create_index("authors", { db.fn.raw("lower(code)") }, { name = "authors_lower_code" })
+  db:create_index("authors", { "name" }, { name = "authors_name_some", where = "hi > 0" })
+  db:create_index("authors", { "name" }, { name = "authors_name" })
+  db:create_table("books", {
+    { "id", "integer", primary_key = true },
+    { "author_id", "integer", references = "authors.id", on_delete = "cascade" },
+    { "editor_id", "integer", references = "authors.id" },
+    { "title", "text" },
+  })
+  db:create_table("pairs", { { "a", "integer" }, { "b", "integer" }, { "c", "text" } },
+    { primary_key = { "a", "b" } })
+  db:execute("INSERT INTO authors (id, name, email, code, rank, lo, hi, nick) VALUES "
+    .. "(1, 'Ann', 'a@x', 'A', 1, 1, 2, 'an'), (2, 'Bob', 'b@x', 'B', 2, 1, 3, 'bo')")
+  db:execute("INSERT INTO books (id, author_id, editor_id, title) VALUES (1, 1, 2, 'T1'), (2, 2, 1, 'T2')")
+  db:execute("INSERT INTO pairs VALUES (1, 1, 'x'), (1, 2, 'y')")
+end, downgrade = function(db) db:drop_table("books"); db:drop_table("authors"); db:drop_table("pairs") end }
+LUA
+cat > dropcol/migrations/b.lua <<'LUA'
+return { revision = "dc0000000002", down_revision = "dc0000000001", upgrade = function(db)
+  db:drop_column("authors", "email")   -- unique = true, in a table others reference
+  db:drop_column("authors", "nick")    -- in two indexes
+  db:drop_column("authors", "code")    -- in a composite unique constraint and an expression index
+  db:drop_column("authors", "hi")      -- in a table CHECK and a partial index
+  db:drop_column("authors", "rank")    -- its own CHECK
+  db:drop_column("books", "editor_id") -- a foreign key
+  db:drop_column("pairs", "b")         -- part of the primary key
+end, downgrade = function() end }
+LUA
+( cd dropcol && "$RBACMIG" upgrade head >../dropcol.out 2>&1; echo $? >../dropcol.rc )
+expect_eq "$(cat dropcol.rc)" 0 "drop_column of columns with dependents: $(cat dropcol.out)"
+expect_eq "$(shape authors)" "cols=id,name,lo pk=id unique= idx=authors_name fk= checks=0" \
+  "drop_column took the unique, check constraints and indexes with the columns"
+expect_eq "$(shape books)" "cols=id,author_id,title pk=id unique= idx= fk=author_id->authors checks=0" \
+  "drop_column took the foreign key with its column"
+expect_eq "$(shape pairs)" "cols=a,c pk= unique= idx= fk= checks=0" \
+  "drop_column of a primary key column drops the primary key"
+expect_eq "$(sql "SELECT count(*) FROM authors") $(sql "SELECT count(*) FROM books") $(sql "SELECT count(*) FROM pairs")" \
+  "2 2 2" "rows survive"
+sql "DELETE FROM authors WHERE id = 1" >/dev/null
+expect_eq "$(sql "SELECT count(*) FROM books")" 1 "ON DELETE CASCADE survives the rebuild"
+sql "INSERT INTO pairs VALUES (1, 'x')" >/dev/null
+expect_eq "$(sql "SELECT count(*) FROM pairs")" 3 "no key left on pairs"
+
+# What PostgreSQL refuses without CASCADE is refused on both, naming what depends on it.
+dropcol_refused() { # dropcol_refused LUA SQLITE_MESSAGE
+  cat > dropcol/migrations/c.lua <<LUA
+return { revision = "dc0000000003", down_revision = "dc0000000002", upgrade = function(db)
+  $1
+end, downgrade = function() end }
+LUA
+  ( cd dropcol && "$RBACMIG" upgrade head >../dropcol.out 2>&1; echo $? >../dropcol.rc )
+  expect_eq "$(cat dropcol.rc)" 1 "refused: $1: $(cat dropcol.out)"
+  if [ "$DIALECT" = sqlite ]; then
+    check "refused with '$2': $(cat dropcol.out)" grep -qF "$2" dropcol.out
+  fi
+  expect_eq "$(shape authors)" "cols=id,name,lo pk=id unique= idx=authors_name fk= checks=0" \
+    "a refused drop_column changes nothing: $1"
+}
+dropcol_refused 'db:drop_column("authors", "id")' \
+  "drop_column: cannot drop column 'id' of table 'authors': table 'books' references it (author_id)"
+dropcol_refused 'db:execute("CREATE VIEW author_names AS SELECT name FROM authors")
+  db:drop_column("authors", "name")' \
+  "drop_column: cannot drop column 'name' of table 'authors': view 'author_names' uses it"
+dropcol_refused 'db:execute("CREATE TABLE g (a integer, b integer GENERATED ALWAYS AS (a * 2) STORED)")
+  db:drop_column("g", "a")' \
+  "drop_column: cannot drop column 'a' of table 'g': generated column 'b' uses it"
+dropcol_refused 'db:execute("CREATE TABLE u (id integer PRIMARY KEY, code text UNIQUE)")
+  db:execute("CREATE VIEW u_codes AS SELECT code FROM u")
+  db:drop_column("u", "code")' \
+  "drop_column: cannot drop column 'code' of table 'u': view 'u_codes' uses it"
+if [ "$DIALECT" = sqlite ]; then
+  # A trigger, through the rebuild (code is UNIQUE) and through SQLite's own DROP COLUMN.
+  dropcol_refused 'db:execute("CREATE TABLE u (id integer PRIMARY KEY, code text UNIQUE, n integer)")
+  db:execute("CREATE TRIGGER u_log AFTER INSERT ON u BEGIN SELECT new.code, new.n; END")
+  db:drop_column("u", "code")' \
+    "drop_column: cannot drop column 'code' of table 'u': trigger 'u_log' uses it"
+  dropcol_refused 'db:execute("CREATE TABLE u (id integer PRIMARY KEY, code text UNIQUE, n integer)")
+  db:execute("CREATE TRIGGER u_log AFTER INSERT ON u BEGIN SELECT new.code, new.n; END")
+  db:drop_column("u", "n")' \
+    "drop_column: cannot drop column 'n' of table 'u': trigger 'u_log' uses it"
+fi
+rm dropcol/migrations/c.lua
+
+# A rebuild of a table others reference runs the whole migration with foreign keys off on
+# SQLite, so ON DELETE actions do not fire in it: the error says so and how to split it.
+cat > dropcol/migrations/c.lua <<'LUA'
+return { revision = "dc0000000003", down_revision = "dc0000000002", upgrade = function(db)
+  db:add_column("authors", { "email", "text" })
+  db:create_unique_constraint("authors", "authors_email_key", { "email" })
+  db:execute("DELETE FROM authors WHERE id = 2")
+  db:drop_column("authors", "email")
+end, downgrade = function() end }
+LUA
+( cd dropcol && "$RBACMIG" upgrade head >../dropcol.out 2>&1; echo $? >../dropcol.rc )
+if [ "$DIALECT" = postgresql ]; then
+  expect_eq "$(cat dropcol.rc)" 0 "a delete cascading before a drop_column: $(cat dropcol.out)"
+  expect_eq "$(sql "SELECT count(*) FROM books")" 0 "the cascade fired"
+else
+  expect_eq "$(cat dropcol.rc)" 1 "a delete relying on a cascade next to a rebuild of the parent"
+  check "the error says foreign keys were off and how to split: $(cat dropcol.out)" \
+    grep -qF "foreign keys are off in this migration" dropcol.out
+  check "it names the operation to move: $(cat dropcol.out)" \
+    grep -qF "put the operations that rebuild 'authors' in a migration of their own" dropcol.out
+  expect_eq "$(sql "SELECT count(*) FROM books")" 1 "nothing of it was committed"
+fi
+# The same with the delete after the rebuild: the runner's foreign key check before the
+# commit finds the rows the cascade would have deleted.
+cat > dropcol/migrations/c.lua <<'LUA'
+return { revision = "dc0000000003", down_revision = "dc0000000002", upgrade = function(db)
+  db:add_column("authors", { "email", "text" })
+  db:create_unique_constraint("authors", "authors_email_key", { "email" })
+  db:drop_column("authors", "email")
+  db:execute("DELETE FROM authors WHERE id = 2")
+end, downgrade = function() end }
+LUA
+if [ "$DIALECT" = sqlite ]; then
+  ( cd dropcol && "$RBACMIG" upgrade head >../dropcol.out 2>&1; echo $? >../dropcol.rc )
+  expect_eq "$(cat dropcol.rc)" 1 "a delete relying on a cascade after a rebuild of the parent"
+  check "the error names the rows left: $(cat dropcol.out)" grep -qF "violating foreign keys" dropcol.out
+  expect_eq "$(sql "SELECT count(*) FROM books") $(sql "SELECT count(*) FROM authors")" "1 1" \
+    "nothing of it was committed"
+fi
+rm dropcol/migrations/c.lua
+new_db
+
 # ---- validation errors: named operation and argument, nothing sent ----------------------
 bad_op() { # bad_op LUA EXPECTED
   write bbbb00000001 aaaa00000003 "    db:create_table(\"keep_out\", { { \"id\", \"integer\" } })

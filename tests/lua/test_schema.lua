@@ -408,15 +408,17 @@ test("add_column, drop_column, rename_column", function()
     'ALTER TABLE "books" ADD COLUMN "isbn" VARCHAR(20)',
     [[ALTER TABLE "books" ADD COLUMN "n" INTEGER NOT NULL DEFAULT 0 CHECK (n >= 0)]],
     'ALTER TABLE "books" ADD COLUMN "p_id" INTEGER REFERENCES "p" ("id") ON DELETE SET NULL',
-    'ALTER TABLE "books" DROP COLUMN "isbn"',
     'ALTER TABLE "books" RENAME COLUMN "title" TO "name"',
   }, function(db)
     db:add_column("books", { "isbn", "varchar(20)" })
     db:add_column("books", { "n", "integer", not_null = true, default = 0, check = "n >= 0" })
     db:add_column("books", { "p_id", "integer", references = "p.id", on_delete = "set null" })
-    db:drop_column("books", "isbn")
     db:rename_column("books", "title", "name")
   end)
+  -- Offline the dependents cannot be read: the plain statement (sqlite drop_column tests below).
+  golden("sqlite", { 'ALTER TABLE "books" DROP COLUMN "isbn"' }, function(db)
+    db:drop_column("books", "isbn")
+  end, { offline = true })
   raises(function() lite:add_column("books", { "n", "serial" }) end,
     "add_column: column 'n': a serial column can only be created with its table on sqlite")
   raises(function() lite:add_column("books", { "n", "text" }, { if_not_exists = true }) end,
@@ -485,6 +487,11 @@ local function live(state)
     { "^PRAGMA legacy_alter_table$", { { legacy_alter_table = 0 } } },
     { "^SELECT seq FROM sqlite_sequence", { { seq = 2 } } },
     { "^SELECT %* FROM pragma_foreign_key_check", state.violations or {} },
+    { "^SELECT name FROM pragma_table_info%(%$1%) WHERE pk > 0", { { name = "id" } } },
+    { "^SELECT m.name AS tbl, f.id AS id", state.references or {
+      { tbl = "books", id = 0, src = "parent_id", dst = "id" } } },
+    { "^SELECT name, sql FROM sqlite_master WHERE type = 'index'", state.indexes or {
+      { name = "books_lower_title", sql = 'CREATE INDEX "books_lower_title" ON "books" (lower(title))' } } },
   }
   return { respond = function(sql)
     for _, a in ipairs(answers) do
@@ -608,6 +615,88 @@ test("sqlite rebuild: add_column that ALTER TABLE cannot add", function()
     function(db) db:add_column("books", { "at", "timestamptz", not_null = true, default = db.fn.now() }) end, live())
   raises(function() R.new("sqlite", live()):add_column("books", { "Title", "text", unique = true }) end,
     "add_column: column 'Title' already exists in table 'books'")
+end)
+
+test("sqlite drop_column: dependents go with the column, as on PostgreSQL", function()
+  -- Only its own CHECK: SQLite's DROP COLUMN, in a savepoint with the indexes it would refuse.
+  golden("sqlite", { "SAVEPOINT rbacmig_drop_column", 'ALTER TABLE "books" DROP COLUMN "price"',
+    "RELEASE SAVEPOINT rbacmig_drop_column" }, function(db) db:drop_column("books", "price") end, live())
+  golden("sqlite", { "SAVEPOINT rbacmig_drop_column", 'DROP INDEX "books_price_idx"',
+    'DROP INDEX "books_cheap"', 'ALTER TABLE "books" DROP COLUMN "price"', "RELEASE SAVEPOINT rbacmig_drop_column" },
+    function(db) db:drop_column("books", "price") end, live({ indexes = {
+      { name = "books_price_idx", sql = 'CREATE INDEX "books_price_idx" ON "books" ("title", "price" DESC)' },
+      { name = "books_cheap", sql = 'CREATE INDEX "books_cheap" ON "books" (title) WHERE price < 10' },
+      { name = "books_pricey", sql = "CREATE INDEX books_pricey ON books (title) WHERE 'price' = title" },
+      { name = "books_fn", sql = "CREATE INDEX books_fn ON books (price(title))" },
+    } }))
+  -- In a composite UNIQUE and an expression index: a rebuild without them, then the check
+  -- of views and triggers SQLite's own DROP COLUMN would make.
+  local out = rebuild(tmp_books({ ID, AUTHOR, PARENT, PRICE }),
+    'INSERT INTO "_rbacmig_tmp_books" ("id", "author_id", "parent_id", "price") '
+      .. 'SELECT "id", "author_id", "parent_id", "price" FROM "books"')
+  for i = #out, 1, -1 do
+    if out[i]:find("^CREATE INDEX") then table.remove(out, i)
+    elseif out[i]:find("^CREATE TRIGGER") then
+      table.insert(out, i + 1, "CREATE TABLE _rbacmig_check (x)")
+      table.insert(out, i + 2, "ALTER TABLE _rbacmig_check RENAME TO _rbacmig_checked")
+      table.insert(out, i + 3, "DROP TABLE _rbacmig_checked")
+    end
+  end
+  golden("sqlite", out, function(db) db:drop_column("books", "title") end, live())
+  -- The column a foreign key of the table itself starts from: the key goes with it.
+  golden("sqlite", (function()
+    local o = rebuild(tmp_books({ ID, AUTHOR, TITLE, PRICE, UNIQUE }),
+      'INSERT INTO "_rbacmig_tmp_books" ("id", "author_id", "title", "price") '
+        .. 'SELECT "id", "author_id", "title", "price" FROM "books"')
+    table.insert(o, #o - 1, "CREATE TABLE _rbacmig_check (x)")
+    table.insert(o, #o - 1, "ALTER TABLE _rbacmig_check RENAME TO _rbacmig_checked")
+    table.insert(o, #o - 1, "DROP TABLE _rbacmig_checked")
+    return o
+  end)(), function(db) db:drop_column("books", "parent_id") end, live())
+end)
+
+test("sqlite drop_column: what PostgreSQL refuses without CASCADE is refused, nothing sent", function()
+  local db = R.new("sqlite", live())
+  raises(function() db:drop_column("books", "id") end,
+    "drop_column: cannot drop column 'id' of table 'books': table 'books' references it (parent_id); drop that foreign key first")
+  db = R.new("sqlite", live({ references = { { tbl = "reviews", id = 0, src = "book_id" } } }))
+  raises(function() db:drop_column("books", "id") end, "table 'reviews' references it (book_id)")
+  db = R.new("sqlite", live({ references = { { tbl = "sales", id = 1, src = "a", dst = "author_id" },
+    { tbl = "sales", id = 1, src = "b", dst = "title" } } }))
+  raises(function() db:drop_column("books", "title") end, "table 'sales' references it (a, b)")
+  db = R.new("sqlite", live({
+    table = { { name = "g", sql = "CREATE TABLE g (a INTEGER, b INTEGER AS (a * 2), c TEXT)" } },
+    columns = { { name = "a" }, { name = "b" }, { name = "c" } }, references = {}, indexes = {} }))
+  raises(function() db:drop_column("g", "a") end, "drop_column: cannot drop column 'a' of table 'g': generated column 'b' uses it")
+  db = R.new("sqlite", live({
+    table = { { name = "k", sql = "CREATE TABLE k (a TEXT, b TEXT, PRIMARY KEY (a, b)) WITHOUT ROWID" } },
+    columns = { { name = "a" }, { name = "b" } }, references = {}, indexes = {} }))
+  raises(function() db:drop_column("k", "b") end, "it is in the primary key of a WITHOUT ROWID table")
+  raises(function() db:drop_column("k", "nope") end, "drop_column: column 'nope' does not exist in table 'k'")
+  same(R.statements(db), {})
+  -- SQLite's own check of views and triggers becomes a refusal naming the object.
+  db = R.new("sqlite", live())
+  local exec = getmetatable(db).__index.exec
+  getmetatable(db).__index.exec = function(self, sql, ...)
+    exec(self, sql, ...)
+    if sql:find("DROP COLUMN") then
+      error({ message = "error in trigger books_touch after drop column: no such column: new.price" })
+    end
+    return 0
+  end
+  raises(function() db:drop_column("books", "price") end,
+    "drop_column: cannot drop column 'price' of table 'books': trigger 'books_touch' uses it; drop or change it first")
+  same({ table.unpack(R.statements(db), 3) },
+    { "ROLLBACK TO SAVEPOINT rbacmig_drop_column", "RELEASE SAVEPOINT rbacmig_drop_column" })
+end)
+
+test("sqlite rebuild: with foreign keys off, a row an ON DELETE action would have changed names the cause", function()
+  raises(function()
+    R.new("sqlite", live({ foreign_keys = 0, children = { { name = "reviews" } },
+      violations = { { table = "reviews", rowid = 1, parent = "books", fkid = 0 } } }))
+      :alter_column("books", "title", { nullable = true })
+  end, "foreign keys are off in this migration", "ON DELETE and ON UPDATE actions did not run",
+    "put the operations that rebuild 'books' in a migration of their own")
 end)
 
 test("sqlite rebuild: a table others reference is refused while foreign keys are on", function()
