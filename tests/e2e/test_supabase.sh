@@ -21,11 +21,13 @@ viewer=223e4567-e89b-42d3-a456-426614174000
 stranger=323e4567-e89b-42d3-a456-426614174000
 cp -r "$SRC/migrations" "$SRC/rbac" .
 
-# as_user UUID QUERY: runs QUERY as `authenticated` with UUID as the JWT's sub, as PostgREST does.
+# as_user UUID QUERY: runs QUERY as PostgREST does: logged in as `authenticator`, switched to
+# `authenticated` for the request, with UUID as the JWT's sub.
 as_user() {
-  sql "BEGIN; SET LOCAL ROLE authenticated;
-       SET LOCAL request.jwt.claims = '{\"sub\": \"$1\", \"role\": \"authenticated\"}';
-       $2; COMMIT"
+  "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "${DB_URL/\/\/postgres@/\/\/authenticator@}" \
+    -c "BEGIN; SET LOCAL ROLE authenticated;
+        SET LOCAL request.jwt.claims = '{\"sub\": \"$1\", \"role\": \"authenticated\"}';
+        $2; COMMIT"
 }
 
 # ---- without the auth schema: plain PostgreSQL, no Supabase layer ---------------------------
@@ -43,11 +45,13 @@ if [ "$(sql "SELECT count(*) FROM pg_available_extensions WHERE name = 'pgtap'")
   echo "skipped: the pgtap extension is not installed (apt-get install postgresql-15-pgtap)"
   exit 77
 fi
-sql "CREATE EXTENSION pgtap" >/dev/null
-# The second run only says "already exists, skipping".
+# pgTAP is not a trusted extension: on Supabase too the platform's superuser installs it.
+admin_sql "CREATE EXTENSION pgtap" >/dev/null
+# The roles and the auth schema are Supabase's, made by its superuser; everything after runs
+# as the non-superuser `postgres`. The second run only says "already exists, skipping".
 load_fixture() {
   env PGOPTIONS="-c client_min_messages=warning" \
-    "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$DB_URL" -f "$PGTAP_DIR/00_supabase_fixture.sql"
+    "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "${PG_ADMIN_URL%/*}/$DB_NAME" -f "$PGTAP_DIR/00_supabase_fixture.sql"
 }
 check "fixture loads" load_fixture
 check "fixture loads twice (idempotent)" load_fixture
