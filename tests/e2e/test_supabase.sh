@@ -124,14 +124,14 @@ rb upgrade head
 expect_rc 0 "upgrade again after downgrade"
 expect_eq "$(sql "SELECT count(*) FROM pg_policies WHERE tablename = 'memberships'")" 3 "layer back"
 
-# ---- offline: no database to ask, so the plain variant with a note ---------------------------
+# ---- offline: the script asks the database when applied (test_supabase_offline.sh applies it) --
 rb upgrade --sql 91759229c32b
 expect_rc 0 "upgrade --sql"
-expect_out_has "only when it runs" "offline script says why it has no Supabase layer"
-expect_not_in_output "CREATE POLICY" "offline script is the plain variant"
+expect_out_has "IF NOT (SELECT to_regclass('auth.users') IS NOT NULL" "offline script guards the layer by auth.users"
+expect_out_has "CREATE POLICY tenants_select" "offline script carries the Supabase layer"
 rb downgrade --sql 91759229c32b:base
 expect_rc 0 "downgrade --sql"
-expect_out_has "DROP SCHEMA IF EXISTS rbac_private" "offline downgrade removes the layer if present"
+expect_out_has "IF NOT (SELECT to_regnamespace('rbac_private') IS NOT NULL)" "offline downgrade removes the layer where present"
 
 # ---- rbacmig's own tables are closed to the Data API roles -------------------------------------
 # A fresh Supabase-like database: the fixture's default privileges would hand anon and
