@@ -21,31 +21,42 @@
 -- real Supabase project: it creates only what is missing and never replaces Supabase's own
 -- auth functions (there, skip it anyway).
 
+-- Roles belong to the cluster, so two databases loading this at once (parallel tests) may
+-- race to create or grant the same one: the loser's duplicate is not an error.
 DO $fixture$
+DECLARE
+  r record;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'postgres') THEN
-    CREATE ROLE postgres LOGIN NOSUPERUSER CREATEDB CREATEROLE BYPASSRLS;
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'anon') THEN
-    CREATE ROLE anon NOLOGIN NOINHERIT;
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'authenticated') THEN
-    CREATE ROLE authenticated NOLOGIN NOINHERIT;
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'service_role') THEN
-    CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS;
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'authenticator') THEN
-    CREATE ROLE authenticator LOGIN NOINHERIT;
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'supabase_auth_admin') THEN
-    CREATE ROLE supabase_auth_admin NOLOGIN NOINHERIT CREATEROLE;
-  END IF;
+  FOR r IN SELECT * FROM (VALUES
+      ('postgres', 'LOGIN NOSUPERUSER CREATEDB CREATEROLE BYPASSRLS'),
+      ('anon', 'NOLOGIN NOINHERIT'),
+      ('authenticated', 'NOLOGIN NOINHERIT'),
+      ('service_role', 'NOLOGIN NOINHERIT BYPASSRLS'),
+      ('authenticator', 'LOGIN NOINHERIT'),
+      ('supabase_auth_admin', 'NOLOGIN NOINHERIT CREATEROLE')) AS v(name, options)
+  LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r.name) THEN
+      BEGIN
+        EXECUTE format('CREATE ROLE %I %s', r.name, r.options);
+      EXCEPTION WHEN duplicate_object OR unique_violation THEN
+        NULL;
+      END;
+    END IF;
+  END LOOP;
+  FOR r IN SELECT m.member, g.role
+           FROM unnest(ARRAY['authenticator', 'postgres']) AS m(member),
+                unnest(ARRAY['anon', 'authenticated', 'service_role']) AS g(role)
+  LOOP
+    IF NOT pg_has_role(r.member, r.role, 'MEMBER') THEN
+      BEGIN
+        EXECUTE format('GRANT %I TO %I', r.role, r.member);
+      EXCEPTION WHEN duplicate_object OR unique_violation THEN
+        NULL;
+      END;
+    END IF;
+  END LOOP;
 END
 $fixture$;
-
-GRANT anon, authenticated, service_role TO authenticator;
-GRANT anon, authenticated, service_role TO postgres;
 
 CREATE SCHEMA IF NOT EXISTS auth AUTHORIZATION supabase_auth_admin;
 
