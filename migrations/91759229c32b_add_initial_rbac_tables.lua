@@ -19,8 +19,11 @@
 -- rbac_seed_tenant_roles() (trigger tenants_seed_roles) and
 -- has_permission(user_id, tenant_id, permission). On Supabase (PostgreSQL
 -- with auth.users and auth.uid()) it also adds row-level security: see
--- SUPABASE below. Under --sql there is no database to ask, so the offline
--- script is the plain PostgreSQL variant. The downgrade removes all of it.
+-- SUPABASE below. Under --sql there is no database to ask at generation
+-- time, so the script asks when it is applied: the Supabase layer is a DO
+-- block that runs its statements only where auth.users and auth.uid() exist
+-- (and refuses where the roles are missing), as the online upgrade decides.
+-- The downgrade removes all of it, the script likewise guarded.
 -- The catalogue and templates are filled by `rbacmig seed` from rbac/*.lua.
 --
 -- Every tenant-scoped table (roles, role_permissions, memberships) has
@@ -341,8 +344,7 @@ $rbac$]],
   -- On Supabase, SUPABASE_UPGRADE (below) follows: row-level security on
   -- every table above, has_permission(tenant_id, permission) for the current
   -- user, and table privileges for anon/authenticated. Without it (plain
-  -- PostgreSQL, or an offline script) do not expose this schema through
-  -- PostgREST/the Data API.
+  -- PostgreSQL) do not expose this schema through PostgREST/the Data API.
 }
 
 -- After the tables, which took their triggers with them.
@@ -704,16 +706,13 @@ local SUPABASE_DOWNGRADE = {
   "DROP SCHEMA rbac_private",
 }
 
--- Heads the offline (--sql) upgrade script.
-local OFFLINE_NOTE = [[
--- rbacmig --sql: 91759229c32b adds its Supabase layer (row-level security,
--- rbac_private, has_permission(tenant_id, permission)) only when it runs
--- against a database that has auth.users and auth.uid(); offline there is
--- no database to ask, so this script is the plain PostgreSQL variant. On
--- Supabase, run `rbacmig upgrade` against the database instead.
-]]
-
 -- ---------------------------------------------------------------------------
+
+-- The refusal when auth is there but the roles are not, around the missing
+-- role names: online it is the error, offline the script RAISEs it.
+local MISSING_ROLES_BEFORE = "91759229c32b: the database has Supabase's auth.users and auth.uid()"
+  .. " but not the role(s) "
+local MISSING_ROLES_AFTER = " that its row-level security is written for"
 
 -- Whether the Supabase layer is to be added (upgrade) or is there to remove
 -- (downgrade): true or false, asked of the database; nil under --sql, where
@@ -730,31 +729,88 @@ local function supabase_layer(db, upgrade)
   end
   local missing = db:scalar(SUPABASE_MISSING_ROLES)
   if missing then
-    error("91759229c32b: the database has Supabase's auth.users and auth.uid() but not the"
-      .. " role(s) " .. missing .. " that its row-level security is written for", 0)
+    error(MISSING_ROLES_BEFORE .. missing .. MISSING_ROLES_AFTER, 0)
   end
   return true
 end
 
+-- The statements, @schema@ replaced by the quoted schema name.
+local function pg_statements(db, list)
+  local schema = db:quote_ident(db.schema or "public")
+  local out = {}
+  for i, sql in ipairs(list) do
+    out[i] = (sql:gsub("@schema@", function() return schema end))
+  end
+  return out
+end
+
 -- Runs PostgreSQL statements, @schema@ replaced by the quoted schema name.
 local function pg_exec(db, list)
-  local schema = db:quote_ident(db.schema or "public")
-  for _, sql in ipairs(list) do
-    db:exec((sql:gsub("@schema@", function() return schema end)))
+  for _, sql in ipairs(pg_statements(db, list)) do
+    db:exec(sql)
   end
+end
+
+local function sql_literal(s)
+  return "'" .. s:gsub("'", "''") .. "'"
+end
+
+-- Under --sql the script decides when it is applied, as supabase_layer does
+-- online, with the same catalog queries: one DO block that runs the layer's
+-- statements (each EXECUTEd, so none is parsed where auth.users is missing)
+-- only where the database has the layer (downgrade) or Supabase's auth
+-- schema (upgrade, refusing as online does where the roles are missing).
+local BLOCK_TAG, STATEMENT_TAG = "$rbacmig_layer$", "$rbacmig_statement$"
+
+local function offline_layer(db, upgrade)
+  local lines = { "DO " .. BLOCK_TAG }
+  local function add(line)
+    lines[#lines + 1] = line
+  end
+  if upgrade then
+    add("DECLARE")
+    add("  missing text;")
+  end
+  add("BEGIN")
+  if upgrade then
+    add("  -- The Supabase layer of 91759229c32b: only where the database has")
+    add("  -- Supabase's auth.users and auth.uid(), as `rbacmig upgrade` decides.")
+    add("  IF NOT (" .. SUPABASE_PROBE .. ") THEN")
+    add("    RETURN;")
+    add("  END IF;")
+    add("  missing := (" .. SUPABASE_MISSING_ROLES .. ");")
+    add("  IF missing IS NOT NULL THEN")
+    add("    RAISE EXCEPTION USING MESSAGE = " .. sql_literal(MISSING_ROLES_BEFORE)
+      .. " || missing || " .. sql_literal(MISSING_ROLES_AFTER) .. ";")
+    add("  END IF;")
+  else
+    add("  -- The Supabase layer of 91759229c32b, where the database has it.")
+    add("  IF NOT (" .. SUPABASE_PRESENT .. ") THEN")
+    add("    RETURN;")
+    add("  END IF;")
+  end
+  for _, sql in ipairs(pg_statements(db, upgrade and SUPABASE_UPGRADE or SUPABASE_DOWNGRADE)) do
+    if sql:find(BLOCK_TAG, 1, true) or sql:find(STATEMENT_TAG, 1, true) then
+      error("91759229c32b: a statement of the Supabase layer contains " .. STATEMENT_TAG
+        .. " or " .. BLOCK_TAG .. " (the schema name?): it cannot be quoted for --sql", 0)
+    end
+    add("  EXECUTE " .. STATEMENT_TAG .. sql .. STATEMENT_TAG .. ";")
+  end
+  add("END")
+  add(BLOCK_TAG)
+  db:exec(table.concat(lines, "\n"))
 end
 
 local function upgrade(db)
   local pg = db.dialect == "postgresql"
   local layer = pg and supabase_layer(db, true)
-  if pg and layer == nil then
-    db:exec(OFFLINE_NOTE) -- a comment only, heading the offline script
-  end
   create_tables(db)
   if pg then
     pg_exec(db, PG_UPGRADE)
     if layer then
       pg_exec(db, SUPABASE_UPGRADE)
+    elseif layer == nil then
+      offline_layer(db, true)
     end
   else
     for _, sql in ipairs(SQLITE_TRIGGERS) do
@@ -778,13 +834,7 @@ local function downgrade(db)
   if layer then
     pg_exec(db, SUPABASE_DOWNGRADE)
   elseif layer == nil then
-    -- The script may meet a database that was upgraded online on Supabase.
-    local list = {}
-    for i, sql in ipairs(SUPABASE_DOWNGRADE) do
-      list[i] = (i == 1 and "-- The Supabase layer, if the database has it.\n" or "")
-        .. sql:gsub("^DROP (%u+) ", "DROP %1 IF EXISTS ")
-    end
-    pg_exec(db, list)
+    offline_layer(db, false)
   end
 end
 

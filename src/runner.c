@@ -243,63 +243,57 @@ static int refuse_changed(runner *r, const rev_set *applied, rb_error *err)
 }
 
 /* On Supabase every table in public is reachable through the Data API, and default
- * privileges hand anon and authenticated full rights on new tables: nobody may rewrite the
- * version table over HTTP. RLS without policies shuts the API roles out (rbacmig, the
- * owner, is not subject to it), and their grants are revoked where those roles exist.
- * Only what is missing is changed: ALTER TABLE takes an exclusive lock that a run waiting
- * for the migration lock (holding a read lock on the version table) would deadlock with. */
+ * privileges hand anon and authenticated full rights on new tables and sequences: nobody may
+ * rewrite the version table, or push the history table's sequence to its end (every later
+ * insert into the history, so every run, would fail) over HTTP. RLS without policies shuts the
+ * API roles out of the tables (rbacmig, the owner, is not subject to it), and every grant they
+ * hold on rbacmig's objects (the two tables and the sequences they own) is revoked.
+ * One block does it, the same online and in a --sql script, where it meets the database only
+ * when applied. It changes only what is missing: ALTER TABLE takes an exclusive lock that a
+ * run waiting for the migration lock (holding a read lock on the version table) would
+ * deadlock with, and a REVOKE of nothing would still write an explicit ACL. */
 static int close_to_api_roles(runner *r, const names *n, rb_error *err)
 {
-    static const char *const api_roles[] = {"anon", "authenticated"};
-    const char *tables[] = {n->version, n->history};
-    char sql[1024];
-    if (r->conn->offline) {
-        /* No catalog to ask: the script does it all, in one block. */
-        snprintf(sql, sizeof sql,
-                 "DO $rbacmig$ BEGIN "
-                 "ALTER TABLE %s ENABLE ROW LEVEL SECURITY; ALTER TABLE %s ENABLE ROW LEVEL "
-                 "SECURITY; IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN "
-                 "REVOKE ALL ON %s, %s FROM anon; END IF; "
-                 "IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN "
-                 "REVOKE ALL ON %s, %s FROM authenticated; END IF; END $rbacmig$",
-                 n->version, n->history, n->version, n->history, n->version, n->history);
-        return db_run(r->conn, sql, err);
+    static const char block[] =
+        "DO $rbacmig$ DECLARE o record; g name; BEGIN "
+        "FOR o IN SELECT c.oid::regclass AS rel, c.relkind, c.relrowsecurity, "
+        "ARRAY(SELECT p.rolname FROM pg_roles p "
+        "WHERE p.rolname IN ('anon', 'authenticated') "
+        "AND EXISTS (SELECT 1 FROM aclexplode(c.relacl) a WHERE a.grantee = p.oid) "
+        "ORDER BY p.rolname) AS grantees "
+        "FROM pg_class c WHERE c.oid IN (to_regclass(%s), to_regclass(%s)) "
+        "OR (c.relkind = 'S' AND c.oid IN (SELECT d.objid FROM pg_depend d "
+        "WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass "
+        "AND d.refobjid IN (to_regclass(%s), to_regclass(%s)) AND d.deptype IN ('a', 'i'))) "
+        "LOOP "
+        "IF o.relkind <> 'S' AND NOT o.relrowsecurity THEN "
+        "EXECUTE format('ALTER TABLE %%s ENABLE ROW LEVEL SECURITY', o.rel); END IF; "
+        "FOREACH g IN ARRAY o.grantees LOOP "
+        "EXECUTE format('REVOKE ALL ON %%s %%s FROM %%I', "
+        "CASE o.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, o.rel, g); "
+        "END LOOP; END LOOP; END $rbacmig$";
+    db_value vv = dbv_text(n->version), hv = dbv_text(n->history);
+    char *version = db_literal(&vv, DIALECT_POSTGRESQL);
+    char *history = db_literal(&hv, DIALECT_POSTGRESQL);
+    char *sql = NULL;
+    int rc = -1;
+    if (!version || !history) {
+        rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        goto done;
     }
-    for (int t = 0; t < 2; t++) {
-        db_result *res = NULL;
-        db_value p = dbv_text(tables[t]);
-        if (db_exec(r->conn,
-                    "SELECT c.relrowsecurity, "
-                    "CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN "
-                    "has_table_privilege('anon', c.oid, 'SELECT,INSERT,UPDATE,DELETE,TRUNCATE') "
-                    "ELSE false END, "
-                    "CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') "
-                    "THEN has_table_privilege('authenticated', c.oid, "
-                    "'SELECT,INSERT,UPDATE,DELETE,TRUNCATE') ELSE false END "
-                    "FROM pg_class c WHERE c.oid = to_regclass($1)",
-                    1, &p, &res, NULL, err) != 0)
-            return -1;
-        bool rls = true, rights[2] = {false, false};
-        if (res->nrows == 1) {
-            rls = db_result_cell(res, 0, 0)->b;
-            rights[0] = db_result_cell(res, 0, 1)->b;
-            rights[1] = db_result_cell(res, 0, 2)->b;
-        }
-        db_result_free(res);
-        if (!rls) {
-            snprintf(sql, sizeof sql, "ALTER TABLE %s ENABLE ROW LEVEL SECURITY", tables[t]);
-            if (db_run(r->conn, sql, err) != 0)
-                return -1;
-        }
-        for (int k = 0; k < 2; k++) {
-            if (!rights[k])
-                continue;
-            snprintf(sql, sizeof sql, "REVOKE ALL ON %s FROM %s", tables[t], api_roles[k]);
-            if (db_run(r->conn, sql, err) != 0)
-                return -1;
-        }
+    size_t len = sizeof block + 2 * (strlen(version) + strlen(history));
+    sql = malloc(len);
+    if (!sql) {
+        rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        goto done;
     }
-    return 0;
+    snprintf(sql, len, block, version, history, version, history);
+    rc = db_run(r->conn, sql, err);
+done:
+    free(sql);
+    free(version);
+    free(history);
+    return rc;
 }
 
 /* Inside the locked transaction: creates the schema (PostgreSQL, if not public), the

@@ -14,11 +14,15 @@ cd "$TEST_DIR" || exit 1
 # The metadata cache (src/revcache.h) of each test lives and dies with its directory.
 export RBACMIG_CACHE_DIR="$TEST_DIR/.rbacmig-cache"
 PSQL="${RBACMIG_TEST_PG_BIN:-/usr/lib/postgresql/15/bin}/psql"
+# Tests run as RBACMIG_TEST_PG_URL's role (`postgres`, not a superuser, as on Supabase); what
+# truly needs a superuser uses the admin URL (scripts/pg-test-server.sh). Dropping a database
+# WITH (FORCE) ends sessions of other roles (authenticator), which only a superuser may.
+PG_ADMIN_URL=${RBACMIG_TEST_PG_ADMIN_URL:-${RBACMIG_TEST_PG_URL:-}}
 
 cleanup() {
   cd /
   if [ "$DIALECT" = postgresql ] && [ -n "${DB_NAME:-}" ]; then
-    "$PSQL" -q -X -d "$RBACMIG_TEST_PG_URL" -c "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" >/dev/null 2>&1
+    "$PSQL" -q -X -d "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" >/dev/null 2>&1
   fi
   rm -rf "$TEST_DIR"
 }
@@ -28,7 +32,7 @@ trap cleanup EXIT
 new_db() {
   if [ "$DIALECT" = postgresql ]; then
     if [ -n "${DB_NAME:-}" ]; then
-      "$PSQL" -q -X -d "$RBACMIG_TEST_PG_URL" -c "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" >/dev/null
+      "$PSQL" -q -X -d "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" >/dev/null
     fi
     DB_NAME="rbacmig_e2e_$(basename "$TEST_DIR" | tr -dc 'a-zA-Z0-9' | tr 'A-Z' 'a-z')_$RANDOM"
     "$PSQL" -q -X -v ON_ERROR_STOP=1 -d "$RBACMIG_TEST_PG_URL" -c "CREATE DATABASE \"$DB_NAME\"" >/dev/null || exit 1
@@ -53,6 +57,12 @@ sql() {
   else
     sqlite3 -batch -cmd "PRAGMA foreign_keys = ON" "$DB_FILE" "$1"
   fi
+}
+
+# admin_sql QUERY: runs QUERY on the test database as the superuser (PostgreSQL only), for
+# what a Supabase project's `postgres` role cannot do either (CREATE EXTENSION pgtap, roles).
+admin_sql() {
+  "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "${PG_ADMIN_URL%/*}/$DB_NAME" -c "$1"
 }
 
 # table_exists NAME: 0 when the table exists.

@@ -672,12 +672,34 @@ test("supabase layer: RLS, policies, rbac_private, and all of it dropped", funct
   truthy(down:find("DROP SCHEMA rbac_private", 1, true), "downgrade drops rbac_private")
 end)
 
-test("offline: plain PostgreSQL upgrade with a note; downgrade drops the layer if present", function()
+test("offline: the Supabase layer guarded in the script, statement for statement", function()
   local up = supabase_sql("upgrade", true)
-  truthy(up:find("^%-%- rbacmig %-%-sql"), "note heads the script")
-  truthy(not up:find("ROW LEVEL SECURITY", 1, true), "no Supabase layer offline")
+  truthy(up:find("IF NOT (SELECT to_regclass('auth.users') IS NOT NULL", 1, true), "layer guarded by auth")
+  truthy(up:find("RAISE EXCEPTION USING MESSAGE = '91759229c32b: the database has Supabase''s", 1, true),
+    "refuses where the roles are missing")
+  for _, stmt in ipairs({ "CREATE SCHEMA rbac_private", "ALTER TABLE tenants ENABLE ROW LEVEL SECURITY",
+      "REVOKE ALL ON TABLE tenants, permissions" }) do
+    truthy(up:find("EXECUTE $rbacmig_statement$" .. stmt, 1, true), "offline layer runs " .. stmt)
+  end
+  -- Every statement the online upgrade runs on Supabase is in the script, as it is.
+  local m = load_migration(MIGRATION)
+  local db = fake_db("postgresql", { rows = function(sql)
+    return sql:find("auth.users", 1, true) and { { present = true } } or {}
+  end })
+  m.upgrade(db)
+  local n = 0
+  for _, c in ipairs(db.calls) do
+    if c.kind == "exec" then
+      n = n + 1
+      truthy(up:find(c.sql, 1, true), "offline script has: " .. c.sql:sub(1, 60))
+    end
+  end
+  truthy(n > 30, "the online statements were compared")
   local down = supabase_sql("downgrade", true)
-  truthy(down:find("DROP SCHEMA IF EXISTS rbac_private", 1, true), "layer dropped if present")
+  truthy(down:find("IF NOT (SELECT to_regnamespace('rbac_private') IS NOT NULL)", 1, true),
+    "layer dropped where present")
+  truthy(down:find("EXECUTE $rbacmig_statement$DROP SCHEMA rbac_private$rbacmig_statement$", 1, true),
+    "offline downgrade drops rbac_private")
 end)
 
 test("downgrade removes everything upgrade creates", function()

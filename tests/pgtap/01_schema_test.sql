@@ -4,7 +4,7 @@
 -- service_role. Needs the RBAC migration applied on Supabase (or on the fixture,
 -- 00_supabase_fixture.sql); the tables are found through search_path (public by default).
 BEGIN;
-SELECT plan(27);
+SELECT plan(29);
 
 CREATE TEMP VIEW rbac_tables AS
 SELECT c.oid, c.relname::text COLLATE "default" AS name
@@ -126,6 +126,23 @@ SELECT is_empty(
 SELECT schema_privs_are('rbac_private', 'anon', ARRAY[]::text[], 'anon cannot use rbac_private');
 SELECT schema_privs_are('rbac_private', 'authenticated', ARRAY['USAGE'],
   'authenticated uses rbac_private (policies run its helpers as the caller)');
+
+-- rbacmig's own tables and the history table's identity sequence (Supabase's default
+-- privileges cover sequences: setval to its maximum would make every later run fail).
+SELECT is_empty(
+  $$SELECT c.relname::text, r.rolname::text
+    FROM pg_catalog.pg_class c
+    CROSS JOIN (VALUES ('anon'), ('authenticated')) AS r(rolname)
+    WHERE c.oid IN (to_regclass('rbacmig_version'), to_regclass('rbacmig_history'),
+                    pg_get_serial_sequence('rbacmig_history', 'id')::regclass)
+      AND CASE c.relkind WHEN 'S' THEN has_sequence_privilege(r.rolname, c.oid, 'USAGE, SELECT, UPDATE')
+          ELSE has_table_privilege(r.rolname, c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
+          END$$,
+  'anon and authenticated have no privilege on rbacmig''s tables or its history sequence');
+SELECT is((SELECT count(*)::int FROM pg_catalog.pg_class
+           WHERE oid IN (to_regclass('rbacmig_version'), to_regclass('rbacmig_history'))
+             AND relrowsecurity), 2,
+  'row-level security (no policy) on rbacmig''s tables');
 
 SELECT * FROM finish();
 ROLLBACK;
