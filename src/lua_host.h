@@ -55,8 +55,10 @@ int lua_host_run_migration(lua_host *h, const char *path, const char *sha256,
 int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, int nargs,
                        const char *const *args, const str_list *opts, int *answer, rb_error *err);
 
-/* Asks the running Lua call, if any, to stop at its next instruction; returns whether one
- * was running. Async-signal-safe. */
-bool lua_host_interrupt(void);
+/* Called from a signal handler: the running Lua call, if any, stops at its next instruction,
+ * and so does every later one (a pcall in the migration cannot catch it for good). A call
+ * that fails from then on reports the signal's exit code (RB_EXIT_SIGINT or _SIGTERM) in
+ * rb_error.code. Returns whether a call was running. Async-signal-safe. */
+bool lua_host_interrupt(int signo);
 
 #endif
