@@ -309,16 +309,15 @@ done:
     if (rc < 0) {
         if (err.code == 0)
             err.code = RB_EXIT_FAILURE;
-        /* Lua reports any interruption as SIGINT's; the signal itself knows better. */
-        if (err.code == RB_EXIT_SIGINT && runner_stop_signal() == SIGTERM)
-            err.code = RB_EXIT_SIGTERM;
         if (err.message[0])
             out_report_error(&err);
         rc = err.code;
     }
+    /* The Lua state first: finalizers run when it closes, and must not find the connection
+     * freed (lua_host.c refuses a `db` outside its call anyway). */
+    lua_host_free(st.host);
     db_close(st.conn);
     graph_release(&st.g);
-    lua_host_free(st.host);
     config_release(&st.cfg);
     out_forget_secrets();
     return rc;

@@ -1,7 +1,8 @@
 /* error.h: the error value every fallible function fills and returns up to main.c.
  *
- * Functions return 0 on success or -1 after filling an rb_error; only main.c prints it
- * (output.c: out_report_error) and turns `code` into the exit status. Fixed-size buffers
+ * Functions return 0 on success or -1 after filling an rb_error; only the command layer
+ * prints it (cli_main, through output.c's out_report_error) and turns `code` into the exit
+ * status. Fixed-size buffers
  * keep the value free of ownership questions: it can be copied, dropped, or overwritten. */
 #ifndef RBACMIG_ERROR_H
 #define RBACMIG_ERROR_H
@@ -15,6 +16,8 @@ enum {
     RB_EXIT_FAILURE = 1,  /* a migration, database, file or configuration failure */
     RB_EXIT_USAGE = 2,    /* unknown command, option or target; bad arguments */
     RB_EXIT_DENIED = 3,   /* `rbacmig can` answered "denied" */
+    /* Interrupted by that signal. Set from the record the signal handler left (runner.c,
+     * lua_host.c), never from an error's text: a migration may raise "interrupted" itself. */
     RB_EXIT_SIGINT = 130,
     RB_EXIT_SIGTERM = 143,
 };

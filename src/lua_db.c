@@ -11,10 +11,15 @@
 #define RESULT_BOX "rbacmig.db.result"
 #define DB_MT_CACHE "rbacmig.db.mtcache" /* { [conn] = the db metatable for it } */
 
-/* Upvalue 1 of every C method: the connection (light userdata), 2: the config. */
+/* Upvalue 1 of every C method: the connection (light userdata), 2: the config. The connection
+ * is used only while the call the db object was given to runs: a db kept in a module could
+ * otherwise be called after the run, even after the connection was closed. */
 static db_conn *conn_of(lua_State *L)
 {
-    return lua_touserdata(L, lua_upvalueindex(1));
+    db_conn *c = lua_touserdata(L, lua_upvalueindex(1));
+    if (c != lua_host_active_conn(L))
+        luaL_error(L, "db: used after the migration or command it was given to ended");
+    return c;
 }
 
 /* Raises the driver error as a table {message, sqlstate, detail, hint, statement}; the host's
@@ -202,7 +207,9 @@ static int db_load_rbac_method(lua_State *L)
 
 /* db:copy(target, columns, rows [, first, last]) streams rows[first..last] (tables keyed by
  * column name; a missing key is NULL) with COPY target (columns) FROM STDIN, PostgreSQL
- * only; target is SQL the schema builder quoted. Returns the number of rows copied. */
+ * only; target is SQL the schema builder quoted. Returns the number of rows copied.
+ * The lists and rows are read raw (their metamethods are not called): no Lua code may run
+ * while the COPY is open, where an error or a db:exec would leave the connection in it. */
 static int db_copy_method(lua_State *L)
 {
     db_conn *c = conn_of(L);
@@ -210,20 +217,25 @@ static int db_copy_method(lua_State *L)
     const char *target = luaL_checkstring(L, 2);
     luaL_checktype(L, 3, LUA_TTABLE);
     luaL_checktype(L, 4, LUA_TTABLE);
-    lua_Integer first = luaL_optinteger(L, 5, 1), last = luaL_optinteger(L, 6, luaL_len(L, 4));
-    int ncols = (int)luaL_len(L, 3);
+    lua_Integer first = luaL_optinteger(L, 5, 1);
+    lua_Integer last = luaL_optinteger(L, 6, (lua_Integer)lua_rawlen(L, 4));
+    lua_Unsigned ncols_raw = lua_rawlen(L, 3);
+    if (ncols_raw > 1600) /* PostgreSQL's most columns in a table */
+        return luaL_error(L, "db:copy: %d columns or fewer, got %I", 1600, (lua_Integer)ncols_raw);
+    int ncols = (int)ncols_raw;
     if (!db_can_copy(c))
         return luaL_error(L, "db:copy: COPY is not available on %s%s", db_dialect_name(c),
                           c->offline ? " in --sql mode" : "");
+    /* A row's values stay on the stack until it is sent (see below). */
+    luaL_checkstack(L, ncols + 8, "db:copy: too many columns");
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     luaL_addstring(&b, "COPY ");
     luaL_addstring(&b, target);
     luaL_addstring(&b, " (");
     for (int j = 1; j <= ncols; j++) {
-        lua_geti(L, 3, j);
-        const char *name = lua_tostring(L, -1);
-        char *q = name ? db_quote_ident(c, name) : NULL;
+        lua_rawgeti(L, 3, j);
+        char *q = lua_type(L, -1) == LUA_TSTRING ? db_quote_ident(c, lua_tostring(L, -1)) : NULL;
         lua_pop(L, 1);
         if (!q)
             return luaL_error(L, "db:copy: columns[%d] is not a name", j);
@@ -235,21 +247,23 @@ static int db_copy_method(lua_State *L)
     luaL_addstring(&b, ") FROM STDIN");
     luaL_pushresult(&b);
     const char *copy_sql = lua_tostring(L, -1);
-    /* Values are borrowed from the row tables, which keep their strings alive. */
     db_value *values = lua_newuserdatauv(L, sizeof *values * (size_t)(ncols ? ncols : 1), 0);
     rb_error err;
     if (db_copy_begin(c, copy_sql, &err) != 0)
         return raise_db_error(L, &err);
     const char *bad = NULL;
     for (lua_Integer r = first; r <= last && !bad; r++) {
-        if (lua_geti(L, 4, r) != LUA_TTABLE) {
+        if (lua_rawgeti(L, 4, r) != LUA_TTABLE) {
             bad = "a row is not a table";
             lua_pop(L, 1);
             break;
         }
+        int row = lua_gettop(L);
+        /* The values are borrowed: each stays on the stack, where the collector cannot free
+         * it, until db_copy_row has sent the row. */
         for (int j = 0; j < ncols && !bad; j++) {
-            lua_geti(L, 3, j + 1);
-            lua_gettable(L, -2);
+            lua_rawgeti(L, 3, j + 1);
+            lua_rawget(L, row);                  /* row ... value */
             db_value *v = &values[j];
             memset(v, 0, sizeof *v);
             switch (lua_type(L, -1)) {
@@ -270,13 +284,12 @@ static int db_copy_method(lua_State *L)
                 break;
             default: bad = "a value is not nil, a boolean, a number or a string";
             }
-            lua_pop(L, 1);
         }
-        lua_pop(L, 1);
         if (!bad && db_copy_row(c, values, ncols, &err) != 0) {
             db_copy_end(c, "rbacmig could not send a row", NULL, &err);
             return raise_db_error(L, &err);
         }
+        lua_settop(L, row - 1);
     }
     long long copied = 0;
     if (bad) {
@@ -299,7 +312,9 @@ static const luaL_Reg db_methods[] = {
     {NULL, NULL},
 };
 
-/* Copies the functions (and the fn helper table) of rbacmig.schema into methods. */
+/* Copies the functions (and the fn helper table) of rbacmig.schema into methods. Raises if
+ * the builder cannot be loaded: a db without it would fail later, on the first create_table,
+ * with "attempt to call a nil value". */
 static void add_schema_builder(lua_State *L, int methods)
 {
     /* The sandbox's require, so the module loads like any other: embedded, as text. */
@@ -307,12 +322,10 @@ static void add_schema_builder(lua_State *L, int methods)
     lua_getfield(L, -1, "require");
     lua_remove(L, -2);
     lua_pushliteral(L, "rbacmig.schema");
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
-        /* Without the builder, the C methods still work; migrations using create_table get
-         * "attempt to call a nil value (method 'create_table')". */
-        lua_pop(L, 1);
-        return;
-    }
+    lua_call(L, 1, 1);
+    if (!lua_istable(L, -1))
+        luaL_error(L, "the schema builder 'rbacmig.schema' returned a %s, expected a table",
+                   luaL_typename(L, -1));
     lua_pushnil(L);
     while (lua_next(L, -2)) {
         lua_pushvalue(L, -2);
@@ -328,8 +341,11 @@ static void add_schema_builder(lua_State *L, int methods)
     lua_pop(L, 1);
 }
 
-void lua_db_push(lua_State *L, db_conn *conn, const config *cfg)
+int lua_db_new(lua_State *L)
 {
+    db_conn *conn = lua_touserdata(L, 1);
+    const config *cfg = lua_touserdata(L, 2);
+    lua_settop(L, 0);
     LUA_STACK_ENTER(L);
     int lua_stack_base = lua_gettop(L);
     if (luaL_newmetatable(L, LUA_DB_ERROR)) {
@@ -396,4 +412,5 @@ void lua_db_push(lua_State *L, db_conn *conn, const config *cfg)
     lua_pop(L, 1);                                     /* db mt */
     lua_setmetatable(L, -2);
     LUA_STACK_LEAVE(L, 1);
+    return 1;
 }

@@ -29,6 +29,16 @@ struct lua_host {
      * module's table is shared by every file that requires it, so even rbacmig's own
      * modules could carry what one file put there into another's metadata. */
     bool read_outside;
+    /* The connection the running migration or RBAC command was given, or NULL: a `db`
+     * object works only while the call it was made for runs, so one kept in a module (a
+     * finalizer that runs when the state closes, a later file's top-level code) can never
+     * reach a connection that is closed, or run outside the run's transaction. */
+    db_conn *active_conn;
+    /* While msghandler runs, the interrupt hook lets it finish: an error raised inside the
+     * handler would replace the report with "error in error handling". */
+    bool in_msghandler;
+    /* Where the interrupt hook first stopped the code ("file:line: "), for the message. */
+    char interrupt_where[512];
 };
 
 void lua_host_set_checksums(lua_host *h, bool on)
@@ -56,6 +66,10 @@ static lua_host *host_of(lua_State *L)
 
 /* The state whose call a signal should stop: one run, one state. */
 static lua_State *volatile running_state;
+/* The signal that interrupted the run, or 0. Set by the signal handler (lua_host_interrupt)
+ * and kept for the rest of the run: from then on every Lua call stops at its next
+ * instruction, and a failed call is reported as interrupted whatever its error says. */
+static volatile sig_atomic_t interrupt_signal;
 
 /* ---- reading files ------------------------------------------------------------------- */
 
@@ -102,17 +116,26 @@ static int read_file(const char *path, char **buf, size_t *len, rb_error *err)
 /* The message handler of every protected call: turns any error value into a table
  * {message, traceback, sqlstate, detail, hint, statement} and adds where it happened, taken
  * from the first frame that runs a file on disk (the migration, not rbacmig's modules). */
-static int msghandler(lua_State *L)
+/* "file:line" of the innermost frame at or above level that runs a file on disk, or "". */
+static void file_where(lua_State *L, int level, char *where, size_t size)
 {
     lua_Debug ar;
-    char where[512] = "";
-    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+    where[0] = '\0';
+    for (; lua_getstack(L, level, &ar); level++) {
         lua_getinfo(L, "Sl", &ar);
         if (ar.currentline > 0 && ar.source[0] == '@') {
-            snprintf(where, sizeof where, "%s:%d", ar.source + 1, ar.currentline);
-            break;
+            snprintf(where, size, "%s:%d", ar.source + 1, ar.currentline);
+            return;
         }
     }
+}
+
+static int msghandler(lua_State *L)
+{
+    lua_host *h = host_of(L);
+    h->in_msghandler = true; /* cleared by docall, also if this handler fails */
+    char where[512];
+    file_where(L, 1, where, sizeof where);
     lua_newtable(L);                       /* err result */
     if (lua_istable(L, 1)) {
         static const char *const fields[] = {"message", "sqlstate", "detail", "hint", "statement"};
@@ -143,6 +166,7 @@ static int msghandler(lua_State *L)
     lua_setfield(L, -2, "message");
     luaL_traceback(L, L, NULL, 1);
     lua_setfield(L, -2, "traceback");
+    h->in_msghandler = false;
     return 1;
 }
 
@@ -155,16 +179,48 @@ static void field_to(lua_State *L, int idx, const char *name, char *dst, size_t 
     lua_pop(L, 1);
 }
 
-/* Calls the function below nargs arguments, protected; on error fills err (code 1). */
+static void interrupt_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    lua_host *h = host_of(L);
+    if (h->in_msghandler)
+        return;
+    if (!h->interrupt_where[0]) {
+        file_where(L, 0, h->interrupt_where, sizeof h->interrupt_where - 2);
+        if (h->interrupt_where[0])
+            strcat(h->interrupt_where, ": ");
+    }
+    /* The hook stays armed (lua.c's lstop disarms it): a pcall in the migration may catch
+     * this error, but the next instruction after it raises again. */
+    luaL_error(L, "interrupted");
+}
+
+/* Counting every instruction, not calls and returns as lua.c does: a call hook would also
+ * fire on entering msghandler. A long C function still stops when it returns to Lua. */
+static void arm_interrupt(lua_State *L)
+{
+    lua_sethook(L, interrupt_hook, LUA_MASKCOUNT, 1);
+}
+
+/* Calls the function below nargs arguments, protected; on error fills err: code 1, or the
+ * signal's exit code when the run was interrupted. */
 static int docall(lua_State *L, int nargs, int nresults, rb_error *err)
 {
+    lua_host *h = host_of(L);
     int base = lua_gettop(L) - nargs;
     lua_pushcfunction(L, msghandler);
     lua_insert(L, base);
+    /* Not NULL when Lua code calls back into the host (db:load_rbac): that outer call goes
+     * on afterwards and keeps the hook, armed if interrupted. */
+    lua_State *outer = running_state;
     running_state = L;
+    if (interrupt_signal)
+        arm_interrupt(L); /* a signal that came between two calls stops this one too */
     int status = lua_pcall(L, nargs, nresults, base);
-    running_state = NULL;
-    lua_sethook(L, NULL, 0, 0);
+    running_state = outer;
+    if (!outer)
+        lua_sethook(L, NULL, 0, 0);
+    h->in_msghandler = false;
     lua_remove(L, base);
     if (status == LUA_OK)
         return 0;
@@ -182,25 +238,54 @@ static int docall(lua_State *L, int nargs, int nresults, rb_error *err)
         rb_strlcpy(err->message, lua_tostring(L, -1) ? lua_tostring(L, -1) : "Lua error",
                    sizeof err->message);
     }
-    if (strstr(err->message, "interrupted!"))
-        err->code = RB_EXIT_SIGINT;
     lua_pop(L, 1);
+    /* The record of the signal decides, not the text: a migration may catch the interrupt
+     * and raise something else, or raise "interrupted" itself without any signal. */
+    if (interrupt_signal) {
+        char traceback[sizeof err->traceback];
+        rb_strlcpy(traceback, err->traceback, sizeof traceback);
+        rb_errorf(err, interrupt_signal == SIGTERM ? RB_EXIT_SIGTERM : RB_EXIT_SIGINT,
+                  "%sinterrupted", h->interrupt_where);
+        rb_strlcpy(err->traceback, traceback, sizeof err->traceback);
+    }
     return -1;
 }
 
-static void interrupt_hook(lua_State *L, lua_Debug *ar)
+bool lua_host_interrupt(int signo)
 {
-    (void)ar;
-    lua_sethook(L, NULL, 0, 0);
-    luaL_error(L, "interrupted!");
-}
-
-bool lua_host_interrupt(void)
-{
+    if (!interrupt_signal)
+        interrupt_signal = signo;
     lua_State *L = running_state;
     if (L) /* lua.c's laction: a hook is the only thing a signal handler may set */
-        lua_sethook(L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+        arm_interrupt(L);
     return L != NULL;
+}
+
+/* ---- the db object ------------------------------------------------------------------- */
+
+/* Pushes a `db` object on conn, built in a protected call: it loads the schema builder, whose
+ * failure is reported like any other error. */
+static int push_db(lua_host *h, db_conn *conn, rb_error *err)
+{
+    lua_pushcfunction(h->L, lua_db_new);
+    lua_pushlightuserdata(h->L, conn);
+    lua_pushlightuserdata(h->L, (void *)h->cfg);
+    return docall(h->L, 2, 1, err);
+}
+
+/* docall for code given a `db` on conn, which works only while this call runs. */
+static int docall_with_db(lua_host *h, db_conn *conn, int nargs, int nresults, rb_error *err)
+{
+    db_conn *outer = h->active_conn;
+    h->active_conn = conn;
+    int rc = docall(h->L, nargs, nresults, err);
+    h->active_conn = outer;
+    return rc;
+}
+
+db_conn *lua_host_active_conn(lua_State *L)
+{
+    return host_of(L)->active_conn;
 }
 
 /* ---- the sandbox --------------------------------------------------------------------- */
@@ -390,11 +475,21 @@ static int readonly_newindex(lua_State *L)
                       lua_tostring(L, lua_upvalueindex(1)));
 }
 
-/* pairs() over a read-only view walks the library behind it. */
+/* The iterator of a read-only view: next() over the library, which is its upvalue. The state
+ * pairs() returns is the view, never the library: a chunk would get the real table from it
+ * (`local _, t = pairs(string)`) and could change what every migration shares. */
+static int readonly_next(lua_State *L)
+{
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));   /* view key lib */
+    lua_insert(L, 2);                        /* view lib key */
+    return lua_next(L, 2) ? 2 : 0;
+}
+
 static int readonly_pairs(lua_State *L)
 {
-    lua_getglobal(L, "next"); /* the host state's next: the same function the sandbox has */
-    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, lua_upvalueindex(1));   /* the iterator, closed over the library */
+    lua_pushvalue(L, 1);
     lua_pushnil(L);
     return 3;
 }
@@ -412,6 +507,7 @@ static void push_readonly(lua_State *L, const char *libname)
     lua_pushcclosure(L, readonly_newindex, 1);
     lua_setfield(L, -2, "__newindex");
     lua_pushvalue(L, -3);
+    lua_pushcclosure(L, readonly_next, 1);
     lua_pushcclosure(L, readonly_pairs, 1);
     lua_setfield(L, -2, "__pairs");
     lua_pushboolean(L, 0);
@@ -450,6 +546,15 @@ static void build_sandbox(lua_State *L)
         lua_pop(L, 1);
         lua_pushnil(L);
         lua_setfield(L, -2, "dump");
+        if (strcmp(libs[i], "string") == 0) {
+            /* Methods of strings look here too, not in the host's string table: else
+             * ("").dump would still reach string.dump. */
+            lua_pushliteral(L, "");
+            lua_getmetatable(L, -1);          /* base copy "" mt */
+            lua_pushvalue(L, -3);
+            lua_setfield(L, -2, "__index");
+            lua_pop(L, 2);
+        }
         push_readonly(L, libs[i]);
         lua_setfield(L, -2, libs[i]);
     }
@@ -496,6 +601,7 @@ int lua_host_new(const config *cfg, lua_host **out, rb_error *err)
         return rb_errorf(err, RB_EXIT_FAILURE, "cannot create a Lua state: out of memory");
     }
     h->cfg = cfg;
+    interrupt_signal = 0; /* one run, one host: a new one starts uninterrupted */
     lua_State *L = h->L;
     /* The full libraries are opened in the host state only to copy the allowed functions
      * into the sandbox base; no chunk ever runs with this _G as its environment. */
@@ -737,9 +843,10 @@ int lua_host_run_migration(lua_host *h, const char *path, const char *sha256,
         rc = rb_errorf(err, RB_EXIT_FAILURE, "%s: no %s function", path, function);
         if (type != LUA_TNONE)
             lua_pop(L, 1);                       /* t */
+    } else if ((rc = push_db(h, conn, err)) != 0) {  /* t fn db */
+        lua_pop(L, 1);                           /* t */
     } else {
-        lua_db_push(L, conn, h->cfg);            /* t fn db */
-        rc = docall(L, 1, 0, err);               /* t */
+        rc = docall_with_db(h, conn, 1, 0, err); /* t */
     }
     lua_pop(L, 1);
     lua_gc(L, LUA_GCSTEP, 0);
@@ -858,7 +965,11 @@ int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, int nar
         return rb_errorf(err, RB_EXIT_FAILURE, "rbacmig.commands has no 'command' entry point");
     }
     lua_pushstring(L, function);
-    lua_db_push(L, conn, h->cfg);
+    if (push_db(h, conn, err) != 0) {
+        lua_pop(L, 3);                                /* module command name */
+        LUA_STACK_LEAVE(L, 0);
+        return -1;
+    }
     lua_createtable(L, nargs, 0);
     for (int i = 0; i < nargs; i++) {
         lua_pushstring(L, args[i]);
@@ -890,7 +1001,7 @@ int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, int nar
         lua_pop(L, 2);                                /* ... opts */
     }
     /* rbac module, command, name, db, args, opts */
-    int rc = docall(L, 4, 2, err);
+    int rc = docall_with_db(h, conn, 4, 2, err);
     if (rc != 0 && !out_verbose())
         err->traceback[0] = '\0'; /* a CLI error names its value; the stack is for -v */
     if (rc == 0) {

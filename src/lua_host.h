@@ -1,11 +1,13 @@
 /* lua_host.h: the Lua side of rbacmig, seen from C as an opaque handle.
  *
- * One Lua state per run. Every chunk (migration, rbacmig.lua, rbac/ data, project module) is
- * loaded as text into its own sandboxed _ENV: base, string, table, math, utf8 and os.time/
- * date/clock/getenv; no io, no os.execute/exit/remove/rename, no debug, no C modules, no
- * bytecode. `require` finds the embedded rbacmig.* modules (bytecode compiled at build time
- * from lua/rbacmig/, the only bytecode ever loaded), then the project's lua/ dir.
- * Every call into Lua is protected and reports file:line and a traceback in rb_error. */
+ * One Lua state per run. Every chunk (migration, rbacmig.lua, project module) is loaded as
+ * text into its own sandboxed _ENV: base, string, table, math, utf8 and os.time/date/clock/
+ * getenv, the libraries read-only and shared; no io, no os.execute/exit/remove/rename, no
+ * debug, no C modules, no string.dump, no bytecode. `require` finds the embedded rbacmig.*
+ * modules (bytecode compiled at build time from lua/rbacmig/, the only bytecode ever
+ * loaded), then the project's lua/ dir. Every call into Lua is protected and reports
+ * file:line and a traceback in rb_error. A `db` object works only during the call it was
+ * given to. Free the host before closing a connection it was given: finalizers run then. */
 #ifndef RBACMIG_LUA_HOST_H
 #define RBACMIG_LUA_HOST_H
 
@@ -16,7 +18,9 @@
 
 typedef struct lua_host lua_host;
 
-/* project_lua_dir: where `require` looks after the embedded modules (may be NULL). */
+/* cfg (borrowed, must outlive the host): lua_dir is where `require` looks after the embedded
+ * modules ("lua" if NULL), rbac_dir where db:load_rbac reads, schema and x what a db object
+ * shows. */
 int lua_host_new(const config *cfg, lua_host **out, rb_error *err);
 void lua_host_free(lua_host *h);
 
@@ -55,8 +59,10 @@ int lua_host_run_migration(lua_host *h, const char *path, const char *sha256,
 int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, int nargs,
                        const char *const *args, const str_list *opts, int *answer, rb_error *err);
 
-/* Asks the running Lua call, if any, to stop at its next instruction; returns whether one
- * was running. Async-signal-safe. */
-bool lua_host_interrupt(void);
+/* Called from a signal handler: the running Lua call, if any, stops at its next instruction,
+ * and so does every later one (a pcall in the migration cannot catch it for good). A call
+ * that fails from then on reports the signal's exit code (RB_EXIT_SIGINT or _SIGTERM) in
+ * rb_error.code. Returns whether a call was running. Async-signal-safe. */
+bool lua_host_interrupt(int signo);
 
 #endif

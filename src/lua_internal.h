@@ -25,8 +25,14 @@
  * pushes nothing, fills err and returns -1. */
 int lua_host_dofile_value(lua_State *L, const char *path, rb_error *err);
 
-/* Pushes a new `db` object bound to conn (borrowed: it must outlive the call). */
-void lua_db_push(lua_State *L, db_conn *conn, const config *cfg);
+/* A lua_CFunction, to be called protected: (conn, cfg as light userdata) -> a new `db`
+ * object on conn (borrowed: it must outlive the call it is given to). Loads the schema
+ * builder, so it can fail. */
+int lua_db_new(lua_State *L);
+
+/* The connection whose `db` objects work now (the running migration's or RBAC command's), or
+ * NULL; a db method on any other connection raises. */
+db_conn *lua_host_active_conn(lua_State *L);
 
 /* The registry key of the table the db methods live in (for tests of the API). */
 #define LUA_DB_METHODS "rbacmig.db.methods"

@@ -15,14 +15,35 @@ static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t migrating;   /* runner_migrate is in progress */
 static db_conn *volatile running_conn;    /* the connection a migration is running on */
 
+/* The signal's default action: the process ends as killed by it. */
+static void die_by_signal(int signo)
+{
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(signo, &dfl, NULL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signo);
+    sigprocmask(SIG_UNBLOCK, &set, NULL); /* blocked while its handler runs */
+    raise(signo);
+    _exit(128 + signo);
+}
+
 void runner_request_stop(int signo)
 {
+    /* A second signal: the first did not stop the run (a finalizer that loops runs with hooks
+     * off; a driver call may ignore the cancel). Nothing was committed by the step under way,
+     * and the database rolls back a connection that goes away. */
+    if (stop_signal)
+        die_by_signal(signo);
     stop_signal = signo;
     /* Lua running (a migration, a file being loaded, an RBAC command) stops at its next
      * instruction and the server at its current statement; the runner then rolls back and
      * reports, outside the handler. With neither Lua nor a migration under way there is
      * nothing to undo: exit as the default action would. */
-    bool lua = lua_host_interrupt();
+    bool lua = lua_host_interrupt(signo);
     if (running_conn)
         db_interrupt(running_conn);
     if (!lua && !migrating)

@@ -2,9 +2,11 @@
  * can be wrong), the sandbox they run in, config files, and running upgrade/downgrade with
  * a `db` object on an in-memory SQLite database. */
 #include <ctype.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "check_rbacmig.h"
 #include "config.h"
@@ -407,9 +409,33 @@ END_TEST
 
 /* ---- the sandbox --------------------------------------------------------------------- */
 
+/* A file whose body must run without an error: each assert in it names what it guards. An
+ * expected error cannot show that much: the io test once looked for "io" in a message that
+ * named 'bad_migration.lua', and passed with io fully exposed. */
+static void expect_sandbox_ok(const char *body)
+{
+    fixture f;
+    setup(&f);
+    char text[8192];
+    snprintf(text, sizeof text, "%s\nreturn { revision = \"aaaa\", " VALID_FNS " }\n", body);
+    char *path;
+    rb_error err;
+    int rc = read_rev(&f, "sandbox.lua", text, &path, NULL, &err);
+    char msg[2048];
+    rb_strlcpy(msg, err.message, sizeof msg);
+    free(path);
+    teardown(&f);
+    ck_assert_msg(rc == 0, "%s", msg);
+}
+
 START_TEST(test_sandbox_io)
 {
-    expect_rev_error("local f = io.open(\"/etc/passwd\")\nreturn {}\n", "io");
+    expect_sandbox_ok("assert(io == nil, 'io is reachable')\n"
+                      "local ok, e = pcall(require, 'io')\n"
+                      "assert(not ok and e:find(\"module 'io' not found\"), 'require io: ' .. tostring(e))");
+    /* What a migration author sees. */
+    expect_rev_error("local f = io.open(\"/etc/passwd\")\nreturn {}\n",
+                     "attempt to index a nil value (global 'io')");
 }
 END_TEST
 
@@ -430,16 +456,20 @@ END_TEST
 
 START_TEST(test_sandbox_bytecode)
 {
-    /* string.dump is either missing or its output is refused by load: an error either way. */
-    expect_rev_error("local f = assert(load(string.dump(function() return 1 end)))\nreturn {}\n",
-                     ":1:");
-    /* load takes text only, whatever mode is asked for. */
-    expect_rev_error("local f = assert(load(\"\\27LuaT\\0\\25\\147\\r\\n\\26\\n\", \"x\", \"b\"))\n"
-                     "return {}\n",
-                     "binary chunk");
-    expect_rev_error("local f = assert(load(\"\\27LuaT\\0\\25\\147\\r\\n\\26\\n\"))\n"
-                     "return {}\n",
-                     "binary chunk");
+    /* No way to make bytecode: string.dump is gone, from the library and from strings'
+     * methods (which once indexed the host's full string table). */
+    expect_sandbox_ok("assert(string.dump == nil, 'string.dump is reachable')\n"
+                      "assert(('').dump == nil, '(\"\").dump is reachable')\n"
+                      "for k in pairs(string) do assert(k ~= 'dump', 'pairs(string) lists dump') end");
+    /* load takes text only, whatever mode is asked for: a binary header is refused as such
+     * (accepted, it would fail later as a truncated chunk). */
+    expect_sandbox_ok("local header = '\\27LuaT\\0\\25\\147\\r\\n\\26\\n'\n"
+                      "for _, mode in ipairs({ 'b', 'bt', 't' }) do\n"
+                      "  local f, e = load(header, 'x', mode)\n"
+                      "  assert(f == nil and e:find('attempt to load a binary chunk'), mode .. ': ' .. tostring(e))\n"
+                      "end\n"
+                      "local f, e = load(header)\n"
+                      "assert(f == nil and e:find('attempt to load a binary chunk'), tostring(e))");
 }
 END_TEST
 
@@ -454,13 +484,18 @@ END_TEST
 
 START_TEST(test_sandbox_missing_globals)
 {
-    expect_rev_error("dofile(\"/etc/passwd\")\nreturn {}\n", "dofile");
-    expect_rev_error("loadfile(\"/etc/passwd\")\nreturn {}\n", "loadfile");
-    expect_rev_error("local p = package.loaded\nreturn {}\n", "package");
-    expect_rev_error("local d = debug.getinfo(1)\nreturn {}\n", "debug");
-    expect_rev_error("collectgarbage()\nreturn {}\n", "collectgarbage");
-    /* The string metatable (and through it the real string table) is out of reach. */
-    expect_rev_error("local mt = getmetatable(\"\")\nlocal s = mt.__index\nreturn {}\n", "index");
+    expect_sandbox_ok("for _, name in ipairs({ 'dofile', 'loadfile', 'package', 'debug', "
+                      "'collectgarbage', 'io', 'coroutine', 'loadstring', 'module' }) do\n"
+                      "  assert(_ENV[name] == nil, name .. ' is reachable')\n"
+                      "end\n"
+                      "for _, name in ipairs({ 'execute', 'exit', 'remove', 'rename', 'tmpname', "
+                      "'setlocale' }) do\n"
+                      "  assert(os[name] == nil, 'os.' .. name .. ' is reachable')\n"
+                      "end\n"
+                      /* The string metatable (and through it the library) is out of reach. */
+                      "assert(getmetatable('') == false, 'the string metatable is reachable')\n"
+                      "assert(getmetatable(string) == false and getmetatable(_ENV) == false, "
+                      "'a shared metatable is reachable')");
 }
 END_TEST
 
@@ -545,11 +580,27 @@ START_TEST(test_sandbox_library_tampering)
     char *p1, *p2;
     rb_error err;
     int rc1 = read_rev(&f, "a.lua",
-                       "pcall(rawset, string, 'rep', function() return 'tampered' end)\n"
+                       "local evil = function() return 'tampered' end\n"
+                       "pcall(rawset, string, 'rep', evil)\n"
+                       /* pairs() once returned the library itself as its state */
+                       "local _, s = pairs(string)\n"
+                       "pcall(function() s.rep = evil; s.format = evil end)\n"
+                       "pcall(rawset, s, 'upper', evil)\n"
+                       "local _, o = pairs(os)\n"
+                       "pcall(function() o.time = evil end)\n"
+                       "pcall(rawset, o, 'getenv', evil)\n"
                        "return { revision = \"aaaa\", " VALID_FNS " }\n",
                        &p1, NULL, &err);
     int rc2 = read_rev(&f, "b.lua",
                        "assert(string.rep('x', 2) == 'xx', 'string.rep was replaced by a.lua')\n"
+                       "assert(('x'):rep(2) == 'xx', 'string methods were replaced by a.lua')\n"
+                       "assert(string.format('%d', 1) == '1', 'string.format was replaced')\n"
+                       "assert(('x'):upper() == 'X', 'string.upper was replaced')\n"
+                       "assert(type(os.time()) == 'number', 'os.time was replaced')\n"
+                       "assert(os.getenv('HOME') ~= 'tampered', 'os.getenv was replaced')\n"
+                       "local n = 0\n"
+                       "for k, v in pairs(string) do n = n + 1; assert(string[k] == v) end\n"
+                       "assert(n > 10, 'pairs(string) still lists the library')\n"
                        "return { revision = \"bbbb\", " VALID_FNS " }\n",
                        &p2, NULL, &err);
     char msg[2048];
@@ -945,9 +996,136 @@ START_TEST(test_run_sandbox_inside_upgrade)
     snprintf(want, sizeof want, "%s:2:", path);
     free(path);
     ck_assert_int_eq(rc, -1);
-    ck_assert_msg(strstr(err.message, want) && strstr(err.message, "io"), "message: %s",
-                  err.message);
+    ck_assert_msg(strstr(err.message, want) && strstr(err.message, "(global 'io')"),
+                  "message: %s", err.message);
     run_teardown(&rf);
+}
+END_TEST
+
+START_TEST(test_run_db_outlives_its_call)
+{
+    /* A db kept in a module outlives the migration: used later (a file's top level, a
+     * finalizer when the state closes, after the connection was closed: run_teardown
+     * closes it first) it must raise, never touch the connection. Under ASan the finalizer
+     * was a use-after-free of the closed connection. */
+    run_fixture rf;
+    run_setup(&rf);
+    char *mod = ck_write_in(rf.f.dir, "keep.lua", "return {}\n");
+    rb_error err;
+    rb_error_init(&err);
+    ck_assert_int_eq(db_run(rf.conn, "CREATE TABLE c (x)", &err), 0);
+    char *path;
+    int rc = run_file(&rf,
+                      "return { revision = \"aaaa\",\n"
+                      "  upgrade = function(db)\n"
+                      "    local keep = require('keep')\n"
+                      "    keep.db = db\n"
+                      "    keep.gc = setmetatable({}, { __gc = function()\n"
+                      "      db:exec('INSERT INTO c VALUES (1)') end })\n"
+                      "  end,\n"
+                      "  downgrade = function(db) end }\n",
+                      "upgrade", &path, &err);
+    ck_assert_msg(rc == 0, "upgrade: %s", err.message);
+    free(path);
+    revision r;
+    rc = read_rev(&rf.f, "later.lua",
+                  "local ok, e = pcall(function() require('keep').db:exec('INSERT INTO c VALUES (2)') end)\n"
+                  "assert(not ok and tostring(e):find('db: used after the migration'), tostring(e))\n"
+                  "return { revision = \"bbbb\", " VALID_FNS " }\n",
+                  &path, &r, &err);
+    ck_assert_msg(rc == 0, "later file: %s", err.message);
+    revision_release(&r);
+    free(path);
+    ck_assert_int_eq(count_rows(rf.conn, "SELECT count(*) FROM c"), 0);
+    free(mod);
+    run_teardown(&rf); /* db_close, then lua_host_free: the finalizer runs now */
+}
+END_TEST
+
+START_TEST(test_run_error_text_is_not_an_interrupt)
+{
+    run_fixture rf;
+    run_setup(&rf);
+    char *path;
+    rb_error err;
+    int rc = run_file(&rf,
+                      "return { revision = \"aaaa\",\n"
+                      "  upgrade = function(db) error('interrupted! not really') end,\n"
+                      "  downgrade = function(db) end }\n",
+                      "upgrade", &path, &err);
+    free(path);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_int_eq(err.code, RB_EXIT_FAILURE);
+    ck_assert_msg(strstr(err.message, "interrupted! not really"), "message: %s", err.message);
+    run_teardown(&rf);
+}
+END_TEST
+
+START_TEST(test_run_interrupt_between_calls)
+{
+    /* A signal that comes while no Lua runs stops the next call at its first instruction,
+     * reported with the signal's exit code. */
+    run_fixture rf;
+    run_setup(&rf);
+    ck_assert(!lua_host_interrupt(SIGTERM));
+    char *path;
+    rb_error err;
+    int rc = run_file(&rf,
+                      "return { revision = \"aaaa\",\n"
+                      "  upgrade = function(db) db:exec('CREATE TABLE t (x)') end,\n"
+                      "  downgrade = function(db) end }\n",
+                      "upgrade", &path, &err);
+    free(path);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_int_eq(err.code, RB_EXIT_SIGTERM);
+    ck_assert_msg(strstr(err.message, "interrupted"), "message: %s", err.message);
+    ck_assert_int_eq(count_rows(rf.conn, "SELECT count(*) FROM sqlite_master WHERE name = 't'"), 0);
+    run_teardown(&rf);
+}
+END_TEST
+
+static void on_alarm(int signo)
+{
+    (void)signo;
+    lua_host_interrupt(SIGINT);
+}
+
+START_TEST(test_run_interrupt_through_pcall)
+{
+    /* The hook stays armed: a pcall (or xpcall) catches the interrupt once, the loop
+     * around it raises again at its next instruction. */
+    static const char *const loops[] = {
+        "while true do pcall(function() while true do end end) end",
+        "while true do xpcall(function() while true do end end, function(e) return e end) end",
+        "while true do pcall(error, 'x') end",
+    };
+    for (size_t i = 0; i < sizeof loops / sizeof *loops; i++) {
+        run_fixture rf;
+        run_setup(&rf);
+        char text[512];
+        snprintf(text, sizeof text,
+                 "return { revision = \"aaaa\",\n"
+                 "  upgrade = function(db) %s end,\n"
+                 "  downgrade = function(db) end }\n", loops[i]);
+        struct sigaction sa, old;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_alarm;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGALRM, &sa, &old);
+        struct itimerval tv = {.it_value = {.tv_usec = 200000}};
+        setitimer(ITIMER_REAL, &tv, NULL);
+        char *path;
+        rb_error err;
+        int rc = run_file(&rf, text, "upgrade", &path, &err);
+        sigaction(SIGALRM, &old, NULL);
+        free(path);
+        ck_assert_msg(rc == -1, "[%s] returned", loops[i]);
+        ck_assert_msg(err.code == RB_EXIT_SIGINT, "[%s]: code %d: %s", loops[i], err.code,
+                      err.message);
+        ck_assert_msg(strstr(err.message, "run.lua:2: interrupted"), "[%s]: message %s",
+                      loops[i], err.message);
+        run_teardown(&rf);
+    }
 }
 END_TEST
 
@@ -1031,6 +1209,10 @@ Suite *make_lua_host_suite(void)
     tcase_add_test(tc, test_run_bad_params);
     tcase_add_test(tc, test_run_sandbox_inside_upgrade);
     tcase_add_test(tc, test_run_many_times);
+    tcase_add_test(tc, test_run_db_outlives_its_call);
+    tcase_add_test(tc, test_run_error_text_is_not_an_interrupt);
+    tcase_add_test(tc, test_run_interrupt_between_calls);
+    tcase_add_test(tc, test_run_interrupt_through_pcall);
     /* Last: while its bug stands it aborts (a failed assert) in debug builds. */
     tcase_add_test(tc, test_run_missing_function);
     suite_add_tcase(s, tc);
