@@ -119,6 +119,27 @@ expect_eq "$(sql "SELECT version_num FROM rbacmig_version")" aaaa00000004 "the w
 check "the earlier step's table is gone" test "$(table_exists r5 && echo yes)" != yes
 rm migrations/aaaa00000006_m.lua
 
+# A step that runs for long is named while it runs: the line is there before it ends, and a
+# SIGTERM then says what --single-transaction undid.
+migration aaaa00000006 aaaa00000005 "while true do end" ""
+"$RBACMIG" upgrade --single-transaction head >long.out 2>long.err &
+pid=$!
+for _ in $(seq 1 100); do
+  grep -q '^Running upgrade aaaa00000005 -> aaaa00000006' long.out && break
+  sleep 0.1
+done
+check "the running step is announced while it runs" grep -q '^Running upgrade aaaa00000005 -> aaaa00000006' long.out
+kill -TERM "$pid"
+wait "$pid"
+RC=$?
+OUT=$(cat long.out)
+ERR=$(cat long.err)
+expect_rc 143 "SIGTERM under --single-transaction"
+expect_err_has "rolled back the 1 step before it (aaaa00000005)" "the interruption names the earlier step"
+expect_err_has "the revision it was at before the command" "and where the database is"
+expect_eq "$(sql "SELECT version_num FROM rbacmig_version")" aaaa00000004 "the whole run was undone"
+rm migrations/aaaa00000006_m.lua
+
 # ---- stamp base: its history rows say the revisions were removed -------------------------
 rb stamp base
 expect_rc 0 "stamp base"
