@@ -256,7 +256,7 @@ int runner_changes(runner *r, const rev_set *applied, runner_change **changes, i
         if (idx >= 0 && applied->in[idx] && strcmp(r->g->revs[idx].sha256, sum->text) != 0)
             row_of[idx] = i;
     }
-    /* In the order they were applied, so a listing reads as the history does. */
+    /* Parents first (topological order), so a listing reads as the history does. */
     for (int k = 0; k < r->g->count; k++) {
         int idx = r->g->order[k], row = row_of[idx];
         if (row < 0)
