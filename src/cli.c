@@ -35,6 +35,8 @@ static const cli_command commands[] = {
     {"branches", cmd_branches, "branches [-v]", "show branch points"},
     {"history", cmd_history, "history [-r START:END] [-v]", "list revisions, newest first"},
     {"show", cmd_show, "show REV", "show one revision"},
+    {"repair", cmd_repair, "repair [--dry-run]",
+     "record the checksums of applied files edited since (a comment added); runs nothing"},
     {"check", cmd_check, "check",
      "report edited applied files, revisions with no file and several heads (exit 1)"},
     {"seed", cmd_seed, "seed [--tenant SLUG]... [--prune] [--sql]",
@@ -309,8 +311,12 @@ done:
     if (rc < 0) {
         if (err.code == 0)
             err.code = RB_EXIT_FAILURE;
-        if (err.message[0])
-            out_report_error(&err);
+        /* Every failure says what failed: one that does not is a bug, and exit 1 with no
+         * word would leave the user nothing to go on. */
+        if (!err.message[0])
+            rb_errorf(&err, err.code, "failed without saying why (a bug in rbacmig; please "
+                      "report it with the command that was run)");
+        out_report_error(&err);
         rc = err.code;
     }
     /* The Lua state first: finalizers run when it closes, and must not find the connection

@@ -66,6 +66,7 @@ int cmd_init(cli_state *st, int argc, char **argv, rb_error *err);
 int cmd_revision(cli_state *st, int argc, char **argv, rb_error *err);
 int cmd_merge(cli_state *st, int argc, char **argv, rb_error *err);
 int cmd_check(cli_state *st, int argc, char **argv, rb_error *err);
+int cmd_repair(cli_state *st, int argc, char **argv, rb_error *err);
 int cmd_seed(cli_state *st, int argc, char **argv, rb_error *err);
 int cmd_tenant(cli_state *st, int argc, char **argv, rb_error *err);
 int cmd_member(cli_state *st, int argc, char **argv, rb_error *err);

@@ -53,8 +53,10 @@ static int migrate(cli_state *st, const char *command, direction dir, bool stamp
             rb_errorf(err, RB_EXIT_USAGE, "target '%s': START:END ranges need --sql", opts.target);
             goto done;
         }
-        if (!(start = strndup(opts.target, (size_t)(colon - opts.target))))
+        if (!(start = strndup(opts.target, (size_t)(colon - opts.target)))) {
+            rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
             goto done;
+        }
         opts.sql_start = start;
         opts.target = colon + 1;
     }

@@ -2,6 +2,7 @@
 #include "runner.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,63 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* A statement around names the driver quoted (values are always bound, never formatted in),
+ * allocated to fit: a quoted name may be twice its length plus quotes, and a statement cut
+ * short in a fixed buffer would run as some other statement. NULL after filling err. */
+static char *sql_vformat(rb_error *err, const char *fmt, va_list ap)
+{
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    char *sql = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (!sql) {
+        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return NULL;
+    }
+    vsnprintf(sql, (size_t)n + 1, fmt, ap);
+    return sql;
+}
+
+static char *sql_format(rb_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *sql_format(rb_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *sql = sql_vformat(err, fmt, ap);
+    va_end(ap);
+    return sql;
+}
+
+/* Formats a statement, runs it with no parameters and no result. */
+static int run_format(runner *r, rb_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int run_format(runner *r, rb_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *sql = sql_vformat(err, fmt, ap);
+    va_end(ap);
+    int rc = sql ? db_run(r->conn, sql, err) : -1;
+    free(sql);
+    return rc;
+}
+
+/* Formats a statement and runs it with params (see db_exec). */
+static int exec_format(runner *r, int nparams, const db_value *params, rb_error *err,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int exec_format(runner *r, int nparams, const db_value *params, rb_error *err,
+                       const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *sql = sql_vformat(err, fmt, ap);
+    va_end(ap);
+    int rc = sql ? db_exec(r->conn, sql, nparams, params, NULL, NULL, err) : -1;
+    free(sql);
+    return rc;
 }
 
 /* The advisory-lock key: stable for a (schema, version table) pair across rbacmig versions. */
@@ -122,27 +180,32 @@ static int rows_from_result(const db_result *res, str_list *rows, rb_error *err)
     return 0;
 }
 
-static void version_query(const names *n, char *sql, size_t size)
+/* Caller frees; NULL after filling err. */
+static char *version_query(const names *n, rb_error *err)
 {
-    snprintf(sql, size, "SELECT version_num FROM %s", n->version);
+    return sql_format(err, "SELECT version_num FROM %s", n->version);
 }
 
 static int read_versions(runner *r, const names *n, str_list *rows, bool *exists, rb_error *err)
 {
-    char sql[512];
     db_result *res = NULL;
+    int rc = -1;
     *exists = true;
-    version_query(n, sql, sizeof sql);
+    char *sql = version_query(n, err);
+    if (!sql)
+        goto done;
     if (db_exec(r->conn, sql, 0, NULL, &res, NULL, err) != 0) {
         if (strcmp(err->sqlstate, "42P01") == 0 && !r->conn->in_transaction) {
             *exists = false;
             rb_error_init(err);
-            return 0;
+            rc = 0;
         }
-        return -1;
+        goto done;
     }
-    int rc = rows_from_result(res, rows, err);
+    rc = rows_from_result(res, rows, err);
+done:
     db_result_free(res);
+    free(sql);
     return rc;
 }
 
@@ -161,32 +224,49 @@ int runner_read_versions(runner *r, str_list *rows, bool *exists, rb_error *err)
 static int query_history(runner *r, const char *format, db_result **res, rb_error *err)
 {
     names n = {0};
-    char sql[1024];
+    char *sql = NULL;
     int rc = names_init(r, &n, err);
+    if (rc == 0 && !(sql = sql_format(err, format, n.history, n.history)))
+        rc = -1;
     if (rc == 0) {
-        snprintf(sql, sizeof sql, format, n.history, n.history);
         rc = db_exec(r->conn, sql, 0, NULL, res, NULL, err);
         if (rc != 0 && strcmp(err->sqlstate, "42P01") == 0 && !r->conn->in_transaction) {
             rb_error_init(err);
             rc = (*res = db_result_new(0)) ? 0 : rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
         }
     }
+    free(sql);
     names_release(&n);
     return rc;
 }
 
-int runner_changed_files(runner *r, const rev_set *applied, int **changed, int *nchanged,
-                         rb_error *err)
+/* Copies a text cell (NULL or another type: "") into a bounded field. */
+static void cell_to(const db_result *res, int row, int col, char *dst, size_t size)
+{
+    const db_value *v = db_result_cell(res, row, col);
+    rb_strlcpy(dst, v->type == DBV_TEXT ? v->text : "", size);
+}
+
+int runner_changes(runner *r, const rev_set *applied, runner_change **changes, int *nchanges,
+                   rb_error *err)
 {
     db_result *res = NULL;
-    int rc = -1;
-    *nchanged = 0;
-    if (!(*changed = malloc(sizeof **changed * ((size_t)r->g->count + 1)))) {
+    int *row_of = NULL, rc = -1;
+    *changes = NULL;
+    *nchanges = 0;
+    if (!(row_of = malloc(sizeof *row_of * ((size_t)r->g->count + 1))) ||
+        !(*changes = calloc((size_t)r->g->count + 1, sizeof **changes))) {
         rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
         goto done;
     }
-    if (query_history(r, "SELECT revision, checksum FROM %s WHERE id IN (SELECT max(id) FROM %s "
-                      "WHERE direction IN ('upgrade', 'stamp') AND success GROUP BY revision)",
+    for (int i = 0; i < r->g->count; i++)
+        row_of[i] = -1;
+    /* The checksum of what is applied is the one its latest upgrade, stamp or repair recorded
+     * (an unstamp or a downgrade records that it went). */
+    if (query_history(r, "SELECT revision, checksum, direction, db_user, "
+                      "CAST(started_at AS text) FROM %s WHERE id IN (SELECT max(id) FROM %s "
+                      "WHERE direction IN ('upgrade', 'stamp', 'repair') AND success "
+                      "GROUP BY revision)",
                       &res, err) != 0)
         goto done;
     for (int i = 0; i < res->nrows; i++) {
@@ -195,12 +275,46 @@ int runner_changed_files(runner *r, const rev_set *applied, int **changed, int *
             continue;
         int idx = graph_find(r->g, id->text);
         if (idx >= 0 && applied->in[idx] && strcmp(r->g->revs[idx].sha256, sum->text) != 0)
-            (*changed)[(*nchanged)++] = idx;
+            row_of[idx] = i;
+    }
+    /* Parents first (topological order), so a listing reads as the history does. */
+    for (int k = 0; k < r->g->count; k++) {
+        int idx = r->g->order[k], row = row_of[idx];
+        if (row < 0)
+            continue;
+        runner_change *c = &(*changes)[(*nchanges)++];
+        c->rev = idx;
+        cell_to(res, row, 1, c->recorded, sizeof c->recorded);
+        cell_to(res, row, 2, c->how, sizeof c->how);
+        cell_to(res, row, 3, c->who, sizeof c->who);
+        cell_to(res, row, 4, c->when, sizeof c->when);
     }
     rc = 0;
 done:
+    if (rc != 0) {
+        free(*changes);
+        *changes = NULL;
+    }
+    free(row_of);
     db_result_free(res);
     return rc;
+}
+
+int runner_changed_files(runner *r, const rev_set *applied, int **changed, int *nchanged,
+                         rb_error *err)
+{
+    runner_change *changes = NULL;
+    *changed = NULL;
+    if (runner_changes(r, applied, &changes, nchanged, err) != 0)
+        return -1;
+    if (!(*changed = malloc(sizeof **changed * ((size_t)*nchanged + 1)))) {
+        free(changes);
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    }
+    for (int i = 0; i < *nchanged; i++)
+        (*changed)[i] = changes[i].rev;
+    free(changes);
+    return 0;
 }
 
 int runner_failed_revisions(runner *r, str_list *failed, rb_error *err)
@@ -244,22 +358,30 @@ static int refuse_failed(runner *r, rb_error *err)
     return rc;
 }
 
-/* Refuses to build on an applied migration whose file was edited after it ran. */
-static int refuse_changed(runner *r, const rev_set *applied, rb_error *err)
+/* Refuses to build on an applied migration whose file was edited after it ran; with
+ * --allow-changed names each and runs anyway, recording nothing: accepting the edited file
+ * as the applied one is `repair`'s job, done once, not a side effect of every upgrade. */
+static int refuse_changed(runner *r, const rev_set *applied, bool allow, rb_error *err)
 {
-    int *changed = NULL, n = 0;
-    if (runner_changed_files(r, applied, &changed, &n, err) != 0)
+    runner_change *changes = NULL;
+    int n = 0;
+    if (runner_changes(r, applied, &changes, &n, err) != 0)
         return -1;
     int rc = 0;
-    if (n > 0) {
-        const revision *rev = &r->g->revs[changed[0]];
+    if (n > 0 && !allow) {
+        const revision *rev = &r->g->revs[changes[0].rev];
         rc = rb_errorf(err, RB_EXIT_FAILURE,
                        "'%s' (revision %s) changed after it was applied%s", rev->path, rev->id,
                        n > 1 ? " (and others; see 'rbacmig check')" : "");
-        rb_strlcpy(err->hint, "restore the applied file, or pass --allow-changed to run anyway",
-                   sizeof err->hint);
+        rb_strlcpy(err->hint, "restore the applied file; or, if the edit changes nothing that "
+                   "ran (a comment), record it with 'rbacmig repair'; or pass --allow-changed "
+                   "to run this once anyway", sizeof err->hint);
     }
-    free(changed);
+    for (int i = 0; allow && i < n; i++)
+        out_note("warning: '%s' (revision %s) changed after it was applied; running anyway "
+                 "(--allow-changed); 'rbacmig repair' records the edit",
+                 r->g->revs[changes[i].rev].path, r->g->revs[changes[i].rev].id);
+    free(changes);
     return rc;
 }
 
@@ -321,19 +443,15 @@ done:
  * version table and the history table when missing. */
 static int ensure_tables(runner *r, const names *n, rb_error *err)
 {
-    char sql[1024];
     bool pg = r->conn->dialect == DIALECT_POSTGRESQL;
-    if (pg && strcmp(r->cfg->schema, "public") != 0) {
-        snprintf(sql, sizeof sql, "CREATE SCHEMA IF NOT EXISTS %s", n->schema);
-        if (db_run(r->conn, sql, err) != 0)
-            return -1;
-    }
-    snprintf(sql, sizeof sql,
-             "CREATE TABLE IF NOT EXISTS %s (version_num varchar(64) NOT NULL PRIMARY KEY)",
-             n->version);
-    if (db_run(r->conn, sql, err) != 0)
+    if (pg && strcmp(r->cfg->schema, "public") != 0 &&
+        run_format(r, err, "CREATE SCHEMA IF NOT EXISTS %s", n->schema) != 0)
         return -1;
-    snprintf(sql, sizeof sql,
+    if (run_format(r, err,
+                   "CREATE TABLE IF NOT EXISTS %s (version_num varchar(64) NOT NULL PRIMARY KEY)",
+                   n->version) != 0)
+        return -1;
+    if (run_format(r, err,
              "CREATE TABLE IF NOT EXISTS %s ("
              "id %s, revision varchar(64) NOT NULL, down_revision text, "
              "direction varchar(10) NOT NULL, message text, checksum char(64), "
@@ -342,8 +460,7 @@ static int ensure_tables(runner *r, const names *n, rb_error *err)
              n->history,
              pg ? "bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
                 : "INTEGER PRIMARY KEY AUTOINCREMENT",
-             pg ? "timestamptz" : "text", pg ? "double precision" : "real");
-    if (db_run(r->conn, sql, err) != 0)
+             pg ? "timestamptz" : "text", pg ? "double precision" : "real") != 0)
         return -1;
     if (!pg)
         return 0;
@@ -391,7 +508,6 @@ static int write_versions(runner *r, const names *n, const str_list *before, con
                           rb_error *err)
 {
     str_list after = {0}, removed = {0}, added = {0};
-    char sql[512];
     int rc = -1;
     if (graph_version_rows(r->g, applied, &after) != 0)
         goto oom;
@@ -405,23 +521,21 @@ static int write_versions(runner *r, const names *n, const str_list *before, con
     while (removed.count > 0 && added.count > 0) {
         db_value p[2] = {dbv_text(added.items[added.count - 1]),
                          dbv_text(removed.items[removed.count - 1])};
-        snprintf(sql, sizeof sql, "UPDATE %s SET version_num = $1 WHERE version_num = $2",
-                 n->version);
-        if (db_exec(r->conn, sql, 2, p, NULL, NULL, err) != 0)
+        if (exec_format(r, 2, p, err, "UPDATE %s SET version_num = $1 WHERE version_num = $2",
+                        n->version) != 0)
             goto done;
         free(added.items[--added.count]);
         free(removed.items[--removed.count]);
     }
     for (int i = 0; i < removed.count; i++) {
         db_value p = dbv_text(removed.items[i]);
-        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE version_num = $1", n->version);
-        if (db_exec(r->conn, sql, 1, &p, NULL, NULL, err) != 0)
+        if (exec_format(r, 1, &p, err, "DELETE FROM %s WHERE version_num = $1", n->version) != 0)
             goto done;
     }
     for (int i = 0; i < added.count; i++) {
         db_value p = dbv_text(added.items[i]);
-        snprintf(sql, sizeof sql, "INSERT INTO %s (version_num) VALUES ($1)", n->version);
-        if (db_exec(r->conn, sql, 1, &p, NULL, NULL, err) != 0)
+        if (exec_format(r, 1, &p, err, "INSERT INTO %s (version_num) VALUES ($1)",
+                        n->version) != 0)
             goto done;
     }
     rc = 0;
@@ -468,12 +582,11 @@ static int history_values(runner *r, const revision *rev, const char *direction_
 static int write_history(runner *r, const names *n, const revision *rev, const char *direction_name,
                          double ms, bool success, rb_error *err)
 {
-    char sql[512], *down = NULL;
+    char *down = NULL;
     db_value p[8];
     if (history_values(r, rev, direction_name, ms, p, &down, err) != 0)
         return -1;
-    snprintf(sql, sizeof sql, HISTORY_INSERT, n->history, success ? "TRUE" : "FALSE");
-    int rc = db_exec(r->conn, sql, 8, p, NULL, NULL, err);
+    int rc = exec_format(r, 8, p, err, HISTORY_INSERT, n->history, success ? "TRUE" : "FALSE");
     free(down);
     return rc;
 }
@@ -488,7 +601,7 @@ static int record_step(runner *r, const names *n, const str_list *before, const 
                        db_reopen *reopen, rb_error *err)
 {
     str_list after = {0};
-    char sql[1024], *down = NULL;
+    char *sql = NULL, *down = NULL;
     const char *gone = NULL, *came = NULL;
     int changes = 0, rc = -1;
     if (r->conn->dialect != DIALECT_POSTGRESQL || r->conn->offline ||
@@ -505,24 +618,26 @@ static int record_step(runner *r, const names *n, const str_list *before, const 
     db_value p[10];
     if (history_values(r, rev, direction_name, ms, p, &down, err) != 0)
         goto done;
-    char version_sql[256];
+    const char *version_change;
     int np = 8;
     if (gone && came) {
-        snprintf(version_sql, sizeof version_sql,
-                 "UPDATE %s SET version_num = $9 WHERE version_num = $10", n->version);
+        version_change = "UPDATE %s SET version_num = $9 WHERE version_num = $10";
         p[np++] = dbv_text(came);
         p[np++] = dbv_text(gone);
     } else if (came) {
-        snprintf(version_sql, sizeof version_sql, "INSERT INTO %s (version_num) VALUES ($9)",
-                 n->version);
+        version_change = "INSERT INTO %s (version_num) VALUES ($9)";
         p[np++] = dbv_text(came);
     } else {
-        snprintf(version_sql, sizeof version_sql, "DELETE FROM %s WHERE version_num = $9",
-                 n->version);
+        version_change = "DELETE FROM %s WHERE version_num = $9";
         p[np++] = dbv_text(gone);
     }
-    snprintf(sql, sizeof sql, "WITH version_change AS (%s) " HISTORY_INSERT, version_sql,
-             n->history, "TRUE");
+    char *version_sql = sql_format(err, version_change, n->version);
+    if (version_sql)
+        sql = sql_format(err, "WITH version_change AS (%s) " HISTORY_INSERT, version_sql,
+                         n->history, "TRUE");
+    free(version_sql);
+    if (!sql)
+        goto done;
     rc = commit ? db_exec_commit(r->conn, sql, np, p, reopen, err)
                 : db_exec(r->conn, sql, np, p, NULL, NULL, err);
     goto done;
@@ -533,6 +648,7 @@ separate:
     if (rc == 0 && commit)
         rc = db_commit(r->conn, err);
 done:
+    free(sql);
     free(down);
     str_list_release(&after);
     return rc;
@@ -551,41 +667,73 @@ static char *step_to(const graph *g, int idx, direction dir)
     return dir == DIR_UPGRADE ? strdup(rev->id) : graph_join_ids(g, rev->parents, rev->nparents);
 }
 
-/* Runs one migration (or stamps it) and records it; with commit, ends the transaction the
- * caller began, and with `reopen` may begin the next one (db_exec_commit). */
+/* Under --single-transaction a failure takes the command's earlier steps with it: the text
+ * that says so (", and --single-transaction rolled back the 2 steps before it (a, b) too"),
+ * or "" when the step was the first. */
+static void rolled_back_too(const graph *g, const int *earlier, int nearlier, char *buf,
+                            size_t size)
+{
+    buf[0] = '\0';
+    if (nearlier == 0)
+        return;
+    char *ids = graph_join_ids(g, earlier, nearlier);
+    snprintf(buf, size, ", and --single-transaction rolled back the %d step%s before it (%s) "
+             "too", nearlier, nearlier == 1 ? "" : "s", ids ? ids : "out of memory");
+    free(ids);
+}
+
+/* Runs one migration and records it; with commit, ends the transaction the caller began, and
+ * with `reopen` may begin the next one (db_exec_commit). `earlier` are the steps done before
+ * it in the same transaction, which a failure undoes too (--single-transaction). Prints the
+ * step when it starts (a long or failing step is named while it runs, as Alembic does) and
+ * its time when it is recorded; `again` (a rerun with foreign keys off) prints no new line. */
 static int apply_step(runner *r, const names *n, const migrate_options *opts, int idx,
-                      str_list *rows, rev_set *applied, bool fk_off, bool commit,
-                      db_reopen *reopen, rb_error *err)
+                      str_list *rows, rev_set *applied, bool fk_off, bool commit, bool again,
+                      db_reopen *reopen, const int *earlier, int nearlier, rb_error *err)
 {
     const revision *rev = &r->g->revs[idx];
     const char *verb = opts->dir == DIR_UPGRADE ? "upgrade" : "downgrade";
+    char too[512];
     double t0 = now_ms();
-    if (!opts->stamp) {
-        int rc = lua_host_run_migration(r->host, rev->path, rev->sha256, verb, r->conn, err);
-        if (stop_signal)
-            return rb_errorf(err, stop_signal == SIGTERM ? RB_EXIT_SIGTERM : RB_EXIT_SIGINT,
-                             "interrupted by %s: %s %s rolled back; the database stays at the "
-                             "revision before it", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT",
-                             verb, rev->id);
-        if (rc != 0 && !r->conn->in_transaction && !r->conn->offline) {
-            /* Its statements that ran are committed: record the failure, so that nothing
-             * runs on top of a half-applied revision. */
-            rb_error record;
-            if (db_begin_locked(r->conn, runner_lock_key(r->cfg), &record) == 0 &&
-                write_history(r, n, rev, verb, now_ms() - t0, false, &record) == 0)
-                db_commit(r->conn, &record);
-            else
-                db_rollback(r->conn);
-            rb_strlcpy(err->hint, "the migration ran outside a transaction: its statements before "
-                       "the failure are committed; 'rbacmig check' shows it as failed",
-                       sizeof err->hint);
+    if (!again) {
+        char *from = step_from(r->g, idx, opts->dir), *to = step_to(r->g, idx, opts->dir);
+        if (!from || !to) {
+            free(from);
+            free(to);
+            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
         }
-        if (rc != 0)
-            return rb_error_prefix(err, "%s %s failed", verb, rev->id);
+        out_progress("Running %s %s -> %s, %s", verb, from, to, rev->message);
+        free(from);
+        free(to);
+    }
+    int rc = lua_host_run_migration(r->host, rev->path, rev->sha256, verb, r->conn, err);
+    if (stop_signal) {
+        rolled_back_too(r->g, earlier, nearlier, too, sizeof too);
+        return rb_errorf(err, stop_signal == SIGTERM ? RB_EXIT_SIGTERM : RB_EXIT_SIGINT,
+                         "interrupted by %s: %s %s rolled back%s; the database stays at the "
+                         "revision %s", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT", verb,
+                         rev->id, too, nearlier ? "it was at before the command" : "before it");
+    }
+    if (rc != 0 && !r->conn->in_transaction && !r->conn->offline) {
+        /* Its statements that ran are committed: record the failure, so that nothing
+         * runs on top of a half-applied revision. */
+        rb_error record;
+        if (db_begin_locked(r->conn, runner_lock_key(r->cfg), &record) == 0 &&
+            write_history(r, n, rev, verb, now_ms() - t0, false, &record) == 0)
+            db_commit(r->conn, &record);
+        else
+            db_rollback(r->conn);
+        rb_strlcpy(err->hint, "the migration ran outside a transaction: its statements before "
+                   "the failure are committed; 'rbacmig check' shows it as failed",
+                   sizeof err->hint);
+    }
+    if (rc != 0) {
+        rolled_back_too(r->g, earlier, nearlier, too, sizeof too);
+        return rb_error_prefix(err, "%s %s failed%s", verb, rev->id, too);
     }
     double ms = now_ms() - t0;
     if (fk_off && sqlite_check_foreign_keys(r, rev, err) != 0)
-        return -1;
+        goto failed;
     if (!r->conn->in_transaction) {
         /* A non-transactional migration ran in autocommit mode; its bookkeeping still
          * takes the lock and a transaction of its own. */
@@ -603,26 +751,23 @@ static int apply_step(runner *r, const names *n, const migrate_options *opts, in
         next.in[idx] = 0;
         next.count--;
     }
-    int rc = record_step(r, n, rows, &next, rev, opts->stamp ? "stamp" : verb, ms, commit,
-                         reopen, err);
-    if (rc == 0) {
-        str_list_release(rows);
-        rc = graph_version_rows(r->g, &next, rows);
-        rev_set_release(applied);
-        *applied = next;
-        if (rc == 0) {
-            char *from = step_from(r->g, idx, opts->dir), *to = step_to(r->g, idx, opts->dir);
-            out_progress("Running %s%s %s -> %s, %s (%.0f ms)", opts->stamp ? "stamp " : "", verb,
-                         from ? from : "", to ? to : "", rev->message, ms);
-            free(from);
-            free(to);
-        }
-    } else {
+    /* A deferred constraint fails at COMMIT: the error names the step it failed. */
+    if (record_step(r, n, rows, &next, rev, verb, ms, commit, reopen, err) != 0) {
         rev_set_release(&next);
-        /* A deferred constraint fails at COMMIT: name the step it failed. */
-        rb_error_prefix(err, "%s %s failed", opts->stamp ? "stamp" : verb, rev->id);
+        goto failed;
     }
-    return rc;
+    str_list_release(rows);
+    rev_set_release(applied);
+    *applied = next;
+    if (graph_version_rows(r->g, &next, rows) != 0)
+        /* Committed, but the rows for the next step's plan could not be kept. */
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory after %s %s", verb, rev->id);
+    if (!r->conn->offline)
+        out_progress("  done in %.0f ms", now_ms() - t0);
+    return 0;
+failed:
+    rolled_back_too(r->g, earlier, nearlier, too, sizeof too);
+    return rb_error_prefix(err, "%s %s failed%s", verb, rev->id, too);
 }
 
 static bool same_rows(const str_list *a, const str_list *b)
@@ -679,7 +824,9 @@ static int plan_from(runner *r, const migrate_options *opts, const str_list *row
 
 /* Stamp moves the version table to the target in one locked transaction, running no
  * migration, and records a history row for every revision whose state it changed, for the
- * target, and for failed revisions: stamping is how a person resolves a failure. */
+ * target, and for failed revisions: stamping is how a person resolves a failure. The row
+ * says which way: "stamp" for a revision recorded as applied, "unstamp" for one recorded as
+ * not applied (`stamp base` unstamps them all), so the history tells the two apart. */
 static int stamp(runner *r, const names *n, const migrate_options *opts, const target *t,
                  rb_error *err)
 {
@@ -694,9 +841,7 @@ static int stamp(runner *r, const names *n, const migrate_options *opts, const t
     if (!r->conn->offline && read_versions(r, n, &rows, &exists, err) != 0)
         goto done;
     if (opts->purge) {
-        char sql[256];
-        snprintf(sql, sizeof sql, "DELETE FROM %s", n->version);
-        if (db_run(r->conn, sql, err) != 0)
+        if (run_format(r, err, "DELETE FROM %s", n->version) != 0)
             goto done;
         str_list_release(&rows);
     }
@@ -718,7 +863,8 @@ static int stamp(runner *r, const names *n, const migrate_options *opts, const t
         bool record = str_list_contains(&failed, r->g->revs[i].id) || applied.in[i] != next.in[i];
         for (int k = 0; t->kind == TARGET_REVISIONS && k < t->nrevs; k++)
             record |= t->revs[k] == i;
-        if (record && write_history(r, n, &r->g->revs[i], "stamp", 0, true, err) != 0)
+        if (record && write_history(r, n, &r->g->revs[i], next.in[i] ? "stamp" : "unstamp", 0,
+                                    true, err) != 0)
             goto done;
     }
     if (db_commit(r->conn, err) != 0)
@@ -743,6 +889,7 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
     str_list rows = {0};
     rev_set applied = {0};
     int *steps = NULL, nsteps = 0, rc = -1;
+    char *version_sql = NULL; /* the locked re-read of each step */
     bool exists = false, in_tx = false;
     bool fk_off = false; /* SQLite: the next step runs with foreign keys off (see above) */
     target t;
@@ -784,7 +931,7 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
         }
         if (exists && refuse_failed(r, err) != 0)
             goto done;
-        if (!opts->allow_changed && exists && refuse_changed(r, &applied, err) != 0)
+        if (exists && refuse_changed(r, &applied, opts->allow_changed, err) != 0)
             goto done;
         rev_set_release(&applied);
         free(steps);
@@ -794,8 +941,8 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
     /* rbacmig's tables are made together, in one transaction: a version table that could
      * be read means both exist, and the first step can begin with the locked read. */
     bool tables_ready = exists && !r->conn->offline, plan_valid = false;
-    char version_sql[512];
-    version_query(&n, version_sql, sizeof version_sql);
+    if (!(version_sql = version_query(&n, err)))
+        goto done;
     int next_step = 0;
     for (;;) {
         /* Our own plan is done: no transaction to open just to find nothing left. */
@@ -869,8 +1016,12 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
         db_reopen reopen = {.key = key, .read_sql = version_sql};
         bool want_reopen = !opts->single_transaction && !r->conn->offline && tables_ready &&
                            next_step + 1 < nsteps && r->g->revs[steps[next_step + 1]].transactional;
+        /* Under --single-transaction the steps of this plan before this one share its
+         * transaction (the plan is only made again before the transaction began). */
+        int nearlier = opts->single_transaction && !r->conn->offline ? next_step : 0;
         if (apply_step(r, &n, opts, steps[next_step], &rows, &applied, fk_off,
-                       !opts->single_transaction, want_reopen ? &reopen : NULL, err) != 0) {
+                       !opts->single_transaction, fk_off, want_reopen ? &reopen : NULL, steps,
+                       nearlier, err) != 0) {
             db_result_free(reopen.rows); /* a step that committed, then ran out of memory */
             reopen.rows = NULL;
             in_tx = r->conn->in_transaction;
@@ -902,16 +1053,27 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
             }
         }
         if (stop_signal) {
+            const char *sig = stop_signal == SIGTERM ? "SIGTERM" : "SIGINT";
+            const char *verb = opts->dir == DIR_UPGRADE ? "upgrade" : "downgrade";
             rb_errorf(err, stop_signal == SIGTERM ? RB_EXIT_SIGTERM : RB_EXIT_SIGINT,
                       "interrupted by %s after %s %s; the database is at a consistent revision",
-                      stop_signal == SIGTERM ? "SIGTERM" : "SIGINT",
-                      opts->dir == DIR_UPGRADE ? "upgrade" : "downgrade", rev->id);
+                      sig, verb, rev->id);
+            if (in_tx && opts->single_transaction && !r->conn->offline)
+                rb_errorf(err, stop_signal == SIGTERM ? RB_EXIT_SIGTERM : RB_EXIT_SIGINT,
+                          "interrupted by %s after %s %s: --single-transaction rolled back all "
+                          "%d step%s of the command; the database stays at the revision it was "
+                          "at before it", sig, verb, rev->id, next_step, next_step == 1 ? "" : "s");
             goto done;
         }
     }
     if (in_tx) {
-        if (db_commit(r->conn, err) != 0)
+        if (db_commit(r->conn, err) != 0) {
+            /* A deferred constraint or a lost connection at the one COMMIT. */
+            if (opts->single_transaction && !r->conn->offline)
+                rb_error_prefix(err, "committing the %d step%s of --single-transaction failed, "
+                                "so none of them is applied", nsteps, nsteps == 1 ? "" : "s");
             goto done;
+        }
         in_tx = false;
     }
     rc = 0;
@@ -929,6 +1091,7 @@ done:
     free(steps);
     str_list_release(&rows);
     names_release(&n);
+    free(version_sql);
     running_conn = NULL;
     migrating = 0;
     if (rc != 0 && stop_signal && err->code != RB_EXIT_SIGINT && err->code != RB_EXIT_SIGTERM) {
@@ -937,5 +1100,57 @@ done:
         rb_error_prefix(err, "interrupted by %s", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
         err->code = stop_signal == SIGTERM ? RB_EXIT_SIGTERM : RB_EXIT_SIGINT;
     }
+    return rc;
+}
+
+int runner_repair(runner *r, bool dry_run, runner_change **changes, int *nchanges,
+                  rb_error *err)
+{
+    names n = {0};
+    str_list rows = {0};
+    rev_set applied = {0};
+    bool exists = false;
+    int rc = -1;
+    *changes = NULL;
+    *nchanges = 0;
+    if (names_init(r, &n, err) != 0)
+        goto done;
+    /* Looked at first without the lock, as a no-op upgrade does: most runs find nothing. */
+    if (read_versions(r, &n, &rows, &exists, err) != 0 ||
+        graph_applied(r->g, &rows, &applied, err) != 0 ||
+        runner_changes(r, &applied, changes, nchanges, err) != 0)
+        goto done;
+    if (dry_run || *nchanges == 0) {
+        rc = 0;
+        goto done;
+    }
+    /* Again under the lock, with the writes in its transaction: a concurrent upgrade or
+     * repair must not slip between what is listed and what is recorded. */
+    free(*changes);
+    *changes = NULL;
+    str_list_release(&rows);
+    rev_set_release(&applied);
+    if (db_begin_locked(r->conn, runner_lock_key(r->cfg), err) != 0 ||
+        read_versions(r, &n, &rows, &exists, err) != 0 ||
+        graph_applied(r->g, &rows, &applied, err) != 0 ||
+        runner_changes(r, &applied, changes, nchanges, err) != 0)
+        goto done;
+    for (int i = 0; i < *nchanges; i++)
+        if (write_history(r, &n, &r->g->revs[(*changes)[i].rev], "repair", 0, true, err) != 0)
+            goto done;
+    if (db_commit(r->conn, err) != 0)
+        goto done;
+    rc = 0;
+done:
+    if (r->conn->in_transaction)
+        db_rollback(r->conn);
+    if (rc != 0) {
+        free(*changes);
+        *changes = NULL;
+        *nchanges = 0;
+    }
+    rev_set_release(&applied);
+    str_list_release(&rows);
+    names_release(&n);
     return rc;
 }

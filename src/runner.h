@@ -34,11 +34,31 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err);
 /* The version table's rows; *exists is false (and rows empty) when it does not exist yet. */
 int runner_read_versions(runner *r, str_list *rows, bool *exists, rb_error *err);
 
-/* Applied revisions whose file is not the one that was applied: compares each applied
- * revision's SHA-256 with the one its last successful upgrade (or stamp) recorded in the
- * history table. Fills `changed` with graph indices (caller frees *changed). */
+/* An applied revision whose file is not the one that was applied, and the history row
+ * that recorded the applied one. */
+typedef struct runner_change {
+    int rev;             /* graph index */
+    char recorded[65];   /* the SHA-256 the history holds (the file's is g->revs[rev].sha256) */
+    char how[16];        /* the row that recorded it: "upgrade", "stamp" or "repair" */
+    char who[128];       /* its database user, or "" */
+    char when[64];       /* its start time as the database prints it, or "" */
+} runner_change;
+
+/* Applied revisions whose file changed: each applied revision's SHA-256 against the one its
+ * latest successful upgrade, stamp or repair recorded in the history table, in topological
+ * order. Fills *changes (caller frees). */
+int runner_changes(runner *r, const rev_set *applied, runner_change **changes, int *nchanges,
+                   rb_error *err);
+/* The same, as graph indices (caller frees *changed). */
 int runner_changed_files(runner *r, const rev_set *applied, int **changed, int *nchanged,
                          rb_error *err);
+
+/* `repair`: records the current SHA-256 of every applied file that changed, as a history row
+ * ("repair") each, under the migration lock, and changes nothing else: no migration runs
+ * and the version table stays. With dry_run only finds them. Fills *changes with what was
+ * (or would be) recorded, in the form runner_changes gives (caller frees). */
+int runner_repair(runner *r, bool dry_run, runner_change **changes, int *nchanges,
+                  rb_error *err);
 
 /* Revisions whose latest history row is a failure (a non-transactional migration that
  * stopped midway and was not resolved with `stamp`). */

@@ -15,7 +15,8 @@ done
 # ---- upgrade through every target form -------------------------------------------
 rb upgrade +1
 expect_rc 0 "upgrade +1"
-expect_out "Running upgrade  -> aaaa00000001, step aaaa00000001 ($(echo "$OUT" | sed -n 's/.*(\([0-9]*\) ms)$/\1/p') ms)" "upgrade +1 prints the step"
+expect_out "Running upgrade  -> aaaa00000001, step aaaa00000001
+  done in $(echo "$OUT" | sed -n 's/^  done in \([0-9]*\) ms$/\1/p') ms" "upgrade +1 prints the step, then its time"
 expect_eq "$(sql 'SELECT version_num FROM rbacmig_version')" aaaa00000001 "version after +1"
 check "t1 created" table_exists t1
 expect_eq "$(sql 'SELECT note FROM t1')" "it's 1" "parameters bound, quote kept"
