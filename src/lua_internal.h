@@ -24,6 +24,9 @@
 /* Loads path as a sandboxed text chunk and runs it; pushes its first result. On error
  * pushes nothing, fills err and returns -1. */
 int lua_host_dofile_value(lua_State *L, const char *path, rb_error *err);
+/* The same with the table on top of the stack (popped) as the chunk's only _ENV instead of
+ * a sandbox: for data files that must see nothing. */
+int lua_host_dofile_in(lua_State *L, const char *path, rb_error *err);
 
 /* Pushes a new `db` object bound to conn (borrowed: it must outlive the call). */
 void lua_db_push(lua_State *L, db_conn *conn, const config *cfg);
