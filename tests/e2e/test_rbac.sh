@@ -147,7 +147,7 @@ lua5.4 -e '
 cat > migrations/5e6f70819203_add_reports_permission.lua <<'LUA'
 local rbac = require("rbacmig.rbac")
 return {
-  revision = "5e6f70819203", down_revision = "91759229c32b", message = "add reports.read",
+  revision = "5e6f70819203", down_revision = "e6cef4861c9f", message = "add reports.read",
   upgrade = function(db) rbac.sync(db) end,
   downgrade = function(db)
     db:exec("DELETE FROM role_permissions WHERE permission_id IN (SELECT id FROM permissions WHERE name = $1)", "reports.read")

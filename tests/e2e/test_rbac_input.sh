@@ -173,6 +173,30 @@ rb can --tenant evil-co --user $viewer projects.read
 expect_rc 0 "can through the custom role"
 expect_out "allowed (own\\ner\\x1b[31m)" "can: the role escaped"
 
+# Migration e6cef4861c9f keeps such names out of the database, whoever writes them.
+rb upgrade head
+expect_rc 1 "the migration refuses to run over names it would forbid"
+expect_err_has "tenants_name_printable_check" "the broken constraint is named"
+sql "UPDATE tenants SET name = 'Evil Co' WHERE slug = 'evil-co'" >/dev/null
+sql "UPDATE roles SET name = 'own_er' WHERE tenant_id = '$tid' AND template IS NULL" >/dev/null
+rb upgrade head
+expect_rc 0 "upgrade e6cef4861c9f once the names are clean"
+if [ "$DIALECT" = postgresql ]; then
+  bad_tenant="UPDATE tenants SET name = E'Evil\\nCo' WHERE slug = 'evil-co'"
+  bad_role="INSERT INTO roles (tenant_id, name) VALUES ('$tid', E'x\\u009b31m')"
+else
+  bad_tenant="UPDATE tenants SET name = 'Evil' || char(10) || 'Co' WHERE slug = 'evil-co'"
+  bad_role="INSERT INTO roles (tenant_id, id, name) VALUES ('$tid', 'r2', 'x' || char(27))"
+fi
+check "a newline in a tenant name is refused by the database" eval '! sql "$bad_tenant" >/dev/null 2>&1'
+check "a control character in a role name is refused by the database" eval '! sql "$bad_role" >/dev/null 2>&1'
+sql "UPDATE tenants SET name = 'Evil Co 東京 é' WHERE slug = 'evil-co'" >/dev/null
+expect_eq "$(sql "SELECT name FROM tenants WHERE slug = 'evil-co'")" "Evil Co 東京 é" "other text is still allowed"
+rb downgrade 91759229c32b
+expect_rc 0 "downgrade e6cef4861c9f"
+check "the database takes such names again after the downgrade" eval 'sql "$bad_tenant" >/dev/null 2>&1'
+sql "UPDATE tenants SET name = 'Evil Co' WHERE slug = 'evil-co'" >/dev/null
+
 # ---- 19: seed --prune says what it removed; an unseeded permission gets a hint --------------
 rb member add --tenant acme --user $viewer --role member
 expect_rc 0 "a member in the 'member' role"
