@@ -45,7 +45,13 @@ end
 
 function M.seed(db, _, opts)
   local prune = opts.prune == true
-  local s = call(rbac.sync, db, { tenants = opts.tenant, prune = prune })
+  -- The model files first: their errors need no database to fix.
+  local loaded = call(db.load_rbac, db)
+  local model = call(rbac.validate, loaded.permissions, loaded.roles, loaded.files)
+  if not db.offline then
+    call(rbac.check_tables, db)
+  end
+  local s = call(rbac.sync, db, { tenants = opts.tenant, prune = prune, model = model })
   -- Every count sync returns, so that nothing --prune removes goes unsaid.
   local function kept(n)
     return prune and string.format(", %d kept", n or 0) or ""
@@ -151,7 +157,7 @@ function M.command(name, db, args, opts)
   if type(handler) ~= "function" or name == "command" then
     error("unknown RBAC command '" .. show(name) .. "'", 0)
   end
-  if not db.offline then
+  if not db.offline and name ~= "seed" then
     call(rbac.check_tables, db)
   end
   return handler(db, args, opts)
