@@ -6,6 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* PostgreSQL's text cannot hold a NUL, and libpq passes parameters as C strings: a value
+ * with one would be cut short without a word. Refused here, for every driver call. */
+static int check_no_nul(const db_conn *c, int n, const db_value *values, rb_error *err)
+{
+    if (c->dialect != DIALECT_POSTGRESQL)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (values[i].type == DBV_TEXT && values[i].len > 0 &&
+            memchr(values[i].text, '\0', values[i].len))
+            return rb_errorf(err, RB_EXIT_FAILURE,
+                             "parameter $%d holds a NUL byte, which PostgreSQL text cannot store",
+                             i + 1);
+    return 0;
+}
+
 void db_result_free(db_result *r)
 {
     if (!r)
@@ -77,6 +92,8 @@ int db_exec(db_conn *c, const char *sql, int nparams, const db_value *params, db
         *rows = NULL;
     if (affected)
         *affected = 0;
+    if (check_no_nul(c, nparams, params, err) != 0)
+        return -1;
     return c->ops->exec(c, sql, nparams, params, rows, affected, err);
 }
 
@@ -113,6 +130,8 @@ int db_exec_commit(db_conn *c, const char *sql, int nparams, const db_value *par
             return -1;
         return db_commit(c, err);
     }
+    if (check_no_nul(c, nparams, params, err) != 0)
+        return -1;
     bool ended = false;
     int rc = c->ops->exec_commit(c, sql, nparams, params, next, &ended, err);
     if (ended)
@@ -143,6 +162,8 @@ int db_copy_begin(db_conn *c, const char *copy_sql, rb_error *err)
 
 int db_copy_row(db_conn *c, const db_value *values, int n, rb_error *err)
 {
+    if (check_no_nul(c, n, values, err) != 0)
+        return -1;
     return c->ops->copy_row(c, values, n, err);
 }
 
@@ -187,34 +208,72 @@ char *db_quote_ident_generic(const char *name)
     return out;
 }
 
-char *db_literal(const db_value *v, db_dialect dialect)
+static int literal_done(char *text, size_t n, char **out, size_t *len, rb_error *err)
+{
+    if (!text)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    *out = text;
+    *len = n;
+    return 0;
+}
+
+static int literal_of(const char *text, char **out, size_t *len, rb_error *err)
+{
+    char *copy = strdup(text);
+    return literal_done(copy, copy ? strlen(copy) : 0, out, len, err);
+}
+
+int db_literal(const db_value *v, db_dialect dialect, char **out, size_t *len, rb_error *err)
 {
     char buf[64];
+    *out = NULL;
+    *len = 0;
     switch (v->type) {
     case DBV_NULL:
-        return strdup("NULL");
+        return literal_of("NULL", out, len, err);
     case DBV_INT:
         snprintf(buf, sizeof buf, "%lld", v->i);
-        return strdup(buf);
+        return literal_of(buf, out, len, err);
     case DBV_FLOAT:
         if (!isfinite(v->f))
-            return strdup(isnan(v->f) ? "'NaN'" : v->f > 0 ? "'Infinity'" : "'-Infinity'");
+            return literal_of(isnan(v->f) ? "'NaN'" : v->f > 0 ? "'Infinity'" : "'-Infinity'",
+                              out, len, err);
         snprintf(buf, sizeof buf, "%.17g", v->f);
-        return strdup(buf);
+        return literal_of(buf, out, len, err);
     case DBV_BOOL:
         if (dialect == DIALECT_SQLITE)
-            return strdup(v->b ? "1" : "0");
-        return strdup(v->b ? "TRUE" : "FALSE");
+            return literal_of(v->b ? "1" : "0", out, len, err);
+        return literal_of(v->b ? "TRUE" : "FALSE", out, len, err);
     case DBV_TEXT:
         break;
+    }
+    /* A script is text: a NUL inside it would end it for every reader (psql, sqlite3, this
+     * file's own callers), so a text value holding one never becomes a quoted literal.
+     * SQLite stores such text, and gets it as a blob cast to text; PostgreSQL cannot. */
+    if (v->len > 0 && memchr(v->text, '\0', v->len)) {
+        if (dialect != DIALECT_SQLITE)
+            return rb_errorf(err, RB_EXIT_FAILURE,
+                             "a text value holds a NUL byte, which PostgreSQL text cannot store");
+        static const char hex[] = "0123456789ABCDEF";
+        size_t n = v->len * 2 + sizeof "CAST(X'' AS TEXT)" - 1;
+        char *blob = malloc(n + 1);
+        if (!blob)
+            return literal_done(NULL, 0, out, len, err);
+        char *p = blob + sprintf(blob, "CAST(X'");
+        for (size_t i = 0; i < v->len; i++) {
+            *p++ = hex[(unsigned char)v->text[i] >> 4];
+            *p++ = hex[(unsigned char)v->text[i] & 15];
+        }
+        memcpy(p, "' AS TEXT)", sizeof "' AS TEXT)");
+        return literal_done(blob, n, out, len, err);
     }
     size_t quotes = 0;
     for (size_t i = 0; i < v->len; i++)
         quotes += v->text[i] == '\'';
-    char *out = malloc(v->len + quotes + 3);
-    if (!out)
-        return NULL;
-    char *p = out;
+    char *text = malloc(v->len + quotes + 3);
+    if (!text)
+        return literal_done(NULL, 0, out, len, err);
+    char *p = text;
     *p++ = '\'';
     for (size_t i = 0; i < v->len; i++) {
         if (v->text[i] == '\'')
@@ -223,5 +282,5 @@ char *db_literal(const db_value *v, db_dialect dialect)
     }
     *p++ = '\'';
     *p = '\0';
-    return out;
+    return literal_done(text, (size_t)(p - text), out, len, err);
 }

@@ -165,8 +165,10 @@ static inline db_value dbv_bool(bool b)
 /* `"name"` with embedded quotes doubled; both dialects accept it. Caller frees. */
 char *db_quote_ident_generic(const char *name);
 /* A SQL literal for v ('text' with quotes doubled, numbers, TRUE/FALSE or 1/0, NULL), for
- * --sql output where there is no server to bind parameters. Caller frees. */
-char *db_literal(const db_value *v, db_dialect dialect);
+ * --sql output where there is no server to bind parameters: *out (the caller frees it) is
+ * *len bytes and never holds a NUL. Text with a NUL byte is CAST(X'..' AS TEXT) on SQLite
+ * and an error on PostgreSQL, whose text cannot store one. */
+int db_literal(const db_value *v, db_dialect dialect, char **out, size_t *len, rb_error *err);
 
 /* Per-driver constructors, called by db_open. */
 int pg_open(const config *cfg, const db_open_options *opts, db_conn **out, rb_error *err);

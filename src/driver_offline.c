@@ -63,12 +63,11 @@ static int write_statement(db_dialect dialect, const char *sql, int nparams,
                                  "statement uses $%ld but only %d parameters were given", idx,
                                  nparams);
             }
-            if (!(literal = db_literal(&params[idx - 1], dialect))) {
+            if (db_literal(&params[idx - 1], dialect, &literal, &piece_len, err) != 0) {
                 free(buf);
-                return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+                return rb_error_prefix(err, "cannot write parameter $%ld", idx);
             }
             piece = literal;
-            piece_len = strlen(literal);
             p = end - 1;
         }
         if (n + piece_len + 4 > cap) {

@@ -179,8 +179,30 @@ static int db_quote_ident_method(lua_State *L)
     return 1;
 }
 
-/* db:load_rbac(): the project's rbac/permissions.lua and rbac/roles.lua, each loaded in its
- * own sandbox, as { permissions = ..., roles = ..., files = { permissions=, roles= } }. */
+/* A model file's globals: there are none. Data needs only constructors and literals; a
+ * model that reads os.getenv or requires a module would copy what it finds into
+ * descriptions every signed-in user can read. The error points at the file and line. */
+static int model_global(lua_State *L)
+{
+    return luaL_error(L, "'%s' is not available: rbac model files are plain data, with no "
+                         "globals", lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
+}
+
+static void push_model_env(lua_State *L)
+{
+    lua_newtable(L);                          /* env */
+    lua_createtable(L, 0, 3);                 /* env mt */
+    lua_pushcfunction(L, model_global);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, model_global);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);                  /* env */
+}
+
+/* db:load_rbac(): the project's rbac/permissions.lua and rbac/roles.lua, each run with no
+ * globals at all, as { permissions = ..., roles = ..., files = { permissions=, roles= } }. */
 static int db_load_rbac_method(lua_State *L)
 {
     const config *cfg = lua_touserdata(L, lua_upvalueindex(2));
@@ -194,7 +216,8 @@ static int db_load_rbac_method(lua_State *L)
         lua_setfield(L, -3, parts[i]);        /* model files path */
         const char *path = lua_tostring(L, -1);
         rb_error err;
-        if (lua_host_dofile_value(L, path, &err) != 0) {
+        push_model_env(L);                    /* model files path env */
+        if (lua_host_dofile_in(L, path, &err) != 0) {
             lua_pushstring(L, err.message);
             return lua_error(L);
         }                                     /* model files path value */

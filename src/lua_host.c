@@ -356,6 +356,31 @@ int lua_host_dofile_value(lua_State *L, const char *path, rb_error *err)
     return rc;
 }
 
+int lua_host_dofile_in(lua_State *L, const char *path, rb_error *err)
+{
+    LUA_STACK_ENTER(L);                       /* env */
+    char *text = NULL, chunkname[1024];
+    size_t len = 0;
+    int rc = read_file(path, &text, &len, err);
+    snprintf(chunkname, sizeof chunkname, "@%s", path);
+    if (rc == 0)
+        rc = check_text(path, text, len, err);
+    if (rc == 0 && luaL_loadbufferx(L, text, len, chunkname, "t") != LUA_OK) {
+        rc = rb_errorf(err, RB_EXIT_FAILURE, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    free(text);
+    if (rc == 0) {                            /* env chunk */
+        lua_rotate(L, -2, 1);                 /* chunk env */
+        lua_setupvalue(L, -2, 1);             /* chunk */
+        rc = docall(L, 0, 1, err);            /* value */
+    } else {
+        lua_pop(L, 1);
+    }
+    LUA_STACK_LEAVE(L, rc == 0 ? 0 : -1);
+    return rc;
+}
+
 /* require(name): embedded rbacmig modules first, then the project's lua/ directory. */
 static int sandbox_require(lua_State *L)
 {
@@ -950,8 +975,8 @@ done:
 
 /* ---- RBAC commands ------------------------------------------------------------------- */
 
-int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, int nargs,
-                       const char *const *args, const str_list *opts, int *answer, rb_error *err)
+int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, const str_list *args,
+                       const lua_rbac_opt *opts, int nopts, int *answer, rb_error *err)
 {
     lua_State *L = h->L;
     LUA_STACK_ENTER(L);
@@ -970,35 +995,25 @@ int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, int nar
         LUA_STACK_LEAVE(L, 0);
         return -1;
     }
-    lua_createtable(L, nargs, 0);
-    for (int i = 0; i < nargs; i++) {
-        lua_pushstring(L, args[i]);
+    lua_createtable(L, args->count, 0);
+    for (int i = 0; i < args->count; i++) {
+        lua_pushstring(L, args->items[i]);
         lua_rawseti(L, -2, i + 1);
     }
-    /* Options: a flag ("prune=true") becomes true; a value becomes a list of strings, so
-     * a repeated option (--tenant a --tenant b) keeps every value. */
-    lua_newtable(L);                                  /* ... opts */
-    for (int i = 0; opts && i < opts->count; i++) {
-        const char *kv = opts->items[i], *eq = strchr(kv, '=');
-        if (!eq)
-            continue;
-        lua_pushlstring(L, kv, (size_t)(eq - kv));   /* ... opts key */
-        if (strcmp(eq + 1, "true") == 0) {
+    /* Typed options: a value is never read as anything but a string ("--name true"). */
+    lua_createtable(L, 0, nopts);                     /* ... opts */
+    for (int i = 0; i < nopts; i++) {
+        const str_list *values = opts[i].values;
+        if (!values) {
             lua_pushboolean(L, 1);
-            lua_rawset(L, -3);
-            continue;
-        }
-        lua_pushvalue(L, -1);
-        if (lua_rawget(L, -3) != LUA_TTABLE) {        /* ... opts key list? */
-            lua_pop(L, 1);
-            lua_newtable(L);
-            lua_pushvalue(L, -2);
-            lua_pushvalue(L, -2);
-            lua_rawset(L, -5);                        /* opts[key] = list */
-        }
-        lua_pushstring(L, eq + 1);
-        lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-        lua_pop(L, 2);                                /* ... opts */
+        } else {
+            lua_createtable(L, values->count, 0);
+            for (int j = 0; j < values->count; j++) {
+                lua_pushstring(L, values->items[j]);
+                lua_rawseti(L, -2, j + 1);
+            }
+        }                                             /* ... opts value */
+        lua_setfield(L, -2, opts[i].name);
     }
     /* rbac module, command, name, db, args, opts */
     int rc = docall_with_db(h, conn, 4, 2, err);

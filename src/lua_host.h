@@ -52,12 +52,18 @@ int lua_host_read_config(lua_host *h, const char *path, bool required, config *c
 int lua_host_run_migration(lua_host *h, const char *path, const char *sha256,
                            const char *function, db_conn *conn, rb_error *err);
 
+/* An option given to an RBAC command: a flag (values NULL), or its values in order. */
+typedef struct lua_rbac_opt {
+    const char *name;
+    const str_list *values;
+} lua_rbac_opt;
+
 /* Runs an RBAC command through rbacmig.commands.command(name, db, args, opts): args are the
- * positional arguments, opts the options as "key=value" strings ("true" for a flag; values
- * of a repeated option collect into a list). The lines it returns are printed on stdout and
+ * positional arguments, opts a typed table (a flag is true, a value option the list of its
+ * values as strings, whatever they read). The lines it returns are printed on stdout and
  * its exit code (0, or 3 for a denied `can`) is stored in *answer. */
-int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, int nargs,
-                       const char *const *args, const str_list *opts, int *answer, rb_error *err);
+int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, const str_list *args,
+                       const lua_rbac_opt *opts, int nopts, int *answer, rb_error *err);
 
 /* Called from a signal handler: the running Lua call, if any, stops at its next instruction,
  * and so does every later one (a pcall in the migration cannot catch it for good). A call

@@ -24,6 +24,9 @@
 /* Loads path as a sandboxed text chunk and runs it; pushes its first result. On error
  * pushes nothing, fills err and returns -1. */
 int lua_host_dofile_value(lua_State *L, const char *path, rb_error *err);
+/* The same with the table on top of the stack (popped) as the chunk's only _ENV instead of
+ * a sandbox: for data files that must see nothing. */
+int lua_host_dofile_in(lua_State *L, const char *path, rb_error *err);
 
 /* A lua_CFunction, to be called protected: (conn, cfg as light userdata) -> a new `db`
  * object on conn (borrowed: it must outlive the call it is given to). Loads the schema

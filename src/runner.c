@@ -416,15 +416,13 @@ static int close_to_api_roles(runner *r, const names *n, rb_error *err)
         "CASE o.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, o.rel, g); "
         "END LOOP; END LOOP; END $rbacmig$";
     db_value vv = dbv_text(n->version), hv = dbv_text(n->history);
-    char *version = db_literal(&vv, DIALECT_POSTGRESQL);
-    char *history = db_literal(&hv, DIALECT_POSTGRESQL);
-    char *sql = NULL;
+    char *version = NULL, *history = NULL, *sql = NULL;
+    size_t version_len = 0, history_len = 0;
     int rc = -1;
-    if (!version || !history) {
-        rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    if (db_literal(&vv, DIALECT_POSTGRESQL, &version, &version_len, err) != 0 ||
+        db_literal(&hv, DIALECT_POSTGRESQL, &history, &history_len, err) != 0)
         goto done;
-    }
-    size_t len = sizeof block + 2 * (strlen(version) + strlen(history));
+    size_t len = sizeof block + 2 * (version_len + history_len);
     sql = malloc(len);
     if (!sql) {
         rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");

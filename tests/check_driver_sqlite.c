@@ -529,9 +529,12 @@ END_TEST
 
 static void expect_literal(db_value v, db_dialect d, const char *want)
 {
-    char *lit = db_literal(&v, d);
-    ck_assert_ptr_nonnull(lit);
+    char *lit = NULL;
+    size_t len = 0;
+    rb_error err;
+    ck_assert_int_eq(db_literal(&v, d, &lit, &len, &err), 0);
     ck_assert_msg(strcmp(lit, want) == 0, "literal: got [%s], want [%s]", lit, want);
+    ck_assert_uint_eq(len, strlen(want));
     free(lit);
 }
 
@@ -555,7 +558,10 @@ START_TEST(test_literals)
         expect_literal(dbv_text("\xe6\x9d\xb1\xe4\xba\xac"), d, "'\xe6\x9d\xb1\xe4\xba\xac'");
         /* A float literal reads back as the same double. */
         db_value tenth = dbv_float(0.1);
-        char *lit = db_literal(&tenth, d);
+        char *lit = NULL;
+        size_t len;
+        rb_error err;
+        ck_assert_int_eq(db_literal(&tenth, d, &lit, &len, &err), 0);
         ck_assert_double_eq(strtod(lit, NULL), 0.1);
         free(lit);
     }
@@ -600,6 +606,45 @@ static char *offline_exec(db_conn *c, const char *sql, int n, const db_value *pa
         ck_assert_int_eq(affected, 0);
     return out;
 }
+
+/* Regression test (issue 12, item 3): a text value with a NUL byte was quoted over its
+ * whole length, then copied into the script with strlen, so the literal lost its closing
+ * quote and the rest of the --sql script flipped between string and code. Expected: SQLite
+ * gets the exact bytes as a blob cast to text; PostgreSQL (whose text has no NUL) an error,
+ * offline and online alike; the script never holds a NUL or an open quote. */
+START_TEST(test_literal_nul)
+{
+    db_value nul = {.type = DBV_TEXT, .text = "a'\0b", .len = 4};
+    expect_literal(nul, DIALECT_SQLITE, "CAST(X'61270062' AS TEXT)");
+    char *lit = NULL;
+    size_t len = 0;
+    rb_error err;
+    rb_error_init(&err);
+    ck_assert_int_eq(db_literal(&nul, DIALECT_POSTGRESQL, &lit, &len, &err), -1);
+    ck_assert_ptr_null(lit);
+    ck_assert_msg(strstr(err.message, "NUL") != NULL, "message: %s", err.message);
+
+    test_db t;
+    open_offline(&t, "postgresql://app@localhost/app");
+    int rc;
+    char *out = offline_exec(t.conn, "INSERT INTO t VALUES ($1, 'tail')", 1, &nul, &rc, &err);
+    db_close(t.conn);
+    config_release(&t.cfg);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_msg(strstr(err.message, "$1") && strstr(err.message, "NUL"), "message: %s",
+                  err.message);
+    ck_assert_str_eq(out, "");
+    free(out);
+
+    open_offline(&t, "sqlite:never.db");
+    out = offline_exec(t.conn, "INSERT INTO t VALUES ($1, 'tail')", 1, &nul, &rc, &err);
+    db_close(t.conn);
+    config_release(&t.cfg);
+    ck_assert_msg(rc == 0, "offline exec failed: %s", err.message);
+    ck_assert_str_eq(out, "INSERT INTO t VALUES (CAST(X'61270062' AS TEXT), 'tail');\n");
+    free(out);
+}
+END_TEST
 
 START_TEST(test_offline_inlines_params)
 {
@@ -800,6 +845,7 @@ Suite *make_driver_sqlite_suite(void)
 
     tc = tcase_create("literals");
     tcase_add_test(tc, test_literals);
+    tcase_add_test(tc, test_literal_nul);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("offline");

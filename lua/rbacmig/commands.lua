@@ -1,10 +1,18 @@
 -- rbacmig.commands: the RBAC commands of the CLI (seed, tenant, member, can) on top of
--- rbacmig.rbac. The C host parses the command line, opens the database and owns the
+-- rbacmig.rbac. The C host (src/cmd_rbac.c) checks the command line against the form of
+-- each command before it connects (usage errors exit 2), opens the database and owns the
 -- transaction; a handler gets (db, args, opts) and returns the lines to print and the exit
 -- code (0, or 3 for `can` denied).
+--   args  the positional arguments, the subcommand first (tenant, member)
+--   opts  typed: a flag is true (opts.prune), a value option a list of strings in the order
+--         given (opts.tenant = { "a", "b" }); an option not given is absent
+-- Every value that reaches a line is shown through rbac.printable: names come from the
+-- database, where a tenant admin may have put newlines or terminal escapes.
 local rbac = require("rbacmig.rbac")
 
 local M = {}
+
+local show = rbac.printable
 
 -- Errors of the RBAC helpers name a value ("unknown tenant 'acme'"); the location inside
 -- rbacmig's own modules would only be noise on the command line.
@@ -17,122 +25,140 @@ local function call(fn, ...)
   return result, extra
 end
 
-local function one(opts, key, what)
+-- The value of an option the host has made sure was given once (required by the form).
+local function one(opts, key)
   local values = opts[key]
-  if type(values) ~= "table" or #values == 0 then
-    error(string.format("%s needs --%s %s", what, key, key:upper()), 0)
+  if type(values) ~= "table" or #values ~= 1 then
+    error(string.format("internal error: option --%s reached %s", key,
+      values == nil and "no value" or "several values"), 0)
   end
-  return values[#values]
+  return values[1]
+end
+
+local function maybe(opts, key)
+  return opts[key] and one(opts, key) or nil
 end
 
 local function plural(n, word)
   return string.format("%d %s%s", n, word, n == 1 and "" or "s")
 end
 
-function M.seed(db, args, opts)
-  if #args > 0 then
-    error("seed takes no arguments, got '" .. args[1] .. "'", 0)
+function M.seed(db, _, opts)
+  local prune = opts.prune == true
+  -- The model files first: their errors need no database to fix.
+  local loaded = call(db.load_rbac, db)
+  local model = call(rbac.validate, loaded.permissions, loaded.roles, loaded.files)
+  if not db.offline then
+    call(rbac.check_tables, db)
   end
-  local s = call(rbac.sync, db, { tenants = opts.tenant, prune = opts.prune == true })
-  local lines = {
-    string.format("permissions: %d added, %d updated, %d removed",
-      s.permissions_added or 0, s.permissions_updated or 0, s.permissions_removed or 0),
-    string.format("role templates: %d added, %d updated, %d removed; template grants: %d added, %d removed",
-      s.templates_added or 0, s.templates_updated or 0, s.templates_removed or 0,
-      s.template_grants_added or 0, s.template_grants_removed or 0),
-    string.format("tenant roles: %d added, %d removed; grants: %d added, %d removed (%s)",
-      s.roles_added or 0, s.roles_removed or 0, s.grants_added or 0, s.grants_removed or 0,
-      plural(s.tenants or 0, "tenant")),
-  }
-  return lines, 0
+  local s = call(rbac.sync, db, { tenants = opts.tenant, prune = prune, model = model })
+  -- Every count sync returns, so that nothing --prune removes goes unsaid.
+  local function kept(n)
+    return prune and string.format(", %d kept", n or 0) or ""
+  end
+  return {
+    string.format("permissions: %d added, %d updated, %d removed%s",
+      s.permissions_added, s.permissions_updated, s.permissions_removed, kept(s.permissions_kept)),
+    string.format("role templates: %d added, %d updated, %d removed%s; template grants: %d added, %d removed",
+      s.templates_added, s.templates_updated, s.templates_removed, kept(s.templates_kept),
+      s.template_grants_added, s.template_grants_removed),
+    string.format("tenant roles: %d added, %d updated, %d removed; grants: %d added, %d removed;"
+      .. " memberships: %d removed (%s)",
+      s.roles_added, s.roles_updated, s.roles_removed, s.grants_added, s.grants_removed,
+      s.memberships_removed, plural(s.tenants, "tenant")),
+  }, 0
 end
 
 local tenant = {}
 
 function tenant.create(db, args, opts)
-  local slug = args[2] or error("usage: rbacmig tenant create SLUG [--name NAME] [--owner USER_ID]", 0)
-  local name = opts.name and opts.name[#opts.name] or slug
-  local owner = opts.owner and opts.owner[#opts.owner] or nil
-  local id = call(rbac.create_tenant, db, slug, name, owner)
-  return { string.format("created tenant %s (%s)%s", slug, id, owner and (" owned by " .. owner) or "") }, 0
+  local slug = args[2]
+  local owner = maybe(opts, "owner")
+  local id = call(rbac.create_tenant, db, slug, maybe(opts, "name") or slug, owner)
+  return { string.format("created tenant %s (%s)%s", show(slug), show(id),
+    owner and (" owned by " .. show(owner)) or "") }, 0
 end
 
 function tenant.list(db)
   local lines = {}
   for _, t in ipairs(call(rbac.list_tenants, db)) do
-    lines[#lines + 1] = string.format("%s\t%s\t%s\t%s", t.slug, t.id, t.name, plural(t.members, "member"))
+    lines[#lines + 1] = string.format("%s\t%s\t%s\t%s", show(t.slug), show(t.id), show(t.name),
+      plural(t.members, "member"))
   end
   return lines, 0
 end
 
 function tenant.delete(db, args)
-  local slug = args[2] or error("usage: rbacmig tenant delete SLUG", 0)
-  call(rbac.delete_tenant, db, slug)
-  return { "deleted tenant " .. slug }, 0
-end
-
-function M.tenant(db, args, opts)
-  local handler = tenant[args[1] or ""]
-  if not handler then
-    error("usage: rbacmig tenant create|list|delete ...", 0)
-  end
-  return handler(db, args, opts)
+  call(rbac.delete_tenant, db, args[2])
+  return { "deleted tenant " .. show(args[2]) }, 0
 end
 
 local member = {}
 
 function member.add(db, _, opts)
-  local slug, user, role = one(opts, "tenant", "member add"), one(opts, "user", "member add"),
-    one(opts, "role", "member add")
+  local slug, user, role = one(opts, "tenant"), one(opts, "user"), one(opts, "role")
   local added = call(rbac.add_member, db, slug, user, role)
-  return { string.format("%s %s as %s in %s", added and "added" or "already a member:", user, role, slug) }, 0
+  return { string.format("%s %s as %s in %s", added and "added" or "already a member:",
+    show(user), show(role), show(slug)) }, 0
 end
 
 function member.remove(db, _, opts)
-  local slug, user = one(opts, "tenant", "member remove"), one(opts, "user", "member remove")
-  local role = opts.role and opts.role[#opts.role] or nil
+  local slug, user, role = one(opts, "tenant"), one(opts, "user"), maybe(opts, "role")
   local n = call(rbac.remove_member, db, slug, user, role)
   if n == 0 then
-    error(string.format("user %s has no %s in tenant '%s'", user, role and ("role '" .. role .. "'") or "role", slug), 0)
+    error(string.format("user %s has no %s in tenant '%s'", show(user),
+      role and ("role '" .. show(role) .. "'") or "role", show(slug)), 0)
   end
-  return { string.format("removed %s from %s (%s)", user, slug, plural(n, "membership")) }, 0
+  return { string.format("removed %s from %s (%s)", show(user), show(slug),
+    plural(n, "membership")) }, 0
 end
 
 function member.list(db, _, opts)
   local lines = {}
-  for _, m in ipairs(call(rbac.list_members, db, one(opts, "tenant", "member list"))) do
-    lines[#lines + 1] = m.user_id .. "\t" .. table.concat(m.roles, ",")
+  for _, m in ipairs(call(rbac.list_members, db, one(opts, "tenant"))) do
+    local roles = {}
+    for i, r in ipairs(m.roles) do
+      roles[i] = show(r)
+    end
+    lines[#lines + 1] = show(m.user_id) .. "\t" .. table.concat(roles, ",")
   end
   return lines, 0
 end
 
-function M.member(db, args, opts)
-  local handler = member[args[1] or ""]
-  if not handler then
-    error("usage: rbacmig member add|remove|list --tenant SLUG [--user USER_ID] [--role ROLE]", 0)
+local function subcommand(handlers, name)
+  return function(db, args, opts)
+    local handler = handlers[args[1]]
+    if not handler then
+      error(string.format("internal error: unknown %s command '%s'", name, show(args[1])), 0)
+    end
+    return handler(db, args, opts)
   end
-  if #args > 1 then
-    error("unexpected argument '" .. args[2] .. "'", 0)
-  end
-  return handler(db, args, opts)
 end
 
+M.tenant = subcommand(tenant, "tenant")
+M.member = subcommand(member, "member")
+
 function M.can(db, args, opts)
-  if #args ~= 1 then
-    error("usage: rbacmig can --tenant SLUG --user USER_ID PERMISSION", 0)
-  end
-  local allowed, roles = call(rbac.can, db, one(opts, "tenant", "can"), one(opts, "user", "can"), args[1])
+  local allowed, roles = call(rbac.can, db, one(opts, "tenant"), one(opts, "user"), args[1])
   if allowed then
+    for i, r in ipairs(roles) do
+      roles[i] = show(r)
+    end
     return { "allowed (" .. table.concat(roles, ", ") .. ")" }, 0
   end
   return { "denied" }, 3
 end
 
 -- The entry point the host calls: command(name, db, args, opts) -> lines, exit code.
+-- A database without the RBAC tables gets one line saying what to run, not the
+-- statement that failed (--sql has no database to ask).
 function M.command(name, db, args, opts)
   local handler = M[name]
   if type(handler) ~= "function" or name == "command" then
-    error("unknown RBAC command '" .. tostring(name) .. "'", 0)
+    error("unknown RBAC command '" .. show(name) .. "'", 0)
+  end
+  if not db.offline and name ~= "seed" then
+    call(rbac.check_tables, db)
   end
   return handler(db, args, opts)
 end

@@ -26,16 +26,108 @@ local MAX_ROLE_NAME = 63
 local UUID_PATTERN = "^" .. ("%x"):rep(8) .. "%-" .. ("%x"):rep(4) .. "%-"
   .. ("%x"):rep(4) .. "%-" .. ("%x"):rep(4) .. "%-" .. ("%x"):rep(12) .. "$"
 
+-- ---------------------------------------------------------------------------
+-- Text: what a value may hold, and how it is shown
+
+-- Code points a terminal acts on instead of showing: C1 controls, line and
+-- paragraph separators, and the bidirectional marks, embeddings and isolates
+-- (a name could reorder what is printed after it).
+local function is_invisible(cp)
+  return (cp >= 0x80 and cp <= 0x9f) or cp == 0x61c or cp == 0x200e or cp == 0x200f
+    or (cp >= 0x2028 and cp <= 0x202e) or (cp >= 0x2066 and cp <= 0x2069)
+end
+
+local ESCAPES = { [0x0a] = "\\n", [0x09] = "\\t", [0x0d] = "\\r" }
+
+-- Walks s as UTF-8, calling f(start, code point or nil for a byte that is not
+-- valid UTF-8, the sequence); stops at the first truthy result of f.
+local function each_char(s, f)
+  local i, n = 1, #s
+  while i <= n do
+    local c = s:byte(i)
+    local len = c < 0x80 and 1 or c >= 0xf0 and 4 or c >= 0xe0 and 3 or c >= 0xc2 and 2 or 0
+    local seq = len > 0 and s:sub(i, i + len - 1) or nil
+    local r
+    if seq and #seq == len and utf8.len(seq) == 1 then
+      r = f(i, utf8.codepoint(seq), seq)
+      i = i + len
+    else
+      r = f(i, nil, s:sub(i, i))
+      i = i + 1
+    end
+    if r then
+      return r
+    end
+  end
+end
+
+-- s with every control character, invisible code point and byte that is not
+-- UTF-8 written as an escape (\n, \t, \x1b, \u{202e}, \xff): what reaches a
+-- terminal can neither forge a line nor send it a command. A backslash stays
+-- as it is, so that printable(printable(s)) == printable(s): messages built
+-- from values already shown are never escaped twice.
+local function printable(s)
+  s = tostring(s)
+  if not s:find("[%c\128-\255]") then
+    return s
+  end
+  local out = {}
+  each_char(s, function(_, cp, seq)
+    if cp == nil then
+      out[#out + 1] = ("\\x%02x"):format(seq:byte())
+    elseif ESCAPES[cp] then
+      out[#out + 1] = ESCAPES[cp]
+    elseif cp < 0x20 or cp == 0x7f then
+      out[#out + 1] = ("\\x%02x"):format(cp)
+    elseif is_invisible(cp) then
+      out[#out + 1] = ("\\u{%x}"):format(cp)
+    else
+      out[#out + 1] = seq
+    end
+  end)
+  return table.concat(out)
+end
+M.printable = printable
+
+-- What is wrong with s as stored text, or nil: bytes that are not UTF-8, and
+-- control characters (NUL included: PostgreSQL text cannot hold one, and a C
+-- string ends there) except tab and newline when `multiline`.
+local function text_problem(s, multiline)
+  return each_char(s, function(i, cp, seq)
+    if cp == nil then
+      return ("is not valid UTF-8 (byte \\x%02x at byte %d)"):format(seq:byte(), i)
+    end
+    if (cp < 0x20 or cp == 0x7f or (cp >= 0x80 and cp <= 0x9f))
+      and not (multiline and (cp == 0x09 or cp == 0x0a)) then
+      return ("holds the control character %s at byte %d (%s)"):format(printable(seq), i,
+        multiline and "only tab and newline are allowed" or "none is allowed")
+    end
+  end)
+end
+M.text_problem = text_problem
+
+-- Error messages show every string argument through printable: a value can
+-- carry anything, the message is read on a terminal.
+local function format(fmt, ...)
+  local args = table.pack(...)
+  for i = 1, args.n do
+    if type(args[i]) == "string" then
+      args[i] = printable(args[i])
+    end
+  end
+  return string.format(fmt, table.unpack(args, 1, args.n))
+end
+
 -- Raises "rbac: ..." blaming the function `level` frames above the caller of
 -- raise, as error() does: raise(2, ...) in a public function blames its caller.
 local function raise(level, fmt, ...)
-  error("rbac: " .. string.format(fmt, ...), level + 1)
+  error("rbac: " .. format(fmt, ...), level + 1)
 end
 
 -- Model-file errors name the file and entry themselves; a Lua position would
 -- only point into this module.
 local function invalid(file, fmt, ...)
-  error("rbac: " .. file .. ": " .. string.format(fmt, ...), 0)
+  error("rbac: " .. printable(file) .. ": " .. format(fmt, ...), 0)
 end
 
 local function show(v)
@@ -105,6 +197,17 @@ local function check_entry(e, file, index, kind, fields, is_name, name_rule)
   end
   if type(e.name) == "string" then
     label = ("%s '%s' (entry %d)"):format(kind, e.name, index)
+  end
+  -- Stored text first: a NUL or an escape must never reach a name check's
+  -- message raw, nor the database.
+  for _, field in ipairs(fields) do
+    local k = field[1]
+    if type(e[k]) == "string" then
+      local problem = text_problem(e[k], k == "description")
+      if problem then
+        invalid(file, "%s: %s %s", label, k, problem)
+      end
+    end
   end
   local allowed = {}
   for _, field in ipairs(fields) do
@@ -621,11 +724,30 @@ local function tenant_id(level, db, slug)
   return id
 end
 
+-- When `name` is unknown to the database but listed in the model files: the
+-- hint that a seed is due, else "". Only on the error path, and never an error
+-- itself (a db object without load_rbac, model files that fail to load).
+local function seed_hint(db, kind, name)
+  local ok, loaded = pcall(function()
+    return db:load_rbac()
+  end)
+  if not ok or type(loaded) ~= "table" or type(loaded[kind]) ~= "table" then
+    return ""
+  end
+  for _, e in ipairs(loaded[kind]) do
+    if type(e) == "table" and e.name == name then
+      local file = type(loaded.files) == "table" and loaded.files[kind] or DEFAULT_FILES[kind]
+      return (" (it is in %s but not in the database yet: run 'rbacmig seed')"):format(file)
+    end
+  end
+  return ""
+end
+
 local function role_id(level, db, tid, slug, role)
   check_string(level + 1, "role name", role)
   local id = db:scalar("SELECT id FROM roles WHERE tenant_id = $1 AND name = $2", tid, role)
   if id == nil then
-    raise(level + 1, "unknown role '%s' in tenant '%s'", role, slug)
+    raise(level + 1, "unknown role '%s' in tenant '%s'%s", role, slug, seed_hint(db, "roles", role))
   end
   return id
 end
@@ -643,6 +765,10 @@ function M.create_tenant(db, slug, name, owner_user_id)
   end
   if name == "" then
     raise(2, "tenant name is empty")
+  end
+  local problem = text_problem(name, false)
+  if problem then
+    raise(2, "tenant name '%s' %s", name, problem)
   end
   local owner
   if owner_user_id ~= nil then
@@ -731,6 +857,35 @@ function M.list_members(db, slug)
   return members
 end
 
+-- The tables of migration 91759229c32b, in the order it makes them.
+local TABLES = {
+  "tenants", "permissions", "role_templates", "role_template_permissions", "roles",
+  "role_permissions", "memberships",
+}
+
+-- Raises one line naming the migration to run when any RBAC table is missing:
+-- otherwise the first statement to touch one fails with the whole statement.
+function M.check_tables(db)
+  check_db(2, db)
+  local rows = {}
+  for i, name in ipairs(TABLES) do
+    rows[i] = "('" .. name .. "')"
+  end
+  local missing = db.dialect == "postgresql"
+    and "SELECT n FROM t WHERE to_regclass(n) IS NULL"
+    or "SELECT n FROM t WHERE n NOT IN (SELECT name FROM sqlite_master WHERE type = 'table')"
+  local found = db:query("WITH t(n) AS (VALUES " .. table.concat(rows, ", ") .. ") " .. missing)
+  if #found > 0 then
+    local names = {}
+    for i, row in ipairs(found) do
+      names[i] = row.n
+    end
+    raise(2, "the database has no RBAC tables (missing: %s): run 'rbacmig upgrade 91759229c32b'",
+      table.concat(names, ", "))
+  end
+  return true
+end
+
 -- Returns every tenant: { {id=, slug=, name=, created_at=, members=n}, ... }
 -- sorted by slug.
 function M.list_tenants(db)
@@ -761,7 +916,7 @@ function M.can(db, slug, user_id, permission)
   local tid = tenant_id(2, db, slug)
   local pid = db:scalar("SELECT id FROM permissions WHERE name = $1", permission)
   if pid == nil then
-    raise(2, "unknown permission '%s'", permission)
+    raise(2, "unknown permission '%s'%s", permission, seed_hint(db, "permissions", permission))
   end
   local rows = db:query("SELECT r.name"
     .. " FROM memberships m"

@@ -70,7 +70,8 @@ expect_rc 0 "member remove"
 rb can --tenant acme --user $viewer projects.read
 expect_rc 3 "removed member loses access at once"
 rb member add --tenant acme --user $viewer
-expect_rc 1 "member add without --role"
+expect_rc 2 "member add without --role is a usage error"
+expect_err_has "'member add' needs --role" "the missing option is named"
 rb tenant list
 expect_out_has "acme" "tenant list"
 
@@ -111,7 +112,7 @@ expect_eq "$(sql "SELECT count(*) FROM roles WHERE tenant_id = '$tid' AND name =
 expect_eq "$(sql "SELECT count(*) FROM role_permissions rp JOIN roles r ON r.tenant_id = rp.tenant_id AND r.id = rp.role_id JOIN permissions p ON p.id = rp.permission_id WHERE r.tenant_id = '$tid' AND r.name = 'viewer' AND p.name = 'projects.read'")" 0 "viewer grant pruned"
 expect_eq "$(sql "SELECT count(*) FROM role_permissions rp JOIN roles r ON r.tenant_id = rp.tenant_id AND r.id = rp.role_id WHERE r.tenant_id = '$tid' AND r.name = 'custom'")" 1 "the tenant's own role and grant untouched"
 rb seed --prune
-expect_out_has "tenant roles: 0 added, 0 removed; grants: 0 added, 0 removed" "second prune changes nothing"
+expect_out_has "tenant roles: 0 added, 0 updated, 0 removed; grants: 0 added, 0 removed; memberships: 0 removed" "second prune changes nothing"
 
 # ---- 1,000 tenants seeded at once ---------------------------------------------------------
 if [ "$DIALECT" = postgresql ]; then
@@ -146,7 +147,7 @@ lua5.4 -e '
 cat > migrations/5e6f70819203_add_reports_permission.lua <<'LUA'
 local rbac = require("rbacmig.rbac")
 return {
-  revision = "5e6f70819203", down_revision = "91759229c32b", message = "add reports.read",
+  revision = "5e6f70819203", down_revision = "e6cef4861c9f", message = "add reports.read",
   upgrade = function(db) rbac.sync(db) end,
   downgrade = function(db)
     db:exec("DELETE FROM role_permissions WHERE permission_id IN (SELECT id FROM permissions WHERE name = $1)", "reports.read")
