@@ -213,4 +213,13 @@ rb init fresh
 expect_rc 0 "init again"
 case "$OUT$ERR" in *"created"*) fail "a second init claims to create files" ;; *) pass ;; esac
 
+# ---- item 19: the test suite builds apart from the quick start --------------------------
+# setup.sh builds build/ RelWithDebInfo for the user; test.sh must not reconfigure it.
+setup_dir=$(sed -n 's/^cmake -S \. -B \([^ ]*\) .*/\1/p' "$SRC/scripts/setup.sh")
+test_dir=$(sed -n 's/^build=\(.*\)$/\1/p' "$SRC/scripts/test.sh" | head -n 1)
+expect_eq "$setup_dir" "build" "setup.sh builds build/"
+check "test.sh builds elsewhere than build/ ($test_dir)" test -n "$test_dir" -a "$test_dir" != "$setup_dir"
+check "test.sh's build directory is ignored by git" \
+  git -C "$SRC" check-ignore -q "$test_dir/"
+
 finish
