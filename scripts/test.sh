@@ -2,12 +2,14 @@
 # The whole test suite: installs what is missing, builds, starts a throwaway PostgreSQL,
 # runs ctest (Check unit suites, Lua suites, end-to-end tests of the real binary against
 # PostgreSQL and SQLite), and always stops the server.
-#   scripts/test.sh               normal build in build/
+#   scripts/test.sh               Debug build in build-test/
 #   scripts/test.sh --sanitize    AddressSanitizer + UBSan build in build-asan/
+# Each has its own build directory: build/ is the quick start's (scripts/setup.sh), built
+# RelWithDebInfo, and a test run must not reconfigure it as Debug under the user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-build=build
+build=build-test
 cmake_args=(-DCMAKE_BUILD_TYPE=Debug)
 if [ "${1:-}" = "--sanitize" ]; then
   build=build-asan

@@ -8,14 +8,6 @@
 #include "output.h"
 #include "runner.h"
 
-enum { OPT_VERBOSE, OPT_RANGE };
-
-static const cli_opt info_opts[] = {
-    {"verbose", 'v', false},
-    {"rev-range", 'r', true},
-    {NULL, 0, false},
-};
-
 /* The applied set of the database, for (current) marks. */
 static int read_current(cli_state *st, str_list *rows, rb_error *err)
 {
@@ -32,26 +24,78 @@ static char *parents_text(const graph *g, const revision *rev)
     return rev->nparents ? graph_join_ids(g, rev->parents, rev->nparents) : strdup("<base>");
 }
 
-static void print_revision(const graph *g, int idx, bool verbose, const str_list *current)
+/* s as one printable line: a message or label comes from a file anyone may have written,
+ * and a newline, carriage return or escape sequence in it must not forge output lines or
+ * reach the terminal. Control characters become \n, \r, \t or \xHH. NULL when out of memory;
+ * caller frees. */
+static char *printable(const char *s)
+{
+    size_t n = 0;
+    for (const char *p = s; *p; p++)
+        n += ((unsigned char)*p < 0x20 || *p == 0x7f) ? 4 : 1;
+    char *out = malloc(n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '\n' || *p == '\r' || *p == '\t') {
+            *o++ = '\\';
+            *o++ = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+        } else if (*p < 0x20 || *p == 0x7f) {
+            o += sprintf(o, "\\x%02x", *p);
+        } else {
+            *o++ = (char)*p;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* "a, b" of a revision's branch labels, printable; "" for none. Caller frees. */
+static char *labels_text(const revision *rev)
+{
+    size_t n = 1;
+    for (int i = 0; i < rev->branch_labels.count; i++)
+        n += strlen(rev->branch_labels.items[i]) * 4 + 2;
+    char *out = malloc(n);
+    if (!out)
+        return NULL;
+    out[0] = '\0';
+    for (int i = 0; i < rev->branch_labels.count; i++) {
+        char *label = printable(rev->branch_labels.items[i]);
+        if (!label) {
+            free(out);
+            return NULL;
+        }
+        if (i)
+            strcat(out, ", ");
+        strcat(out, label);
+        free(label);
+    }
+    return out;
+}
+
+static int print_revision(const graph *g, int idx, bool verbose, const str_list *current,
+                          rb_error *err)
 {
     const revision *rev = &g->revs[idx];
-    char labels[512] = "";
-    for (int i = 0; i < rev->branch_labels.count; i++) {
-        size_t n = strlen(labels);
-        snprintf(labels + n, sizeof labels - n, "%s%s", n ? ", " : "", rev->branch_labels.items[i]);
-    }
     const char *head = rev->nchildren == 0 ? " (head)" : "";
     const char *cur = current && str_list_contains(current, rev->id) ? " (current)" : "";
     const char *branchpoint = rev->nchildren > 1 ? " (branchpoint)" : "";
     const char *merge = rev->nparents > 1 ? " (mergepoint)" : "";
-    char *parents = parents_text(g, rev);
+    char *parents = parents_text(g, rev), *labels = labels_text(rev);
+    char *message = printable(rev->message);
+    if (!parents || !labels || !message) {
+        free(parents);
+        free(labels);
+        free(message);
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    }
     if (!verbose) {
-        out_print("%s -> %s%s%s%s%s%s%s%s, %s", parents ? parents : "", rev->id,
-                  labels[0] ? " (" : "", labels, labels[0] ? ")" : "", head, cur, branchpoint,
-                  merge, rev->message);
+        out_print("%s -> %s%s%s%s%s%s%s%s, %s", parents, rev->id, labels[0] ? " (" : "", labels,
+                  labels[0] ? ")" : "", head, cur, branchpoint, merge, message);
     } else {
         out_print("Rev: %s%s%s%s%s", rev->id, head, cur, branchpoint, merge);
-        out_print("Parent: %s", parents ? parents : "");
+        out_print("Parent: %s", parents);
         if (labels[0])
             out_print("Branch names: %s", labels);
         if (rev->ndeps) {
@@ -71,38 +115,39 @@ static void print_revision(const graph *g, int idx, bool verbose, const str_list
             out_print("Create Date: %s", rev->create_date);
         if (!rev->transactional)
             out_print("Transactional: no");
-        out_print("\n    %s\n", rev->message);
+        out_print("\n    %s\n", message);
     }
     free(parents);
+    free(labels);
+    free(message);
+    return 0;
 }
 
-/* Short form used by current and heads: "<rev> (head)". */
-static void print_short(const graph *g, int idx, const str_list *current)
+/* Short form used by current and heads: "<rev> (labels) (head)". */
+static int print_short(const graph *g, int idx, rb_error *err)
 {
     const revision *rev = &g->revs[idx];
-    (void)current;
-    char labels[512] = "";
-    for (int i = 0; i < rev->branch_labels.count; i++) {
-        size_t n = strlen(labels);
-        snprintf(labels + n, sizeof labels - n, "%s%s", n ? ", " : "", rev->branch_labels.items[i]);
-    }
+    char *labels = labels_text(rev);
+    if (!labels)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
     out_print("%s%s%s%s%s", rev->id, labels[0] ? " (" : "", labels, labels[0] ? ")" : "",
               rev->nchildren == 0 ? " (head)" : "");
+    free(labels);
+    return 0;
+}
+
+/* -v of the command, or the global -v. */
+static bool verbose_flag(cli_state *st)
+{
+    return cli_flag(st, "verbose") || out_verbose();
 }
 
 int cmd_current(cli_state *st, int argc, char **argv, rb_error *err)
 {
-    cli_args args;
+    (void)argc, (void)argv;
     str_list rows = {0};
     int rc = -1;
-    if (cli_parse_args("current", argc, argv, info_opts, &args, err) != 0)
-        goto done;
-    if (args.positional.count) {
-        rb_errorf(err, RB_EXIT_USAGE, "'current' takes no arguments, got '%s'",
-                  args.positional.items[0]);
-        goto done;
-    }
-    bool verbose = args.values[OPT_VERBOSE].count > 0 || out_verbose();
+    bool verbose = verbose_flag(st);
     lua_host_set_checksums(st->host, verbose); /* only -v shows them */
     if (cli_load_graph(st, err) != 0 || read_current(st, &rows, err) != 0)
         goto done;
@@ -114,25 +159,21 @@ int cmd_current(cli_state *st, int argc, char **argv, rb_error *err)
                       rows.items[i]);
             goto done;
         }
-        if (verbose)
-            print_revision(&st->g, idx, true, &rows);
-        else
-            print_short(&st->g, idx, &rows);
+        if ((verbose ? print_revision(&st->g, idx, true, &rows, err)
+                     : print_short(&st->g, idx, err)) != 0)
+            goto done;
     }
     rc = 0;
 done:
     str_list_release(&rows);
-    cli_args_release(&args);
     return rc;
 }
 
 int cmd_heads(cli_state *st, int argc, char **argv, rb_error *err)
 {
-    cli_args args;
+    (void)argc, (void)argv;
     int *heads = NULL, rc = -1;
-    if (cli_parse_args("heads", argc, argv, info_opts, &args, err) != 0)
-        goto done;
-    bool verbose = args.values[OPT_VERBOSE].count > 0 || out_verbose();
+    bool verbose = verbose_flag(st);
     lua_host_set_checksums(st->host, verbose); /* only -v shows them */
     if (cli_load_graph(st, err) != 0)
         goto done;
@@ -141,132 +182,164 @@ int cmd_heads(cli_state *st, int argc, char **argv, rb_error *err)
         goto done;
     }
     int n = graph_heads(&st->g, heads);
-    for (int i = 0; i < n; i++) {
-        if (verbose)
-            print_revision(&st->g, heads[i], true, NULL);
-        else
-            print_short(&st->g, heads[i], NULL);
-    }
+    for (int i = 0; i < n; i++)
+        if ((verbose ? print_revision(&st->g, heads[i], true, NULL, err)
+                     : print_short(&st->g, heads[i], err)) != 0)
+            goto done;
     rc = 0;
 done:
     free(heads);
-    cli_args_release(&args);
     return rc;
 }
 
 int cmd_branches(cli_state *st, int argc, char **argv, rb_error *err)
 {
-    cli_args args;
-    int rc = -1;
-    if (cli_parse_args("branches", argc, argv, info_opts, &args, err) != 0)
-        goto done;
-    bool verbose = args.values[OPT_VERBOSE].count > 0 || out_verbose();
+    (void)argc, (void)argv;
+    bool verbose = verbose_flag(st);
     lua_host_set_checksums(st->host, verbose); /* only -v shows them */
     if (cli_load_graph(st, err) != 0)
-        goto done;
+        return -1;
     for (int k = 0; k < st->g.count; k++) {
         int i = st->g.order[k];
         const revision *rev = &st->g.revs[i];
         if (rev->nchildren < 2)
             continue;
         if (verbose) {
-            print_revision(&st->g, i, true, NULL);
+            if (print_revision(&st->g, i, true, NULL, err) != 0)
+                return -1;
             continue;
         }
         out_print("%s (branchpoint)", rev->id);
         for (int c = 0; c < rev->nchildren; c++) {
             const revision *kid = &st->g.revs[rev->children[c]];
-            out_print("    -> %s%s, %s", kid->id, kid->nchildren == 0 ? " (head)" : "", kid->message);
+            char *message = printable(kid->message);
+            if (!message)
+                return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            out_print("    -> %s%s, %s", kid->id, kid->nchildren == 0 ? " (head)" : "", message);
+            free(message);
         }
     }
-    rc = 0;
-done:
-    cli_args_release(&args);
-    return rc;
+    return 0;
 }
 
-/* Resolves one end of -r START:END; an empty end is open. */
-static int range_end(cli_state *st, const char *spec, int *idx, rb_error *err)
+/* One end of -r START:END, or the REV of show: the revisions it names. `current` is what the
+ * database is at (none at base, several at several heads); "" and `base` name none. */
+static int resolve_end(cli_state *st, const char *spec, const str_list *current, int **idx,
+                       int *n, rb_error *err)
 {
-    *idx = -1;
+    *n = 0;
+    if (!(*idx = malloc(sizeof **idx * ((size_t)st->g.count + 1))))
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
     if (!spec[0] || strcmp(spec, "base") == 0)
         return 0;
-    return graph_resolve_one(&st->g, spec, idx, err);
+    if (strcmp(spec, "current") != 0)
+        return graph_resolve_one(&st->g, spec, &(*idx)[(*n)++], err);
+    for (int i = 0; i < current->count; i++) {
+        int k = graph_find(&st->g, current->items[i]);
+        if (k < 0)
+            return rb_errorf(err, RB_EXIT_FAILURE,
+                             "the database is at revision '%s', which no migration file has",
+                             current->items[i]);
+        (*idx)[(*n)++] = k;
+    }
+    return 0;
 }
 
 int cmd_history(cli_state *st, int argc, char **argv, rb_error *err)
 {
-    cli_args args;
+    (void)argc, (void)argv;
     str_list rows = {0};
     rev_set upto = {0}, from = {0};
-    int rc = -1;
-    if (cli_parse_args("history", argc, argv, info_opts, &args, err) != 0)
-        goto done;
-    bool verbose = args.values[OPT_VERBOSE].count > 0 || out_verbose();
+    int *start = NULL, *end = NULL, nstart = 0, nend = 0, rc = -1;
+    char *left = NULL;
+    bool verbose = verbose_flag(st);
     lua_host_set_checksums(st->host, verbose); /* only -v shows them */
+    /* -r START:END keeps revisions that descend from START and lead to END: older to newer,
+     * as Alembic reads it. An empty end is open; `base` as END leaves nothing. */
+    const char *range = cli_value(st, "rev-range");
+    const char *colon = range ? strchr(range, ':') : NULL;
+    if (range && !colon) {
+        rb_errorf(err, RB_EXIT_USAGE, "-r takes START:END (either may be empty), got '%s'", range);
+        goto done;
+    }
     if (cli_load_graph(st, err) != 0)
         goto done;
-    if (args.positional.count) {
-        rb_errorf(err, RB_EXIT_USAGE, "'history' takes no arguments, got '%s' (use -r START:END)",
-                  args.positional.items[0]);
-        goto done;
-    }
-    /* -r START:END keeps revisions that are descendants of START and ancestors of END. */
-    const char *range = cli_arg(&args, OPT_RANGE);
-    int start = -1, end = -1;
     if (range) {
-        const char *colon = strchr(range, ':');
-        if (!colon) {
-            rb_errorf(err, RB_EXIT_USAGE, "-r takes START:END (either may be empty), got '%s'", range);
+        if (!(left = strndup(range, (size_t)(colon - range)))) {
+            rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
             goto done;
         }
-        char *left = strndup(range, (size_t)(colon - range));
-        int bad = !left || range_end(st, left, &start, err) != 0 || range_end(st, colon + 1, &end, err) != 0;
-        free(left);
-        if (bad)
-            goto done;
+        /* A revision that does not exist is a usage error before anything connects. */
+        const char *ends[] = {left, colon + 1};
+        for (int e = 0; e < 2; e++) {
+            int unused;
+            if (ends[e][0] && strcmp(ends[e], "base") != 0 && strcmp(ends[e], "current") != 0 &&
+                graph_resolve_one(&st->g, ends[e], &unused, err) != 0)
+                goto done;
+        }
     }
+    if (read_current(st, &rows, err) != 0)
+        goto done;
     if (rev_set_init(&upto, &st->g) != 0 || rev_set_init(&from, &st->g) != 0) {
         rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
         goto done;
     }
-    if (end >= 0)
-        rev_set_add_ancestors(&upto, &st->g, end);
-    if (start >= 0) {
-        rev_set_add(&from, start);
-        for (int k = st->g.revs[start].topo + 1; k < st->g.count; k++) {
+    bool open_start = true, open_end = true;
+    if (range) {
+        if (resolve_end(st, left, &rows, &start, &nstart, err) != 0 ||
+            resolve_end(st, colon + 1, &rows, &end, &nend, err) != 0)
+            goto done;
+        open_start = nstart == 0; /* "", base, or current at base */
+        open_end = colon[1] == '\0';
+    }
+    for (int i = 0; i < nend; i++)
+        rev_set_add_ancestors(&upto, &st->g, end[i]);
+    for (int i = 0; i < nstart; i++)
+        rev_set_add(&from, start[i]);
+    if (nstart) {
+        for (int k = 0; k < st->g.count; k++) {
             int i = st->g.order[k];
             for (int p = 0; p < st->g.revs[i].nparents; p++)
                 if (from.in[st->g.revs[i].parents[p]])
                     rev_set_add(&from, i);
         }
+        /* START after END: a reversed range, not an empty history. */
+        bool reaches = open_end;
+        for (int i = 0; i < nstart && !reaches; i++)
+            reaches = upto.in[start[i]];
+        if (!reaches) {
+            rb_errorf(err, RB_EXIT_USAGE,
+                      "-r %s: '%s' does not lead to '%s' (START:END goes from older to newer, "
+                      "as in -r base:head)", range, left, colon + 1);
+            goto done;
+        }
     }
-    if (read_current(st, &rows, err) != 0)
-        goto done;
     for (int k = st->g.count - 1; k >= 0; k--) {
         int i = st->g.order[k];
-        if ((end >= 0 && !upto.in[i]) || (start >= 0 && !from.in[i]))
+        if ((!open_end && !upto.in[i]) || (!open_start && !from.in[i]))
             continue;
-        print_revision(&st->g, i, verbose, &rows);
+        if (print_revision(&st->g, i, verbose, &rows, err) != 0)
+            goto done;
     }
     rc = 0;
 done:
+    free(left);
+    free(start);
+    free(end);
     rev_set_release(&upto);
     rev_set_release(&from);
     str_list_release(&rows);
-    cli_args_release(&args);
     return rc;
 }
 
 /* check: applied files that changed, applied revisions with no file, several heads. */
 int cmd_check(cli_state *st, int argc, char **argv, rb_error *err)
 {
-    cli_args args;
+    (void)argc, (void)argv;
     str_list rows = {0}, known = {0};
     rev_set applied = {0};
     int *changed = NULL, nchanged = 0, *heads = NULL, problems = 0, rc = -1;
-    if (cli_parse_args("check", argc, argv, info_opts, &args, err) != 0 ||
-        cli_load_graph(st, err) != 0 || read_current(st, &rows, err) != 0)
+    if (cli_load_graph(st, err) != 0 || read_current(st, &rows, err) != 0)
         goto done;
     for (int i = 0; i < rows.count; i++) {
         if (graph_find(&st->g, rows.items[i]) < 0) {
@@ -324,28 +397,36 @@ done:
     rev_set_release(&applied);
     str_list_release(&rows);
     str_list_release(&known);
-    cli_args_release(&args);
     return rc;
 }
 
 int cmd_show(cli_state *st, int argc, char **argv, rb_error *err)
 {
-    cli_args args;
-    int rc = -1;
-    if (cli_parse_args("show", argc, argv, info_opts, &args, err) != 0 || cli_load_graph(st, err) != 0)
-        goto done;
-    if (args.positional.count != 1) {
-        rb_errorf(err, RB_EXIT_USAGE, "'show' takes one revision (usage: rbacmig show REV)");
-        goto done;
-    }
-    int idx;
-    if (strcmp(args.positional.items[0], "base") == 0) {
+    (void)argc, (void)argv;
+    str_list rows = {0};
+    int *idx = NULL, n = 0, rc = -1;
+    const char *spec = st->args.positional.items[0];
+    if (strcmp(spec, "base") == 0) {
         rb_errorf(err, RB_EXIT_USAGE, "'base' is not a revision");
         goto done;
     }
-    if ((rc = graph_resolve_one(&st->g, args.positional.items[0], &idx, err)) == 0)
-        print_revision(&st->g, idx, true, NULL);
+    if (cli_load_graph(st, err) != 0)
+        goto done;
+    /* Only `current` needs the database. */
+    if (strcmp(spec, "current") == 0 && read_current(st, &rows, err) != 0)
+        goto done;
+    if (resolve_end(st, spec, &rows, &idx, &n, err) != 0)
+        goto done;
+    if (n == 0) {
+        rb_errorf(err, RB_EXIT_USAGE, "the database is at no revision (base): nothing to show");
+        goto done;
+    }
+    for (int i = 0; i < n; i++)
+        if (print_revision(&st->g, idx[i], true, rows.count ? &rows : NULL, err) != 0)
+            goto done;
+    rc = 0;
 done:
-    cli_args_release(&args);
+    free(idx);
+    str_list_release(&rows);
     return rc;
 }

@@ -1,33 +1,19 @@
 /* cmd_repair.c: `repair` (Flyway's word): after an applied migration file was edited in a way
  * that changes nothing that ran (a comment, formatting), record its current checksum, so that
  * `check` is clean and `upgrade` goes on. The runner does the work under the lock; this file
- * parses the options and prints what was (or would be) recorded. */
+ * prints what was (or would be) recorded. */
 #include <stdlib.h>
 
 #include "cli.h"
 #include "output.h"
 #include "runner.h"
 
-enum { OPT_DRY_RUN };
-
-static const cli_opt repair_opts[] = {
-    {"dry-run", 0, false},
-    {NULL, 0, false},
-};
-
 int cmd_repair(cli_state *st, int argc, char **argv, rb_error *err)
 {
-    cli_args args;
+    (void)argc, (void)argv; /* the dispatcher checked them against the table in cli.c */
     runner_change *changes = NULL;
     int n = 0, rc = -1;
-    if (cli_parse_args("repair", argc, argv, repair_opts, &args, err) != 0)
-        goto done;
-    bool dry_run = args.values[OPT_DRY_RUN].count > 0;
-    if (args.positional.count) {
-        rb_errorf(err, RB_EXIT_USAGE, "'repair' takes no argument, got '%s' (usage: rbacmig "
-                  "repair [--dry-run])", args.positional.items[0]);
-        goto done;
-    }
+    bool dry_run = cli_flag(st, "dry-run");
     if (cli_load_graph(st, err) != 0 || cli_connect(st, false, dry_run, err) != 0)
         goto done;
     runner r = {.cfg = &st->cfg, .host = st->host, .g = &st->g, .conn = st->conn};
@@ -55,6 +41,5 @@ int cmd_repair(cli_state *st, int argc, char **argv, rb_error *err)
     rc = 0;
 done:
     free(changes);
-    cli_args_release(&args);
     return rc;
 }

@@ -1,6 +1,9 @@
-/* cmd_scaffold.c: the commands that write files: init, revision, merge. */
+/* cmd_scaffold.c: the commands that write files: init, revision, merge. Their options were
+ * checked by the dispatcher against their tables (cli.c). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "output.h"
@@ -8,33 +11,57 @@
 
 int cmd_init(cli_state *st, int argc, char **argv, rb_error *err)
 {
-    (void)st;
-    cli_args args;
+    (void)argc, (void)argv;
+    config scratch;
+    char *config_path = NULL, *migrations_shown = NULL;
     int rc = -1;
-    if (cli_parse_args("init", argc, argv, NULL, &args, err) != 0)
+    config_init(&scratch);
+    const char *dir = st->args.positional.count ? st->args.positional.items[0] : NULL;
+    /* The project's config names its migrations directory: init makes that one, the one
+     * every other command will read. Without DIR the config is the one already read (./
+     * rbacmig.lua or -c FILE); with DIR it is DIR/rbacmig.lua, if there is one. */
+    const char *config_file = st->cfg.config_file, *migrations = st->cfg.migrations_dir;
+    if (dir) {
+        if (st->cfg.config_file_given) {
+            rb_errorf(err, RB_EXIT_USAGE, "'init DIR' uses DIR/rbacmig.lua; -c names another "
+                      "config file (give one of them)");
+            goto done;
+        }
+        size_t n = strlen(dir) + sizeof "/rbacmig.lua";
+        struct stat sb;
+        if (!(config_path = malloc(n))) {
+            rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            goto done;
+        }
+        snprintf(config_path, n, "%s/rbacmig.lua", dir);
+        if (lua_host_read_config(st->host, config_path, false, &scratch, err) != 0)
+            goto done;
+        config_file = "rbacmig.lua";
+        migrations = stat(config_path, &sb) == 0 ? scratch.migrations_dir : "migrations";
+    }
+    scripts_init_result res;
+    if (scripts_init_project(dir ? dir : ".", config_file, migrations, &res, err) != 0)
         goto done;
-    if (args.positional.count > 1) {
-        rb_errorf(err, RB_EXIT_USAGE, "'init' takes at most one directory");
+    size_t n = strlen(migrations) + 2;
+    if (!(migrations_shown = malloc(n))) {
+        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
         goto done;
     }
-    const char *dir = args.positional.count ? args.positional.items[0] : ".";
-    if ((rc = scripts_init_project(dir, err)) == 0)
-        out_progress("Initialised rbacmig project in '%s' (rbacmig.lua, migrations/, .env.example)", dir);
+    snprintf(migrations_shown, n, "%s/", migrations);
+    const char *names[] = {config_file, migrations_shown, ".env.example"};
+    bool created[] = {res.created_config, res.created_migrations, res.created_env};
+    bool any = res.created_config || res.created_migrations || res.created_env;
+    out_progress("%s rbacmig project in '%s':", any ? "Initialised" : "Nothing to do: a complete",
+                 dir ? dir : ".");
+    for (int i = 0; i < 3; i++)
+        out_progress("  %s %s", created[i] ? "created" : "kept", names[i]);
+    rc = 0;
 done:
-    cli_args_release(&args);
+    free(config_path);
+    free(migrations_shown);
+    config_release(&scratch);
     return rc;
 }
-
-enum { REV_MESSAGE, REV_ID, REV_HEAD, REV_DEPENDS, REV_LABEL };
-
-static const cli_opt revision_opts[] = {
-    {"message", 'm', true},
-    {"rev-id", 0, true},
-    {"head", 0, true},
-    {"depends-on", 0, true},
-    {"branch-label", 0, true},
-    {NULL, 0, false},
-};
 
 /* A revision named on the command line (exact, prefix, head, LABEL@head) -> its id. */
 static int resolve_one(cli_state *st, const char *spec, const char **id, rb_error *err)
@@ -46,12 +73,22 @@ static int resolve_one(cli_state *st, const char *spec, const char **id, rb_erro
     return 0;
 }
 
-static int write_revision(cli_state *st, const char *message, const char *rev_id,
-                          const str_list *parents, const str_list *depends, const char *label,
-                          rb_error *err)
+/* -m, which every file-writing command needs. */
+static int message_arg(cli_state *st, const char *command, const char **message, rb_error *err)
 {
+    *message = cli_value(st, "message");
+    if (!*message || !(*message)[0])
+        return rb_errorf(err, RB_EXIT_USAGE, "'%s' needs a message: rbacmig %s -m \"add users\"",
+                         command, command);
+    return 0;
+}
+
+static int write_revision(cli_state *st, const char *message, const str_list *parents,
+                          const str_list *depends, rb_error *err)
+{
+    const char *rev_id = cli_value(st, "rev-id");
     new_revision spec = {.message = message, .rev_id = rev_id, .parents = parents,
-                         .depends_on = depends, .branch_label = label};
+                         .depends_on = depends, .branch_label = cli_value(st, "branch-label")};
     if (rev_id && graph_find(&st->g, rev_id) >= 0)
         return rb_errorf(err, RB_EXIT_USAGE, "revision '%s' already exists", rev_id);
     char *path = NULL;
@@ -64,26 +101,13 @@ static int write_revision(cli_state *st, const char *message, const char *rev_id
 
 int cmd_revision(cli_state *st, int argc, char **argv, rb_error *err)
 {
-    cli_args args;
+    (void)argc, (void)argv;
     str_list parents = {0}, depends = {0};
+    const char *message, *id;
     int rc = -1;
-    if (cli_parse_args("revision", argc, argv, revision_opts, &args, err) != 0)
+    if (message_arg(st, "revision", &message, err) != 0 || cli_load_graph(st, err) != 0)
         goto done;
-    const char *message = cli_arg(&args, REV_MESSAGE);
-    if (!message || !message[0]) {
-        rb_errorf(err, RB_EXIT_USAGE, "'revision' needs a message: rbacmig revision -m \"add users\"");
-        goto done;
-    }
-    if (args.positional.count) {
-        rb_errorf(err, RB_EXIT_USAGE, "unexpected argument '%s' (quote the message: -m \"...\")",
-                  args.positional.items[0]);
-        goto done;
-    }
-    if (cli_load_graph(st, err) != 0)
-        goto done;
-    const char *head = cli_arg(&args, REV_HEAD);
-    const char *label = cli_arg(&args, REV_LABEL);
-    const char *id;
+    const char *head = cli_value(st, "head");
     if (head && strcmp(head, "base") == 0) {
         /* A new root is only allowed in an empty graph (one root per graph). */
         if (st->g.count) {
@@ -96,51 +120,43 @@ int cmd_revision(cli_state *st, int argc, char **argv, rb_error *err)
         if (str_list_push(&parents, id) != 0)
             goto oom;
     }
-    for (int i = 0; i < args.values[REV_DEPENDS].count; i++) {
-        if (resolve_one(st, args.values[REV_DEPENDS].items[i], &id, err) != 0)
+    const str_list *deps = cli_values(st, "depends-on");
+    for (int i = 0; i < deps->count; i++) {
+        if (resolve_one(st, deps->items[i], &id, err) != 0)
             goto done;
         if (str_list_push(&depends, id) != 0)
             goto oom;
     }
-    rc = write_revision(st, message, cli_arg(&args, REV_ID), &parents, &depends, label, err);
+    rc = write_revision(st, message, &parents, &depends, err);
     goto done;
 oom:
     rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
 done:
     str_list_release(&parents);
     str_list_release(&depends);
-    cli_args_release(&args);
     return rc;
 }
 
 int cmd_merge(cli_state *st, int argc, char **argv, rb_error *err)
 {
-    cli_args args;
+    (void)argc, (void)argv;
     str_list parents = {0};
-    int rc = -1;
-    if (cli_parse_args("merge", argc, argv, revision_opts, &args, err) != 0)
+    int *heads = NULL, rc = -1;
+    const char *message;
+    if (message_arg(st, "merge", &message, err) != 0 || cli_load_graph(st, err) != 0)
         goto done;
-    const char *message = cli_arg(&args, REV_MESSAGE);
-    if (!message || !message[0] || args.positional.count < 2) {
-        rb_errorf(err, RB_EXIT_USAGE, "usage: rbacmig merge -m MSG REV REV...");
-        goto done;
-    }
-    if (cli_load_graph(st, err) != 0)
-        goto done;
-    for (int i = 0; i < args.positional.count; i++) {
-        const char *spec = args.positional.items[i], *id;
+    if (!(heads = malloc(sizeof *heads * ((size_t)st->g.count + 1))))
+        goto oom;
+    /* `heads` stands for every head: the count is of revisions, after it is expanded. */
+    const str_list *specs = &st->args.positional;
+    for (int i = 0; i < specs->count; i++) {
+        const char *spec = specs->items[i], *id;
         if (strcmp(spec, "heads") == 0) {
-            int *heads = malloc(sizeof *heads * ((size_t)st->g.count + 1));
-            if (!heads)
-                goto oom;
             int n = graph_heads(&st->g, heads);
             for (int h = 0; h < n; h++)
                 if (!str_list_contains(&parents, st->g.revs[heads[h]].id) &&
-                    str_list_push(&parents, st->g.revs[heads[h]].id) != 0) {
-                    free(heads);
+                    str_list_push(&parents, st->g.revs[heads[h]].id) != 0)
                     goto oom;
-                }
-            free(heads);
             continue;
         }
         if (resolve_one(st, spec, &id, err) != 0)
@@ -153,15 +169,16 @@ int cmd_merge(cli_state *st, int argc, char **argv, rb_error *err)
             goto oom;
     }
     if (parents.count < 2) {
-        rb_errorf(err, RB_EXIT_USAGE, "a merge needs at least two revisions");
+        rb_errorf(err, RB_EXIT_USAGE, "a merge needs at least two revisions, got %d%s",
+                  parents.count, parents.count ? ": there is nothing to join" : "");
         goto done;
     }
-    rc = write_revision(st, message, cli_arg(&args, REV_ID), &parents, NULL, NULL, err);
+    rc = write_revision(st, message, &parents, NULL, err);
     goto done;
 oom:
     rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
 done:
+    free(heads);
     str_list_release(&parents);
-    cli_args_release(&args);
     return rc;
 }

@@ -38,6 +38,21 @@ bool str_list_contains(const str_list *l, const char *s)
     return false;
 }
 
+/* Appends ", item" (or item, first) to the list in buf if it fits whole, else ", ..." once:
+ * a list in a message is cut at an entry, never silently mid-name. */
+static void list_append(char *buf, size_t size, const char *item)
+{
+    size_t used = strlen(buf);
+    if (used >= 5 && strcmp(buf + used - 5, ", ...") == 0)
+        return;
+    int w = snprintf(buf + used, size - used, "%s%s", used ? ", " : "", item);
+    if (w < 0 || (size_t)w >= size - used) {
+        buf[used] = '\0';
+        if (used + 6 <= size)
+            strcat(buf, ", ...");
+    }
+}
+
 /* ---- revisions and the graph ----------------------------------------------------- */
 
 void revision_release(revision *r)
@@ -190,8 +205,12 @@ static int topo_sort(graph *g, rb_error *err)
         for (int i = 0; i < g->count; i++) {
             if (pending[i] == 0)
                 continue;
-            size_t len = strlen(names);
-            snprintf(names + len, sizeof names - len, "%s'%s'", len ? ", " : "", g->revs[i].path);
+            char *quoted = malloc(strlen(g->revs[i].path) + 3);
+            if (quoted) {
+                sprintf(quoted, "'%s'", g->revs[i].path);
+                list_append(names, sizeof names, quoted);
+            }
+            free(quoted);
         }
         rb_errorf(err, RB_EXIT_FAILURE, "cycle in the revision graph through %s", names);
         goto done;
@@ -283,13 +302,22 @@ int rev_set_init(rev_set *s, const graph *g)
 {
     s->count = 0;
     s->in = calloc((size_t)g->count + 1, 1);
-    return s->in ? 0 : -1;
+    /* The walk's stack is allocated with the set: a walk that cannot allocate would leave
+     * the set short, and a plan made from it would be wrong. */
+    s->stack = malloc(sizeof *s->stack * ((size_t)g->count + 1));
+    if (!s->in || !s->stack) {
+        rev_set_release(s);
+        return -1;
+    }
+    return 0;
 }
 
 void rev_set_release(rev_set *s)
 {
     free(s->in);
+    free(s->stack);
     s->in = NULL;
+    s->stack = NULL;
     s->count = 0;
 }
 
@@ -303,26 +331,23 @@ void rev_set_add(rev_set *s, int i)
 
 void rev_set_add_ancestors(rev_set *s, const graph *g, int i)
 {
-    /* Iterative DFS; the stack never holds more than the graph. */
-    int *stack = malloc(sizeof *stack * ((size_t)g->count + 1));
-    if (!stack)
-        return;
+    /* Iterative DFS; a revision is pushed once, when it joins the set, so the stack never
+     * holds more than the graph. */
     int top = 0;
     if (!s->in[i]) {
         rev_set_add(s, i);
-        stack[top++] = i;
+        s->stack[top++] = i;
     }
     while (top > 0) {
-        const revision *r = &g->revs[stack[--top]];
+        const revision *r = &g->revs[s->stack[--top]];
         for (int j = 0; j < r->nparents + r->ndeps; j++) {
             int p = j < r->nparents ? r->parents[j] : r->deps[j - r->nparents];
             if (!s->in[p]) {
                 rev_set_add(s, p);
-                stack[top++] = p;
+                s->stack[top++] = p;
             }
         }
     }
-    free(stack);
 }
 
 int graph_applied(const graph *g, const str_list *rows, rev_set *applied, rb_error *err)
@@ -411,8 +436,7 @@ static int find_revision(const graph *g, const char *spec, int *out, rb_error *e
             continue;
         if (matches++ == 0)
             found = i;
-        size_t len = strlen(others);
-        snprintf(others + len, sizeof others - len, "%s%s", len ? ", " : "", g->revs[i].id);
+        list_append(others, sizeof others, g->revs[i].id);
     }
     if (matches == 0)
         return rb_errorf(err, RB_EXIT_USAGE, "unknown target '%s': no revision matches it", spec);
@@ -442,6 +466,27 @@ static int single_current(const graph *g, const rev_set *applied, const char *sp
     return rc;
 }
 
+/* The hint of an ambiguous relative step: the revisions to choose from, as commands. */
+static int choice_hint(const graph *g, const int *idx, int n, const char *command,
+                       const char *effect, rb_error *err)
+{
+    size_t used = 0;
+    int w = snprintf(err->hint, sizeof err->hint, "name the revision instead (%s): ", effect);
+    used = w > 0 ? (size_t)w : 0;
+    for (int i = 0; i < n && used < sizeof err->hint; i++) {
+        w = snprintf(err->hint + used, sizeof err->hint - used, "%s'rbacmig %s %s'",
+                     i == 0 ? "" : i == n - 1 ? " or " : ", ", command, g->revs[idx[i]].id);
+        if (w < 0 || (size_t)w >= sizeof err->hint - used) {
+            /* Too many to list: cut at a whole entry, never mid-id. */
+            err->hint[used] = '\0';
+            rb_strlcpy(err->hint + used, ", ...", sizeof err->hint - used);
+            break;
+        }
+        used += (size_t)w;
+    }
+    return -1;
+}
+
 /* Walks n steps from `from` (-1 = base) towards the heads (n > 0) or the root (n < 0). */
 static int walk(const graph *g, int from, long n, const char *spec, target *out, rb_error *err)
 {
@@ -463,20 +508,29 @@ static int walk(const graph *g, int from, long n, const char *spec, target *out,
                 return rb_errorf(err, RB_EXIT_USAGE,
                                  "target '%s' goes past the head: only %ld step(s) available",
                                  spec, step);
-            if (choices > 1)
+            if (choices > 1 && at < 0)
                 return rb_errorf(err, RB_EXIT_USAGE,
-                                 "target '%s' is ambiguous: revision '%s' has %d children",
-                                 spec, at < 0 ? "base" : g->revs[at].id, choices);
+                                 "target '%s' is ambiguous: base has %d roots", spec, choices);
+            if (choices > 1) {
+                rb_errorf(err, RB_EXIT_USAGE,
+                          "target '%s' is ambiguous: revision '%s' has %d children", spec,
+                          g->revs[at].id, choices);
+                return choice_hint(g, g->revs[at].children, choices, "upgrade",
+                                   "each applies one branch", err);
+            }
             at = next;
         } else {
             if (at < 0)
                 return rb_errorf(err, RB_EXIT_USAGE,
                                  "target '%s' goes below base: only %ld step(s) available", spec,
                                  step);
-            if (g->revs[at].nparents > 1)
-                return rb_errorf(err, RB_EXIT_USAGE,
-                                 "target '%s' is ambiguous: '%s' is a merge of %d revisions",
-                                 spec, g->revs[at].id, g->revs[at].nparents);
+            if (g->revs[at].nparents > 1) {
+                rb_errorf(err, RB_EXIT_USAGE,
+                          "target '%s' is ambiguous: '%s' is a merge of %d revisions", spec,
+                          g->revs[at].id, g->revs[at].nparents);
+                return choice_hint(g, g->revs[at].parents, g->revs[at].nparents, "downgrade",
+                                   "each reverts the merge and keeps the other branches", err);
+            }
             at = g->revs[at].nparents ? g->revs[at].parents[0] : -1;
         }
     }

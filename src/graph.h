@@ -65,13 +65,16 @@ int graph_heads(const graph *g, int *out /* g->count */);
 /* A set of revisions as a bitmap over graph indices. */
 typedef struct rev_set {
     unsigned char *in;
-    int count; /* members */
+    int count;  /* members */
+    int *stack; /* rev_set_add_ancestors' work space, allocated with the set */
 } rev_set;
 
+/* A set for g's revisions: -1 when out of memory (then nothing is allocated). */
 int rev_set_init(rev_set *s, const graph *g);
 void rev_set_release(rev_set *s);
 void rev_set_add(rev_set *s, int i);
-/* Adds i and everything it needs (parents and depends_on), transitively. */
+/* Adds i and everything it needs (parents and depends_on), transitively. It allocates
+ * nothing, so it cannot fail half-way. */
 void rev_set_add_ancestors(rev_set *s, const graph *g, int i);
 
 /* The applied set implied by the version table's rows (each row and its ancestors). Rows

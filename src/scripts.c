@@ -166,12 +166,27 @@ static void write_lua_string(FILE *f, const char *s)
     for (; *s; s++) {
         if (*s == '"' || *s == '\\')
             fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
+        else if ((unsigned char)*s < 0x20 || *s == 0x7f)
             fprintf(f, "\\%03d", (unsigned char)*s);
         else
             fputc(*s, f);
     }
     fputc('"', f);
+}
+
+/* Writes s for a `--` comment line: Lua ends a comment at a newline or a carriage return,
+ * so a message carrying either would put code after it. Every control character is shown
+ * escaped (\n, \r, \t, \xHH); the message itself is kept exactly in `message =`. */
+static void write_comment_text(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            fprintf(f, "\\%c", *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't');
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(f, "\\x%02x", *p);
+        else
+            fputc(*p, f);
+    }
 }
 
 static void write_id_list(FILE *f, const str_list *l)
@@ -226,7 +241,9 @@ int scripts_write_revision(const char *dir, const new_revision *spec, char **pat
         free(p);
         return -1;
     }
-    fprintf(f, "-- %s\n--\n-- Revision ID: %s\n-- Revises: ", spec->message, id);
+    fputs("-- ", f);
+    write_comment_text(f, spec->message);
+    fprintf(f, "\n--\n-- Revision ID: %s\n-- Revises: ", id);
     for (int i = 0; i < spec->parents->count; i++)
         fprintf(f, "%s%s", i ? ", " : "", spec->parents->items[i]);
     fprintf(f, "\n-- Create Date: %s\n\nreturn {\n  revision = \"%s\",\n  down_revision = ", date, id);
@@ -245,8 +262,10 @@ int scripts_write_revision(const char *dir, const new_revision *spec, char **pat
     fputs("  message = ", f);
     write_lua_string(f, spec->message);
     fputs(",\n\n  upgrade = function(db)\n  end,\n\n  downgrade = function(db)\n  end,\n}\n", f);
-    if (fclose(f) != 0) {
+    bool failed = ferror(f) != 0;
+    if (fclose(f) != 0 || failed) {
         rb_errorf(err, RB_EXIT_FAILURE, "cannot write '%s': %s", p, strerror(errno));
+        unlink(p); /* a truncated revision would load as a broken one */
         free(p);
         return -1;
     }
@@ -254,32 +273,97 @@ int scripts_write_revision(const char *dir, const new_revision *spec, char **pat
     return 0;
 }
 
-static int write_new_file(const char *path, const char *text, rb_error *err)
+/* "dir/name", or name itself when it is absolute or dir is "."; NULL when out of memory.
+ * Caller frees. */
+static char *join_path(const char *dir, const char *name)
 {
+    if (name[0] == '/' || strcmp(dir, ".") == 0)
+        return strdup(name);
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* Creates path with text unless it exists (init never overwrites a user's file); *created
+ * says which. */
+static int write_new_file(const char *path, const char *text, bool *created, rb_error *err)
+{
+    *created = false;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (fd < 0) {
         if (errno == EEXIST)
-            return 0; /* init never overwrites a user's file */
+            return 0;
         return rb_errorf(err, RB_EXIT_FAILURE, "cannot create '%s': %s", path, strerror(errno));
     }
     size_t n = strlen(text);
     ssize_t wrote = write(fd, text, n);
-    close(fd);
-    if (wrote != (ssize_t)n)
-        return rb_errorf(err, RB_EXIT_FAILURE, "cannot write '%s': %s", path, strerror(errno));
+    int saved = errno;
+    if (close(fd) != 0 && wrote == (ssize_t)n) {
+        saved = errno;
+        wrote = -1;
+    }
+    if (wrote != (ssize_t)n) {
+        unlink(path); /* a half-written file would pass for the user's on the next init */
+        return rb_errorf(err, RB_EXIT_FAILURE, "cannot write '%s': %s", path,
+                         wrote < 0 ? strerror(saved) : "short write");
+    }
+    *created = true;
     return 0;
 }
 
-int scripts_init_project(const char *dir, rb_error *err)
+/* mkdir -p; *created when the last component was made here. */
+static int make_dirs(const char *path, bool *created, rb_error *err)
 {
-    char path[4096];
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-        return rb_errorf(err, RB_EXIT_FAILURE, "cannot create '%s': %s", dir, strerror(errno));
-    snprintf(path, sizeof path, "%s/migrations", dir);
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        return rb_errorf(err, RB_EXIT_FAILURE, "cannot create '%s': %s", path, strerror(errno));
-    snprintf(path, sizeof path, "%s/rbacmig.lua", dir);
-    if (write_new_file(path,
+    *created = false;
+    char *copy = strdup(path);
+    if (!copy)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    int rc = 0;
+    for (char *p = copy + 1; ; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(copy, 0755) == 0) {
+            *created = saved == '\0';
+        } else if (errno != EEXIST) {
+            rc = rb_errorf(err, RB_EXIT_FAILURE, "cannot create '%s': %s", copy, strerror(errno));
+            break;
+        } else if (saved == '\0') {
+            struct stat st;
+            if (stat(copy, &st) != 0 || !S_ISDIR(st.st_mode)) {
+                rc = rb_errorf(err, RB_EXIT_FAILURE, "cannot create directory '%s': a file "
+                               "has that name", copy);
+                break;
+            }
+        }
+        *p = saved;
+        if (saved == '\0')
+            break;
+    }
+    free(copy);
+    return rc;
+}
+
+int scripts_init_project(const char *dir, const char *config_file, const char *migrations_dir,
+                         scripts_init_result *res, rb_error *err)
+{
+    char *config_path = NULL, *migrations_path = NULL, *env_path = NULL;
+    bool made_dir;
+    int rc = -1;
+    memset(res, 0, sizeof *res);
+    if (make_dirs(dir, &made_dir, err) != 0)
+        goto done;
+    if (!(config_path = join_path(dir, config_file)) ||
+        !(migrations_path = join_path(dir, migrations_dir)) ||
+        !(env_path = join_path(dir, ".env.example"))) {
+        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        goto done;
+    }
+    if (make_dirs(migrations_path, &res->created_migrations, err) != 0 ||
+        write_new_file(config_path,
             "-- rbacmig configuration. Every key is optional.\n"
             "return {\n"
             "  -- The database URL; DATABASE_URL (environment or .env) and -d override it.\n"
@@ -289,11 +373,16 @@ int scripts_init_project(const char *dir, rb_error *err)
             "  version_table = \"rbacmig_version\",\n"
             "  schema = \"public\",          -- PostgreSQL schema for rbacmig's tables\n"
             "  lock_timeout = 10,           -- seconds a migration waits for a table lock\n"
-            "}\n", err) != 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/.env.example", dir);
-    return write_new_file(path,
-        "# Copy to .env (never commit .env). The environment wins over this file.\n"
-        "# DATABASE_URL=postgresql://postgres:PASSWORD@db.REF.supabase.co:5432/postgres\n"
-        "DATABASE_URL=sqlite:rbacmig.db\n", err);
+            "}\n", &res->created_config, err) != 0 ||
+        write_new_file(env_path,
+            "# Copy to .env (never commit .env). The environment wins over this file.\n"
+            "# DATABASE_URL=postgresql://postgres:PASSWORD@db.REF.supabase.co:5432/postgres\n"
+            "DATABASE_URL=sqlite:rbacmig.db\n", &res->created_env, err) != 0)
+        goto done;
+    rc = 0;
+done:
+    free(config_path);
+    free(migrations_path);
+    free(env_path);
+    return rc;
 }

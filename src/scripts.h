@@ -22,8 +22,15 @@ typedef struct new_revision {
  * the new path (caller frees). Refuses to overwrite. */
 int scripts_write_revision(const char *dir, const new_revision *spec, char **path, rb_error *err);
 
-/* Scaffolds rbacmig.lua, migrations/ and .env.example in dir (created if needed); never
- * overwrites an existing file. */
-int scripts_init_project(const char *dir, rb_error *err);
+/* What scripts_init_project made; what it did not make was there already. */
+typedef struct scripts_init_result {
+    bool created_config, created_migrations, created_env;
+} scripts_init_result;
+
+/* Scaffolds a project in dir (created if needed): config_file (written only when it does
+ * not exist, with `migrations = "migrations"`), the migrations directory (created with its
+ * parents) and .env.example. Relative names are taken in dir. Never overwrites a file. */
+int scripts_init_project(const char *dir, const char *config_file, const char *migrations_dir,
+                         scripts_init_result *res, rb_error *err);
 
 #endif

@@ -825,6 +825,114 @@ START_TEST(test_ten_thousand_linear)
 }
 END_TEST
 
+/* root <- a, root <- b, m = merge(a, b): every relative step through it is ambiguous, and
+ * the hint names the revisions to choose from as commands to run. */
+START_TEST(test_target_ambiguous_step_hints)
+{
+    graph g;
+    graph_init(&g);
+    add_rev(&g, "r000root", NULL, NULL, NULL);
+    add_rev(&g, "a1a1a1a1", "r000root", NULL, NULL);
+    add_rev(&g, "b1b1b1b1", "r000root", NULL, NULL);
+    add_rev(&g, "m0m0m0m0", "a1a1a1a1,b1b1b1b1", NULL, NULL);
+    build_ok(&g);
+    resolved r = resolve_on(&g, "m0m0m0m0", "-1", DIR_DOWNGRADE);
+    ck_assert_int_eq(r.rc, -1);
+    ck_assert_int_eq(r.err.code, RB_EXIT_USAGE);
+    ck_assert_msg(strstr(r.err.hint, "'rbacmig downgrade a1a1a1a1'") &&
+                  strstr(r.err.hint, "'rbacmig downgrade b1b1b1b1'"),
+                  "hint '%s' should name both parents", r.err.hint);
+    r = resolve_on(&g, "r000root", "+1", DIR_UPGRADE);
+    ck_assert_int_eq(r.rc, -1);
+    ck_assert_msg(strstr(r.err.hint, "'rbacmig upgrade a1a1a1a1'") &&
+                  strstr(r.err.hint, "'rbacmig upgrade b1b1b1b1'"),
+                  "hint '%s' should name both children", r.err.hint);
+    graph_release(&g);
+}
+END_TEST
+
+/* 40 revisions sharing a prefix: the list in the message is cut at a whole id. */
+START_TEST(test_target_prefix_list_cut_whole)
+{
+    graph g;
+    graph_init(&g);
+    char id[64], parent[64] = "";
+    for (int i = 0; i < 40; i++) {
+        snprintf(id, sizeof id, "abcd%036d", i);
+        add_rev(&g, id, parent[0] ? parent : NULL, NULL, NULL);
+        memcpy(parent, id, sizeof parent);
+    }
+    build_ok(&g);
+    resolved r = resolve_on(&g, NULL, "abcd", DIR_UPGRADE);
+    ck_assert_int_eq(r.rc, -1);
+    const char *end = r.err.message + strlen(r.err.message);
+    ck_assert_msg(end - r.err.message > 5 && strcmp(end - 5, ", ...") == 0,
+                  "message '%s' should end with ', ...'", r.err.message);
+    /* Every listed id is whole: after each ", " come 40 characters, then ',' or the end. */
+    const char *list = strstr(r.err.message, "prefix of ");
+    ck_assert_ptr_nonnull(list);
+    int whole = 0;
+    for (const char *p = list + 10; p; p = strstr(p, ", ")) {
+        p += *p == ',' ? 2 : 0;
+        if (strcmp(p, "...") == 0)
+            break;
+        ck_assert_msg(strspn(p, "abcd0123456789") == 40 && (p[40] == ',' || !p[40]),
+                      "a cut id in '%s'", r.err.message);
+        whole++;
+    }
+    ck_assert_int_gt(whole, 5);
+    graph_release(&g);
+}
+END_TEST
+
+/* A cycle through many long paths: the list is cut at a whole path. */
+START_TEST(test_error_cycle_list_cut_whole)
+{
+    graph g;
+    graph_init(&g);
+    add_rev(&g, "r000root", NULL, NULL, NULL);
+    char id[64], parent[64];
+    for (int i = 0; i < 60; i++) {
+        snprintf(id, sizeof id, "cycle%035d", i);
+        snprintf(parent, sizeof parent, "cycle%035d", (i + 1) % 60);
+        add_rev(&g, id, parent, NULL, NULL);
+    }
+    char msg[2048];
+    build_fails(&g, msg);
+    ck_assert_msg(strstr(msg, "cycle in the revision graph") != NULL, "%s", msg);
+    ck_assert_msg(strcmp(msg + strlen(msg) - 5, ", ...") == 0, "'%s' should end with ', ...'", msg);
+    graph_release(&g);
+}
+END_TEST
+
+/* Ancestors through parents and depends_on, over a long chain: the walk has its stack from
+ * rev_set_init and allocates nothing itself (it cannot stop half-way). */
+START_TEST(test_ancestors_walk)
+{
+    graph g;
+    graph_init(&g);
+    char id[32], parent[32] = "";
+    for (int i = 0; i < 5000; i++) {
+        snprintf(id, sizeof id, "c%07d", i);
+        add_rev(&g, id, parent[0] ? parent : NULL, NULL, NULL);
+        memcpy(parent, id, sizeof parent);
+    }
+    add_rev(&g, "side0001", "c0000000", NULL, NULL);
+    add_rev(&g, "tip00001", "c0004999", "side0001", NULL);
+    build_ok(&g);
+    rev_set s;
+    ck_assert_int_eq(rev_set_init(&s, &g), 0);
+    ck_assert_ptr_nonnull(s.stack);
+    rev_set_add_ancestors(&s, &g, graph_find(&g, "tip00001"));
+    ck_assert_int_eq(s.count, 5002);
+    rev_set_add_ancestors(&s, &g, graph_find(&g, "tip00001")); /* idempotent */
+    ck_assert_int_eq(s.count, 5002);
+    rev_set_release(&s);
+    ck_assert_ptr_null(s.stack);
+    graph_release(&g);
+}
+END_TEST
+
 Suite *make_graph_suite(void)
 {
     Suite *s = suite_create("graph");
@@ -841,6 +949,7 @@ Suite *make_graph_suite(void)
     tcase_add_test(tc, test_error_two_roots);
     tcase_add_test(tc, test_error_duplicate_branch_label);
     tcase_add_test(tc, test_empty_graph);
+    tcase_add_test(tc, test_error_cycle_list_cut_whole);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("targets");
@@ -853,6 +962,8 @@ Suite *make_graph_suite(void)
     tcase_add_test(tc, test_target_two_heads);
     tcase_add_test(tc, test_target_label_with_two_heads);
     tcase_add_test(tc, test_target_id_prefix_of_another);
+    tcase_add_test(tc, test_target_ambiguous_step_hints);
+    tcase_add_test(tc, test_target_prefix_list_cut_whole);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("plans");
@@ -868,6 +979,7 @@ Suite *make_graph_suite(void)
 
     tc = tcase_create("scale");
     tcase_add_test(tc, test_ten_thousand_linear);
+    tcase_add_test(tc, test_ancestors_walk);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -5,10 +5,11 @@
 -- Create Date: 2026-11-25 16:22:00
 
 -- The classic three-step column change: add it nullable, backfill, then make it NOT NULL.
--- On SQLite the last step is a table rebuild; on PostgreSQL an ALTER COLUMN.
-local function slugify(title)
-  return (title:lower():gsub("[^a-z0-9]+", "-"):gsub("^-+", ""):gsub("-+$", ""))
-end
+-- On SQLite the last step is a table rebuild; on PostgreSQL an ALTER COLUMN. The backfill is
+-- one UPDATE the database computes (lower and replace exist in both), so it runs the same
+-- online and in an `upgrade --sql` script; a loop over db:query() rows could not: under
+-- --sql there is no database to read from.
+local slug = [[lower(replace(replace(trim(title), '''', '-'), ' ', '-'))]]
 
 return {
   revision = "3c4d5e6f7081",
@@ -17,11 +18,7 @@ return {
 
   upgrade = function(db)
     db:add_column("posts", { "slug", "text" })
-    if not db.offline then
-      for _, post in ipairs(db:query("SELECT id, title FROM posts")) do
-        db:exec("UPDATE posts SET slug = $1 WHERE id = $2", slugify(post.title), post.id)
-      end
-    end
+    db:exec("UPDATE posts SET slug = " .. slug)
     db:alter_column("posts", "slug", { nullable = false })
     db:create_unique_constraint("posts", "posts_author_slug_key", { "author_id", "slug" })
   end,
