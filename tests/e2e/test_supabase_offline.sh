@@ -91,14 +91,14 @@ compare() {
 # ---- Supabase-like: online upgrade head, then the offline script on a twin -------------------
 new_db
 check "fixture loads (online twin)" load_fixture
-rb upgrade head
+rb upgrade 91759229c32b
 expect_rc 0 "online upgrade head on Supabase"
 snapshot > online.snap
 check "the online twin has policies" grep -q '^policy public.tenants tenants_select' online.snap
 
 new_db
 check "fixture loads (offline twin)" load_fixture
-rb upgrade --sql head
+rb upgrade --sql 91759229c32b
 expect_rc 0 "upgrade --sql head"
 printf '%s\n' "$OUT" > up.sql
 check "the offline script applies as postgres on Supabase: $(head -c 600 "$TEST_DIR/.psql.out" 2>/dev/null)" psql_file up.sql
@@ -122,7 +122,7 @@ snapshot > offline_down.snap
 expect_eq "$(sql "SELECT to_regnamespace('rbac_private') IS NULL")" t "offline downgrade dropped rbac_private"
 new_db
 check "fixture loads (online downgrade twin)" load_fixture
-rb upgrade head
+rb upgrade 91759229c32b
 rb downgrade base
 expect_rc 0 "online downgrade base on Supabase"
 snapshot > online_down.snap
@@ -133,11 +133,11 @@ expect_eq "$(sql "SELECT to_regnamespace('rbac_private') IS NULL")" t "online do
 
 # ---- plain PostgreSQL: the same comparison, no layer --------------------------------------------
 new_db
-rb upgrade head
+rb upgrade 91759229c32b
 expect_rc 0 "online upgrade head on plain PostgreSQL"
 snapshot > online.snap
 new_db
-rb upgrade --sql head
+rb upgrade --sql 91759229c32b
 printf '%s\n' "$OUT" > plain.sql
 check "the offline script applies on plain PostgreSQL: $(head -c 600 "$TEST_DIR/.psql.out" 2>/dev/null)" psql_file plain.sql
 compare "plain PostgreSQL"
@@ -148,10 +148,10 @@ for mode in online offline; do
   new_db
   check "fixture loads ($mode)" load_fixture
   if [ $mode = online ]; then
-    rb upgrade head
+    rb upgrade 91759229c32b
     expect_rc 0 "$mode: upgrade head"
   else
-    rb upgrade --sql head
+    rb upgrade --sql 91759229c32b
     printf '%s\n' "$OUT" > own.sql
     check "$mode: script applies" psql_file own.sql
   fi
@@ -175,7 +175,7 @@ for mode in online offline; do
   # Each step writes a history row: the sequence must still have values to give.
   rb downgrade base
   expect_rc 0 "$mode: a later downgrade still records its history"
-  rb upgrade head
+  rb upgrade 91759229c32b
   expect_rc 0 "$mode: a later upgrade still records its history"
 done
 
@@ -190,10 +190,10 @@ if pg_test_start >/dev/null; then
   admin_sql "CREATE SCHEMA auth; CREATE TABLE auth.users (id uuid PRIMARY KEY);
              CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql AS 'SELECT NULL::uuid';
              GRANT USAGE ON SCHEMA auth TO postgres; GRANT ALL ON auth.users TO postgres" >/dev/null
-  rb upgrade head
+  rb upgrade 91759229c32b
   expect_rc 1 "online upgrade refused: auth but no roles"
   expect_err_has "role(s) anon, authenticated, service_role that its row-level security is written for" "online names the roles"
-  rb upgrade --sql head
+  rb upgrade --sql 91759229c32b
   expect_rc 0 "upgrade --sql on auth without roles"
   printf '%s\n' "$OUT" > noroles.sql
   if psql_file noroles.sql; then fail "the offline script applies on auth without the roles"; else pass; fi
