@@ -357,7 +357,8 @@ int cmd_check(cli_state *st, int argc, char **argv, rb_error *err)
         goto done;
     for (int i = 0; i < nchanged; i++) {
         const revision *rev = &st->g.revs[changed[i]];
-        out_print("changed: %s (revision %s) differs from the file that was applied", rev->path,
+        out_print("changed: %s (revision %s) differs from the file that was applied; if the "
+                  "edit changes nothing that ran, 'rbacmig repair' records it", rev->path,
                   rev->id);
         problems++;
     }

@@ -496,6 +496,13 @@ static int sqlite_check_foreign_keys(runner *r, const revision *rev, rb_error *e
                        "references a missing row of '%s')",
                        rev->path, res->nrows, table->type == DBV_TEXT ? table->text : "?",
                        parent->type == DBV_TEXT ? parent->text : "?");
+        /* Only a step the foreign-keys-off retry ran is checked here: say why the rows
+         * escaped the actions PostgreSQL would have taken. */
+        rb_strlcpy(err->hint, "foreign keys were off in this migration because it rebuilds a "
+                   "table other tables reference (SQLite cannot switch them on inside a "
+                   "transaction), so ON DELETE and ON UPDATE actions did not run; put the "
+                   "operations that rebuild that table in a migration of their own",
+                   sizeof err->hint);
     }
     db_result_free(res);
     return rc;

@@ -367,6 +367,7 @@ if [ "$DIALECT" = sqlite ]; then
   ( cd dropcol && "$RBACMIG" upgrade head >../dropcol.out 2>&1; echo $? >../dropcol.rc )
   expect_eq "$(cat dropcol.rc)" 1 "a delete relying on a cascade after a rebuild of the parent"
   check "the error names the rows left: $(cat dropcol.out)" grep -qF "violating foreign keys" dropcol.out
+  check "the error says foreign keys were off and how to split: $(cat dropcol.out)" grep -qF "in a migration of their own" dropcol.out
   expect_eq "$(sql "SELECT count(*) FROM books") $(sql "SELECT count(*) FROM authors")" "1 1" \
     "nothing of it was committed"
 fi
