@@ -56,11 +56,8 @@ static int pg_result_error(const PGresult *res, PGconn *pg, const char *sql, rb_
             rb_strlcpy(err->detail, f, sizeof err->detail);
         if ((f = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT)))
             rb_strlcpy(err->hint, f, sizeof err->hint);
-        if ((f = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION))) {
-            char pos[64];
-            snprintf(pos, sizeof pos, "%sposition %s", err->detail[0] ? "\n" : "", f);
-            strncat(err->detail, pos, sizeof err->detail - strlen(err->detail) - 1);
-        }
+        if ((f = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION)))
+            err->position = atoi(f);
     }
     if (sql)
         rb_strlcpy(err->statement, sql, sizeof err->statement);

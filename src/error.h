@@ -29,6 +29,7 @@ typedef struct rb_error {
     char detail[1024];      /* server DETAIL */
     char hint[1024];        /* server HINT, or our advice */
     char statement[2048];   /* the SQL that failed, if any */
+    int position;           /* server's error position: a 1-based character of statement, or 0 */
     char traceback[4096];   /* Lua traceback, if any */
 } rb_error;
 

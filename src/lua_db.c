@@ -22,8 +22,8 @@ static db_conn *conn_of(lua_State *L)
     return c;
 }
 
-/* Raises the driver error as a table {message, sqlstate, detail, hint, statement}; the host's
- * message handler adds the migration's file:line. */
+/* Raises the driver error as a table {message, sqlstate, detail, hint, statement, position};
+ * the host's message handler adds the migration's file:line. */
 static int raise_db_error(lua_State *L, const rb_error *err)
 {
     lua_createtable(L, 0, 5);
@@ -44,6 +44,10 @@ static int raise_db_error(lua_State *L, const rb_error *err)
     if (err->statement[0]) {
         lua_pushstring(L, err->statement);
         lua_setfield(L, -2, "statement");
+    }
+    if (err->position > 0) {
+        lua_pushinteger(L, err->position);
+        lua_setfield(L, -2, "position");
     }
     luaL_setmetatable(L, LUA_DB_ERROR);
     return lua_error(L);

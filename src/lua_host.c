@@ -114,7 +114,7 @@ static int read_file(const char *path, char **buf, size_t *len, rb_error *err)
 /* ---- protected calls ----------------------------------------------------------------- */
 
 /* The message handler of every protected call: turns any error value into a table
- * {message, traceback, sqlstate, detail, hint, statement} and adds where it happened, taken
+ * {message, traceback, sqlstate, detail, hint, statement, position} and adds where it happened, taken
  * from the first frame that runs a file on disk (the migration, not rbacmig's modules). */
 /* "file:line" of the innermost frame at or above level that runs a file on disk, or "". */
 static void file_where(lua_State *L, int level, char *where, size_t size)
@@ -138,7 +138,8 @@ static int msghandler(lua_State *L)
     file_where(L, 1, where, sizeof where);
     lua_newtable(L);                       /* err result */
     if (lua_istable(L, 1)) {
-        static const char *const fields[] = {"message", "sqlstate", "detail", "hint", "statement"};
+        static const char *const fields[] = {"message", "sqlstate", "detail", "hint", "statement",
+                                             "position"};
         for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
             lua_getfield(L, 1, fields[i]);
             lua_setfield(L, -2, fields[i]);
@@ -233,6 +234,9 @@ static int docall(lua_State *L, int nargs, int nresults, rb_error *err)
         field_to(L, -1, "hint", err->hint, sizeof err->hint);
         field_to(L, -1, "statement", err->statement, sizeof err->statement);
         field_to(L, -1, "traceback", err->traceback, sizeof err->traceback);
+        if (lua_getfield(L, -1, "position") == LUA_TNUMBER)
+            err->position = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
     } else {
         /* Out of memory or an error in the handler itself. */
         rb_strlcpy(err->message, lua_tostring(L, -1) ? lua_tostring(L, -1) : "Lua error",

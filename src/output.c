@@ -144,6 +144,32 @@ static void print_field(const char *label, const char *value)
     }
 }
 
+/* The server's error position (a character count, 1-based) as a line and a character of
+ * the statement, which is how a reader finds it in a migration's multi-line SQL. Characters,
+ * not bytes: UTF-8 continuation bytes do not count. */
+static void print_position(const char *statement, int position)
+{
+    if (position <= 0)
+        return;
+    int line = 1, column = 0, chars = 0;
+    for (const unsigned char *p = (const unsigned char *)statement; *p; p++) {
+        if ((*p & 0xc0) == 0x80)
+            continue;
+        if (++chars == position)
+            break;
+        if (*p == '\n') {
+            line++;
+            column = 0;
+        } else {
+            column++;
+        }
+    }
+    if (chars < position) /* the statement was cut to fit, or is not the one the server saw */
+        fprintf(stderr, "  POSITION: character %d of the statement\n", position);
+    else
+        fprintf(stderr, "  POSITION: line %d, character %d of the statement\n", line, column + 1);
+}
+
 void out_report_error(const rb_error *err)
 {
     rb_error masked = *err;
@@ -158,5 +184,6 @@ void out_report_error(const rb_error *err)
     print_field("DETAIL: ", masked.detail);
     print_field("HINT: ", masked.hint);
     print_field("STATEMENT: ", masked.statement);
+    print_position(err->statement, err->position);
     print_field("", masked.traceback);
 }
