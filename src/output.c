@@ -2,52 +2,154 @@
  * masked in every line, whichever module prints it. */
 #include "output.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SECRETS 8
+/* One registered text. A credential is a text that can only mean a login (the URL as given,
+ * ":password@", "password=..."): it is masked everywhere, the --sql script included. A bare
+ * secret (the password itself) is masked only in diagnostics, and only where it stands as a
+ * whole token, so that a password "postgres" or "at" leaves "postgres_fdw" and "created_at"
+ * alone while an error quoting the password still hides it. */
+typedef struct secret {
+    char *text;
+    char *shown;     /* what replaces it: never longer than text */
+    size_t len;
+    bool credential;
+} secret;
 
-static char *secrets[MAX_SECRETS];
-static int secret_count;
+static secret *secrets;   /* longest first, so a URL is replaced before its parts */
+static int secret_count, secret_cap;
 static bool quiet, verbose, stdout_is_sql;
 
-void out_register_secret(const char *secret)
+/* "****", or as many '*' as the text has bytes when it is shorter. */
+static char *stars_for(size_t len)
 {
-    /* A secret made only of '*' would match its own mask forever. */
-    if (!secret || !secret[0] || strspn(secret, "*") == strlen(secret) || secret_count == MAX_SECRETS)
+    size_t n = len < 4 ? len : 4;
+    char *s = malloc(n + 1);
+    if (s) {
+        memset(s, '*', n);
+        s[n] = '\0';
+    }
+    return s;
+}
+
+static void add_secret(const char *text, const char *shown, bool credential)
+{
+    /* A text made only of '*' would match its own mask. */
+    if (!text || !text[0] || strspn(text, "*") == strlen(text))
         return;
+    size_t len = strlen(text);
     for (int i = 0; i < secret_count; i++)
-        if (strcmp(secrets[i], secret) == 0)
+        if (strcmp(secrets[i].text, text) == 0) {
+            secrets[i].credential |= credential;
             return;
-    char *copy = strdup(secret);
-    if (copy)
-        secrets[secret_count++] = copy;
+        }
+    if (secret_count == secret_cap) {
+        int cap = secret_cap ? secret_cap * 2 : 16;
+        secret *grown = realloc(secrets, sizeof *grown * (size_t)cap);
+        if (!grown)
+            return;
+        secrets = grown;
+        secret_cap = cap;
+    }
+    secret e = {.text = strdup(text), .len = len, .credential = credential};
+    e.shown = shown && strlen(shown) <= len ? strdup(shown) : stars_for(len);
+    if (!e.text || !e.shown) {
+        free(e.text);
+        free(e.shown);
+        return;
+    }
+    int at = secret_count;
+    while (at > 0 && secrets[at - 1].len < len)
+        at--;
+    memmove(&secrets[at + 1], &secrets[at], sizeof *secrets * (size_t)(secret_count - at));
+    secrets[at] = e;
+    secret_count++;
+}
+
+void out_register_secret(const char *secret_text)
+{
+    add_secret(secret_text, NULL, false);
+}
+
+void out_register_credential(const char *text, const char *shown)
+{
+    add_secret(text, shown, true);
+}
+
+void out_register_shown(const char *text)
+{
+    add_secret(text, text, true);
 }
 
 void out_forget_secrets(void)
 {
-    for (int i = 0; i < secret_count; i++)
-        free(secrets[i]);
-    secret_count = 0;
+    for (int i = 0; i < secret_count; i++) {
+        free(secrets[i].text);
+        free(secrets[i].shown);
+    }
+    free(secrets);
+    secrets = NULL;
+    secret_count = secret_cap = 0;
+}
+
+/* A byte of an identifier or a word: bytes of UTF-8 sequences count, so a password is never
+ * cut out of the middle of a word in another script. */
+static bool is_word_byte(unsigned char c)
+{
+    return isalnum(c) || c == '_' || c >= 0x80;
+}
+
+/* True when text[at, at+len) is not glued to a word on a side where the secret itself begins
+ * or ends with a word byte. */
+static bool stands_alone(const char *text, size_t at, const secret *e)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    const unsigned char *s = (const unsigned char *)e->text;
+    if (at > 0 && is_word_byte(t[at - 1]) && is_word_byte(s[0]))
+        return false;
+    unsigned char next = t[at + e->len];
+    return !(next && is_word_byte(next) && is_word_byte(s[e->len - 1]));
+}
+
+/* One pass left to right, longest match first; what a replacement wrote is never scanned
+ * again. In place: every replacement is at most as long as what it replaces. */
+static void mask_in_place(char *text, bool bare_too)
+{
+    if (secret_count == 0)
+        return;
+    size_t r = 0, w = 0;
+    while (text[r]) {
+        const secret *hit = NULL;
+        for (int i = 0; i < secret_count && !hit; i++) {
+            const secret *e = &secrets[i];
+            if ((e->credential || bare_too) && text[r] == e->text[0] &&
+                strncmp(text + r, e->text, e->len) == 0 &&
+                (e->credential || stands_alone(text, r, e)))
+                hit = e;
+        }
+        if (hit) {
+            size_t n = strlen(hit->shown);
+            memmove(text + w, hit->shown, n);
+            w += n;
+            r += hit->len;
+        } else {
+            text[w++] = text[r++];
+        }
+    }
+    text[w] = '\0';
 }
 
 void out_mask(char *text)
 {
-    for (int i = 0; i < secret_count; i++) {
-        size_t n = strlen(secrets[i]);
-        char *hit;
-        /* "****" is never longer than a secret of 4+ bytes; shorter ones are padded out
-         * with '*' so the replacement stays in place without reallocating. */
-        while ((hit = strstr(text, secrets[i])) != NULL) {
-            if (n >= 4) {
-                memcpy(hit, "****", 4);
-                memmove(hit + 4, hit + n, strlen(hit + n) + 1);
-            } else {
-                memset(hit, '*', n);
-            }
-        }
-    }
+    mask_in_place(text, true);
+}
+
+void out_mask_sql(char *text)
+{
+    mask_in_place(text, false);
 }
 
 void out_set_quiet(bool q) { quiet = q; }
@@ -119,7 +221,7 @@ void out_sql(const char *text)
     if (!buf)
         return;
     memcpy(buf, text, n + 1);
-    out_mask(buf);
+    out_mask_sql(buf);
     fputs(buf, stdout);
     free(buf);
 }
