@@ -14,7 +14,8 @@
  * alone while an error quoting the password still hides it. */
 typedef struct secret {
     char *text;
-    char *shown;     /* what replaces it: never longer than text */
+    char *shown;     /* what replaces it */
+    char *fit;       /* the same, never longer than text: for masking in place */
     size_t len;
     bool credential;
 } secret;
@@ -55,10 +56,12 @@ static void add_secret(const char *text, const char *shown, bool credential)
         secret_cap = cap;
     }
     secret e = {.text = strdup(text), .len = len, .credential = credential};
-    e.shown = shown && strlen(shown) <= len ? strdup(shown) : stars_for(len);
-    if (!e.text || !e.shown) {
+    e.shown = shown ? strdup(shown) : stars_for(len);
+    e.fit = shown && strlen(shown) <= len ? strdup(shown) : stars_for(len);
+    if (!e.text || !e.shown || !e.fit) {
         free(e.text);
         free(e.shown);
+        free(e.fit);
         return;
     }
     int at = secret_count;
@@ -89,6 +92,7 @@ void out_forget_secrets(void)
     for (int i = 0; i < secret_count; i++) {
         free(secrets[i].text);
         free(secrets[i].shown);
+        free(secrets[i].fit);
     }
     free(secrets);
     secrets = NULL;
@@ -115,13 +119,14 @@ static bool stands_alone(const char *text, size_t at, const secret *e)
 }
 
 /* One pass left to right, longest match first; what a replacement wrote is never scanned
- * again. In place: every replacement is at most as long as what it replaces. */
-static void mask_in_place(char *text, bool bare_too)
+ * again. Writes to out (at least strlen(text) + 1 bytes when !grow); with grow, returns a
+ * new string (NULL when out of memory). */
+static char *mask_text(const char *text, char *out, bool bare_too, bool grow)
 {
-    if (secret_count == 0)
-        return;
-    size_t r = 0, w = 0;
-    while (text[r]) {
+    size_t cap = strlen(text) + 1, w = 0;
+    if (grow && !(out = malloc(cap)))
+        return NULL;
+    for (size_t r = 0; text[r];) {
         const secret *hit = NULL;
         for (int i = 0; i < secret_count && !hit; i++) {
             const secret *e = &secrets[i];
@@ -130,26 +135,43 @@ static void mask_in_place(char *text, bool bare_too)
                 (e->credential || stands_alone(text, r, e)))
                 hit = e;
         }
-        if (hit) {
-            size_t n = strlen(hit->shown);
-            memmove(text + w, hit->shown, n);
-            w += n;
-            r += hit->len;
-        } else {
-            text[w++] = text[r++];
+        const char *put = hit ? (grow ? hit->shown : hit->fit) : text + r;
+        size_t n = hit ? strlen(put) : 1;
+        if (grow && w + n + 1 > cap) {
+            cap = (w + n + 1) * 2;
+            char *bigger = realloc(out, cap);
+            if (!bigger) {
+                free(out);
+                return NULL;
+            }
+            out = bigger;
         }
+        memmove(out + w, put, n);
+        w += n;
+        r += hit ? hit->len : 1;
     }
-    text[w] = '\0';
+    out[w] = '\0';
+    return out;
 }
 
 void out_mask(char *text)
 {
-    mask_in_place(text, true);
+    mask_text(text, text, true, false); /* in place: every `fit` is at most as long */
 }
 
 void out_mask_sql(char *text)
 {
-    mask_in_place(text, false);
+    mask_text(text, text, false, false);
+}
+
+char *out_masked(const char *text)
+{
+    return mask_text(text, NULL, true, true);
+}
+
+static char *out_masked_sql(const char *text)
+{
+    return mask_text(text, NULL, false, true);
 }
 
 void out_set_quiet(bool q) { quiet = q; }
@@ -169,8 +191,9 @@ static void vprint_masked(FILE *f, const char *prefix, const char *fmt, va_list 
         vsnprintf(buf, (size_t)n + 1, fmt, ap);
     else if (!buf)
         buf = stackbuf;
-    out_mask(buf);
-    fprintf(f, "%s%s\n", prefix, buf);
+    char *masked = out_masked(buf);
+    fprintf(f, "%s%s\n", prefix, masked ? masked : "(out of memory)");
+    free(masked);
     if (buf != stackbuf)
         free(buf);
 }
@@ -216,14 +239,10 @@ void out_debug(const char *fmt, ...)
 
 void out_sql(const char *text)
 {
-    size_t n = strlen(text);
-    char *buf = malloc(n + 1);
-    if (!buf)
-        return;
-    memcpy(buf, text, n + 1);
-    out_mask_sql(buf);
-    fputs(buf, stdout);
-    free(buf);
+    char *masked = out_masked_sql(text);
+    if (masked)
+        fputs(masked, stdout);
+    free(masked);
 }
 
 static void print_field(const char *label, const char *value)
@@ -248,17 +267,19 @@ static void print_field(const char *label, const char *value)
 
 void out_report_error(const rb_error *err)
 {
-    rb_error masked = *err;
-    out_mask(masked.message);
-    out_mask(masked.detail);
-    out_mask(masked.hint);
-    out_mask(masked.statement);
-    out_mask(masked.traceback);
-    fprintf(stderr, "rbacmig: error: %s\n", masked.message);
-    if (masked.sqlstate[0])
-        fprintf(stderr, "  SQLSTATE: %s\n", masked.sqlstate);
-    print_field("DETAIL: ", masked.detail);
-    print_field("HINT: ", masked.hint);
-    print_field("STATEMENT: ", masked.statement);
-    print_field("", masked.traceback);
+    char *message = out_masked(err->message), *detail = out_masked(err->detail),
+         *hint = out_masked(err->hint), *statement = out_masked(err->statement),
+         *traceback = out_masked(err->traceback);
+    fprintf(stderr, "rbacmig: error: %s\n", message ? message : "(out of memory)");
+    if (err->sqlstate[0])
+        fprintf(stderr, "  SQLSTATE: %s\n", err->sqlstate);
+    print_field("DETAIL: ", detail ? detail : "");
+    print_field("HINT: ", hint ? hint : "");
+    print_field("STATEMENT: ", statement ? statement : "");
+    print_field("", traceback ? traceback : "");
+    free(message);
+    free(detail);
+    free(hint);
+    free(statement);
+    free(traceback);
 }

@@ -33,6 +33,9 @@ void out_forget_secrets(void);
 void out_mask(char *text);
 /* Masks --sql output: credentials only, in place. */
 void out_mask_sql(char *text);
+/* out_mask into a new string, where a credential may show as its longer masked form (a URL
+ * with a 2-byte password as "...:****@..."). NULL when out of memory; caller frees. */
+char *out_masked(const char *text);
 
 void out_set_quiet(bool quiet);
 void out_set_verbose(bool verbose);
