@@ -827,23 +827,96 @@ int config_sqlite_path(const char *url, char **path, rb_error *err)
 }
 
 
+/* dir/path for a relative path (malloc'd into *field); an absolute one is left alone. */
+static int rebase_path(char **field, const char *dir, size_t dirlen, rb_error *err)
+{
+    if (!*field || (*field)[0] == '/')
+        return 0;
+    size_t n = dirlen + strlen(*field) + 2;
+    char *joined = malloc(n);
+    if (!joined)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    snprintf(joined, n, "%.*s/%s", (int)dirlen, dir, *field);
+    free(*field);
+    *field = joined;
+    return 0;
+}
+
+/* With -c FILE, the project's relative paths are FILE's directory's, as Alembic's %(here)s
+ * makes them: migrations, rbac, lua (set in the file or left at their defaults) and the
+ * path of a sqlite: database_url written in the file. rbacmig.lua found in the working
+ * directory needs nothing. */
+static int resolve_config_paths(config *cfg, rb_error *err)
+{
+    const char *slash = cfg->config_file ? strrchr(cfg->config_file, '/') : NULL;
+    if (!cfg->config_file_given || !slash)
+        return 0;
+    const char *dir = cfg->config_file;
+    size_t dirlen = slash == dir ? 1 : (size_t)(slash - dir); /* "/x.lua": "/" */
+    if (dirlen == 1 && dir[0] == '/')
+        dirlen = 0; /* joined as "/path" */
+    if (rebase_path(&cfg->migrations_dir, dir, dirlen, err) != 0 ||
+        rebase_path(&cfg->rbac_dir, dir, dirlen, err) != 0 ||
+        rebase_path(&cfg->lua_dir, dir, dirlen, err) != 0)
+        return -1;
+    if (!cfg->file_url || !starts_with(cfg->file_url, "sqlite:") ||
+        strcmp(cfg->file_url, "sqlite::memory:") == 0)
+        return 0;
+    char *path = NULL;
+    if (config_sqlite_path(cfg->file_url, &path, err) != 0)
+        return -1;
+    int rc = rebase_path(&path, dir, dirlen, err);
+    if (rc == 0) {
+        size_t n = strlen(path) + sizeof "sqlite:";
+        char *url = malloc(n);
+        if (!url) {
+            rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        } else {
+            snprintf(url, n, "sqlite:%s", path);
+            free(cfg->file_url);
+            cfg->file_url = url;
+        }
+    }
+    free(path);
+    return rc;
+}
+
 int config_resolve_url(config *cfg, rb_error *err)
 {
+    if (resolve_config_paths(cfg, err) != 0)
+        return -1;
+    /* An empty URL set anywhere is a mistake (a CI secret that is missing): falling through
+     * to the next source would run, and "succeed", on another database. */
     const char *chosen = NULL;
     char *from_dotenv = NULL;
+    const char *env = getenv("DATABASE_URL");
     if (cfg->flag_url) {
+        if (!cfg->flag_url[0])
+            return rb_errorf(err, RB_EXIT_USAGE, "the database URL is empty (from "
+                             "--database-url)");
         chosen = cfg->flag_url;
         cfg->url_source = "--database-url";
-    } else if (getenv("DATABASE_URL") && getenv("DATABASE_URL")[0]) {
-        chosen = getenv("DATABASE_URL");
+    } else if (env) {
+        if (!env[0])
+            return rb_errorf(err, RB_EXIT_USAGE, "DATABASE_URL is set but empty (from the "
+                             "environment)");
+        chosen = env;
         cfg->url_source = "DATABASE_URL";
     } else {
         if (dotenv_lookup(".env", "DATABASE_URL", &from_dotenv, err) != 0)
             return -1;
-        if (from_dotenv && from_dotenv[0]) {
+        if (from_dotenv) {
+            if (!from_dotenv[0]) {
+                free(from_dotenv);
+                return rb_errorf(err, RB_EXIT_USAGE, "DATABASE_URL is set but empty (from "
+                                 ".env)");
+            }
             chosen = from_dotenv;
             cfg->url_source = ".env";
         } else if (cfg->file_url) {
+            if (!cfg->file_url[0])
+                return rb_errorf(err, RB_EXIT_USAGE, "database_url is set but empty (from "
+                                 "%s)", cfg->config_file ? cfg->config_file : "the config file");
             chosen = cfg->file_url;
             cfg->url_source = "config file";
         } else {

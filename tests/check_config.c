@@ -750,11 +750,12 @@ START_TEST(test_resolve_precedence)
     const char *source3 = source;
     rb_strlcpy(url3, url, sizeof url3);
 
-    /* An empty DATABASE_URL counts as unset. */
+    /* An empty DATABASE_URL is a mistake, not "unset" (issue 12, item 13). */
     setenv("DATABASE_URL", "", 1);
     int rc3b = resolve(&cfg, url, &source, &err);
-    char url3b[512];
-    rb_strlcpy(url3b, url, sizeof url3b);
+    char msg3b[512];
+    rb_strlcpy(msg3b, err.message, sizeof msg3b);
+    int code3b = err.code;
     unsetenv("DATABASE_URL");
 
     unlink(".env");
@@ -783,8 +784,9 @@ START_TEST(test_resolve_precedence)
     ck_assert_int_eq(rc3, 0);
     ck_assert_str_eq(url3, "sqlite:from-dotenv.db");
     ck_assert_pstr_eq(source3, ".env");
-    ck_assert_int_eq(rc3b, 0);
-    ck_assert_str_eq(url3b, "sqlite:from-dotenv.db");
+    ck_assert_int_eq(rc3b, -1);
+    ck_assert_int_eq(code3b, RB_EXIT_USAGE);
+    ck_assert_str_eq(msg3b, "DATABASE_URL is set but empty (from the environment)");
     ck_assert_int_eq(rc4, 0);
     ck_assert_str_eq(url4, "sqlite:from-file.db");
     ck_assert_ptr_nonnull(source4);
@@ -794,6 +796,100 @@ START_TEST(test_resolve_precedence)
     ck_assert_str_eq(url5, CONFIG_DEFAULT_URL);
     ck_assert_str_eq(url5, "sqlite:rbacmig.db");
     ck_assert_pstr_eq(source5, "default");
+}
+END_TEST
+
+/* A URL set but empty is a usage error naming where it was set, never a fall-through to
+ * the next source (issue 12, item 13). */
+START_TEST(test_resolve_empty_url)
+{
+    saved_env s;
+    env_enter(&s);
+    config cfg;
+    rb_error err;
+    char url[512];
+    const char *source;
+
+    ck_write_text(".env", "DATABASE_URL=\n");
+    config_init(&cfg);
+    config_set(&cfg.file_url, "sqlite:from-file.db", &err);
+    int rc1 = resolve(&cfg, url, &source, &err);
+    char msg1[512];
+    rb_strlcpy(msg1, err.message, sizeof msg1);
+    int code1 = err.code;
+    unlink(".env");
+
+    config_set(&cfg.file_url, "", &err);
+    int rc2 = resolve(&cfg, url, &source, &err);
+    char msg2[512];
+    rb_strlcpy(msg2, err.message, sizeof msg2);
+
+    config_set(&cfg.flag_url, "", &err);
+    int rc3 = resolve(&cfg, url, &source, &err);
+    char msg3[512];
+    rb_strlcpy(msg3, err.message, sizeof msg3);
+    config_release(&cfg);
+    env_leave(&s);
+
+    ck_assert_int_eq(rc1, -1);
+    ck_assert_int_eq(code1, RB_EXIT_USAGE);
+    ck_assert_str_eq(msg1, "DATABASE_URL is set but empty (from .env)");
+    ck_assert_int_eq(rc2, -1);
+    ck_assert_str_eq(msg2, "database_url is set but empty (from rbacmig.lua)");
+    ck_assert_int_eq(rc3, -1);
+    ck_assert_str_eq(msg3, "the database URL is empty (from --database-url)");
+}
+END_TEST
+
+/* -c FILE: relative paths are FILE's directory's (issue 12, item 19). */
+START_TEST(test_resolve_config_paths)
+{
+    saved_env s;
+    env_enter(&s);
+    config cfg;
+    rb_error err;
+    char url[512];
+    const char *source;
+    config_init(&cfg);
+    config_set(&cfg.config_file, "proj/conf/rbacmig.lua", &err);
+    cfg.config_file_given = true;
+    config_set(&cfg.rbac_dir, "/abs/rbac", &err);
+    config_set(&cfg.lua_dir, "../shared/lua", &err);
+    config_set(&cfg.file_url, "sqlite:///data/app.db", &err);
+    int rc = resolve(&cfg, url, &source, &err);
+    char url1[512], migrations[256], rbac[256], lua[256];
+    rb_strlcpy(url1, url, sizeof url1);
+    rb_strlcpy(migrations, cfg.migrations_dir, sizeof migrations);
+    rb_strlcpy(rbac, cfg.rbac_dir, sizeof rbac);
+    rb_strlcpy(lua, cfg.lua_dir, sizeof lua);
+    config_release(&cfg);
+
+    /* Without -c nothing moves, and neither does a URL from the environment. */
+    config_init(&cfg);
+    setenv("DATABASE_URL", "sqlite:env.db", 1);
+    config_set(&cfg.config_file, "proj/rbacmig.lua", &err);
+    cfg.config_file_given = true;
+    int rc2 = resolve(&cfg, url, &source, &err);
+    char url2[512];
+    rb_strlcpy(url2, url, sizeof url2);
+    config_release(&cfg);
+    unsetenv("DATABASE_URL");
+    config_init(&cfg);
+    int rc3 = resolve(&cfg, url, &source, &err);
+    char migrations3[256];
+    rb_strlcpy(migrations3, cfg.migrations_dir, sizeof migrations3);
+    config_release(&cfg);
+    env_leave(&s);
+
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_eq(migrations, "proj/conf/migrations");
+    ck_assert_str_eq(rbac, "/abs/rbac");
+    ck_assert_str_eq(lua, "proj/conf/../shared/lua");
+    ck_assert_str_eq(url1, "sqlite:proj/conf/data/app.db");
+    ck_assert_int_eq(rc2, 0);
+    ck_assert_str_eq(url2, "sqlite:env.db");
+    ck_assert_int_eq(rc3, 0);
+    ck_assert_str_eq(migrations3, "migrations");
 }
 END_TEST
 
@@ -889,6 +985,8 @@ Suite *make_config_suite(void)
     tcase_add_test(tc, test_config_init_defaults);
     tcase_add_test(tc, test_resolve_precedence);
     tcase_add_test(tc, test_resolve_bad_dotenv);
+    tcase_add_test(tc, test_resolve_empty_url);
+    tcase_add_test(tc, test_resolve_config_paths);
     tcase_add_test(tc, test_resolve_registers_secrets);
     suite_add_tcase(s, tc);
     return s;

@@ -129,7 +129,7 @@ printf 'return { migrations = "migs", database_url = "sqlite:proj.db" }\n' > pro
 (cd elsewhere && "$RBACMIG" -c ../proj/rbacmig.lua upgrade head >"$TEST_DIR/.out" 2>"$TEST_DIR/.err")
 RC=$?; OUT=$(cat "$TEST_DIR/.out"); ERR=$(cat "$TEST_DIR/.err")
 expect_rc 0 "-c ../proj/rbacmig.lua from another directory"
-check "migrations read from proj/migs" grep -q dddd00000001 "$TEST_DIR/.err"
+check "migrations read from proj/migs" grep -q dddd00000001 "$TEST_DIR/.out"
 check "the config file's sqlite path is relative to it" test -e proj/proj.db
 check "nothing created in the working directory" test ! -e elsewhere/proj.db
 
