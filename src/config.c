@@ -494,8 +494,8 @@ static const char *first_password_value(const char *url)
 }
 
 /* A URI libpq cannot read (or not soundly). Where a password ends is then unknown, so what
- * could be one is masked: from "://" to the last '@', and from the value of the first
- * password-like query parameter to the end. */
+ * could be one is masked: from "://" to the last '@' when a ':' comes before it, and from
+ * the value of the first password-like query parameter to the end. */
 static char *render_unparsed_uri(const char *url)
 {
     sbuf b = {0};
@@ -504,7 +504,7 @@ static char *render_unparsed_uri(const char *url)
     const char *value = first_password_value(url);
     sb_addn(&b, url, (size_t)(auth - url));
     const char *tail = auth;
-    if (at) {
+    if (at && memchr(auth, ':', (size_t)(at - auth))) { /* without a ':', a user name only */
         sb_add(&b, "****");
         tail = at;
     }

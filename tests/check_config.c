@@ -410,7 +410,7 @@ START_TEST(test_mask_query_params)
     expect_masked("postgresql://bob:one1@h/db?password=two2&sslpassword=three3",
                   "postgresql://bob:****@h/db?sslpassword=****", "two2");
     /* Keys libpq refuses: the URL does not parse, the values are masked all the same. */
-    expect_masked("postgresql://u@h/d?Password=secret2", "postgresql://****@h/d?Password=****",
+    expect_masked("postgresql://u@h/d?Password=secret2", "postgresql://u@h/d?Password=****",
                   "secret2");
     expect_masked("postgresql://h/d?PASSWORD=secret3&x=1", "postgresql://h/d?PASSWORD=****",
                   "secret3");
