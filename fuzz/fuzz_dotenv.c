@@ -179,6 +179,14 @@ static bool has_password_word(const char *s, size_t n)
     return false;
 }
 
+static int hexdigit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
 /* Where a password may be in a URI whatever libpq makes of it: [*a0, *a1) from "://" to the
  * last '@' if a ':' comes before it, and [*b0, end) from the value of the first "?KEY=" or "&KEY=" whose KEY says
  * "password" (in any case). Empty ranges when absent. */
@@ -194,8 +202,20 @@ static void uri_secret_region(const char *s, size_t *a0, size_t *a1, size_t *b0)
         if (*p != '?' && *p != '&')
             continue;
         size_t keylen = strcspn(p + 1, "=&?");
-        /* The key may be percent-encoded: "%70assword" counts too, so look loosely. */
-        if (p[1 + keylen] == '=' && (has_password_word(p + 1, keylen) || memchr(p + 1, '%', keylen))) {
+        /* The key may be percent-encoded: "%70assword" counts too. */
+        char key[4096];
+        size_t kn = 0;
+        for (size_t i = 0; i < keylen && kn + 1 < sizeof key; i++) {
+            int hi = i + 2 < keylen ? hexdigit(p[1 + i + 1]) : -1;
+            int lo = i + 2 < keylen ? hexdigit(p[1 + i + 2]) : -1;
+            if (p[1 + i] == '%' && hi >= 0 && lo >= 0) {
+                key[kn++] = (char)(hi * 16 + lo);
+                i += 2;
+            } else {
+                key[kn++] = p[1 + i];
+            }
+        }
+        if (p[1 + keylen] == '=' && (has_password_word(p + 1, keylen) || has_password_word(key, kn))) {
             *b0 = (size_t)(p + 1 + keylen + 1 - s);
             break;
         }
@@ -332,8 +352,13 @@ static void check_url(const char *s)
         if (!sqlite)
             expect_error_quotes_nothing(err.message, m, s);
     }
-    /* config_url_dialect registered the URL: printed as given, it shows as its display. */
-    if (!sqlite && s[0] && !strchr(s, '\n')) {
+    /* config_url_dialect registered the URL: printed as given, it shows as its display (when
+     * it can hold a password: else it is no credential). */
+    const char *auth = uri ? strstr(s, "://") + 3 : NULL;
+    const char *last_at = auth ? strrchr(auth, '@') : NULL;
+    bool may_hold = has_password_word(s, strlen(s)) ||
+                    (last_at && memchr(auth, ':', (size_t)(last_at - auth)));
+    if (!sqlite && may_hold && !strchr(s, '\n')) {
         char *shown = out_masked(s);
         FUZZ_CHECK(shown && strcmp(shown, m) == 0, "out_masked('%s') = '%s', want its display "
                    "'%s'", s, shown ? shown : "(null)", m);

@@ -335,9 +335,22 @@ static bool uri_userinfo_clean(const char *url)
  * "sslpassword", and anything near them may be a user's misspelling of them. */
 static bool param_is_password(const char *key, size_t keylen)
 {
-    char *decoded = pct_decode(key, keylen);
-    bool secret = decoded ? has_password_word(decoded, strlen(decoded))
-                          : has_password_word(key, keylen);
+    /* Decoded leniently: an escape that is not one stays as written. */
+    char *decoded = malloc(keylen + 1);
+    if (!decoded)
+        return true; /* out of memory: mask rather than show */
+    size_t n = 0;
+    for (size_t i = 0; i < keylen; i++) {
+        int hi = i + 2 < keylen ? hexval(key[i + 1]) : -1;
+        int lo = i + 2 < keylen ? hexval(key[i + 2]) : -1;
+        if (key[i] == '%' && hi >= 0 && lo >= 0) {
+            decoded[n++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            decoded[n++] = key[i];
+        }
+    }
+    bool secret = has_password_word(decoded, n) || has_password_word(key, keylen);
     free(decoded);
     return secret;
 }
@@ -399,8 +412,10 @@ static char *render_uri(const char *url, const PQconninfoOption *opts)
         sb_add(&b, "@");
     }
     const char *host = opt_val(opts, "host"), *port = opt_val(opts, "port");
-    /* Host i goes with port i; lists of other lengths go to the query, as written. */
-    bool in_authority = !port || (host && list_count(port) == list_count(host));
+    /* Host i goes with port i. A list without its port list (libpq would read one back,
+     * ",") or with one of another length goes to the query, as libpq has it. */
+    bool in_authority = host && (port ? list_count(port) == list_count(host)
+                                      : !strchr(host, ','));
     if (in_authority && host) {
         const char *h = host, *p = port;
         for (;;) {
@@ -679,17 +694,31 @@ static void register_kv_raw(const char *s)
     }
 }
 
+/* A user:password@ (a ':' before an '@' after "://") or a key with "password" in it. */
+static bool may_hold_password(const char *url)
+{
+    if (has_password_word(url, strlen(url)))
+        return true;
+    const char *auth = is_uri(url) ? strstr(url, "://") + 3 : NULL;
+    const char *at = auth ? strrchr(auth, '@') : NULL;
+    return at && memchr(auth, ':', (size_t)(at - auth));
+}
+
 void config_register_url_secrets(const char *url)
 {
     if (!url || !url[0] || starts_with(url, "sqlite:"))
         return;
-    /* The whole text as given (a migration may print it) shows as its masked form. */
-    char *shown = config_mask_url(url);
-    out_register_credential(url, shown);
-    /* The masked form itself holds no password, and a password equal to the user name
-     * ("postgres") must not turn it into "****:****@". */
-    out_register_shown(shown);
-    free(shown);
+    /* The whole text as given (a migration may print it) shows as its masked form, if it
+     * can hold a password at all: "dbname=app" or "po" is no credential, and masking it
+     * would change a --sql script that only happens to contain it. */
+    if (may_hold_password(url)) {
+        char *shown = config_mask_url(url);
+        out_register_credential(url, shown);
+        /* The masked form itself holds no password, and a password equal to the user name
+         * ("postgres") must not turn it into "****:****@". */
+        out_register_shown(shown);
+        free(shown);
+    }
     char *msg = NULL;
     PQconninfoOption *opts = parse_conninfo(url, &msg);
     if (msg)
