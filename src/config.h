@@ -49,7 +49,10 @@ int config_set(char **field, const char *value, rb_error *err);
 /* Adds a -x argument; "KEY=VALUE" with a non-empty key, else a usage error. */
 int config_add_x(config *cfg, const char *arg, rb_error *err);
 
-/* Applies the precedence above and registers the URL's secrets. */
+/* Applies the precedence above and registers the URL's secrets. A URL set but empty, in any
+ * of the places above, is a usage error naming the place. With -c FILE, first makes the
+ * project's relative paths (migrations, rbac, lua, a sqlite: database_url of the file)
+ * relative to FILE's directory. */
 int config_resolve_url(config *cfg, rb_error *err);
 
 /* Reads KEY from a .env file: `KEY=value`, `export KEY=value`, comments, single and double
@@ -57,17 +60,24 @@ int config_resolve_url(config *cfg, rb_error *err);
  * absent; a malformed line is an error naming path:line. Caller frees *value. */
 int dotenv_lookup(const char *path, const char *key, char **value, rb_error *err);
 
-/* Which driver a URL is for; an unknown scheme is a usage error naming the (masked) URL. */
+/* Which driver a URL is for; an unknown scheme, a string libpq cannot parse, or a URI libpq
+ * would read part of a password from as host, port or database, is a usage error naming
+ * the (masked) URL. */
 int config_url_dialect(const char *url, db_dialect *dialect, rb_error *err);
 
 /* sqlite:PATH, sqlite:///relative, sqlite:////absolute, sqlite::memory:. Caller frees. */
 int config_sqlite_path(const char *url, char **path, rb_error *err);
 
 /* Registers every password the URL carries (user:pass@, ?password=, password=,
- * sslpassword=), decoded and as written, with out_register_secret. */
+ * sslpassword=, and what a user may have meant: PASSWORD=, "double quotes", a raw '/' or
+ * '@'), decoded and as written, with out_register_secret, and its credential forms (the
+ * URL as given, ":password@", "password=...") with out_register_credential. */
 void config_register_url_secrets(const char *url);
 
-/* A copy of url with its passwords replaced by "****". Caller frees. */
+/* How url is shown: libpq's reading of it (PQconninfoParse) written back with "****" for
+ * each password; a URI libpq cannot read soundly masked from "://" to its last '@' (and from
+ * a password-like query value to the end); a key=value string libpq cannot parse not at
+ * all. sqlite: URLs as they are. Caller frees (NULL when out of memory). */
 char *config_mask_url(const char *url);
 
 #endif

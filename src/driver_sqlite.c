@@ -2,11 +2,13 @@
  *
  * The migration lock is SQLite's own write lock (BEGIN IMMEDIATE), waited for by a busy
  * handler that says once that it waits. Foreign keys are on for every connection. */
+#include <errno.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -288,8 +290,17 @@ int sqlite_open_conn(const config *cfg, const db_open_options *opts, db_conn **o
         }
     }
     if (sqlite3_open_v2(path, &sc->db, flags, NULL) != SQLITE_OK) {
-        rb_errorf(err, RB_EXIT_FAILURE, "cannot open SQLite database '%s': %s", path,
-                  sc->db ? sqlite3_errmsg(sc->db) : "out of memory");
+        /* SQLite says only "unable to open database file": name a missing directory. */
+        const char *slash = strrchr(path, '/');
+        char *dir = slash && slash != path ? strndup(path, (size_t)(slash - path)) : NULL;
+        struct stat st;
+        if (dir && stat(dir, &st) != 0 && errno == ENOENT)
+            rb_errorf(err, RB_EXIT_FAILURE, "cannot open SQLite database '%s': directory '%s' "
+                      "does not exist", path, dir);
+        else
+            rb_errorf(err, RB_EXIT_FAILURE, "cannot open SQLite database '%s': %s", path,
+                      sc->db ? sqlite3_errmsg(sc->db) : "out of memory");
+        free(dir);
         free(path);
         sqlite_close(&sc->base);
         return -1;

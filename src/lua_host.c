@@ -468,9 +468,8 @@ static int sandbox_print(lua_State *L)
         luaL_addvalue(&b);
     }
     luaL_pushresult(&b);
-    char *line = strdup(lua_tostring(L, -1));
+    char *line = out_masked(lua_tostring(L, -1));
     if (line) {
-        out_mask(line);
         fprintf(stderr, "%s\n", line);
         free(line);
     }

@@ -2,52 +2,176 @@
  * masked in every line, whichever module prints it. */
 #include "output.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SECRETS 8
+/* One registered text. A credential is a text that can only mean a login (the URL as given,
+ * ":password@", "password=..."): it is masked everywhere, the --sql script included. A bare
+ * secret (the password itself) is masked only in diagnostics, and only where it stands as a
+ * whole token, so that a password "postgres" or "at" leaves "postgres_fdw" and "created_at"
+ * alone while an error quoting the password still hides it. */
+typedef struct secret {
+    char *text;
+    char *shown;     /* what replaces it */
+    char *fit;       /* the same, never longer than text: for masking in place */
+    size_t len;
+    bool credential;
+} secret;
 
-static char *secrets[MAX_SECRETS];
-static int secret_count;
+static secret *secrets;   /* longest first, so a URL is replaced before its parts */
+static int secret_count, secret_cap;
 static bool quiet, verbose, stdout_is_sql;
 
-void out_register_secret(const char *secret)
+/* "****", or as many '*' as the text has bytes when it is shorter. */
+static char *stars_for(size_t len)
 {
-    /* A secret made only of '*' would match its own mask forever. */
-    if (!secret || !secret[0] || strspn(secret, "*") == strlen(secret) || secret_count == MAX_SECRETS)
+    size_t n = len < 4 ? len : 4;
+    char *s = malloc(n + 1);
+    if (s) {
+        memset(s, '*', n);
+        s[n] = '\0';
+    }
+    return s;
+}
+
+static void add_secret(const char *text, const char *shown, bool credential)
+{
+    /* A text made only of '*' would match its own mask. */
+    if (!text || !text[0] || strspn(text, "*") == strlen(text))
         return;
+    size_t len = strlen(text);
     for (int i = 0; i < secret_count; i++)
-        if (strcmp(secrets[i], secret) == 0)
+        if (strcmp(secrets[i].text, text) == 0) {
+            secrets[i].credential |= credential;
             return;
-    char *copy = strdup(secret);
-    if (copy)
-        secrets[secret_count++] = copy;
+        }
+    if (secret_count == secret_cap) {
+        int cap = secret_cap ? secret_cap * 2 : 16;
+        secret *grown = realloc(secrets, sizeof *grown * (size_t)cap);
+        if (!grown)
+            return;
+        secrets = grown;
+        secret_cap = cap;
+    }
+    secret e = {.text = strdup(text), .len = len, .credential = credential};
+    e.shown = shown ? strdup(shown) : stars_for(len);
+    e.fit = shown && strlen(shown) <= len ? strdup(shown) : stars_for(len);
+    if (!e.text || !e.shown || !e.fit) {
+        free(e.text);
+        free(e.shown);
+        free(e.fit);
+        return;
+    }
+    int at = secret_count;
+    while (at > 0 && secrets[at - 1].len < len)
+        at--;
+    memmove(&secrets[at + 1], &secrets[at], sizeof *secrets * (size_t)(secret_count - at));
+    secrets[at] = e;
+    secret_count++;
+}
+
+void out_register_secret(const char *secret_text)
+{
+    add_secret(secret_text, NULL, false);
+}
+
+void out_register_credential(const char *text, const char *shown)
+{
+    add_secret(text, shown, true);
+}
+
+void out_register_shown(const char *text)
+{
+    add_secret(text, text, true);
 }
 
 void out_forget_secrets(void)
 {
-    for (int i = 0; i < secret_count; i++)
-        free(secrets[i]);
-    secret_count = 0;
+    for (int i = 0; i < secret_count; i++) {
+        free(secrets[i].text);
+        free(secrets[i].shown);
+        free(secrets[i].fit);
+    }
+    free(secrets);
+    secrets = NULL;
+    secret_count = secret_cap = 0;
+}
+
+/* A byte of an identifier or a word: bytes of UTF-8 sequences count, so a password is never
+ * cut out of the middle of a word in another script. */
+static bool is_word_byte(unsigned char c)
+{
+    return isalnum(c) || c == '_' || c >= 0x80;
+}
+
+/* True when text[at, at+len) is not glued to a word on a side where the secret itself begins
+ * or ends with a word byte. */
+static bool stands_alone(const char *text, size_t at, const secret *e)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    const unsigned char *s = (const unsigned char *)e->text;
+    if (at > 0 && is_word_byte(t[at - 1]) && is_word_byte(s[0]))
+        return false;
+    unsigned char next = t[at + e->len];
+    return !(next && is_word_byte(next) && is_word_byte(s[e->len - 1]));
+}
+
+/* One pass left to right, longest match first; what a replacement wrote is never scanned
+ * again. Writes to out (at least strlen(text) + 1 bytes when !grow); with grow, returns a
+ * new string (NULL when out of memory). */
+static char *mask_text(const char *text, char *out, bool bare_too, bool grow)
+{
+    size_t cap = strlen(text) + 1, w = 0;
+    if (grow && !(out = malloc(cap)))
+        return NULL;
+    for (size_t r = 0; text[r];) {
+        const secret *hit = NULL;
+        for (int i = 0; i < secret_count && !hit; i++) {
+            const secret *e = &secrets[i];
+            if ((e->credential || bare_too) && text[r] == e->text[0] &&
+                strncmp(text + r, e->text, e->len) == 0 &&
+                (e->credential || stands_alone(text, r, e)))
+                hit = e;
+        }
+        const char *put = hit ? (grow ? hit->shown : hit->fit) : text + r;
+        size_t n = hit ? strlen(put) : 1;
+        if (grow && w + n + 1 > cap) {
+            cap = (w + n + 1) * 2;
+            char *bigger = realloc(out, cap);
+            if (!bigger) {
+                free(out);
+                return NULL;
+            }
+            out = bigger;
+        }
+        memmove(out + w, put, n);
+        w += n;
+        r += hit ? hit->len : 1;
+    }
+    out[w] = '\0';
+    return out;
 }
 
 void out_mask(char *text)
 {
-    for (int i = 0; i < secret_count; i++) {
-        size_t n = strlen(secrets[i]);
-        char *hit;
-        /* "****" is never longer than a secret of 4+ bytes; shorter ones are padded out
-         * with '*' so the replacement stays in place without reallocating. */
-        while ((hit = strstr(text, secrets[i])) != NULL) {
-            if (n >= 4) {
-                memcpy(hit, "****", 4);
-                memmove(hit + 4, hit + n, strlen(hit + n) + 1);
-            } else {
-                memset(hit, '*', n);
-            }
-        }
-    }
+    mask_text(text, text, true, false); /* in place: every `fit` is at most as long */
+}
+
+void out_mask_sql(char *text)
+{
+    mask_text(text, text, false, false);
+}
+
+char *out_masked(const char *text)
+{
+    return mask_text(text, NULL, true, true);
+}
+
+static char *out_masked_sql(const char *text)
+{
+    return mask_text(text, NULL, false, true);
 }
 
 void out_set_quiet(bool q) { quiet = q; }
@@ -67,8 +191,9 @@ static void vprint_masked(FILE *f, const char *prefix, const char *fmt, va_list 
         vsnprintf(buf, (size_t)n + 1, fmt, ap);
     else if (!buf)
         buf = stackbuf;
-    out_mask(buf);
-    fprintf(f, "%s%s\n", prefix, buf);
+    char *masked = out_masked(buf);
+    fprintf(f, "%s%s\n", prefix, masked ? masked : "(out of memory)");
+    free(masked);
     if (buf != stackbuf)
         free(buf);
 }
@@ -114,14 +239,10 @@ void out_debug(const char *fmt, ...)
 
 void out_sql(const char *text)
 {
-    size_t n = strlen(text);
-    char *buf = malloc(n + 1);
-    if (!buf)
-        return;
-    memcpy(buf, text, n + 1);
-    out_mask(buf);
-    fputs(buf, stdout);
-    free(buf);
+    char *masked = out_masked_sql(text);
+    if (masked)
+        fputs(masked, stdout);
+    free(masked);
 }
 
 static void print_field(const char *label, const char *value)
@@ -172,18 +293,20 @@ static void print_position(const char *statement, int position)
 
 void out_report_error(const rb_error *err)
 {
-    rb_error masked = *err;
-    out_mask(masked.message);
-    out_mask(masked.detail);
-    out_mask(masked.hint);
-    out_mask(masked.statement);
-    out_mask(masked.traceback);
-    fprintf(stderr, "rbacmig: error: %s\n", masked.message);
-    if (masked.sqlstate[0])
-        fprintf(stderr, "  SQLSTATE: %s\n", masked.sqlstate);
-    print_field("DETAIL: ", masked.detail);
-    print_field("HINT: ", masked.hint);
-    print_field("STATEMENT: ", masked.statement);
+    char *message = out_masked(err->message), *detail = out_masked(err->detail),
+         *hint = out_masked(err->hint), *statement = out_masked(err->statement),
+         *traceback = out_masked(err->traceback);
+    fprintf(stderr, "rbacmig: error: %s\n", message ? message : "(out of memory)");
+    if (err->sqlstate[0])
+        fprintf(stderr, "  SQLSTATE: %s\n", err->sqlstate);
+    print_field("DETAIL: ", detail ? detail : "");
+    print_field("HINT: ", hint ? hint : "");
+    print_field("STATEMENT: ", statement ? statement : "");
     print_position(err->statement, err->position);
-    print_field("", masked.traceback);
+    print_field("", traceback ? traceback : "");
+    free(message);
+    free(detail);
+    free(hint);
+    free(statement);
+    free(traceback);
 }

@@ -1,5 +1,6 @@
 /* output.h: everything rbacmig prints goes through here, so that no registered secret
- * (a database password) can reach stdout, stderr or --sql output.
+ * (a database password) can reach stdout, stderr or --sql output, and no text that merely
+ * resembles one is changed in the --sql script.
  *
  * Progress lines go to stdout, or to stderr when stdout carries --sql output. Errors are
  * reported once, by main.c, with out_report_error. */
@@ -11,12 +12,30 @@
 
 #include "error.h"
 
-/* Remember a string that must never be printed (it is replaced by "****"). Copied. */
+/* The masking rule (README, "Configuration"). Two kinds of registered text, both copied:
+ * - a credential: a text that can only be a login, such as the database URL exactly as
+ *   given, ":password@" or "password=..."; replaced by `shown` (NULL or longer than the
+ *   text: "****") wherever it appears, in diagnostics and in the --sql script alike;
+ * - a secret: a password itself, decoded or as written; replaced by "****" (by as many '*'
+ *   when shorter) in diagnostics only, and only where it stands as a whole token: not when
+ *   a word byte touches it on a side where it begins or ends with one. So a password
+ *   "postgres" is masked in `role "postgres"` but leaves `postgres_fdw` and the --sql script
+ *   as they are. */
 void out_register_secret(const char *secret);
+void out_register_credential(const char *text, const char *shown);
+/* A text known to hold no secret (a masked URL): printed as it is, even where a secret's
+ * text is part of it. */
+void out_register_shown(const char *text);
 void out_forget_secrets(void);
 
-/* Replaces every registered secret in `text` (in place; the result is never longer). */
+/* Masks diagnostics (messages, notes, progress, Lua print): credentials and secrets, in
+ * place (the result is never longer). */
 void out_mask(char *text);
+/* Masks --sql output: credentials only, in place. */
+void out_mask_sql(char *text);
+/* out_mask into a new string, where a credential may show as its longer masked form (a URL
+ * with a 2-byte password as "...:****@..."). NULL when out of memory; caller frees. */
+char *out_masked(const char *text);
 
 void out_set_quiet(bool quiet);
 void out_set_verbose(bool verbose);
@@ -32,7 +51,7 @@ void out_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void out_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A debug line on stderr, only with -v. */
 void out_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Raw text to stdout (for --sql output), masked. */
+/* Raw text to stdout (for --sql output), with credentials masked (out_mask_sql). */
 void out_sql(const char *text);
 
 /* `rbacmig: error: message`, then indented detail lines. */

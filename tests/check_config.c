@@ -1,5 +1,6 @@
 /* check_config.c: .env parsing, database URL dialects and SQLite paths, password masking
  * and registration, -x arguments and the URL precedence of config_resolve_url. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,10 +272,14 @@ START_TEST(test_dialect_broken_pg_url)
     char msg[2048];
     expect_bad_url("postgresql://[::1/db", msg);
     ck_assert_msg(strstr(msg, "invalid database URL") != NULL, "message: %s", msg);
+    /* libpq's reason, without what it quotes of the string (a password, maybe). */
     expect_bad_url("host=localhost dbname", msg);
-    ck_assert_msg(strstr(msg, "dbname") != NULL, "message should give libpq's reason: %s", msg);
+    ck_assert_msg(strstr(msg, "missing \"=\" after") != NULL, "message should give libpq's "
+                  "reason: %s", msg);
     expect_bad_url("nosuchoption=1", msg);
-    ck_assert_msg(strstr(msg, "nosuchoption") != NULL, "message: %s", msg);
+    ck_assert_msg(strstr(msg, "invalid connection option") != NULL, "message: %s", msg);
+    ck_assert_msg(strstr(msg, "nosuchoption") == NULL, "a key=value string that libpq cannot "
+                  "parse is not echoed: %s", msg);
     ck_assert_msg(strchr(msg, '\n') == NULL, "message should be one line: %s", msg);
 }
 END_TEST
@@ -351,8 +356,9 @@ static void expect_masked(const char *url, const char *want, const char *secret)
 /* Regressions found by fuzz/fuzz_dotenv: each used to print the password. */
 START_TEST(test_mask_fuzz_regressions)
 {
-    expect_masked("foo password=hunter2", "foo password=****", "hunter2");
-    expect_masked("host=h password=se\\ cret", "host=h password=****", "cret");
+    expect_masked("foo password=hunter2", "(a connection string that libpq cannot parse)",
+                  "hunter2");
+    expect_masked("host=h password=se\\ cret", "password=**** host=h", "cret");
     expect_masked("postgresql://u:se?cret@h/d", "postgresql://u:****@h/d", "cret");
     out_forget_secrets();
     config_register_url_secrets("postgresql://u:s%41?x@h/d");
@@ -369,11 +375,15 @@ START_TEST(test_mask_userinfo)
                   "postgresql://bob:****@db.example.com:5432/app", "secret");
     expect_masked("postgres://bob:x@h/db", "postgres://bob:****@h/db", NULL);
     expect_masked("postgresql://:secret@h/db", "postgresql://:****@h/db", "secret");
-    /* The last '@' of the authority ends the password. */
-    expect_masked("postgresql://bob:p@ss@h/db", "postgresql://bob:****@h/db", "p@ss");
+    /* libpq would read "ss@h" as the host: masked from "://" to the last '@'. */
+    expect_masked("postgresql://bob:p@ss@h/db", "postgresql://****@h/db", "ss");
+    /* The issue's base64 password: a '/' ends the userinfo for libpq. */
+    expect_masked("postgresql://app_user:Xk9/q+Zr2Lm=@db.example.internal:5432/postgres",
+                  "postgresql://****@db.example.internal:5432/postgres", "Xk9");
     /* Nothing to mask. */
     expect_masked("postgresql://bob@h/db", "postgresql://bob@h/db", NULL);
     expect_masked("postgresql://h/db", "postgresql://h/db", NULL);
+    expect_masked("postgresql://[::1]:5433,h2/db", "postgresql://[::1]:5433,h2/db", NULL);
     expect_masked("sqlite:app.db", "sqlite:app.db", NULL);
 }
 END_TEST
@@ -391,28 +401,158 @@ END_TEST
 
 START_TEST(test_mask_query_params)
 {
-    expect_masked("postgresql://bob@h/db?password=secret",
-                  "postgresql://bob@h/db?password=****", "secret");
+    /* The display is libpq's reading: a query password is the password. */
+    expect_masked("postgresql://bob@h/db?password=secret", "postgresql://bob:****@h/db",
+                  "secret");
     expect_masked("postgresql://h/db?sslmode=require&sslpassword=keypass&application_name=x",
-                  "postgresql://h/db?sslmode=require&sslpassword=****&application_name=x",
+                  "postgresql://h/db?application_name=x&sslmode=require&sslpassword=****",
                   "keypass");
     expect_masked("postgresql://bob:one1@h/db?password=two2&sslpassword=three3",
-                  "postgresql://bob:****@h/db?password=****&sslpassword=****", NULL);
+                  "postgresql://bob:****@h/db?sslpassword=****", "two2");
+    /* Keys libpq refuses: the URL does not parse, the values are masked all the same. */
+    expect_masked("postgresql://u@h/d?Password=secret2", "postgresql://u@h/d?Password=****",
+                  "secret2");
+    expect_masked("postgresql://h/d?PASSWORD=secret3&x=1", "postgresql://h/d?PASSWORD=****",
+                  "secret3");
 }
 END_TEST
 
 START_TEST(test_mask_key_value)
 {
-    expect_masked("host=h password=secret dbname=app", "host=h password=**** dbname=app",
+    expect_masked("host=h password=secret dbname=app", "password=**** dbname=app host=h",
                   "secret");
-    expect_masked("host=h password='a b' dbname=app", "host=h password=**** dbname=app", "a b");
-    expect_masked("password = secret", "password = ****", "secret");
+    expect_masked("host=h password='a b' dbname=app", "password=**** dbname=app host=h", "a b");
+    expect_masked("password = secret", "password=****", "secret");
     expect_masked("password='it\\'s mine' host=h", "password=**** host=h", "mine");
     expect_masked("host=h sslpassword=keypass", "host=h sslpassword=****", "keypass");
     /* A quoted value of another key with "password=" in it is not a password. */
     expect_masked("host=h application_name='password=x'", "host=h application_name='password=x'",
                   NULL);
-    expect_masked("host=h dbname=app", "host=h dbname=app", NULL);
+    expect_masked("host=h dbname=app", "dbname=app host=h", NULL);
+    /* Strings libpq refuses are not shown at all. */
+    expect_masked("host=h password=\"a b\"", "(a connection string that libpq cannot parse)",
+                  "a b");
+    expect_masked("host=h PASSWORD=secret", "(a connection string that libpq cannot parse)",
+                  "secret");
+}
+END_TEST
+
+/* ---- every password form, with hard passwords (issue 12, item 1) ------------------------ */
+
+static const char *const hard_passwords[] = {
+    "postgres",
+    "at",
+    "Xk9/Qr7@Lm3#Pq7?Yy8:Ww4'Tt6\"Uu2\\Vv5%Hh1 Gg0", /* / @ # ? : ' " \ % and a space */
+    "q8Zr2LmXk9TBw4vNe7Hs1JpYc6UdFa3Gt5Ko0RiE",        /* 40 random characters */
+};
+
+/* pw percent-encoded (everything but letters and digits). */
+static void pct_encode(const char *pw, char *out)
+{
+    for (; *pw; pw++)
+        out += isalnum((unsigned char)*pw) ? sprintf(out, "%c", *pw)
+                                           : sprintf(out, "%%%02X", (unsigned char)*pw);
+}
+
+/* pw in libpq's single quotes ('\'' and '\\' escaped), or with " around it as is. */
+static void kv_quote(const char *pw, char quote, char *out)
+{
+    *out++ = quote;
+    for (; *pw; pw++) {
+        if (quote == '\'' && (*pw == '\'' || *pw == '\\'))
+            *out++ = '\\';
+        *out++ = *pw;
+    }
+    *out++ = quote;
+    *out = '\0';
+}
+
+/* True when needle occurs in text not glued to a letter or digit on either side (a leak
+ * shows that way: ":pw@", "=pw&", "'pw'"; "at" inside "database" is no leak). */
+static bool has_token(const char *text, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle)) {
+        bool left = p == text || !isalnum((unsigned char)p[-1]) || !isalnum((unsigned char)*needle);
+        bool right = !isalnum((unsigned char)p[n]) || !isalnum((unsigned char)needle[n - 1]);
+        if (left && right)
+            return true;
+    }
+    return false;
+}
+
+/* Neither pw nor any run of 3+ letters and digits of it may stand in text (outside the
+ * scheme "postgres[ql]://"). */
+static void expect_no_password(const char *text, const char *pw, const char *where,
+                               const char *url)
+{
+    char copy[4096];
+    snprintf(copy, sizeof copy, "%s", text);
+    for (char *p = strstr(copy, "postgres"); p; p = strstr(p + 1, "postgres"))
+        if (strncmp(p + 8, "://", 3) == 0 || strncmp(p + 8, "ql://", 5) == 0)
+            memcpy(p, "SCHEMEXX", 8);
+    ck_assert_msg(!has_token(copy, pw), "%s of '%s' shows the password: %s", where, url, text);
+    for (const char *p = pw; *p;) {
+        size_t n = 0;
+        while (isalnum((unsigned char)p[n]))
+            n++;
+        if (n >= 3) {
+            char piece[64];
+            snprintf(piece, sizeof piece, "%.*s", (int)n, p);
+            ck_assert_msg(!has_token(copy, piece), "%s of '%s' shows '%s' of the password: %s",
+                          where, url, piece, text);
+        }
+        p += n ? n : 1;
+    }
+}
+
+START_TEST(test_every_password_form)
+{
+    const char *pw = hard_passwords[_i];
+    char enc[256], squoted[128], dquoted[128];
+    pct_encode(pw, enc);
+    kv_quote(pw, '\'', squoted);
+    kv_quote(pw, '"', dquoted);
+    /* User, host and database hold none of the passwords' text. */
+    char forms[9][512];
+    snprintf(forms[0], 512, "postgresql://app_user:%s@db.example.internal:5432/appdb", pw);
+    snprintf(forms[1], 512, "postgresql://app_user:%s@db.example.internal:5432/appdb", enc);
+    snprintf(forms[2], 512, "postgres://app_user@db.example.internal/appdb?password=%s", enc);
+    snprintf(forms[3], 512, "postgresql://app_user@db.example.internal/appdb?Password=%s", enc);
+    snprintf(forms[4], 512, "postgresql://app_user@db.example.internal/appdb?password=%s", pw);
+    snprintf(forms[5], 512, "host=db.example.internal user=app_user password=%s dbname=appdb",
+             squoted);
+    snprintf(forms[6], 512, "host=db.example.internal password=%s dbname=appdb", dquoted);
+    snprintf(forms[7], 512, "host=db.example.internal PASSWORD=%s dbname=appdb", squoted);
+    snprintf(forms[8], 512, "host=db.example.internal PASSWORD=%s", pw);
+    for (int f = 0; f < 9; f++) {
+        const char *url = forms[f];
+        out_forget_secrets();
+        char *m = config_mask_url(url);
+        ck_assert_ptr_nonnull(m);
+        expect_no_password(m, pw, "config_mask_url", url);
+        bool encoded = strstr(url, enc) != NULL;
+        if (encoded)
+            expect_no_password(m, enc, "config_mask_url", url);
+
+        db_dialect d;
+        rb_error err;
+        rb_error_init(&err);
+        config_url_dialect(url, &d, &err); /* registers the secrets */
+        out_mask(err.message);
+        expect_no_password(err.message, pw, "the dialect error", url);
+
+        /* What a migration or a server may print: the URL, the password as a word. */
+        char text[2048];
+        snprintf(text, sizeof text, "url %s; password \"%s\" rejected; as written %s; '%s'",
+                 url, pw, encoded ? enc : pw, pw);
+        out_mask(text);
+        expect_no_password(text, pw, "out_mask", url);
+        if (encoded)
+            expect_no_password(text, enc, "out_mask", url);
+        free(m);
+        out_forget_secrets();
+    }
 }
 END_TEST
 
@@ -610,11 +750,12 @@ START_TEST(test_resolve_precedence)
     const char *source3 = source;
     rb_strlcpy(url3, url, sizeof url3);
 
-    /* An empty DATABASE_URL counts as unset. */
+    /* An empty DATABASE_URL is a mistake, not "unset" (issue 12, item 13). */
     setenv("DATABASE_URL", "", 1);
     int rc3b = resolve(&cfg, url, &source, &err);
-    char url3b[512];
-    rb_strlcpy(url3b, url, sizeof url3b);
+    char msg3b[512];
+    rb_strlcpy(msg3b, err.message, sizeof msg3b);
+    int code3b = err.code;
     unsetenv("DATABASE_URL");
 
     unlink(".env");
@@ -643,8 +784,9 @@ START_TEST(test_resolve_precedence)
     ck_assert_int_eq(rc3, 0);
     ck_assert_str_eq(url3, "sqlite:from-dotenv.db");
     ck_assert_pstr_eq(source3, ".env");
-    ck_assert_int_eq(rc3b, 0);
-    ck_assert_str_eq(url3b, "sqlite:from-dotenv.db");
+    ck_assert_int_eq(rc3b, -1);
+    ck_assert_int_eq(code3b, RB_EXIT_USAGE);
+    ck_assert_str_eq(msg3b, "DATABASE_URL is set but empty (from the environment)");
     ck_assert_int_eq(rc4, 0);
     ck_assert_str_eq(url4, "sqlite:from-file.db");
     ck_assert_ptr_nonnull(source4);
@@ -654,6 +796,100 @@ START_TEST(test_resolve_precedence)
     ck_assert_str_eq(url5, CONFIG_DEFAULT_URL);
     ck_assert_str_eq(url5, "sqlite:rbacmig.db");
     ck_assert_pstr_eq(source5, "default");
+}
+END_TEST
+
+/* A URL set but empty is a usage error naming where it was set, never a fall-through to
+ * the next source (issue 12, item 13). */
+START_TEST(test_resolve_empty_url)
+{
+    saved_env s;
+    env_enter(&s);
+    config cfg;
+    rb_error err;
+    char url[512];
+    const char *source;
+
+    ck_write_text(".env", "DATABASE_URL=\n");
+    config_init(&cfg);
+    config_set(&cfg.file_url, "sqlite:from-file.db", &err);
+    int rc1 = resolve(&cfg, url, &source, &err);
+    char msg1[512];
+    rb_strlcpy(msg1, err.message, sizeof msg1);
+    int code1 = err.code;
+    unlink(".env");
+
+    config_set(&cfg.file_url, "", &err);
+    int rc2 = resolve(&cfg, url, &source, &err);
+    char msg2[512];
+    rb_strlcpy(msg2, err.message, sizeof msg2);
+
+    config_set(&cfg.flag_url, "", &err);
+    int rc3 = resolve(&cfg, url, &source, &err);
+    char msg3[512];
+    rb_strlcpy(msg3, err.message, sizeof msg3);
+    config_release(&cfg);
+    env_leave(&s);
+
+    ck_assert_int_eq(rc1, -1);
+    ck_assert_int_eq(code1, RB_EXIT_USAGE);
+    ck_assert_str_eq(msg1, "DATABASE_URL is set but empty (from .env)");
+    ck_assert_int_eq(rc2, -1);
+    ck_assert_str_eq(msg2, "database_url is set but empty (from rbacmig.lua)");
+    ck_assert_int_eq(rc3, -1);
+    ck_assert_str_eq(msg3, "the database URL is empty (from --database-url)");
+}
+END_TEST
+
+/* -c FILE: relative paths are FILE's directory's (issue 12, item 19). */
+START_TEST(test_resolve_config_paths)
+{
+    saved_env s;
+    env_enter(&s);
+    config cfg;
+    rb_error err;
+    char url[512];
+    const char *source;
+    config_init(&cfg);
+    config_set(&cfg.config_file, "proj/conf/rbacmig.lua", &err);
+    cfg.config_file_given = true;
+    config_set(&cfg.rbac_dir, "/abs/rbac", &err);
+    config_set(&cfg.lua_dir, "../shared/lua", &err);
+    config_set(&cfg.file_url, "sqlite:///data/app.db", &err);
+    int rc = resolve(&cfg, url, &source, &err);
+    char url1[512], migrations[256], rbac[256], lua[256];
+    rb_strlcpy(url1, url, sizeof url1);
+    rb_strlcpy(migrations, cfg.migrations_dir, sizeof migrations);
+    rb_strlcpy(rbac, cfg.rbac_dir, sizeof rbac);
+    rb_strlcpy(lua, cfg.lua_dir, sizeof lua);
+    config_release(&cfg);
+
+    /* Without -c nothing moves, and neither does a URL from the environment. */
+    config_init(&cfg);
+    setenv("DATABASE_URL", "sqlite:env.db", 1);
+    config_set(&cfg.config_file, "proj/rbacmig.lua", &err);
+    cfg.config_file_given = true;
+    int rc2 = resolve(&cfg, url, &source, &err);
+    char url2[512];
+    rb_strlcpy(url2, url, sizeof url2);
+    config_release(&cfg);
+    unsetenv("DATABASE_URL");
+    config_init(&cfg);
+    int rc3 = resolve(&cfg, url, &source, &err);
+    char migrations3[256];
+    rb_strlcpy(migrations3, cfg.migrations_dir, sizeof migrations3);
+    config_release(&cfg);
+    env_leave(&s);
+
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_eq(migrations, "proj/conf/migrations");
+    ck_assert_str_eq(rbac, "/abs/rbac");
+    ck_assert_str_eq(lua, "proj/conf/../shared/lua");
+    ck_assert_str_eq(url1, "sqlite:proj/conf/data/app.db");
+    ck_assert_int_eq(rc2, 0);
+    ck_assert_str_eq(url2, "sqlite:env.db");
+    ck_assert_int_eq(rc3, 0);
+    ck_assert_str_eq(migrations3, "migrations");
 }
 END_TEST
 
@@ -740,6 +976,8 @@ Suite *make_config_suite(void)
     tcase_add_test(tc, test_register_query_and_key_value);
     tcase_add_test(tc, test_register_nothing_for_sqlite);
     tcase_add_test(tc, test_forget_secrets);
+    tcase_add_loop_test(tc, test_every_password_form, 0,
+                        (int)(sizeof hard_passwords / sizeof *hard_passwords));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("settings");
@@ -747,6 +985,8 @@ Suite *make_config_suite(void)
     tcase_add_test(tc, test_config_init_defaults);
     tcase_add_test(tc, test_resolve_precedence);
     tcase_add_test(tc, test_resolve_bad_dotenv);
+    tcase_add_test(tc, test_resolve_empty_url);
+    tcase_add_test(tc, test_resolve_config_paths);
     tcase_add_test(tc, test_resolve_registers_secrets);
     suite_add_tcase(s, tc);
     return s;
