@@ -24,32 +24,6 @@ static char *parents_text(const graph *g, const revision *rev)
     return rev->nparents ? graph_join_ids(g, rev->parents, rev->nparents) : strdup("<base>");
 }
 
-/* s as one printable line: a message or label comes from a file anyone may have written,
- * and a newline, carriage return or escape sequence in it must not forge output lines or
- * reach the terminal. Control characters become \n, \r, \t or \xHH. NULL when out of memory;
- * caller frees. */
-static char *printable(const char *s)
-{
-    size_t n = 0;
-    for (const char *p = s; *p; p++)
-        n += ((unsigned char)*p < 0x20 || *p == 0x7f) ? 4 : 1;
-    char *out = malloc(n + 1), *o = out;
-    if (!out)
-        return NULL;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '\n' || *p == '\r' || *p == '\t') {
-            *o++ = '\\';
-            *o++ = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
-        } else if (*p < 0x20 || *p == 0x7f) {
-            o += sprintf(o, "\\x%02x", *p);
-        } else {
-            *o++ = (char)*p;
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 /* "a, b" of a revision's branch labels, printable; "" for none. Caller frees. */
 static char *labels_text(const revision *rev)
 {
@@ -61,7 +35,7 @@ static char *labels_text(const revision *rev)
         return NULL;
     out[0] = '\0';
     for (int i = 0; i < rev->branch_labels.count; i++) {
-        char *label = printable(rev->branch_labels.items[i]);
+        char *label = out_printable(rev->branch_labels.items[i]);
         if (!label) {
             free(out);
             return NULL;
@@ -83,7 +57,7 @@ static int print_revision(const graph *g, int idx, bool verbose, const str_list 
     const char *branchpoint = rev->nchildren > 1 ? " (branchpoint)" : "";
     const char *merge = rev->nparents > 1 ? " (mergepoint)" : "";
     char *parents = parents_text(g, rev), *labels = labels_text(rev);
-    char *message = printable(rev->message);
+    char *message = out_printable(rev->message);
     if (!parents || !labels || !message) {
         free(parents);
         free(labels);
@@ -212,7 +186,7 @@ int cmd_branches(cli_state *st, int argc, char **argv, rb_error *err)
         out_print("%s (branchpoint)", rev->id);
         for (int c = 0; c < rev->nchildren; c++) {
             const revision *kid = &st->g.revs[rev->children[c]];
-            char *message = printable(kid->message);
+            char *message = out_printable(kid->message);
             if (!message)
                 return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
             out_print("    -> %s%s, %s", kid->id, kid->nchildren == 0 ? " (head)" : "", message);

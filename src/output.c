@@ -291,6 +291,28 @@ static void print_position(const char *statement, int position)
         fprintf(stderr, "  POSITION: line %d, character %d of the statement\n", line, column + 1);
 }
 
+char *out_printable(const char *s)
+{
+    size_t n = 0;
+    for (const char *p = s; *p; p++)
+        n += ((unsigned char)*p < 0x20 || *p == 0x7f) ? 4 : 1;
+    char *out = malloc(n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '\n' || *p == '\r' || *p == '\t') {
+            *o++ = '\\';
+            *o++ = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+        } else if (*p < 0x20 || *p == 0x7f) {
+            o += sprintf(o, "\\x%02x", *p);
+        } else {
+            *o++ = (char)*p;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 void out_report_error(const rb_error *err)
 {
     char *message = out_masked(err->message), *detail = out_masked(err->detail),

@@ -54,6 +54,11 @@ void out_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Raw text to stdout (for --sql output), with credentials masked (out_mask_sql). */
 void out_sql(const char *text);
 
+/* s as one printable line: text from a file or a database (a message, a label) must not
+ * forge output lines or reach the terminal as an escape sequence. Control characters become
+ * \n, \r, \t or \xHH; the rest is kept. NULL when out of memory; caller frees. */
+char *out_printable(const char *s);
+
 /* `rbacmig: error: message`, then indented detail lines. */
 void out_report_error(const rb_error *err);
 

@@ -702,14 +702,17 @@ static int apply_step(runner *r, const names *n, const migrate_options *opts, in
     double t0 = now_ms();
     if (!again) {
         char *from = step_from(r->g, idx, opts->dir), *to = step_to(r->g, idx, opts->dir);
-        if (!from || !to) {
+        char *message = out_printable(rev->message);
+        if (!from || !to || !message) {
             free(from);
             free(to);
+            free(message);
             return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
         }
-        out_progress("Running %s %s -> %s, %s", verb, from, to, rev->message);
+        out_progress("Running %s %s -> %s, %s", verb, from, to, message);
         free(from);
         free(to);
+        free(message);
     }
     int rc = lua_host_run_migration(r->host, rev->path, rev->sha256, verb, r->conn, err);
     if (stop_signal) {

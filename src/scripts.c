@@ -1,6 +1,7 @@
 /* scripts.c: the migrations directory on disk. */
 #include "scripts.h"
 
+#include "output.h"
 #include "revcache.h"
 #include "sha256.h"
 
@@ -174,21 +175,6 @@ static void write_lua_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* Writes s for a `--` comment line: Lua ends a comment at a newline or a carriage return,
- * so a message carrying either would put code after it. Every control character is shown
- * escaped (\n, \r, \t, \xHH); the message itself is kept exactly in `message =`. */
-static void write_comment_text(FILE *f, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '\n' || *p == '\r' || *p == '\t')
-            fprintf(f, "\\%c", *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't');
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(f, "\\x%02x", *p);
-        else
-            fputc(*p, f);
-    }
-}
-
 static void write_id_list(FILE *f, const str_list *l)
 {
     if (l->count == 0) {
@@ -231,6 +217,13 @@ int scripts_write_revision(const char *dir, const new_revision *spec, char **pat
     if (!p)
         return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
     snprintf(p, len, "%s/%s%s%s.lua", dir, id, slug[0] ? "_" : "", slug);
+    /* Lua ends a `--` comment at a newline or a carriage return, so the header shows the
+     * message with control characters escaped; `message =` below keeps it exactly. */
+    char *comment = out_printable(spec->message);
+    if (!comment) {
+        free(p);
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    }
     /* O_EXCL: two runs racing for the same id never overwrite each other. */
     int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
@@ -238,11 +231,12 @@ int scripts_write_revision(const char *dir, const new_revision *spec, char **pat
         rb_errorf(err, RB_EXIT_FAILURE, "cannot create '%s': %s", p, strerror(errno));
         if (fd >= 0)
             close(fd);
+        free(comment);
         free(p);
         return -1;
     }
-    fputs("-- ", f);
-    write_comment_text(f, spec->message);
+    fprintf(f, "-- %s", comment);
+    free(comment);
     fprintf(f, "\n--\n-- Revision ID: %s\n-- Revises: ", id);
     for (int i = 0; i < spec->parents->count; i++)
         fprintf(f, "%s%s", i ? ", " : "", spec->parents->items[i]);

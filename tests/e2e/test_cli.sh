@@ -99,6 +99,10 @@ rb history
 expect_rc 0 "history loads the file"
 expect_eq "$(printf '%s' "$OUT" | grep -c 'os.exit')" 1 "the message is one line in history"
 check "history prints no raw control characters" test -z "$(printf '%s' "$OUT" | tr -d -c '\r\033')"
+rb upgrade --sql cccc00000001
+expect_rc 0 "upgrade --sql of the revision"
+check "the step line prints no raw control characters" test -z "$(printf '%s' "$ERR" | tr -d -c '\r\033')"
+expect_eq "$(printf '%s\n' "$ERR" | grep -c 'os.exit')" 1 "the message is one line in the step line"
 rm -f "$file"
 
 # ---- item 12: output that could not be written is a failure -----------------------------
