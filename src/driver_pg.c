@@ -378,8 +378,12 @@ static int pg_begin_locked(db_conn *c, long long key, const char *read_sql, db_r
      * statement of a simple query takes its own snapshot, so the read sees what the last
      * holder of the lock committed. */
     lock_attempt_sql(pc, key, lock_sql, sizeof lock_sql);
-    snprintf(sql, sizeof sql, BEGIN_MIGRATION "; %s%s%s", lock_sql, read_sql ? "; " : "",
-             read_sql ? read_sql : "");
+    /* The names in both parts are at most 63 bytes each (config.c), so this fits; a cut
+     * statement would run something else, so say so rather than send it. */
+    if (snprintf(sql, sizeof sql, BEGIN_MIGRATION "; %s%s%s", lock_sql, read_sql ? "; " : "",
+                 read_sql ? read_sql : "") >= (int)sizeof sql)
+        return rb_errorf(err, RB_EXIT_FAILURE, "the opening statement of a migration "
+                         "transaction is longer than %zu bytes (a bug in rbacmig)", sizeof sql);
     if (!PQsendQuery(pc->pg, sql))
         return pg_conn_error(pc->pg, err, "lost connection to the database");
     while ((res = PQgetResult(pc->pg)) != NULL) {
