@@ -55,8 +55,7 @@ const char *__asan_default_options(void)
 /* Lua's hook is the only thing a signal may set (lua_host_interrupt is async-safe). */
 static void on_watchdog(int signo)
 {
-    (void)signo;
-    lua_host_interrupt();
+    lua_host_interrupt(signo);
 }
 
 /* A timer signal aimed at this thread, never at libFuzzer's own threads. SIGALRM is

@@ -68,6 +68,8 @@ static double now_ms(void)
  * allocated to fit: a quoted name may be twice its length plus quotes, and a statement cut
  * short in a fixed buffer would run as some other statement. NULL after filling err. */
 static char *sql_vformat(rb_error *err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static char *sql_vformat(rb_error *err, const char *fmt, va_list ap)
 {
     va_list copy;
     va_copy(copy, ap);
