@@ -16,6 +16,10 @@
             fuzz_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);                             \
     } while (0)
 
+/* libFuzzer's entry points, which each target defines (LLVMFuzzerInitialize optionally). */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 void fuzz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 4, 5)));
 

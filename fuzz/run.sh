@@ -64,7 +64,7 @@ fi
 echo "== building into $build"
 export CC=${CC:-clang}
 mkdir -p "$build"
-if ! cmake -S "$root" -B "$build" -DRBACMIG_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >"$build/fuzz-configure.log" 2>&1; then
+if ! cmake -S "$root" -B "$build" -DRBACMIG_FUZZ=ON -DRBACMIG_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >"$build/fuzz-configure.log" 2>&1; then
     cat "$build/fuzz-configure.log" >&2
     echo "run.sh: configure failed (a build-fuzz made with another compiler? remove it)" >&2
     exit 2

@@ -12,6 +12,7 @@
 #include "output.h"
 #include "runner.h"
 #include "scripts.h"
+#include "version.h"
 
 /* Options shared by several commands' tables. */
 #define OPT_VERBOSE {"verbose", 'v', false, false, "show every detail of each revision"}

@@ -2,6 +2,7 @@
 #include "driver.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,7 @@ void db_result_free(db_result *r)
     free(r->names);
     size_t n = (size_t)r->nrows * (size_t)r->ncols;
     for (size_t i = 0; i < n; i++)
-        free((char *)r->cells[i].text);
+        free((void *)(uintptr_t)r->cells[i].text); /* a result owns its cells' text */
     free(r->cells);
     free(r);
 }

@@ -34,7 +34,16 @@ int rb_error_prefix(rb_error *err, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     rb_strlcpy(old, err->message, sizeof old);
+    /* A message is a bounded buffer on purpose: a long prefix plus message is cut at the
+     * end, which GCC (rightly) sees may happen. The one place rbacmig means to truncate. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
     snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
     if (err->code == 0)
         err->code = RB_EXIT_FAILURE;
     return -1;

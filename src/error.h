@@ -39,7 +39,8 @@ void rb_error_init(rb_error *err);
  * `return rb_errorf(err, RB_EXIT_FAILURE, "cannot open '%s'", path);` reads naturally. */
 int rb_errorf(rb_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-int rb_verrorf(rb_error *err, int code, const char *fmt, va_list ap);
+int rb_verrorf(rb_error *err, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Prepends "prefix: " to the message (keeps the other fields). Returns -1. */
 int rb_error_prefix(rb_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -408,17 +408,17 @@ int lua_db_new(lua_State *L)
      * tenth of a long upgrade's client time. */
     lua_getfield(L, LUA_REGISTRYINDEX, DB_MT_CACHE);   /* db cache? */
     if (!lua_istable(L, -1) || lua_rawgetp(L, -1, conn) != LUA_TTABLE ||
-        (lua_getfield(L, -1, "__cfg"), lua_touserdata(L, -1) != (void *)cfg)) {
+        (lua_getfield(L, -1, "__cfg"), lua_touserdata(L, -1) != (const void *)cfg)) {
         lua_settop(L, lua_stack_base + 1);             /* db */
         lua_createtable(L, 0, 3);                      /* db mt */
         lua_newtable(L);                               /* db mt methods */
         int methods = lua_gettop(L);
         lua_pushlightuserdata(L, conn);
-        lua_pushlightuserdata(L, (void *)cfg);
+        lua_push_config(L, cfg);
         luaL_setfuncs(L, db_methods, 2);
         add_schema_builder(L, methods);
         lua_setfield(L, -2, "__index");                /* db mt */
-        lua_pushlightuserdata(L, (void *)cfg);
+        lua_push_config(L, cfg);
         lua_setfield(L, -2, "__cfg");
         /* Shared by every migration of the run, so none may reach in and change it. */
         lua_pushboolean(L, 0);

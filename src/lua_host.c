@@ -273,7 +273,7 @@ static int push_db(lua_host *h, db_conn *conn, rb_error *err)
 {
     lua_pushcfunction(h->L, lua_db_new);
     lua_pushlightuserdata(h->L, conn);
-    lua_pushlightuserdata(h->L, (void *)h->cfg);
+    lua_push_config(h->L, h->cfg);
     return docall(h->L, 2, 1, err);
 }
 

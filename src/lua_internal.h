@@ -4,6 +4,7 @@
 #define RBACMIG_LUA_INTERNAL_H
 
 #include <assert.h>
+#include <stdint.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -20,6 +21,13 @@
 #define LUA_STACK_ENTER(L) ((void)0)
 #define LUA_STACK_LEAVE(L, n) ((void)0)
 #endif
+
+/* Pushes the run's config as a light userdata, which Lua types as a plain void *: it is
+ * read back only as a const config * (lua_touserdata), never written through. */
+static inline void lua_push_config(lua_State *L, const config *cfg)
+{
+    lua_pushlightuserdata(L, (void *)(uintptr_t)cfg);
+}
 
 /* Loads path as a sandboxed text chunk and runs it; pushes its first result. On error
  * pushes nothing, fills err and returns -1. */

@@ -180,6 +180,8 @@ bool out_verbose(void) { return verbose; }
 void out_set_stdout_is_sql(bool sql) { stdout_is_sql = sql; }
 
 static void vprint_masked(FILE *f, const char *prefix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void vprint_masked(FILE *f, const char *prefix, const char *fmt, va_list ap)
 {
     char stackbuf[4096];
     char *buf = stackbuf;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "sha256.h"
+#include "version.h"
 
 #define MAGIC "rbacmig-revcache 1\n"
 /* A file whose mtime or ctime is this close to now could change again within one

@@ -18,21 +18,22 @@ static const cli_opt opts[] = {
     {NULL, 0, false, false, NULL},
 };
 
-/* Parses the NULL-terminated words; returns the parser's result, err filled. */
-static int parse(cli_args *a, rb_error *err, const char *const *words)
+/* Parses the NULL-terminated words (char * as main gets them: cli never writes through
+ * them); returns the parser's result, err filled. */
+static int parse(cli_args *a, rb_error *err, char **words)
 {
     int argc = 0;
     while (words[argc])
         argc++;
     rb_error_init(err);
-    return cli_parse_args("cmd", argc, (char **)words, opts, a, err);
+    return cli_parse_args("cmd", argc, words, opts, a, err);
 }
 
 START_TEST(test_parse_both_spellings)
 {
     cli_args a;
     rb_error err;
-    const char *w[] = {"--message=a=b", "-mshort", "-m", "sep", "--message", "long", NULL};
+    char *w[] = {"--message=a=b", "-mshort", "-m", "sep", "--message", "long", NULL};
     ck_assert_int_eq(parse(&a, &err, w), 0);
     ck_assert_int_eq(a.values[O_MESSAGE].count, 4);
     ck_assert_str_eq(a.values[O_MESSAGE].items[0], "a=b");
@@ -52,7 +53,7 @@ START_TEST(test_parse_values_as_given)
     big[5000] = '\0';
     cli_args a;
     rb_error err;
-    const char *w[] = {"-m", "true", "--depends-on", big, "--depends-on=", "--sql", NULL};
+    char *w[] = {"-m", "true", "--depends-on", big, "--depends-on=", "--sql", NULL};
     ck_assert_int_eq(parse(&a, &err, w), 0);
     ck_assert_str_eq(cli_arg(&a, O_MESSAGE), "true");
     ck_assert_int_eq(a.values[O_DEPENDS].count, 2);
@@ -68,7 +69,7 @@ START_TEST(test_parse_positionals)
 {
     cli_args a;
     rb_error err;
-    const char *w[] = {"-3", "head", "--", "--sql", "-m", NULL};
+    char *w[] = {"-3", "head", "--", "--sql", "-m", NULL};
     ck_assert_int_eq(parse(&a, &err, w), 0);
     ck_assert_int_eq(a.positional.count, 4);
     ck_assert_str_eq(a.positional.items[0], "-3");
@@ -80,7 +81,7 @@ END_TEST
 
 START_TEST(test_parse_errors)
 {
-    static const char *const bad[][3] = {
+    static char *bad[][3] = {
         {"--sql=yes", NULL, NULL},      /* a flag takes no value */
         {"--frob", NULL, NULL},         /* unknown */
         {"--messages", "x", NULL},      /* not a prefix match */
@@ -106,7 +107,7 @@ START_TEST(test_parse_help)
 {
     cli_args a;
     rb_error err;
-    const char *w[] = {"head", "--help", NULL};
+    char *w[] = {"head", "--help", NULL};
     ck_assert_int_eq(parse(&a, &err, w), 0);
     ck_assert(a.help);
     cli_args_release(&a);
@@ -114,13 +115,13 @@ START_TEST(test_parse_help)
 END_TEST
 
 /* Runs cli_main on the words with stderr sent to /dev/null; returns its exit code. */
-static int run_main(const char *const *words)
+static int run_main(char *const *words)
 {
     char *argv[32];
     int argc = 0;
     argv[argc++] = "rbacmig";
     while (words[argc - 1] && argc < 31) {
-        argv[argc] = (char *)words[argc - 1];
+        argv[argc] = words[argc - 1];
         argc++;
     }
     argv[argc] = NULL;
@@ -140,7 +141,7 @@ static int run_main(const char *const *words)
 START_TEST(test_main_usage_before_connecting)
 {
     /* A database nobody can reach: each of these is exit 2, never a connection error (1). */
-    static const char *const cases[][8] = {
+    static char *const cases[][8] = {
         {"-d", "postgresql://nobody@127.0.0.1:1/x", "stamp", "--single-transaction", "head", NULL},
         {"-d", "postgresql://nobody@127.0.0.1:1/x", "stamp", "--allow-changed", "head", NULL},
         {"-d", "postgresql://nobody@127.0.0.1:1/x", "check", "-r", "1:2", NULL},
@@ -167,9 +168,9 @@ START_TEST(test_main_globals_both_spellings)
     char *m = ck_path(dir, "m");
     ck_assert_int_eq(mkdir(m, 0755), 0);
     ck_assert_int_eq(chdir(dir), 0);
-    const char *a[] = {"--config=other.lua", "--lock-timeout=5", "--db-lock-timeout=1",
-                       "--statement-timeout=2", "heads", NULL};
-    const char *b[] = {"-cother.lua", "--lock-timeout", "5", "heads", NULL};
+    char *a[] = {"--config=other.lua", "--lock-timeout=5", "--db-lock-timeout=1",
+                 "--statement-timeout=2", "heads", NULL};
+    char *b[] = {"-cother.lua", "--lock-timeout", "5", "heads", NULL};
     ck_capture cap;
     ck_capture_begin(&cap);
     int rc_a = run_main(a), rc_b = run_main(b);
@@ -195,15 +196,15 @@ START_TEST(test_main_output_not_written)
     }
     dup2(full, STDOUT_FILENO);
     close(full);
-    const char *version[] = {"--version", NULL};
-    const char *help[] = {"upgrade", "--help", NULL};
+    char *version[] = {"--version", NULL};
+    char *help[] = {"upgrade", "--help", NULL};
     int rc_version = run_main(version), rc_help = run_main(help);
     clearerr(stdout);
     dup2(saved, STDOUT_FILENO);
     close(saved);
     ck_assert_int_eq(rc_version, RB_EXIT_FAILURE);
     ck_assert_int_eq(rc_help, RB_EXIT_FAILURE);
-    const char *ok[] = {"--version", NULL};
+    char *ok[] = {"--version", NULL};
     ck_capture cap;
     ck_capture_begin(&cap);
     int rc_ok = run_main(ok);
