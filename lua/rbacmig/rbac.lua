@@ -13,6 +13,8 @@
 -- host opens one per command and per migration), so a failure leaves nothing
 -- half done.
 
+local util = require("rbacmig.util")
+
 local M = {}
 
 local DEFAULT_FILES = {
@@ -130,12 +132,7 @@ local function invalid(file, fmt, ...)
   error("rbac: " .. printable(file) .. ": " .. format(fmt, ...), 0)
 end
 
-local function show(v)
-  if type(v) == "string" then
-    return "'" .. v .. "'"
-  end
-  return tostring(v)
-end
+local show = util.describe
 
 -- ---------------------------------------------------------------------------
 -- Names
@@ -173,19 +170,18 @@ M.is_slug = is_slug
 -- ---------------------------------------------------------------------------
 -- Validation
 
--- Checks that `t` is a plain list (keys 1..n) and returns n.
+-- Checks that `t` is a list with no other keys and returns n. (A hole is left to the entry
+-- checks, which name the entry that is missing.)
 local function check_list(t, file, what)
   if type(t) ~= "table" then
     invalid(file, "expected a list of %s, got %s", what, type(t))
   end
-  local n = #t
-  for k in pairs(t) do
-    if math.type(k) ~= "integer" or k < 1 or k > n then
-      invalid(file, "unexpected key %s in the list of %s (expected a plain list)",
-        show(k), what)
-    end
+  local n, key = util.plain_list(t)
+  if key ~= nil then
+    invalid(file, "unexpected key %s in the list of %s (expected a plain list)",
+      show(key), what)
   end
-  return n
+  return n or #t
 end
 
 -- Checks an entry's keys against `fields` ({ {key, "lua type"}, ... }, all
@@ -352,26 +348,7 @@ end
 -- SQL building: placeholders are numbered as values are added, so a statement
 -- and its arguments are always built together.
 
-local Params = {}
-Params.__index = Params
-
-local function params()
-  return setmetatable({ n = 0 }, Params)
-end
-
-function Params:add(v)
-  self.n = self.n + 1
-  self[self.n] = v
-  return "$" .. self.n
-end
-
-function Params:list(values)
-  local out = {}
-  for i, v in ipairs(values) do
-    out[i] = self:add(v)
-  end
-  return table.concat(out, ", ")
-end
+local params = util.params
 
 -- A common table expression `name(columns) AS (VALUES ...)` holding `rows` as
 -- bound text values. The first row's CASTs fix the column types for

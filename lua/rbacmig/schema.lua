@@ -16,6 +16,7 @@
 --
 -- Depends on nothing but base, string, table and math: it runs inside the migration sandbox.
 
+local util = require("rbacmig.util")
 local check = require("rbacmig.schema.check")
 local ArgError, DROP_OPTIONS, argerror = check.ArgError, check.DROP_OPTIONS, check.argerror
 local check_columns, check_name = check.check_columns, check.check_name
@@ -496,12 +497,11 @@ local PARAMETER_LIMIT = { sqlite = 32766, postgresql = 65535 }
 local DEFAULT_PARAMETERS = 999
 
 local function values_sql(nrows, ncols)
-  local rows, p = {}, 0
+  local rows, p = {}, util.params()
   for r = 1, nrows do
     local row = {}
     for c = 1, ncols do
-      p = p + 1
-      row[c] = "$" .. p
+      row[c] = p:add()
     end
     rows[r] = "(" .. table.concat(row, ", ") .. ")"
   end

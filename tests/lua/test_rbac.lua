@@ -378,6 +378,16 @@ test("module loads with only base, string, table, math and utf8", function()
     env[name] = _G[name]
   end
   env._G = env
+  -- The sandbox's require finds rbacmig's own modules; they load in the same environment.
+  local loaded = {}
+  env.require = function(name)
+    assert(name:match("^rbacmig%."), "requires " .. name)
+    if not loaded[name] then
+      local path = "lua/" .. name:gsub("%.", "/") .. ".lua"
+      loaded[name] = assert(loadfile(path, "t", env))()
+    end
+    return loaded[name]
+  end
   local chunk = assert(loadfile("lua/rbacmig/rbac.lua", "t", env))
   local m = chunk()
   local model = m.validate(copy(catalogue()), copy(templates()), FILES)

@@ -1152,15 +1152,15 @@ test("the module returns methods and db.fn only, and needs no library outside th
   end
   for _, k in ipairs({ "now", "uuid", "raw" }) do check(type(schema.fn[k]) == "function") end
   check(tostring(pg.fn.now()) == "db.fn.now()")
-  -- The module and the parts it requires (only its own, which the sandbox's require finds
-  -- embedded); each part is read once, following the requires from the entry point.
+  -- The module and the modules it requires (only rbacmig's own, which the sandbox's require
+  -- finds embedded); each is read once, following the requires from the entry point.
   local files, seen = { "lua/rbacmig/schema.lua" }, {}
   local i = 1
   while files[i] do
     local path = files[i]
     local source = assert(io.open(path)):read("a")
-    source = source:gsub('require%("rbacmig%.schema%.([%w_]+)"%)', function(part)
-      local file = "lua/rbacmig/schema/" .. part .. ".lua"
+    source = source:gsub('require%("rbacmig%.([%w_.]+)"%)', function(part)
+      local file = "lua/rbacmig/" .. part:gsub("%.", "/") .. ".lua"
       if not seen[file] then seen[file] = true; files[#files + 1] = file end
       return ""
     end)

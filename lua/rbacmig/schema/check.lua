@@ -5,19 +5,15 @@
 --
 -- Depends on nothing but base, string, table and math: it runs inside the migration sandbox.
 
+local util = require("rbacmig.util")
+
 ---------------------------------------------------------------------------------------------
 -- Errors
 ---------------------------------------------------------------------------------------------
 
--- Mistakes in a migration's arguments are raised inside the module as ArgError values; the
--- public wrapper re-raises their text at level 2 so the position is the migration's line, not a
--- line of this file. Any other error (a SQL error from the host, a bug here) passes unchanged.
-local ArgError = {}
-ArgError.__tostring = function(e) return e.message end
-
-local function raise(fmt, ...)
-  error(setmetatable({ message = string.format(fmt, ...) }, ArgError), 0)
-end
+-- Mistakes in a migration's arguments are raised as util's ArgError values (raise, argerror);
+-- each operation is util.public, which re-raises their text at the migration's line.
+local ArgError, raise = util.ArgError, util.raise
 
 local function argerror(op, fmt, ...)
   raise("%s: " .. fmt, op, ...)
@@ -27,17 +23,12 @@ end
 -- operation name first so that every message can start with it.
 local function definer(M)
   return function(op, impl)
-    M[op] = function(db, ...)
-      local ok, result = pcall(function(...)
-        if type(db) ~= "table" then
-          raise("%s: call it with a colon, as db:%s(...)", op, op)
-        end
-        return impl(op, db, ...)
-      end, ...)
-      if ok then return result end
-      if getmetatable(result) == ArgError then error(result.message, 2) end
-      error(result, 0)
-    end
+    M[op] = util.public(function(db, ...)
+      if type(db) ~= "table" then
+        raise("%s: call it with a colon, as db:%s(...)", op, op)
+      end
+      return impl(op, db, ...)
+    end)
   end
 end
 
@@ -52,10 +43,7 @@ local function sorted_keys(t)
   return table.concat(keys, ", ")
 end
 
-local function describe(v)
-  if type(v) == "string" then return "'" .. v .. "'" end
-  return tostring(v)
-end
+local describe = util.describe
 
 local function is_name(v)
   return type(v) == "string" and v ~= "" and not v:find("\0", 1, true)
@@ -78,9 +66,9 @@ end
 -- A list given as a plain sequence: no holes, no extra keys.
 local function check_sequence(op, what, v)
   if type(v) ~= "table" then argerror(op, "%s must be a list, got %s", what, describe(v)) end
-  local n = 0
-  for _ in pairs(v) do n = n + 1 end
-  if n ~= #v then argerror(op, "%s must be a plain list (found non-list keys)", what) end
+  if not util.plain_list(v) then
+    argerror(op, "%s must be a plain list (found non-list keys)", what)
+  end
   return v
 end
 
