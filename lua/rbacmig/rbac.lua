@@ -120,10 +120,10 @@ local function format(fmt, ...)
   return string.format(fmt, table.unpack(args, 1, args.n))
 end
 
--- Raises "rbac: ..." blaming the function `level` frames above the caller of
--- raise, as error() does: raise(2, ...) in a public function blames its caller.
-local function raise(level, fmt, ...)
-  error("rbac: " .. format(fmt, ...), level + 1)
+-- Raises "rbac: ..." as an ArgError value (rbacmig.util): the public functions
+-- are util.public, so the message blames their caller however deep it is raised.
+local function raise(fmt, ...)
+  util.fail("rbac: " .. format(fmt, ...))
 end
 
 -- Model-file errors name the file and entry themselves; a Lua position would
@@ -468,9 +468,9 @@ end
 
 local SYNC_OPTIONS = { prune = "boolean", tenants = "table", model = "table" }
 
-local function check_db(level, db)
+local function check_db(db)
   if type(db) ~= "table" and type(db) ~= "userdata" then
-    raise(level + 1, "expected a db object, got %s", type(db))
+    raise("expected a db object, got %s", type(db))
   end
 end
 
@@ -484,16 +484,16 @@ end
 --                 permission one of them still grants is kept (permissions_kept).
 -- Returns a table of counts; a second run returns all zeros.
 function M.sync(db, opts)
-  check_db(2, db)
+  check_db(db)
   opts = opts or {}
   if type(opts) ~= "table" then
-    raise(2, "sync options must be a table, got %s", type(opts))
+    raise("sync options must be a table, got %s", type(opts))
   end
   for k, v in pairs(opts) do
     if SYNC_OPTIONS[k] == nil then
-      raise(2, "unknown sync option %s", show(k))
+      raise("unknown sync option %s", show(k))
     elseif type(v) ~= SYNC_OPTIONS[k] then
-      raise(2, "sync option '%s' must be a %s, got %s", k, SYNC_OPTIONS[k], type(v))
+      raise("sync option '%s' must be a %s, got %s", k, SYNC_OPTIONS[k], type(v))
     end
   end
 
@@ -502,7 +502,7 @@ function M.sync(db, opts)
     local loaded = db:load_rbac()
     model = M.validate(loaded.permissions, loaded.roles, loaded.files)
   elseif type(model.permissions) ~= "table" or type(model.roles) ~= "table" then
-    raise(2, "sync option 'model' is not a model returned by rbac.validate")
+    raise("sync option 'model' is not a model returned by rbac.validate")
   end
 
   local scope
@@ -510,7 +510,7 @@ function M.sync(db, opts)
     local slugs = {}
     for i, slug in ipairs(opts.tenants) do
       if type(slug) ~= "string" then
-        raise(2, "tenant %d in sync option 'tenants' must be a string, got %s", i, type(slug))
+        raise("tenant %d in sync option 'tenants' must be a string, got %s", i, type(slug))
       end
       slugs[i] = slug
     end
@@ -540,7 +540,7 @@ function M.sync(db, opts)
     end
     for _, slug in ipairs(scope.slugs) do
       if not found[slug] then
-        raise(2, "unknown tenant '%s'", slug)
+        raise("unknown tenant '%s'", slug)
       end
     end
   end
@@ -676,27 +676,27 @@ end
 -- Tenants and members. Tenants are named by slug, roles by name, users by
 -- UUID (compared in lowercase, as PostgreSQL prints them).
 
-local function check_string(level, what, v)
+local function check_string(what, v)
   if type(v) ~= "string" then
-    raise(level + 1, "%s must be a string, got %s", what, type(v))
+    raise("%s must be a string, got %s", what, type(v))
   end
 end
 
-local function user_uuid(level, user_id)
-  check_string(level + 1, "user id", user_id)
+local function user_uuid(user_id)
+  check_string("user id", user_id)
   local id = user_id:lower()
   if not id:match(UUID_PATTERN) then
-    raise(level + 1, "invalid user id '%s' (expected a UUID like"
+    raise("invalid user id '%s' (expected a UUID like"
       .. " '123e4567-e89b-42d3-a456-426614174000')", user_id)
   end
   return id
 end
 
-local function tenant_id(level, db, slug)
-  check_string(level + 1, "tenant slug", slug)
+local function tenant_id(db, slug)
+  check_string("tenant slug", slug)
   local id = db:scalar("SELECT id FROM tenants WHERE slug = $1", slug)
   if id == nil then
-    raise(level + 1, "unknown tenant '%s'", slug)
+    raise("unknown tenant '%s'", slug)
   end
   return id
 end
@@ -720,11 +720,11 @@ local function seed_hint(db, kind, name)
   return ""
 end
 
-local function role_id(level, db, tid, slug, role)
-  check_string(level + 1, "role name", role)
+local function role_id(db, tid, slug, role)
+  check_string("role name", role)
   local id = db:scalar("SELECT id FROM roles WHERE tenant_id = $1 AND name = $2", tid, role)
   if id == nil then
-    raise(level + 1, "unknown role '%s' in tenant '%s'%s", role, slug, seed_hint(db, "roles", role))
+    raise("unknown role '%s' in tenant '%s'%s", role, slug, seed_hint(db, "roles", role))
   end
   return id
 end
@@ -734,39 +734,39 @@ end
 -- tenants_seed_roles trigger creates the roles (whoever inserts the row); on
 -- SQLite, which has no such trigger, this function does.
 function M.create_tenant(db, slug, name, owner_user_id)
-  check_db(2, db)
-  check_string(2, "tenant slug", slug)
-  check_string(2, "tenant name", name)
+  check_db(db)
+  check_string("tenant slug", slug)
+  check_string("tenant name", name)
   if not is_slug(slug) then
-    raise(2, "invalid tenant slug '%s' (expected 3 to 63 characters from a-z, 0-9 and '-')", slug)
+    raise("invalid tenant slug '%s' (expected 3 to 63 characters from a-z, 0-9 and '-')", slug)
   end
   if name == "" then
-    raise(2, "tenant name is empty")
+    raise("tenant name is empty")
   end
   local problem = text_problem(name, false)
   if problem then
-    raise(2, "tenant name '%s' %s", name, problem)
+    raise("tenant name '%s' %s", name, problem)
   end
   local owner
   if owner_user_id ~= nil then
-    owner = user_uuid(2, owner_user_id)
+    owner = user_uuid(owner_user_id)
     if db:scalar("SELECT name FROM role_templates WHERE name = 'owner'") == nil then
-      raise(2, "cannot make '%s' the owner of tenant '%s': there is no 'owner' role template"
+      raise("cannot make '%s' the owner of tenant '%s': there is no 'owner' role template"
         .. " (run 'rbacmig seed' first)", owner_user_id, slug)
     end
   end
   if db:scalar("SELECT id FROM tenants WHERE slug = $1", slug) ~= nil then
-    raise(2, "tenant '%s' already exists", slug)
+    raise("tenant '%s' already exists", slug)
   end
 
   db:exec("INSERT INTO tenants (slug, name) VALUES ($1, $2)", slug, name)
-  local id = tenant_id(2, db, slug)
+  local id = tenant_id(db, slug)
   if db.dialect ~= "postgresql" then
     seed_roles(db, { id = id })
     seed_grants(db, { id = id })
   end
   if owner then
-    local rid = role_id(2, db, id, slug, "owner")
+    local rid = role_id(db, id, slug, "owner")
     db:exec("INSERT INTO memberships (tenant_id, user_id, role_id) VALUES ($1, $2, $3)"
       .. " ON CONFLICT DO NOTHING", id, owner, rid)
   end
@@ -775,10 +775,10 @@ end
 
 -- Deletes a tenant; its roles, grants and memberships go with it (cascade).
 function M.delete_tenant(db, slug)
-  check_db(2, db)
-  check_string(2, "tenant slug", slug)
+  check_db(db)
+  check_string("tenant slug", slug)
   if count(db:exec("DELETE FROM tenants WHERE slug = $1", slug)) == 0 then
-    raise(2, "unknown tenant '%s'", slug)
+    raise("unknown tenant '%s'", slug)
   end
   return true
 end
@@ -786,10 +786,10 @@ end
 -- Gives a user a role in a tenant. Returns true if added, false if the user
 -- already had it.
 function M.add_member(db, slug, user_id, role)
-  check_db(2, db)
-  local uid = user_uuid(2, user_id)
-  local tid = tenant_id(2, db, slug)
-  local rid = role_id(2, db, tid, slug, role)
+  check_db(db)
+  local uid = user_uuid(user_id)
+  local tid = tenant_id(db, slug)
+  local rid = role_id(db, tid, slug, role)
   return count(db:exec("INSERT INTO memberships (tenant_id, user_id, role_id)"
     .. " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", tid, uid, rid)) > 0
 end
@@ -797,14 +797,14 @@ end
 -- Takes a role from a user in a tenant, or every role when `role` is nil.
 -- Returns the number of memberships removed (0 if the user had none).
 function M.remove_member(db, slug, user_id, role)
-  check_db(2, db)
-  local uid = user_uuid(2, user_id)
-  local tid = tenant_id(2, db, slug)
+  check_db(db)
+  local uid = user_uuid(user_id)
+  local tid = tenant_id(db, slug)
   if role == nil then
     return count(db:exec("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2",
       tid, uid))
   end
-  local rid = role_id(2, db, tid, slug, role)
+  local rid = role_id(db, tid, slug, role)
   return count(db:exec("DELETE FROM memberships"
     .. " WHERE tenant_id = $1 AND user_id = $2 AND role_id = $3", tid, uid, rid))
 end
@@ -812,8 +812,8 @@ end
 -- Returns the tenant's members: { {user_id=, roles={names, sorted}}, ... }
 -- sorted by user id.
 function M.list_members(db, slug)
-  check_db(2, db)
-  local tid = tenant_id(2, db, slug)
+  check_db(db)
+  local tid = tenant_id(db, slug)
   local rows = db:query("SELECT m.user_id, r.name AS role"
     .. " FROM memberships m JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.role_id"
     .. " WHERE m.tenant_id = $1", tid)
@@ -843,7 +843,7 @@ local TABLES = {
 -- Raises one line naming the migration to run when any RBAC table is missing:
 -- otherwise the first statement to touch one fails with the whole statement.
 function M.check_tables(db)
-  check_db(2, db)
+  check_db(db)
   local rows = {}
   for i, name in ipairs(TABLES) do
     rows[i] = "('" .. name .. "')"
@@ -857,7 +857,7 @@ function M.check_tables(db)
     for i, row in ipairs(found) do
       names[i] = row.n
     end
-    raise(2, "the database has no RBAC tables (missing: %s): run 'rbacmig upgrade 91759229c32b'",
+    raise("the database has no RBAC tables (missing: %s): run 'rbacmig upgrade 91759229c32b'",
       table.concat(names, ", "))
   end
   return true
@@ -866,7 +866,7 @@ end
 -- Returns every tenant: { {id=, slug=, name=, created_at=, members=n}, ... }
 -- sorted by slug.
 function M.list_tenants(db)
-  check_db(2, db)
+  check_db(db)
   local rows = db:query("SELECT t.id, t.slug, t.name, t.created_at,"
     .. " (SELECT count(DISTINCT m.user_id) FROM memberships m WHERE m.tenant_id = t.id) AS members"
     .. " FROM tenants t")
@@ -884,16 +884,16 @@ end
 -- Whether a user holds a permission in a tenant, and through which roles:
 -- returns allowed (boolean), roles (sorted list of role names).
 function M.can(db, slug, user_id, permission)
-  check_db(2, db)
-  local uid = user_uuid(2, user_id)
-  check_string(2, "permission", permission)
+  check_db(db)
+  local uid = user_uuid(user_id)
+  check_string("permission", permission)
   if not is_permission_name(permission) then
-    raise(2, "invalid permission name '%s' (%s)", permission, PERMISSION_RULE)
+    raise("invalid permission name '%s' (%s)", permission, PERMISSION_RULE)
   end
-  local tid = tenant_id(2, db, slug)
+  local tid = tenant_id(db, slug)
   local pid = db:scalar("SELECT id FROM permissions WHERE name = $1", permission)
   if pid == nil then
-    raise(2, "unknown permission '%s'%s", permission, seed_hint(db, "permissions", permission))
+    raise("unknown permission '%s'%s", permission, seed_hint(db, "permissions", permission))
   end
   local rows = db:query("SELECT r.name"
     .. " FROM memberships m"
@@ -907,6 +907,12 @@ function M.can(db, slug, user_id, permission)
   end
   table.sort(roles)
   return #roles > 0, roles
+end
+
+-- Mistakes in the arguments (raise) name the caller's line, wherever they are found.
+for _, name in ipairs({ "validate", "sync", "create_tenant", "delete_tenant", "add_member",
+    "remove_member", "list_members", "check_tables", "list_tenants", "can" }) do
+  M[name] = util.public(M[name])
 end
 
 return M

@@ -18,21 +18,27 @@ local ArgError = {}
 ArgError.__tostring = function(e) return e.message end
 M.ArgError = ArgError
 
+-- Raises message as an ArgError; raise(fmt, ...) formats it first.
+function M.fail(message)
+  error(setmetatable({ message = message }, ArgError), 0)
+end
+
 function M.raise(fmt, ...)
-  error(setmetatable({ message = string.format(fmt, ...) }, ArgError), 0)
+  M.fail(string.format(fmt, ...))
 end
 
 function M.is_arg_error(e)
   return getmetatable(e) == ArgError
 end
 
--- fn wrapped so that an ArgError it raises blames the wrapper's caller.
+-- fn wrapped so that an ArgError it raises blames the wrapper's caller; every result of fn
+-- is returned.
 function M.public(fn)
   return function(...)
-    local ok, result = pcall(fn, ...)
-    if ok then return result end
-    if getmetatable(result) == ArgError then error(result.message, 2) end
-    error(result, 0)
+    local r = table.pack(pcall(fn, ...))
+    if r[1] then return table.unpack(r, 2, r.n) end
+    if getmetatable(r[2]) == ArgError then error(r[2].message, 2) end
+    error(r[2], 0)
   end
 end
 

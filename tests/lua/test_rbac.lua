@@ -583,6 +583,28 @@ test("errors point at the caller", function()
   truthy(err:find("test_rbac.lua:%d+: rbac: unknown tenant"), "position of the caller in " .. err)
 end)
 
+test("errors found in nested checks point at the caller's line", function()
+  local db = fake_db("sqlite")
+  local user = "123e4567-e89b-42d3-a456-426614174000"
+  local line
+  local function here() line = debug.getinfo(2, "l").currentline end
+  local cases = {
+    { function() here() rbac.add_member(db, "acme", "nope", "r") end, "rbac: invalid user id 'nope'" },
+    { function() here() rbac.can(db, "nope", user, "a.b") end, "rbac: unknown tenant 'nope'" },
+    { function() here() rbac.remove_member(db, 42, user) end,
+      "rbac: tenant slug must be a string, got number" },
+    { function() here() rbac.sync(db, { prun = true }) end, "rbac: unknown sync option 'prun'" },
+    { function() here() rbac.sync(1) end, "rbac: expected a db object, got number" },
+  }
+  for _, c in ipairs(cases) do
+    local ok, err = pcall(c[1])
+    eq(ok, false)
+    local at, msg = tostring(err):match("^[^:]*test_rbac%.lua:(%d+): (.*)$")
+    eq(tonumber(at), line, "blamed line in " .. tostring(err))
+    truthy(msg and msg:sub(1, #c[2]) == c[2], "message " .. tostring(err))
+  end
+end)
+
 test("create_tenant seeds roles itself on SQLite only", function()
   local id = "11111111-1111-4111-8111-111111111111"
   local lookups = 0
