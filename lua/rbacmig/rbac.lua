@@ -474,17 +474,10 @@ local function check_db(db)
   end
 end
 
--- Syncs the catalogue and templates of the model into the database, then
--- gives every tenant in scope its missing template roles and grants.
---   opts.model    an already validated model (default: db:load_rbac(), validated)
---   opts.tenants  list of tenant slugs to seed/prune (default: every tenant)
---   opts.prune    also remove what the files no longer name: template grants,
---                 template roles (with their memberships), templates and
---                 permissions. Roles a tenant made itself are never touched; a
---                 permission one of them still grants is kept (permissions_kept).
--- Returns a table of counts; a second run returns all zeros.
-function M.sync(db, opts)
-  check_db(db)
+-- Checks sync's options; returns the model (loaded and validated when not
+-- given), the scope (nil for every tenant, or { slugs = {...} }) and whether
+-- to prune.
+local function sync_options(db, opts)
   opts = opts or {}
   if type(opts) ~= "table" then
     raise("sync options must be a table, got %s", type(opts))
@@ -517,19 +510,11 @@ function M.sync(db, opts)
     scope = { slugs = slugs }
   end
 
-  local s = {
-    permissions_added = 0, permissions_updated = 0, permissions_removed = 0,
-    permissions_kept = 0,
-    templates_added = 0, templates_updated = 0, templates_removed = 0,
-    templates_kept = 0,
-    template_grants_added = 0, template_grants_removed = 0,
-    roles_added = 0, roles_updated = 0, roles_removed = 0,
-    grants_added = 0, grants_removed = 0,
-    memberships_removed = 0,
-    tenants = 0,
-  }
+  return model, scope, opts.prune
+end
 
-  -- Unknown slugs fail before anything is written.
+-- Unknown slugs fail before anything is written.
+local function check_scope(db, scope)
   if scope and #scope.slugs > 0 and not db.offline then
     local found = {}
     local p = params()
@@ -544,7 +529,10 @@ function M.sync(db, opts)
       end
     end
   end
+end
 
+-- The model as rows of VALUES lists and lists of names.
+local function model_rows(model)
   local perm_rows, perm_name_rows, perm_list = {}, {}, {}
   for i, p in ipairs(model.permissions) do
     perm_rows[i] = { p.name, p.description }
@@ -561,8 +549,15 @@ function M.sync(db, opts)
       grant_rows[#grant_rows + 1] = { r.name, name }
     end
   end
+  return {
+    perm_rows = perm_rows, perm_name_rows = perm_name_rows, perm_list = perm_list,
+    tmpl_rows = tmpl_rows, tmpl_name_rows = tmpl_name_rows, tmpl_list = tmpl_list,
+    grant_rows = grant_rows,
+  }
+end
 
-  -- The global catalogue and templates.
+-- The global catalogue and templates: added and updated, template grants added.
+local function sync_catalogue(db, m, s)
   local function upsert(tbl, rows)
     local updated = run(db, function(p)
       return "WITH " .. values_cte(p, "v", { "name", "description" }, rows)
@@ -578,68 +573,73 @@ function M.sync(db, opts)
     end)
     return added, updated
   end
-  s.permissions_added, s.permissions_updated = upsert("permissions", perm_rows)
-  s.templates_added, s.templates_updated = upsert("role_templates", tmpl_rows)
+  s.permissions_added, s.permissions_updated = upsert("permissions", m.perm_rows)
+  s.templates_added, s.templates_updated = upsert("role_templates", m.tmpl_rows)
 
   s.template_grants_added = run(db, function(p)
-    return "WITH " .. values_cte(p, "g", { "template", "permission" }, grant_rows)
+    return "WITH " .. values_cte(p, "g", { "template", "permission" }, m.grant_rows)
       .. "\nINSERT INTO role_template_permissions (template, permission_id)"
       .. "\nSELECT g.template, p.id FROM g JOIN permissions p ON p.name = g.permission"
       .. "\nWHERE NOT EXISTS (SELECT 1 FROM role_template_permissions x"
       .. " WHERE x.template = g.template AND x.permission_id = p.id)"
       .. "\nON CONFLICT DO NOTHING"
   end)
+end
 
-  if opts.prune then
-    -- Top down: template grants, then tenants' copies of them, then template
-    -- roles, templates and permissions nothing refers to any more.
-    s.template_grants_removed = run(db, function(p)
-      return "WITH " .. values_cte(p, "g", { "template", "permission" }, grant_rows)
-        .. "\nDELETE FROM role_template_permissions"
-        .. "\nWHERE NOT EXISTS (SELECT 1 FROM g JOIN permissions p ON p.name = g.permission"
-        .. " WHERE g.template = role_template_permissions.template"
-        .. " AND p.id = role_template_permissions.permission_id)"
-    end)
-    s.grants_removed = run(db, function(p)
-      return "DELETE FROM role_permissions" .. where(
-        scope_condition(p, scope, "role_permissions.tenant_id"),
+-- What the files no longer name, removed top down: template grants, then the
+-- copies of them in the tenants in scope, then template roles, templates and
+-- permissions nothing refers to any more.
+local function prune(db, m, scope, s)
+  s.template_grants_removed = run(db, function(p)
+    return "WITH " .. values_cte(p, "g", { "template", "permission" }, m.grant_rows)
+      .. "\nDELETE FROM role_template_permissions"
+      .. "\nWHERE NOT EXISTS (SELECT 1 FROM g JOIN permissions p ON p.name = g.permission"
+      .. " WHERE g.template = role_template_permissions.template"
+      .. " AND p.id = role_template_permissions.permission_id)"
+  end)
+  s.grants_removed = run(db, function(p)
+    return "DELETE FROM role_permissions" .. where(
+      scope_condition(p, scope, "role_permissions.tenant_id"),
+      "EXISTS (SELECT 1 FROM roles r"
+        .. " WHERE r.tenant_id = role_permissions.tenant_id AND r.id = role_permissions.role_id"
+        .. " AND r.template IS NOT NULL"
+        .. " AND NOT EXISTS (SELECT 1 FROM role_template_permissions tp"
+        .. " WHERE tp.template = r.template AND tp.permission_id = role_permissions.permission_id))")
+  end)
+  s.memberships_removed = run(db, function(p)
+    return "WITH " .. values_cte(p, "t", { "name" }, m.tmpl_name_rows)
+      .. "\nDELETE FROM memberships" .. where(
+        scope_condition(p, scope, "memberships.tenant_id"),
         "EXISTS (SELECT 1 FROM roles r"
-          .. " WHERE r.tenant_id = role_permissions.tenant_id AND r.id = role_permissions.role_id"
-          .. " AND r.template IS NOT NULL"
-          .. " AND NOT EXISTS (SELECT 1 FROM role_template_permissions tp"
-          .. " WHERE tp.template = r.template AND tp.permission_id = role_permissions.permission_id))")
-    end)
-    s.memberships_removed = run(db, function(p)
-      return "WITH " .. values_cte(p, "t", { "name" }, tmpl_name_rows)
-        .. "\nDELETE FROM memberships" .. where(
-          scope_condition(p, scope, "memberships.tenant_id"),
-          "EXISTS (SELECT 1 FROM roles r"
-            .. " WHERE r.tenant_id = memberships.tenant_id AND r.id = memberships.role_id"
-            .. " AND r.template IS NOT NULL AND r.template NOT IN (SELECT name FROM t))")
-    end)
-    s.roles_removed = run(db, function(p)
-      return "WITH " .. values_cte(p, "t", { "name" }, tmpl_name_rows)
-        .. "\nDELETE FROM roles" .. where(
-          scope_condition(p, scope, "roles.tenant_id"),
-          "roles.template IS NOT NULL",
-          "roles.template NOT IN (SELECT name FROM t)")
-    end)
-    s.templates_removed = run(db, function(p)
-      return "WITH " .. values_cte(p, "t", { "name" }, tmpl_name_rows)
-        .. "\nDELETE FROM role_templates"
-        .. "\nWHERE name NOT IN (SELECT name FROM t)"
-        .. "\n  AND NOT EXISTS (SELECT 1 FROM roles r WHERE r.template = role_templates.name)"
-    end)
-    s.permissions_removed = run(db, function(p)
-      return "WITH " .. values_cte(p, "v", { "name" }, perm_name_rows)
-        .. "\nDELETE FROM permissions"
-        .. "\nWHERE name NOT IN (SELECT name FROM v)"
-        .. "\n  AND NOT EXISTS (SELECT 1 FROM role_permissions rp"
-        .. " WHERE rp.permission_id = permissions.id)"
-    end)
-  end
+          .. " WHERE r.tenant_id = memberships.tenant_id AND r.id = memberships.role_id"
+          .. " AND r.template IS NOT NULL AND r.template NOT IN (SELECT name FROM t))")
+  end)
+  s.roles_removed = run(db, function(p)
+    return "WITH " .. values_cte(p, "t", { "name" }, m.tmpl_name_rows)
+      .. "\nDELETE FROM roles" .. where(
+        scope_condition(p, scope, "roles.tenant_id"),
+        "roles.template IS NOT NULL",
+        "roles.template NOT IN (SELECT name FROM t)")
+  end)
+  s.templates_removed = run(db, function(p)
+    return "WITH " .. values_cte(p, "t", { "name" }, m.tmpl_name_rows)
+      .. "\nDELETE FROM role_templates"
+      .. "\nWHERE name NOT IN (SELECT name FROM t)"
+      .. "\n  AND NOT EXISTS (SELECT 1 FROM roles r WHERE r.template = role_templates.name)"
+  end)
+  s.permissions_removed = run(db, function(p)
+    return "WITH " .. values_cte(p, "v", { "name" }, m.perm_name_rows)
+      .. "\nDELETE FROM permissions"
+      .. "\nWHERE name NOT IN (SELECT name FROM v)"
+      .. "\n  AND NOT EXISTS (SELECT 1 FROM role_permissions rp"
+      .. " WHERE rp.permission_id = permissions.id)"
+  end)
+end
 
-  -- The tenants in scope.
+-- The tenants in scope: template roles updated, missing roles and grants
+-- added. After a prune, templates still kept for tenants out of scope must not
+-- come back to the tenants in scope.
+local function seed_scope(db, m, scope, pruning, s)
   if not (scope and #scope.slugs == 0) then
     s.roles_updated = run(db, function(p)
       return "UPDATE roles SET description = rt.description, updated_at = CURRENT_TIMESTAMP"
@@ -648,12 +648,13 @@ function M.sync(db, opts)
           "roles.description <> rt.description",
           scope_condition(p, scope, "roles.tenant_id"))
     end)
-    -- After a prune, templates still kept for tenants out of scope must not
-    -- come back to the tenants in scope.
-    s.roles_added = seed_roles(db, scope, opts.prune and tmpl_list or nil)
+    s.roles_added = seed_roles(db, scope, pruning and m.tmpl_list or nil)
     s.grants_added = seed_grants(db, scope)
   end
+end
 
+-- How many tenants were in scope and, after a prune, what had to be kept.
+local function count_scope(db, m, scope, pruning, s)
   if not db.offline then
     if not (scope and #scope.slugs == 0) then
       local p = params()
@@ -663,12 +664,45 @@ function M.sync(db, opts)
       end
       s.tenants = count(db:scalar(sql, table.unpack(p, 1, p.n)))
     end
-    if opts.prune then
-      s.permissions_kept = count_missing(db, "permissions", perm_list)
-      s.templates_kept = count_missing(db, "role_templates", tmpl_list)
+    if pruning then
+      s.permissions_kept = count_missing(db, "permissions", m.perm_list)
+      s.templates_kept = count_missing(db, "role_templates", m.tmpl_list)
     end
   end
+end
 
+-- Syncs the catalogue and templates of the model into the database, then
+-- gives every tenant in scope its missing template roles and grants.
+--   opts.model    an already validated model (default: db:load_rbac(), validated)
+--   opts.tenants  list of tenant slugs to seed/prune (default: every tenant)
+--   opts.prune    also remove what the files no longer name: template grants,
+--                 template roles (with their memberships), templates and
+--                 permissions. Roles a tenant made itself are never touched; a
+--                 permission one of them still grants is kept (permissions_kept).
+-- Returns a table of counts; a second run returns all zeros.
+function M.sync(db, opts)
+  check_db(db)
+  local model, scope, pruning = sync_options(db, opts)
+  local s = {
+    permissions_added = 0, permissions_updated = 0, permissions_removed = 0,
+    permissions_kept = 0,
+    templates_added = 0, templates_updated = 0, templates_removed = 0,
+    templates_kept = 0,
+    template_grants_added = 0, template_grants_removed = 0,
+    roles_added = 0, roles_updated = 0, roles_removed = 0,
+    grants_added = 0, grants_removed = 0,
+    memberships_removed = 0,
+    tenants = 0,
+  }
+
+  check_scope(db, scope)
+  local m = model_rows(model)
+  sync_catalogue(db, m, s)
+  if pruning then
+    prune(db, m, scope, s)
+  end
+  seed_scope(db, m, scope, pruning, s)
+  count_scope(db, m, scope, pruning, s)
   return s
 end
 
