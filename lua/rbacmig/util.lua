@@ -42,6 +42,14 @@ function M.public(fn)
   end
 end
 
+-- An error as a command line shows it: a table (a host error object) as it is, a message
+-- without the position inside rbacmig's own modules ("[rbacmig] rbacmig.rbac:12: "), which
+-- would only be noise where the message names the value ("unknown tenant 'acme'").
+function M.message(err)
+  if type(err) == "table" then return err end
+  return (tostring(err):gsub("^%[rbacmig%][^:]*:%d+: ", ""))
+end
+
 ---------------------------------------------------------------------------------------------
 -- Values in messages
 ---------------------------------------------------------------------------------------------

@@ -740,6 +740,24 @@ end)
 
 local commands = require("rbacmig.commands")
 
+test("util: messages without rbacmig's positions, plain lists, describe", function()
+  local util = require("rbacmig.util")
+  eq(util.message("[rbacmig] rbacmig.rbac:12: rbac: unknown tenant 'a'"), "rbac: unknown tenant 'a'")
+  eq(util.message("migrations/x.lua:3: boom"), "migrations/x.lua:3: boom")
+  local e = { message = "sql" }
+  eq(util.message(e), e)
+  eq(util.plain_list({}), 0)
+  eq(util.plain_list({ "a", "b" }), 2)
+  eq(select(2, util.plain_list({ "a", x = 1 })), "x")
+  -- A hole: its border (#) is 1 or 4; either way no count, and 3 is named only past #.
+  local holey = { [1] = "a", [3] = "c", [4] = "d" }
+  local n, key = util.plain_list(holey)
+  eq(n, nil)
+  eq(key, #holey == 1 and 3 or nil)
+  eq(util.describe("x"), "'x'")
+  eq(util.describe(nil), "nil")
+end)
+
 test("command lines show database values escaped", function()
   local db = fake_db("postgresql", { rows = function(sql)
     if sql:find("FROM tenants t", 1, true) then
