@@ -3,10 +3,11 @@
 --
 -- Depends on nothing but base, string, table and math: it runs inside the migration sandbox.
 
+local util = require("rbacmig.util")
 local check = require("rbacmig.schema.check")
 local argerror, check_columns = check.argerror, check.check_columns
 local check_options, describe, is_name = check.check_options, check.describe, check.is_name
-local refuse_on_sqlite = check.refuse_on_sqlite
+local raise, refuse_on_sqlite = check.raise, check.refuse_on_sqlite
 
 ---------------------------------------------------------------------------------------------
 -- Identifiers and literals
@@ -45,12 +46,12 @@ local fn = {
   -- A random version-4 UUID: gen_random_uuid() on PostgreSQL, a text UUID on SQLite.
   uuid = function() return fn_value("uuid") end,
   -- SQL written by the migration author, used as is (a default, an index expression).
-  raw = function(sql)
+  raw = util.public(function(sql)
     if type(sql) ~= "string" or not sql:find("%S") then
-      error("db.fn.raw: sql must be a non-empty string, got " .. describe(sql), 2)
+      raise("db.fn.raw: sql must be a non-empty string, got %s", describe(sql))
     end
     return fn_value("raw", sql)
-  end,
+  end),
 }
 
 -- SQLite has no UUID function; this builds the version-4 text form from randomblob. The
