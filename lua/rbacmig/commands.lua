@@ -9,18 +9,18 @@
 -- Every value that reaches a line is shown through rbac.printable: names come from the
 -- database, where a tenant admin may have put newlines or terminal escapes.
 local rbac = require("rbacmig.rbac")
+local util = require("rbacmig.util")
 
 local M = {}
 
 local show = rbac.printable
 
--- Errors of the RBAC helpers name a value ("unknown tenant 'acme'"); the location inside
--- rbacmig's own modules would only be noise on the command line.
+-- Errors of the RBAC helpers name a value ("unknown tenant 'acme'"): shown as
+-- util.message has them, without a position inside rbacmig's modules.
 local function call(fn, ...)
   local ok, result, extra = pcall(fn, ...)
   if not ok then
-    local msg = type(result) == "table" and result or tostring(result):gsub("^%[rbacmig%][^:]*:%d+: ", "")
-    error(msg, 0)
+    error(util.message(result), 0)
   end
   return result, extra
 end

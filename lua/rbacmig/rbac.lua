@@ -13,6 +13,8 @@
 -- host opens one per command and per migration), so a failure leaves nothing
 -- half done.
 
+local util = require("rbacmig.util")
+
 local M = {}
 
 local DEFAULT_FILES = {
@@ -118,10 +120,10 @@ local function format(fmt, ...)
   return string.format(fmt, table.unpack(args, 1, args.n))
 end
 
--- Raises "rbac: ..." blaming the function `level` frames above the caller of
--- raise, as error() does: raise(2, ...) in a public function blames its caller.
-local function raise(level, fmt, ...)
-  error("rbac: " .. format(fmt, ...), level + 1)
+-- Raises "rbac: ..." as an ArgError value (rbacmig.util): the public functions
+-- are util.public, so the message blames their caller however deep it is raised.
+local function raise(fmt, ...)
+  util.fail("rbac: " .. format(fmt, ...))
 end
 
 -- Model-file errors name the file and entry themselves; a Lua position would
@@ -130,12 +132,7 @@ local function invalid(file, fmt, ...)
   error("rbac: " .. printable(file) .. ": " .. format(fmt, ...), 0)
 end
 
-local function show(v)
-  if type(v) == "string" then
-    return "'" .. v .. "'"
-  end
-  return tostring(v)
-end
+local show = util.describe
 
 -- ---------------------------------------------------------------------------
 -- Names
@@ -173,19 +170,18 @@ M.is_slug = is_slug
 -- ---------------------------------------------------------------------------
 -- Validation
 
--- Checks that `t` is a plain list (keys 1..n) and returns n.
+-- Checks that `t` is a list with no other keys and returns n. (A hole is left to the entry
+-- checks, which name the entry that is missing.)
 local function check_list(t, file, what)
   if type(t) ~= "table" then
     invalid(file, "expected a list of %s, got %s", what, type(t))
   end
-  local n = #t
-  for k in pairs(t) do
-    if math.type(k) ~= "integer" or k < 1 or k > n then
-      invalid(file, "unexpected key %s in the list of %s (expected a plain list)",
-        show(k), what)
-    end
+  local n, key = util.plain_list(t)
+  if key ~= nil then
+    invalid(file, "unexpected key %s in the list of %s (expected a plain list)",
+      show(key), what)
   end
-  return n
+  return n or #t
 end
 
 -- Checks an entry's keys against `fields` ({ {key, "lua type"}, ... }, all
@@ -352,26 +348,7 @@ end
 -- SQL building: placeholders are numbered as values are added, so a statement
 -- and its arguments are always built together.
 
-local Params = {}
-Params.__index = Params
-
-local function params()
-  return setmetatable({ n = 0 }, Params)
-end
-
-function Params:add(v)
-  self.n = self.n + 1
-  self[self.n] = v
-  return "$" .. self.n
-end
-
-function Params:list(values)
-  local out = {}
-  for i, v in ipairs(values) do
-    out[i] = self:add(v)
-  end
-  return table.concat(out, ", ")
-end
+local params = util.params
 
 -- A common table expression `name(columns) AS (VALUES ...)` holding `rows` as
 -- bound text values. The first row's CASTs fix the column types for
@@ -491,32 +468,25 @@ end
 
 local SYNC_OPTIONS = { prune = "boolean", tenants = "table", model = "table" }
 
-local function check_db(level, db)
+local function check_db(db)
   if type(db) ~= "table" and type(db) ~= "userdata" then
-    raise(level + 1, "expected a db object, got %s", type(db))
+    raise("expected a db object, got %s", type(db))
   end
 end
 
--- Syncs the catalogue and templates of the model into the database, then
--- gives every tenant in scope its missing template roles and grants.
---   opts.model    an already validated model (default: db:load_rbac(), validated)
---   opts.tenants  list of tenant slugs to seed/prune (default: every tenant)
---   opts.prune    also remove what the files no longer name: template grants,
---                 template roles (with their memberships), templates and
---                 permissions. Roles a tenant made itself are never touched; a
---                 permission one of them still grants is kept (permissions_kept).
--- Returns a table of counts; a second run returns all zeros.
-function M.sync(db, opts)
-  check_db(2, db)
+-- Checks sync's options; returns the model (loaded and validated when not
+-- given), the scope (nil for every tenant, or { slugs = {...} }) and whether
+-- to prune.
+local function sync_options(db, opts)
   opts = opts or {}
   if type(opts) ~= "table" then
-    raise(2, "sync options must be a table, got %s", type(opts))
+    raise("sync options must be a table, got %s", type(opts))
   end
   for k, v in pairs(opts) do
     if SYNC_OPTIONS[k] == nil then
-      raise(2, "unknown sync option %s", show(k))
+      raise("unknown sync option %s", show(k))
     elseif type(v) ~= SYNC_OPTIONS[k] then
-      raise(2, "sync option '%s' must be a %s, got %s", k, SYNC_OPTIONS[k], type(v))
+      raise("sync option '%s' must be a %s, got %s", k, SYNC_OPTIONS[k], type(v))
     end
   end
 
@@ -525,7 +495,7 @@ function M.sync(db, opts)
     local loaded = db:load_rbac()
     model = M.validate(loaded.permissions, loaded.roles, loaded.files)
   elseif type(model.permissions) ~= "table" or type(model.roles) ~= "table" then
-    raise(2, "sync option 'model' is not a model returned by rbac.validate")
+    raise("sync option 'model' is not a model returned by rbac.validate")
   end
 
   local scope
@@ -533,26 +503,18 @@ function M.sync(db, opts)
     local slugs = {}
     for i, slug in ipairs(opts.tenants) do
       if type(slug) ~= "string" then
-        raise(2, "tenant %d in sync option 'tenants' must be a string, got %s", i, type(slug))
+        raise("tenant %d in sync option 'tenants' must be a string, got %s", i, type(slug))
       end
       slugs[i] = slug
     end
     scope = { slugs = slugs }
   end
 
-  local s = {
-    permissions_added = 0, permissions_updated = 0, permissions_removed = 0,
-    permissions_kept = 0,
-    templates_added = 0, templates_updated = 0, templates_removed = 0,
-    templates_kept = 0,
-    template_grants_added = 0, template_grants_removed = 0,
-    roles_added = 0, roles_updated = 0, roles_removed = 0,
-    grants_added = 0, grants_removed = 0,
-    memberships_removed = 0,
-    tenants = 0,
-  }
+  return model, scope, opts.prune
+end
 
-  -- Unknown slugs fail before anything is written.
+-- Unknown slugs fail before anything is written.
+local function check_scope(db, scope)
   if scope and #scope.slugs > 0 and not db.offline then
     local found = {}
     local p = params()
@@ -563,11 +525,14 @@ function M.sync(db, opts)
     end
     for _, slug in ipairs(scope.slugs) do
       if not found[slug] then
-        raise(2, "unknown tenant '%s'", slug)
+        raise("unknown tenant '%s'", slug)
       end
     end
   end
+end
 
+-- The model as rows of VALUES lists and lists of names.
+local function model_rows(model)
   local perm_rows, perm_name_rows, perm_list = {}, {}, {}
   for i, p in ipairs(model.permissions) do
     perm_rows[i] = { p.name, p.description }
@@ -584,8 +549,15 @@ function M.sync(db, opts)
       grant_rows[#grant_rows + 1] = { r.name, name }
     end
   end
+  return {
+    perm_rows = perm_rows, perm_name_rows = perm_name_rows, perm_list = perm_list,
+    tmpl_rows = tmpl_rows, tmpl_name_rows = tmpl_name_rows, tmpl_list = tmpl_list,
+    grant_rows = grant_rows,
+  }
+end
 
-  -- The global catalogue and templates.
+-- The global catalogue and templates: added and updated, template grants added.
+local function sync_catalogue(db, m, s)
   local function upsert(tbl, rows)
     local updated = run(db, function(p)
       return "WITH " .. values_cte(p, "v", { "name", "description" }, rows)
@@ -601,68 +573,73 @@ function M.sync(db, opts)
     end)
     return added, updated
   end
-  s.permissions_added, s.permissions_updated = upsert("permissions", perm_rows)
-  s.templates_added, s.templates_updated = upsert("role_templates", tmpl_rows)
+  s.permissions_added, s.permissions_updated = upsert("permissions", m.perm_rows)
+  s.templates_added, s.templates_updated = upsert("role_templates", m.tmpl_rows)
 
   s.template_grants_added = run(db, function(p)
-    return "WITH " .. values_cte(p, "g", { "template", "permission" }, grant_rows)
+    return "WITH " .. values_cte(p, "g", { "template", "permission" }, m.grant_rows)
       .. "\nINSERT INTO role_template_permissions (template, permission_id)"
       .. "\nSELECT g.template, p.id FROM g JOIN permissions p ON p.name = g.permission"
       .. "\nWHERE NOT EXISTS (SELECT 1 FROM role_template_permissions x"
       .. " WHERE x.template = g.template AND x.permission_id = p.id)"
       .. "\nON CONFLICT DO NOTHING"
   end)
+end
 
-  if opts.prune then
-    -- Top down: template grants, then tenants' copies of them, then template
-    -- roles, templates and permissions nothing refers to any more.
-    s.template_grants_removed = run(db, function(p)
-      return "WITH " .. values_cte(p, "g", { "template", "permission" }, grant_rows)
-        .. "\nDELETE FROM role_template_permissions"
-        .. "\nWHERE NOT EXISTS (SELECT 1 FROM g JOIN permissions p ON p.name = g.permission"
-        .. " WHERE g.template = role_template_permissions.template"
-        .. " AND p.id = role_template_permissions.permission_id)"
-    end)
-    s.grants_removed = run(db, function(p)
-      return "DELETE FROM role_permissions" .. where(
-        scope_condition(p, scope, "role_permissions.tenant_id"),
+-- What the files no longer name, removed top down: template grants, then the
+-- copies of them in the tenants in scope, then template roles, templates and
+-- permissions nothing refers to any more.
+local function prune(db, m, scope, s)
+  s.template_grants_removed = run(db, function(p)
+    return "WITH " .. values_cte(p, "g", { "template", "permission" }, m.grant_rows)
+      .. "\nDELETE FROM role_template_permissions"
+      .. "\nWHERE NOT EXISTS (SELECT 1 FROM g JOIN permissions p ON p.name = g.permission"
+      .. " WHERE g.template = role_template_permissions.template"
+      .. " AND p.id = role_template_permissions.permission_id)"
+  end)
+  s.grants_removed = run(db, function(p)
+    return "DELETE FROM role_permissions" .. where(
+      scope_condition(p, scope, "role_permissions.tenant_id"),
+      "EXISTS (SELECT 1 FROM roles r"
+        .. " WHERE r.tenant_id = role_permissions.tenant_id AND r.id = role_permissions.role_id"
+        .. " AND r.template IS NOT NULL"
+        .. " AND NOT EXISTS (SELECT 1 FROM role_template_permissions tp"
+        .. " WHERE tp.template = r.template AND tp.permission_id = role_permissions.permission_id))")
+  end)
+  s.memberships_removed = run(db, function(p)
+    return "WITH " .. values_cte(p, "t", { "name" }, m.tmpl_name_rows)
+      .. "\nDELETE FROM memberships" .. where(
+        scope_condition(p, scope, "memberships.tenant_id"),
         "EXISTS (SELECT 1 FROM roles r"
-          .. " WHERE r.tenant_id = role_permissions.tenant_id AND r.id = role_permissions.role_id"
-          .. " AND r.template IS NOT NULL"
-          .. " AND NOT EXISTS (SELECT 1 FROM role_template_permissions tp"
-          .. " WHERE tp.template = r.template AND tp.permission_id = role_permissions.permission_id))")
-    end)
-    s.memberships_removed = run(db, function(p)
-      return "WITH " .. values_cte(p, "t", { "name" }, tmpl_name_rows)
-        .. "\nDELETE FROM memberships" .. where(
-          scope_condition(p, scope, "memberships.tenant_id"),
-          "EXISTS (SELECT 1 FROM roles r"
-            .. " WHERE r.tenant_id = memberships.tenant_id AND r.id = memberships.role_id"
-            .. " AND r.template IS NOT NULL AND r.template NOT IN (SELECT name FROM t))")
-    end)
-    s.roles_removed = run(db, function(p)
-      return "WITH " .. values_cte(p, "t", { "name" }, tmpl_name_rows)
-        .. "\nDELETE FROM roles" .. where(
-          scope_condition(p, scope, "roles.tenant_id"),
-          "roles.template IS NOT NULL",
-          "roles.template NOT IN (SELECT name FROM t)")
-    end)
-    s.templates_removed = run(db, function(p)
-      return "WITH " .. values_cte(p, "t", { "name" }, tmpl_name_rows)
-        .. "\nDELETE FROM role_templates"
-        .. "\nWHERE name NOT IN (SELECT name FROM t)"
-        .. "\n  AND NOT EXISTS (SELECT 1 FROM roles r WHERE r.template = role_templates.name)"
-    end)
-    s.permissions_removed = run(db, function(p)
-      return "WITH " .. values_cte(p, "v", { "name" }, perm_name_rows)
-        .. "\nDELETE FROM permissions"
-        .. "\nWHERE name NOT IN (SELECT name FROM v)"
-        .. "\n  AND NOT EXISTS (SELECT 1 FROM role_permissions rp"
-        .. " WHERE rp.permission_id = permissions.id)"
-    end)
-  end
+          .. " WHERE r.tenant_id = memberships.tenant_id AND r.id = memberships.role_id"
+          .. " AND r.template IS NOT NULL AND r.template NOT IN (SELECT name FROM t))")
+  end)
+  s.roles_removed = run(db, function(p)
+    return "WITH " .. values_cte(p, "t", { "name" }, m.tmpl_name_rows)
+      .. "\nDELETE FROM roles" .. where(
+        scope_condition(p, scope, "roles.tenant_id"),
+        "roles.template IS NOT NULL",
+        "roles.template NOT IN (SELECT name FROM t)")
+  end)
+  s.templates_removed = run(db, function(p)
+    return "WITH " .. values_cte(p, "t", { "name" }, m.tmpl_name_rows)
+      .. "\nDELETE FROM role_templates"
+      .. "\nWHERE name NOT IN (SELECT name FROM t)"
+      .. "\n  AND NOT EXISTS (SELECT 1 FROM roles r WHERE r.template = role_templates.name)"
+  end)
+  s.permissions_removed = run(db, function(p)
+    return "WITH " .. values_cte(p, "v", { "name" }, m.perm_name_rows)
+      .. "\nDELETE FROM permissions"
+      .. "\nWHERE name NOT IN (SELECT name FROM v)"
+      .. "\n  AND NOT EXISTS (SELECT 1 FROM role_permissions rp"
+      .. " WHERE rp.permission_id = permissions.id)"
+  end)
+end
 
-  -- The tenants in scope.
+-- The tenants in scope: template roles updated, missing roles and grants
+-- added. After a prune, templates still kept for tenants out of scope must not
+-- come back to the tenants in scope.
+local function seed_scope(db, m, scope, pruning, s)
   if not (scope and #scope.slugs == 0) then
     s.roles_updated = run(db, function(p)
       return "UPDATE roles SET description = rt.description, updated_at = CURRENT_TIMESTAMP"
@@ -671,12 +648,13 @@ function M.sync(db, opts)
           "roles.description <> rt.description",
           scope_condition(p, scope, "roles.tenant_id"))
     end)
-    -- After a prune, templates still kept for tenants out of scope must not
-    -- come back to the tenants in scope.
-    s.roles_added = seed_roles(db, scope, opts.prune and tmpl_list or nil)
+    s.roles_added = seed_roles(db, scope, pruning and m.tmpl_list or nil)
     s.grants_added = seed_grants(db, scope)
   end
+end
 
+-- How many tenants were in scope and, after a prune, what had to be kept.
+local function count_scope(db, m, scope, pruning, s)
   if not db.offline then
     if not (scope and #scope.slugs == 0) then
       local p = params()
@@ -686,12 +664,45 @@ function M.sync(db, opts)
       end
       s.tenants = count(db:scalar(sql, table.unpack(p, 1, p.n)))
     end
-    if opts.prune then
-      s.permissions_kept = count_missing(db, "permissions", perm_list)
-      s.templates_kept = count_missing(db, "role_templates", tmpl_list)
+    if pruning then
+      s.permissions_kept = count_missing(db, "permissions", m.perm_list)
+      s.templates_kept = count_missing(db, "role_templates", m.tmpl_list)
     end
   end
+end
 
+-- Syncs the catalogue and templates of the model into the database, then
+-- gives every tenant in scope its missing template roles and grants.
+--   opts.model    an already validated model (default: db:load_rbac(), validated)
+--   opts.tenants  list of tenant slugs to seed/prune (default: every tenant)
+--   opts.prune    also remove what the files no longer name: template grants,
+--                 template roles (with their memberships), templates and
+--                 permissions. Roles a tenant made itself are never touched; a
+--                 permission one of them still grants is kept (permissions_kept).
+-- Returns a table of counts; a second run returns all zeros.
+function M.sync(db, opts)
+  check_db(db)
+  local model, scope, pruning = sync_options(db, opts)
+  local s = {
+    permissions_added = 0, permissions_updated = 0, permissions_removed = 0,
+    permissions_kept = 0,
+    templates_added = 0, templates_updated = 0, templates_removed = 0,
+    templates_kept = 0,
+    template_grants_added = 0, template_grants_removed = 0,
+    roles_added = 0, roles_updated = 0, roles_removed = 0,
+    grants_added = 0, grants_removed = 0,
+    memberships_removed = 0,
+    tenants = 0,
+  }
+
+  check_scope(db, scope)
+  local m = model_rows(model)
+  sync_catalogue(db, m, s)
+  if pruning then
+    prune(db, m, scope, s)
+  end
+  seed_scope(db, m, scope, pruning, s)
+  count_scope(db, m, scope, pruning, s)
   return s
 end
 
@@ -699,27 +710,27 @@ end
 -- Tenants and members. Tenants are named by slug, roles by name, users by
 -- UUID (compared in lowercase, as PostgreSQL prints them).
 
-local function check_string(level, what, v)
+local function check_string(what, v)
   if type(v) ~= "string" then
-    raise(level + 1, "%s must be a string, got %s", what, type(v))
+    raise("%s must be a string, got %s", what, type(v))
   end
 end
 
-local function user_uuid(level, user_id)
-  check_string(level + 1, "user id", user_id)
+local function user_uuid(user_id)
+  check_string("user id", user_id)
   local id = user_id:lower()
   if not id:match(UUID_PATTERN) then
-    raise(level + 1, "invalid user id '%s' (expected a UUID like"
+    raise("invalid user id '%s' (expected a UUID like"
       .. " '123e4567-e89b-42d3-a456-426614174000')", user_id)
   end
   return id
 end
 
-local function tenant_id(level, db, slug)
-  check_string(level + 1, "tenant slug", slug)
+local function tenant_id(db, slug)
+  check_string("tenant slug", slug)
   local id = db:scalar("SELECT id FROM tenants WHERE slug = $1", slug)
   if id == nil then
-    raise(level + 1, "unknown tenant '%s'", slug)
+    raise("unknown tenant '%s'", slug)
   end
   return id
 end
@@ -743,11 +754,11 @@ local function seed_hint(db, kind, name)
   return ""
 end
 
-local function role_id(level, db, tid, slug, role)
-  check_string(level + 1, "role name", role)
+local function role_id(db, tid, slug, role)
+  check_string("role name", role)
   local id = db:scalar("SELECT id FROM roles WHERE tenant_id = $1 AND name = $2", tid, role)
   if id == nil then
-    raise(level + 1, "unknown role '%s' in tenant '%s'%s", role, slug, seed_hint(db, "roles", role))
+    raise("unknown role '%s' in tenant '%s'%s", role, slug, seed_hint(db, "roles", role))
   end
   return id
 end
@@ -757,39 +768,39 @@ end
 -- tenants_seed_roles trigger creates the roles (whoever inserts the row); on
 -- SQLite, which has no such trigger, this function does.
 function M.create_tenant(db, slug, name, owner_user_id)
-  check_db(2, db)
-  check_string(2, "tenant slug", slug)
-  check_string(2, "tenant name", name)
+  check_db(db)
+  check_string("tenant slug", slug)
+  check_string("tenant name", name)
   if not is_slug(slug) then
-    raise(2, "invalid tenant slug '%s' (expected 3 to 63 characters from a-z, 0-9 and '-')", slug)
+    raise("invalid tenant slug '%s' (expected 3 to 63 characters from a-z, 0-9 and '-')", slug)
   end
   if name == "" then
-    raise(2, "tenant name is empty")
+    raise("tenant name is empty")
   end
   local problem = text_problem(name, false)
   if problem then
-    raise(2, "tenant name '%s' %s", name, problem)
+    raise("tenant name '%s' %s", name, problem)
   end
   local owner
   if owner_user_id ~= nil then
-    owner = user_uuid(2, owner_user_id)
+    owner = user_uuid(owner_user_id)
     if db:scalar("SELECT name FROM role_templates WHERE name = 'owner'") == nil then
-      raise(2, "cannot make '%s' the owner of tenant '%s': there is no 'owner' role template"
+      raise("cannot make '%s' the owner of tenant '%s': there is no 'owner' role template"
         .. " (run 'rbacmig seed' first)", owner_user_id, slug)
     end
   end
   if db:scalar("SELECT id FROM tenants WHERE slug = $1", slug) ~= nil then
-    raise(2, "tenant '%s' already exists", slug)
+    raise("tenant '%s' already exists", slug)
   end
 
   db:exec("INSERT INTO tenants (slug, name) VALUES ($1, $2)", slug, name)
-  local id = tenant_id(2, db, slug)
+  local id = tenant_id(db, slug)
   if db.dialect ~= "postgresql" then
     seed_roles(db, { id = id })
     seed_grants(db, { id = id })
   end
   if owner then
-    local rid = role_id(2, db, id, slug, "owner")
+    local rid = role_id(db, id, slug, "owner")
     db:exec("INSERT INTO memberships (tenant_id, user_id, role_id) VALUES ($1, $2, $3)"
       .. " ON CONFLICT DO NOTHING", id, owner, rid)
   end
@@ -798,10 +809,10 @@ end
 
 -- Deletes a tenant; its roles, grants and memberships go with it (cascade).
 function M.delete_tenant(db, slug)
-  check_db(2, db)
-  check_string(2, "tenant slug", slug)
+  check_db(db)
+  check_string("tenant slug", slug)
   if count(db:exec("DELETE FROM tenants WHERE slug = $1", slug)) == 0 then
-    raise(2, "unknown tenant '%s'", slug)
+    raise("unknown tenant '%s'", slug)
   end
   return true
 end
@@ -809,10 +820,10 @@ end
 -- Gives a user a role in a tenant. Returns true if added, false if the user
 -- already had it.
 function M.add_member(db, slug, user_id, role)
-  check_db(2, db)
-  local uid = user_uuid(2, user_id)
-  local tid = tenant_id(2, db, slug)
-  local rid = role_id(2, db, tid, slug, role)
+  check_db(db)
+  local uid = user_uuid(user_id)
+  local tid = tenant_id(db, slug)
+  local rid = role_id(db, tid, slug, role)
   return count(db:exec("INSERT INTO memberships (tenant_id, user_id, role_id)"
     .. " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", tid, uid, rid)) > 0
 end
@@ -820,14 +831,14 @@ end
 -- Takes a role from a user in a tenant, or every role when `role` is nil.
 -- Returns the number of memberships removed (0 if the user had none).
 function M.remove_member(db, slug, user_id, role)
-  check_db(2, db)
-  local uid = user_uuid(2, user_id)
-  local tid = tenant_id(2, db, slug)
+  check_db(db)
+  local uid = user_uuid(user_id)
+  local tid = tenant_id(db, slug)
   if role == nil then
     return count(db:exec("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2",
       tid, uid))
   end
-  local rid = role_id(2, db, tid, slug, role)
+  local rid = role_id(db, tid, slug, role)
   return count(db:exec("DELETE FROM memberships"
     .. " WHERE tenant_id = $1 AND user_id = $2 AND role_id = $3", tid, uid, rid))
 end
@@ -835,8 +846,8 @@ end
 -- Returns the tenant's members: { {user_id=, roles={names, sorted}}, ... }
 -- sorted by user id.
 function M.list_members(db, slug)
-  check_db(2, db)
-  local tid = tenant_id(2, db, slug)
+  check_db(db)
+  local tid = tenant_id(db, slug)
   local rows = db:query("SELECT m.user_id, r.name AS role"
     .. " FROM memberships m JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.role_id"
     .. " WHERE m.tenant_id = $1", tid)
@@ -866,7 +877,7 @@ local TABLES = {
 -- Raises one line naming the migration to run when any RBAC table is missing:
 -- otherwise the first statement to touch one fails with the whole statement.
 function M.check_tables(db)
-  check_db(2, db)
+  check_db(db)
   local rows = {}
   for i, name in ipairs(TABLES) do
     rows[i] = "('" .. name .. "')"
@@ -880,7 +891,7 @@ function M.check_tables(db)
     for i, row in ipairs(found) do
       names[i] = row.n
     end
-    raise(2, "the database has no RBAC tables (missing: %s): run 'rbacmig upgrade 91759229c32b'",
+    raise("the database has no RBAC tables (missing: %s): run 'rbacmig upgrade 91759229c32b'",
       table.concat(names, ", "))
   end
   return true
@@ -889,7 +900,7 @@ end
 -- Returns every tenant: { {id=, slug=, name=, created_at=, members=n}, ... }
 -- sorted by slug.
 function M.list_tenants(db)
-  check_db(2, db)
+  check_db(db)
   local rows = db:query("SELECT t.id, t.slug, t.name, t.created_at,"
     .. " (SELECT count(DISTINCT m.user_id) FROM memberships m WHERE m.tenant_id = t.id) AS members"
     .. " FROM tenants t")
@@ -907,16 +918,16 @@ end
 -- Whether a user holds a permission in a tenant, and through which roles:
 -- returns allowed (boolean), roles (sorted list of role names).
 function M.can(db, slug, user_id, permission)
-  check_db(2, db)
-  local uid = user_uuid(2, user_id)
-  check_string(2, "permission", permission)
+  check_db(db)
+  local uid = user_uuid(user_id)
+  check_string("permission", permission)
   if not is_permission_name(permission) then
-    raise(2, "invalid permission name '%s' (%s)", permission, PERMISSION_RULE)
+    raise("invalid permission name '%s' (%s)", permission, PERMISSION_RULE)
   end
-  local tid = tenant_id(2, db, slug)
+  local tid = tenant_id(db, slug)
   local pid = db:scalar("SELECT id FROM permissions WHERE name = $1", permission)
   if pid == nil then
-    raise(2, "unknown permission '%s'%s", permission, seed_hint(db, "permissions", permission))
+    raise("unknown permission '%s'%s", permission, seed_hint(db, "permissions", permission))
   end
   local rows = db:query("SELECT r.name"
     .. " FROM memberships m"
@@ -930,6 +941,12 @@ function M.can(db, slug, user_id, permission)
   end
   table.sort(roles)
   return #roles > 0, roles
+end
+
+-- Mistakes in the arguments (raise) name the caller's line, wherever they are found.
+for _, name in ipairs({ "validate", "sync", "create_tenant", "delete_tenant", "add_member",
+    "remove_member", "list_members", "check_tables", "list_tenants", "can" }) do
+  M[name] = util.public(M[name])
 end
 
 return M

@@ -378,6 +378,16 @@ test("module loads with only base, string, table, math and utf8", function()
     env[name] = _G[name]
   end
   env._G = env
+  -- The sandbox's require finds rbacmig's own modules; they load in the same environment.
+  local loaded = {}
+  env.require = function(name)
+    assert(name:match("^rbacmig%."), "requires " .. name)
+    if not loaded[name] then
+      local path = "lua/" .. name:gsub("%.", "/") .. ".lua"
+      loaded[name] = assert(loadfile(path, "t", env))()
+    end
+    return loaded[name]
+  end
   local chunk = assert(loadfile("lua/rbacmig/rbac.lua", "t", env))
   local m = chunk()
   local model = m.validate(copy(catalogue()), copy(templates()), FILES)
@@ -573,6 +583,28 @@ test("errors point at the caller", function()
   truthy(err:find("test_rbac.lua:%d+: rbac: unknown tenant"), "position of the caller in " .. err)
 end)
 
+test("errors found in nested checks point at the caller's line", function()
+  local db = fake_db("sqlite")
+  local user = "123e4567-e89b-42d3-a456-426614174000"
+  local line
+  local function here() line = debug.getinfo(2, "l").currentline end
+  local cases = {
+    { function() here() rbac.add_member(db, "acme", "nope", "r") end, "rbac: invalid user id 'nope'" },
+    { function() here() rbac.can(db, "nope", user, "a.b") end, "rbac: unknown tenant 'nope'" },
+    { function() here() rbac.remove_member(db, 42, user) end,
+      "rbac: tenant slug must be a string, got number" },
+    { function() here() rbac.sync(db, { prun = true }) end, "rbac: unknown sync option 'prun'" },
+    { function() here() rbac.sync(1) end, "rbac: expected a db object, got number" },
+  }
+  for _, c in ipairs(cases) do
+    local ok, err = pcall(c[1])
+    eq(ok, false)
+    local at, msg = tostring(err):match("^[^:]*test_rbac%.lua:(%d+): (.*)$")
+    eq(tonumber(at), line, "blamed line in " .. tostring(err))
+    truthy(msg and msg:sub(1, #c[2]) == c[2], "message " .. tostring(err))
+  end
+end)
+
 test("create_tenant seeds roles itself on SQLite only", function()
   local id = "11111111-1111-4111-8111-111111111111"
   local lookups = 0
@@ -707,6 +739,24 @@ end)
 -- The commands (rbacmig.commands): typed options, escaped lines, all counts
 
 local commands = require("rbacmig.commands")
+
+test("util: messages without rbacmig's positions, plain lists, describe", function()
+  local util = require("rbacmig.util")
+  eq(util.message("[rbacmig] rbacmig.rbac:12: rbac: unknown tenant 'a'"), "rbac: unknown tenant 'a'")
+  eq(util.message("migrations/x.lua:3: boom"), "migrations/x.lua:3: boom")
+  local e = { message = "sql" }
+  eq(util.message(e), e)
+  eq(util.plain_list({}), 0)
+  eq(util.plain_list({ "a", "b" }), 2)
+  eq(select(2, util.plain_list({ "a", x = 1 })), "x")
+  -- A hole: its border (#) is 1 or 4; either way no count, and 3 is named only past #.
+  local holey = { [1] = "a", [3] = "c", [4] = "d" }
+  local n, key = util.plain_list(holey)
+  eq(n, nil)
+  eq(key, #holey == 1 and 3 or nil)
+  eq(util.describe("x"), "'x'")
+  eq(util.describe(nil), "nil")
+end)
 
 test("command lines show database values escaped", function()
   local db = fake_db("postgresql", { rows = function(sql)

@@ -1,0 +1,202 @@
+-- rbacmig.schema.check: the error convention and argument checking of the schema builder.
+--
+-- Every operation validates all its arguments before sending anything; a mistake is raised as
+-- an ArgError value and definer(M)'s wrapper turns it into a message at the migration's line.
+--
+-- Depends on nothing but base, string, table and math: it runs inside the migration sandbox.
+
+local util = require("rbacmig.util")
+
+---------------------------------------------------------------------------------------------
+-- Errors
+---------------------------------------------------------------------------------------------
+
+-- Mistakes in a migration's arguments are raised as util's ArgError values (raise, argerror);
+-- each operation is util.public, which re-raises their text at the migration's line.
+local ArgError, raise = util.ArgError, util.raise
+
+local function argerror(op, fmt, ...)
+  raise("%s: " .. fmt, op, ...)
+end
+
+-- Returns define(op, impl), which registers a public operation in M. impl receives the
+-- operation name first so that every message can start with it.
+local function definer(M)
+  return function(op, impl)
+    M[op] = util.public(function(db, ...)
+      if type(db) ~= "table" then
+        raise("%s: call it with a colon, as db:%s(...)", op, op)
+      end
+      return impl(op, db, ...)
+    end)
+  end
+end
+
+---------------------------------------------------------------------------------------------
+-- Argument checking
+---------------------------------------------------------------------------------------------
+
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = tostring(k) end
+  table.sort(keys)
+  return table.concat(keys, ", ")
+end
+
+local describe = util.describe
+
+local function is_name(v)
+  return type(v) == "string" and v ~= "" and not v:find("\0", 1, true)
+end
+
+local function check_name(op, what, v)
+  if not is_name(v) then
+    argerror(op, "%s must be a non-empty string, got %s", what, describe(v))
+  end
+  return v
+end
+
+local function check_sql(op, what, v)
+  if type(v) ~= "string" or not v:find("%S") then
+    argerror(op, "%s must be a non-empty SQL string, got %s", what, describe(v))
+  end
+  return v
+end
+
+-- A list given as a plain sequence: no holes, no extra keys.
+local function check_sequence(op, what, v)
+  if type(v) ~= "table" then argerror(op, "%s must be a list, got %s", what, describe(v)) end
+  if not util.plain_list(v) then
+    argerror(op, "%s must be a plain list (found non-list keys)", what)
+  end
+  return v
+end
+
+-- Lists of names accept one name as a shorthand for a list of one.
+local function check_name_list(op, what, v, noun)
+  if type(v) == "string" then v = { v } end
+  check_sequence(op, what, v)
+  if #v == 0 then argerror(op, "%s must name at least one %s", what, noun) end
+  for i, c in ipairs(v) do check_name(op, string.format("%s[%d]", what, i), c) end
+  return v
+end
+
+local function check_columns(op, what, v)
+  return check_name_list(op, what, v, "column")
+end
+
+local function check_names(op, what, v)
+  return check_name_list(op, what, v, "name")
+end
+
+local ACTIONS = {
+  ["cascade"] = "CASCADE", ["restrict"] = "RESTRICT", ["no action"] = "NO ACTION",
+  ["set null"] = "SET NULL", ["set default"] = "SET DEFAULT",
+}
+
+local function check_action(op, what, v)
+  local action = type(v) == "string" and ACTIONS[v:lower():gsub("_", " ")]
+  if not action then
+    argerror(op, "%s must be one of cascade, restrict, no action, set null, set default; got %s",
+      what, describe(v))
+  end
+  return action
+end
+
+-- Option kinds: each value of an options table is checked (and normalised) by its kind.
+-- A table kind is an enumeration mapping lower-case words to their SQL spelling.
+local KIND = {
+  boolean = function(op, what, v)
+    if type(v) ~= "boolean" then
+      argerror(op, "%s must be true or false, got %s", what, describe(v))
+    end
+    return v
+  end,
+  name = check_name,
+  names = check_names,
+  columns = check_columns,
+  sql = check_sql,
+  action = check_action,
+  count = function(op, what, v)
+    if math.type(v) ~= "integer" or v < 1 then
+      argerror(op, "%s must be a positive integer, got %s", what, describe(v))
+    end
+    return v
+  end,
+  any = function(_, _, v) return v end,
+}
+
+-- Checks an options table against the keys an operation knows; returns a normalised copy.
+-- Unknown keys are errors so that a misspelt option never silently does nothing. `where`
+-- names a nested table (a column spec, a constraint) instead of the operation's options.
+local function check_options(op, options, known, where)
+  local prefix, noun = where and where .. ": " or "", where and "key" or "option"
+  if options == nil then return {} end
+  if type(options) ~= "table" then
+    argerror(op, "%s must be a table, got %s", where or "options", describe(options))
+  end
+  local out = {}
+  for k, v in pairs(options) do
+    local kind = known[k]
+    if kind == nil then
+      argerror(op, "%sunknown %s '%s' (known: %s)", prefix, noun, tostring(k), sorted_keys(known))
+    end
+    local label = string.format("%s%s '%s'", prefix, noun, k)
+    if type(kind) == "table" then
+      local sql = type(v) == "string" and kind[v:lower()]
+      if not sql then
+        argerror(op, "%s must be one of %s, got %s", label, sorted_keys(kind), describe(v))
+      end
+      out[k] = sql
+    else
+      out[k] = KIND[kind](op, label, v)
+    end
+  end
+  return out
+end
+
+local function dialect_of(op, db)
+  local d = db.dialect
+  if d ~= "postgresql" and d ~= "sqlite" then
+    argerror(op, "unknown dialect %s (expected 'postgresql' or 'sqlite')", describe(d))
+  end
+  return d
+end
+
+local function postgresql_only(op, db)
+  if dialect_of(op, db) ~= "postgresql" then raise("%s is not supported on sqlite", op) end
+end
+
+-- Options that only PostgreSQL can honour are refused on SQLite rather than ignored; false
+-- asks for nothing, so `cascade = db.dialect == "postgresql"` stays portable.
+local function refuse_on_sqlite(op, d, o, ...)
+  if d ~= "sqlite" then return end
+  for _, key in ipairs({ ... }) do
+    if o[key] ~= nil and o[key] ~= false then
+      argerror(op, "option '%s' is not supported on sqlite", key)
+    end
+  end
+end
+
+-- DROP TABLE, DROP COLUMN, DROP SCHEMA and DROP EXTENSION take the same options.
+local DROP_OPTIONS = { if_exists = "boolean", cascade = "boolean", schema = "name" }
+
+return {
+  ArgError = ArgError,
+  DROP_OPTIONS = DROP_OPTIONS,
+  argerror = argerror,
+  check_columns = check_columns,
+  check_name = check_name,
+  check_name_list = check_name_list,
+  check_options = check_options,
+  check_sequence = check_sequence,
+  check_sql = check_sql,
+  definer = definer,
+  describe = describe,
+  dialect_of = dialect_of,
+  is_name = is_name,
+  postgresql_only = postgresql_only,
+  raise = raise,
+  refuse_on_sqlite = refuse_on_sqlite,
+  sorted_keys = sorted_keys,
+}
