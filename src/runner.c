@@ -28,7 +28,7 @@ static void die_by_signal(int signo)
     sigemptyset(&set);
     sigaddset(&set, signo);
     sigprocmask(SIG_UNBLOCK, &set, NULL); /* blocked while its handler runs */
-    raise(signo);
+                raise(signo);
     _exit(128 + signo);
 }
 
@@ -63,76 +63,6 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-/* The inspection commands' calls: the store opened for one call. */
-int runner_read_versions(runner *r, str_list *rows, bool *exists, rb_error *err)
-{
-    version_store vs;
-    int rc = versions_open(&vs, r->conn, r->cfg, r->g, err);
-    if (rc == 0)
-        rc = versions_read(&vs, rows, exists, err);
-    versions_close(&vs);
-    return rc;
-}
-
-int runner_changed_files(runner *r, const rev_set *applied, int **changed, int *nchanged,
-                         rb_error *err)
-{
-    version_store vs;
-    int rc = versions_open(&vs, r->conn, r->cfg, r->g, err);
-    if (rc == 0)
-        rc = versions_changed_files(&vs, applied, changed, nchanged, err);
-    versions_close(&vs);
-    return rc;
-}
-
-int runner_failed_revisions(runner *r, str_list *failed, rb_error *err)
-{
-    version_store vs;
-    int rc = versions_open(&vs, r->conn, r->cfg, r->g, err);
-    if (rc == 0)
-        rc = versions_failed(&vs, failed, err);
-    versions_close(&vs);
-    return rc;
-}
-
-int runner_repair(runner *r, bool dry_run, runner_change **changes, int *nchanges,
-                  rb_error *err)
-{
-    version_store vs;
-    *changes = NULL;
-    *nchanges = 0;
-    int rc = versions_open(&vs, r->conn, r->cfg, r->g, err);
-    if (rc == 0)
-        rc = versions_repair(&vs, dry_run, changes, nchanges, err);
-    versions_close(&vs);
-    return rc;
-}
-
-/* A non-transactional migration that stopped midway leaves the database between two
- * revisions; nothing runs on top of it until a person says which one it is. */
-static int refuse_failed(runner *r, version_store *vs, rb_error *err)
-{
-    str_list failed = {0};
-    if (versions_failed(vs, &failed, err) != 0)
-        return -1;
-    int rc = 0;
-    if (failed.count > 0) {
-        int idx = graph_find(r->g, failed.items[0]);
-        char parent[128] = "PARENT";
-        if (idx >= 0 && r->g->revs[idx].down.count)
-            rb_strlcpy(parent, r->g->revs[idx].down.items[0], sizeof parent);
-        rc = rb_errorf(err, RB_EXIT_FAILURE,
-                       "revision %s failed midway (transactional = false) and is not resolved",
-                       failed.items[0]);
-        snprintf(err->hint, sizeof err->hint,
-                 "repair the database by hand, then record what it is: 'rbacmig stamp %s' if "
-                 "the migration's changes are all there, 'rbacmig stamp %s' if none are",
-                 failed.items[0], idx >= 0 && r->g->revs[idx].down.count ? parent : "base");
-    }
-    str_list_release(&failed);
-    return rc;
-}
-
 /* Refuses to build on an applied migration whose file was edited after it ran; with
  * --allow-changed names each and runs anyway, recording nothing: accepting the edited file
  * as the applied one is `repair`'s job, done once, not a side effect of every upgrade. */
@@ -161,32 +91,12 @@ static int refuse_changed(runner *r, version_store *vs, const rev_set *applied, 
     return rc;
 }
 
-/* "a, b" for the ids a step moves from/to; "" for base. Caller frees. */
-static char *step_from(const graph *g, int idx, direction dir)
+/* "a, b" for the ids a step moves from (or to); "" for base. Caller frees. */
+static char *step_ids(const graph *g, int idx, direction dir, bool to)
 {
     const revision *rev = &g->revs[idx];
-    return dir == DIR_UPGRADE ? graph_join_ids(g, rev->parents, rev->nparents) : strdup(rev->id);
-}
-
-static char *step_to(const graph *g, int idx, direction dir)
-{
-    const revision *rev = &g->revs[idx];
-    return dir == DIR_UPGRADE ? strdup(rev->id) : graph_join_ids(g, rev->parents, rev->nparents);
-}
-
-/* Under --single-transaction a failure takes the command's earlier steps with it: the text
- * that says so (", and --single-transaction rolled back the 2 steps before it (a, b) too"),
- * or "" when the step was the first. */
-static void rolled_back_too(const graph *g, const int *earlier, int nearlier, char *buf,
-                            size_t size)
-{
-    buf[0] = '\0';
-    if (nearlier == 0)
-        return;
-    char *ids = graph_join_ids(g, earlier, nearlier);
-    snprintf(buf, size, ", and --single-transaction rolled back the %d step%s before it (%s) "
-             "too", nearlier, nearlier == 1 ? "" : "s", ids ? ids : "out of memory");
-    free(ids);
+    bool parents = (dir == DIR_UPGRADE) != to;
+    return parents ? graph_join_ids(g, rev->parents, rev->nparents) : strdup(rev->id);
 }
 
 static bool same_rows(const str_list *a, const str_list *b)
@@ -239,66 +149,6 @@ static int plan_from(runner *r, const migrate_options *opts, const str_list *row
         return -1;
     }
     return 0;
-}
-
-/* Stamp moves the version table to the target in one locked transaction, running no
- * migration, and records a history row for every revision whose state it changed, for the
- * target, and for failed revisions: stamping is how a person resolves a failure. The row
- * says which way: "stamp" for a revision recorded as applied, "unstamp" for one recorded as
- * not applied (`stamp base` unstamps them all), so the history tells the two apart. */
-static int stamp(version_store *vs, const migrate_options *opts, const target *t, rb_error *err)
-{
-    str_list rows = {0}, failed = {0};
-    rev_set applied = {0}, next = {0};
-    bool exists;
-    int rc = -1;
-    if (db_begin_locked(vs->conn, versions_lock_key(vs->cfg), err) != 0)
-        return -1;
-    if (versions_ensure_tables(vs, err) != 0)
-        goto done;
-    if (!vs->conn->offline && versions_read(vs, &rows, &exists, err) != 0)
-        goto done;
-    if (opts->purge) {
-        if (versions_clear(vs, err) != 0)
-            goto done;
-        str_list_release(&rows);
-    }
-    if (graph_applied(vs->g, &rows, &applied, err) != 0)
-        goto done;
-    /* Everything not below the target goes; the target and its ancestors come. */
-    if (rev_set_init(&next, vs->g) != 0) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
-        goto done;
-    }
-    if (t->kind == TARGET_REVISIONS)
-        for (int i = 0; i < t->nrevs; i++)
-            rev_set_add_ancestors(&next, vs->g, t->revs[i]);
-    if (!vs->conn->offline && versions_failed(vs, &failed, err) != 0)
-        goto done;
-    if (versions_write(vs, &rows, &next, err) != 0)
-        goto done;
-    for (int i = 0; i < vs->g->count; i++) {
-        bool record = str_list_contains(&failed, vs->g->revs[i].id) || applied.in[i] != next.in[i];
-        for (int k = 0; t->kind == TARGET_REVISIONS && k < t->nrevs; k++)
-            record |= t->revs[k] == i;
-        if (record && versions_write_history(vs, &vs->g->revs[i], next.in[i] ? "stamp" : "unstamp", 0,
-                                    true, err) != 0)
-            goto done;
-    }
-    if (db_commit(vs->conn, err) != 0)
-        goto done;
-    char *ids = t->kind == TARGET_BASE ? strdup("base") : graph_join_ids(vs->g, t->revs, t->nrevs);
-    out_progress("Stamped %s", ids ? ids : "");
-    free(ids);
-    rc = 0;
-done:
-    if (vs->conn->in_transaction)
-        db_rollback(vs->conn);
-    rev_set_release(&applied);
-    rev_set_release(&next);
-    str_list_release(&rows);
-    str_list_release(&failed);
-    return rc;
 }
 
 /* Stop handling spans a whole command: a signal while it waits for the lock or does its
@@ -354,7 +204,12 @@ int runner_stamp(runner *r, const migrate_options *opts, rb_error *err)
     if (rc == 0)
         rc = first_look(r, &vs, opts, &rows, &exists, &t, err);
     if (rc == 0)
-        rc = stamp(&vs, opts, &t, err);
+        rc = versions_stamp(&vs, opts->purge, &t, err);
+    if (rc == 0) {
+        char *ids = t.kind == TARGET_BASE ? strdup("base") : graph_join_ids(r->g, t.revs, t.nrevs);
+        out_progress("Stamped %s", ids ? ids : "");
+        free(ids);
+    }
     str_list_release(&rows);
     versions_close(&vs);
     return work_end(rc, err);
@@ -382,18 +237,28 @@ static const char *verb_of(direction dir)
     return dir == DIR_UPGRADE ? "upgrade" : "downgrade";
 }
 
-/* Under --single-transaction the steps of this plan before the current one share its
- * transaction (the plan is only made again before the transaction began). */
-static int steps_rolled_back_with(const run *s)
+/* Under --single-transaction a failure takes the command's earlier steps with it (the plan
+ * is only made again before the transaction began, so they are this plan's): the text that
+ * says so (", and --single-transaction rolled back the 2 steps before it (a, b) too"), or ""
+ * when there are none. Returns their number. */
+static int rolled_back_too(const run *s, char *buf, size_t size)
 {
-    return s->opts->single_transaction && !s->r->conn->offline ? s->next : 0;
+    int n = s->opts->single_transaction && !s->r->conn->offline ? s->next : 0;
+    buf[0] = '\0';
+    if (n == 0)
+        return 0;
+    char *ids = graph_join_ids(s->r->g, s->steps, n);
+    snprintf(buf, size, ", and --single-transaction rolled back the %d step%s before it (%s) "
+             "too", n, n == 1 ? "" : "s", ids ? ids : "out of memory");
+    free(ids);
+    return n;
 }
 
 /* "upgrade X failed" (a step's own failure), with what --single-transaction took along. */
 static int step_failed(const run *s, const revision *rev, rb_error *err)
 {
     char too[512];
-    rolled_back_too(s->r->g, s->steps, steps_rolled_back_with(s), too, sizeof too);
+    rolled_back_too(s, too, sizeof too);
     return rb_error_prefix(err, "%s %s failed%s", verb_of(s->opts->dir), rev->id, too);
 }
 
@@ -402,7 +267,8 @@ static int step_failed(const run *s, const revision *rev, rb_error *err)
 static int announce_step(const run *s, const revision *rev, rb_error *err)
 {
     int idx = s->steps[s->next];
-    char *from = step_from(s->r->g, idx, s->opts->dir), *to = step_to(s->r->g, idx, s->opts->dir);
+    char *from = step_ids(s->r->g, idx, s->opts->dir, false);
+    char *to = step_ids(s->r->g, idx, s->opts->dir, true);
     char *message = out_printable(rev->message);
     int rc = 0;
     if (!from || !to || !message)
@@ -477,8 +343,7 @@ static int apply_step(run *s, db_reopen *reopen, rb_error *err)
     int rc = lua_host_run_migration(r->host, rev->path, rev->sha256, verb, r->conn, err);
     if (stop_signal) {
         char too[512];
-        int nearlier = steps_rolled_back_with(s);
-        rolled_back_too(r->g, s->steps, nearlier, too, sizeof too);
+        int nearlier = rolled_back_too(s, too, sizeof too);
         return rb_errorf(err, stop_signal == SIGTERM ? RB_EXIT_SIGTERM : RB_EXIT_SIGINT,
                          "interrupted by %s: %s %s rolled back%s; the database stays at the "
                          "revision %s", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT", verb,
@@ -517,7 +382,7 @@ static int run_prepare(run *s, rb_error *err)
             out_debug("nothing to do: already at the target");
             return 1;
         }
-        if (s->exists && refuse_failed(r, &s->vs, err) != 0)
+        if (s->exists && versions_refuse_failed(&s->vs, err) != 0)
             return -1;
         if (s->exists && refuse_changed(r, &s->vs, &s->applied, s->opts->allow_changed, err) != 0)
             return -1;
@@ -655,10 +520,11 @@ static int run_step(run *s, rb_error *err)
      * (PostgreSQL): its locked read then comes back with the commit. */
     db_reopen reopen = {.key = s->key, .read_sql = s->read_sql};
     bool want_reopen = !s->opts->single_transaction && !c->offline && s->tables_ready &&
-                       s->next + 1 < s->nsteps && s->r->g->revs[s->steps[s->next + 1]].transactional;
+                       s->next + 1 < s->nsteps &&
+                       s->r->g->revs[s->steps[s->next + 1]].transactional;
     if (apply_step(s, want_reopen ? &reopen : NULL, err) != 0) {
         db_result_free(reopen.rows); /* a step that committed, then ran out of memory */
-        return retry_with_foreign_keys_off(s, rev, err) ? 0 : -1;
+                       return retry_with_foreign_keys_off(s, rev, err) ? 0 : -1;
     }
     return after_step(s, rev, want_reopen ? reopen.rows : NULL, err);
 }
@@ -678,7 +544,7 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
         rc = -1;
     }
     db_rollback(r->conn); /* only if a failure left a transaction open */
-    if (s.fk_off) {
+                if (s.fk_off) {
         rb_error ignored;
         versions_foreign_keys(&s.vs, true, &ignored);
     }

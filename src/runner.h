@@ -1,7 +1,7 @@
 /* runner.h: the plan executor: runs a plan against a database, each step in its own
  * transaction together with its version-table update and history row (versions.h), under
  * the migration lock, with the version re-read under the lock so concurrent runs each apply
- * a step once; and stamps. Also opens the version store for the inspection commands. */
+ * a step once; and stamps. The inspection commands read the version store directly. */
 #ifndef RBACMIG_RUNNER_H
 #define RBACMIG_RUNNER_H
 
@@ -36,25 +36,6 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err);
  * migration, and records a history row ("stamp" or "unstamp") for every revision whose state
  * it changed, for the target, and for failed revisions (stamping resolves a failure). */
 int runner_stamp(runner *r, const migrate_options *opts, rb_error *err);
-
-/* The version table's rows; *exists is false (and rows empty) when it does not exist yet. */
-int runner_read_versions(runner *r, str_list *rows, bool *exists, rb_error *err);
-
-/* An applied file that changed since it was applied (see versions.h). */
-typedef version_change runner_change;
-
-/* Applied revisions whose file changed (versions_changed_files), as graph indices (caller
- * frees *changed). */
-int runner_changed_files(runner *r, const rev_set *applied, int **changed, int *nchanged,
-                         rb_error *err);
-
-/* `repair`: see versions_repair (caller frees *changes). */
-int runner_repair(runner *r, bool dry_run, runner_change **changes, int *nchanges,
-                  rb_error *err);
-
-/* Revisions whose latest history row is a failure (a non-transactional migration that
- * stopped midway and was not resolved with `stamp`). */
-int runner_failed_revisions(runner *r, str_list *failed, rb_error *err);
 
 /* Called from a signal handler: stop the running migration (rolled back by the runner), or
  * the running Lua code; with neither under way, exit 128 + signo at once. */

@@ -180,8 +180,8 @@ static void cell_to(const db_result *res, int row, int col, char *dst, size_t si
     rb_strlcpy(dst, v->type == DBV_TEXT ? v->text : "", size);
 }
 
-int versions_changes(version_store *vs, const rev_set *applied, version_change **changes, int *nchanges,
-                   rb_error *err)
+int versions_changes(version_store *vs, const rev_set *applied, version_change **changes,
+                     int *nchanges, rb_error *err)
 {
     db_result *res = NULL;
     int *row_of = NULL, rc = -1;
@@ -234,7 +234,7 @@ done:
 }
 
 int versions_changed_files(version_store *vs, const rev_set *applied, int **changed, int *nchanged,
-                         rb_error *err)
+                           rb_error *err)
 {
     version_change *changes = NULL;
     *changed = NULL;
@@ -382,7 +382,7 @@ int versions_check_foreign_keys(version_store *vs, const revision *rev, rb_error
 
 /* Brings the version table from `before` rows to the rows of the new applied set. */
 int versions_write(version_store *vs, const str_list *before, const rev_set *applied,
-                          rb_error *err)
+                   rb_error *err)
 {
     str_list after = {0}, removed = {0}, added = {0};
     int rc = -1;
@@ -427,8 +427,8 @@ done:
 }
 
 /* The eight values of a history row, in column order; *down is the caller's to free. */
-static int history_values(version_store *vs, const revision *rev, const char *direction_name, double ms,
-                          db_value p[8], char **down, rb_error *err)
+static int history_values(version_store *vs, const revision *rev, const char *direction_name,
+                          double ms, db_value p[8], char **down, rb_error *err)
 {
     size_t len = 1;
     for (int i = 0; i < rev->down.count; i++)
@@ -457,7 +457,7 @@ static int history_values(version_store *vs, const revision *rev, const char *di
     "db_user, rbacmig_version, success) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, %s)"
 
 int versions_write_history(version_store *vs, const revision *rev, const char *direction_name,
-                         double ms, bool success, rb_error *err)
+                           double ms, bool success, rb_error *err)
 {
     char *down = NULL;
     db_value p[8];
@@ -474,8 +474,8 @@ int versions_write_history(version_store *vs, const revision *rev, const char *d
  * costs one round trip, one fewer than psql's UPDATE then COMMIT. With `reopen`, that flight
  * may also begin the next step's transaction (db_exec_commit). */
 int versions_record_step(version_store *vs, const str_list *before, const rev_set *applied,
-                       const revision *rev, const char *direction_name, double ms, bool commit,
-                       db_reopen *reopen, rb_error *err)
+                         const revision *rev, const char *direction_name, double ms, bool commit,
+                         db_reopen *reopen, rb_error *err)
 {
     str_list after = {0};
     char *sql = NULL, *down = NULL;
@@ -531,8 +531,90 @@ done:
     return rc;
 }
 
+/* A non-transactional migration that stopped midway leaves the database between two
+ * revisions; nothing runs on top of it until a person says which one it is. */
+int versions_refuse_failed(version_store *vs, rb_error *err)
+{
+    str_list failed = {0};
+    if (versions_failed(vs, &failed, err) != 0)
+        return -1;
+    int rc = 0;
+    if (failed.count > 0) {
+        int idx = graph_find(vs->g, failed.items[0]);
+        char parent[128] = "PARENT";
+        if (idx >= 0 && vs->g->revs[idx].down.count)
+            rb_strlcpy(parent, vs->g->revs[idx].down.items[0], sizeof parent);
+        rc = rb_errorf(err, RB_EXIT_FAILURE,
+                       "revision %s failed midway (transactional = false) and is not resolved",
+                       failed.items[0]);
+        snprintf(err->hint, sizeof err->hint,
+                 "repair the database by hand, then record what it is: 'rbacmig stamp %s' if "
+                 "the migration's changes are all there, 'rbacmig stamp %s' if none are",
+                 failed.items[0], idx >= 0 && vs->g->revs[idx].down.count ? parent : "base");
+    }
+    str_list_release(&failed);
+    return rc;
+}
+
+/* Stamp moves the version table to the target in one locked transaction, running no
+ * migration, and records a history row for every revision whose state it changed, for the
+ * target, and for failed revisions: stamping is how a person resolves a failure. The row
+ * says which way: "stamp" for a revision recorded as applied, "unstamp" for one recorded as
+ * not applied (`stamp base` unstamps them all), so the history tells the two apart. */
+int versions_stamp(version_store *vs, bool purge, const target *t, rb_error *err)
+{
+    str_list rows = {0}, failed = {0};
+    rev_set applied = {0}, next = {0};
+    bool exists;
+    int rc = -1;
+    if (db_begin_locked(vs->conn, versions_lock_key(vs->cfg), err) != 0)
+        return -1;
+    if (versions_ensure_tables(vs, err) != 0)
+        goto done;
+    if (!vs->conn->offline && versions_read(vs, &rows, &exists, err) != 0)
+        goto done;
+    if (purge) {
+        if (versions_clear(vs, err) != 0)
+            goto done;
+        str_list_release(&rows);
+    }
+    if (graph_applied(vs->g, &rows, &applied, err) != 0)
+        goto done;
+    /* Everything not below the target goes; the target and its ancestors come. */
+    if (rev_set_init(&next, vs->g) != 0) {
+        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        goto done;
+    }
+    if (t->kind == TARGET_REVISIONS)
+        for (int i = 0; i < t->nrevs; i++)
+            rev_set_add_ancestors(&next, vs->g, t->revs[i]);
+    if (!vs->conn->offline && versions_failed(vs, &failed, err) != 0)
+        goto done;
+    if (versions_write(vs, &rows, &next, err) != 0)
+        goto done;
+    for (int i = 0; i < vs->g->count; i++) {
+        bool record = str_list_contains(&failed, vs->g->revs[i].id) || applied.in[i] != next.in[i];
+        for (int k = 0; t->kind == TARGET_REVISIONS && k < t->nrevs; k++)
+            record |= t->revs[k] == i;
+        if (record && versions_write_history(vs, &vs->g->revs[i],
+                                             next.in[i] ? "stamp" : "unstamp", 0, true, err) != 0)
+            goto done;
+    }
+    if (db_commit(vs->conn, err) != 0)
+        goto done;
+    rc = 0;
+done:
+    if (vs->conn->in_transaction)
+        db_rollback(vs->conn);
+    rev_set_release(&applied);
+    rev_set_release(&next);
+    str_list_release(&rows);
+    str_list_release(&failed);
+    return rc;
+}
+
 int versions_repair(version_store *vs, bool dry_run, version_change **changes, int *nchanges,
-                  rb_error *err)
+                    rb_error *err)
 {
     str_list rows = {0};
     rev_set applied = {0};
@@ -543,7 +625,7 @@ int versions_repair(version_store *vs, bool dry_run, version_change **changes, i
     /* Looked at first without the lock, as a no-op upgrade does: most runs find nothing. */
     if (versions_read(vs, &rows, &exists, err) != 0 ||
         graph_applied(vs->g, &rows, &applied, err) != 0 ||
-        versions_changes(vs, &applied, changes, nchanges, err) != 0)
+                      versions_changes(vs, &applied, changes, nchanges, err) != 0)
         goto done;
     if (dry_run || *nchanges == 0) {
         rc = 0;
@@ -557,11 +639,12 @@ int versions_repair(version_store *vs, bool dry_run, version_change **changes, i
     rev_set_release(&applied);
     if (db_begin_locked(vs->conn, versions_lock_key(vs->cfg), err) != 0 ||
         versions_read(vs, &rows, &exists, err) != 0 ||
-        graph_applied(vs->g, &rows, &applied, err) != 0 ||
-        versions_changes(vs, &applied, changes, nchanges, err) != 0)
+                      graph_applied(vs->g, &rows, &applied, err) != 0 ||
+                                    versions_changes(vs, &applied, changes, nchanges, err) != 0)
         goto done;
     for (int i = 0; i < *nchanges; i++)
-        if (versions_write_history(vs, &vs->g->revs[(*changes)[i].rev], "repair", 0, true, err) != 0)
+        if (versions_write_history(vs, &vs->g->revs[(*changes)[i].rev], "repair", 0, true,
+                                   err) != 0)
             goto done;
     if (db_commit(vs->conn, err) != 0)
         goto done;

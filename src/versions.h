@@ -3,10 +3,12 @@
  * upgrade, downgrade, stamp, unstamp, repair, or failure of a non-transactional step).
  * It knows their names and per-dialect DDL, reads and writes them, answers which applied
  * files changed and which revisions failed midway, closes the tables to Supabase's API roles,
- * switches SQLite's foreign keys for the steps that need them off, and records `repair`.
+ * switches SQLite's foreign keys for the steps that need them off, and records what moves
+ * only the bookkeeping: `stamp` and `repair`.
  *
  * It runs no migration and decides no plan: the runner (runner.c) does, calling this store
- * inside the transactions it opens. Depends on the driver (statements, quoting, the
+ * inside the transactions it opens; the inspection commands (check, current, repair) call
+ * it directly. Depends on the driver (statements, quoting, the
  * migration lock), the graph (revisions, applied sets, version rows) and the config (schema
  * and table names); nothing here prints. */
 #ifndef RBACMIG_VERSIONS_H
@@ -106,6 +108,17 @@ int versions_record_step(version_store *vs, const str_list *before, const rev_se
 int versions_foreign_keys(version_store *vs, bool on, rb_error *err);
 /* Fails, naming rev, when rows violate foreign keys (after a step ran with them off). */
 int versions_check_foreign_keys(version_store *vs, const revision *rev, rb_error *err);
+
+/* A non-transactional migration that stopped midway leaves the database between two
+ * revisions: fails with the first failed revision named and a hint to stamp, if any. */
+int versions_refuse_failed(version_store *vs, rb_error *err);
+
+/* `stamp`: in one transaction under the migration lock, moves the version table to the
+ * target (with purge, emptied first), running no migration, and records a history row for
+ * every revision whose state it changed, for the target, and for failed revisions (stamping
+ * is how a person resolves a failure): "stamp" for a revision now recorded as applied,
+ * "unstamp" for one recorded as not applied (`stamp base` unstamps them all). */
+int versions_stamp(version_store *vs, bool purge, const target *t, rb_error *err);
 
 /* `repair`: records the current SHA-256 of every applied file that changed, as a history row
  * ("repair") each, under the migration lock, and changes nothing else: no migration runs
