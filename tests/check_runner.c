@@ -387,6 +387,51 @@ START_TEST(test_nontransactional_refused_in_single_transaction)
 }
 END_TEST
 
+/* ---- --single-transaction and stamp -------------------------------------------------- */
+
+START_TEST(test_single_transaction_failure_takes_earlier_steps)
+{
+    fixture f;
+    setup(&f);
+    write_migration(&f, "1111aaaa0001", NULL, NULL, NULL);
+    write_migration(&f, "1111aaaa0002", "1111aaaa0001", NULL, "error('boom')");
+    load(&f);
+    migrate_options opts = {.dir = DIR_UPGRADE, .target = "head", .single_transaction = true};
+    rb_error err;
+    rb_error_init(&err);
+    ck_assert_int_eq(runner_migrate(&f.r, &opts, &err), -1);
+    ck_assert_msg(strstr(err.message, "upgrade 1111aaaa0002 failed, and --single-transaction "
+                                      "rolled back the 1 step before it (1111aaaa0001) too"),
+                  "message: %s", err.message);
+    /* Nothing stays, not even rbacmig's tables, made in the same transaction. */
+    ck_query_eq(&f, "SELECT count(*) FROM ran", "0");
+    ck_query_eq(&f, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'rbacmig%'", "0");
+    teardown(&f);
+}
+END_TEST
+
+START_TEST(test_stamp_runs_nothing_and_records_each_way)
+{
+    fixture f;
+    setup(&f);
+    three_steps(&f);
+    rb_error err;
+    ck_assert_msg(upgrade(&f, "head", &err) == 0, "%s", err.message);
+    migrate_options opts = {.dir = DIR_UPGRADE, .target = "aaaa00000001"};
+    rb_error_init(&err);
+    ck_assert_msg(runner_stamp(&f.r, &opts, &err) == 0, "%s", err.message);
+    ck_query_eq(&f, "SELECT version_num FROM rbacmig_version", "aaaa00000001");
+    ck_query_eq(&f, "SELECT revision || ':' || direction FROM rbacmig_history WHERE id > 3 "
+                    "ORDER BY id", "aaaa00000001:stamp,aaaa00000002:unstamp,aaaa00000003:unstamp");
+    opts.target = "base";
+    rb_error_init(&err);
+    ck_assert_msg(runner_stamp(&f.r, &opts, &err) == 0, "%s", err.message);
+    ck_query_eq(&f, "SELECT count(*) FROM rbacmig_version", "0");
+    ck_query_eq(&f, "SELECT id FROM ran ORDER BY n", "aaaa00000001,aaaa00000002,aaaa00000003");
+    teardown(&f);
+}
+END_TEST
+
 Suite *make_runner_suite(void)
 {
     Suite *s = suite_create("runner");
@@ -399,6 +444,8 @@ Suite *make_runner_suite(void)
     tcase_add_test(tc, test_fk_off_not_rerun_in_single_transaction);
     tcase_add_test(tc, test_nontransactional_failure_recorded_and_refused_until_stamped);
     tcase_add_test(tc, test_nontransactional_refused_in_single_transaction);
+    tcase_add_test(tc, test_single_transaction_failure_takes_earlier_steps);
+    tcase_add_test(tc, test_stamp_runs_nothing_and_records_each_way);
     suite_add_tcase(s, tc);
     return s;
 }
