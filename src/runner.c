@@ -28,7 +28,7 @@ static void die_by_signal(int signo)
     sigemptyset(&set);
     sigaddset(&set, signo);
     sigprocmask(SIG_UNBLOCK, &set, NULL); /* blocked while its handler runs */
-                raise(signo);
+    raise(signo);
     _exit(128 + signo);
 }
 
@@ -126,19 +126,6 @@ static int take_fresh_rows(db_result *res, str_list *rows, bool *plan_valid, rb_
     return 0;
 }
 
-/* Resolves the target once, against the state seen before any lock: relative targets
- * (+1, -2) must not drift while concurrent runs move the database. */
-static int resolve(runner *r, const migrate_options *opts, const str_list *rows, target *t,
-                   rb_error *err)
-{
-    rev_set applied;
-    if (graph_applied(r->g, rows, &applied, err) != 0)
-        return -1;
-    int rc = graph_resolve_target(r->g, opts->target, opts->dir, &applied, t, err);
-    rev_set_release(&applied);
-    return rc;
-}
-
 static int plan_from(runner *r, const migrate_options *opts, const str_list *rows, const target *t,
                      rev_set *applied, int **steps, int *nsteps, rb_error *err)
 {
@@ -173,7 +160,8 @@ static int work_end(int rc, rb_error *err)
 }
 
 /* The state before any lock: the version rows (offline: START's, or none) and the target
- * resolved against them. */
+ * resolved against them, once: relative targets (+1, -2) must not drift while concurrent
+ * runs move the database. */
 static int first_look(runner *r, version_store *vs, const migrate_options *opts, str_list *rows,
                       bool *exists, target *t, rb_error *err)
 {
@@ -190,7 +178,12 @@ static int first_look(runner *r, version_store *vs, const migrate_options *opts,
         return -1;
     }
     str_list none = {0};
-    return resolve(r, opts, opts->purge ? &none : rows, t, err);
+    rev_set applied;
+    if (graph_applied(r->g, opts->purge ? &none : rows, &applied, err) != 0)
+        return -1;
+    int rc = graph_resolve_target(r->g, opts->target, opts->dir, &applied, t, err);
+    rev_set_release(&applied);
+    return rc;
 }
 
 int runner_stamp(runner *r, const migrate_options *opts, rb_error *err)
@@ -524,7 +517,7 @@ static int run_step(run *s, rb_error *err)
                        s->r->g->revs[s->steps[s->next + 1]].transactional;
     if (apply_step(s, want_reopen ? &reopen : NULL, err) != 0) {
         db_result_free(reopen.rows); /* a step that committed, then ran out of memory */
-                       return retry_with_foreign_keys_off(s, rev, err) ? 0 : -1;
+        return retry_with_foreign_keys_off(s, rev, err) ? 0 : -1;
     }
     return after_step(s, rev, want_reopen ? reopen.rows : NULL, err);
 }
@@ -544,7 +537,7 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
         rc = -1;
     }
     db_rollback(r->conn); /* only if a failure left a transaction open */
-                if (s.fk_off) {
+    if (s.fk_off) {
         rb_error ignored;
         versions_foreign_keys(&s.vs, true, &ignored);
     }

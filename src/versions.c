@@ -625,7 +625,7 @@ int versions_repair(version_store *vs, bool dry_run, version_change **changes, i
     /* Looked at first without the lock, as a no-op upgrade does: most runs find nothing. */
     if (versions_read(vs, &rows, &exists, err) != 0 ||
         graph_applied(vs->g, &rows, &applied, err) != 0 ||
-                      versions_changes(vs, &applied, changes, nchanges, err) != 0)
+        versions_changes(vs, &applied, changes, nchanges, err) != 0)
         goto done;
     if (dry_run || *nchanges == 0) {
         rc = 0;
@@ -639,8 +639,8 @@ int versions_repair(version_store *vs, bool dry_run, version_change **changes, i
     rev_set_release(&applied);
     if (db_begin_locked(vs->conn, versions_lock_key(vs->cfg), err) != 0 ||
         versions_read(vs, &rows, &exists, err) != 0 ||
-                      graph_applied(vs->g, &rows, &applied, err) != 0 ||
-                                    versions_changes(vs, &applied, changes, nchanges, err) != 0)
+        graph_applied(vs->g, &rows, &applied, err) != 0 ||
+        versions_changes(vs, &applied, changes, nchanges, err) != 0)
         goto done;
     for (int i = 0; i < *nchanges; i++)
         if (versions_write_history(vs, &vs->g->revs[(*changes)[i].rev], "repair", 0, true,
