@@ -6,16 +6,20 @@
 
 #include "cli.h"
 #include "output.h"
-#include "runner.h"
+#include "versions.h"
 
 /* The applied set of the database, for (current) marks. */
 static int read_current(cli_state *st, str_list *rows, rb_error *err)
 {
     if (cli_connect(st, false, true, err) != 0)
         return -1;
-    runner r = {.cfg = &st->cfg, .host = st->host, .g = &st->g, .conn = st->conn};
+    version_store vs;
     bool exists;
-    return runner_read_versions(&r, rows, &exists, err);
+    int rc = versions_open(&vs, st->conn, &st->cfg, &st->g, err);
+    if (rc == 0)
+        rc = versions_read(&vs, rows, &exists, err);
+    versions_close(&vs);
+    return rc;
 }
 
 /* "<base>" or "a, b": what a revision revises. Caller frees. */
@@ -312,6 +316,7 @@ int cmd_check(cli_state *st, int argc, char **argv, rb_error *err)
     (void)argc, (void)argv;
     str_list rows = {0}, known = {0};
     rev_set applied = {0};
+    version_store vs = {0};
     int *changed = NULL, nchanged = 0, *heads = NULL, problems = 0, rc = -1;
     if (cli_load_graph(st, err) != 0 || read_current(st, &rows, err) != 0)
         goto done;
@@ -326,8 +331,8 @@ int cmd_check(cli_state *st, int argc, char **argv, rb_error *err)
     }
     if (graph_applied(&st->g, &known, &applied, err) != 0)
         goto done;
-    runner r = {.cfg = &st->cfg, .host = st->host, .g = &st->g, .conn = st->conn};
-    if (runner_changed_files(&r, &applied, &changed, &nchanged, err) != 0)
+    if (versions_open(&vs, st->conn, &st->cfg, &st->g, err) != 0 ||
+        versions_changed_files(&vs, &applied, &changed, &nchanged, err) != 0)
         goto done;
     for (int i = 0; i < nchanged; i++) {
         const revision *rev = &st->g.revs[changed[i]];
@@ -337,7 +342,7 @@ int cmd_check(cli_state *st, int argc, char **argv, rb_error *err)
         problems++;
     }
     str_list failed = {0};
-    if (runner_failed_revisions(&r, &failed, err) != 0)
+    if (versions_failed(&vs, &failed, err) != 0)
         goto done;
     for (int i = 0; i < failed.count; i++) {
         out_print("failed: revision %s stopped midway (transactional = false); repair it, then "
@@ -367,6 +372,7 @@ int cmd_check(cli_state *st, int argc, char **argv, rb_error *err)
 oom:
     rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
 done:
+    versions_close(&vs);
     free(changed);
     free(heads);
     rev_set_release(&applied);

@@ -18,7 +18,6 @@ static int migrate(cli_state *st, direction dir, bool stamp, rb_error *err)
         .dir = dir,
         .target = st->args.positional.items[0],
         .single_transaction = !stamp && cli_flag(st, "single-transaction"),
-        .stamp = stamp,
         .purge = stamp && cli_flag(st, "purge"),
         .allow_changed = !stamp && cli_flag(st, "allow-changed"),
     };
@@ -44,7 +43,7 @@ static int migrate(cli_state *st, direction dir, bool stamp, rb_error *err)
         goto done;
     out_set_stdout_is_sql(sql);
     runner r = {.cfg = &st->cfg, .host = st->host, .g = &st->g, .conn = st->conn};
-    rc = runner_migrate(&r, &opts, err);
+    rc = stamp ? runner_stamp(&r, &opts, err) : runner_migrate(&r, &opts, err);
 done:
     free(start);
     return rc;

@@ -171,7 +171,7 @@ static int rbac_command(cli_state *st, const char *command, int argc, char **arg
     if (cli_connect(st, sql, false, err) != 0)
         goto done;
     /* Under the migration lock, so a seed never interleaves with an upgrade. */
-    if (db_begin_locked(st->conn, runner_lock_key(&st->cfg), err) != 0)
+    if (db_begin_locked(st->conn, versions_lock_key(&st->cfg), err) != 0)
         goto done;
     if (lua_host_call_rbac(st->host, command, st->conn, &args.positional, opts, nopts, &answer,
                            err) != 0) {

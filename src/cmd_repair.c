@@ -1,23 +1,24 @@
 /* cmd_repair.c: `repair` (Flyway's word): after an applied migration file was edited in a way
  * that changes nothing that ran (a comment, formatting), record its current checksum, so that
- * `check` is clean and `upgrade` goes on. The runner does the work under the lock; this file
+ * `check` is clean and `upgrade` goes on. The version store does the work under the lock; this file
  * prints what was (or would be) recorded. */
 #include <stdlib.h>
 
 #include "cli.h"
 #include "output.h"
-#include "runner.h"
+#include "versions.h"
 
 int cmd_repair(cli_state *st, int argc, char **argv, rb_error *err)
 {
     (void)argc, (void)argv; /* the dispatcher checked them against the table in cli.c */
-    runner_change *changes = NULL;
+    version_store vs = {0};
+    version_change *changes = NULL;
     int n = 0, rc = -1;
     bool dry_run = cli_flag(st, "dry-run");
     if (cli_load_graph(st, err) != 0 || cli_connect(st, false, dry_run, err) != 0)
         goto done;
-    runner r = {.cfg = &st->cfg, .host = st->host, .g = &st->g, .conn = st->conn};
-    if (runner_repair(&r, dry_run, &changes, &n, err) != 0)
+    if (versions_open(&vs, st->conn, &st->cfg, &st->g, err) != 0 ||
+        versions_repair(&vs, dry_run, &changes, &n, err) != 0)
         goto done;
     if (n == 0) {
         out_print("nothing to repair: every applied file has the checksum the history records");
@@ -25,7 +26,7 @@ int cmd_repair(cli_state *st, int argc, char **argv, rb_error *err)
         goto done;
     }
     for (int i = 0; i < n; i++) {
-        const runner_change *c = &changes[i];
+        const version_change *c = &changes[i];
         const revision *rev = &st->g.revs[c->rev];
         out_print("%s (%s)", rev->id, rev->path);
         out_print("  recorded %s  (%s%s%s%s%s)", c->recorded, c->how,
@@ -40,6 +41,7 @@ int cmd_repair(cli_state *st, int argc, char **argv, rb_error *err)
                   n == 1 ? "" : "s");
     rc = 0;
 done:
+    versions_close(&vs);
     free(changes);
     return rc;
 }
