@@ -51,11 +51,6 @@ void runner_request_stop(int signo)
         _exit(128 + signo);
 }
 
-int runner_stop_signal(void)
-{
-    return stop_signal;
-}
-
 static double now_ms(void)
 {
     struct timespec ts;

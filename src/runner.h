@@ -40,7 +40,5 @@ int runner_stamp(runner *r, const migrate_options *opts, rb_error *err);
 /* Called from a signal handler: stop the running migration (rolled back by the runner), or
  * the running Lua code; with neither under way, exit 128 + signo at once. */
 void runner_request_stop(int signo);
-/* The signal that asked the run to stop, or 0. */
-int runner_stop_signal(void);
 
 #endif
