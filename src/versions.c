@@ -625,19 +625,33 @@ done:
     return rc;
 }
 
+/* The applied files whose checksum differs from the history's: read afresh each time, since
+ * repair asks once without the lock and again under it. Fills rows and applied too. */
+static int read_changes(version_store *vs, str_list *rows, rev_set *applied,
+                        version_change **changes, int *nchanges, rb_error *err)
+{
+    bool exists = false;
+    str_list_release(rows);
+    rev_set_release(applied);
+    free(*changes);
+    *changes = NULL;
+    *nchanges = 0;
+    if (versions_read(vs, rows, &exists, err) != 0 ||
+        graph_applied(vs->g, rows, applied, err) != 0)
+        return -1;
+    return versions_changes(vs, applied, changes, nchanges, err);
+}
+
 int versions_repair(version_store *vs, bool dry_run, version_change **changes, int *nchanges,
                     rb_error *err)
 {
     str_list rows = {0};
     rev_set applied = {0};
-    bool exists = false;
     int rc = -1;
     *changes = NULL;
     *nchanges = 0;
     /* Looked at first without the lock, as a no-op upgrade does: most runs find nothing. */
-    if (versions_read(vs, &rows, &exists, err) != 0 ||
-        graph_applied(vs->g, &rows, &applied, err) != 0 ||
-        versions_changes(vs, &applied, changes, nchanges, err) != 0)
+    if (read_changes(vs, &rows, &applied, changes, nchanges, err) != 0)
         goto done;
     if (dry_run || *nchanges == 0) {
         rc = 0;
@@ -645,14 +659,8 @@ int versions_repair(version_store *vs, bool dry_run, version_change **changes, i
     }
     /* Again under the lock, with the writes in its transaction: a concurrent upgrade or
      * repair must not slip between what is listed and what is recorded. */
-    free(*changes);
-    *changes = NULL;
-    str_list_release(&rows);
-    rev_set_release(&applied);
     if (db_begin_locked(vs->conn, versions_lock_key(vs->cfg), err) != 0 ||
-        versions_read(vs, &rows, &exists, err) != 0 ||
-        graph_applied(vs->g, &rows, &applied, err) != 0 ||
-        versions_changes(vs, &applied, changes, nchanges, err) != 0)
+        read_changes(vs, &rows, &applied, changes, nchanges, err) != 0)
         goto done;
     for (int i = 0; i < *nchanges; i++)
         if (versions_write_history(vs, &vs->g->revs[(*changes)[i].rev], "repair", 0, true,
