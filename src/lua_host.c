@@ -644,6 +644,12 @@ int lua_host_new(const config *cfg, lua_host **out, rb_error *err)
     return 0;
 }
 
+lua_State *lua_host_push_sandbox_env(lua_host *h)
+{
+    push_sandbox_env(h->L);
+    return h->L;
+}
+
 void lua_host_free(lua_host *h)
 {
     if (!h)

@@ -36,6 +36,12 @@ int lua_host_dofile_value(lua_State *L, const char *path, rb_error *err);
  * a sandbox: for data files that must see nothing. */
 int lua_host_dofile_in(lua_State *L, const char *path, rb_error *err);
 
+/* Pushes a fresh sandbox _ENV, the one a migration gets, on the host's state and returns
+ * that state. For tests/lua_runner.c: it adds what only the Lua suites may use to this one
+ * table and runs a suite in it with lua_host_dofile_in; the shared sandbox stays as it is. */
+struct lua_host;
+lua_State *lua_host_push_sandbox_env(struct lua_host *h);
+
 /* A lua_CFunction, to be called protected: (conn, cfg as light userdata) -> a new `db`
  * object on conn (borrowed: it must outlive the call it is given to). Loads the schema
  * builder, so it can fail. */

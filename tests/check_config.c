@@ -1,5 +1,7 @@
 /* check_config.c: .env parsing, database URL dialects and SQLite paths, password masking
- * and registration, -x arguments and the URL precedence of config_resolve_url. */
+ * and registration, -x arguments and the URL precedence of config_resolve_url. Where the
+ * cases share their arrange/act/assert they are rows of a table, each run as a case of its
+ * own (tcase_add_loop_test); the tests that follow a sequence of steps stay as they are. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +12,9 @@
 #include "check_rbacmig.h"
 #include "config.h"
 #include "output.h"
+
+/* Cases of a table-driven test: tcase_add_loop_test runs it once per row, as _i. */
+#define N_CASES(table) ((int)(sizeof(table) / sizeof *(table)))
 
 /* ---- .env ---------------------------------------------------------------------------- */
 
@@ -51,76 +56,73 @@ static void expect_dotenv(const char *text, const char *key, const char *want)
     free(value);
 }
 
-START_TEST(test_dotenv_plain)
-{
-    expect_dotenv("DATABASE_URL=postgresql://u@h/db\n", "DATABASE_URL", "postgresql://u@h/db");
-    expect_dotenv("A=1\nB=two\nC=3\n", "B", "two");
+/* One value looked up in one file's text: each row is a case of its own (tcase_add_loop_test
+ * runs test_dotenv_value once per row; a failure names the text and the key). */
+typedef struct dotenv_case {
+    const char *text, *key;
+    const char *want; /* NULL: the key is absent */
+} dotenv_case;
+
+static const dotenv_case dotenv_cases[] = {
+    {"DATABASE_URL=postgresql://u@h/db\n", "DATABASE_URL", "postgresql://u@h/db"},
+    {"A=1\nB=two\nC=3\n", "B", "two"},
     /* No newline at the end of the file, and blanks around '=' and the value. */
-    expect_dotenv("KEY = value  ", "KEY", "value");
-    expect_dotenv("KEY=", "KEY", "");
+    {"KEY = value  ", "KEY", "value"},
+    {"KEY=", "KEY", ""},
     /* CRLF line endings, and a UTF-8 byte order mark before the first key. */
-    expect_dotenv("KEY=value\r\nOTHER=x\r\n", "KEY", "value");
-    expect_dotenv("\xEF\xBB\xBFKEY=bom\n", "KEY", "bom");
+    {"KEY=value\r\nOTHER=x\r\n", "KEY", "value"},
+    {"\xEF\xBB\xBFKEY=bom\n", "KEY", "bom"},
     /* A key that only starts with the one asked for is another key. */
-    expect_dotenv("KEY_LONG=1\nKE=2\n", "KEY", NULL);
-}
-END_TEST
+    {"KEY_LONG=1\nKE=2\n", "KEY", NULL},
 
-START_TEST(test_dotenv_export)
-{
-    expect_dotenv("export DATABASE_URL=sqlite:x.db\n", "DATABASE_URL", "sqlite:x.db");
-    expect_dotenv("export\tKEY='v'\n", "KEY", "v");
+    /* export */
+    {"export DATABASE_URL=sqlite:x.db\n", "DATABASE_URL", "sqlite:x.db"},
+    {"export\tKEY='v'\n", "KEY", "v"},
     /* A variable called export is not the keyword. */
-    expect_dotenv("export=1\n", "export", "1");
-}
-END_TEST
+    {"export=1\n", "export", "1"},
 
-START_TEST(test_dotenv_single_quotes)
-{
-    expect_dotenv("KEY='a b # not a comment'\n", "KEY", "a b # not a comment");
-    /* No escapes inside single quotes. */
-    expect_dotenv("KEY='a\\nb'\n", "KEY", "a\\nb");
-    expect_dotenv("KEY='say \"hi\"'  # comment\n", "KEY", "say \"hi\"");
-}
-END_TEST
+    /* Single quotes: no escapes, no comments inside. */
+    {"KEY='a b # not a comment'\n", "KEY", "a b # not a comment"},
+    {"KEY='a\\nb'\n", "KEY", "a\\nb"},
+    {"KEY='say \"hi\"'  # comment\n", "KEY", "say \"hi\""},
 
-START_TEST(test_dotenv_double_quotes)
-{
-    expect_dotenv("KEY=\"a b\"\n", "KEY", "a b");
-    expect_dotenv("KEY=\"line1\\nline2\"\n", "KEY", "line1\nline2");
-    expect_dotenv("KEY=\"say \\\"hi\\\"\"\n", "KEY", "say \"hi\"");
-    expect_dotenv("KEY=\"back\\\\slash\"\n", "KEY", "back\\slash");
-    expect_dotenv("KEY=\"it's # here\" # trailing comment\n", "KEY", "it's # here");
-}
-END_TEST
+    /* Double quotes take \n, \" and \\. */
+    {"KEY=\"a b\"\n", "KEY", "a b"},
+    {"KEY=\"line1\\nline2\"\n", "KEY", "line1\nline2"},
+    {"KEY=\"say \\\"hi\\\"\"\n", "KEY", "say \"hi\""},
+    {"KEY=\"back\\\\slash\"\n", "KEY", "back\\slash"},
+    {"KEY=\"it's # here\" # trailing comment\n", "KEY", "it's # here"},
 
-START_TEST(test_dotenv_inline_comment)
-{
-    expect_dotenv("KEY=value # a comment\n", "KEY", "value");
-    expect_dotenv("KEY=value\t# a comment\n", "KEY", "value");
+    /* Inline comments need a blank before the '#'. */
+    {"KEY=value # a comment\n", "KEY", "value"},
+    {"KEY=value\t# a comment\n", "KEY", "value"},
     /* '#' without a blank before it is part of the value (a URL fragment, a password). */
-    expect_dotenv("KEY=pa#ss\n", "KEY", "pa#ss");
-}
-END_TEST
+    {"KEY=pa#ss\n", "KEY", "pa#ss"},
 
-START_TEST(test_dotenv_comments_and_blank_lines)
-{
-    const char *text = "# a comment\n"
-                       "\n"
-                       "   \n"
-                       "   # an indented comment\n"
-                       "#KEY=commented-out\n"
-                       "KEY=real\n"
-                       "\n";
-    expect_dotenv(text, "KEY", "real");
-    expect_dotenv("# only comments\n\n# KEY=x\n", "KEY", NULL);
-}
-END_TEST
+    /* Comments and blank lines. */
+    {"# a comment\n"
+     "\n"
+     "   \n"
+     "   # an indented comment\n"
+     "#KEY=commented-out\n"
+     "KEY=real\n"
+     "\n",
+     "KEY", "real"},
+    {"# only comments\n\n# KEY=x\n", "KEY", NULL},
 
-START_TEST(test_dotenv_later_wins)
+    /* The later assignment wins. */
+    {"KEY=first\nOTHER=x\nKEY=second\n", "KEY", "second"},
+    {"KEY=first\nexport KEY=\"third\"\n", "KEY", "third"},
+
+    /* A missing key. */
+    {"A=1\nB=2\n", "KEY", NULL},
+    {"", "KEY", NULL},
+};
+
+START_TEST(test_dotenv_value)
 {
-    expect_dotenv("KEY=first\nOTHER=x\nKEY=second\n", "KEY", "second");
-    expect_dotenv("KEY=first\nexport KEY=\"third\"\n", "KEY", "third");
+    const dotenv_case *c = &dotenv_cases[_i];
+    expect_dotenv(c->text, c->key, c->want);
 }
 END_TEST
 
@@ -136,64 +138,35 @@ START_TEST(test_dotenv_missing_file)
 }
 END_TEST
 
-START_TEST(test_dotenv_missing_key)
-{
-    expect_dotenv("A=1\nB=2\n", "KEY", NULL);
-    expect_dotenv("", "KEY", NULL);
-}
-END_TEST
+/* A file dotenv_lookup refuses: the error names path:line, and no value is returned, not
+ * even one found before the bad line. */
+typedef struct dotenv_error_case {
+    const char *text;
+    int line;
+} dotenv_error_case;
 
-START_TEST(test_dotenv_malformed_line)
+static const dotenv_error_case dotenv_error_cases[] = {
+    {"# header\nGOOD=1\nthis is not an assignment\nKEY=x\n", 3},
+    {"KEY=x\n=novalue\n", 2},
+    /* Unterminated quotes, and text after a closing one. */
+    {"A=1\nKEY=\"open\n", 2},
+    {"KEY='a' trailing\n", 1},
+};
+
+START_TEST(test_dotenv_error)
 {
+    const dotenv_error_case *c = &dotenv_error_cases[_i];
     char path[64], want[128];
-    dotenv_file(path, "# header\nGOOD=1\nthis is not an assignment\nKEY=x\n");
+    dotenv_file(path, c->text);
     char *value = NULL;
     rb_error err;
     rb_error_init(&err);
     int rc = dotenv_lookup(path, "KEY", &value, &err);
     unlink(path);
-    ck_assert_int_eq(rc, -1);
+    ck_assert_msg(rc == -1, "dotenv_lookup of %s should fail", c->text);
     ck_assert_ptr_null(value);
     ck_assert_int_ne(err.code, 0);
-    snprintf(want, sizeof want, "%s:3", path);
-    ck_assert_msg(strstr(err.message, want) != NULL, "message '%s' should name '%s'",
-                  err.message, want);
-
-    /* The value found before the bad line is not returned. */
-    dotenv_file(path, "KEY=x\n=novalue\n");
-    rb_error_init(&err);
-    rc = dotenv_lookup(path, "KEY", &value, &err);
-    unlink(path);
-    ck_assert_int_eq(rc, -1);
-    ck_assert_ptr_null(value);
-    snprintf(want, sizeof want, "%s:2", path);
-    ck_assert_msg(strstr(err.message, want) != NULL, "message '%s' should name '%s'",
-                  err.message, want);
-}
-END_TEST
-
-START_TEST(test_dotenv_unterminated_quote)
-{
-    char path[64], want[128];
-    dotenv_file(path, "A=1\nKEY=\"open\n");
-    char *value = NULL;
-    rb_error err;
-    rb_error_init(&err);
-    int rc = dotenv_lookup(path, "KEY", &value, &err);
-    unlink(path);
-    ck_assert_int_eq(rc, -1);
-    ck_assert_ptr_null(value);
-    snprintf(want, sizeof want, "%s:2", path);
-    ck_assert_msg(strstr(err.message, want) != NULL, "message '%s' should name '%s'",
-                  err.message, want);
-
-    dotenv_file(path, "KEY='a' trailing\n");
-    rb_error_init(&err);
-    rc = dotenv_lookup(path, "KEY", &value, &err);
-    unlink(path);
-    ck_assert_int_eq(rc, -1);
-    ck_assert_ptr_null(value);
-    snprintf(want, sizeof want, "%s:1", path);
+    snprintf(want, sizeof want, "%s:%d", path, c->line);
     ck_assert_msg(strstr(err.message, want) != NULL, "message '%s' should name '%s'",
                   err.message, want);
 }
@@ -201,239 +174,202 @@ END_TEST
 
 /* ---- URL dialects -------------------------------------------------------------------- */
 
-static void expect_dialect(const char *url, db_dialect want)
+typedef struct dialect_case {
+    const char *url;
+    db_dialect want;
+} dialect_case;
+
+static const dialect_case dialect_cases[] = {
+    {"postgresql://user@localhost:5432/app", DIALECT_POSTGRESQL},
+    {"postgres://user:pw@localhost/app?sslmode=disable", DIALECT_POSTGRESQL},
+    {"host=localhost dbname=app user=me", DIALECT_POSTGRESQL},
+    {"dbname=app", DIALECT_POSTGRESQL},
+    {"sqlite:app.db", DIALECT_SQLITE},
+    {"sqlite:///rel.db", DIALECT_SQLITE},
+    {"sqlite::memory:", DIALECT_SQLITE},
+};
+
+START_TEST(test_dialect)
 {
+    const dialect_case *c = &dialect_cases[_i];
     db_dialect d = (db_dialect)-1;
     rb_error err;
     rb_error_init(&err);
-    int rc = config_url_dialect(url, &d, &err);
-    ck_assert_msg(rc == 0, "config_url_dialect('%s') failed: %s", url, err.message);
-    ck_assert_msg(d == want, "config_url_dialect('%s') = %d, want %d", url, (int)d, (int)want);
+    int rc = config_url_dialect(c->url, &d, &err);
+    ck_assert_msg(rc == 0, "config_url_dialect('%s') failed: %s", c->url, err.message);
+    ck_assert_msg(d == c->want, "config_url_dialect('%s') = %d, want %d", c->url, (int)d,
+                  (int)c->want);
 }
+END_TEST
 
-/* config_url_dialect must fail with a usage error; returns the message's copy in msg. */
-static void expect_bad_url(const char *url, char msg[2048])
+/* A URL config_url_dialect refuses with a one-line usage error, which shows `has` (if not
+ * NULL) and never `lacks` (a password, or what libpq could not parse). */
+typedef struct bad_url_case {
+    const char *url, *has, *lacks;
+} bad_url_case;
+
+static const bad_url_case bad_url_cases[] = {
+    {"mysql://x", "mysql://x", NULL},
+    {"http://example.com/db", NULL, NULL},
+    {"app.db", NULL, NULL},
+    {"", NULL, NULL},
+    /* Regression (bug found and fixed): a mistyped scheme still carries the user's
+     * password; for a URL of an unknown scheme config_mask_url did not mask it, so it
+     * reached the message (and stderr, as config_register_url_secrets registered nothing
+     * for such a URL either). The message names the URL masked. */
+    {"postgresq://bob:hunter2secret@db.example.com/app", "postgresq://", "hunter2secret"},
+    {"postgresql://[::1/db", "invalid database URL", NULL},
+    /* libpq's reason, without what it quotes of the string (a password, maybe). */
+    {"host=localhost dbname", "missing \"=\" after", NULL},
+    /* A key=value string that libpq cannot parse is not echoed. */
+    {"nosuchoption=1", "invalid connection option", "nosuchoption"},
+    /* Regression (bug found and fixed): libpq quotes the whole URI in its reason ('... in
+     * URI: "postgresql://bob:s3cretpass@[::1/db"'), which was copied verbatim, so the
+     * password appeared although the URL itself was masked. */
+    {"postgresql://bob:s3cretpass@[::1/db", NULL, "s3cretpass"},
+};
+
+START_TEST(test_dialect_bad_url)
 {
+    const bad_url_case *c = &bad_url_cases[_i];
     db_dialect d = DIALECT_POSTGRESQL;
     rb_error err;
     rb_error_init(&err);
-    int rc = config_url_dialect(url, &d, &err);
-    ck_assert_msg(rc == -1, "config_url_dialect('%s') should fail", url);
-    ck_assert_msg(err.code == RB_EXIT_USAGE, "config_url_dialect('%s'): code %d, want %d", url,
-                  err.code, RB_EXIT_USAGE);
+    int rc = config_url_dialect(c->url, &d, &err);
+    ck_assert_msg(rc == -1, "config_url_dialect('%s') should fail", c->url);
+    ck_assert_msg(err.code == RB_EXIT_USAGE, "config_url_dialect('%s'): code %d, want %d",
+                  c->url, err.code, RB_EXIT_USAGE);
     ck_assert_int_eq(d, DIALECT_NONE);
-    rb_strlcpy(msg, err.message, 2048);
-}
-
-START_TEST(test_dialect_postgresql)
-{
-    expect_dialect("postgresql://user@localhost:5432/app", DIALECT_POSTGRESQL);
-    expect_dialect("postgres://user:pw@localhost/app?sslmode=disable", DIALECT_POSTGRESQL);
-    expect_dialect("host=localhost dbname=app user=me", DIALECT_POSTGRESQL);
-    expect_dialect("dbname=app", DIALECT_POSTGRESQL);
-}
-END_TEST
-
-START_TEST(test_dialect_sqlite)
-{
-    expect_dialect("sqlite:app.db", DIALECT_SQLITE);
-    expect_dialect("sqlite:///rel.db", DIALECT_SQLITE);
-    expect_dialect("sqlite::memory:", DIALECT_SQLITE);
-}
-END_TEST
-
-START_TEST(test_dialect_bad_scheme)
-{
-    char msg[2048];
-    expect_bad_url("mysql://x", msg);
-    ck_assert_msg(strstr(msg, "mysql://x") != NULL, "message '%s' should name the URL", msg);
-    expect_bad_url("http://example.com/db", msg);
-    expect_bad_url("app.db", msg);
-    expect_bad_url("", msg);
-}
-END_TEST
-
-START_TEST(test_dialect_bad_scheme_masks_password)
-{
-    /* A mistyped scheme still carries the user's password: the message names the URL
-     * masked (config.h: "naming the (masked) URL"). */
-    char msg[2048];
-    expect_bad_url("postgresq://bob:hunter2secret@db.example.com/app", msg);
-    ck_assert_msg(strstr(msg, "postgresq://") != NULL, "message '%s' should name the URL", msg);
-    /* Regression test (bug found and fixed): config_url_dialect/config_mask_url: for a URL of an unknown scheme the password
-     * of user:password@ is not masked, so it reaches the error message (and stderr, since
-     * config_register_url_secrets registers nothing for such a URL either). */
-    ck_assert_msg(strstr(msg, "hunter2secret") == NULL, "password leaked in message: %s", msg);
-}
-END_TEST
-
-START_TEST(test_dialect_broken_pg_url)
-{
-    char msg[2048];
-    expect_bad_url("postgresql://[::1/db", msg);
-    ck_assert_msg(strstr(msg, "invalid database URL") != NULL, "message: %s", msg);
-    /* libpq's reason, without what it quotes of the string (a password, maybe). */
-    expect_bad_url("host=localhost dbname", msg);
-    ck_assert_msg(strstr(msg, "missing \"=\" after") != NULL, "message should give libpq's "
-                  "reason: %s", msg);
-    expect_bad_url("nosuchoption=1", msg);
-    ck_assert_msg(strstr(msg, "invalid connection option") != NULL, "message: %s", msg);
-    ck_assert_msg(strstr(msg, "nosuchoption") == NULL, "a key=value string that libpq cannot "
-                  "parse is not echoed: %s", msg);
-    ck_assert_msg(strchr(msg, '\n') == NULL, "message should be one line: %s", msg);
-}
-END_TEST
-
-START_TEST(test_dialect_broken_pg_url_masks_password)
-{
-    char msg[2048];
-    expect_bad_url("postgresql://bob:s3cretpass@[::1/db", msg);
-    /* Regression test (bug found and fixed): config_url_dialect copies libpq's reason verbatim, and libpq quotes the whole
-     * URI in it ('... in URI: "postgresql://bob:s3cretpass@[::1/db"'), so the password
-     * appears in the message although the URL itself is masked. */
-    ck_assert_msg(strstr(msg, "s3cretpass") == NULL, "password leaked in message: %s", msg);
+    ck_assert_msg(!c->has || strstr(err.message, c->has), "message '%s' of '%s' lacks '%s'",
+                  err.message, c->url, c->has);
+    ck_assert_msg(!c->lacks || !strstr(err.message, c->lacks),
+                  "message '%s' of '%s' shows '%s'", err.message, c->url, c->lacks);
+    ck_assert_msg(strchr(err.message, '\n') == NULL, "message should be one line: %s",
+                  err.message);
 }
 END_TEST
 
 /* ---- SQLite paths -------------------------------------------------------------------- */
 
-static void expect_sqlite_path(const char *url, const char *want)
-{
-    char *path = (char *)"untouched";
-    rb_error err;
-    rb_error_init(&err);
-    int rc = config_sqlite_path(url, &path, &err);
-    ck_assert_msg(rc == 0, "config_sqlite_path('%s') failed: %s", url, err.message);
-    ck_assert_msg(path && strcmp(path, want) == 0, "config_sqlite_path('%s') = '%s', want '%s'",
-                  url, path ? path : "(null)", want);
-    free(path);
-}
+typedef struct sqlite_path_case {
+    const char *url;
+    const char *want; /* NULL: a usage error naming the URL */
+} sqlite_path_case;
 
-static void expect_sqlite_path_error(const char *url)
+static const sqlite_path_case sqlite_path_cases[] = {
+    {"sqlite:foo.db", "foo.db"},
+    {"sqlite:dir/foo.db", "dir/foo.db"},
+    {"sqlite:/abs/foo.db", "/abs/foo.db"},
+    {"sqlite:///rel.db", "rel.db"},
+    {"sqlite:////abs/x.db", "/abs/x.db"},
+    {"sqlite::memory:", ":memory:"},
+    {"sqlite://host/x", NULL},
+    {"sqlite:", NULL},
+    {"sqlite:///", NULL},
+};
+
+START_TEST(test_sqlite_path)
 {
+    const sqlite_path_case *c = &sqlite_path_cases[_i];
     char *path = (char *)"untouched";
     rb_error err;
     rb_error_init(&err);
-    int rc = config_sqlite_path(url, &path, &err);
-    ck_assert_msg(rc == -1, "config_sqlite_path('%s') should fail, got '%s'", url,
+    int rc = config_sqlite_path(c->url, &path, &err);
+    if (c->want) {
+        ck_assert_msg(rc == 0, "config_sqlite_path('%s') failed: %s", c->url, err.message);
+        ck_assert_msg(path && strcmp(path, c->want) == 0,
+                      "config_sqlite_path('%s') = '%s', want '%s'", c->url,
+                      path ? path : "(null)", c->want);
+        free(path);
+        return;
+    }
+    ck_assert_msg(rc == -1, "config_sqlite_path('%s') should fail, got '%s'", c->url,
                   rc == 0 && path ? path : "");
     ck_assert_ptr_null(path);
     ck_assert_int_eq(err.code, RB_EXIT_USAGE);
-    ck_assert_msg(strstr(err.message, url) != NULL, "message '%s' should name '%s'",
-                  err.message, url);
-}
-
-START_TEST(test_sqlite_path_forms)
-{
-    expect_sqlite_path("sqlite:foo.db", "foo.db");
-    expect_sqlite_path("sqlite:dir/foo.db", "dir/foo.db");
-    expect_sqlite_path("sqlite:/abs/foo.db", "/abs/foo.db");
-    expect_sqlite_path("sqlite:///rel.db", "rel.db");
-    expect_sqlite_path("sqlite:////abs/x.db", "/abs/x.db");
-    expect_sqlite_path("sqlite::memory:", ":memory:");
-}
-END_TEST
-
-START_TEST(test_sqlite_path_errors)
-{
-    expect_sqlite_path_error("sqlite://host/x");
-    expect_sqlite_path_error("sqlite:");
-    expect_sqlite_path_error("sqlite:///");
+    ck_assert_msg(strstr(err.message, c->url) != NULL, "message '%s' should name '%s'",
+                  err.message, c->url);
 }
 END_TEST
 
 /* ---- masking ------------------------------------------------------------------------- */
 
-static void expect_masked(const char *url, const char *want, const char *secret)
+/* How config_mask_url shows a URL, exactly; `secret` (if not NULL) must not be in it. */
+typedef struct mask_case {
+    const char *url, *want, *secret;
+} mask_case;
+
+static const mask_case mask_cases[] = {
+    /* user:password@ */
+    {"postgresql://bob:secret@db.example.com:5432/app",
+     "postgresql://bob:****@db.example.com:5432/app", "secret"},
+    {"postgres://bob:x@h/db", "postgres://bob:****@h/db", NULL},
+    {"postgresql://:secret@h/db", "postgresql://:****@h/db", "secret"},
+    /* libpq would read "ss@h" as the host: masked from "://" to the last '@'. */
+    {"postgresql://bob:p@ss@h/db", "postgresql://****@h/db", "ss"},
+    /* The issue's base64 password: a '/' ends the userinfo for libpq. */
+    {"postgresql://app_user:Xk9/q+Zr2Lm=@db.example.internal:5432/postgres",
+     "postgresql://****@db.example.internal:5432/postgres", "Xk9"},
+    /* Nothing to mask. */
+    {"postgresql://bob@h/db", "postgresql://bob@h/db", NULL},
+    {"postgresql://h/db", "postgresql://h/db", NULL},
+    {"postgresql://[::1]:5433,h2/db", "postgresql://[::1]:5433,h2/db", NULL},
+    {"sqlite:app.db", "sqlite:app.db", NULL},
+
+    /* Percent-encoded: neither the encoded nor the decoded ("p@ss:word") password shows. */
+    {"postgresql://bob:p%40ss%3Aword@h/db", "postgresql://bob:****@h/db", "p%40ss"},
+
+    /* The display is libpq's reading: a query password is the password. */
+    {"postgresql://bob@h/db?password=secret", "postgresql://bob:****@h/db", "secret"},
+    {"postgresql://h/db?sslmode=require&sslpassword=keypass&application_name=x",
+     "postgresql://h/db?application_name=x&sslmode=require&sslpassword=****", "keypass"},
+    {"postgresql://bob:one1@h/db?password=two2&sslpassword=three3",
+     "postgresql://bob:****@h/db?sslpassword=****", "two2"},
+    /* Keys libpq refuses: the URL does not parse, the values are masked all the same. */
+    {"postgresql://u@h/d?Password=secret2", "postgresql://u@h/d?Password=****", "secret2"},
+    {"postgresql://h/d?PASSWORD=secret3&x=1", "postgresql://h/d?PASSWORD=****", "secret3"},
+
+    /* key=value strings */
+    {"host=h password=secret dbname=app", "password=**** dbname=app host=h", "secret"},
+    {"host=h password='a b' dbname=app", "password=**** dbname=app host=h", "a b"},
+    {"password = secret", "password=****", "secret"},
+    {"password='it\\'s mine' host=h", "password=**** host=h", "mine"},
+    {"host=h sslpassword=keypass", "host=h sslpassword=****", "keypass"},
+    /* A quoted value of another key with "password=" in it is not a password. */
+    {"host=h application_name='password=x'", "host=h application_name='password=x'", NULL},
+    {"host=h dbname=app", "dbname=app host=h", NULL},
+    /* Strings libpq refuses are not shown at all. */
+    {"host=h password=\"a b\"", "(a connection string that libpq cannot parse)", "a b"},
+    {"host=h PASSWORD=secret", "(a connection string that libpq cannot parse)", "secret"},
+
+    /* Regressions found by fuzz/fuzz_dotenv: each used to print the password. */
+    {"foo password=hunter2", "(a connection string that libpq cannot parse)", "hunter2"},
+    {"host=h password=se\\ cret", "password=**** host=h", "cret"},
+    {"postgresql://u:se?cret@h/d", "postgresql://u:****@h/d", "cret"},
+};
+
+START_TEST(test_mask)
 {
-    char *m = config_mask_url(url);
+    const mask_case *c = &mask_cases[_i];
+    char *m = config_mask_url(c->url);
     ck_assert_ptr_nonnull(m);
-    ck_assert_msg(strcmp(m, want) == 0, "config_mask_url('%s') = '%s', want '%s'", url, m, want);
-    ck_assert_msg(!secret || strstr(m, secret) == NULL, "'%s' still shows '%s'", m, secret);
+    ck_assert_msg(strcmp(m, c->want) == 0, "config_mask_url('%s') = '%s', want '%s'", c->url,
+                  m, c->want);
+    ck_assert_msg(!c->secret || strstr(m, c->secret) == NULL, "'%s' still shows '%s'", m,
+                  c->secret);
     free(m);
 }
+END_TEST
 
-/* Regressions found by fuzz/fuzz_dotenv: each used to print the password. */
-START_TEST(test_mask_fuzz_regressions)
+/* A regression found by fuzz/fuzz_dotenv: a registered password with '%' and '?' in it. */
+START_TEST(test_mask_fuzz_registered)
 {
-    expect_masked("foo password=hunter2", "(a connection string that libpq cannot parse)",
-                  "hunter2");
-    expect_masked("host=h password=se\\ cret", "password=**** host=h", "cret");
-    expect_masked("postgresql://u:se?cret@h/d", "postgresql://u:****@h/d", "cret");
     out_forget_secrets();
     config_register_url_secrets("postgresql://u:s%41?x@h/d");
     char text[] = "error: could not connect as u:s%41?x to h";
     out_mask(text);
     ck_assert_msg(!strstr(text, "s%41?x"), "registered secret still printed: %s", text);
     out_forget_secrets();
-}
-END_TEST
-
-START_TEST(test_mask_userinfo)
-{
-    expect_masked("postgresql://bob:secret@db.example.com:5432/app",
-                  "postgresql://bob:****@db.example.com:5432/app", "secret");
-    expect_masked("postgres://bob:x@h/db", "postgres://bob:****@h/db", NULL);
-    expect_masked("postgresql://:secret@h/db", "postgresql://:****@h/db", "secret");
-    /* libpq would read "ss@h" as the host: masked from "://" to the last '@'. */
-    expect_masked("postgresql://bob:p@ss@h/db", "postgresql://****@h/db", "ss");
-    /* The issue's base64 password: a '/' ends the userinfo for libpq. */
-    expect_masked("postgresql://app_user:Xk9/q+Zr2Lm=@db.example.internal:5432/postgres",
-                  "postgresql://****@db.example.internal:5432/postgres", "Xk9");
-    /* Nothing to mask. */
-    expect_masked("postgresql://bob@h/db", "postgresql://bob@h/db", NULL);
-    expect_masked("postgresql://h/db", "postgresql://h/db", NULL);
-    expect_masked("postgresql://[::1]:5433,h2/db", "postgresql://[::1]:5433,h2/db", NULL);
-    expect_masked("sqlite:app.db", "sqlite:app.db", NULL);
-}
-END_TEST
-
-START_TEST(test_mask_percent_encoded)
-{
-    expect_masked("postgresql://bob:p%40ss%3Aword@h/db", "postgresql://bob:****@h/db", "p%40ss");
-    char *m = config_mask_url("postgresql://bob:p%40ss%3Aword@h/db");
-    ck_assert_ptr_nonnull(m);
-    ck_assert_ptr_null(strstr(m, "p@ss"));
-    ck_assert_ptr_nonnull(strstr(m, "****"));
-    free(m);
-}
-END_TEST
-
-START_TEST(test_mask_query_params)
-{
-    /* The display is libpq's reading: a query password is the password. */
-    expect_masked("postgresql://bob@h/db?password=secret", "postgresql://bob:****@h/db",
-                  "secret");
-    expect_masked("postgresql://h/db?sslmode=require&sslpassword=keypass&application_name=x",
-                  "postgresql://h/db?application_name=x&sslmode=require&sslpassword=****",
-                  "keypass");
-    expect_masked("postgresql://bob:one1@h/db?password=two2&sslpassword=three3",
-                  "postgresql://bob:****@h/db?sslpassword=****", "two2");
-    /* Keys libpq refuses: the URL does not parse, the values are masked all the same. */
-    expect_masked("postgresql://u@h/d?Password=secret2", "postgresql://u@h/d?Password=****",
-                  "secret2");
-    expect_masked("postgresql://h/d?PASSWORD=secret3&x=1", "postgresql://h/d?PASSWORD=****",
-                  "secret3");
-}
-END_TEST
-
-START_TEST(test_mask_key_value)
-{
-    expect_masked("host=h password=secret dbname=app", "password=**** dbname=app host=h",
-                  "secret");
-    expect_masked("host=h password='a b' dbname=app", "password=**** dbname=app host=h", "a b");
-    expect_masked("password = secret", "password=****", "secret");
-    expect_masked("password='it\\'s mine' host=h", "password=**** host=h", "mine");
-    expect_masked("host=h sslpassword=keypass", "host=h sslpassword=****", "keypass");
-    /* A quoted value of another key with "password=" in it is not a password. */
-    expect_masked("host=h application_name='password=x'", "host=h application_name='password=x'",
-                  NULL);
-    expect_masked("host=h dbname=app", "dbname=app host=h", NULL);
-    /* Strings libpq refuses are not shown at all. */
-    expect_masked("host=h password=\"a b\"", "(a connection string that libpq cannot parse)",
-                  "a b");
-    expect_masked("host=h PASSWORD=secret", "(a connection string that libpq cannot parse)",
-                  "secret");
 }
 END_TEST
 
@@ -945,42 +881,25 @@ Suite *make_config_suite(void)
 {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("dotenv");
-    tcase_add_test(tc, test_dotenv_plain);
-    tcase_add_test(tc, test_dotenv_export);
-    tcase_add_test(tc, test_dotenv_single_quotes);
-    tcase_add_test(tc, test_dotenv_double_quotes);
-    tcase_add_test(tc, test_dotenv_inline_comment);
-    tcase_add_test(tc, test_dotenv_comments_and_blank_lines);
-    tcase_add_test(tc, test_dotenv_later_wins);
+    tcase_add_loop_test(tc, test_dotenv_value, 0, N_CASES(dotenv_cases));
+    tcase_add_loop_test(tc, test_dotenv_error, 0, N_CASES(dotenv_error_cases));
     tcase_add_test(tc, test_dotenv_missing_file);
-    tcase_add_test(tc, test_dotenv_missing_key);
-    tcase_add_test(tc, test_dotenv_malformed_line);
-    tcase_add_test(tc, test_dotenv_unterminated_quote);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("url");
-    tcase_add_test(tc, test_dialect_postgresql);
-    tcase_add_test(tc, test_dialect_sqlite);
-    tcase_add_test(tc, test_dialect_bad_scheme);
-    tcase_add_test(tc, test_dialect_bad_scheme_masks_password);
-    tcase_add_test(tc, test_dialect_broken_pg_url);
-    tcase_add_test(tc, test_dialect_broken_pg_url_masks_password);
-    tcase_add_test(tc, test_sqlite_path_forms);
-    tcase_add_test(tc, test_sqlite_path_errors);
+    tcase_add_loop_test(tc, test_dialect, 0, N_CASES(dialect_cases));
+    tcase_add_loop_test(tc, test_dialect_bad_url, 0, N_CASES(bad_url_cases));
+    tcase_add_loop_test(tc, test_sqlite_path, 0, N_CASES(sqlite_path_cases));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("mask");
-    tcase_add_test(tc, test_mask_userinfo);
-    tcase_add_test(tc, test_mask_fuzz_regressions);
-    tcase_add_test(tc, test_mask_percent_encoded);
-    tcase_add_test(tc, test_mask_query_params);
-    tcase_add_test(tc, test_mask_key_value);
+    tcase_add_loop_test(tc, test_mask, 0, N_CASES(mask_cases));
+    tcase_add_test(tc, test_mask_fuzz_registered);
     tcase_add_test(tc, test_register_uri_password);
     tcase_add_test(tc, test_register_query_and_key_value);
     tcase_add_test(tc, test_register_nothing_for_sqlite);
     tcase_add_test(tc, test_forget_secrets);
-    tcase_add_loop_test(tc, test_every_password_form, 0,
-                        (int)(sizeof hard_passwords / sizeof *hard_passwords));
+    tcase_add_loop_test(tc, test_every_password_form, 0, N_CASES(hard_passwords));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("settings");

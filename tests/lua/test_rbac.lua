@@ -1,75 +1,28 @@
 -- Tests for lua/rbacmig/rbac.lua, the shipped model files (rbac/) and the
 -- shape of the SQL that the RBAC module and the first migration issue.
 --
--- Run from the repository root: lua5.4 tests/lua/test_rbac.lua
+-- ctest runs it in rbacmig's sandbox with the embedded modules (tests/lua_runner.c), from
+-- the repository root: build/tests/lua_runner tests/lua/test_rbac.lua
 -- Needs no database: a recording fake stands in for the host's `db` object.
 -- End-to-end runs against PostgreSQL and SQLite go through the real binary.
 
-package.path = "lua/?.lua;" .. package.path
+local T = require("harness")
+local test, eq, check, raises, fmt = T.test, T.eq, T.check, T.raises, T.show
 
 local rbac = require("rbacmig.rbac")
 local schema = require("rbacmig.schema")
 
 local MIGRATION = "migrations/91759229c32b_add_initial_rbac_tables.lua"
 
-local passed, failed = 0, 0
-
-local function test(name, f)
-  local ok, err = pcall(f)
-  if ok then
-    passed = passed + 1
-  else
-    failed = failed + 1
-    io.stderr:write(("FAIL %s\n  %s\n"):format(name, tostring(err)))
-  end
-end
-
-local function fmt(v)
-  return type(v) == "string" and ("%q"):format(v) or tostring(v)
-end
-
-local function eq(got, want, what)
-  if got ~= want then
-    error(("%s: got %s, want %s"):format(what or "value", fmt(got), fmt(want)), 2)
-  end
-end
-
-local function truthy(v, what)
-  if not v then
-    error(what or "expected a true value", 2)
-  end
-end
-
--- Calls f and checks that it raises an error containing every one of the
--- plain strings in `parts`; returns the message.
-local function raises(parts, f, ...)
-  local ok, err = pcall(f, ...)
-  if ok then
-    error("expected an error mentioning " .. fmt(parts[1]), 2)
-  end
-  err = tostring(err)
-  for _, part in ipairs(parts) do
-    if not err:find(part, 1, true) then
-      error(("error %s does not mention %s"):format(fmt(err), fmt(part)), 2)
-    end
-  end
-  return err
-end
-
 -- Loads a model file as plain data: text only, with no globals at all.
 local function load_data(path)
-  return assert(loadfile(path, "t", {}))()
+  return assert(load(read_file(path), "@" .. path, "t", {}))()
 end
 
--- Loads a migration roughly as the host does: text only, in an environment of
--- its own holding the sandbox's libraries.
+-- Loads a migration as the host does: text only, in a fresh sandbox _ENV (the sandbox's
+-- load without an environment gives one).
 local function load_migration(path)
-  local env = { string = string, table = table, math = math, utf8 = utf8 }
-  for _, name in ipairs({ "assert", "error", "ipairs", "next", "pairs", "pcall", "select",
-      "setmetatable", "getmetatable", "tonumber", "tostring", "type", "xpcall", "print" }) do
-    env[name] = _G[name]
-  end
-  return assert(loadfile(path, "t", env))()
+  return assert(load(read_file(path), "@" .. path))()
 end
 
 local function contains(list, value)
@@ -165,7 +118,7 @@ local function check_placeholders(call)
   end
   eq(max, call.args.n, "highest placeholder vs arguments in: " .. call.sql)
   for i = 1, max do
-    truthy(used[i], ("placeholder $%d unused in: %s"):format(i, call.sql))
+    check(used[i], ("placeholder $%d unused in: %s"):format(i, call.sql))
   end
 end
 
@@ -174,18 +127,18 @@ end
 
 test("shipped files validate", function()
   local model = rbac.validate(load_data(FILES.permissions), load_data(FILES.roles), FILES)
-  truthy(#model.permissions >= 20 and #model.permissions <= 30, "catalogue of 20-30 entries")
+  check(#model.permissions >= 20 and #model.permissions <= 30, "catalogue of 20-30 entries")
   local names = {}
   for i, p in ipairs(model.permissions) do
     names[i] = p.name
-    truthy(type(p.description) == "string" and p.description ~= "", "description of " .. p.name)
+    check(type(p.description) == "string" and p.description ~= "", "description of " .. p.name)
     if i > 1 then
-      truthy(names[i - 1] < p.name, "permissions sorted by name")
+      check(names[i - 1] < p.name, "permissions sorted by name")
     end
   end
   for _, required in ipairs({ "tenants.read", "tenants.update", "tenants.delete",
       "members.read", "members.manage", "roles.read", "roles.manage", "audit_log.read" }) do
-    truthy(contains(names, required), "catalogue has " .. required)
+    check(contains(names, required), "catalogue has " .. required)
   end
   local roles = {}
   for i, r in ipairs(model.roles) do
@@ -193,17 +146,17 @@ test("shipped files validate", function()
     eq(r.name, ({ "owner", "admin", "member", "viewer" })[i], "role order")
   end
   eq(#roles.owner.permissions, #model.permissions, "owner holds every permission")
-  truthy(not contains(roles.admin.permissions, "tenants.delete"), "admin cannot delete the tenant")
-  truthy(contains(roles.admin.permissions, "members.manage"), "admin manages members")
-  truthy(contains(roles.admin.permissions, "roles.manage"), "admin manages roles")
-  truthy(not contains(roles.member.permissions, "members.manage"), "member does not manage members")
+  check(not contains(roles.admin.permissions, "tenants.delete"), "admin cannot delete the tenant")
+  check(contains(roles.admin.permissions, "members.manage"), "admin manages members")
+  check(contains(roles.admin.permissions, "roles.manage"), "admin manages roles")
+  check(not contains(roles.member.permissions, "members.manage"), "member does not manage members")
   for _, p in ipairs(roles.viewer.permissions) do
-    truthy(p:match("%.read$"), "viewer only reads: " .. p)
+    check(p:match("%.read$"), "viewer only reads: " .. p)
   end
 end)
 
 test("shipped files are plain data", function()
-  -- loadfile with an empty environment: any global access would fail
+  -- loaded with an empty environment: any global access would fail
   eq(type(load_data(FILES.permissions)), "table", "permissions.lua returns")
   eq(type(load_data(FILES.roles)), "table", "roles.lua returns")
 end)
@@ -236,7 +189,7 @@ test("prefix matches whole segments only", function()
   local perms = catalogue()
   perms[#perms + 1] = { name = "projectsx.read", description = "d" }
   local model = rbac.validate(perms, { { name = "p", description = "d", permissions = { "projects.*" } } })
-  truthy(not contains(model.roles[1].permissions, "projectsx.read"), "projects.* excludes projectsx.read")
+  check(not contains(model.roles[1].permissions, "projectsx.read"), "projects.* excludes projectsx.read")
 end)
 
 test("a role may grant nothing", function()
@@ -370,30 +323,13 @@ end)
 -- ---------------------------------------------------------------------------
 -- The module runs in the migration sandbox
 
-test("module loads with only base, string, table, math and utf8", function()
-  local env = { string = string, table = table, math = math, utf8 = utf8 }
-  for _, name in ipairs({ "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal",
-      "rawget", "rawlen", "rawset", "select", "setmetatable", "getmetatable", "tonumber",
-      "tostring", "type", "xpcall" }) do
-    env[name] = _G[name]
-  end
-  env._G = env
-  -- The sandbox's require finds rbacmig's own modules; they load in the same environment.
-  local loaded = {}
-  env.require = function(name)
-    assert(name:match("^rbacmig%."), "requires " .. name)
-    if not loaded[name] then
-      local path = "lua/" .. name:gsub("%.", "/") .. ".lua"
-      loaded[name] = assert(loadfile(path, "t", env))()
-    end
-    return loaded[name]
-  end
-  local chunk = assert(loadfile("lua/rbacmig/rbac.lua", "t", env))
-  local m = chunk()
-  local model = m.validate(copy(catalogue()), copy(templates()), FILES)
+test("module runs in the migration sandbox: validate and an offline sync", function()
+  -- This suite runs in the sandbox, and `rbac` came from the sandbox's require: the
+  -- embedded bytecode a migration gets.
+  local model = rbac.validate(copy(catalogue()), copy(templates()), FILES)
   eq(#model.roles, 2, "validate in the sandbox")
   local db = fake_db("sqlite", { offline = true })
-  m.sync(db, { model = model, prune = true })
+  rbac.sync(db, { model = model, prune = true })
 end)
 
 -- ---------------------------------------------------------------------------
@@ -445,17 +381,17 @@ test("sync binds every value as a parameter", function()
   local seen_description = false
   for _, c in ipairs(calls) do
     check_placeholders(c)
-    truthy(not c.sql:find("DROP TABLE", 1, true), "no value pasted into SQL")
-    truthy(not c.sql:find("Robert", 1, true), "no value pasted into SQL")
-    truthy(not c.sql:find("o'brien", 1, true), "slug not pasted into SQL")
-    truthy(not c.sql:find("tenants.read", 1, true), "permission names not pasted into SQL")
+    check(not c.sql:find("DROP TABLE", 1, true), "no value pasted into SQL")
+    check(not c.sql:find("Robert", 1, true), "no value pasted into SQL")
+    check(not c.sql:find("o'brien", 1, true), "slug not pasted into SQL")
+    check(not c.sql:find("tenants.read", 1, true), "permission names not pasted into SQL")
     for i = 1, c.args.n do
       if c.args[i] == "It's; DROP TABLE tenants; --" then
         seen_description = true
       end
     end
   end
-  truthy(seen_description, "description passed as a parameter")
+  check(seen_description, "description passed as a parameter")
 end)
 
 test("sync statements are set-based", function()
@@ -465,11 +401,11 @@ test("sync statements are set-based", function()
     text[#text + 1] = c.sql
   end
   text = table.concat(text, "\n;\n")
-  truthy(text:find("INSERT INTO roles (tenant_id, name, description, template)\nSELECT", 1, true),
+  check(text:find("INSERT INTO roles (tenant_id, name, description, template)\nSELECT", 1, true),
     "roles seeded with INSERT ... SELECT")
-  truthy(text:find("INSERT INTO role_permissions (tenant_id, role_id, permission_id)\nSELECT", 1, true),
+  check(text:find("INSERT INTO role_permissions (tenant_id, role_id, permission_id)\nSELECT", 1, true),
     "grants seeded with INSERT ... SELECT")
-  truthy(text:find("ON CONFLICT DO NOTHING", 1, true), "idempotent inserts")
+  check(text:find("ON CONFLICT DO NOTHING", 1, true), "idempotent inserts")
 end)
 
 test("sync checks the tenants it is given", function()
@@ -486,7 +422,7 @@ test("sync with an empty tenant list touches no tenant", function()
   local calls, summary = sync_calls("sqlite", { model = model, tenants = {} })
   eq(summary.tenants, 0, "tenants")
   for _, c in ipairs(calls) do
-    truthy(not c.sql:find("INTO roles", 1, true), "no roles seeded")
+    check(not c.sql:find("INTO roles", 1, true), "no roles seeded")
   end
 end)
 
@@ -502,7 +438,7 @@ test("sync loads and validates the model through the host", function()
   local db = fake_db("postgresql", { offline = true })
   local summary = rbac.sync(db)
   eq(summary.tenants, 0, "no counts offline")
-  truthy(#db.calls > 0, "statements printed offline")
+  check(#db.calls > 0, "statements printed offline")
   local bad = fake_db("postgresql", { offline = true })
   function bad:load_rbac()
     return { permissions = { { name = "Bad", description = "d" } }, roles = {},
@@ -550,7 +486,7 @@ test("tenant functions check their arguments", function()
   raises({ "invalid permission name 'admin'" }, rbac.can, db, "acme",
     "123e4567-e89b-42d3-a456-426614174000", "admin")
   for _, c in ipairs(db.calls) do
-    truthy(c.kind ~= "exec", "nothing written")
+    check(c.kind ~= "exec", "nothing written")
   end
 end)
 
@@ -571,7 +507,7 @@ test("unknown tenant and role are named", function()
   raises({ "rbac: unknown permission 'x.y'" }, rbac.can, tenant, "acme", user, "x.y")
   for _, c in ipairs(tenant.calls) do
     check_placeholders(c)
-    truthy(not c.sql:find("acme", 1, true), "slug bound, not pasted")
+    check(not c.sql:find("acme", 1, true), "slug bound, not pasted")
   end
 end)
 
@@ -580,7 +516,7 @@ test("errors point at the caller", function()
   local err = raises({ "unknown tenant 'nope'" }, function()
     rbac.delete_tenant(db, "nope") -- this line is blamed
   end)
-  truthy(err:find("test_rbac.lua:%d+: rbac: unknown tenant"), "position of the caller in " .. err)
+  check(err:find("test_rbac.lua:%d+: rbac: unknown tenant"), "position of the caller in " .. err)
 end)
 
 test("errors found in nested checks point at the caller's line", function()
@@ -601,7 +537,7 @@ test("errors found in nested checks point at the caller's line", function()
     eq(ok, false)
     local at, msg = tostring(err):match("^[^:]*test_rbac%.lua:(%d+): (.*)$")
     eq(tonumber(at), line, "blamed line in " .. tostring(err))
-    truthy(msg and msg:sub(1, #c[2]) == c[2], "message " .. tostring(err))
+    check(msg and msg:sub(1, #c[2]) == c[2], "message " .. tostring(err))
   end
 end)
 
@@ -635,7 +571,7 @@ end)
 -- (issue 12, items 3 and 8)
 
 local function no_controls(msg, what)
-  truthy(not msg:find("[%c\128-\159]"), (what or "message") .. " holds a raw control character: " .. fmt(msg))
+  check(not msg:find("[%c\128-\159]"), (what or "message") .. " holds a raw control character: " .. fmt(msg))
 end
 
 test("model strings with control characters are refused", function()
@@ -699,7 +635,7 @@ test("a tenant name with a control character is refused", function()
     no_controls(msg)
   end
   for _, c in ipairs(db.calls) do
-    truthy(c.kind ~= "exec", "nothing written")
+    check(c.kind ~= "exec", "nothing written")
   end
 end)
 
@@ -710,7 +646,7 @@ test("check_tables names the migration to run", function()
     end })
     local msg = raises({ "missing: tenants, memberships", "run 'rbacmig upgrade 91759229c32b'" },
       rbac.check_tables, missing)
-    truthy(not msg:find("\n"), "one line")
+    check(not msg:find("\n"), "one line")
     eq(rbac.check_tables(fake_db(dialect)), true, dialect .. ": all there")
   end
 end)
@@ -728,11 +664,11 @@ test("an unknown permission or role that rbac/ lists hints at seed", function()
   raises({ "unknown role 'viewer' in tenant 'acme' (it is in rbac/roles.lua but not in the database yet: run 'rbacmig seed')" },
     rbac.add_member, tenant, "acme", user, "viewer")
   local msg = raises({ "unknown permission 'none.such'" }, rbac.can, tenant, "acme", user, "none.such")
-  truthy(not msg:find("seed", 1, true), "no hint for a name the files lack: " .. msg)
+  check(not msg:find("seed", 1, true), "no hint for a name the files lack: " .. msg)
   -- Model files that fail to load give no hint, and no other error.
   tenant.load_rbac = function() error("rbac/roles.lua:1: broken") end
   msg = raises({ "unknown permission 'tenants.read'" }, rbac.can, tenant, "acme", user, "tenants.read")
-  truthy(not msg:find("broken", 1, true), "the load error does not leak: " .. msg)
+  check(not msg:find("broken", 1, true), "the load error does not leak: " .. msg)
 end)
 
 -- ---------------------------------------------------------------------------
@@ -777,7 +713,7 @@ test("command lines show database values escaped", function()
     "tenant line")
   lines = commands.command("member", db, { "list" }, { tenant = { "evil" } })
   eq(lines[1], "123e4567-e89b-42d3-a456-426614174000\town\\ner", "member line")
-  truthy(db.calls[1].sql:find("rbacmig upgrade", 1, true) == nil and db.calls[1].sql:find("WITH t(n)", 1, true),
+  check(db.calls[1].sql:find("rbacmig upgrade", 1, true) == nil and db.calls[1].sql:find("WITH t(n)", 1, true),
     "the tables are checked first")
 end)
 
@@ -809,7 +745,7 @@ test("seed prints every count sync returns", function()
   for _, part in ipairs({ "permissions: 0 added, 0 updated, 0 removed, 0 kept",
       "role templates: 0 added, 0 updated, 0 removed, 0 kept; template grants: 0 added, 0 removed",
       "tenant roles: 0 added, 0 updated, 0 removed; grants: 0 added, 0 removed; memberships: 0 removed (0 tenants)" }) do
-    truthy(text:find(part, 1, true), "seed output lacks " .. fmt(part) .. " in " .. fmt(text))
+    check(text:find(part, 1, true), "seed output lacks " .. fmt(part) .. " in " .. fmt(text))
   end
 end)
 
@@ -823,10 +759,8 @@ test("migration header and fields", function()
   eq(m.message, "add initial RBAC tables", "message")
   eq(type(m.upgrade), "function", "upgrade")
   eq(type(m.downgrade), "function", "downgrade")
-  local f = assert(io.open(MIGRATION))
-  local head = f:read("a")
-  f:close()
-  truthy(head:find("^%-%- add initial RBAC tables\n%-%-\n%-%- Revision ID: 91759229c32b\n%-%- Revises:\n%-%- Create Date: "),
+  local head = read_file(MIGRATION)
+  check(head:find("^%-%- add initial RBAC tables\n%-%-\n%-%- Revision ID: 91759229c32b\n%-%- Revises:\n%-%- Create Date: "),
     "Alembic-style header")
 end)
 
@@ -839,7 +773,7 @@ local function migration_sql(dialect, direction, schema)
     if c.kind == "query" then
       -- On PostgreSQL the migration asks whether the database is Supabase.
       eq(dialect, "postgresql", "only PostgreSQL reads the catalogue")
-      truthy(c.sql:find("^%s*SELECT to_reg"), "a catalogue probe: " .. c.sql)
+      check(c.sql:find("^%s*SELECT to_reg"), "a catalogue probe: " .. c.sql)
     else
       eq(c.kind, "exec", "migration only executes")
       out[#out + 1] = c.sql
@@ -875,26 +809,26 @@ test("supabase layer: RLS, policies, rbac_private, and all of it dropped", funct
       "ALTER TABLE memberships ENABLE ROW LEVEL SECURITY", "TO authenticated",
       "CREATE FUNCTION has_permission(tenant_id uuid, permission text)", "SET search_path = ''",
       "FROM PUBLIC, anon, authenticated" }) do
-    truthy(up:find(want, 1, true), "supabase upgrade has " .. want)
+    check(up:find(want, 1, true), "supabase upgrade has " .. want)
   end
   local _, calls = up:gsub("auth%.uid%(%)", "")
   local _, wrapped = up:gsub("%(SELECT auth%.uid%(%)%)", "")
-  truthy(calls > 0 and calls == wrapped, "every auth.uid() is wrapped as (SELECT auth.uid())")
+  check(calls > 0 and calls == wrapped, "every auth.uid() is wrapped as (SELECT auth.uid())")
   local down = supabase_sql("downgrade")
   for name in up:gmatch("CREATE FUNCTION ([%w_.]+)") do
-    truthy(down:find("DROP FUNCTION " .. name:gsub("%.", "%%."), 1), "downgrade drops " .. name)
+    check(down:find("DROP FUNCTION " .. name:gsub("%.", "%%."), 1), "downgrade drops " .. name)
   end
-  truthy(down:find("DROP SCHEMA rbac_private", 1, true), "downgrade drops rbac_private")
+  check(down:find("DROP SCHEMA rbac_private", 1, true), "downgrade drops rbac_private")
 end)
 
 test("offline: the Supabase layer guarded in the script, statement for statement", function()
   local up = supabase_sql("upgrade", true)
-  truthy(up:find("IF NOT (SELECT to_regclass('auth.users') IS NOT NULL", 1, true), "layer guarded by auth")
-  truthy(up:find("RAISE EXCEPTION USING MESSAGE = '91759229c32b: the database has Supabase''s", 1, true),
+  check(up:find("IF NOT (SELECT to_regclass('auth.users') IS NOT NULL", 1, true), "layer guarded by auth")
+  check(up:find("RAISE EXCEPTION USING MESSAGE = '91759229c32b: the database has Supabase''s", 1, true),
     "refuses where the roles are missing")
   for _, stmt in ipairs({ "CREATE SCHEMA rbac_private", "ALTER TABLE tenants ENABLE ROW LEVEL SECURITY",
       "REVOKE ALL ON TABLE tenants, permissions" }) do
-    truthy(up:find("EXECUTE $rbacmig_statement$" .. stmt, 1, true), "offline layer runs " .. stmt)
+    check(up:find("EXECUTE $rbacmig_statement$" .. stmt, 1, true), "offline layer runs " .. stmt)
   end
   -- Every statement the online upgrade runs on Supabase is in the script, as it is.
   local m = load_migration(MIGRATION)
@@ -906,14 +840,14 @@ test("offline: the Supabase layer guarded in the script, statement for statement
   for _, c in ipairs(db.calls) do
     if c.kind == "exec" then
       n = n + 1
-      truthy(up:find(c.sql, 1, true), "offline script has: " .. c.sql:sub(1, 60))
+      check(up:find(c.sql, 1, true), "offline script has: " .. c.sql:sub(1, 60))
     end
   end
-  truthy(n > 30, "the online statements were compared")
+  check(n > 30, "the online statements were compared")
   local down = supabase_sql("downgrade", true)
-  truthy(down:find("IF NOT (SELECT to_regnamespace('rbac_private') IS NOT NULL)", 1, true),
+  check(down:find("IF NOT (SELECT to_regnamespace('rbac_private') IS NOT NULL)", 1, true),
     "layer dropped where present")
-  truthy(down:find("EXECUTE $rbacmig_statement$DROP SCHEMA rbac_private$rbacmig_statement$", 1, true),
+  check(down:find("EXECUTE $rbacmig_statement$DROP SCHEMA rbac_private$rbacmig_statement$", 1, true),
     "offline downgrade drops rbac_private")
 end)
 
@@ -932,27 +866,27 @@ test("downgrade removes everything upgrade creates", function()
     end
     eq(#created, dialect == "postgresql" and 10 or 7, dialect .. " objects created")
     for _, obj in ipairs(created) do
-      truthy(dropped[obj], dialect .. " downgrade drops " .. obj)
+      check(dropped[obj], dialect .. " downgrade drops " .. obj)
     end
   end
 end)
 
 test("migration quotes the schema in function bodies", function()
   local sql = table.concat(migration_sql("postgresql", "upgrade", 'My "Schema"'), "\n")
-  truthy(not sql:find("@schema@", 1, true), "placeholder replaced")
-  truthy(sql:find('"My ""Schema""".memberships', 1, true), "schema quoted by the host")
-  truthy(sql:find("SECURITY DEFINER", 1, true), "security definer")
-  truthy(sql:find("SET search_path = pg_catalog, pg_temp", 1, true), "fixed search_path")
-  truthy(sql:find("REVOKE ALL ON FUNCTION \"My \"\"Schema\"\"\".has_permission(uuid, uuid, text) FROM PUBLIC", 1, true),
+  check(not sql:find("@schema@", 1, true), "placeholder replaced")
+  check(sql:find('"My ""Schema""".memberships', 1, true), "schema quoted by the host")
+  check(sql:find("SECURITY DEFINER", 1, true), "security definer")
+  check(sql:find("SET search_path = pg_catalog, pg_temp", 1, true), "fixed search_path")
+  check(sql:find("REVOKE ALL ON FUNCTION \"My \"\"Schema\"\"\".has_permission(uuid, uuid, text) FROM PUBLIC", 1, true),
     "revoked from PUBLIC")
-  truthy(sql:find("FROM anon", 1, true) and sql:find("FROM authenticated", 1, true),
+  check(sql:find("FROM anon", 1, true) and sql:find("FROM authenticated", 1, true),
     "revoked from anon and authenticated")
 end)
 
 test("sqlite migration has no PostgreSQL-only syntax", function()
   local sql = table.concat(migration_sql("sqlite", "upgrade"), "\n")
   for _, pg in ipairs({ "gen_random_uuid", "timestamptz", "plpgsql", "~ '", "@uuid" }) do
-    truthy(not sql:find(pg, 1, true), "sqlite DDL has no " .. pg)
+    check(not sql:find(pg, 1, true), "sqlite DDL has no " .. pg)
   end
 end)
 
@@ -963,7 +897,7 @@ test("every tenant-scoped key starts with tenant_id", function()
       if tbl and sql:find("tenant_id", 1, true) then
         for kind, cols in sql:gmatch("(%u[%u ]+) %(([^)]*)%)") do
           if kind:find("PRIMARY KEY$") or kind:find("UNIQUE$") then
-            truthy(cols:find('^"?tenant_id'), ("%s %s %s (%s) starts with tenant_id"):format(dialect, tbl, kind, cols))
+            check(cols:find('^"?tenant_id'), ("%s %s %s (%s) starts with tenant_id"):format(dialect, tbl, kind, cols))
           end
         end
       end
@@ -971,5 +905,4 @@ test("every tenant-scoped key starts with tenant_id", function()
   end
 end)
 
-io.write(("%d passed, %d failed\n"):format(passed, failed))
-os.exit(failed == 0 and 0 or 1)
+return T.done()
