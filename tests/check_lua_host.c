@@ -1188,6 +1188,75 @@ START_TEST(test_run_many_times)
 }
 END_TEST
 
+/* ---- RBAC commands ------------------------------------------------------------------- */
+
+/* An RBAC command's call: its name, arguments and options (NULL-ended), and what comes back. */
+typedef struct rbac_case {
+    const char *command;
+    const char *args[3];
+    const char *opt_name[2];   /* value options; "flag:" prefix for a flag */
+    const char *opt_value[2];
+    int answer;
+    int nlines;
+    const char *first_line;    /* a prefix of the first line, or NULL */
+} rbac_case;
+
+static const rbac_case rbac_cases[] = {
+    {"tenant", {"create", "acme"}, {"name"}, {"Acme Inc"}, 0, 1, "created tenant acme ("},
+    {"tenant", {"list"}, {NULL}, {NULL}, 0, 1, "zeta\t"},
+    {"tenant", {"delete", "zeta"}, {NULL}, {NULL}, 0, 1, "deleted tenant zeta"},
+};
+
+START_TEST(test_rbac_lines)
+{
+    const rbac_case *c = &rbac_cases[_i];
+    run_fixture rf;
+    run_setup(&rf);
+    rb_error err;
+    revision rbac = {.path = (char *)(uintptr_t)TEST_SOURCE_DIR
+                             "/migrations/91759229c32b_add_initial_rbac_tables.lua"};
+    rb_error_init(&err);
+    ck_assert_msg(scripts_run_migration(rf.f.host, &rbac, "upgrade", rf.conn, &err) == 0,
+                  "the RBAC tables: %s", err.message);
+    str_list args = {0}, values[2] = {{0}, {0}}, lines = {0};
+    lua_rbac_opt opts[2];
+    int nopts = 0, answer = -1;
+    for (int k = 0; k < 3 && c->args[k]; k++)
+        ck_assert_int_eq(str_list_push(&args, c->args[k]), 0);
+    for (; nopts < 2 && c->opt_name[nopts]; nopts++) {
+        ck_assert_int_eq(str_list_push(&values[nopts], c->opt_value[nopts]), 0);
+        opts[nopts] = (lua_rbac_opt){c->opt_name[nopts], &values[nopts]};
+    }
+    {   /* A tenant to list and ask about. */
+        str_list create = {0};
+        ck_assert_int_eq(str_list_push(&create, "create"), 0);
+        ck_assert_int_eq(str_list_push(&create, "zeta"), 0);
+        ck_assert_int_eq(lua_host_call_rbac(rf.f.host, "tenant", rf.conn, &create, NULL, 0,
+                                            &lines, &answer, &err), 0);
+        str_list_release(&create);
+        str_list_release(&lines);
+    }
+    ck_capture cap;
+    ck_capture_begin(&cap);
+    int rc = lua_host_call_rbac(rf.f.host, c->command, rf.conn, &args, opts, nopts, &lines,
+                                &answer, &err);
+    char *printed = ck_capture_end(&cap);
+    ck_assert_msg(rc == 0, "%s: %s", c->command, err.message);
+    ck_assert_msg(printed[0] == '\0', "the host printed '%s'", printed);
+    ck_assert_int_eq(answer, c->answer);
+    ck_assert_int_eq(lines.count, c->nlines);
+    if (c->first_line)
+        ck_assert_msg(strncmp(lines.items[0], c->first_line, strlen(c->first_line)) == 0,
+                      "line '%s' should start with '%s'", lines.items[0], c->first_line);
+    free(printed);
+    str_list_release(&lines);
+    str_list_release(&args);
+    str_list_release(&values[0]);
+    str_list_release(&values[1]);
+    run_teardown(&rf);
+}
+END_TEST
+
 Suite *make_lua_host_suite(void)
 {
     Suite *s = suite_create("lua_host");
@@ -1238,6 +1307,7 @@ Suite *make_lua_host_suite(void)
     tcase_add_test(tc, test_run_error_text_is_not_an_interrupt);
     tcase_add_test(tc, test_run_interrupt_between_calls);
     tcase_add_test(tc, test_run_interrupt_through_pcall);
+    tcase_add_loop_test(tc, test_rbac_lines, 0, sizeof rbac_cases / sizeof *rbac_cases);
     /* Last: while its bug stands it aborts (a failed assert) in debug builds. */
     tcase_add_test(tc, test_run_missing_function);
     suite_add_tcase(s, tc);
