@@ -337,7 +337,7 @@ int lua_host_new(const config *cfg, lua_host **out, rb_error *err)
 
 lua_State *lua_host_push_sandbox_env(lua_host *h)
 {
-    push_sandbox_env(h->L);
+    lua_sandbox_push_env(h->L);
     return h->L;
 }
 

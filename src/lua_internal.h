@@ -67,6 +67,8 @@ db_conn *lua_host_active_conn(lua_State *L);
 /* The sandbox (lua_sandbox.c). Builds the shared base every chunk's _ENV reads through, in
  * a state whose full libraries are open (only to be copied from). */
 void lua_sandbox_build(lua_State *L);
+/* Pushes a fresh _ENV whose reads fall through to the shared sandbox base. */
+void lua_sandbox_push_env(lua_State *L);
 /* Loads text as a chunk named chunkname (text only: no bytecode) with a fresh sandbox _ENV;
  * pushes it. On a syntax error pushes nothing and fills err. */
 int lua_sandbox_load(lua_State *L, const char *text, size_t len, const char *chunkname,

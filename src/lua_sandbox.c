@@ -21,7 +21,7 @@
 
 /* Pushes a fresh _ENV whose reads fall through to the shared sandbox base (one table per
  * chunk, with a shared metatable: loading 10,000 migrations must stay cheap). */
-static void push_sandbox_env(lua_State *L)
+void lua_sandbox_push_env(lua_State *L)
 {
     LUA_STACK_ENTER(L);
     lua_newtable(L);
@@ -42,7 +42,7 @@ static int load_chunk_mode(lua_State *L, const char *text, size_t len, const cha
         LUA_STACK_LEAVE(L, 0);
         return -1;
     }
-    push_sandbox_env(L);
+    lua_sandbox_push_env(L);
     lua_setupvalue(L, -2, 1);
     LUA_STACK_LEAVE(L, 1);
     return 0;
@@ -159,7 +159,7 @@ static int sandbox_load(lua_State *L)
     if (has_env)
         lua_pushvalue(L, 4);
     else
-        push_sandbox_env(L);
+        lua_sandbox_push_env(L);
     lua_setupvalue(L, -2, 1);
     return 1;
 }
