@@ -580,6 +580,20 @@ static int run_command(cli_state *st, rb_error *err)
     return rc;
 }
 
+/* --help, --version or `COMMAND --help`: printed, and nothing else runs. */
+static bool answer_help(const cli_line *line)
+{
+    if (line->globals.values[CLI_G_HELP].count)
+        print_usage(stdout);
+    else if (line->globals.values[CLI_G_VERSION].count)
+        printf("rbacmig %s\n", RBACMIG_VERSION);
+    else if (line->help)
+        print_command_usage(line->parent, line->cmd ? line->cmd : line->parent);
+    else
+        return false;
+    return true;
+}
+
 /* Whether everything printed on stdout reached it (git's run_builtin does the same): a
  * full disk or a closed pipe must not pass for a written --sql script. The stream stays
  * open; closing a duplicate of it reports what a close would (NFS reports late). */
@@ -616,18 +630,7 @@ int cli_main(int argc, char **argv)
             print_usage(stderr);
         goto done;
     }
-    if (line.globals.values[CLI_G_HELP].count) {
-        print_usage(stdout);
-        rc = 0;
-        goto done;
-    }
-    if (line.globals.values[CLI_G_VERSION].count) {
-        printf("rbacmig %s\n", RBACMIG_VERSION);
-        rc = 0;
-        goto done;
-    }
-    if (line.help) {
-        print_command_usage(line.parent, line.cmd ? line.cmd : line.parent);
+    if (answer_help(&line)) {
         rc = 0;
         goto done;
     }

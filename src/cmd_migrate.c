@@ -16,7 +16,7 @@ int cmd_migrate_check(cli_state *st, rb_error *err)
     bool range = strchr(spec, ':') != NULL;
     if (range && !sql)
         return rb_errorf(err, RB_EXIT_USAGE, "target '%s': START:END ranges need --sql", spec);
-    if (st->cmd->run == cmd_downgrade && sql && !range)
+    if (strcmp(st->cmd->name, "downgrade") == 0 && sql && !range)
         return rb_errorf(err, RB_EXIT_USAGE, "downgrade --sql needs a START:END range (there is "
                          "no database to read the current revision from)");
     return 0;
