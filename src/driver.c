@@ -114,6 +114,14 @@ int db_begin_locked(db_conn *c, long long key, rb_error *err)
     return db_begin_locked_read(c, key, NULL, NULL, err);
 }
 
+int db_begin_read(db_conn *c, rb_error *err)
+{
+    if ((c->ops->begin_read ? c->ops->begin_read(c, err) : db_run(c, "BEGIN", err)) != 0)
+        return -1;
+    c->in_transaction = true;
+    return 0;
+}
+
 int db_commit(db_conn *c, rb_error *err)
 {
     int rc = c->ops->commit(c, err);

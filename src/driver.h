@@ -75,6 +75,9 @@ typedef struct driver_ops {
      * round trip when the lock is free). */
     int (*begin_locked)(db_conn *c, long long key, const char *read_sql, db_result **rows,
                         rb_error *err);
+    /* Optional: a read-only transaction (one snapshot) without the migration lock, with the
+     * session settings a locked one has. Drivers without it get a plain BEGIN. */
+    int (*begin_read)(db_conn *c, rb_error *err);
     int (*commit)(db_conn *c, rb_error *err);
     /* Optional: one statement then COMMIT in a single round trip, and with `next`
      * (nullable) the next locked transaction begun in that flight too. *ended says whether
@@ -123,6 +126,8 @@ int db_begin_locked(db_conn *c, long long key, rb_error *err);
 /* db_begin_locked, then read_sql under the lock; *rows is the caller's to free. */
 int db_begin_locked_read(db_conn *c, long long key, const char *read_sql, db_result **rows,
                          rb_error *err);
+/* A transaction that only reads and never waits for the migration lock (can, list). */
+int db_begin_read(db_conn *c, rb_error *err);
 /* Ends the transaction, committed or (when COMMIT fails) rolled back, in every driver. */
 int db_commit(db_conn *c, rb_error *err);
 /* Runs one statement and commits, in one round trip where the driver can. When the

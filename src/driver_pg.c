@@ -443,6 +443,24 @@ static int pg_begin_locked(db_conn *c, long long key, const char *read_sql, db_r
     return 0;
 }
 
+/* One snapshot for a command that only reads, with a migration's settings (search path,
+ * statement timeout) and without the advisory lock: it answers while a migration runs. */
+static int pg_begin_read(db_conn *c, rb_error *err)
+{
+    pg_conn *pc = (pg_conn *)c;
+    char sql[1024];
+    if (snprintf(sql, sizeof sql, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT "
+                 "set_config('statement_timeout', '%d', true)%s", pc->statement_timeout_ms,
+                 pc->search_path_config ? pc->search_path_config : "") >= (int)sizeof sql)
+        return rb_errorf(err, RB_EXIT_FAILURE, "the opening statement of a read-only "
+                         "transaction is longer than %zu bytes (a bug in rbacmig)", sizeof sql);
+    if (pg_simple(pc, sql, NULL, err) != 0) {
+        pg_rollback_quietly(pc);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- COPY FROM STDIN, text format ----------------------------------------------------- */
 
 enum { COPY_FLUSH_AT = 64 * 1024 };
@@ -605,6 +623,7 @@ static const driver_ops pg_ops = {
     .name = "postgresql",
     .exec = pg_exec,
     .begin_locked = pg_begin_locked,
+    .begin_read = pg_begin_read,
     .commit = pg_commit,
     .exec_commit = pg_exec_commit,
     .rollback = pg_rollback,
