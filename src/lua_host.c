@@ -19,6 +19,10 @@
 #define SANDBOX_ENV_MT "rbacmig.sandbox.envmt" /* {__index = base, __metatable = false} */
 #define LOADED "rbacmig.loaded"
 #define HOST_KEY "rbacmig.host"
+/* The metatable of the rebuild engine's "run me again with foreign keys off" error, given
+ * only to rbacmig's own modules (sandbox_require): a migration cannot make an error that
+ * carries it, so no migration can forge RB_ERR_NEEDS_FK_OFF. */
+#define NEEDS_FK_OFF_MT "rbacmig.error.needs_fk_off"
 
 struct lua_host {
     lua_State *L;
@@ -137,6 +141,14 @@ static int msghandler(lua_State *L)
     char where[512];
     file_where(L, 1, where, sizeof where);
     lua_newtable(L);                       /* err result */
+    /* The kind comes from the value's metatable (raw: its __metatable is false), never
+     * from a field a migration could set. */
+    if (lua_getmetatable(L, 1)) {
+        luaL_getmetatable(L, NEEDS_FK_OFF_MT);
+        lua_pushboolean(L, lua_rawequal(L, -1, -2));
+        lua_setfield(L, -4, "needs_fk_off");
+        lua_pop(L, 2);
+    }
     if (lua_istable(L, 1)) {
         static const char *const fields[] = {"message", "sqlstate", "detail", "hint", "statement",
                                              "position"};
@@ -226,8 +238,11 @@ static int docall(lua_State *L, int nargs, int nresults, rb_error *err)
     if (status == LUA_OK)
         return 0;
     rb_error_init(err);
-    err->code = RB_EXIT_FAILURE;
+    err->kind = RB_ERR_FAILURE;
     if (lua_istable(L, -1)) {
+        if (lua_getfield(L, -1, "needs_fk_off") == LUA_TBOOLEAN && lua_toboolean(L, -1))
+            err->kind = RB_ERR_NEEDS_FK_OFF;
+        lua_pop(L, 1);
         field_to(L, -1, "message", err->message, sizeof err->message);
         field_to(L, -1, "sqlstate", err->sqlstate, sizeof err->sqlstate);
         field_to(L, -1, "detail", err->detail, sizeof err->detail);
@@ -248,8 +263,7 @@ static int docall(lua_State *L, int nargs, int nresults, rb_error *err)
     if (interrupt_signal) {
         char traceback[sizeof err->traceback];
         rb_strlcpy(traceback, err->traceback, sizeof traceback);
-        rb_errorf(err, interrupt_signal == SIGTERM ? RB_EXIT_SIGTERM : RB_EXIT_SIGINT,
-                  "%sinterrupted", h->interrupt_where);
+        rb_error_interrupted(err, interrupt_signal, "%sinterrupted", h->interrupt_where);
         rb_strlcpy(err->traceback, traceback, sizeof err->traceback);
     }
     return -1;
@@ -434,7 +448,14 @@ static int sandbox_require(lua_State *L)
     if (rc != 0)
         return luaL_error(L, "%s", err.message);
     lua_pushvalue(L, 1);
-    lua_call(L, 1, 1);                               /* errors propagate to our caller */
+    int nargs = 1;
+    if (m->name) { /* rbacmig's own modules get the private metatables as `...`'s second */
+        lua_createtable(L, 0, 1);
+        luaL_getmetatable(L, NEEDS_FK_OFF_MT);
+        lua_setfield(L, -2, "needs_fk_off");
+        nargs = 2;
+    }
+    lua_call(L, nargs, 1);                           /* errors propagate to our caller */
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
         lua_pushboolean(L, 1);
@@ -610,6 +631,10 @@ static void build_sandbox(lua_State *L)
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable"); /* getmetatable(_ENV) cannot reach the base */
     lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX_ENV_MT);
+    luaL_newmetatable(L, NEEDS_FK_OFF_MT);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable"); /* getmetatable(e) cannot reach it to forge one */
+    lua_pop(L, 1);
 
     /* Strings' shared metatable stays out of reach: getmetatable("") returns false. */
     lua_pushliteral(L, "");
@@ -1023,7 +1048,7 @@ int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, const s
     if (rc != 0 && !out_verbose())
         err->traceback[0] = '\0'; /* a CLI error names its value; the stack is for -v */
     if (rc == 0) {
-        if (lua_type(L, -2) == LUA_TTABLE && !conn->offline) {
+        if (lua_type(L, -2) == LUA_TTABLE && !db_is_offline(conn)) {
             lua_Integer n = (lua_Integer)lua_rawlen(L, -2);
             for (lua_Integer i = 1; i <= n; i++) {
                 lua_rawgeti(L, -2, i);

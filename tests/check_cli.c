@@ -95,7 +95,7 @@ START_TEST(test_parse_errors)
         cli_args a;
         rb_error err;
         ck_assert_int_eq(parse(&a, &err, bad[i]), -1);
-        ck_assert_int_eq(err.code, RB_EXIT_USAGE);
+        ck_assert_int_eq(err.kind, RB_EXIT_USAGE);
         ck_assert_msg(strstr(err.message, part[i]) != NULL, "'%s': '%s' lacks '%s'", bad[i][0],
                       err.message, part[i]);
         cli_args_release(&a);

@@ -132,7 +132,7 @@ START_TEST(test_dotenv_missing_file)
     int rc = dotenv_lookup("/tmp/rbacmig-check-no-such-dir/.env", "KEY", &value, &err);
     ck_assert_int_eq(rc, 0);
     ck_assert_ptr_null(value);
-    ck_assert_int_eq(err.code, 0);
+    ck_assert_int_eq(err.kind, 0);
 }
 END_TEST
 
@@ -154,7 +154,7 @@ START_TEST(test_dotenv_malformed_line)
     unlink(path);
     ck_assert_int_eq(rc, -1);
     ck_assert_ptr_null(value);
-    ck_assert_int_ne(err.code, 0);
+    ck_assert_int_ne(err.kind, 0);
     snprintf(want, sizeof want, "%s:3", path);
     ck_assert_msg(strstr(err.message, want) != NULL, "message '%s' should name '%s'",
                   err.message, want);
@@ -219,8 +219,8 @@ static void expect_bad_url(const char *url, char msg[2048])
     rb_error_init(&err);
     int rc = config_url_dialect(url, &d, &err);
     ck_assert_msg(rc == -1, "config_url_dialect('%s') should fail", url);
-    ck_assert_msg(err.code == RB_EXIT_USAGE, "config_url_dialect('%s'): code %d, want %d", url,
-                  err.code, RB_EXIT_USAGE);
+    ck_assert_msg(err.kind == RB_EXIT_USAGE, "config_url_dialect('%s'): code %d, want %d", url,
+                  err.kind, RB_EXIT_USAGE);
     ck_assert_int_eq(d, DIALECT_NONE);
     rb_strlcpy(msg, err.message, 2048);
 }
@@ -318,7 +318,7 @@ static void expect_sqlite_path_error(const char *url)
     ck_assert_msg(rc == -1, "config_sqlite_path('%s') should fail, got '%s'", url,
                   rc == 0 && path ? path : "");
     ck_assert_ptr_null(path);
-    ck_assert_int_eq(err.code, RB_EXIT_USAGE);
+    ck_assert_int_eq(err.kind, RB_EXIT_USAGE);
     ck_assert_msg(strstr(err.message, url) != NULL, "message '%s' should name '%s'",
                   err.message, url);
 }
@@ -649,11 +649,11 @@ START_TEST(test_add_x)
     ck_assert_str_eq(cfg.x[2].value, "");
 
     ck_assert_int_eq(config_add_x(&cfg, "=v", &err), -1);
-    ck_assert_int_eq(err.code, RB_EXIT_USAGE);
+    ck_assert_int_eq(err.kind, RB_EXIT_USAGE);
     ck_assert_msg(strstr(err.message, "=v") != NULL, "message: %s", err.message);
     rb_error_init(&err);
     ck_assert_int_eq(config_add_x(&cfg, "k", &err), -1);
-    ck_assert_int_eq(err.code, RB_EXIT_USAGE);
+    ck_assert_int_eq(err.kind, RB_EXIT_USAGE);
     ck_assert_msg(strstr(err.message, "'k'") != NULL, "message: %s", err.message);
     ck_assert_int_eq(cfg.x_count, 3);
     config_release(&cfg);
@@ -758,7 +758,7 @@ START_TEST(test_resolve_precedence)
     int rc3b = resolve(&cfg, url, &source, &err);
     char msg3b[512];
     rb_strlcpy(msg3b, err.message, sizeof msg3b);
-    int code3b = err.code;
+    int code3b = err.kind;
     unsetenv("DATABASE_URL");
 
     unlink(".env");
@@ -819,7 +819,7 @@ START_TEST(test_resolve_empty_url)
     int rc1 = resolve(&cfg, url, &source, &err);
     char msg1[512];
     rb_strlcpy(msg1, err.message, sizeof msg1);
-    int code1 = err.code;
+    int code1 = err.kind;
     unlink(".env");
 
     config_set(&cfg.file_url, "", &err);

@@ -98,10 +98,10 @@ START_TEST(test_open_file)
 {
     test_db t;
     open_temp(&t);
-    ck_assert_int_eq(t.conn->dialect, DIALECT_SQLITE);
+    ck_assert_int_eq(db_conn_dialect(t.conn), DIALECT_SQLITE);
     ck_assert_str_eq(db_dialect_name(t.conn), "sqlite");
-    ck_assert(!t.conn->offline);
-    ck_assert(!t.conn->in_transaction);
+    ck_assert(db_can_read(t.conn) && db_executes(t.conn));
+    ck_assert(!db_in_transaction(t.conn));
     ck_assert(ck_file_exists(t.path));
     /* Foreign keys are on for every connection. */
     ck_assert_int_eq(scalar_int(t.conn, "PRAGMA foreign_keys"), 1);
@@ -276,7 +276,7 @@ START_TEST(test_one_statement_at_a_time)
     rb_error_init(&err);
     int rc = db_run(t.conn, two, &err);
     ck_assert_int_eq(rc, -1);
-    ck_assert_int_eq(err.code, RB_EXIT_FAILURE);
+    ck_assert_int_eq(err.kind, RB_EXIT_FAILURE);
     ck_assert_msg(strstr(err.message, "one statement") != NULL, "message: %s", err.message);
     ck_assert_str_eq(err.statement, two);
     /* Nothing ran. */
@@ -300,7 +300,7 @@ START_TEST(test_syntax_error)
     rb_error_init(&err);
     int rc = db_run(t.conn, sql, &err);
     ck_assert_int_eq(rc, -1);
-    ck_assert_int_eq(err.code, RB_EXIT_FAILURE);
+    ck_assert_int_eq(err.kind, RB_EXIT_FAILURE);
     ck_assert_msg(strstr(err.message, "syntax error") != NULL, "message: %s", err.message);
     ck_assert_msg(strstr(err.message, "SELEC") != NULL, "message: %s", err.message);
     ck_assert_str_eq(err.statement, sql);
@@ -377,18 +377,18 @@ START_TEST(test_transactions)
     run_ok(t.conn, "CREATE TABLE tx (x INTEGER)");
 
     ck_assert_int_eq(db_begin_locked(t.conn, 1, &err), 0);
-    ck_assert(t.conn->in_transaction);
+    ck_assert(db_in_transaction(t.conn));
     run_ok(t.conn, "INSERT INTO tx VALUES (1)");
     ck_assert_int_eq(scalar_int(t.conn, "SELECT count(*) FROM tx"), 1);
     db_rollback(t.conn);
-    ck_assert(!t.conn->in_transaction);
+    ck_assert(!db_in_transaction(t.conn));
     ck_assert_int_eq(scalar_int(t.conn, "SELECT count(*) FROM tx"), 0);
 
     ck_assert_int_eq(db_begin_locked(t.conn, 1, &err), 0);
     run_ok(t.conn, "INSERT INTO tx VALUES (2)");
     run_ok(t.conn, "CREATE TABLE tx2 (y)");
     ck_assert_int_eq(db_commit(t.conn, &err), 0);
-    ck_assert(!t.conn->in_transaction);
+    ck_assert(!db_in_transaction(t.conn));
     /* A rollback with no transaction open is harmless. */
     db_rollback(t.conn);
 
@@ -417,7 +417,7 @@ START_TEST(test_lock_timeout)
     ck_assert_int_eq(db_begin_locked(t.conn, 1, &err), 0);
     int rc = db_begin_locked(other, 1, &err);
     ck_assert_int_eq(rc, -1);
-    ck_assert(!other->in_transaction);
+    ck_assert(!db_in_transaction(other));
     ck_assert_msg(strstr(err.message, "lock") != NULL, "message: %s", err.message);
     db_rollback(t.conn);
     rb_error_init(&err);
@@ -501,11 +501,11 @@ START_TEST(test_open_errors)
     rc = open_url(&t, "sqlite://host/x.db", &opts, &err);
     config_release(&t.cfg);
     ck_assert_int_eq(rc, -1);
-    ck_assert_int_eq(err.code, RB_EXIT_USAGE);
+    ck_assert_int_eq(err.kind, RB_EXIT_USAGE);
     rc = open_url(&t, "mysql://x", &opts, &err);
     config_release(&t.cfg);
     ck_assert_int_eq(rc, -1);
-    ck_assert_int_eq(err.code, RB_EXIT_USAGE);
+    ck_assert_int_eq(err.kind, RB_EXIT_USAGE);
 }
 END_TEST
 
@@ -518,7 +518,7 @@ START_TEST(test_memory_database)
     ck_assert_int_eq(open_url(&t, "sqlite::memory:", &opts, &err), 0);
     run_ok(t.conn, "CREATE TABLE m (x)");
     ck_assert_int_eq(scalar_int(t.conn, "SELECT count(*) FROM m"), 0);
-    const char *user = t.conn->ops->current_user(t.conn);
+    const char *user = db_current_user(t.conn);
     ck_assert_ptr_nonnull(user);
     db_close(t.conn);
     config_release(&t.cfg);
@@ -588,7 +588,7 @@ static void open_offline(test_db *t, const char *url)
     rb_error err;
     int rc = open_url(t, url, &opts, &err);
     ck_assert_msg(rc == 0, "offline open of %s failed: %s", url, err.message);
-    ck_assert(t->conn->offline);
+    ck_assert(db_is_offline(t->conn));
     out_forget_secrets();
 }
 
