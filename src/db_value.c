@@ -75,7 +75,7 @@ char *db_quote_ident_generic(const char *name)
 static int literal_done(char *text, size_t n, char **out, size_t *len, rb_error *err)
 {
     if (!text)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     *out = text;
     *len = n;
     return 0;
@@ -116,7 +116,7 @@ int db_literal(const db_value *v, db_dialect dialect, char **out, size_t *len, r
      * SQLite stores such text, and gets it as a blob cast to text; PostgreSQL cannot. */
     if (v->len > 0 && memchr(v->text, '\0', v->len)) {
         if (dialect != DIALECT_SQLITE)
-            return rb_errorf(err, RB_EXIT_FAILURE,
+            return rb_errorf(err, RB_ERR_FAILURE,
                              "a text value holds a NUL byte, which PostgreSQL text cannot store");
         static const char hex[] = "0123456789ABCDEF";
         size_t n = v->len * 2 + sizeof "CAST(X'' AS TEXT)" - 1;

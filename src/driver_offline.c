@@ -1,5 +1,12 @@
-/* driver_offline.c: the --sql "driver". Nothing runs; each statement is written to stdout
- * with its parameters inlined as literals, ready for `psql -v ON_ERROR_STOP=1` or sqlite3. */
+/* driver_offline.c: the --sql driver. Nothing runs; each statement is written to stdout
+ * with its parameters inlined as literals, ready for `psql -v ON_ERROR_STOP=1` or sqlite3.
+ *
+ * A driver rather than a script writer beside the runner: migrations, the schema builder,
+ * the RBAC helpers and the version store all speak through the driver interface, so the
+ * script holds exactly the statements an online run would send, in the same order, from one
+ * executor. What --sql cannot do it says through its capabilities (driver_impl.h: neither
+ * DB_CAP_READ nor DB_CAP_EXECUTE), which the runner asks instead of testing for --sql. It is
+ * opened by db_open's offline option for the URL's dialect, not registered by a scheme. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
