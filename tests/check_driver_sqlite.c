@@ -222,48 +222,40 @@ START_TEST(test_many_rows)
 }
 END_TEST
 
+/* The number of rows a statement changed, each on a table a of three rows (1, 2, 3) whose
+ * INSERT was the connection's last change. */
+static const struct {
+    const char *sql;
+    long long affected;
+} affected_cases[] = {
+    {"INSERT INTO a VALUES (4), (5)", 2},
+    {"UPDATE a SET x = x * 10 WHERE x >= 2", 2},
+    {"UPDATE a SET x = 0 WHERE x > 1000", 0},
+    {"DELETE FROM a WHERE x = 1", 1},
+    {"DELETE FROM a", 3},
+    {"SELECT * FROM a", 0},
+    /* Regression test (bug found and fixed): sqlite_exec reported sqlite3_changes64() for
+     * every statement that is not read-only, but SQLite only updates that count for
+     * INSERT/UPDATE/DELETE: a CREATE TABLE after an INSERT of 3 rows reported 3, so
+     * db:exec("CREATE ...") in a migration returned a stale row count. */
+    {"CREATE TABLE b (y INTEGER)", 0},
+    {"CREATE INDEX a_x ON a (x)", 0},
+};
+
 START_TEST(test_affected_counts)
 {
     test_db t;
     open_temp(&t);
+    run_ok(t.conn, "CREATE TABLE a (x INTEGER)");
+    run_ok(t.conn, "INSERT INTO a VALUES (1), (2), (3)");
     rb_error err;
     rb_error_init(&err);
     long long n = -1;
-    run_ok(t.conn, "CREATE TABLE a (x INTEGER)");
-    ck_assert_int_eq(db_exec(t.conn, "INSERT INTO a VALUES (1), (2), (3)", 0, NULL, NULL, &n, &err), 0);
-    ck_assert_int_eq(n, 3);
-    ck_assert_int_eq(db_exec(t.conn, "UPDATE a SET x = x * 10 WHERE x >= 2", 0, NULL, NULL, &n, &err), 0);
-    ck_assert_int_eq(n, 2);
-    ck_assert_int_eq(db_exec(t.conn, "UPDATE a SET x = 0 WHERE x > 1000", 0, NULL, NULL, &n, &err), 0);
-    ck_assert_int_eq(n, 0);
-    ck_assert_int_eq(db_exec(t.conn, "SELECT * FROM a", 0, NULL, NULL, &n, &err), 0);
-    ck_assert_int_eq(n, 0);
-    ck_assert_int_eq(db_exec(t.conn, "DELETE FROM a WHERE x = 1", 0, NULL, NULL, &n, &err), 0);
-    ck_assert_int_eq(n, 1);
-    ck_assert_int_eq(scalar_int(t.conn, "SELECT sum(x) FROM a"), 50);
+    int rc = db_exec(t.conn, affected_cases[_i].sql, 0, NULL, NULL, &n, &err);
     close_temp(&t);
-}
-END_TEST
-
-START_TEST(test_affected_count_of_ddl)
-{
-    test_db t;
-    open_temp(&t);
-    rb_error err;
-    rb_error_init(&err);
-    long long n = -1;
-    run_ok(t.conn, "CREATE TABLE a (x INTEGER)");
-    ck_assert_int_eq(db_exec(t.conn, "INSERT INTO a VALUES (1), (2), (3)", 0, NULL, NULL, &n, &err), 0);
-    ck_assert_int_eq(n, 3);
-    n = -1;
-    int rc = db_exec(t.conn, "CREATE TABLE b (y INTEGER)", 0, NULL, NULL, &n, &err);
-    close_temp(&t);
-    ck_assert_int_eq(rc, 0);
-    /* Regression test (bug found and fixed): driver_sqlite.c sqlite_exec reports sqlite3_changes64() for every statement that
-     * is not read-only, but SQLite only updates that count for INSERT/UPDATE/DELETE: a
-     * CREATE TABLE run after an INSERT of 3 rows reports affected = 3 (expected 0), so
-     * db:exec("CREATE ...") in a migration returns a stale row count. */
-    ck_assert_msg(n == 0, "CREATE TABLE changed no rows, affected = %lld", n);
+    ck_assert_msg(rc == 0, "'%s': %s", affected_cases[_i].sql, err.message);
+    ck_assert_msg(n == affected_cases[_i].affected, "'%s': affected %lld, want %lld",
+                  affected_cases[_i].sql, n, affected_cases[_i].affected);
 }
 END_TEST
 
@@ -481,13 +473,12 @@ START_TEST(test_read_only_existing_file)
 }
 END_TEST
 
-START_TEST(test_open_errors)
+START_TEST(test_open_not_a_database)
 {
     db_open_options opts;
     memset(&opts, 0, sizeof opts);
     test_db t;
     rb_error err;
-    /* Not a database. */
     char dir[64];
     ck_tmpdir(dir);
     char *junk = ck_write_in(dir, "junk.db", "this is not a database file, just some text....."
@@ -498,18 +489,41 @@ START_TEST(test_open_errors)
     config_release(&t.cfg);
     ck_assert_int_eq(rc, -1);
     ck_assert_ptr_null(t.conn);
+    ck_assert_int_eq(err.kind, RB_ERR_FAILURE);
     ck_assert_msg(strstr(err.message, junk) != NULL, "message: %s", err.message);
     free(junk);
     ck_rmdir(dir);
-    /* A bad URL. */
-    rc = open_url(&t, "sqlite://host/x.db", &opts, &err);
+}
+END_TEST
+
+/* URLs no driver opens: what is wrong with the URL itself is a usage error (exit 2), a
+ * place that is not there a failure (exit 1). */
+static const struct {
+    const char *url;
+    rb_error_kind kind;
+    const char *says;
+} bad_urls[] = {
+    {"sqlite://host/x.db", RB_ERR_USAGE, "sqlite:///relative"},
+    {"sqlite:", RB_ERR_USAGE, "no file name"},
+    {"mysql://x", RB_ERR_USAGE, "unsupported database URL"},
+    {"sqlite:/nonexistent-rbacmig-dir/x.db", RB_ERR_FAILURE, "does not exist"},
+};
+
+START_TEST(test_open_errors)
+{
+    db_open_options opts;
+    memset(&opts, 0, sizeof opts);
+    test_db t;
+    rb_error err;
+    int rc = open_url(&t, bad_urls[_i].url, &opts, &err);
     config_release(&t.cfg);
+    out_forget_secrets();
     ck_assert_int_eq(rc, -1);
-    ck_assert_int_eq(err.kind, RB_ERR_USAGE);
-    rc = open_url(&t, "mysql://x", &opts, &err);
-    config_release(&t.cfg);
-    ck_assert_int_eq(rc, -1);
-    ck_assert_int_eq(err.kind, RB_ERR_USAGE);
+    ck_assert_ptr_null(t.conn);
+    ck_assert_msg(err.kind == bad_urls[_i].kind, "'%s': kind %d: %s", bad_urls[_i].url,
+                  (int)err.kind, err.message);
+    ck_assert_msg(strstr(err.message, bad_urls[_i].says) != NULL, "'%s': message: %s",
+                  bad_urls[_i].url, err.message);
 }
 END_TEST
 
@@ -630,8 +644,8 @@ Suite *make_driver_sqlite_suite(void)
     tcase_add_test(tc, test_params_every_type);
     tcase_add_test(tc, test_params_by_number);
     tcase_add_test(tc, test_many_rows);
-    tcase_add_test(tc, test_affected_counts);
-    tcase_add_test(tc, test_affected_count_of_ddl);
+    tcase_add_loop_test(tc, test_affected_counts, 0,
+                        (int)(sizeof affected_cases / sizeof *affected_cases));
     tcase_add_test(tc, test_one_statement_at_a_time);
     tcase_add_test(tc, test_syntax_error);
     tcase_add_test(tc, test_missing_table);
@@ -641,7 +655,8 @@ Suite *make_driver_sqlite_suite(void)
     tcase_add_test(tc, test_lock_timeout);
     tcase_add_test(tc, test_read_only_missing_file);
     tcase_add_test(tc, test_read_only_existing_file);
-    tcase_add_test(tc, test_open_errors);
+    tcase_add_test(tc, test_open_not_a_database);
+    tcase_add_loop_test(tc, test_open_errors, 0, (int)(sizeof bad_urls / sizeof *bad_urls));
     tcase_add_test(tc, test_memory_database);
     suite_add_tcase(s, tc);
 
