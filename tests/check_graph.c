@@ -390,8 +390,8 @@ static void expect_target_error(const graph *g, const char *applied_csv, const c
     resolved r = resolve_on(g, applied_csv, spec, dir);
     ck_assert_msg(r.rc == -1, "target '%s' should fail", spec);
     if (code)
-        ck_assert_msg((int)r.err.kind == code, "target '%s': code %d, want %d (%s)", spec, (int)r.err.kind,
-                      code, r.err.message);
+        ck_assert_msg((int)r.err.kind == code, "target '%s': kind %d, want %d (%s)", spec,
+                      (int)r.err.kind, code, r.err.message);
     ck_assert_msg(strstr(r.err.message, part) != NULL, "target '%s': message '%s' lacks '%s'",
                   spec, r.err.message, part);
 }

@@ -1120,8 +1120,8 @@ START_TEST(test_run_interrupt_through_pcall)
         sigaction(SIGALRM, &old, NULL);
         free(path);
         ck_assert_msg(rc == -1, "[%s] returned", loops[i]);
-        ck_assert_msg(rb_error_exit_code(&err) == 130, "[%s]: kind %d: %s", loops[i], (int)err.kind,
-                      err.message);
+        ck_assert_msg(rb_error_exit_code(&err) == 130, "[%s]: kind %d: %s", loops[i],
+                      (int)err.kind, err.message);
         ck_assert_msg(strstr(err.message, "run.lua:2: interrupted"), "[%s]: message %s",
                       loops[i], err.message);
         run_teardown(&rf);
