@@ -574,7 +574,7 @@ static int run_command(cli_state *st, rb_error *err)
     int rc = cmd->run(st, err);
     /* A handler may have ended the transaction itself (an RBAC command commits before it
      * prints what it did). */
-    if (st->conn && st->conn->in_transaction && (f & (CMD_LOCK | CMD_READ_TX))) {
+    if (st->conn && db_in_transaction(st->conn) && (f & (CMD_LOCK | CMD_READ_TX))) {
         if (rc < 0)
             db_rollback(st->conn);
         else if (db_commit(st->conn, err) != 0)
@@ -659,15 +659,15 @@ done:
     if (rc >= 0 && check_stdout(&err) != 0)
         rc = -1;
     if (rc < 0) {
-        if (err.code == 0)
-            err.code = RB_EXIT_FAILURE;
+        if (err.kind == RB_ERR_NONE)
+            err.kind = RB_ERR_FAILURE;
         /* Every failure says what failed: one that does not is a bug, and exit 1 with no
          * word would leave the user nothing to go on. */
         if (!err.message[0])
-            rb_errorf(&err, err.code, "failed without saying why (a bug in rbacmig; please "
+            rb_errorf(&err, err.kind, "failed without saying why (a bug in rbacmig; please "
                       "report it with the command that was run)");
         out_report_error(&err);
-        rc = err.code;
+        rc = rb_error_exit_code(&err);
     }
     /* The Lua state first: finalizers run when it closes, and must not find the connection
      * freed (lua_host.c refuses a `db` outside its call anyway). */

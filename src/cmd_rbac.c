@@ -67,7 +67,7 @@ int cmd_rbac(cli_state *st, rb_error *err)
     }
     /* Committed here, before the lines are printed: "created tenant" must never be shown for
      * a tenant a failed COMMIT took back. The dispatcher then finds no transaction to end. */
-    if (st->conn->in_transaction && db_commit(st->conn, err) != 0)
+    if (db_in_transaction(st->conn) && db_commit(st->conn, err) != 0)
         goto done;
     bool sql = (st->cmd->flags & CMD_SQL) && cli_flag(st, "sql");
     for (int i = 0; i < lines.count && !sql; i++) /* --sql: stdout carries the SQL */

@@ -99,7 +99,7 @@ START_TEST(test_parse_errors)
         cli_args a;
         rb_error err;
         ck_assert_int_eq(parse(&a, &err, bad[i]), -1);
-        ck_assert_int_eq(err.code, RB_EXIT_USAGE);
+        ck_assert_int_eq(err.kind, RB_EXIT_USAGE);
         ck_assert_msg(strstr(err.message, part[i]) != NULL, "'%s': '%s' lacks '%s'", bad[i][0],
                       err.message, part[i]);
         cli_args_release(&a);
@@ -200,7 +200,7 @@ START_TEST(test_line_cases)
                  line.parent ? " " : "", line.cmd->name);
         ck_assert_str_eq(name, c->expect);
     } else {
-        ck_assert_msg(rc == -1 && err.code == c->rc, "case %d (%s ...) should be a usage error",
+        ck_assert_msg(rc == -1 && rb_error_exit_code(&err) == c->rc, "case %d (%s ...) should be a usage error",
                       _i, c->words[0]);
         ck_assert_msg(strstr(err.message, c->expect) != NULL, "case %d: '%s' lacks '%s'", _i,
                       err.message, c->expect);

@@ -17,15 +17,9 @@ local M = {}
 
 local show = rbac.printable
 
--- Errors of the RBAC helpers name a value ("unknown tenant 'acme'"): shown as
--- util.message has them, without a position inside rbacmig's modules.
-local function call(fn, ...)
-  local ok, result, extra = pcall(fn, ...)
-  if not ok then
-    error(util.message(result), 0)
-  end
-  return result, extra
-end
+-- Errors of the RBAC helpers name a value ("unknown tenant 'acme'"): raised with no Lua
+-- position (util.call), which would only point into rbacmig's modules.
+local call = util.call
 
 -- The value of an option the command table makes sure was given once (it is required).
 local function one(opts, key)
