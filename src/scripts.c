@@ -416,17 +416,19 @@ static int check_no_other_root(const char *migrations_path, rb_error *err)
         return errno == ENOENT ? 0 : rb_errorf(err, RB_EXIT_FAILURE, "cannot open '%s': %s",
                                                migrations_path, strerror(errno));
     char *other = NULL;
+    bool oom = false;
     struct dirent *e;
-    while ((e = readdir(d))) {
+    while (!oom && (e = readdir(d))) {
         size_t n = strlen(e->d_name);
         if (n > 4 && strcmp(e->d_name + n - 4, ".lua") == 0 && !is_shipped_migration(e->d_name) &&
             (!other || strcmp(e->d_name, other) < 0)) {
             free(other);
-            if (!(other = strdup(e->d_name)))
-                break;
+            oom = !(other = strdup(e->d_name));
         }
     }
     closedir(d);
+    if (oom)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
     if (!other)
         return 0;
     rb_errorf(err, RB_EXIT_FAILURE, "'%s/%s' is a revision already: init --rbac adds the RBAC "

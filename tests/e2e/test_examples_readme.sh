@@ -105,6 +105,26 @@ check "saas: not a role the tenant lacks" \
   test -z "$(sql "INSERT INTO invitations (tenant_id, email, role) SELECT id, 'eve2@example.com', 'nobody' FROM tenants WHERE slug = 'acme'" 2>/dev/null && echo inserted)"
 cd .. || exit 1
 
+# The --sql script of the whole chain (the sync as set-based statements) leaves the same
+# catalogue and template grants as the online upgrade.
+counts="SELECT (SELECT count(*) FROM permissions) || ' ' || (SELECT count(*) FROM role_template_permissions)"
+online=$(sql "$counts")
+new_db
+cd saas || exit 1
+rb upgrade --sql head
+expect_rc 0 "saas: upgrade --sql head"
+printf '%s\n' "$OUT" > "$TEST_DIR/saas-up.sql"
+if [ "$DIALECT" = postgresql ]; then
+  check "saas: the script applies with psql" \
+    "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$DB_URL" -f "$TEST_DIR/saas-up.sql"
+else
+  check "saas: the script applies with sqlite3" sqlite3 -bail "$DB_FILE" ".read $TEST_DIR/saas-up.sql"
+fi
+expect_eq "$(sql "$counts")" "$online" \
+  "saas: --sql leaves the catalogue and templates the online upgrade left"
+expect_eq "$(sql "SELECT version_num FROM rbacmig_version")" c0ffee000003 "saas: --sql version"
+cd .. || exit 1
+
 # The migration itself brings the permissions to tenants that exist already: a database
 # seeded with the model `init --rbac` ships (no invitations), with a tenant, then this
 # project's upgrade head.
