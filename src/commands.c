@@ -19,6 +19,10 @@
 #define OPT_END {0}
 
 static const cli_opt no_opts[] = {OPT_END};
+static const cli_opt init_opts[] = {
+    {.name = "rbac", .help = "also the RBAC migrations and the rbac/ model (permissions, role templates)"},
+    OPT_END,
+};
 static const cli_opt verbose_opts[] = {OPT_VERBOSE, OPT_END};
 static const cli_opt migrate_opts[] = {OPT_SQL, OPT_SINGLE_TX, OPT_ALLOW_CHANGED, OPT_END};
 static const cli_opt stamp_opts[] = {
@@ -114,7 +118,7 @@ static const cli_command member_subs[] = {
 };
 
 const cli_command cli_commands[] = {
-    {.name = "init", .run = cmd_init, .opts = no_opts, .args = "[DIR]", .max_args = 1,
+    {.name = "init", .run = cmd_init, .opts = init_opts, .args = "[DIR]", .max_args = 1,
      .summary = "create rbacmig.lua, migrations/ and .env.example"},
     {.name = "revision", .run = cmd_revision, .flags = CMD_GRAPH, .opts = revision_opts,
      .check = cmd_message_check,
