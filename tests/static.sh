@@ -4,7 +4,9 @@
 # project's migrations (no libc, no loader, no /etc/passwd, no nsswitch.conf), with an empty
 # environment: `upgrade head`, `current`, `history` on a SQLite file there, then the same
 # against the test PostgreSQL over TCP on 127.0.0.1 (no DNS), a host name from the root's
-# /etc/hosts (what Docker gives a container), and sslmode=require (OpenSSL is linked in).
+# /etc/hosts (what Docker gives a container), sslmode=require (OpenSSL is linked in), and a
+# TLS connection with sslmode=verify-full against a server of its own whose CA is in the
+# root's CA bundle (and refused when it is not).
 # Env: RBACMIG (the binary), RBACMIG_SOURCE_DIR, RBACMIG_TEST_PG_URL (without it the
 # PostgreSQL half is skipped and the test reports so, exit 77).
 set -uo pipefail
@@ -109,4 +111,41 @@ case $OUT in
   *"does not support SSL"*) echo "postgresql sslmode=require: OpenSSL linked in: ok" ;;
   *) fail "sslmode=require: expected the server to refuse SSL, got exit $RC: $OUT" ;;
 esac
+
+# A real TLS handshake with certificate checks, on a server of its own (the suite's stays as
+# it is): its certificate names rbacmig-pg and is signed by a test CA that the root's CA
+# bundle holds; sslmode=verify-full must connect, and must refuse with the host's bundle.
+PG_TEST_DIR=""
+. "$SRC/scripts/pg-test-server.sh"
+TLS=$(mktemp -d /tmp/rbacmig-static-tls.XXXXXX)
+trap 'pg_test_stop; rm -rf "$TLS"; cleanup' EXIT
+ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+openssl req -x509 "${ec[@]}" -keyout "$TLS/ca.key" -out "$TLS/ca.crt" -days 2 \
+  -subj "/CN=rbacmig static test CA" 2>/dev/null || fail "openssl: test CA"
+openssl req "${ec[@]}" -keyout "$TLS/server.key" -out "$TLS/server.csr" -subj "/CN=rbacmig-pg" 2>/dev/null &&
+  printf 'subjectAltName=DNS:rbacmig-pg\n' > "$TLS/ext" &&
+  openssl x509 -req -in "$TLS/server.csr" -CA "$TLS/ca.crt" -CAkey "$TLS/ca.key" -CAcreateserial \
+    -out "$TLS/server.crt" -days 2 -extfile "$TLS/ext" 2>/dev/null || fail "openssl: server certificate"
+pg_test_start >/dev/null || fail "could not start a PostgreSQL for the TLS test"
+install -m 600 "$TLS/server.key" "$TLS/server.crt" "$PG_TEST_DIR/data/"
+[ "$(id -u)" -ne 0 ] || chown postgres: "$PG_TEST_DIR/data/server.key" "$PG_TEST_DIR/data/server.crt"
+"$PSQL" -q -X -d "$RBACMIG_TEST_PG_ADMIN_URL" -c "ALTER SYSTEM SET ssl = on" -c "SELECT pg_reload_conf()" >/dev/null ||
+  fail "could not turn ssl on"
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+  "$PSQL" -q -X -d "$RBACMIG_TEST_PG_URL?sslmode=require" -c "SELECT 1" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+echo "127.0.0.1 rbacmig-pg" > "$ROOT/etc/hosts"
+tls_url="postgresql://postgres@rbacmig-pg:$PGPORT/postgres?sslmode=verify-full&sslrootcert=/etc/ssl/certs/ca-certificates.crt"
+in_root -d "$tls_url" current
+case $OUT in
+  *"certificate verify failed"*) ;;
+  *) fail "sslmode=verify-full without the test CA in the bundle: expected a refused certificate, got exit $RC: $OUT" ;;
+esac
+cat "$TLS/ca.crt" >> "$ROOT/etc/ssl/certs/ca-certificates.crt"
+in_root -d "$tls_url" upgrade head
+[ "$RC" -eq 0 ] || fail "postgresql over TLS (verify-full): upgrade head: exit $RC: $OUT"
+in_root -d "$tls_url" current
+case $OUT in *"$head"*"(head)"*) ;; *) fail "postgresql over TLS: current is not $head: $OUT" ;; esac
+echo "postgresql over TLS, sslmode=verify-full with the root's CA bundle: ok (refused without the CA)"
 echo "static rbacmig ($(stat -c %s "$RBACMIG") bytes) works in an empty root"
