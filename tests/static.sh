@@ -18,7 +18,8 @@ ROOT=$(mktemp -d /tmp/rbacmig-static.XXXXXX)
 DB_NAME=""
 cleanup() {
   if [ -n "$DB_NAME" ]; then
-    "$PSQL" -q -X -d "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" >/dev/null 2>&1
+    "$PSQL" -q -X -d "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" \
+      -c "DROP DATABASE IF EXISTS \"${DB_NAME}_blog\" WITH (FORCE)" >/dev/null 2>&1
   fi
   rm -rf "$ROOT"
 }
@@ -54,8 +55,11 @@ if ! "${runner[@]}" /rbacmig --version >/dev/null 2>&1 && ! "${runner[@]}" /rbac
     exit 77
   fi
 fi
+# WD (default /project) and ROOT_ENV (NAME=VALUE words) change where and with what it runs.
 in_root() {
-  OUT=$(env -i "${runner[@]}" /rbacmig "$@" 2>&1)
+  local run=("${runner[@]}")
+  [ -z "${WD:-}" ] || run=("${run[@]/--wd=\/project/--wd=$WD}")
+  OUT=$(env -i ${ROOT_ENV:-} "${run[@]}" /rbacmig "$@" 2>&1)
   RC=$?
 }
 
@@ -102,6 +106,21 @@ echo "127.0.0.1 rbacmig-pg" > "$ROOT/etc/hosts"
 in_root -d "${url/@127.0.0.1:/@rbacmig-pg:}" current
 [ "$RC" -eq 0 ] || fail "postgresql by host name from /etc/hosts: exit $RC: $OUT"
 echo "postgresql by host name (/etc/hosts): ok"
+
+# examples/docker/compose.yaml as it runs: its DATABASE_URL (host `db`, here from /etc/hosts;
+# the port and database are the test server's) in the environment, examples/blog as /project.
+compose_url=$(grep -o 'postgresql://[^ ]*@db:5432/postgres' "$SRC/examples/docker/compose.yaml" | head -n 1)
+[ -n "$compose_url" ] || fail "no DATABASE_URL on host db in examples/docker/compose.yaml"
+"$PSQL" -q -X -v ON_ERROR_STOP=1 -d "$RBACMIG_TEST_PG_URL" -c "CREATE DATABASE \"${DB_NAME}_blog\"" >/dev/null ||
+  fail "could not create ${DB_NAME}_blog"
+echo "127.0.0.1 db" >> "$ROOT/etc/hosts"
+cp -r "$SRC/examples/blog" "$ROOT/blog"
+port=${RBACMIG_TEST_PG_URL##*:}; port=${port%%/*}
+WD=/blog ROOT_ENV="DATABASE_URL=${compose_url%:5432/postgres}:$port/${DB_NAME}_blog" in_root upgrade head
+[ "$RC" -eq 0 ] || fail "compose example (examples/blog, DATABASE_URL on db): upgrade head: exit $RC: $OUT"
+WD=/blog ROOT_ENV="DATABASE_URL=${compose_url%:5432/postgres}:$port/${DB_NAME}_blog" in_root history
+case $OUT in *"(head) (current), index published posts"*) ;; *) fail "compose example: history is not at the blog's head: $OUT" ;; esac
+echo "compose example's DATABASE_URL (host db) on examples/blog: upgrade head, history: ok"
 rm "$ROOT/etc/hosts"
 
 # TLS is compiled in: against the test server (no ssl) sslmode=require reaches the server and
