@@ -12,7 +12,6 @@
 # (gssencmode=require, krbsrvname) nor LDAP service lookups; TLS and SCRAM work.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-src_dir=$PWD
 build=${RBACMIG_STATIC_BUILD_DIR:-build-static}
 run_test=yes
 [ "${1:-}" = "--no-test" ] && run_test=""
@@ -50,9 +49,9 @@ if [ ! -f "$pq_dir/libpq.a" ] || [ ! -f "$pq_dir/libpgcommon.a" ] || [ ! -f "$pq
   # A private apt configuration that knows the source packages, so the system's apt lists
   # and sources are left as they are.
   : > "$work/apt/none.list"
-  for suite in "debian bookworm" "debian-security bookworm-security"; do
-    set -- $suite
-    printf 'Types: deb-src\nURIs: http://deb.debian.org/%s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n' "$1" "$2"
+  for archive in debian:bookworm debian-security:bookworm-security; do
+    printf 'Types: deb-src\nURIs: http://deb.debian.org/%s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n' \
+      "${archive%%:*}" "${archive#*:}"
   done > "$work/apt/parts/debian-src.sources"
   apt_opts=(-o "Dir::Etc::SourceList=$work/apt/none.list" -o "Dir::Etc::SourceParts=$work/apt/parts"
             -o "Dir::State::Lists=$work/apt/lists" -o "Dir::Cache=$work/apt/cache" -o "APT::Sandbox::User=root")

@@ -55,11 +55,11 @@ if ! "${runner[@]}" /rbacmig --version >/dev/null 2>&1 && ! "${runner[@]}" /rbac
     exit 77
   fi
 fi
-# WD (default /project) and ROOT_ENV (NAME=VALUE words) change where and with what it runs.
+# WD (default /project) and ROOT_ENV (one NAME=VALUE) change where and with what it runs.
 in_root() {
   local run=("${runner[@]}")
   [ -z "${WD:-}" ] || run=("${run[@]/--wd=\/project/--wd=$WD}")
-  OUT=$(env -i ${ROOT_ENV:-} "${run[@]}" /rbacmig "$@" 2>&1)
+  OUT=$(env -i ${ROOT_ENV:+"$ROOT_ENV"} "${run[@]}" /rbacmig "$@" 2>&1)
   RC=$?
 }
 
@@ -95,7 +95,7 @@ case $RBACMIG_TEST_PG_URL in
   *@127.0.0.1:*) ;;
   *) fail "RBACMIG_TEST_PG_URL is not on 127.0.0.1 (the empty root has no resolver): $RBACMIG_TEST_PG_URL" ;;
 esac
-DB_NAME="rbacmig_static_$(basename "$ROOT" | tr -dc 'a-zA-Z0-9' | tr 'A-Z' 'a-z')"
+DB_NAME="rbacmig_static_$(basename "$ROOT" | tr -dc '[:alnum:]' | tr '[:upper:]' '[:lower:]')"
 "$PSQL" -q -X -v ON_ERROR_STOP=1 -d "$RBACMIG_TEST_PG_URL" -c "CREATE DATABASE \"$DB_NAME\"" >/dev/null ||
   fail "could not create $DB_NAME"
 url="${RBACMIG_TEST_PG_URL%/*}/$DB_NAME"
