@@ -133,7 +133,13 @@ static const line_case line_cases[] = {
     {{"merge", "-m", "x", "--", "-rev", "heads"}, 0, "merge"}, /* -- ends options */
     {{"revision", "-m", "-x"}, 0, "revision"},             /* a value may start with '-' */
     {{"history", "-rbase:head", "-v"}, 0, "history"},
-    {{"current", "-v"}, 0, "current"},                     /* current's -v, not the global */
+    {{"current", "-v"}, 0, "current"},                     /* -v, -q: every command's */
+    {{"check", "-q"}, 0, "check"},
+    {{"init", "-v", "--no-color"}, 0, "init"},
+    /* a global option after the command works as before it (one rule: anywhere) */
+    {{"upgrade", "head", "-d", "sqlite:x.db", "--lock-timeout=5"}, 0, "upgrade"},
+    {{"member", "--tenant", "a", "list", "-c", "x.lua"}, 0, "member list"},
+    {{"tenant", "list", "--statement-timeout", "1"}, 0, "tenant list"},
     {{"tenant", "list"}, 0, "tenant list"},
     {{"member", "--tenant", "a", "list"}, 0, "member list"}, /* an option before the sub */
     {{"can", "--tenant=a", "--user", "u", "p.q"}, 0, "can"},
@@ -148,8 +154,10 @@ static const line_case line_cases[] = {
     {{"stamp", "--single-transaction", "head"}, RB_EXIT_USAGE,
      "'stamp' does not take --single-transaction"},
     {{"check", "-r", "1:2"}, RB_EXIT_USAGE, "'check' does not take -r"},
-    {{"upgrade", "head", "--lock-timeout", "5"}, RB_EXIT_USAGE,
-     "'upgrade' does not take --lock-timeout (global options go before the command)"},
+    {{"heads", "--lock-timeout", "5"}, RB_EXIT_USAGE,
+     "'heads' does not take --lock-timeout (it takes no lock)"},
+    {{"upgrade", "head", "-c", "a", "--config", "b"}, RB_EXIT_USAGE,
+     "option '--config' is given 2 times"},
     {{"--lock-timeout", "5", "heads"}, RB_EXIT_USAGE,
      "'heads' does not take --lock-timeout (it takes no lock)"},
     {{"--lock-timeout=5", "can", "--tenant", "a", "--user", "u", "p"}, RB_EXIT_USAGE,
@@ -161,7 +169,8 @@ static const line_case line_cases[] = {
     /* values: a flag given one, one missing, one given twice */
     {{"upgrade", "--sql=yes", "head"}, RB_EXIT_USAGE, "option '--sql' of 'upgrade' takes no value"},
     {{"history", "-r"}, RB_EXIT_USAGE, "option '-r' of 'history' needs a value"},
-    {{"upgrade", "head", "--lock-timeout"}, RB_EXIT_USAGE, "'upgrade' does not take"},
+    {{"upgrade", "head", "--lock-timeout"}, RB_EXIT_USAGE,
+     "option '--lock-timeout' of 'upgrade' needs a value"},
     {{"--lock-timeout"}, RB_EXIT_USAGE, "option '--lock-timeout' needs a value"},
     {{"-c", "a", "-c", "b", "heads"}, RB_EXIT_USAGE, "option '--config' is given 2 times"},
     {{"can", "--tenant", "a", "--tenant", "b", "--user", "u", "p"}, RB_EXIT_USAGE,
@@ -323,7 +332,7 @@ START_TEST(test_main_usage_before_connecting)
         {"-d", "postgresql://nobody@127.0.0.1:1/x", "stamp", "--single-transaction", "head", NULL},
         {"-d", "postgresql://nobody@127.0.0.1:1/x", "stamp", "--allow-changed", "head", NULL},
         {"-d", "postgresql://nobody@127.0.0.1:1/x", "check", "-r", "1:2", NULL},
-        {"-d", "postgresql://nobody@127.0.0.1:1/x", "check", "-v", NULL},
+        {"-d", "postgresql://nobody@127.0.0.1:1/x", "check", "-v", "extra", NULL},
         {"-d", "postgresql://nobody@127.0.0.1:1/x", "show", "-r", "x", "head", NULL},
         {"-d", "postgresql://nobody@127.0.0.1:1/x", "upgrade", "--sql=true", "head", NULL},
         {"-d", "postgresql://nobody@127.0.0.1:1/x", "upgrade", NULL},
