@@ -180,11 +180,12 @@ int cmd_help(cli_state *st, rb_error *err)
 /* ---- word lists for completions/ ----------------------------------------------------- */
 
 /* Each option of opts as the shell offers it: "--name" (and "-x" when it has one); only
- * those taking a value when valued (the scripts then complete the value, not an option). */
-static void list_options(const cli_opt *opts, bool valued)
+ * those taking a value when valued (the scripts then complete the value, not an option);
+ * a global option only where it applies (flags: the command's; ~0u before a command). */
+static void list_options(const cli_opt *opts, bool valued, unsigned flags)
 {
     for (const cli_opt *o = opts; !help_opts_end(o); o++) {
-        if (valued && !o->value_name)
+        if ((valued && !o->value_name) || (o->applies_to && !(o->applies_to & flags)))
             continue;
         if (o->name)
             printf("--%s\n", o->name);
@@ -241,12 +242,15 @@ int cmd_complete(cli_state *st, rb_error *err)
             printf("%s\n", parent->subs[i].name);
     } else if (strcmp(what, "options") == 0 || strcmp(what, "values") == 0) {
         bool valued = what[0] == 'v';
-        list_options(cli_global_opts, valued);
+        unsigned flags = cmd ? cmd->flags : ~0u;
+        for (int i = 0; cmd && i < cmd->nsubs; i++)
+            flags |= cmd->subs[i].flags;
+        list_options(cli_global_opts, valued, flags);
         if (cmd && cmd->subs) { /* before the subcommand: any subcommand's (cli.c does so) */
             for (int i = 0; i < cmd->nsubs; i++)
-                list_options(cmd->subs[i].opts, valued);
+                list_options(cmd->subs[i].opts, valued, ~0u);
         } else if (cmd) {
-            list_options(cmd->opts, valued);
+            list_options(cmd->opts, valued, ~0u);
         }
     } else if (strcmp(what, "positional") == 0) {
         if (cmd && !cmd->subs)

@@ -62,6 +62,11 @@ expect_rc 0 "--version"
   pass || fail "--version names the git revision and the build type"
 rb heads --version
 expect_rc 0 "--version after a command"
+# A tree without git (a release tarball) says "unknown" (tools/revision.cmake).
+mkdir tarball
+cmake -DSOURCE_DIR="$TEST_DIR/tarball" -DOUTPUT="$TEST_DIR/revision.h" \
+  -P "$SRC/tools/revision.cmake" >/dev/null 2>&1
+check "without .git the revision is unknown" grep -q '"unknown"' "$TEST_DIR/revision.h"
 
 # ---- global options after the command, and -v / -q with one meaning --------------------
 cat > other.lua <<'LUA'
@@ -130,6 +135,8 @@ got=$(complete_bash revision --dep)
 expect_eq "$got" "--depends-on" "bash: a command's option"
 got=$(complete_bash upgrade --data)
 expect_eq "$got" "--database-url" "bash: a global option after the command"
+got=$(complete_bash heads --lock)
+expect_eq "$got" "" "bash: not a global option that does not apply to the command"
 got=$(complete_bash upgrade "")
 for w in aaaa00000001 bbbb00000002 core core@head head heads base; do
   case $'\n'$got$'\n' in
