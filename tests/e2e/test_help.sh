@@ -199,8 +199,17 @@ case $ERR$OUT in *"$esc"*) fail "colour: none when not a terminal" ;; *) pass ;;
 
 # ---- the README's command reference is the table's -----------------------------------------
 readme=$(sed -n '/^### Commands/,/^### Exit codes/p' "$SRC/README.md")
+globals=$("$RBACMIG" __complete options)
 for c in $commands; do
   case $readme in *"| \`$c"*|*", \`$c"*) pass ;; *) fail "README's command reference lists $c" ;; esac
+  subs=$("$RBACMIG" __complete subcommands "$c")
+  for s in ${subs:--}; do
+    [ "$s" = - ] && s=""
+    for o in $("$RBACMIG" __complete options $c $s); do
+      case $'\n'$globals$'\n' in *$'\n'$o$'\n'*) continue ;; esac
+      case $readme in *"$o"*) pass ;; *) fail "README's command reference names $c $s $o" ;; esac
+    done
+  done
 done
 
 finish
