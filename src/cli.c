@@ -337,7 +337,7 @@ static int check_command_args(const cli_command *cmd, const cli_args *a, rb_erro
 
 int cli_load_graph(cli_state *st, rb_error *err)
 {
-    if (st->g.slots || st->g.count)
+    if (st->g.order || st->g.count)
         return 0;
     return scripts_load(st->host, st->cfg.migrations_dir, &st->g, err);
 }
