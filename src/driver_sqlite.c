@@ -14,6 +14,7 @@
 
 #include "driver.h"
 #include "output.h"
+#include "sql_lex.h"
 
 typedef struct sqlite_conn {
     db_conn base;
@@ -51,25 +52,6 @@ static int busy_wait(void *arg, int attempts)
     nanosleep(&ts, NULL);
     sc->waited_ms += 10;
     return 1;
-}
-
-/* True when nothing but blanks, semicolons and comments is left. */
-static bool only_trailing_noise(const char *p)
-{
-    for (;;) {
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ';')
-            p++;
-        if (p[0] == '-' && p[1] == '-') {
-            p += strcspn(p, "\n");
-        } else if (p[0] == '/' && p[1] == '*') {
-            const char *end = strstr(p + 2, "*/");
-            if (!end)
-                return true;
-            p = end + 2;
-        } else {
-            return *p == '\0';
-        }
-    }
 }
 
 /* Binds $1..$n by number and `?` by position. One pass over the statement's parameter
@@ -112,7 +94,7 @@ static int sqlite_exec(db_conn *c, const char *sql, int nparams, const db_value 
         sqlite_error(sc, sql, err);
         goto done;
     }
-    if (tail && !only_trailing_noise(tail)) {
+    if (tail && !sql_lex_is_blank(tail)) {
         rb_errorf(err, RB_EXIT_FAILURE, "one statement at a time: db:exec was given several");
         rb_strlcpy(err->statement, sql, sizeof err->statement);
         goto done;
