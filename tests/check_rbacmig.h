@@ -112,6 +112,21 @@ static inline char *ck_read_file(const char *path)
     return buf;
 }
 
+/* Reads a whole file (any bytes) into a malloc'd buffer; *len its length. */
+static inline char *ck_read_bytes(const char *path, size_t *len)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    char *buf = malloc((size_t)st.st_size + 1);
+    ck_assert_ptr_nonnull(buf);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    *len = fread(buf, 1, (size_t)st.st_size, f);
+    fclose(f);
+    ck_assert_uint_eq(*len, (size_t)st.st_size);
+    return buf;
+}
+
 /* Redirects stdout (fd 1 and the stdio stream) into a temporary file until
  * ck_capture_end, which returns what was written (malloc'd) and restores stdout. */
 typedef struct ck_capture {
