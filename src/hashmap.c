@@ -5,12 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint32_t hashmap_fnv1a(const void *data, size_t len)
+uint64_t hashmap_fnv1a(uint64_t h, const void *data, size_t len)
 {
     const unsigned char *p = data;
-    uint32_t h = 2166136261u;
     for (size_t i = 0; i < len; i++)
-        h = (h ^ p[i]) * 16777619u;
+        h = (h ^ p[i]) * 1099511628211ULL;
     return h;
 }
 
@@ -30,7 +29,8 @@ void hashmap_release(hashmap *m)
 static int find_slot(const hashmap *m, const char *key)
 {
     uint32_t mask = (uint32_t)m->nslots - 1;
-    for (uint32_t s = hashmap_fnv1a(key, strlen(key)) & mask;; s = (s + 1) & mask)
+    for (uint32_t s = (uint32_t)hashmap_fnv1a(HASHMAP_FNV1A_INIT, key, strlen(key)) & mask;;
+         s = (s + 1) & mask)
         if (!m->keys[s] || strcmp(m->keys[s], key) == 0)
             return (int)s;
 }

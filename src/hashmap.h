@@ -16,8 +16,10 @@ typedef struct hashmap {
     int count;
 } hashmap;
 
-/* 32-bit FNV-1a of len bytes: the hash of the map's keys. */
-uint32_t hashmap_fnv1a(const void *data, size_t len);
+/* 64-bit FNV-1a of len bytes, continuing from h (HASHMAP_FNV1A_INIT to start): the hash
+ * of the map's keys, and a checksum where a cryptographic one is not needed. */
+#define HASHMAP_FNV1A_INIT 14695981039346656037ULL
+uint64_t hashmap_fnv1a(uint64_t h, const void *data, size_t len);
 
 void hashmap_init(hashmap *m);
 void hashmap_release(hashmap *m);

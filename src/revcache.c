@@ -2,17 +2,19 @@
  * SQLite file: SQLite gives the atomic, concurrent writes and the structure checks a
  * hand-made format needed its own code for.
  *
- * The file (application_id "rbmc", user_version 1) holds one meta row (the binary that
+ * The file (application_id "rbmc") holds one meta row (the binary that
  * wrote it and the migrations directory it describes) and one row per migration file:
  * its name, its identity on disk (the file_key struct's bytes), then the revision's
- * fields, each a byte string (lists as NUL-terminated items), and a SHA-256 digest of all
- * of them. SQLite notices a file that is not a database or whose pages do not hold
+ * fields, each a byte string (lists as NUL-terminated items), and a digest of all of them
+ * (FNV-1a 64: it guards against damage, not against the user who owns the file). A new
+ * format needs no version number: it comes with a new binary, whose files these are not. SQLite notices a file that is not a database or whose pages do not hold
  * together; the digest notices a row whose bytes changed. Either way the cache is not
  * used, and the next save builds a new one.
  *
- * A run works on an in-memory database with the file attached as "cache": the names it
- * looked up (`seen`) and the entries it stored (`pending`) are tables there, so that
- * saving is one transaction of two statements. Lookups read one snapshot of the file. */
+ * A run works on an in-memory database with the file attached as "cache": the entries it
+ * stored (`pending`) and, when it saves, the names it saw (`seen`) are tables there, so
+ * that saving is one transaction of two statements. Lookups read one snapshot of the
+ * file; the names seen are kept in memory until a save needs them. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "revcache.h"
 
@@ -26,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hashmap.h"
 #include "sha256.h"
 #include "version.h"
 
@@ -63,6 +66,9 @@ struct revcache {
     double now;
     bool attached;        /* the file is attached (it may still be untrusted) */
     bool trusted;         /* attached, and its meta row says it is ours */
+    str_list seen_names;  /* looked up or stored in this run: what a save keeps */
+    hashmap seen;         /* seen_names -> 1; keys borrowed from seen_names */
+    long long found;      /* seen names that the file has */
 };
 
 static file_key key_of(const struct stat *st)
@@ -74,17 +80,16 @@ static file_key key_of(const struct stat *st)
     };
 }
 
-static void row_digest(const bytes cols[NCOLS], unsigned char out[32])
+static uint64_t row_digest(const bytes cols[NCOLS])
 {
-    sha256_ctx ctx;
-    sha256_init(&ctx);
+    uint64_t h = HASHMAP_FNV1A_INIT;
     for (int i = 0; i < NCOLS; i++) {
         int64_t len = cols[i].len; /* framed, so that no two rows hash the same bytes */
-        sha256_update(&ctx, &len, sizeof len);
+        h = hashmap_fnv1a(h, &len, sizeof len);
         if (len > 0)
-            sha256_update(&ctx, cols[i].p, (size_t)len);
+            h = hashmap_fnv1a(h, cols[i].p, (size_t)len);
     }
-    sha256_final(&ctx, out);
+    return h;
 }
 
 /* ---- rows <-> revisions --------------------------------------------------------------- */
@@ -256,7 +261,8 @@ revcache *revcache_open_at(const char *dir, const char *cache_dir, double now)
     c->dir = strdup(real);
     c->now = now;
     if (!c->file || !c->identity || !c->dir ||
-        sqlite3_open_v2(":memory:", &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        sqlite3_open_v2(":memory:", &c->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||
         sqlite3_exec(c->db, "CREATE TABLE seen (name TEXT PRIMARY KEY); CREATE TABLE pending "
                      ENTRY_COLUMNS, NULL, NULL, NULL) != SQLITE_OK ||
@@ -298,12 +304,15 @@ revcache *revcache_open(const char *dir)
 
 /* ---- lookups and stores --------------------------------------------------------------- */
 
-/* Remembers name as present in this run: the save keeps only present names. */
-static void mark_seen(revcache *c, const char *name)
+/* Remembers name as present in this run (in_file: the file has an entry for it): the
+ * save keeps only present names. Out of memory, the name is not remembered, and the
+ * save then drops its entry: a cache miss next time, nothing worse. */
+static void mark_seen(revcache *c, const char *name, bool in_file)
 {
-    if (sqlite3_bind_text(c->mark, 1, name, -1, SQLITE_STATIC) == SQLITE_OK)
-        sqlite3_step(c->mark);
-    sqlite3_reset(c->mark);
+    if (hashmap_get(&c->seen, name) >= 0 || str_list_push(&c->seen_names, name) != 0)
+        return;
+    if (hashmap_put(&c->seen, c->seen_names.items[c->seen_names.count - 1], 1) == 0)
+        c->found += in_file;
 }
 
 bool revcache_lookup(revcache *c, const char *name, const struct stat *st, const char *path,
@@ -315,18 +324,17 @@ bool revcache_lookup(revcache *c, const char *name, const struct stat *st, const
     sqlite3_stmt *q = c->select;
     int rc = sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        mark_seen(c, name);
+        mark_seen(c, name, true);
         bytes cols[NCOLS] = {{name, (int)strlen(name)}};
         for (int i = 1; i < NCOLS; i++) {
             const char *p = sqlite3_column_blob(q, i - 1);
             cols[i] = (bytes){p ? p : "", sqlite3_column_type(q, i - 1) == SQLITE_NULL
                                               ? -1 : sqlite3_column_bytes(q, i - 1)};
         }
-        unsigned char want[32];
-        row_digest(cols, want);
+        uint64_t want = row_digest(cols);
         file_key key = key_of(st);
-        if (sqlite3_column_bytes(q, NCOLS - 1) != 32 ||
-            memcmp(sqlite3_column_blob(q, NCOLS - 1), want, 32) != 0 ||
+        if (sqlite3_column_bytes(q, NCOLS - 1) != (int)sizeof want ||
+            memcmp(sqlite3_column_blob(q, NCOLS - 1), &want, sizeof want) != 0 ||
             !revision_of(cols, path, out)) {
             c->trusted = false; /* a damaged row: the next save builds a new file */
         } else if (cols[COL_KEY].len != (int)sizeof key ||
@@ -372,8 +380,7 @@ void revcache_store(revcache *c, const char *name, const struct stat *st, const 
         {r->create_date ? r->create_date : "", r->create_date ? (int)strlen(r->create_date) : -1},
         {lists[0], lens[0]}, {lists[1], lens[1]}, {lists[2], lens[2]},
     };
-    unsigned char digest[32];
-    row_digest(cols, digest);
+    uint64_t digest = row_digest(cols);
     int rc = sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO pending VALUES (?1, ?2, ?3, ?4, "
                                 "?5, ?6, ?7, ?8, ?9, ?10, ?11)", -1, &ins, NULL);
     /* The name is text (the key lookups compare); the rest are bytes as they are. */
@@ -382,9 +389,10 @@ void revcache_store(revcache *c, const char *name, const struct stat *st, const 
     for (int i = 1; i < NCOLS && rc == SQLITE_OK; i++)
         rc = cols[i].len < 0 ? sqlite3_bind_null(ins, i + 1)
                              : sqlite3_bind_blob(ins, i + 1, cols[i].p, cols[i].len, SQLITE_STATIC);
-    if (rc == SQLITE_OK && sqlite3_bind_blob(ins, NCOLS + 1, digest, 32, SQLITE_STATIC) == SQLITE_OK &&
+    if (rc == SQLITE_OK &&
+        sqlite3_bind_blob(ins, NCOLS + 1, &digest, sizeof digest, SQLITE_STATIC) == SQLITE_OK &&
         sqlite3_step(ins) == SQLITE_DONE)
-        mark_seen(c, name);
+        mark_seen(c, name, false);
 done:
     sqlite3_finalize(ins);
     for (int i = 0; i < 3; i++)
@@ -447,13 +455,25 @@ static int create_schema(revcache *c)
     return rc;
 }
 
+/* The names seen in this run into the seen table, for the save's DELETE. */
+static bool fill_seen(revcache *c)
+{
+    bool ok = true;
+    for (int i = 0; ok && i < c->seen_names.count; i++) {
+        ok = sqlite3_bind_text(c->mark, 1, c->seen_names.items[i], -1, SQLITE_STATIC) ==
+                 SQLITE_OK &&
+             sqlite3_step(c->mark) == SQLITE_DONE;
+        sqlite3_reset(c->mark);
+    }
+    return ok;
+}
+
 void revcache_save(revcache *c)
 {
     if (!c)
         return;
     bool write = query_int(c, "SELECT EXISTS (SELECT 1 FROM pending)") == 1 ||
-                 (c->trusted && query_int(c, "SELECT EXISTS (SELECT 1 FROM cache.entries "
-                                              "WHERE name NOT IN (SELECT name FROM seen))") == 1);
+                 (c->trusted && query_int(c, "SELECT count(*) FROM cache.entries") > c->found);
     if (!sqlite3_get_autocommit(c->db))
         sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL); /* the lookups' snapshot */
     if (!write)
@@ -462,7 +482,7 @@ void revcache_save(revcache *c)
      * whole for every reader, also when several runs save at once. */
     bool ok = (c->trusted || recreate_file(c) == 0) &&
               sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK &&
-              (c->trusted || create_schema(c) == 0) &&
+              (c->trusted || create_schema(c) == 0) && fill_seen(c) &&
               sqlite3_exec(c->db,
                            "DELETE FROM cache.entries WHERE name NOT IN (SELECT name FROM seen); "
                            "INSERT OR REPLACE INTO cache.entries SELECT * FROM pending; COMMIT",
@@ -478,6 +498,8 @@ void revcache_free(revcache *c)
     sqlite3_finalize(c->select);
     sqlite3_finalize(c->mark);
     sqlite3_close(c->db);
+    hashmap_release(&c->seen);
+    str_list_release(&c->seen_names);
     free(c->file);
     free(c->identity);
     free(c->dir);

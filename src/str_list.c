@@ -14,13 +14,18 @@ void str_list_release(str_list *l)
     l->count = 0;
 }
 
+/* The array holds 4 items, then doubles whenever count reaches a power of two: no
+ * capacity field, and a list of n items costs log n reallocations. */
 int str_list_push(str_list *l, const char *s)
 {
-    char **grown = realloc(l->items, sizeof *grown * (size_t)(l->count + 1));
-    if (!grown)
-        return -1;
-    l->items = grown;
-    if (!(l->items[l->count] = strdup(s)))
+    int n = l->count;
+    if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
+        char **grown = realloc(l->items, sizeof *grown * (size_t)(n ? 2 * n : 4));
+        if (!grown)
+            return -1;
+        l->items = grown;
+    }
+    if (!(l->items[n] = strdup(s)))
         return -1;
     l->count++;
     return 0;
