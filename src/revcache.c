@@ -13,8 +13,10 @@
  *
  * A run works on an in-memory database with the file attached as "cache": the entries it
  * stored (`pending`) and, when it saves, the names it saw (`seen`) are tables there, so
- * that saving is one transaction of two statements. Lookups read one snapshot of the
- * file; the names seen are kept in memory until a save needs them. */
+ * that saving is one transaction of two statements. The entries are read in one scan
+ * when the cache opens (a run looks up nearly all of them, and a query per lookup costs
+ * three times a scan's step), into one buffer indexed by name; each is checked and
+ * turned into a revision only when it is looked up. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "revcache.h"
 
@@ -56,19 +58,27 @@ typedef struct bytes {
     int len;  /* -1: SQL NULL (a revision without create_date) */
 } bytes;
 
+/* A row as read: its columns and digest, one after another in revcache.data, each followed
+ * by a NUL (so that the name is a C string for the index). */
+typedef struct entry {
+    size_t off;
+    int len[NCOLS + 1]; /* the digest last */
+    bool seen;          /* looked up in this run: a save keeps it */
+} entry;
+
 struct revcache {
     sqlite3 *db;          /* in memory, with the cache file attached as "cache" */
-    sqlite3_stmt *select; /* an entry by name; only while trusted */
-    sqlite3_stmt *mark;   /* a name into seen */
     char *file;           /* the cache file */
     char *identity;       /* the binary that reads and writes it */
     char *dir;            /* the migrations directory, resolved */
     double now;
     bool attached;        /* the file is attached (it may still be untrusted) */
     bool trusted;         /* attached, and its meta row says it is ours */
-    str_list seen_names;  /* looked up or stored in this run: what a save keeps */
-    hashmap seen;         /* seen_names -> 1; keys borrowed from seen_names */
-    long long found;      /* seen names that the file has */
+    char *data;           /* the entries' bytes */
+    size_t size, cap;
+    entry *entries;
+    int count, entries_cap;
+    hashmap index;        /* name -> entry; keys point into data */
 };
 
 static file_key key_of(const struct stat *st)
@@ -84,7 +94,7 @@ static uint64_t row_digest(const bytes cols[NCOLS])
 {
     uint64_t h = HASHMAP_FNV1A_INIT;
     for (int i = 0; i < NCOLS; i++) {
-        int64_t len = cols[i].len; /* framed, so that no two rows hash the same bytes */
+        int32_t len = cols[i].len; /* framed, so that no two rows hash the same bytes */
         h = hashmap_fnv1a(h, &len, sizeof len);
         if (len > 0)
             h = hashmap_fnv1a(h, cols[i].p, (size_t)len);
@@ -217,22 +227,88 @@ static bool is_ours(revcache *c)
     return ours;
 }
 
+static bool append(revcache *c, const void *p, int len)
+{
+    size_t need = c->size + (size_t)(len > 0 ? len : 0) + 1;
+    if (need > c->cap) {
+        size_t cap = c->cap ? c->cap : 1 << 16;
+        while (cap < need)
+            cap *= 2;
+        char *grown = realloc(c->data, cap);
+        if (!grown)
+            return false;
+        c->data = grown;
+        c->cap = cap;
+    }
+    if (len > 0)
+        memcpy(c->data + c->size, p, (size_t)len);
+    c->size += (size_t)(len > 0 ? len : 0);
+    c->data[c->size++] = '\0';
+    return true;
+}
+
+/* The current row of st (name, the other columns, the digest) as a new entry. */
+static bool add_entry(revcache *c, sqlite3_stmt *st)
+{
+    if (c->count == c->entries_cap) {
+        int cap = c->entries_cap ? 2 * c->entries_cap : 256;
+        entry *grown = realloc(c->entries, sizeof *grown * (size_t)cap);
+        if (!grown)
+            return false;
+        c->entries = grown;
+        c->entries_cap = cap;
+    }
+    entry *e = &c->entries[c->count];
+    *e = (entry){.off = c->size};
+    for (int i = 0; i <= NCOLS; i++) {
+        const void *p = sqlite3_column_blob(st, i);
+        /* Only create_date is ever written NULL; elsewhere a NULL reads as empty, which the
+         * digest then rejects. */
+        e->len[i] = i == COL_DATE && sqlite3_column_type(st, i) == SQLITE_NULL
+                        ? -1
+                        : sqlite3_column_bytes(st, i);
+        if (!append(c, p, e->len[i]))
+            return false;
+    }
+    c->count++;
+    return true;
+}
+
+/* Every entry of the attached file into memory, indexed by name; false (nothing kept)
+ * when the file cannot be read through. */
+static bool read_entries(revcache *c)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db,
+                                "SELECT name, key, sha256, id, message, transactional, "
+                                "create_date, down, branch_labels, depends_on, digest "
+                                "FROM cache.entries",
+                                -1, &st, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        rc = add_entry(c, st) ? SQLITE_OK : SQLITE_NOMEM;
+    sqlite3_finalize(st);
+    bool ok = rc == SQLITE_DONE && hashmap_reserve(&c->index, c->count) == 0;
+    /* A name is the table's key: each is there once. */
+    for (int i = 0; ok && i < c->count; i++)
+        ok = c->entries[i].len[COL_NAME] >= 0 &&
+             hashmap_put(&c->index, c->data + c->entries[i].off, i) == 0;
+    if (!ok) {
+        hashmap_release(&c->index);
+        c->count = 0;
+    }
+    return ok;
+}
+
 /* Attaches the cache file if there is one this user owns (the directory is the user's
- * alone, checked before, so the file cannot be swapped after the check) and trusts it if
- * it is ours; lookups then read one snapshot of it. */
+ * alone, checked before, so the file cannot be swapped after the check) and reads it if
+ * it is ours. */
 static void load_file(revcache *c)
 {
     struct stat st;
     if (lstat(c->file, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
         attach(c) != 0)
         return;
-    c->trusted = is_ours(c) &&
-                 sqlite3_prepare_v2(c->db,
-                                    "SELECT key, sha256, id, message, transactional, "
-                                    "create_date, down, branch_labels, depends_on, digest "
-                                    "FROM cache.entries WHERE name = ?1",
-                                    -1, &c->select, NULL) == SQLITE_OK &&
-                 sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    c->trusted = is_ours(c) && read_entries(c);
 }
 
 revcache *revcache_open_at(const char *dir, const char *cache_dir, double now)
@@ -263,11 +339,7 @@ revcache *revcache_open_at(const char *dir, const char *cache_dir, double now)
     if (!c->file || !c->identity || !c->dir ||
         sqlite3_open_v2(":memory:", &c->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-            SQLITE_OK ||
-        sqlite3_exec(c->db, "CREATE TABLE seen (name TEXT PRIMARY KEY); CREATE TABLE pending "
-                     ENTRY_COLUMNS, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(c->db, "INSERT OR IGNORE INTO seen VALUES (?1)", -1, &c->mark,
-                           NULL) != SQLITE_OK) {
+            SQLITE_OK) {
         revcache_free(c);
         return NULL;
     }
@@ -304,51 +376,42 @@ revcache *revcache_open(const char *dir)
 
 /* ---- lookups and stores --------------------------------------------------------------- */
 
-/* Remembers name as present in this run (in_file: the file has an entry for it): the
- * save keeps only present names. Out of memory, the name is not remembered, and the
- * save then drops its entry: a cache miss next time, nothing worse. */
-static void mark_seen(revcache *c, const char *name, bool in_file)
-{
-    if (hashmap_get(&c->seen, name) >= 0 || str_list_push(&c->seen_names, name) != 0)
-        return;
-    if (hashmap_put(&c->seen, c->seen_names.items[c->seen_names.count - 1], 1) == 0)
-        c->found += in_file;
-}
-
 bool revcache_lookup(revcache *c, const char *name, const struct stat *st, const char *path,
                      const char *sha256, revision *out)
 {
-    if (!c || !c->trusted)
+    int i = c && c->trusted ? hashmap_get(&c->index, name) : -1;
+    if (i < 0)
         return false;
-    bool hit = false;
-    sqlite3_stmt *q = c->select;
-    int rc = sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        mark_seen(c, name, true);
-        bytes cols[NCOLS] = {{name, (int)strlen(name)}};
-        for (int i = 1; i < NCOLS; i++) {
-            const char *p = sqlite3_column_blob(q, i - 1);
-            cols[i] = (bytes){p ? p : "", sqlite3_column_type(q, i - 1) == SQLITE_NULL
-                                              ? -1 : sqlite3_column_bytes(q, i - 1)};
-        }
-        uint64_t want = row_digest(cols);
-        file_key key = key_of(st);
-        if (sqlite3_column_bytes(q, NCOLS - 1) != (int)sizeof want ||
-            memcmp(sqlite3_column_blob(q, NCOLS - 1), &want, sizeof want) != 0 ||
-            !revision_of(cols, path, out)) {
-            c->trusted = false; /* a damaged row: the next save builds a new file */
-        } else if (cols[COL_KEY].len != (int)sizeof key ||
-                   memcmp(cols[COL_KEY].p, &key, sizeof key) != 0 ||
-                   (sha256 && strcmp(out->sha256, sha256) != 0)) {
-            revision_release(out);
-        } else {
-            hit = true;
-        }
-    } else if (rc != SQLITE_DONE) {
-        c->trusted = false; /* not a database, or a damaged one */
+    entry *e = &c->entries[i];
+    e->seen = true;
+    bytes cols[NCOLS + 1];
+    const char *p = c->data + e->off;
+    for (int k = 0; k <= NCOLS; k++) {
+        cols[k] = (bytes){p, e->len[k]};
+        p += (e->len[k] > 0 ? e->len[k] : 0) + 1;
     }
-    sqlite3_reset(q);
-    return hit;
+    uint64_t digest = row_digest(cols);
+    file_key key = key_of(st);
+    if (cols[NCOLS].len != (int)sizeof digest || memcmp(cols[NCOLS].p, &digest, sizeof digest) != 0 ||
+        !revision_of(cols, path, out)) {
+        c->trusted = false; /* a damaged row: the next save builds a new file */
+        return false;
+    }
+    if (cols[COL_KEY].len != (int)sizeof key || memcmp(cols[COL_KEY].p, &key, sizeof key) != 0 ||
+        (sha256 && strcmp(out->sha256, sha256) != 0)) {
+        revision_release(out);
+        return false;
+    }
+    return true;
+}
+
+/* The in-memory tables a store or a save works with, made when first needed: most runs
+ * neither store nor save. */
+static bool ensure_tables(revcache *c)
+{
+    return sqlite3_exec(c->db, "CREATE TABLE IF NOT EXISTS seen (name TEXT PRIMARY KEY); "
+                        "CREATE TABLE IF NOT EXISTS pending " ENTRY_COLUMNS,
+                        NULL, NULL, NULL) == SQLITE_OK;
 }
 
 static bool settled(const revcache *c, const struct stat *st)
@@ -360,7 +423,7 @@ static bool settled(const revcache *c, const struct stat *st)
 
 void revcache_store(revcache *c, const char *name, const struct stat *st, const revision *r)
 {
-    if (!c || !settled(c, st))
+    if (!c || !settled(c, st) || !ensure_tables(c))
         return;
     file_key key = key_of(st);
     char *lists[3] = {NULL, NULL, NULL};
@@ -390,9 +453,8 @@ void revcache_store(revcache *c, const char *name, const struct stat *st, const 
         rc = cols[i].len < 0 ? sqlite3_bind_null(ins, i + 1)
                              : sqlite3_bind_blob(ins, i + 1, cols[i].p, cols[i].len, SQLITE_STATIC);
     if (rc == SQLITE_OK &&
-        sqlite3_bind_blob(ins, NCOLS + 1, &digest, sizeof digest, SQLITE_STATIC) == SQLITE_OK &&
-        sqlite3_step(ins) == SQLITE_DONE)
-        mark_seen(c, name, false);
+        sqlite3_bind_blob(ins, NCOLS + 1, &digest, sizeof digest, SQLITE_STATIC) == SQLITE_OK)
+        sqlite3_step(ins); /* a failure leaves the cache as it was: nothing to undo */
 done:
     sqlite3_finalize(ins);
     for (int i = 0; i < 3; i++)
@@ -455,16 +517,22 @@ static int create_schema(revcache *c)
     return rc;
 }
 
-/* The names seen in this run into the seen table, for the save's DELETE. */
+/* The names of the entries looked up in this run into the seen table, for the save's
+ * DELETE (what is stored is written anew after it). */
 static bool fill_seen(revcache *c)
 {
-    bool ok = true;
-    for (int i = 0; ok && i < c->seen_names.count; i++) {
-        ok = sqlite3_bind_text(c->mark, 1, c->seen_names.items[i], -1, SQLITE_STATIC) ==
+    sqlite3_stmt *st = NULL;
+    bool ok = ensure_tables(c) && sqlite3_prepare_v2(c->db, "INSERT INTO seen VALUES (?1)", -1,
+                                                     &st, NULL) == SQLITE_OK;
+    for (int i = 0; ok && i < c->count; i++) {
+        if (!c->entries[i].seen)
+            continue;
+        ok = sqlite3_bind_text(st, 1, c->data + c->entries[i].off, -1, SQLITE_STATIC) ==
                  SQLITE_OK &&
-             sqlite3_step(c->mark) == SQLITE_DONE;
-        sqlite3_reset(c->mark);
+             sqlite3_step(st) == SQLITE_DONE;
+        sqlite3_reset(st);
     }
+    sqlite3_finalize(st);
     return ok;
 }
 
@@ -472,10 +540,9 @@ void revcache_save(revcache *c)
 {
     if (!c)
         return;
-    bool write = query_int(c, "SELECT EXISTS (SELECT 1 FROM pending)") == 1 ||
-                 (c->trusted && query_int(c, "SELECT count(*) FROM cache.entries") > c->found);
-    if (!sqlite3_get_autocommit(c->db))
-        sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL); /* the lookups' snapshot */
+    bool write = query_int(c, "SELECT EXISTS (SELECT 1 FROM pending)") == 1; /* -1: no table */
+    for (int i = 0; !write && c->trusted && i < c->count; i++)
+        write = !c->entries[i].seen; /* a file that is gone */
     if (!write)
         return;
     /* Whatever is not ours is replaced; the file's own transaction makes the new version
@@ -495,11 +562,10 @@ void revcache_free(revcache *c)
 {
     if (!c)
         return;
-    sqlite3_finalize(c->select);
-    sqlite3_finalize(c->mark);
     sqlite3_close(c->db);
-    hashmap_release(&c->seen);
-    str_list_release(&c->seen_names);
+    hashmap_release(&c->index);
+    free(c->entries);
+    free(c->data);
     free(c->file);
     free(c->identity);
     free(c->dir);
