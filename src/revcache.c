@@ -2,14 +2,15 @@
  * SQLite file: SQLite gives the atomic, concurrent writes and the structure checks a
  * hand-made format needed its own code for.
  *
- * The file (application_id "rbmc") holds one meta row (the binary that
- * wrote it and the migrations directory it describes) and one row per migration file:
- * its name, its identity on disk (the file_key struct's bytes), then the revision's
- * fields, each a byte string (lists as NUL-terminated items), and a digest of all of them
- * (FNV-1a 64: it guards against damage, not against the user who owns the file). A new
- * format needs no version number: it comes with a new binary, whose files these are not. SQLite notices a file that is not a database or whose pages do not hold
- * together; the digest notices a row whose bytes changed. Either way the cache is not
- * used, and the next save builds a new one.
+ * The file (application_id "rbmc") holds one meta row (the binary that wrote it and the
+ * migrations directory it describes) and one row per migration file: its name, its
+ * identity on disk (the file_key struct's bytes), then the revision's fields, each a byte
+ * string (lists as NUL-terminated items), and a digest of all of them (FNV-1a 64: it
+ * guards against damage, not against the user who owns the file). A new format needs no
+ * version number: it comes with a new binary, whose files these are not. SQLite notices a
+ * file that is not a database or whose pages do not hold together; the digest notices a
+ * row whose bytes changed. Either way the cache is not used, and the next save builds a
+ * new one.
  *
  * A run works on an in-memory database with the file attached as "cache": the entries it
  * stored (`pending`) and, when it saves, the names it saw (`seen`) are tables there, so
