@@ -525,13 +525,65 @@ static bool parse_count(const char *s, long *n)
     return *n > 0 && *n < 1000000;
 }
 
+/* head (one head, else an error) or heads (all of them; base when a downgrade has none). */
+static int resolve_heads(const graph *g, const char *spec, direction dir, target *out,
+                         rb_error *err)
+{
+    int *all = malloc(sizeof *all * ((size_t)g->count + 1));
+    if (!all)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    int nh = graph_heads(g, all), rc = 0;
+    if (nh > 1 && spec[4] == '\0')
+        rc = several_heads_error(g, all, nh, spec, err);
+    else if (nh > 64)
+        rc = rb_errorf(err, RB_EXIT_FAILURE, "too many heads (%d)", nh);
+    if (rc == 0) {
+        memcpy(out->revs, all, sizeof *all * (size_t)nh);
+        out->nrevs = nh;
+        if (nh == 0 && dir == DIR_DOWNGRADE)
+            out->kind = TARGET_BASE;
+    }
+    free(all);
+    return rc;
+}
+
+/* LABEL@head (at points at the '@'): the one head that descends from the labelled revision. */
+static int resolve_label_head(const graph *g, const char *spec, const char *at, target *out,
+                              rb_error *err)
+{
+    if (strcmp(at, "@head") != 0)
+        return rb_errorf(err, RB_EXIT_USAGE, "unknown target '%s' (expected LABEL@head)", spec);
+    int labelled = -1;
+    size_t len = (size_t)(at - spec);
+    for (int i = 0; i < g->count && labelled < 0; i++)
+        for (int l = 0; l < g->revs[i].branch_labels.count; l++)
+            if (strlen(g->revs[i].branch_labels.items[l]) == len &&
+                strncmp(g->revs[i].branch_labels.items[l], spec, len) == 0)
+                labelled = i;
+    if (labelled < 0)
+        return rb_errorf(err, RB_EXIT_USAGE, "unknown branch label in target '%s'", spec);
+    rev_set desc;
+    if (rev_set_init(&desc, g) != 0)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    rev_set_add(&desc, labelled);
+    rev_set_add_descendants(&desc, g, false);
+    int heads[64], nh = 0;
+    for (int k = 0; k < g->count && nh < 64; k++)
+        if (desc.in[g->order[k]] && g->revs[g->order[k]].nchildren == 0)
+            heads[nh++] = g->order[k];
+    rev_set_release(&desc);
+    if (nh > 1)
+        return several_heads_error(g, heads, nh, spec, err);
+    out->revs[0] = heads[0];
+    out->nrevs = 1;
+    return 0;
+}
+
 int graph_resolve_target(const graph *g, const char *spec, direction dir, const rev_set *applied,
                          target *out, rb_error *err)
 {
     memset(out, 0, sizeof *out);
     out->kind = TARGET_REVISIONS;
-    int heads[64];
-    int *all = NULL;
     long n;
 
     if (!spec[0])
@@ -540,56 +592,11 @@ int graph_resolve_target(const graph *g, const char *spec, direction dir, const 
         out->kind = TARGET_BASE;
         return 0;
     }
-    if (strcmp(spec, "head") == 0 || strcmp(spec, "heads") == 0) {
-        if (!(all = malloc(sizeof *all * ((size_t)g->count + 1))))
-            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
-        int nh = graph_heads(g, all);
-        if (nh > 1 && spec[4] == '\0') {
-            several_heads_error(g, all, nh, spec, err);
-            free(all);
-            return -1;
-        }
-        if (nh > 64) {
-            free(all);
-            return rb_errorf(err, RB_EXIT_FAILURE, "too many heads (%d)", nh);
-        }
-        memcpy(out->revs, all, sizeof *all * (size_t)nh);
-        out->nrevs = nh;
-        free(all);
-        if (nh == 0 && dir == DIR_DOWNGRADE)
-            out->kind = TARGET_BASE;
-        return 0;
-    }
+    if (strcmp(spec, "head") == 0 || strcmp(spec, "heads") == 0)
+        return resolve_heads(g, spec, dir, out, err);
     const char *at = strchr(spec, '@');
-    if (at) {
-        if (strcmp(at, "@head") != 0)
-            return rb_errorf(err, RB_EXIT_USAGE, "unknown target '%s' (expected LABEL@head)", spec);
-        int labelled = -1;
-        size_t len = (size_t)(at - spec);
-        for (int i = 0; i < g->count && labelled < 0; i++)
-            for (int l = 0; l < g->revs[i].branch_labels.count; l++)
-                if (strlen(g->revs[i].branch_labels.items[l]) == len &&
-                    strncmp(g->revs[i].branch_labels.items[l], spec, len) == 0)
-                    labelled = i;
-        if (labelled < 0)
-            return rb_errorf(err, RB_EXIT_USAGE, "unknown branch label in target '%s'", spec);
-        /* The heads that descend from the labelled revision. */
-        rev_set desc;
-        if (rev_set_init(&desc, g) != 0)
-            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
-        rev_set_add(&desc, labelled);
-        rev_set_add_descendants(&desc, g, false);
-        int nh = 0;
-        for (int k = 0; k < g->count && nh < 64; k++)
-            if (desc.in[g->order[k]] && g->revs[g->order[k]].nchildren == 0)
-                heads[nh++] = g->order[k];
-        rev_set_release(&desc);
-        if (nh > 1)
-            return several_heads_error(g, heads, nh, spec, err);
-        out->revs[0] = heads[0];
-        out->nrevs = 1;
-        return 0;
-    }
+    if (at)
+        return resolve_label_head(g, spec, at, out, err);
     if ((spec[0] == '+' || spec[0] == '-') && parse_count(spec + 1, &n)) {
         if ((spec[0] == '+') != (dir == DIR_UPGRADE))
             return rb_errorf(err, RB_EXIT_USAGE, "relative target '%s' goes the wrong way for %s",
