@@ -81,6 +81,32 @@ START_TEST(test_push_contains_append)
 }
 END_TEST
 
+/* The array doubles at powers of two with no capacity field: growing past several of
+ * them, popping back below one (as versions.c pops rows) and growing again must keep every
+ * item (valgrind and ASan watch the writes). */
+START_TEST(test_grow_pop_grow)
+{
+    str_list l = {0};
+    char item[16];
+    for (int i = 0; i < 100; i++) {
+        snprintf(item, sizeof item, "r%d", i);
+        ck_assert_int_eq(str_list_push(&l, item), 0);
+    }
+    while (l.count > 3)
+        free(l.items[--l.count]);
+    for (int i = 3; i < 70; i++) {
+        snprintf(item, sizeof item, "r%d", i);
+        ck_assert_int_eq(str_list_push(&l, item), 0);
+    }
+    ck_assert_int_eq(l.count, 70);
+    for (int i = 0; i < 70; i++) {
+        snprintf(item, sizeof item, "r%d", i);
+        ck_assert_str_eq(l.items[i], item);
+    }
+    str_list_release(&l);
+}
+END_TEST
+
 Suite *make_str_list_suite(void)
 {
     Suite *s = suite_create("str_list");
@@ -88,6 +114,7 @@ Suite *make_str_list_suite(void)
     tcase_add_loop_test(tc, test_join, 0, (int)(sizeof join_cases / sizeof join_cases[0]));
     tcase_add_loop_test(tc, test_diff, 0, (int)(sizeof diff_cases / sizeof diff_cases[0]));
     tcase_add_test(tc, test_push_contains_append);
+    tcase_add_test(tc, test_grow_pop_grow);
     suite_add_tcase(s, tc);
     return s;
 }
