@@ -196,8 +196,10 @@ static int attach(revcache *c)
         rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
     sqlite3_finalize(st);
     c->attached = rc == SQLITE_OK;
-    /* A crash loses at most the cache, which is then rebuilt: no fsync for it. */
-    return rc == SQLITE_OK ? sqlite3_exec(c->db, "PRAGMA cache.synchronous = OFF", NULL, NULL, NULL)
+    /* A crash loses at most the cache, which is then rebuilt: no fsync for it. The file is
+     * read once, front to back, into revcache.data: SQLite need not keep its pages too. */
+    return rc == SQLITE_OK ? sqlite3_exec(c->db, "PRAGMA cache.synchronous = OFF; "
+                                          "PRAGMA cache.cache_size = 16", NULL, NULL, NULL)
                            : -1;
 }
 
@@ -340,7 +342,10 @@ revcache *revcache_open_at(const char *dir, const char *cache_dir, double now)
     if (!c->file || !c->identity || !c->dir ||
         sqlite3_open_v2(":memory:", &c->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-            SQLITE_OK) {
+            SQLITE_OK ||
+        /* One connection, a few statements: the 120 KB of per-connection lookaside memory
+         * would be most of what SQLite holds. */
+        sqlite3_db_config(c->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 0, 0) != SQLITE_OK) {
         revcache_free(c);
         return NULL;
     }
