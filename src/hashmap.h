@@ -1,5 +1,6 @@
 /* hashmap.h: a string-keyed index of non-negative ints (open addressing, linear probing,
- * FNV-1a), the one hash table of the code base: revision ids -> graph indices.
+ * FNV-1a), the one hash table of the code base: revision ids -> graph indices, migration
+ * file names -> metadata cache entries.
  *
  * Keys are borrowed: the caller keeps each key alive and unchanged while it is in the map.
  * Depends on nothing. */

@@ -22,8 +22,8 @@
  * owned by another user (or in a directory others can write to) or written by another
  * build is not used, and the next save replaces it; one that cannot be written is read
  * but not updated: everything then works as without it. Linux: the binary's identity
- * comes from /proc/self/exe. Depends on graph.h (the revision struct), sha256.h and
- * SQLite.
+ * comes from /proc/self/exe. Depends on graph.h (the revision struct), hashmap.h,
+ * sha256.h and SQLite.
  *
  * The key is trusted as is only where metadata is merely shown (current, history...).
  * Where a checksum is recorded or compared (upgrade, downgrade, check, show...) the caller
