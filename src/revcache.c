@@ -22,6 +22,7 @@
 #include "revcache.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <sqlite3.h>
@@ -499,7 +500,15 @@ static int recreate_file(revcache *c)
     const char *slash = strrchr(c->file, '/');
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%.*s", (int)(slash - c->file), c->file);
-    return make_dirs(dir) == 0 ? attach(c) : -1;
+    if (make_dirs(dir) != 0)
+        return -1;
+    /* Made here, private, for SQLite to fill (it would create it readable by all, and its
+     * journal takes the file's mode): the cache says what the migrations are. */
+    int fd = open(c->file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return attach(c);
 }
 
 /* The tables of a new cache file and its meta row; inside the saving transaction, so that

@@ -109,6 +109,12 @@ START_TEST(test_round_trip)
     fixture f;
     revision r, got;
     setup_stored(&f, &r);
+    char *file = cache_file(&f);
+    struct stat st;
+    ck_assert_int_eq(stat(file, &st), 0);
+    ck_assert_msg((st.st_mode & 077) == 0, "the cache file is private (mode %o)",
+                  (unsigned)(st.st_mode & 0777));
+    free(file);
     char other_sha[65];
     memset(other_sha, 'b', 64);
     other_sha[64] = '\0';
