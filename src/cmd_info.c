@@ -272,12 +272,7 @@ int cmd_history(cli_state *st, rb_error *err)
     for (int i = 0; i < nstart; i++)
         rev_set_add(&from, start[i]);
     if (nstart) {
-        for (int k = 0; k < st->g.count; k++) {
-            int i = st->g.order[k];
-            for (int p = 0; p < st->g.revs[i].nparents; p++)
-                if (from.in[st->g.revs[i].parents[p]])
-                    rev_set_add(&from, i);
-        }
+        rev_set_add_descendants(&from, &st->g, false);
         /* START after END: a reversed range, not an empty history. */
         bool reaches = open_end;
         for (int i = 0; i < nstart && !reaches; i++)
