@@ -5,7 +5,7 @@
  * here and nowhere else. An example is what follows "rbacmig COMMAND" on a command line. */
 #include <string.h>
 
-#include "cli.h"
+#include "commands.h"
 
 /* Options shared by several commands' tables. */
 #define OPT_SQL(ex) {.name = "sql", .help = "write the SQL to stdout instead of running it", .example = (ex)}

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "revision.h"
-#include "textfile.h"
 #include "version.h"
 
 bool help_opts_end(const cli_opt *o)
@@ -152,52 +151,27 @@ void help_print_version(FILE *f)
             RBACMIG_BUILD_TYPE);
 }
 
-/* ---- `help [COMMAND [SUBCOMMAND]]` --------------------------------------------------- */
-
-int cmd_help(cli_state *st, rb_error *err)
-{
-    const str_list *a = &st->args.positional;
-    if (a->count == 0) {
-        help_print_usage(stdout);
-        return 0;
-    }
-    const cli_command *parent = cli_find_command(a->items[0], NULL);
-    if (!parent)
-        return rb_errorf(err, RB_EXIT_USAGE, "unknown command '%s' (see 'rbacmig help')",
-                         a->items[0]);
-    if (a->count == 1) {
-        help_print_command(stdout, NULL, parent);
-        return 0;
-    }
-    const cli_command *cmd = cli_find_command(a->items[0], a->items[1]);
-    if (!cmd)
-        return rb_errorf(err, RB_EXIT_USAGE, "unknown %s command '%s' (see 'rbacmig help %s')",
-                         a->items[0], a->items[1], a->items[0]);
-    help_print_command(stdout, parent, cmd);
-    return 0;
-}
-
 /* ---- word lists for completions/ ----------------------------------------------------- */
 
 /* Each option of opts as the shell offers it: "--name" (and "-x" when it has one); only
  * those taking a value when valued (the scripts then complete the value, not an option);
  * a global option only where it applies (flags: the command's; ~0u before a command). */
-static void list_options(const cli_opt *opts, bool valued, unsigned flags)
+static void list_options(FILE *f, const cli_opt *opts, bool valued, unsigned flags)
 {
     for (const cli_opt *o = opts; !help_opts_end(o); o++) {
         if ((valued && !o->value_name) || (o->applies_to && !(o->applies_to & flags)))
             continue;
         if (o->name)
-            printf("--%s\n", o->name);
+            fprintf(f, "--%s\n", o->name);
         if (o->short_name)
-            printf("-%c\n", o->short_name);
+            fprintf(f, "-%c\n", o->short_name);
     }
 }
 
 /* What to offer for the command's positional arguments, from its synopsis: literal words
  * (lower case: "current", "heads"), and "@revisions" / "@commands" / "@dirs" for the
  * scripts to expand. TARGET adds the targets every migration command knows. */
-static void list_positional(const cli_command *cmd)
+static void list_positional(FILE *f, const cli_command *cmd)
 {
     if (!cmd->args)
         return;
@@ -206,28 +180,27 @@ static void list_positional(const cli_command *cmd)
     bool revisions = false;
     for (char *w = strtok(words, " []|."); w; w = strtok(NULL, " []|.")) {
         if (strcmp(w, "TARGET") == 0) {
-            printf("head\nheads\nbase\n");
+            fprintf(f, "head\nheads\nbase\n");
             revisions = true;
         } else if (strcmp(w, "REV") == 0) {
             revisions = true;
         } else if (strcmp(w, "COMMAND") == 0) {
-            printf("@commands\n");
+            fprintf(f, "@commands\n");
         } else if (strcmp(w, "DIR") == 0 || strcmp(w, "TEMPLATE") == 0) {
-            printf("@files\n");
+            fprintf(f, "@files\n");
         } else if (w[0] >= 'a' && w[0] <= 'z') {
-            printf("%s\n", w);
+            fprintf(f, "%s\n", w);
         }
     }
     if (revisions)
-        printf("@revisions\n");
+        fprintf(f, "@revisions\n");
 }
 
 /* `__complete commands | subcommands CMD | options [CMD [SUB]] | values [CMD [SUB]] |
  * positional CMD [SUB]`: one word a line. Global options go anywhere, so they are part of
  * every command's options. An unknown command lists nothing: completion must stay quiet. */
-int cmd_complete(cli_state *st, rb_error *err)
+int help_complete(FILE *f, const str_list *a, rb_error *err)
 {
-    const str_list *a = &st->args.positional;
     const char *what = a->items[0];
     const cli_command *parent = a->count > 1 ? cli_find_command(a->items[1], NULL) : NULL;
     const cli_command *cmd = parent;
@@ -236,44 +209,29 @@ int cmd_complete(cli_state *st, rb_error *err)
     if (strcmp(what, "commands") == 0) {
         for (int i = 0; i < cli_ncommands; i++)
             if (!cli_commands[i].hidden)
-                printf("%s\n", cli_commands[i].name);
+                fprintf(f, "%s\n", cli_commands[i].name);
     } else if (strcmp(what, "subcommands") == 0) {
         for (int i = 0; parent && i < parent->nsubs; i++)
-            printf("%s\n", parent->subs[i].name);
+            fprintf(f, "%s\n", parent->subs[i].name);
     } else if (strcmp(what, "options") == 0 || strcmp(what, "values") == 0) {
         bool valued = what[0] == 'v';
         unsigned flags = cmd ? cmd->flags : ~0u;
         for (int i = 0; cmd && i < cmd->nsubs; i++)
             flags |= cmd->subs[i].flags;
-        list_options(cli_global_opts, valued, flags);
+        list_options(f, cli_global_opts, valued, flags);
         if (cmd && cmd->subs) { /* before the subcommand: any subcommand's (cli.c does so) */
             for (int i = 0; i < cmd->nsubs; i++)
-                list_options(cmd->subs[i].opts, valued, ~0u);
+                list_options(f, cmd->subs[i].opts, valued, ~0u);
         } else if (cmd) {
-            list_options(cmd->opts, valued, ~0u);
+            list_options(f, cmd->opts, valued, ~0u);
         }
     } else if (strcmp(what, "positional") == 0) {
         if (cmd && !cmd->subs)
-            list_positional(cmd);
+            list_positional(f, cmd);
     } else {
         return rb_errorf(err, RB_EXIT_USAGE, "'__complete' lists commands, subcommands, "
                          "options, values or positional, not '%s'", what);
     }
-    return 0;
-}
-
-/* `__revisions`: every revision id, branch label and LABEL@head of the migrations directory,
- * one a line, for completing targets. */
-int cmd_complete_revisions(cli_state *st, rb_error *err)
-{
-    (void)err;
-    const graph *g = &st->g;
-    for (int i = 0; i < g->count; i++)
-        printf("%s\n", g->revs[i].id);
-    for (int i = 0; i < g->count; i++)
-        for (int j = 0; j < g->revs[i].branch_labels.count; j++)
-            printf("%s\n%s@head\n", g->revs[i].branch_labels.items[j],
-                   g->revs[i].branch_labels.items[j]);
     return 0;
 }
 
@@ -387,18 +345,12 @@ static void man_fill(FILE *f, const char *line, size_t len)
     fputc('\n', f);
 }
 
-/* `__man TEMPLATE`: the man page on stdout; CMake runs it at build time. */
-int cmd_man(cli_state *st, rb_error *err)
+void help_print_man(FILE *f, const char *template_text, size_t len)
 {
-    textfile t;
-    if (textfile_read(st->args.positional.items[0], &t, err) != 0)
-        return -1;
-    for (const char *p = t.text; p < t.text + t.len;) {
-        const char *nl = memchr(p, '\n', (size_t)(t.text + t.len - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(t.text + t.len - p);
-        man_fill(stdout, p, n);
+    for (const char *p = template_text; p < template_text + len;) {
+        const char *nl = memchr(p, '\n', (size_t)(template_text + len - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(template_text + len - p);
+        man_fill(f, p, n);
         p += n + 1;
     }
-    textfile_release(&t);
-    return 0;
 }

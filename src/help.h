@@ -3,7 +3,8 @@
  * `help COMMAND` and `COMMAND --help` (every option with its line and an example), the
  * version, the man page (doc/rbacmig.1.in filled in at build time), and the word lists the
  * completion scripts (completions/) ask the hidden `__complete` for. Depends on the table's
- * types (cli.h); calls nothing in cli.c, which calls it for usage errors and --help. */
+ * types (commands.h) and knows nothing of a run (cli.c calls it for usage errors and
+ * --help; cmd_help.c answers `help`, `__complete` and `__man` with it). */
 #ifndef RBACMIG_HELP_H
 #define RBACMIG_HELP_H
 
@@ -11,7 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "cli.h"
+#include "commands.h"
+#include "str_list.h"
 
 /* The end of an option table ({0}). */
 bool help_opts_end(const cli_opt *o);
@@ -30,5 +32,11 @@ void help_print_command(FILE *f, const cli_command *parent, const cli_command *c
 /* "rbacmig 0.1.0 (git 640a682, Debug)": the git revision and the build type as CMake saw
  * them at build time; "unknown" for a tree without git (a tarball). */
 void help_print_version(FILE *f);
+
+/* `__complete WHAT [CMD [SUB]]` (words: WHAT and the rest): one word a line on f. An unknown
+ * command lists nothing (completion must stay quiet); an unknown WHAT is a usage error. */
+int help_complete(FILE *f, const str_list *words, rb_error *err);
+/* The man page: template (doc/rbacmig.1.in, len bytes) with the table filled in, on f. */
+void help_print_man(FILE *f, const char *template_text, size_t len);
 
 #endif
