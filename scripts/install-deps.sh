@@ -5,8 +5,8 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  liblua5.4-dev lua5.4 libpq-dev libsqlite3-dev check
-  sqlite3 postgresql postgresql-client pgbouncer
+  liblua5.4-dev lua5.4 libpq-dev libsqlite3-dev libjansson-dev check
+  sqlite3 postgresql postgresql-client pgbouncer jq
   postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
   valgrind clang libclang-rt-14-dev
 )
