@@ -228,7 +228,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rb_error err;
     rb_error_init(&err);
     arm_watchdog(true);
-    int rc = scripts_load(host, migrations_dir, &g, &err);
+    int rc = scripts_load(host, migrations_dir, true, &g, &err);
     arm_watchdog(false);
     if (watchdog_fired) {
         watchdog_fired = 0;

@@ -335,11 +335,16 @@ static int check_command_args(const cli_command *cmd, const cli_args *a, rb_erro
 
 /* ---- shared set-up ---------------------------------------------------------------- */
 
-int cli_load_graph(cli_state *st, rb_error *err)
+int cli_load_graph_checksums(cli_state *st, bool checksums, rb_error *err)
 {
     if (st->g.slots || st->g.count)
         return 0;
-    return scripts_load(st->host, st->cfg.migrations_dir, &st->g, err);
+    return scripts_load(st->host, st->cfg.migrations_dir, checksums, &st->g, err);
+}
+
+int cli_load_graph(cli_state *st, rb_error *err)
+{
+    return cli_load_graph_checksums(st, true, err);
 }
 
 int cli_connect(cli_state *st, bool offline, bool read_only, rb_error *err)

@@ -59,8 +59,12 @@ bool cli_flag(const cli_state *st, const char *name);          /* given at all *
 const char *cli_value(const cli_state *st, const char *name);  /* its value, or NULL */
 const str_list *cli_values(const cli_state *st, const char *name); /* every value, in order */
 
-/* The revision graph of the configured migrations directory (loaded once). */
+/* The revision graph of the configured migrations directory (loaded once), with each
+ * file's checksum... */
 int cli_load_graph(cli_state *st, rb_error *err);
+/* ... or, for listing commands that show checksums only with -v, with them only when asked
+ * (scripts_load). */
+int cli_load_graph_checksums(cli_state *st, bool checksums, rb_error *err);
 /* Opens the database (prints the URL in use, masked, on stderr). */
 int cli_connect(cli_state *st, bool offline, bool read_only, rb_error *err);
 

@@ -126,8 +126,7 @@ int cmd_current(cli_state *st, int argc, char **argv, rb_error *err)
     str_list rows = {0};
     int rc = -1;
     bool verbose = verbose_flag(st);
-    lua_host_set_checksums(st->host, verbose); /* only -v shows them */
-    if (cli_load_graph(st, err) != 0 || read_current(st, &rows, err) != 0)
+    if (cli_load_graph_checksums(st, verbose, err) != 0 || read_current(st, &rows, err) != 0)
         goto done;
     for (int i = 0; i < rows.count; i++) {
         int idx = graph_find(&st->g, rows.items[i]);
@@ -152,8 +151,7 @@ int cmd_heads(cli_state *st, int argc, char **argv, rb_error *err)
     (void)argc, (void)argv;
     int *heads = NULL, rc = -1;
     bool verbose = verbose_flag(st);
-    lua_host_set_checksums(st->host, verbose); /* only -v shows them */
-    if (cli_load_graph(st, err) != 0)
+    if (cli_load_graph_checksums(st, verbose, err) != 0)
         goto done;
     if (!(heads = malloc(sizeof *heads * ((size_t)st->g.count + 1)))) {
         rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
@@ -174,8 +172,7 @@ int cmd_branches(cli_state *st, int argc, char **argv, rb_error *err)
 {
     (void)argc, (void)argv;
     bool verbose = verbose_flag(st);
-    lua_host_set_checksums(st->host, verbose); /* only -v shows them */
-    if (cli_load_graph(st, err) != 0)
+    if (cli_load_graph_checksums(st, verbose, err) != 0)
         return -1;
     for (int k = 0; k < st->g.count; k++) {
         int i = st->g.order[k];
@@ -231,7 +228,6 @@ int cmd_history(cli_state *st, int argc, char **argv, rb_error *err)
     int *start = NULL, *end = NULL, nstart = 0, nend = 0, rc = -1;
     char *left = NULL;
     bool verbose = verbose_flag(st);
-    lua_host_set_checksums(st->host, verbose); /* only -v shows them */
     /* -r START:END keeps revisions that descend from START and lead to END: older to newer,
      * as Alembic reads it. An empty end is open; `base` as END leaves nothing. */
     const char *range = cli_value(st, "rev-range");
@@ -240,7 +236,7 @@ int cmd_history(cli_state *st, int argc, char **argv, rb_error *err)
         rb_errorf(err, RB_EXIT_USAGE, "-r takes START:END (either may be empty), got '%s'", range);
         goto done;
     }
-    if (cli_load_graph(st, err) != 0)
+    if (cli_load_graph_checksums(st, verbose, err) != 0)
         goto done;
     if (range) {
         if (!(left = strndup(range, (size_t)(colon - range)))) {

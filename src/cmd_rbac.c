@@ -151,6 +151,7 @@ static int rbac_command(cli_state *st, const char *command, int argc, char **arg
     cli_args args;
     const rbac_form *form = NULL;
     lua_rbac_opt opts[OPT_COUNT];
+    str_list lines = {0};
     int nopts = 0, rc = -1, answer = 0;
     if (cli_parse_args(command, argc, argv, rbac_opts, &args, err) != 0)
         goto done;
@@ -173,15 +174,20 @@ static int rbac_command(cli_state *st, const char *command, int argc, char **arg
     /* Under the migration lock, so a seed never interleaves with an upgrade. */
     if (db_begin_locked(st->conn, versions_lock_key(&st->cfg), err) != 0)
         goto done;
-    if (lua_host_call_rbac(st->host, command, st->conn, &args.positional, opts, nopts, &answer,
-                           err) != 0) {
+    if (lua_host_call_rbac(st->host, command, st->conn, &args.positional, opts, nopts, &lines,
+                           &answer, err) != 0) {
+        if (!out_verbose())
+            err->traceback[0] = '\0'; /* a CLI error names its value; the stack is for -v */
         db_rollback(st->conn);
         goto done;
     }
     if (db_commit(st->conn, err) != 0)
         goto done;
+    for (int i = 0; i < lines.count && !sql; i++) /* --sql: stdout carries the SQL */
+        out_print("%s", lines.items[i]);
     rc = answer;
 done:
+    str_list_release(&lines);
     cli_args_release(&args);
     return rc;
 }

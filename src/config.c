@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "output.h"
+#include "textfile.h"
 
 static char *xstrdup(const char *s)
 {
@@ -130,20 +131,24 @@ static int dotenv_value(const char *p, const char *path, int lineno, char **out,
 int dotenv_lookup(const char *path, const char *key, char **value, rb_error *err)
 {
     *value = NULL;
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        if (errno == ENOENT)
-            return 0;
-        return rb_errorf(err, RB_EXIT_FAILURE, "cannot read '%s': %s", path, strerror(errno));
+    textfile tf;
+    if (textfile_read(path, &tf, err) != 0) {
+        if (errno != ENOENT)
+            return -1;
+        rb_error_init(err); /* no .env is no error */
+        return 0;
     }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
     int lineno = 0, rc = 0;
     size_t keylen = strlen(key);
-    while ((len = getline(&line, &cap, f)) != -1) {
+    for (char *line = tf.text, *next; line < tf.text + tf.len; line = next) {
+        /* One line at a time, cut in place; a NUL inside one ends it, as it ends a string. */
+        char *nl = memchr(line, '\n', (size_t)(tf.text + tf.len - line));
+        next = nl ? nl + 1 : tf.text + tf.len;
+        if (nl)
+            *nl = '\0';
         lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        size_t len = strlen(line);
+        while (len > 0 && line[len - 1] == '\r')
             line[--len] = '\0';
         char *p = line;
         if (lineno == 1 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB &&
@@ -182,8 +187,7 @@ int dotenv_lookup(const char *path, const char *key, char **value, rb_error *err
             free(v);
         }
     }
-    free(line);
-    fclose(f);
+    textfile_release(&tf);
     if (rc != 0) {
         free(*value);
         *value = NULL;

@@ -11,6 +11,8 @@
 #ifndef RBACMIG_LUA_HOST_H
 #define RBACMIG_LUA_HOST_H
 
+#include <stddef.h>
+
 #include "config.h"
 #include "driver.h"
 #include "error.h"
@@ -24,18 +26,13 @@ typedef struct lua_host lua_host;
 int lua_host_new(const config *cfg, lua_host **out, rb_error *err);
 void lua_host_free(lua_host *h);
 
-/* Whether lua_host_read_revision computes each file's SHA-256 (default yes). Listing
- * commands that never show or compare checksums turn it off: with 10,000 files hashing is
- * a quarter of the load time. */
-void lua_host_set_checksums(lua_host *h, bool on);
-/* Whether lua_host_read_revision computes checksums, i.e. whether this command records or
- * compares them. */
-bool lua_host_checksums(const lua_host *h);
-
-/* Reads the metadata of the migration file at path into *out (which it initialises); the
- * chunk runs in a fresh sandbox and must return a table with revision, upgrade and
- * downgrade. */
-int lua_host_read_revision(lua_host *h, const char *path, revision *out, rb_error *err);
+/* Runs text, the migration file at path as read (scripts.c reads it once, hashes it and
+ * hands it over), in a fresh sandbox, and reads the table it must return into *out (which
+ * it initialises): id, message, parents, labels, dependencies, transactional and path,
+ * checked against the migration table's spec (lua_fields.c). The checksum and the header's
+ * date are the caller's. */
+int lua_host_read_revision(lua_host *h, const char *path, const char *text, size_t len,
+                           revision *out, rb_error *err);
 
 /* Whether what the last lua_host_read_revision read depended on the file's text alone:
  * false when it called require (any module: their tables are shared between files) or
@@ -43,13 +40,14 @@ int lua_host_read_revision(lua_host *h, const char *path, revision *out, rb_erro
  * (revcache.h). */
 bool lua_host_last_read_self_contained(const lua_host *h);
 
-/* Reads a config file (rbacmig.lua) into cfg; a missing file is fine unless required. */
+/* Reads a config file (rbacmig.lua) into cfg, checked against the config file's spec
+ * (lua_fields.c); a missing file is fine unless required. */
 int lua_host_read_config(lua_host *h, const char *path, bool required, config *cfg, rb_error *err);
 
-/* Runs the `upgrade` or `downgrade` function of the migration at path with a `db` object on
- * conn. The caller owns the transaction. With sha256 (not NULL or ""), a file whose bytes
- * no longer have that checksum is an error and nothing of it runs. */
-int lua_host_run_migration(lua_host *h, const char *path, const char *sha256,
+/* Runs the `upgrade` or `downgrade` function of the migration whose text is given (the file
+ * at path, read and checked against its recorded checksum by scripts_read_migration) with
+ * a `db` object on conn. The caller owns the transaction. */
+int lua_host_run_migration(lua_host *h, const char *path, const char *text, size_t len,
                            const char *function, db_conn *conn, rb_error *err);
 
 /* An option given to an RBAC command: a flag (values NULL), or its values in order. */
@@ -60,10 +58,12 @@ typedef struct lua_rbac_opt {
 
 /* Runs an RBAC command through rbacmig.commands.command(name, db, args, opts): args are the
  * positional arguments, opts a typed table (a flag is true, a value option the list of its
- * values as strings, whatever they read). The lines it returns are printed on stdout and
- * its exit code (0, or 3 for a denied `can`) is stored in *answer. */
+ * values as strings, whatever they read). The lines it returns are appended to *lines (the
+ * caller prints them, and releases the list also on error) and its exit code (0, or 3 for a
+ * denied `can`) is stored in *answer. Nothing is printed here. */
 int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, const str_list *args,
-                       const lua_rbac_opt *opts, int nopts, int *answer, rb_error *err);
+                       const lua_rbac_opt *opts, int nopts, str_list *lines, int *answer,
+                       rb_error *err);
 
 /* Called from a signal handler: the running Lua call, if any, stops at its next instruction,
  * and so does every later one (a pcall in the migration cannot catch it for good). A call

@@ -1,4 +1,5 @@
-/* lua_internal.h: what lua_host.c and lua_db.c share. The only header besides them that
+/* lua_internal.h: what lua_host.c, lua_db.c and lua_fields.c share: the contract between
+ * them, so that none of them includes another's header. The only header besides them that
  * includes lua.h; nothing else in rbacmig sees the Lua API. */
 #ifndef RBACMIG_LUA_INTERNAL_H
 #define RBACMIG_LUA_INTERNAL_H
@@ -12,6 +13,8 @@
 #include "config.h"
 #include "driver.h"
 
+struct revision; /* graph.h: only lua_fields.c and lua_host.c fill one */
+
 /* Stack discipline, asserted in debug builds: LUA_STACK_ENTER at the top of a function,
  * LUA_STACK_LEAVE(L, n) before each return that leaves n more values than it found. */
 #ifdef RBACMIG_DEBUG
@@ -21,6 +24,16 @@
 #define LUA_STACK_ENTER(L) ((void)0)
 #define LUA_STACK_LEAVE(L, n) ((void)0)
 #endif
+
+/* t[k] without metamethods; pushes it and returns its type. The tables a chunk returns are
+ * read outside a protected call, where an __index that raises (or never returns) would
+ * abort rbacmig. */
+static inline int raw_field(lua_State *L, int idx, const char *k)
+{
+    idx = lua_absindex(L, idx);
+    lua_pushstring(L, k);
+    return lua_rawget(L, idx);
+}
 
 /* Pushes the run's config as a light userdata, which Lua types as a plain void *: it is
  * read back only as a const config * (lua_touserdata), never written through. */
@@ -50,6 +63,32 @@ int lua_db_new(lua_State *L);
 /* The connection whose `db` objects work now (the running migration's or RBAC command's), or
  * NULL; a db method on any other connection raises. */
 db_conn *lua_host_active_conn(lua_State *L);
+
+/* The sandbox (lua_sandbox.c). Builds the shared base every chunk's _ENV reads through, in
+ * a state whose full libraries are open (only to be copied from). */
+void lua_sandbox_build(lua_State *L);
+/* Pushes a fresh _ENV whose reads fall through to the shared sandbox base. */
+void lua_sandbox_push_env(lua_State *L);
+/* Loads text as a chunk named chunkname (text only: no bytecode) with a fresh sandbox _ENV;
+ * pushes it. On a syntax error pushes nothing and fills err. */
+int lua_sandbox_load(lua_State *L, const char *text, size_t len, const char *chunkname,
+                     rb_error *err);
+/* The sandbox's require(name), a lua_CFunction: embedded rbacmig modules first, then the
+ * project's lua/ directory. */
+int lua_sandbox_require(lua_State *L);
+
+/* What the sandbox asks of the host (lua_host.c): the run's config, and to note that the
+ * running chunk read more than its own text (a module, the clock, the environment). */
+const config *lua_host_config(lua_State *L);
+void lua_host_note_outside(lua_State *L);
+
+/* The tables Lua files return, checked against their specs (lua_fields.c) and read into C:
+ * the table at idx, returned by the migration at path, into *out (id, message, parents,
+ * labels, dependencies, transactional, path; the caller releases it on error too)... */
+int lua_fields_read_revision(lua_State *L, int idx, const char *path, struct revision *out,
+                             rb_error *err);
+/* ... and the table at idx, returned by the config file at path, into cfg. */
+int lua_fields_read_config(lua_State *L, int idx, const char *path, config *cfg, rb_error *err);
 
 /* The registry key of the table the db methods live in (for tests of the API). */
 #define LUA_DB_METHODS "rbacmig.db.methods"

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "sha256.h"
+#include "textfile.h"
 #include "version.h"
 
 #define MAGIC "rbacmig-revcache 1\n"
@@ -352,24 +353,14 @@ static bool index_entry(revcache *c, cursor *cur)
 static bool load_file(revcache *c)
 {
     bool ok = false;
-    char *data = NULL;
-    int fd = open(c->file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
+    textfile tf;
+    rb_error ignored; /* a cache that cannot be read is simply not used */
+    if (textfile_read_ex(c->file, TEXTFILE_NOFOLLOW, 256L * 1024 * 1024, &tf, &ignored) != 0)
         return false;
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-        st.st_size < (off_t)sizeof MAGIC || st.st_size > 256L * 1024 * 1024)
+    char *data = tf.text;
+    size_t size = tf.len;
+    if (tf.st.st_uid != geteuid() || size < sizeof MAGIC)
         goto done;
-    size_t size = (size_t)st.st_size;
-    if (!(data = malloc(size)))
-        goto done;
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = read(fd, data + got, size - got);
-        if (n <= 0)
-            goto done;
-        got += (size_t)n;
-    }
     /* The checksum line: "\n" + 16 hex digits + "\n". */
     if (size < sizeof MAGIC - 1 + 18 || data[size - 18] != '\n' || data[size - 1] != '\n')
         goto done;
@@ -391,7 +382,6 @@ done:
         c->data = data; /* the loaded entries point into it */
     else
         free(data);
-    close(fd);
     return ok;
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "scripts.h"
 
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t migrating;   /* runner_migrate or runner_stamp is in progress */
@@ -328,7 +329,7 @@ static int apply_step(run *s, db_reopen *reopen, rb_error *err)
     double t0 = now_ms();
     if (!s->fk_off && announce_step(s, rev, err) != 0)
         return -1;
-    int rc = lua_host_run_migration(r->host, rev->path, rev->sha256, verb, r->conn, err);
+    int rc = scripts_run_migration(r->host, rev, verb, r->conn, err);
     if (stop_signal) {
         char too[512];
         int nearlier = rolled_back_too(s, too, sizeof too);

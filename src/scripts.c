@@ -1,9 +1,11 @@
-/* scripts.c: the migrations directory on disk. */
+/* scripts.c: the migrations directory on disk: each file read once (textfile.c), hashed,
+ * its header read, its text handed to the Lua host; new revision files and scaffolds. */
 #include "scripts.h"
 
 #include "output.h"
 #include "revcache.h"
 #include "sha256.h"
+#include "textfile.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -16,33 +18,80 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The SHA-256 of path's bytes (as sha256_hex_normalised), or false if it cannot be read. */
-static bool file_sha256(const char *path, const struct stat *st, char hex[65])
+/* The "Create Date:" of a generated header comment, if any. */
+static char *header_create_date(const char *text)
 {
-    bool ok = false;
-    char *text = NULL;
-    int fd = -1;
-    /* Regular files only: opening a FIFO named *.lua would wait for a writer. */
-    if (!S_ISREG(st->st_mode) || (fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 ||
-        !(text = malloc((size_t)st->st_size + 1)))
-        goto done;
-    size_t got = 0, size = (size_t)st->st_size;
-    while (got < size) {
-        ssize_t n = read(fd, text + got, size - got);
-        if (n <= 0)
-            goto done;
-        got += (size_t)n;
+    const char *p = strstr(text, "-- Create Date:");
+    if (!p || p - text > 2048)
+        return NULL;
+    p += strlen("-- Create Date:");
+    while (*p == ' ')
+        p++;
+    return strndup(p, strcspn(p, "\r\n"));
+}
+
+/* Reads the migration name (at path) into *r: from the cache while its entry matches, else
+ * run by the host. The file is read at most once: its text is hashed and handed to the
+ * host, and a cache hit that needs no checksum needs no read at all. */
+static int load_one(lua_host *host, revcache *cache, const char *name, const char *path,
+                    bool checksums, revision *r, rb_error *err)
+{
+    textfile tf = {0};
+    struct stat st;
+    char sha256[65] = "";
+    int rc = -1;
+    /* The identity before the read (fstat of the open file): a file changed during the read
+     * gets a key that no longer matches, never a key that matches other bytes. */
+    bool have_key;
+    if (checksums) {
+        if (textfile_read(path, &tf, err) != 0)
+            return -1;
+        sha256_hex_normalised(tf.text, tf.len, sha256);
+        st = tf.st;
+        have_key = cache && tf.len == (size_t)st.st_size; /* else it grew during the read */
+    } else {
+        have_key = cache && stat(path, &st) == 0;
     }
-    char extra;
-    if (read(fd, &extra, 1) != 0) /* grew since the stat: not the file the key names */
+    /* Where a checksum is recorded or compared, an entry must match the file's bytes, not
+     * only its identity on disk (revcache.h). */
+    if (have_key && revcache_lookup(cache, name, &st, path, checksums ? sha256 : NULL, r)) {
+        rc = 0;
         goto done;
-    sha256_hex_normalised(text, size, hex);
-    ok = true;
+    }
+    if ((!tf.text && textfile_read(path, &tf, err) != 0) ||
+        lua_host_read_revision(host, path, tf.text, tf.len, r, err) != 0)
+        goto done;
+    r->create_date = header_create_date(tf.text);
+    memcpy(r->sha256, sha256, sizeof r->sha256);
+    if (have_key && lua_host_last_read_self_contained(host))
+        revcache_store(cache, name, &st, r);
+    rc = 0;
 done:
-    free(text);
-    if (fd >= 0)
-        close(fd);
-    return ok;
+    textfile_release(&tf);
+    return rc;
+}
+
+int scripts_run_migration(lua_host *host, const revision *rev, const char *function,
+                          db_conn *conn, rb_error *err)
+{
+    textfile tf;
+    char now[65];
+    if (textfile_read(rev->path, &tf, err) != 0)
+        return -1;
+    int rc = 0;
+    if (rev->sha256[0]) {
+        sha256_hex_normalised(tf.text, tf.len, now);
+        if (strcmp(now, rev->sha256) != 0) {
+            rc = rb_errorf(err, RB_EXIT_FAILURE, "%s changed while rbacmig was running "
+                           "(SHA-256 %.12s... when read, %.12s... now); nothing of it ran",
+                           rev->path, rev->sha256, now);
+            rb_strlcpy(err->hint, "run the command again", sizeof err->hint);
+        }
+    }
+    if (rc == 0)
+        rc = lua_host_run_migration(host, rev->path, tf.text, tf.len, function, conn, err);
+    textfile_release(&tf);
+    return rc;
 }
 
 static int compare_names(const void *a, const void *b)
@@ -50,7 +99,7 @@ static int compare_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int scripts_load(lua_host *host, const char *dir, graph *g, rb_error *err)
+int scripts_load(lua_host *host, const char *dir, bool checksums, graph *g, rb_error *err)
 {
     DIR *d = opendir(dir);
     if (!d) {
@@ -84,28 +133,13 @@ int scripts_load(lua_host *host, const char *dir, graph *g, rb_error *err)
         qsort(names, (size_t)count, sizeof *names, compare_names);
     size_t dirlen = strlen(dir);
     cache = revcache_open(dir);
-    /* Where a checksum is recorded or compared, an entry must match the file's bytes, not
-     * only its identity on disk (revcache.h). */
-    bool need_sha256 = lua_host_checksums(host);
     for (int i = 0; i < count; i++) {
         char *path = malloc(dirlen + strlen(names[i]) + 2);
         if (!path)
             goto oom;
         sprintf(path, "%s/%s", dir, names[i]);
         revision r;
-        /* The identity before the read: a file changed during the read gets a key that
-         * no longer matches, never a key that matches other bytes. */
-        struct stat st;
-        char sha256[65];
-        bool have_key = cache && stat(path, &st) == 0 &&
-                        (!need_sha256 || file_sha256(path, &st, sha256));
-        int failed = 0;
-        if (!have_key ||
-            !revcache_lookup(cache, names[i], &st, path, need_sha256 ? sha256 : NULL, &r)) {
-            failed = lua_host_read_revision(host, path, &r, err);
-            if (!failed && have_key && lua_host_last_read_self_contained(host))
-                revcache_store(cache, names[i], &st, &r);
-        }
+        int failed = load_one(host, cache, names[i], path, checksums, &r, err);
         free(path);
         if (failed || graph_add(g, &r, err) != 0)
             goto done;

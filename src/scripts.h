@@ -1,5 +1,6 @@
-/* scripts.h: the migrations directory. Loads every *.lua file into a revision graph and
- * writes new revision files (revision, merge) and project scaffolds (init). */
+/* scripts.h: the migrations directory. Loads every *.lua file into a revision graph (each
+ * file read once, hashed, and its text handed to the Lua host), runs a migration from its
+ * file, and writes new revision files (revision, merge) and project scaffolds (init). */
 #ifndef RBACMIG_SCRIPTS_H
 #define RBACMIG_SCRIPTS_H
 
@@ -7,8 +8,18 @@
 #include "lua_host.h"
 
 /* Reads every DIR/NAME.lua (sorted by name) and builds the graph. A missing directory is an
- * error naming it, with a hint to run `rbacmig init`. */
-int scripts_load(lua_host *host, const char *dir, graph *g, rb_error *err);
+ * error naming it, with a hint to run `rbacmig init`. With checksums each revision gets the
+ * SHA-256 of its file (sha256_hex_normalised); listing commands that never show or compare
+ * them pass false: with 10,000 files hashing is a quarter of the load time, and a file the
+ * cache knows is then not read at all. */
+int scripts_load(lua_host *host, const char *dir, bool checksums, graph *g, rb_error *err);
+
+/* Runs function ("upgrade" or "downgrade") of the migration rev with a `db` object on conn
+ * (lua_host_run_migration), reading its file again: with a checksum (rev->sha256 not ""),
+ * a file whose bytes no longer have it is an error and nothing of it runs, since what runs
+ * must be what the history will say ran. */
+int scripts_run_migration(lua_host *host, const revision *rev, const char *function,
+                          db_conn *conn, rb_error *err);
 
 typedef struct new_revision {
     const char *message;       /* -m */

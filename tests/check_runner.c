@@ -108,7 +108,7 @@ static void load(fixture *f)
 {
     rb_error err;
     rb_error_init(&err);
-    ck_assert_msg(scripts_load(f->host, f->migrations, &f->g, &err) == 0, "load: %s",
+    ck_assert_msg(scripts_load(f->host, f->migrations, true, &f->g, &err) == 0, "load: %s",
                   err.message);
     f->r = (runner){.cfg = &f->cfg, .host = f->host, .g = &f->g, .conn = f->conn};
 }
