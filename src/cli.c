@@ -24,6 +24,12 @@
 
 static const cli_opt no_opts[] = {OPT_END};
 static const cli_opt verbose_opts[] = {OPT_VERBOSE, OPT_END};
+static const cli_opt inspect_opts[] = {
+    {"format", 0, true, false, "text (the default) or json"},
+    {"schema", 0, true, true, "a managed schema (repeatable; default: all but the system's "
+                              "and, on Supabase, Supabase's)"},
+    OPT_END,
+};
 static const cli_opt upgrade_opts[] = {OPT_SQL, OPT_SINGLE_TX, OPT_ALLOW_CHANGED, OPT_END};
 static const cli_opt downgrade_opts[] = {OPT_SQL, OPT_SINGLE_TX, OPT_ALLOW_CHANGED, OPT_END};
 static const cli_opt stamp_opts[] = {
@@ -109,6 +115,12 @@ static const cli_command commands[] = {
      "manage memberships", NULL, 0, 0, NULL},
     {"can", cmd_can, "can --tenant SLUG --user USER_ID PERMISSION",
      "allowed (exit 0, with the granting roles) or denied (exit 3)", NULL, 0, 0, NULL},
+    {"schema", cmd_schema, "schema dump [--format text|json] [--schema NAME]...",
+     "print the database's schema, sorted (read-only)", inspect_opts, 1, 1,
+     "the command is: rbacmig schema dump"},
+    {"diff", cmd_diff, "diff [--format text|json] [--schema NAME]... FROM_URL TO_URL",
+     "list what differs between two databases' schemas (exit 4; 5 if security-weakening)",
+     inspect_opts, 2, 2, "give two database URLs: rbacmig diff FROM_URL TO_URL"},
 };
 
 /* The global options, parsed by the same parser as a command's; they end at the command. */

@@ -91,5 +91,7 @@ int cmd_seed(cli_state *st, int argc, char **argv, rb_error *err);
 int cmd_tenant(cli_state *st, int argc, char **argv, rb_error *err);
 int cmd_member(cli_state *st, int argc, char **argv, rb_error *err);
 int cmd_can(cli_state *st, int argc, char **argv, rb_error *err);
+int cmd_schema(cli_state *st, int argc, char **argv, rb_error *err);
+int cmd_diff(cli_state *st, int argc, char **argv, rb_error *err);
 
 #endif

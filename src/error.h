@@ -16,6 +16,8 @@ enum {
     RB_EXIT_FAILURE = 1,  /* a migration, database, file or configuration failure */
     RB_EXIT_USAGE = 2,    /* unknown command, option or target; bad arguments */
     RB_EXIT_DENIED = 3,   /* `rbacmig can` answered "denied" */
+    RB_EXIT_DIFFERENCES = 4, /* `rbacmig diff` found differences */
+    RB_EXIT_WEAKENING = 5,   /* ... and at least one of them weakens security */
     /* Interrupted by that signal. Set from the record the signal handler left (runner.c,
      * lua_host.c), never from an error's text: a migration may raise "interrupted" itself. */
     RB_EXIT_SIGINT = 130,

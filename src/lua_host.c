@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "json_out.h"
 #include "lua_host.h"
 #include "lua_internal.h"
 #include "output.h"
@@ -480,6 +481,88 @@ int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, const s
         lua_pop(L, 2);
     }
     lua_pop(L, 1);
+    LUA_STACK_LEAVE(L, 0);
+    return rc;
+}
+
+/* ---- schema inspection (schema dump, diff) -------------------------------------------- */
+
+/* The reader's options: the managed schemas and where rbacmig keeps its bookkeeping. */
+static void push_inspect_opts(lua_host *h, const str_list *schemas)
+{
+    lua_State *L = h->L;
+    lua_createtable(L, 0, 4);
+    if (schemas && schemas->count > 0) {
+        push_strings(L, schemas);
+        lua_setfield(L, -2, "schemas");
+    }
+    lua_pushstring(L, h->cfg->schema);
+    lua_setfield(L, -2, "schema");
+    lua_pushstring(L, h->cfg->version_table);
+    lua_setfield(L, -2, "version_table");
+    lua_pushstring(L, h->cfg->history_table);
+    lua_setfield(L, -2, "history_table");
+}
+
+/* The result table on top: its text, or its data as JSON, into *out; its status. */
+static int take_inspect_result(lua_State *L, bool json, char **out, int *status, rb_error *err)
+{
+    int rc = 0;
+    if (json) {
+        raw_field(L, -1, "data");
+        rc = json_out_encode(L, -1, out, err);
+    } else {
+        raw_field(L, -1, "text");
+        const char *text = lua_tostring(L, -1);
+        if (!(*out = strdup(text ? text : "")))
+            rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    }
+    lua_pop(L, 1);
+    raw_field(L, -1, "status");
+    *status = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return rc;
+}
+
+int lua_host_call_inspect(lua_host *h, const char *function, db_conn *const *conns, int nconns,
+                          const str_list *schemas, bool json, char **out, int *status,
+                          rb_error *err)
+{
+    lua_State *L = h->L;
+    LUA_STACK_ENTER(L);
+    *out = NULL;
+    *status = 0;
+    int base = lua_gettop(L);
+    lua_pushcfunction(L, lua_sandbox_require);
+    lua_pushliteral(L, "rbacmig.inspect.commands");
+    if (docall(L, 1, 1, err) != 0)
+        return -1;
+    int module = lua_gettop(L);
+    push_inspect_opts(h, schemas);
+    int opts = lua_gettop(L);
+    int rc = 0;
+    /* One model per connection, each read while only its own `db` works. */
+    for (int i = 0; i < nconns && rc == 0; i++) {
+        raw_field(L, module, "read");                 /* module opts models... read */
+        if (push_db(h, conns[i], err) != 0) {
+            rc = -1;
+            break;
+        }
+        lua_pushvalue(L, opts);
+        rc = docall_with_db(h, conns[i], 2, 1, err);  /* module opts models... model */
+    }
+    if (rc == 0) {
+        raw_field(L, module, function);
+        lua_insert(L, opts + 1);                      /* module opts fn models... */
+        rc = docall(L, nconns, 1, err);               /* module opts result */
+        if (rc == 0)
+            rc = take_inspect_result(L, json, out, status, err);
+        if (rc != 0) {
+            free(*out);
+            *out = NULL;
+        }
+    }
+    lua_settop(L, base);
     LUA_STACK_LEAVE(L, 0);
     return rc;
 }

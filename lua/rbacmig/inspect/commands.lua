@@ -11,6 +11,9 @@ local diff = require("rbacmig.inspect.diff")
 
 local M = {}
 
+-- A list the JSON output shows as an array even when empty (src/json_out.h).
+local ARRAY = { __json = "array" }
+
 local READERS = {
   postgresql = "rbacmig.inspect.postgresql",
   sqlite = "rbacmig.inspect.sqlite",
@@ -45,7 +48,7 @@ function M.diff(from, to)
   local status = summary["security-weakening"] > 0 and 2 or summary.total > 0 and 1 or 0
   return {
     text = diff.render_text(diffs, from, to),
-    data = { differences = diffs, summary = summary,
+    data = { differences = setmetatable(diffs, ARRAY), summary = summary,
       not_compared = { from = from.not_compared, to = to.not_compared } },
     status = status,
   }

@@ -14,6 +14,9 @@ local scope_mod = require("rbacmig.inspect.scope")
 
 local M = {}
 
+-- An enum without labels is still a list in the JSON output (src/json_out.h).
+local ARRAY = { __json = "array" }
+
 -- Not an extension's member: objid of class cls.
 local function not_ext(cls, objid)
   return string.format("NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend dx WHERE dx.classid = "
@@ -355,7 +358,7 @@ function M.read(db, opts)
       local id = qualify(r.schema, r.name)
       local a = m.objects.enum[id]
       if not a then
-        a = model.add(m, "enum", id, { owner = r.owner, values = {} })
+        a = model.add(m, "enum", id, { owner = r.owner, values = setmetatable({}, ARRAY) })
         put(a, "comment", r.comment)
       end
       if r.label then a.values[#a.values + 1] = r.label end
