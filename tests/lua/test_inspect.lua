@@ -409,6 +409,20 @@ test("different owners make owner differences only, never grant differences", fu
   end
 end)
 
+test("a grant the new owner held before is the owner difference, not a grant difference", function()
+  local from = base_model()
+  model.add(from, "grant", "table public.notes TO service_role", { on = "table",
+    object = "public.notes", grantee = "service_role", privileges = { "SELECT" } })
+  local to = base_model()
+  to.objects.table["public.notes"].owner = "service_role"
+  local d = only(diff.compare(from, to))
+  eq(d.kind, "table", "kind")
+  eq(d.changes[1].attribute, "owner", "attribute")
+  -- The other way round: the old owner now holds a grant.
+  local back = only(diff.compare(to, from))
+  eq(back.kind, "table", "kind the other way")
+end)
+
 test("the JSON data of a dump is the model itself", function()
   local m = pg.read(fake_pg(catalog("postgres")), BOOKKEEPING)
   local r = commands.dump(m)

@@ -106,6 +106,25 @@ function M.classify(kind, change, before, after)
   return "neutral", reasons
 end
 
+-- The owner of the object a grant is on, in model m (a column's is its table's).
+local GRANT_KIND = { table = "table", view = "view", sequence = "sequence", ["function"] = "function",
+  schema = "schema" }
+local function owner_of(m, g)
+  local kind, object = GRANT_KIND[g.on], g.object
+  if g.on == "column" then kind, object = "table", object:match("^(.*)%.[^.]*$") end
+  local o = kind and object and m.objects[kind] and m.objects[kind][object]
+  return o and o.owner
+end
+
+-- A grant that one side has and the other has not because there its grantee owns the
+-- object: the owner holds every privilege anyway, so that is the owner difference (reported
+-- as such), not a grant difference. Databases whose owners differ would otherwise show a
+-- grant difference for every object.
+local function owner_grant(from, to, before, after)
+  local g = before or after
+  return (before and g.grantee == owner_of(to, g)) or (after and g.grantee == owner_of(from, g))
+end
+
 -- The differences from model `from` to model `to`, sorted by kind then identity.
 function M.compare(from, to)
   local out = {}
@@ -129,6 +148,7 @@ function M.compare(from, to)
           d = { kind = kind, identity = id, change = "changed", changes = changes }
         end
       end
+      if d and kind == "grant" and owner_grant(from, to, before, after) then d = nil end
       if d then
         d.class, d.reasons = M.classify(kind, d.change, before, after)
         if #d.reasons == 0 then d.reasons = nil end

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# `rbacmig schema dump` and `rbacmig diff` end to end: the project's migrations (and, on
+# PostgreSQL, the Supabase fixture, as the non-superuser `postgres`) plus a table with
+# forced row-level security, a policy and a SECURITY DEFINER function; a dump is stable and
+# never writes; then dashboard-style edits on a second database, which `diff` must list
+# exactly, each classified, with the exit code that tells CI what it found.
+. "$(dirname "$0")/lib.sh"
+
+cp -r "$SRC/migrations" "$SRC/rbac" .
+head=$(sed -n 's/^  *revision = "\([0-9a-f]*\)".*/\1/p' migrations/*.lua | while read -r r; do
+  grep -q "down_revision = \"$r\"" migrations/*.lua || echo "$r"
+done)
+# The app's own table on top of the RBAC schema, as a project would add it.
+cat > migrations/aaaa00000001_notes.lua <<LUA
+return {
+  revision = "aaaa00000001",
+  down_revision = "$head",
+  upgrade = function(db)
+    db:create_table("notes", {
+      { "id", "integer", primary_key = true },
+      { "owner_id", "text", not_null = true },
+      { "body", "text", not_null = true, default = "" },
+    })
+    if db.dialect ~= "postgresql" then return end
+    db:enable_rls("notes", { force = true })
+    db:create_policy("notes", "notes_select", { command = "select", to = "authenticated",
+      using = "owner_id = current_user" })
+    db:create_policy("notes", "notes_delete", { command = "delete", to = "authenticated",
+      using = "owner_id = current_user" })
+    db:exec("REVOKE ALL ON notes FROM anon, authenticated, PUBLIC")
+    db:grant({ "select", "delete" }, "notes", "authenticated")
+    db:create_function("notes_owner", { args = "n integer", returns = "text", language = "sql",
+      security = "definer", search_path = { "public" }, volatility = "stable",
+      body = "SELECT owner_id FROM public.notes WHERE id = n" })
+  end,
+  downgrade = function(db)
+    if db.dialect == "postgresql" then db:drop_function("notes_owner", { args = "integer" }) end
+    db:drop_table("notes")
+  end,
+}
+LUA
+
+new_db
+if [ "$DIALECT" = postgresql ]; then
+  env PGOPTIONS="-c client_min_messages=warning" \
+    "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "${PG_ADMIN_URL%/*}/$DB_NAME" \
+    -f "$SRC/tests/pgtap/00_supabase_fixture.sql" >/dev/null || exit 1
+fi
+rb upgrade head
+expect_rc 0 "upgrade head"
+
+# The database as a whole, to show that reading it changed nothing.
+fingerprint() {
+  if [ "$DIALECT" = postgresql ]; then
+    # pg_dump's \restrict lines carry a random key: not part of the schema.
+    "${RBACMIG_TEST_PG_BIN:-/usr/lib/postgresql/15/bin}/pg_dump" -s -d "${PG_ADMIN_URL%/*}/$DB_NAME" |
+      grep -v '^\\\(un\)\?restrict ' | md5sum
+    sql "SELECT count(*) FROM rbacmig_history"
+  else
+    md5sum < "$DB_FILE"
+  fi
+}
+
+# ---- schema dump ---------------------------------------------------------------------------
+before=$(fingerprint)
+rb schema dump
+expect_rc 0 "schema dump"
+first=$OUT
+expect_out_has "table $( [ "$DIALECT" = postgresql ] && echo public.)notes" "the app's table is in the dump"
+expect_out_has "table $( [ "$DIALECT" = postgresql ] && echo public.)tenants" "the RBAC tables are in the dump"
+expect_not_in_output "rbacmig_version" "rbacmig's own bookkeeping is out of scope"
+expect_not_in_output "rbacmig_history" "the history table too"
+rb schema dump
+expect_eq "$OUT" "$first" "two dumps of one schema are byte-identical"
+rb schema dump --format json
+expect_rc 0 "schema dump --format json"
+check "the JSON parses" jq -e . <<<"$OUT" >/dev/null
+json_first=$OUT
+rb schema dump --format json
+expect_eq "$OUT" "$json_first" "two JSON dumps are byte-identical"
+expect_eq "$(fingerprint)" "$before" "the dumps left the database unchanged"
+if [ "$DIALECT" = postgresql ]; then
+  expect_out_has '"profile": "supabase"' "the Supabase profile is detected"
+  expect_eq "$(jq -r '.objects.table["public.notes"].rls_forced' <<<"$OUT")" true "FORCE is read"
+  expect_eq "$(jq -r '.objects.table["auth.users"] // "absent"' <<<"$OUT")" absent \
+    "Supabase's auth schema is left alone"
+  expect_eq "$(jq -r '.objects.grant["table public.notes TO authenticated"].privileges | join(",")' <<<"$OUT")" \
+    "DELETE,SELECT" "a grant keyed by object and grantee"
+fi
+rb schema dump --format yaml
+expect_rc 2 "an unknown format is a usage error"
+rb schema show
+expect_rc 2 "an unknown schema command is a usage error"
+
+# ---- a second database: equal, then edited as on a dashboard ------------------------------
+FROM_URL=$DB_URL
+if [ "$DIALECT" = postgresql ]; then
+  TO_NAME="${DB_NAME}_to"
+  "$PSQL" -q -X -v ON_ERROR_STOP=1 -d "$PG_ADMIN_URL" \
+    -c "CREATE DATABASE \"$TO_NAME\" TEMPLATE \"$DB_NAME\" OWNER postgres" >/dev/null || exit 1
+  TO_URL="${RBACMIG_TEST_PG_URL%/*}/$TO_NAME"
+  trap '"$PSQL" -q -X -d "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$TO_NAME\" WITH (FORCE)" >/dev/null 2>&1; cleanup' EXIT
+  to_sql() { "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "$TO_URL" -c "$1"; }
+else
+  cp "$DB_FILE" "$TEST_DIR/to.sqlite"
+  TO_URL="sqlite:$TEST_DIR/to.sqlite"
+  to_sql() { sqlite3 -batch "$TEST_DIR/to.sqlite" "$1"; }
+fi
+
+rb diff "$FROM_URL" "$TO_URL"
+expect_rc 0 "diff of two equal databases"
+expect_out "no differences" "nothing reported for equal databases"
+rb diff --format json "$FROM_URL" "$TO_URL"
+expect_eq "$(jq -c '[.differences, .summary.total]' <<<"$OUT")" '[[],0]' "JSON of no differences"
+
+if [ "$DIALECT" = postgresql ]; then
+  to_sql "ALTER TABLE public.notes NO FORCE ROW LEVEL SECURITY;
+          DROP POLICY notes_delete ON public.notes;
+          GRANT SELECT ON public.notes TO anon;
+          ALTER TABLE public.notes ADD COLUMN title text;
+          CREATE INDEX notes_title_idx ON public.notes (title);
+          ALTER FUNCTION public.notes_owner(integer) SET search_path = public, pg_temp;
+          COMMENT ON TABLE public.tenants IS 'the tenants'" >/dev/null
+  expected='security-weakening table public.notes: changed (rls_forced true -> false) -- row-level security no longer forced
+neutral            table public.tenants: changed (comment (none) -> the tenants)
+neutral            column public.notes.title: added
+neutral            index public.notes.notes_title_idx: added
+neutral            function public.notes_owner(integer): changed (config [search_path=public] -> ["search_path=public, pg_temp"])
+security-weakening policy public.notes.notes_delete: dropped -- policy dropped
+security-weakening grant table public.notes TO anon: added -- SELECT granted to anon
+7 differences: 3 security-weakening, 0 destructive, 4 neutral'
+  rb diff "$FROM_URL" "$TO_URL"
+  expect_rc 5 "diff with security-weakening differences exits 5"
+  expect_out "$expected" "diff lists exactly the dashboard edits, classified"
+  rb diff --format json "$FROM_URL" "$TO_URL"
+  expect_rc 5 "the same exit code with --format json"
+  expect_eq "$(jq -r '.differences[] | "\(.class) \(.kind) \(.identity) \(.change)"' <<<"$OUT")" \
+"security-weakening table public.notes changed
+neutral table public.tenants changed
+neutral column public.notes.title added
+neutral index public.notes.notes_title_idx added
+neutral function public.notes_owner(integer) changed
+security-weakening policy public.notes.notes_delete dropped
+security-weakening grant table public.notes TO anon added" "the JSON lists the same differences"
+  expect_eq "$(jq -r '.summary["security-weakening"]' <<<"$OUT")" 3 "the JSON counts them"
+
+  # A definer function whose search_path is no longer fixed weakens security.
+  to_sql "ALTER FUNCTION public.notes_owner(integer) RESET search_path" >/dev/null
+  rb diff "$FROM_URL" "$TO_URL"
+  expect_out_has 'security-weakening function public.notes_owner(integer): changed (config [search_path=public] -> (none)) -- SECURITY DEFINER function without a fixed search_path' \
+    "a SECURITY DEFINER function without a fixed search_path"
+
+  # Other owners, the same grants: only the owner differs (no spurious grant differences).
+  "$PSQL" -q -X -d "$PG_ADMIN_URL" -c "DROP DATABASE \"$TO_NAME\" WITH (FORCE)" \
+    -c "CREATE DATABASE \"$TO_NAME\" TEMPLATE \"$DB_NAME\" OWNER postgres" >/dev/null
+  # As the superuser: service_role may not create in public, which a new owner needs.
+  "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "${PG_ADMIN_URL%/*}/$TO_NAME" \
+    -c "ALTER TABLE public.notes OWNER TO service_role" >/dev/null
+  rb diff "$FROM_URL" "$TO_URL"
+  expect_rc 4 "an owner difference alone exits 4"
+  expect_out "neutral            table public.notes: changed (owner postgres -> service_role)
+1 difference: 0 security-weakening, 0 destructive, 1 neutral" "an owner change is one difference, no grant differences"
+else
+  to_sql "ALTER TABLE notes ADD COLUMN title text;
+          CREATE INDEX notes_title_idx ON notes (title) WHERE title IS NOT NULL;
+          DROP INDEX memberships_role_idx;"
+  rb diff "$FROM_URL" "$TO_URL"
+  expect_rc 4 "diff with differences exits 4"
+  expect_out "neutral            column notes.title: added
+destructive        index memberships.memberships_role_idx: dropped
+neutral            index notes.notes_title_idx: added
+3 differences: 0 security-weakening, 1 destructive, 2 neutral" "diff lists exactly the edits, classified"
+fi
+expect_eq "$(fingerprint)" "$before" "diff left the FROM database unchanged"
+
+# What the reader does not model is said, not skipped.
+if [ "$DIALECT" = postgresql ]; then
+  sql "CREATE DOMAIN public.positive AS integer CHECK (VALUE > 0)" >/dev/null
+  rb schema dump
+  expect_out_has "-- not compared: 1 domain" "a domain is counted as not compared"
+fi
+
+finish
