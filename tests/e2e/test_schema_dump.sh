@@ -180,4 +180,88 @@ if [ "$DIALECT" = postgresql ]; then
   expect_out_has "-- not compared: 1 domain" "a domain is counted as not compared"
 fi
 
+# ---- every kind, and structure rather than text (PostgreSQL) ---------------------------------
+if [ "$DIALECT" = postgresql ]; then
+  KA="${DB_NAME}_ka" KB="${DB_NAME}_kb"
+  trap '"$PSQL" -q -X -d "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$TO_NAME\" WITH (FORCE)" \
+          -c "DROP DATABASE IF EXISTS \"$KA\" WITH (FORCE)" -c "DROP DATABASE IF EXISTS \"$KB\" WITH (FORCE)" >/dev/null 2>&1; cleanup' EXIT
+  "$PSQL" -q -X -v ON_ERROR_STOP=1 -d "$RBACMIG_TEST_PG_URL" -c "CREATE DATABASE \"$KA\"" \
+    -c "CREATE DATABASE \"$KB\"" >/dev/null || exit 1
+  KA_URL="${RBACMIG_TEST_PG_URL%/*}/$KA" KB_URL="${RBACMIG_TEST_PG_URL%/*}/$KB"
+  load_kinds() {
+    env PGOPTIONS="-c client_min_messages=warning" \
+      "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$1" -f "$SRC/tests/e2e/schema_kinds/$2" >/dev/null
+  }
+  check "a.sql loads as postgres" load_kinds "$KA_URL" a.sql
+  check "b.sql loads as postgres" load_kinds "$KB_URL" b.sql
+  rb diff "$KA_URL" "$KB_URL"
+  expect_rc 0 "one schema written two ways reads the same"
+  expect_out "-- not compared in FROM: 1 domain
+-- not compared in TO: 1 domain
+no differences" "no differences between the two spellings"
+  rb -d "$KA_URL" schema dump --format json
+  expect_rc 0 "dump of every kind"
+  kind() { jq -r "$1" <<<"$OUT"; }
+  expect_eq "$(kind '.objects.enum["app.mood"].values | join(",")')" "sad,ok,happy" "enum values in order"
+  expect_eq "$(kind '.objects.sequence["app.counter"] | "\(.type) \(.start) \(.min) \(.max) \(.increment) \(.cycle) \(.owned_by)"')" \
+    "integer 10 10 1000 5 true app.items.price" "sequence"
+  expect_eq "$(kind '.objects.column["app.items.id"].identity')" always "identity column"
+  expect_eq "$(kind '.objects.column["app.items.doubled"].generated')" "(price * (2)::numeric)" "generated column"
+  expect_eq "$(kind '.objects.column["app.items.name"].collation')" "pg_catalog.C" "collation"
+  expect_eq "$(kind '.objects.constraint["app.items.items_during_excl"].definition')" \
+    "EXCLUDE USING gist (during WITH &&)" "exclusion constraint"
+  expect_eq "$(kind '.objects.constraint["app.items.items_parent_id_fkey"].definition')" \
+    "FOREIGN KEY (parent_id) REFERENCES app.items(id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED" \
+    "foreign key with its actions"
+  expect_eq "$(kind '.objects.index["app.items.items_lower_name_idx"].definition')" \
+    "CREATE INDEX items_lower_name_idx ON app.items USING btree (lower(name)) INCLUDE (price) WHERE (price > (0)::numeric)" \
+    "index with an expression, INCLUDE and a predicate"
+  expect_eq "$(kind '.objects.view["app.cheap"] | "\(.security_invoker) \(.security_barrier) \(.check_option)"')" \
+    "true true cascaded" "view options"
+  expect_eq "$(kind '.objects.view["app.stats"].kind')" "materialized view" "materialized view"
+  expect_eq "$(kind '.objects.table["app.events"].partition_key')" "RANGE (at)" "partitioned table"
+  expect_eq "$(kind '.objects.function["app.reset(integer)"].kind')" procedure "procedure"
+  expect_eq "$(kind '.objects.function["app.f(integer)"] | "\(.volatility) \(.strict) \(.parallel)"')" \
+    "immutable true safe" "function attributes"
+  expect_eq "$(kind '.objects.function["app.trg()"] | "\(.security_definer) \(.config[0])"')" \
+    'true search_path=""' "SECURITY DEFINER and its search_path"
+  expect_eq "$(kind '.objects.trigger["app.items.items_trg"].definition')" \
+    "CREATE TRIGGER items_trg BEFORE INSERT OR UPDATE OF name ON app.items FOR EACH ROW WHEN ((new.name <> ''::text)) EXECUTE FUNCTION app.trg('x')" \
+    "trigger"
+  expect_eq "$(kind '.objects.policy["app.items.items_read"] | "\(.permissive) \(.roles[0]) \(.comment)"')" \
+    "false public p" "restrictive policy with its comment"
+  expect_eq "$(kind '.objects.grant["column app.items.name TO PUBLIC"].privileges | join(",")')" \
+    "SELECT,UPDATE" "column grants"
+  expect_eq "$(kind '.objects.grant["sequence app.counter TO anon"].grant_option | join(",")')" USAGE \
+    "grant option"
+  expect_eq "$(kind '.objects.grant["function app.f(integer) TO PUBLIC"] // "revoked"')" revoked \
+    "EXECUTE revoked from PUBLIC"
+  expect_eq "$(kind '.objects.grant["function app.trg() TO PUBLIC"].privileges[0]')" EXECUTE \
+    "a function's default EXECUTE to PUBLIC"
+  expect_eq "$(kind '.objects.default_privilege["FOR ROLE postgres IN SCHEMA app ON tables TO PUBLIC"].privileges[0]')" \
+    SELECT "default privileges"
+  expect_eq "$(kind '.objects.extension.btree_gist.schema')" app "extension"
+  rb -d "$KA_URL" schema dump --schema app
+  expect_out_has "-- managed schemas: app" "--schema names the managed schemas"
+  expect_not_in_output "schema public" "an unnamed schema is out of scope"
+
+  "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$KB_URL" -c "ALTER VIEW app.cheap RESET (security_invoker);
+     ALTER TABLE app.items DISABLE ROW LEVEL SECURITY;
+     ALTER POLICY items_read ON app.items USING (true);
+     GRANT EXECUTE ON FUNCTION app.f(integer) TO authenticated;
+     ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT INSERT ON TABLES TO anon;
+     DROP INDEX app.items_lower_name_idx" >/dev/null
+  rb diff "$KA_URL" "$KB_URL"
+  expect_rc 5 "security-weakening edits exit 5"
+  expect_out "-- not compared in FROM: 1 domain
+-- not compared in TO: 1 domain
+security-weakening table app.items: changed (rls true -> false) -- row-level security disabled
+destructive        index app.items.items_lower_name_idx: dropped
+security-weakening view app.cheap: changed (security_invoker true -> (none)) -- security_invoker removed
+security-weakening policy app.items.items_read: changed (using (price IS NOT NULL) -> true) -- USING (true)
+security-weakening grant function app.f(integer) TO authenticated: added -- function newly executable by authenticated
+security-weakening default_privilege FOR ROLE postgres IN SCHEMA app ON tables TO anon: added -- INSERT granted to anon
+6 differences: 5 security-weakening, 1 destructive, 0 neutral" "each weakening named, the drop destructive"
+fi
+
 finish

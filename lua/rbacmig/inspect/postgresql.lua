@@ -440,9 +440,10 @@ function M.read(db, opts)
 
   for _, r in ipairs(db:query(Q.functions)) do
     if scope:schema(r.schema) then
-      local a = { kind = r.kind, arguments = r.arguments, language = r.language,
+      local a = { kind = r.kind, language = r.language,
         volatility = r.volatility, strict = r.strict, security_definer = r.security_definer,
         leakproof = r.leakproof, parallel = r.parallel, body = r.body, owner = r.owner }
+      put(a, "arguments", r.arguments)
       put(a, "result", r.result)
       if r.config then a.config = lines(r.config) end
       put(a, "comment", r.comment)
