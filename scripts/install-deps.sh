@@ -11,6 +11,10 @@ packages=(
   valgrind clang libclang-rt-14-dev
 )
 
+# npm installs @pgkit/migra, the peer tests/e2e/test_migra_diff.sh compares `diff` with; a
+# machine with Node.js from elsewhere has npm already.
+command -v npm >/dev/null || packages+=(npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

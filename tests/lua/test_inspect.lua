@@ -158,6 +158,18 @@ test("a dropped policy is security-weakening", function()
   eq(d.reasons[1], "policy dropped", "reason")
 end)
 
+test("a policy dropped with its table is destructive, like the table", function()
+  local diffs = changes(function(m)
+    m.objects.table["public.notes"] = nil
+    m.objects.policy["public.notes.notes_select"] = nil
+  end)
+  eq(#diffs, 2, "differences")
+  for _, d in ipairs(diffs) do
+    eq(d.class, "destructive", "class of " .. d.kind)
+    eq(d.reasons, nil, "reasons of " .. d.kind)
+  end
+end)
+
 test("a restrictive policy made permissive is security-weakening", function()
   local d = only(changes(function(m) m.objects.policy["public.notes.notes_deny"].permissive = true end))
   eq(d.class, "security-weakening", "class")

@@ -151,6 +151,14 @@ function M.compare(from, to)
       if d and kind == "grant" and owner_grant(from, to, before, after) then d = nil end
       if d then
         d.class, d.reasons = M.classify(kind, d.change, before, after)
+        -- A policy that goes with its table protects nothing any more: the drop of the
+        -- table is the difference, destructive.
+        if kind == "policy" and d.change == "dropped" then
+          local t = id:match("^(.*)%.[^.]*$")
+          if t and from.objects.table[t] and not to.objects.table[t] then
+            d.class, d.reasons = "destructive", {}
+          end
+        end
         if #d.reasons == 0 then d.reasons = nil end
         out[#out + 1] = d
       end
