@@ -66,7 +66,9 @@ local function weakening(kind, change, before, after)
   before, after = before or {}, after or {}
   if kind == "table" and change == "changed" then
     if before.rls and not after.rls then add("row-level security disabled") end
-    if before.rls_forced and not after.rls_forced then add("row-level security no longer forced") end
+    if before.rls_forced and not after.rls_forced then
+      add("row-level security no longer forced")
+    end
   elseif kind == "policy" then
     if change == "dropped" then
       add("policy dropped")
@@ -89,8 +91,9 @@ local function weakening(kind, change, before, after)
       end
     end
   elseif kind == "view" and change == "changed" then
-    if before.security_invoker and not after.security_invoker then add("security_invoker removed") end
-    if before.security_barrier and not after.security_barrier then add("security_barrier removed") end
+    for _, option in ipairs({ "security_invoker", "security_barrier" }) do
+      if before[option] and not after[option] then add("%s removed", option) end
+    end
   elseif kind == "function" and change ~= "dropped" then
     if definer_without_path(after) and not definer_without_path(before) then
       add("SECURITY DEFINER function without a fixed search_path")
@@ -107,8 +110,8 @@ function M.classify(kind, change, before, after)
 end
 
 -- The owner of the object a grant is on, in model m (a column's is its table's).
-local GRANT_KIND = { table = "table", view = "view", sequence = "sequence", ["function"] = "function",
-  schema = "schema" }
+local GRANT_KIND = { table = "table", view = "view", sequence = "sequence",
+  ["function"] = "function", schema = "schema" }
 local function owner_of(m, g)
   local kind, object = GRANT_KIND[g.on], g.object
   if g.on == "column" then kind, object = "table", object:match("^(.*)%.[^.]*$") end

@@ -327,16 +327,20 @@ local function finish_grants(m, kind, grants)
   end
 end
 
-function M.read(db, opts)
-  local m = model.new("postgresql")
-  local schema_rows = db:query(Q.schemas)
-  local present = {}
-  for _, r in ipairs(schema_rows) do present[#present + 1] = r.name end
-  local scope = scope_mod.new("postgresql", present, opts)
-  m.profile = scope.profile
-  m.schemas = scope:schemas()
-  local in_table = function(r) return scope:table(r.schema, r.tbl or r.name) end
+-- Objects on a table (columns, constraints, indexes, triggers), identified as
+-- schema.table.name, with the attributes named in `fields` that the row has.
+local function add_on_table(m, in_table, rows, kind, fields)
+  for _, r in ipairs(rows) do
+    if in_table(r) then
+      local a = {}
+      for _, f in ipairs(fields) do put(a, f, r[f]) end
+      model.add(m, kind, qualify(r.schema, r.tbl) .. "." .. r.name, a)
+    end
+  end
+end
 
+-- Schemas, extensions, enums and sequences.
+local function read_namespaces(db, m, scope, schema_rows)
   for _, r in ipairs(schema_rows) do
     if scope:schema(r.name) then
       local a = { owner = r.owner }
@@ -376,7 +380,11 @@ function M.read(db, opts)
       model.add(m, "sequence", qualify(r.schema, r.name), a)
     end
   end
+end
 
+-- Tables, views and what is on a table.
+local function read_relations(db, m, scope)
+  local in_table = function(r) return scope:table(r.schema, r.tbl or r.name) end
   local RELKIND = { r = "table", p = "partitioned table", v = "view", m = "materialized view" }
   for _, r in ipairs(db:query(Q.relations)) do
     if in_table(r) then
@@ -385,8 +393,8 @@ function M.read(db, opts)
       if r.relkind == "v" or r.relkind == "m" then
         a.kind = RELKIND[r.relkind]
         a.definition = r.definition
-        -- View options are what they are because the server stores them as given:
-        -- security_invoker=true and =on read the same after the catalog's normalisation.
+        -- The server keeps a view option as written (security_invoker=on, =true): read as a
+        -- boolean, both spellings are the same.
         for opt in (r.options or ""):gmatch("[^,%s]+") do
           local k, v = opt:match("^([^=]+)=(.*)$")
           if k == "security_invoker" or k == "security_barrier" then
@@ -410,55 +418,14 @@ function M.read(db, opts)
     end
   end
 
-  for _, r in ipairs(db:query(Q.columns)) do
-    if in_table(r) then
-      local a = { type = r.type, not_null = r.not_null }
-      put(a, "default", r.default)
-      put(a, "generated", r.generated)
-      put(a, "identity", r.identity)
-      put(a, "collation", r.collation)
-      put(a, "comment", r.comment)
-      model.add(m, "column", qualify(r.schema, r.tbl) .. "." .. r.name, a)
-    end
-  end
+  add_on_table(m, in_table, db:query(Q.columns), "column",
+    { "type", "not_null", "default", "generated", "identity", "collation", "comment" })
+  add_on_table(m, in_table, db:query(Q.constraints), "constraint",
+    { "type", "definition", "comment" })
+  add_on_table(m, in_table, db:query(Q.indexes), "index", { "definition", "comment" })
 
-  for _, r in ipairs(db:query(Q.constraints)) do
-    if in_table(r) then
-      local a = { type = r.type, definition = r.definition }
-      put(a, "comment", r.comment)
-      model.add(m, "constraint", qualify(r.schema, r.tbl) .. "." .. r.name, a)
-    end
-  end
-
-  for _, r in ipairs(db:query(Q.indexes)) do
-    if in_table(r) then
-      local a = { definition = r.definition }
-      put(a, "comment", r.comment)
-      model.add(m, "index", qualify(r.schema, r.tbl) .. "." .. r.name, a)
-    end
-  end
-
-  for _, r in ipairs(db:query(Q.functions)) do
-    if scope:schema(r.schema) then
-      local a = { kind = r.kind, language = r.language,
-        volatility = r.volatility, strict = r.strict, security_definer = r.security_definer,
-        leakproof = r.leakproof, parallel = r.parallel, body = r.body, owner = r.owner }
-      put(a, "arguments", r.arguments)
-      put(a, "result", r.result)
-      if r.config then a.config = lines(r.config) end
-      put(a, "comment", r.comment)
-      model.add(m, "function", qualify(r.schema, r.name) .. "(" .. r.identity_args .. ")", a)
-    end
-  end
-
-  for _, r in ipairs(db:query(Q.triggers)) do
-    if in_table(r) then
-      local a = { definition = r.definition }
-      put(a, "enabled", r.enabled)
-      put(a, "comment", r.comment)
-      model.add(m, "trigger", qualify(r.schema, r.tbl) .. "." .. r.name, a)
-    end
-  end
+  add_on_table(m, in_table, db:query(Q.triggers), "trigger",
+    { "definition", "enabled", "comment" })
 
   for _, r in ipairs(db:query(Q.policies)) do
     if in_table(r) then
@@ -475,7 +442,25 @@ function M.read(db, opts)
     end
   end
   for _, a in pairs(m.objects.policy) do table.sort(a.roles) end
+end
 
+local function read_functions(db, m, scope)
+  for _, r in ipairs(db:query(Q.functions)) do
+    if scope:schema(r.schema) then
+      local a = { kind = r.kind, language = r.language,
+        volatility = r.volatility, strict = r.strict, security_definer = r.security_definer,
+        leakproof = r.leakproof, parallel = r.parallel, body = r.body, owner = r.owner }
+      put(a, "arguments", r.arguments)
+      put(a, "result", r.result)
+      if r.config then a.config = lines(r.config) end
+      put(a, "comment", r.comment)
+      model.add(m, "function", qualify(r.schema, r.name) .. "(" .. r.identity_args .. ")", a)
+    end
+  end
+end
+
+-- Grants, keyed by object and grantee, and default privileges.
+local function read_grants(db, m, scope)
   local grants = {}
   for _, r in ipairs(db:query(Q.relation_grants)) do
     local object = qualify(r.schema, r.name)
@@ -512,7 +497,20 @@ function M.read(db, opts)
     end
   end
   finish_grants(m, "default_privilege", defaults)
+end
 
+function M.read(db, opts)
+  local m = model.new("postgresql")
+  local schema_rows = db:query(Q.schemas)
+  local present = {}
+  for _, r in ipairs(schema_rows) do present[#present + 1] = r.name end
+  local scope = scope_mod.new("postgresql", present, opts)
+  m.profile = scope.profile
+  m.schemas = scope:schemas()
+  read_namespaces(db, m, scope, schema_rows)
+  read_relations(db, m, scope)
+  read_functions(db, m, scope)
+  read_grants(db, m, scope)
   for _, r in ipairs(db:query(Q.not_compared)) do
     if r.schema == nil or scope:schema(r.schema) then model.count(m, r.what, r.n) end
   end

@@ -66,8 +66,9 @@ local function read_table(db, m, name, sql)
   for _, c in ipairs(parsed.columns) do clauses[c.name] = c.clauses end
 
   local pk = {}
-  for _, r in ipairs(db:query("SELECT name, type, \"notnull\" AS not_null, dflt_value, pk, hidden, cid "
-      .. "FROM pragma_table_xinfo(?) ORDER BY cid", name)) do
+  local columns = db:query("SELECT name, type, \"notnull\" AS not_null, dflt_value, pk, hidden, "
+    .. "cid FROM pragma_table_xinfo(?) ORDER BY cid", name)
+  for _, r in ipairs(columns) do
     local a = { type = r.type, not_null = r.not_null == 1 }
     put(a, "default", r.dflt_value)
     if r.hidden == 2 or r.hidden == 3 then
@@ -91,7 +92,8 @@ local function read_table(db, m, name, sql)
       .. "FROM pragma_index_list(?)", name)) do
     if r.origin == "u" then
       local members = {}
-      for _, c in ipairs(db:query("SELECT name FROM pragma_index_info(?) ORDER BY seqno", r.name)) do
+      local info = db:query("SELECT name FROM pragma_index_info(?) ORDER BY seqno", r.name)
+      for _, c in ipairs(info) do
         members[#members + 1] = c.name or "(expression)"
       end
       model.add(m, "constraint", name .. ".unique(" .. cols(members) .. ")",
