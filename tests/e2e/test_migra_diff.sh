@@ -23,6 +23,10 @@ fi
 
 new_db
 FROM_NAME=$DB_NAME FROM_URL=$DB_URL
+# Supabase's roles (a.sql grants to anon), made by the superuser as on Supabase.
+env PGOPTIONS="-c client_min_messages=warning" \
+  "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "${PG_ADMIN_URL%/*}/$DB_NAME" \
+  -f "$SRC/tests/pgtap/00_supabase_fixture.sql" >/dev/null || exit 1
 env PGOPTIONS="-c client_min_messages=warning" \
   "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$FROM_URL" -f "$SRC/tests/e2e/schema_kinds/a.sql" >/dev/null || exit 1
 TO_NAME="${FROM_NAME}_to"
