@@ -242,7 +242,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0) {
         check_graph(&g, files);
     } else {
-        FUZZ_CHECK(rc == -1 && err.code != 0 && err.message[0], "failure without an error");
+        FUZZ_CHECK(rc == -1 && err.kind != 0 && err.message[0], "failure without an error");
     }
     graph_release(&g);
     return 0;

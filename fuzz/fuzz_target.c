@@ -359,8 +359,8 @@ static void resolve_and_plan(const graph *g, const rev_set *applied, const char 
     rb_error err;
     rb_error_init(&err);
     if (graph_resolve_target(g, spec, dir, applied, &t, &err) != 0) {
-        FUZZ_CHECK(err.code == RB_EXIT_USAGE || err.code == RB_EXIT_FAILURE,
-                   "'%s' failed with code %d", spec, err.code);
+        FUZZ_CHECK(err.kind == RB_EXIT_USAGE || err.kind == RB_EXIT_FAILURE,
+                   "'%s' failed with code %d", spec, err.kind);
         FUZZ_CHECK(err.message[0] != '\0', "'%s' failed without a message", spec);
         return;
     }

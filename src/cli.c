@@ -1,5 +1,7 @@
-/* cli.c: the command table and its one dispatcher (git's git.c), global options, and the
- * shared set-up steps (config, graph, connection) commands ask for. */
+/* cli.c: the one dispatcher (git's git.c) over the command table of commands.c: one option
+ * parser for the global options and a command's, usage and --help generated from the table,
+ * the set-up each command's flags ask for (config, graph, connection, transaction and lock),
+ * and the check that stdout was written (git's run_builtin). */
 #include "cli.h"
 
 #include <errno.h>
@@ -13,176 +15,116 @@
 #include "runner.h"
 #include "scripts.h"
 #include "version.h"
+#include "versions.h"
 
-/* Options shared by several commands' tables. */
-#define OPT_VERBOSE {"verbose", 'v', false, false, "show every detail of each revision"}
-#define OPT_SQL {"sql", 0, false, false, "write the SQL to stdout instead of running it"}
-#define OPT_SINGLE_TX {"single-transaction", 0, false, false, "run every step in one transaction"}
-#define OPT_ALLOW_CHANGED \
-    {"allow-changed", 0, false, false, "run although an applied file was edited since it ran"}
-#define OPT_END {NULL, 0, false, false, NULL}
-
-static const cli_opt no_opts[] = {OPT_END};
-static const cli_opt verbose_opts[] = {OPT_VERBOSE, OPT_END};
-static const cli_opt inspect_opts[] = {
-    {"format", 0, true, false, "text (the default) or json"},
-    {"schema", 0, true, true, "a managed schema (repeatable; default: all but the system's "
-                              "and, on Supabase, Supabase's)"},
-    OPT_END,
-};
-static const cli_opt upgrade_opts[] = {OPT_SQL, OPT_SINGLE_TX, OPT_ALLOW_CHANGED, OPT_END};
-static const cli_opt downgrade_opts[] = {OPT_SQL, OPT_SINGLE_TX, OPT_ALLOW_CHANGED, OPT_END};
-static const cli_opt stamp_opts[] = {
-    OPT_SQL,
-    {"purge", 0, false, false, "empty the version table first (it may name unknown revisions)"},
-    OPT_END,
-};
-static const cli_opt history_opts[] = {
-    OPT_VERBOSE,
-    {"rev-range", 'r', true, false, "START:END, older to newer; either end may be empty"},
-    OPT_END,
-};
-static const cli_opt revision_opts[] = {
-    {"message", 'm', true, false, "what the revision does (also names the file)"},
-    {"rev-id", 0, true, false, "the revision id instead of a random one"},
-    {"head", 0, true, false, "the parent revision instead of the head ('base' for a root)"},
-    {"depends-on", 0, true, true, "a revision it also needs (repeatable)"},
-    {"branch-label", 0, true, false, "a label naming the new revision's branch"},
-    OPT_END,
-};
-static const cli_opt repair_opts[] = {
-    {"dry-run", 0, false, false, "list what would be recorded and change nothing"},
-    OPT_END,
-};
-static const cli_opt merge_opts[] = {
-    {"message", 'm', true, false, "what the merge is"},
-    {"rev-id", 0, true, false, "the revision id instead of a random one"},
-    {"branch-label", 0, true, false, "a label naming the merged branch"},
-    OPT_END,
-};
-
-typedef struct cli_command {
-    const char *name;
-    int (*run)(cli_state *st, int argc, char **argv, rb_error *err);
-    const char *usage;
-    const char *summary;
-    /* What the command takes, checked before the config is read or a database opened. NULL:
-     * the handler parses argv itself. */
-    const cli_opt *opts;
-    int min_args, max_args; /* positional arguments; max -1: any number */
-    const char *args_hint;  /* advice when their number is wrong, or NULL */
-} cli_command;
-
-static const cli_command commands[] = {
-    {"init", cmd_init, "init [DIR]", "create rbacmig.lua, migrations/ and .env.example",
-     no_opts, 0, 1, NULL},
-    {"revision", cmd_revision,
-     "revision -m MSG [--rev-id ID] [--head REV] [--depends-on REV]... [--branch-label L]",
-     "write a new migration file whose parent is the current head", revision_opts, 0, 0,
-     "quote a message with spaces: -m \"add users\""},
-    {"merge", cmd_merge, "merge -m MSG [--rev-id ID] [--branch-label L] REV|heads...",
-     "write a revision that joins several heads", merge_opts, 1, -1,
-     "name the revisions to join, or 'heads' for all of them"},
-    {"upgrade", cmd_upgrade, "upgrade [--sql] [--single-transaction] [--allow-changed] TARGET",
-     "apply migrations up to TARGET (head, heads, REV, +N, REV+N, LABEL@head)", upgrade_opts, 1,
-     1, "to apply everything: rbacmig upgrade head"},
-    {"downgrade", cmd_downgrade,
-     "downgrade [--sql] [--single-transaction] [--allow-changed] TARGET",
-     "revert migrations down to TARGET (base, REV, -N, REV-N)", downgrade_opts, 1, 1,
-     "to revert everything, say so: rbacmig downgrade base"},
-    {"stamp", cmd_stamp, "stamp [--sql] [--purge] REV",
-     "set the version table to REV without running migrations", stamp_opts, 1, 1, NULL},
-    {"current", cmd_current, "current [-v]", "show the revision(s) the database is at",
-     verbose_opts, 0, 0, NULL},
-    {"heads", cmd_heads, "heads [-v]", "show the head revision(s)", verbose_opts, 0, 0, NULL},
-    {"branches", cmd_branches, "branches [-v]", "show branch points", verbose_opts, 0, 0, NULL},
-    {"history", cmd_history, "history [-r START:END] [-v]",
-     "list revisions, newest first (ends: base, head, current, REV)", history_opts, 0, 0,
-     "use -r START:END"},
-    {"show", cmd_show, "show REV|current", "show one revision", no_opts, 1, 1, NULL},
-    {"repair", cmd_repair, "repair [--dry-run]",
-     "record the checksums of applied files edited since (a comment added); runs nothing",
-     repair_opts, 0, 0, NULL},
-    {"check", cmd_check, "check",
-     "report edited applied files, revisions with no file and several heads (exit 1)", no_opts,
-     0, 0, NULL},
-    {"seed", cmd_seed, "seed [--tenant SLUG]... [--prune] [--sql]",
-     "sync rbac/ into the database and give tenants their template roles", NULL, 0, 0, NULL},
-    {"tenant", cmd_tenant, "tenant create SLUG [--name NAME] [--owner USER_ID] | list | delete SLUG",
-     "manage tenants", NULL, 0, 0, NULL},
-    {"member", cmd_member,
-     "member add|remove --tenant SLUG --user USER_ID --role ROLE | list --tenant SLUG",
-     "manage memberships", NULL, 0, 0, NULL},
-    {"can", cmd_can, "can --tenant SLUG --user USER_ID PERMISSION",
-     "allowed (exit 0, with the granting roles) or denied (exit 3)", NULL, 0, 0, NULL},
-    {"schema", cmd_schema, "schema dump [--format text|json] [--schema NAME]...",
-     "print the database's schema, sorted (read-only)", inspect_opts, 1, 1,
-     "the command is: rbacmig schema dump"},
-    {"diff", cmd_diff, "diff [--format text|json] [--schema NAME]... FROM_URL TO_URL",
-     "list what differs between two databases' schemas (exit 4; 5 if security-weakening)",
-     inspect_opts, 2, 2, "give two database URLs: rbacmig diff FROM_URL TO_URL"},
-};
-
-/* The global options, parsed by the same parser as a command's; they end at the command. */
-enum { G_URL, G_CONFIG, G_X, G_LOCK, G_DB_LOCK, G_STATEMENT, G_QUIET, G_VERBOSE, G_HELP,
-       G_VERSION };
-static const cli_opt global_opts[] = {
-    {"database-url", 'd', true, false, NULL},
-    {"config", 'c', true, false, NULL},
-    {NULL, 'x', true, true, NULL},
-    {"lock-timeout", 0, true, false, NULL},
-    {"db-lock-timeout", 0, true, false, NULL},
-    {"statement-timeout", 0, true, false, NULL},
-    {"quiet", 'q', false, true, NULL},
-    {"verbose", 'v', false, true, NULL},
-    {"help", 'h', false, true, NULL},
-    {"version", 0, false, true, NULL},
-    OPT_END,
-};
-
-static void print_usage(FILE *f)
+static bool opts_end(const cli_opt *o)
 {
-    fprintf(f,
-            "usage: rbacmig [-d URL] [-c FILE] [-x KEY=VALUE]... [-q] [-v] [--lock-timeout S]\n"
-            "               [--db-lock-timeout S] [--statement-timeout S]\n"
-            "               COMMAND [ARGS]\n\n"
-            "Schema migrations in Lua for PostgreSQL and SQLite.\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f,
-            "\nglobal options (before the command; --opt VALUE or --opt=VALUE):\n"
-            "  -d, --database-url URL   database (else DATABASE_URL, .env, rbacmig.lua,\n"
-            "                           sqlite:rbacmig.db)\n"
-            "  -c, --config FILE        config file (default rbacmig.lua)\n"
-            "  -x KEY=VALUE             passed to migrations as db.x.KEY\n"
-            "  --lock-timeout SECONDS   give up waiting for another run's lock (default: wait)\n"
-            "  --db-lock-timeout S      PostgreSQL lock_timeout in migrations (default 10)\n"
-            "  --statement-timeout S    PostgreSQL statement_timeout in migrations (default 0:\n"
-            "                           none)\n"
-            "  -q, --quiet              print only results and errors\n"
-            "  -v, --verbose            print debugging detail\n"
-            "  -h, --help               this help; `rbacmig COMMAND --help` for a command\n"
-            "  --version                print the version\n\n"
-            "exit codes: 0 ok, 1 migration or database failure, 2 usage error,\n"
-            "            3 `can` denied, 130/143 interrupted by SIGINT/SIGTERM\n");
+    return !o->name && !o->short_name;
 }
 
-static void print_command_usage(const cli_command *cmd)
+/* "--name", or "-x" for a short-only option. */
+static const char *opt_display(const cli_opt *o, char *buf, size_t size)
 {
-    printf("usage: rbacmig %s\n\n%s\n", cmd->usage, cmd->summary);
-    if (!cmd->opts || !cmd->opts[0].name)
-        return;
-    printf("\noptions:\n");
-    for (const cli_opt *o = cmd->opts; o->name || o->short_name; o++) {
-        char left[64];
-        snprintf(left, sizeof left, "%c%c%s--%s%s", o->short_name ? '-' : ' ',
-                 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name,
-                 o->has_value ? " VALUE" : "");
-        printf("  %-28s %s\n", left, o->help ? o->help : "");
+    if (o->name)
+        snprintf(buf, size, "--%s", o->name);
+    else
+        snprintf(buf, size, "-%c", o->short_name);
+    return buf;
+}
+
+/* ---- usage, generated from the table ------------------------------------------------ */
+
+/* "tenant create" or "upgrade". */
+static void command_name(const cli_command *parent, const cli_command *cmd, char *buf,
+                         size_t size)
+{
+    snprintf(buf, size, "%s%s%s", parent ? parent->name : "", parent ? " " : "", cmd->name);
+}
+
+/* The synopsis: "revision -m MSG [--rev-id ID] [--depends-on REV]... TARGET". */
+static void synopsis(const cli_command *parent, const cli_command *cmd, char *buf, size_t size)
+{
+    command_name(parent, cmd, buf, size);
+    for (const cli_opt *o = cmd->opts; !opts_end(o); o++) {
+        size_t used = strlen(buf);
+        char flag[64];
+        if (o->short_name)
+            snprintf(flag, sizeof flag, "-%c", o->short_name);
+        else
+            opt_display(o, flag, sizeof flag);
+        snprintf(buf + used, size - used, " %s%s%s%s%s%s", o->required ? "" : "[", flag,
+                 o->value_name ? " " : "", o->value_name ? o->value_name : "",
+                 o->required ? "" : "]", o->repeatable ? "..." : "");
+    }
+    if (cmd->args) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, size - used, " %s", cmd->args);
     }
 }
 
-/* ---- argument parsing ------------------------------------------------------------- */
+/* "-m, --message MSG" or "    --sql": the left column of an option's help line. */
+static int option_left(const cli_opt *o, char *buf, size_t size)
+{
+    if (!o->name)
+        return snprintf(buf, size, "-%c %s", o->short_name, o->value_name ? o->value_name : "");
+    return snprintf(buf, size, "%c%c%s--%s%s%s", o->short_name ? '-' : ' ',
+                    o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name,
+                    o->value_name ? " " : "", o->value_name ? o->value_name : "");
+}
+
+/* "  -m, --message MSG      what the revision does", aligned on the table's longest. */
+static void print_option_lines(FILE *f, const cli_opt *opts)
+{
+    char left[96];
+    int width = 0;
+    for (const cli_opt *o = opts; !opts_end(o); o++) {
+        int n = option_left(o, left, sizeof left);
+        width = n > width ? n : width;
+    }
+    for (const cli_opt *o = opts; !opts_end(o); o++) {
+        option_left(o, left, sizeof left);
+        fprintf(f, "  %-*s  %s\n", width, left, o->help ? o->help : "");
+    }
+}
+
+static void print_usage(FILE *f)
+{
+    fprintf(f, "usage: rbacmig [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
+               "Schema migrations in Lua for PostgreSQL and SQLite.\n\ncommands:\n");
+    for (int i = 0; i < cli_ncommands; i++)
+        fprintf(f, "  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
+    fprintf(f, "\nglobal options (before the command; --opt VALUE or --opt=VALUE):\n");
+    print_option_lines(f, cli_global_opts);
+    fprintf(f, "\nexit codes: 0 ok, 1 migration or database failure, 2 usage error,\n"
+               "            3 `can` denied, 4 `diff` found differences, 5 security-weakening\n"
+               "            ones, 130/143 interrupted by SIGINT/SIGTERM\n");
+}
+
+/* `rbacmig COMMAND --help`: the synopsis, the summary, the options; for a command with
+ * subcommands, each of them. */
+static void print_command_usage(const cli_command *parent, const cli_command *cmd)
+{
+    char line[512];
+    if (cmd->subs) {
+        for (int i = 0; i < cmd->nsubs; i++) {
+            synopsis(cmd, &cmd->subs[i], line, sizeof line);
+            printf("%s rbacmig %s\n", i ? "      " : "usage:", line);
+        }
+        printf("\n%s:\n", cmd->summary);
+        for (int i = 0; i < cmd->nsubs; i++)
+            printf("  %-10s %s\n", cmd->subs[i].name, cmd->subs[i].summary);
+        printf("\n`rbacmig %s SUBCOMMAND --help` lists a subcommand's options\n", cmd->name);
+        return;
+    }
+    synopsis(parent, cmd, line, sizeof line);
+    printf("usage: rbacmig %s\n\n%s\n", line, cmd->summary);
+    if (opts_end(cmd->opts))
+        return;
+    printf("\noptions:\n");
+    print_option_lines(stdout, cmd->opts);
+}
+
+/* ---- the one option parser ---------------------------------------------------------- */
 
 static bool is_negative_number(const char *s)
 {
@@ -194,18 +136,46 @@ static bool is_negative_number(const char *s)
     return true;
 }
 
-static bool opts_end(const cli_opt *o)
+/* Which entry of opts the word a names (k, or -1), and its value after '=' or the letter. */
+static int find_option(const char *a, const cli_opt *opts, const char **inline_value,
+                       int *namelen)
 {
-    return !o->name && !o->short_name;
+    *inline_value = NULL;
+    if (a[1] == '-') {
+        const char *eq = strchr(a + 2, '=');
+        size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        *inline_value = eq ? eq + 1 : NULL;
+        *namelen = (int)n + 2;
+        for (int j = 0; !opts_end(&opts[j]); j++)
+            if (opts[j].name && strlen(opts[j].name) == n && strncmp(a + 2, opts[j].name, n) == 0)
+                return j;
+        return -1;
+    }
+    *inline_value = a[2] ? a + 2 : NULL;
+    *namelen = 2;
+    for (int j = 0; !opts_end(&opts[j]); j++)
+        if (opts[j].short_name && a[1] == opts[j].short_name)
+            return j;
+    return -1;
 }
 
-/* "'upgrade'" or "" (globals), for messages. */
-static void of_command(const char *command, char *buf, size_t size)
+/* Whether any command's table, or the globals, has the option word a names: then it is
+ * not unknown, only not this command's. */
+static bool option_elsewhere(const char *a)
 {
-    if (command)
-        snprintf(buf, size, " of '%s'", command);
-    else
-        buf[0] = '\0';
+    const char *v;
+    int n;
+    if (find_option(a, cli_global_opts, &v, &n) >= 0)
+        return true;
+    for (int i = 0; i < cli_ncommands; i++) {
+        const cli_command *c = &cli_commands[i];
+        if (find_option(a, c->opts, &v, &n) >= 0)
+            return true;
+        for (int j = 0; j < c->nsubs; j++)
+            if (find_option(a, c->subs[j].opts, &v, &n) >= 0)
+                return true;
+    }
+    return false;
 }
 
 /* The one parser, for the global options (command NULL: it stops at the first positional,
@@ -213,8 +183,6 @@ static void of_command(const char *command, char *buf, size_t size)
 static int parse_options(const char *command, int argc, char **argv, const cli_opt *opts,
                          cli_args *out, int *next, rb_error *err)
 {
-    char of[128];
-    of_command(command, of, sizeof of);
     memset(out, 0, sizeof *out);
     out->opts = opts;
     bool options_done = false;
@@ -232,45 +200,38 @@ static int parse_options(const char *command, int argc, char **argv, const cli_o
             options_done = true;
             continue;
         }
-        int k = -1;
-        const char *inline_value = NULL;
-        size_t namelen = 0;
-        if (a[1] == '-') {
-            const char *eq = strchr(a + 2, '=');
-            namelen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-            for (int j = 0; opts && !opts_end(&opts[j]) && k < 0; j++)
-                if (opts[j].name && strlen(opts[j].name) == namelen &&
-                    strncmp(a + 2, opts[j].name, namelen) == 0)
-                    k = j;
-            inline_value = eq ? eq + 1 : NULL;
-        } else {
-            for (int j = 0; opts && !opts_end(&opts[j]) && k < 0; j++)
-                if (opts[j].short_name && a[1] == opts[j].short_name)
-                    k = j;
-            inline_value = a[2] ? a + 2 : NULL;
-            namelen = 1;
-        }
+        const char *inline_value;
+        int namelen;
+        int k = find_option(a, opts, &inline_value, &namelen);
         if (k < 0 && command && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
             out->help = true;
             continue;
         }
-        if (k < 0) {
-            if (command)
-                return rb_errorf(err, RB_EXIT_USAGE, "unknown option '%s' for '%s'", a, command);
+        if (k < 0 && !command)
             return rb_errorf(err, RB_EXIT_USAGE, "unknown option '%s'", a);
+        if (k < 0 && option_elsewhere(a)) {
+            int shown = inline_value ? namelen : (int)strlen(a);
+            bool global = find_option(a, cli_global_opts, &inline_value, &namelen) >= 0;
+            return rb_errorf(err, RB_EXIT_USAGE, "'%s' does not take %.*s%s", command, shown, a,
+                             global ? " (global options go before the command)" : "");
         }
+        if (k < 0)
+            return rb_errorf(err, RB_EXIT_USAGE, "unknown option '%s' for '%s'", a, command);
         const char *value = "true";
-        if (opts[k].has_value) {
-            if (inline_value) {
+        if (opts[k].value_name) {
+            if (inline_value)
                 value = inline_value;
-            } else if (i + 1 < argc) {
+            else if (i + 1 < argc)
                 value = argv[++i];
-            } else {
-                return rb_errorf(err, RB_EXIT_USAGE, "option '%s'%s needs a value", a, of);
-            }
+            else if (command)
+                return rb_errorf(err, RB_EXIT_USAGE, "option '%s' of '%s' needs a value", a,
+                                 command);
+            else
+                return rb_errorf(err, RB_EXIT_USAGE, "option '%s' needs a value", a);
         } else if (inline_value) {
-            return rb_errorf(err, RB_EXIT_USAGE, "option '%.*s'%s takes no value, got '%s'",
-                             (int)namelen + (a[1] == '-' ? 2 : 1), a, of, a);
+            return rb_errorf(err, RB_EXIT_USAGE, "option '%.*s'%s%s%s takes no value, got '%s'",
+                             namelen, a, command ? " of '" : "", command ? command : "",
+                             command ? "'" : "", a);
         }
         if (str_list_push(&out->values[k], value) != 0)
             return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
@@ -324,46 +285,200 @@ const str_list *cli_values(const cli_state *st, const char *name)
     return &st->args.values[option_index(&st->args, name)];
 }
 
-/* What cmd's table says it takes: no option twice that takes one value, and its number of
- * positional arguments. */
-static int check_command_args(const cli_command *cmd, const cli_args *a, rb_error *err)
+/* ---- the whole command line against the table ---------------------------------------- */
+
+/* "create, list or delete". */
+static void list_subs(const cli_command *cmd, char *buf, size_t size)
 {
-    for (int k = 0; !opts_end(&cmd->opts[k]); k++)
-        if (a->values[k].count > 1 && !cmd->opts[k].repeatable)
-            return rb_errorf(err, RB_EXIT_USAGE, "option '--%s' of '%s' is given %d times; it "
-                             "takes one value", cmd->opts[k].name, cmd->name, a->values[k].count);
-    int n = a->positional.count;
-    int rc = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < cmd->nsubs; i++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, size - used, "%s%s", i == 0 ? "" : i == cmd->nsubs - 1 ? " or " : ", ",
+                 cmd->subs[i].name);
+    }
+}
+
+/* The options of every subcommand of parent, once each, into line->merged: the command line
+ * is parsed against them before the subcommand is known (`member --tenant a list` is a
+ * subcommand after an option). */
+static void merge_sub_options(const cli_command *parent, cli_line *line)
+{
+    int n = 0;
+    for (int s = 0; s < parent->nsubs; s++)
+        for (const cli_opt *o = parent->subs[s].opts; !opts_end(o); o++) {
+            bool seen = false;
+            for (int k = 0; k < n && !seen; k++)
+                seen = strcmp(line->merged[k].name, o->name) == 0;
+            if (!seen && n < CLI_MAX_OPTS) {
+                line->merged[n] = *o;
+                line->merged[n].required = false;
+                line->merged[n++].repeatable = true; /* the subcommand's table decides */
+            }
+        }
+    memset(&line->merged[n], 0, sizeof line->merged[n]);
+}
+
+/* Picks the subcommand the first positional names and moves the values parsed against the
+ * merged table into the subcommand's own; an option it does not take is a usage error. */
+static int pick_subcommand(cli_line *line, rb_error *err)
+{
+    const cli_command *parent = line->parent;
+    cli_args *a = &line->args;
+    char subs[128], usage[512];
+    list_subs(parent, subs, sizeof subs);
+    if (a->positional.count == 0)
+        return rb_errorf(err, RB_EXIT_USAGE, "'%s' needs a command: %s", parent->name, subs);
+    const char *word = a->positional.items[0];
+    line->cmd = cli_find_command(parent->name, word);
+    if (!line->cmd)
+        return rb_errorf(err, RB_EXIT_USAGE, "unknown %s command '%s' (expected %s)",
+                         parent->name, word, subs);
+    synopsis(parent, line->cmd, usage, sizeof usage);
+    cli_args own;
+    memset(&own, 0, sizeof own);
+    own.opts = line->cmd->opts;
+    own.help = a->help;
+    for (int k = 0; !opts_end(&line->merged[k]); k++) {
+        if (a->values[k].count == 0)
+            continue;
+        int j = -1;
+        for (int i = 0; !opts_end(&own.opts[i]) && j < 0; i++)
+            if (strcmp(own.opts[i].name, line->merged[k].name) == 0)
+                j = i;
+        if (j < 0) {
+            cli_args_release(&own);
+            return rb_errorf(err, RB_EXIT_USAGE, "'%s %s' does not take --%s (usage: rbacmig %s)",
+                             parent->name, line->cmd->name, line->merged[k].name, usage);
+        }
+        own.values[j] = a->values[k];
+        memset(&a->values[k], 0, sizeof a->values[k]);
+    }
+    for (int i = 1; i < a->positional.count; i++)
+        if (str_list_push(&own.positional, a->positional.items[i]) != 0) {
+            cli_args_release(&own);
+            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        }
+    cli_args_release(a);
+    *a = own;
+    return 0;
+}
+
+/* What the command's table says it takes: options given once unless repeatable, the ones it
+ * needs, its number of positional arguments; and the global options that apply to it. */
+static int check_command_args(const cli_line *line, rb_error *err)
+{
+    const cli_command *cmd = line->cmd;
+    const cli_args *a = &line->args;
+    char name[128], usage[512];
+    command_name(line->parent, cmd, name, sizeof name);
+    synopsis(line->parent, cmd, usage, sizeof usage);
+    for (int k = 0; !opts_end(&cmd->opts[k]); k++) {
+        const cli_opt *o = &cmd->opts[k];
+        if (a->values[k].count > 1 && !o->repeatable)
+            return rb_errorf(err, RB_EXIT_USAGE, "'%s': --%s is given %d times; it takes one "
+                             "value", name, o->name, a->values[k].count);
+        if (a->values[k].count == 0 && o->required)
+            return rb_errorf(err, RB_EXIT_USAGE, "'%s' needs --%s (usage: rbacmig %s)", name,
+                             o->name, usage);
+    }
+    for (int k = 0; !opts_end(&cli_global_opts[k]); k++) {
+        const cli_opt *o = &cli_global_opts[k];
+        char shown[64];
+        if (line->globals.values[k].count && o->applies_to && !(cmd->flags & o->applies_to))
+            return rb_errorf(err, RB_EXIT_USAGE, "'%s' does not take %s (%s)", name,
+                             opt_display(o, shown, sizeof shown), o->why_not);
+    }
+    int n = a->positional.count, rc = 0;
     if (n > cmd->max_args && cmd->max_args >= 0)
         rc = rb_errorf(err, RB_EXIT_USAGE, "unexpected argument '%s' for '%s' (usage: rbacmig %s)",
-                       a->positional.items[cmd->max_args], cmd->name, cmd->usage);
+                       a->positional.items[cmd->max_args], name, usage);
     else if (n < cmd->min_args)
-        rc = rb_errorf(err, RB_EXIT_USAGE, "'%s' needs %s (usage: rbacmig %s)", cmd->name,
-                       cmd->min_args == 1 ? "an argument" : "more arguments", cmd->usage);
+        rc = rb_errorf(err, RB_EXIT_USAGE, "'%s' needs %s (usage: rbacmig %s)", name, cmd->args,
+                       usage);
     if (rc != 0 && cmd->args_hint)
         rb_strlcpy(err->hint, cmd->args_hint, sizeof err->hint);
     return rc;
 }
 
-/* ---- shared set-up ---------------------------------------------------------------- */
-
-int cli_load_graph_checksums(cli_state *st, bool checksums, rb_error *err)
+int cli_parse_line(int argc, char **argv, cli_line *line, rb_error *err)
 {
-    if (st->g.slots || st->g.count)
+    int next = 0;
+    memset(line, 0, sizeof *line);
+    if (parse_options(NULL, argc - 1, argv + 1, cli_global_opts, &line->globals, &next, err) != 0)
+        return -1;
+    next++;
+    for (int k = 0; !opts_end(&cli_global_opts[k]); k++) {
+        char shown[64];
+        if (line->globals.values[k].count > 1 && !cli_global_opts[k].repeatable)
+            return rb_errorf(err, RB_EXIT_USAGE, "option '%s' is given %d times; it takes one "
+                             "value", opt_display(&cli_global_opts[k], shown, sizeof shown),
+                             line->globals.values[k].count);
+    }
+    if (line->globals.values[CLI_G_HELP].count || line->globals.values[CLI_G_VERSION].count)
         return 0;
-    return scripts_load(st->host, st->cfg.migrations_dir, checksums, &st->g, err);
+    if (next >= argc) {
+        line->no_command = true;
+        return rb_errorf(err, RB_EXIT_USAGE, "no command given");
+    }
+    const char *name = argv[next];
+    const cli_command *cmd = cli_find_command(name, NULL);
+    if (!cmd)
+        return rb_errorf(err, RB_EXIT_USAGE, "unknown command '%s' (see 'rbacmig --help')", name);
+    char full[128];
+    const cli_opt *opts = cmd->opts;
+    line->cmd = cmd;
+    if (cmd->subs) {
+        line->parent = cmd;
+        line->cmd = next + 1 < argc ? cli_find_command(name, argv[next + 1]) : NULL;
+        if (line->cmd) {
+            /* `tenant list ...`: the subcommand's own table from here on. */
+            opts = line->cmd->opts;
+            next++;
+        } else {
+            merge_sub_options(cmd, line);
+            opts = line->merged;
+        }
+    }
+    command_name(line->cmd ? line->parent : NULL, line->cmd ? line->cmd : cmd, full,
+                 sizeof full);
+    if (parse_options(full, argc - next - 1, argv + next + 1, opts, &line->args, NULL, err) != 0)
+        return -1;
+    /* `tenant --help` describes every subcommand. */
+    if (!line->cmd && line->args.help && line->args.positional.count == 0) {
+        line->help = true;
+        return 0;
+    }
+    if (!line->cmd && pick_subcommand(line, err) != 0)
+        return -1;
+    line->help = line->args.help;
+    return line->help ? 0 : check_command_args(line, err);
 }
 
-int cli_load_graph(cli_state *st, rb_error *err)
+void cli_line_release(cli_line *line)
 {
-    return cli_load_graph_checksums(st, true, err);
+    cli_args_release(&line->globals);
+    cli_args_release(&line->args);
 }
 
-int cli_connect(cli_state *st, bool offline, bool read_only, rb_error *err)
+/* ---- set-up from the flags --------------------------------------------------------- */
+
+static bool run_is_read_only(const cli_state *st)
+{
+    return (st->cmd->flags & CMD_READ_ONLY) ||
+           (st->cmd->read_only_with && cli_flag(st, st->cmd->read_only_with));
+}
+
+static bool run_is_sql(const cli_state *st)
+{
+    return (st->cmd->flags & CMD_SQL) && cli_flag(st, "sql");
+}
+
+int cli_connect(cli_state *st, rb_error *err)
 {
     if (st->conn)
         return 0;
-    db_open_options opts = {.offline = offline, .read_only = read_only,
+    bool offline = run_is_sql(st);
+    db_open_options opts = {.offline = offline, .read_only = run_is_read_only(st),
                             .lock_timeout_ms = st->lock_timeout_ms};
     if (!offline) {
         char *masked = config_mask_url(st->cfg.database_url);
@@ -371,11 +486,6 @@ int cli_connect(cli_state *st, bool offline, bool read_only, rb_error *err)
         free(masked);
     }
     return db_open(&st->cfg, &opts, &st->conn, err);
-}
-
-static void on_signal(int signo)
-{
-    runner_request_stop(signo);
 }
 
 /* "2.5" -> 2500 ms; a number of seconds from 0 to a day. */
@@ -390,62 +500,102 @@ static int parse_seconds(const char *option, const char *value, int *ms, rb_erro
     return 0;
 }
 
-/* Parses and applies the global options; *next is the command's index in argv, or -1 when
- * --help or --version answered already. */
-static int parse_globals(cli_state *st, int argc, char **argv, int *next, rb_error *err)
+/* The global options into the run's state and config. */
+static int apply_globals(cli_state *st, const cli_args *g, rb_error *err)
 {
-    cli_args g;
-    int rc = -1, used = 0;
-    if (parse_options(NULL, argc - 1, argv + 1, global_opts, &g, &used, err) != 0)
-        goto done;
-    *next = used + 1;
-    for (int k = 0; k <= G_STATEMENT; k++)
-        if (k != G_X && g.values[k].count > 1) {
-            rb_errorf(err, RB_EXIT_USAGE, "option '--%s' is given %d times; it takes one value",
-                      global_opts[k].name, g.values[k].count);
-            goto done;
-        }
-    if (g.values[G_HELP].count) {
-        print_usage(stdout);
-        *next = -1;
-        rc = 0;
-        goto done;
-    }
-    if (g.values[G_VERSION].count) {
-        printf("rbacmig %s\n", RBACMIG_VERSION);
-        *next = -1;
-        rc = 0;
-        goto done;
-    }
     const char *v;
-    if ((v = cli_arg(&g, G_URL))) {
+    if ((v = cli_arg(g, CLI_G_URL))) {
         if (config_set(&st->cfg.flag_url, v, err) != 0)
-            goto done;
+            return -1;
         config_register_url_secrets(v);
     }
-    if ((v = cli_arg(&g, G_CONFIG))) {
+    if ((v = cli_arg(g, CLI_G_CONFIG))) {
         if (config_set(&st->cfg.config_file, v, err) != 0)
-            goto done;
+            return -1;
         st->cfg.config_file_given = true;
     }
-    for (int i = 0; i < g.values[G_X].count; i++)
-        if (config_add_x(&st->cfg, g.values[G_X].items[i], err) != 0)
-            goto done;
-    if (((v = cli_arg(&g, G_LOCK)) && parse_seconds("--lock-timeout", v, &st->lock_timeout_ms,
-                                                     err) != 0) ||
-        ((v = cli_arg(&g, G_DB_LOCK)) &&
+    for (int i = 0; i < g->values[CLI_G_X].count; i++)
+        if (config_add_x(&st->cfg, g->values[CLI_G_X].items[i], err) != 0)
+            return -1;
+    if (((v = cli_arg(g, CLI_G_LOCK)) &&
+         parse_seconds("--lock-timeout", v, &st->lock_timeout_ms, err) != 0) ||
+        ((v = cli_arg(g, CLI_G_DB_LOCK)) &&
          parse_seconds("--db-lock-timeout", v, &st->flag_db_lock_timeout_ms, err) != 0) ||
-        ((v = cli_arg(&g, G_STATEMENT)) &&
+        ((v = cli_arg(g, CLI_G_STATEMENT)) &&
          parse_seconds("--statement-timeout", v, &st->flag_statement_timeout_ms, err) != 0))
-        goto done;
-    if (g.values[G_QUIET].count)
+        return -1;
+    if (g->values[CLI_G_QUIET].count)
         out_set_quiet(true);
-    if (g.values[G_VERBOSE].count)
+    if (g->values[CLI_G_VERBOSE].count)
         out_set_verbose(true);
-    rc = 0;
-done:
-    cli_args_release(&g);
+    return 0;
+}
+
+/* The config file, then the URL; flags win over the file. */
+static int read_config(cli_state *st, rb_error *err)
+{
+    if (lua_host_new(&st->cfg, &st->host, err) != 0 ||
+        lua_host_read_config(st->host, st->cfg.config_file, st->cfg.config_file_given, &st->cfg,
+                             err) != 0 ||
+        config_resolve_url(&st->cfg, err) != 0)
+        return -1;
+    if (st->flag_db_lock_timeout_ms >= 0)
+        st->cfg.lock_timeout_ms = st->flag_db_lock_timeout_ms;
+    if (st->flag_statement_timeout_ms >= 0)
+        st->cfg.statement_timeout_ms = st->flag_statement_timeout_ms;
+    return 0;
+}
+
+static void on_signal(int signo)
+{
+    runner_request_stop(signo);
+}
+
+/* Set-up from the flags, the command's own checks, the handler, and the end of the
+ * transaction the flags asked for: committed when the handler succeeded, else rolled back. */
+static int run_command(cli_state *st, rb_error *err)
+{
+    const cli_command *cmd = st->cmd;
+    unsigned f = cmd->flags;
+    /* Listing commands show checksums only with -v, and need not hash every file without. */
+    bool checksums = !(f & CMD_GRAPH_LIGHT) || cli_flag(st, "verbose") || out_verbose();
+    if ((f & CMD_GRAPH) &&
+        scripts_load(st->host, st->cfg.migrations_dir, checksums, &st->g, err) != 0)
+        return -1;
+    if (cmd->check && cmd->check(st, err) != 0)
+        return -1;
+    if (f & CMD_SQL)
+        out_set_stdout_is_sql(run_is_sql(st));
+    if ((f & CMD_DB) && cli_connect(st, err) != 0)
+        return -1;
+    if ((f & CMD_LOCK) && db_begin_locked(st->conn, versions_lock_key(&st->cfg), err) != 0)
+        return -1;
+    if ((f & CMD_READ_TX) && db_begin_read(st->conn, err) != 0)
+        return -1;
+    int rc = cmd->run(st, err);
+    /* A handler may have ended the transaction itself (an RBAC command commits before it
+     * prints what it did). */
+    if (st->conn && db_in_transaction(st->conn) && (f & (CMD_LOCK | CMD_READ_TX))) {
+        if (rc < 0)
+            db_rollback(st->conn);
+        else if (db_commit(st->conn, err) != 0)
+            rc = -1;
+    }
     return rc;
+}
+
+/* --help, --version or `COMMAND --help`: printed, and nothing else runs. */
+static bool answer_help(const cli_line *line)
+{
+    if (line->globals.values[CLI_G_HELP].count)
+        print_usage(stdout);
+    else if (line->globals.values[CLI_G_VERSION].count)
+        printf("rbacmig %s\n", RBACMIG_VERSION);
+    else if (line->help)
+        print_command_usage(line->parent, line->cmd ? line->cmd : line->parent);
+    else
+        return false;
+    return true;
 }
 
 /* Whether everything printed on stdout reached it (git's run_builtin does the same): a
@@ -468,64 +618,35 @@ static int check_stdout(rb_error *err)
 int cli_main(int argc, char **argv)
 {
     cli_state st;
+    cli_line line;
     rb_error err;
-    int next = 0, rc = -1;
+    int rc = -1;
+    char name[128];
     memset(&st, 0, sizeof st);
     st.flag_db_lock_timeout_ms = st.flag_statement_timeout_ms = -1;
     rb_error_init(&err);
     config_init(&st.cfg);
     graph_init(&st.g);
 
-    if (parse_globals(&st, argc, argv, &next, &err) != 0)
+    /* What the command takes is checked here, before any file is read or database opened. */
+    if (cli_parse_line(argc, argv, &line, &err) != 0) {
+        if (line.no_command)
+            print_usage(stderr);
         goto done;
-    if (next < 0) {
+    }
+    if (answer_help(&line)) {
         rc = 0;
         goto done;
     }
-    if (next >= argc) {
-        print_usage(stderr);
-        rb_errorf(&err, RB_EXIT_USAGE, "no command given");
+    if (apply_globals(&st, &line.globals, &err) != 0)
         goto done;
-    }
-    const char *name = argv[next];
-    const cli_command *cmd = NULL;
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (strcmp(commands[i].name, name) == 0)
-            cmd = &commands[i];
-    if (!cmd) {
-        rb_errorf(&err, RB_EXIT_USAGE, "unknown command '%s' (see 'rbacmig --help')", name);
+    st.cmd = line.cmd;
+    command_name(line.parent, line.cmd, name, sizeof name);
+    st.command_name = name;
+    st.args = line.args;
+    memset(&line.args, 0, sizeof line.args); /* st owns them now */
+    if (read_config(&st, &err) != 0)
         goto done;
-    }
-    /* What the command takes is checked here, before any file is read or database opened. */
-    if (cmd->opts) {
-        if (parse_options(cmd->name, argc - next - 1, argv + next + 1, cmd->opts, &st.args,
-                          NULL, &err) != 0)
-            goto done;
-        if (st.args.help) {
-            print_command_usage(cmd);
-            rc = 0;
-            goto done;
-        }
-        if (check_command_args(cmd, &st.args, &err) != 0)
-            goto done;
-    } else {
-        for (int i = next + 1; i < argc; i++)
-            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-                print_command_usage(cmd);
-                rc = 0;
-                goto done;
-            }
-    }
-    if (lua_host_new(&st.cfg, &st.host, &err) != 0 ||
-        lua_host_read_config(st.host, st.cfg.config_file, st.cfg.config_file_given, &st.cfg,
-                             &err) != 0 ||
-        config_resolve_url(&st.cfg, &err) != 0)
-        goto done;
-    /* Flags win over the config file. */
-    if (st.flag_db_lock_timeout_ms >= 0)
-        st.cfg.lock_timeout_ms = st.flag_db_lock_timeout_ms;
-    if (st.flag_statement_timeout_ms >= 0)
-        st.cfg.statement_timeout_ms = st.flag_statement_timeout_ms;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -534,20 +655,20 @@ int cli_main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    rc = cmd->run(&st, argc - next - 1, argv + next + 1, &err);
+    rc = run_command(&st, &err);
 done:
     if (rc >= 0 && check_stdout(&err) != 0)
         rc = -1;
     if (rc < 0) {
-        if (err.code == 0)
-            err.code = RB_EXIT_FAILURE;
+        if (err.kind == RB_ERR_NONE)
+            err.kind = RB_ERR_FAILURE;
         /* Every failure says what failed: one that does not is a bug, and exit 1 with no
          * word would leave the user nothing to go on. */
         if (!err.message[0])
-            rb_errorf(&err, err.code, "failed without saying why (a bug in rbacmig; please "
+            rb_errorf(&err, err.kind, "failed without saying why (a bug in rbacmig; please "
                       "report it with the command that was run)");
         out_report_error(&err);
-        rc = err.code;
+        rc = rb_error_exit_code(&err);
     }
     /* The Lua state first: finalizers run when it closes, and must not find the connection
      * freed (lua_host.c refuses a `db` outside its call anyway). */
@@ -557,5 +678,6 @@ done:
     config_release(&st.cfg);
     out_forget_secrets();
     cli_args_release(&st.args);
+    cli_line_release(&line);
     return rc;
 }

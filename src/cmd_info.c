@@ -1,5 +1,6 @@
-/* cmd_info.c: the read-only commands: current, heads, branches, history, show. They never
- * create a database or take the lock. */
+/* cmd_info.c: the read-only commands: current, heads, branches, history, show, check. They
+ * never create a database or take the lock (their flags in commands.c say so; the dispatcher
+ * loads the graph and opens the read-only connection). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +12,6 @@
 /* The applied set of the database, for (current) marks. */
 static int read_current(cli_state *st, str_list *rows, rb_error *err)
 {
-    if (cli_connect(st, false, true, err) != 0)
-        return -1;
     version_store vs;
     bool exists;
     int rc = versions_open(&vs, st->conn, &st->cfg, &st->g, err);
@@ -120,13 +119,12 @@ static bool verbose_flag(cli_state *st)
     return cli_flag(st, "verbose") || out_verbose();
 }
 
-int cmd_current(cli_state *st, int argc, char **argv, rb_error *err)
+int cmd_current(cli_state *st, rb_error *err)
 {
-    (void)argc, (void)argv;
     str_list rows = {0};
     int rc = -1;
     bool verbose = verbose_flag(st);
-    if (cli_load_graph_checksums(st, verbose, err) != 0 || read_current(st, &rows, err) != 0)
+    if (read_current(st, &rows, err) != 0)
         goto done;
     for (int i = 0; i < rows.count; i++) {
         int idx = graph_find(&st->g, rows.items[i]);
@@ -146,13 +144,10 @@ done:
     return rc;
 }
 
-int cmd_heads(cli_state *st, int argc, char **argv, rb_error *err)
+int cmd_heads(cli_state *st, rb_error *err)
 {
-    (void)argc, (void)argv;
     int *heads = NULL, rc = -1;
     bool verbose = verbose_flag(st);
-    if (cli_load_graph_checksums(st, verbose, err) != 0)
-        goto done;
     if (!(heads = malloc(sizeof *heads * ((size_t)st->g.count + 1)))) {
         rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
         goto done;
@@ -168,12 +163,9 @@ done:
     return rc;
 }
 
-int cmd_branches(cli_state *st, int argc, char **argv, rb_error *err)
+int cmd_branches(cli_state *st, rb_error *err)
 {
-    (void)argc, (void)argv;
     bool verbose = verbose_flag(st);
-    if (cli_load_graph_checksums(st, verbose, err) != 0)
-        return -1;
     for (int k = 0; k < st->g.count; k++) {
         int i = st->g.order[k];
         const revision *rev = &st->g.revs[i];
@@ -220,9 +212,33 @@ static int resolve_end(cli_state *st, const char *spec, const str_list *current,
     return 0;
 }
 
-int cmd_history(cli_state *st, int argc, char **argv, rb_error *err)
+/* -r START:END, each end base, current, empty or a revision that exists: usage errors found
+ * before anything connects. */
+int cmd_history_check(cli_state *st, rb_error *err)
 {
-    (void)argc, (void)argv;
+    const char *range = cli_value(st, "rev-range");
+    const char *colon = range ? strchr(range, ':') : NULL;
+    if (!range)
+        return 0;
+    if (!colon)
+        return rb_errorf(err, RB_EXIT_USAGE, "-r takes START:END (either may be empty), got '%s'",
+                         range);
+    char *left = strndup(range, (size_t)(colon - range));
+    if (!left)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    const char *ends[] = {left, colon + 1};
+    int rc = 0;
+    for (int e = 0; e < 2 && rc == 0; e++) {
+        int unused;
+        if (ends[e][0] && strcmp(ends[e], "base") != 0 && strcmp(ends[e], "current") != 0)
+            rc = graph_resolve_one(&st->g, ends[e], &unused, err);
+    }
+    free(left);
+    return rc;
+}
+
+int cmd_history(cli_state *st, rb_error *err)
+{
     str_list rows = {0};
     rev_set upto = {0}, from = {0};
     int *start = NULL, *end = NULL, nstart = 0, nend = 0, rc = -1;
@@ -232,25 +248,9 @@ int cmd_history(cli_state *st, int argc, char **argv, rb_error *err)
      * as Alembic reads it. An empty end is open; `base` as END leaves nothing. */
     const char *range = cli_value(st, "rev-range");
     const char *colon = range ? strchr(range, ':') : NULL;
-    if (range && !colon) {
-        rb_errorf(err, RB_EXIT_USAGE, "-r takes START:END (either may be empty), got '%s'", range);
+    if (range && !(left = strndup(range, (size_t)(colon - range)))) {
+        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
         goto done;
-    }
-    if (cli_load_graph_checksums(st, verbose, err) != 0)
-        goto done;
-    if (range) {
-        if (!(left = strndup(range, (size_t)(colon - range)))) {
-            rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
-            goto done;
-        }
-        /* A revision that does not exist is a usage error before anything connects. */
-        const char *ends[] = {left, colon + 1};
-        for (int e = 0; e < 2; e++) {
-            int unused;
-            if (ends[e][0] && strcmp(ends[e], "base") != 0 && strcmp(ends[e], "current") != 0 &&
-                graph_resolve_one(&st->g, ends[e], &unused, err) != 0)
-                goto done;
-        }
     }
     if (read_current(st, &rows, err) != 0)
         goto done;
@@ -307,14 +307,13 @@ done:
 }
 
 /* check: applied files that changed, applied revisions with no file, several heads. */
-int cmd_check(cli_state *st, int argc, char **argv, rb_error *err)
+int cmd_check(cli_state *st, rb_error *err)
 {
-    (void)argc, (void)argv;
     str_list rows = {0}, known = {0};
     rev_set applied = {0};
     version_store vs = {0};
     int *changed = NULL, nchanged = 0, *heads = NULL, problems = 0, rc = -1;
-    if (cli_load_graph(st, err) != 0 || read_current(st, &rows, err) != 0)
+    if (read_current(st, &rows, err) != 0)
         goto done;
     for (int i = 0; i < rows.count; i++) {
         if (graph_find(&st->g, rows.items[i]) < 0) {
@@ -377,20 +376,21 @@ done:
     return rc;
 }
 
-int cmd_show(cli_state *st, int argc, char **argv, rb_error *err)
+int cmd_show_check(cli_state *st, rb_error *err)
 {
-    (void)argc, (void)argv;
+    if (strcmp(st->args.positional.items[0], "base") == 0)
+        return rb_errorf(err, RB_EXIT_USAGE, "'base' is not a revision");
+    return 0;
+}
+
+int cmd_show(cli_state *st, rb_error *err)
+{
     str_list rows = {0};
     int *idx = NULL, n = 0, rc = -1;
     const char *spec = st->args.positional.items[0];
-    if (strcmp(spec, "base") == 0) {
-        rb_errorf(err, RB_EXIT_USAGE, "'base' is not a revision");
-        goto done;
-    }
-    if (cli_load_graph(st, err) != 0)
-        goto done;
     /* Only `current` needs the database. */
-    if (strcmp(spec, "current") == 0 && read_current(st, &rows, err) != 0)
+    if (strcmp(spec, "current") == 0 &&
+        (cli_connect(st, err) != 0 || read_current(st, &rows, err) != 0))
         goto done;
     if (resolve_end(st, spec, &rows, &idx, &n, err) != 0)
         goto done;

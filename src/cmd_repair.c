@@ -8,15 +8,13 @@
 #include "output.h"
 #include "versions.h"
 
-int cmd_repair(cli_state *st, int argc, char **argv, rb_error *err)
+/* The graph and the connection (read-only under --dry-run) come from the dispatcher. */
+int cmd_repair(cli_state *st, rb_error *err)
 {
-    (void)argc, (void)argv; /* the dispatcher checked them against the table in cli.c */
     version_store vs = {0};
     version_change *changes = NULL;
     int n = 0, rc = -1;
     bool dry_run = cli_flag(st, "dry-run");
-    if (cli_load_graph(st, err) != 0 || cli_connect(st, false, dry_run, err) != 0)
-        goto done;
     if (versions_open(&vs, st->conn, &st->cfg, &st->g, err) != 0 ||
         versions_repair(&vs, dry_run, &changes, &n, err) != 0)
         goto done;

@@ -1,5 +1,5 @@
 /* cmd_scaffold.c: the commands that write files: init, revision, merge. Their options were
- * checked by the dispatcher against their tables (cli.c). */
+ * checked by the dispatcher against their tables (commands.c), which loaded the graph. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +9,8 @@
 #include "output.h"
 #include "scripts.h"
 
-int cmd_init(cli_state *st, int argc, char **argv, rb_error *err)
+int cmd_init(cli_state *st, rb_error *err)
 {
-    (void)argc, (void)argv;
     config scratch;
     char *config_path = NULL, *migrations_shown = NULL;
     int rc = -1;
@@ -73,13 +72,13 @@ static int resolve_one(cli_state *st, const char *spec, const char **id, rb_erro
     return 0;
 }
 
-/* -m, which every file-writing command needs. */
-static int message_arg(cli_state *st, const char *command, const char **message, rb_error *err)
+/* -m, which every file-writing command needs, with something in it. */
+int cmd_message_check(cli_state *st, rb_error *err)
 {
-    *message = cli_value(st, "message");
-    if (!*message || !(*message)[0])
+    const char *message = cli_value(st, "message");
+    if (!message[0])
         return rb_errorf(err, RB_EXIT_USAGE, "'%s' needs a message: rbacmig %s -m \"add users\"",
-                         command, command);
+                         st->cmd->name, st->cmd->name);
     return 0;
 }
 
@@ -99,14 +98,11 @@ static int write_revision(cli_state *st, const char *message, const str_list *pa
     return 0;
 }
 
-int cmd_revision(cli_state *st, int argc, char **argv, rb_error *err)
+int cmd_revision(cli_state *st, rb_error *err)
 {
-    (void)argc, (void)argv;
     str_list parents = {0}, depends = {0};
-    const char *message, *id;
+    const char *message = cli_value(st, "message"), *id;
     int rc = -1;
-    if (message_arg(st, "revision", &message, err) != 0 || cli_load_graph(st, err) != 0)
-        goto done;
     const char *head = cli_value(st, "head");
     if (head && strcmp(head, "base") == 0) {
         /* A new root is only allowed in an empty graph (one root per graph). */
@@ -137,14 +133,11 @@ done:
     return rc;
 }
 
-int cmd_merge(cli_state *st, int argc, char **argv, rb_error *err)
+int cmd_merge(cli_state *st, rb_error *err)
 {
-    (void)argc, (void)argv;
     str_list parents = {0};
     int *heads = NULL, rc = -1;
-    const char *message;
-    if (message_arg(st, "merge", &message, err) != 0 || cli_load_graph(st, err) != 0)
-        goto done;
+    const char *message = cli_value(st, "message");
     if (!(heads = malloc(sizeof *heads * ((size_t)st->g.count + 1))))
         goto oom;
     /* `heads` stands for every head: the count is of revisions, after it is expanded. */

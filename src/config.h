@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 
+#include "dialect.h"
 #include "error.h"
 
 #define CONFIG_DEFAULT_URL "sqlite:rbacmig.db"
@@ -18,8 +19,6 @@ typedef struct config_kv {
     char *key;
     char *value;
 } config_kv;
-
-typedef enum { DIALECT_NONE, DIALECT_POSTGRESQL, DIALECT_SQLITE } db_dialect;
 
 /* One per run; every string is owned by the config and freed by config_release. */
 typedef struct config {

@@ -1,70 +1,32 @@
-/* driver.c: dispatch to the driver chosen by the URL, and what all drivers share. */
+/* driver.c: the registry of drivers (one per URL scheme's dialect), and the calls that go
+ * through a connection's driver, with the transaction state they keep. */
 #include "driver.h"
 
-#include <math.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "driver_impl.h"
+
+/* The drivers, by the dialect a URL's scheme names (as Redis keeps its engines in a table):
+ * a new driver is one entry here and one file. */
+static const db_driver *const drivers[] = {
+    &db_driver_postgresql,
+    &db_driver_sqlite,
+};
 
 /* PostgreSQL's text cannot hold a NUL, and libpq passes parameters as C strings: a value
  * with one would be cut short without a word. Refused here, for every driver call. */
 static int check_no_nul(const db_conn *c, int n, const db_value *values, rb_error *err)
 {
-    if (c->dialect != DIALECT_POSTGRESQL)
+    if (c->ops->dialect != DIALECT_POSTGRESQL)
         return 0;
     for (int i = 0; i < n; i++)
         if (values[i].type == DBV_TEXT && values[i].len > 0 &&
             memchr(values[i].text, '\0', values[i].len))
-            return rb_errorf(err, RB_EXIT_FAILURE,
+            return rb_errorf(err, RB_ERR_FAILURE,
                              "parameter $%d holds a NUL byte, which PostgreSQL text cannot store",
                              i + 1);
     return 0;
-}
-
-void db_result_free(db_result *r)
-{
-    if (!r)
-        return;
-    for (int i = 0; i < r->ncols; i++)
-        free(r->names[i]);
-    free(r->names);
-    size_t n = (size_t)r->nrows * (size_t)r->ncols;
-    for (size_t i = 0; i < n; i++)
-        free((void *)(uintptr_t)r->cells[i].text); /* a result owns its cells' text */
-    free(r->cells);
-    free(r);
-}
-
-db_result *db_result_new(int ncols)
-{
-    db_result *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
-    r->ncols = ncols;
-    if (ncols > 0 && !(r->names = calloc((size_t)ncols, sizeof *r->names))) {
-        free(r);
-        return NULL;
-    }
-    return r;
-}
-
-db_value *db_result_add_row(db_result *r)
-{
-    size_t ncells = (size_t)(r->nrows + 1) * (size_t)r->ncols;
-    /* Grow geometrically: capacity is the next power of two of the row count. */
-    int rows = r->nrows;
-    if (rows == 0 || (rows & (rows - 1)) == 0) {
-        size_t cap = rows == 0 ? 1 : (size_t)rows * 2;
-        db_value *grown = realloc(r->cells, sizeof *grown * cap * (size_t)(r->ncols ? r->ncols : 1));
-        if (!grown)
-            return NULL;
-        r->cells = grown;
-    }
-    db_value *row = &r->cells[ncells - (size_t)r->ncols];
-    memset(row, 0, sizeof *row * (size_t)r->ncols);
-    r->nrows++;
-    return row;
 }
 
 int db_open(const config *cfg, const db_open_options *opts, db_conn **out, rb_error *err)
@@ -75,9 +37,10 @@ int db_open(const config *cfg, const db_open_options *opts, db_conn **out, rb_er
         return -1;
     if (opts->offline)
         return offline_open(cfg, dialect, out, err);
-    if (dialect == DIALECT_SQLITE)
-        return sqlite_open_conn(cfg, opts, out, err);
-    return pg_open(cfg, opts, out, err);
+    for (size_t i = 0; i < sizeof drivers / sizeof *drivers; i++)
+        if (drivers[i]->dialect == dialect)
+            return drivers[i]->open(cfg, opts, out, err);
+    return rb_errorf(err, RB_ERR_USAGE, "no driver for this database URL's scheme");
 }
 
 void db_close(db_conn *c)
@@ -112,6 +75,14 @@ int db_begin_locked_read(db_conn *c, long long key, const char *read_sql, db_res
 int db_begin_locked(db_conn *c, long long key, rb_error *err)
 {
     return db_begin_locked_read(c, key, NULL, NULL, err);
+}
+
+int db_begin_read(db_conn *c, rb_error *err)
+{
+    if ((c->ops->begin_read ? c->ops->begin_read(c, err) : db_run(c, "BEGIN", err)) != 0)
+        return -1;
+    c->in_transaction = true;
+    return 0;
 }
 
 int db_commit(db_conn *c, rb_error *err)
@@ -157,7 +128,7 @@ bool db_can_copy(const db_conn *c)
 int db_copy_begin(db_conn *c, const char *copy_sql, rb_error *err)
 {
     if (!c->ops->copy_begin)
-        return rb_errorf(err, RB_EXIT_FAILURE, "COPY is not supported on %s", c->ops->name);
+        return rb_errorf(err, RB_ERR_FAILURE, "COPY is not supported on %s", c->ops->name);
     return c->ops->copy_begin(c, copy_sql, err);
 }
 
@@ -189,99 +160,52 @@ const char *db_dialect_name(const db_conn *c)
     return c->ops->name;
 }
 
-char *db_quote_ident_generic(const char *name)
+db_dialect db_conn_dialect(const db_conn *c)
 {
-    size_t n = strlen(name), quotes = 0;
-    for (size_t i = 0; i < n; i++)
-        quotes += name[i] == '"';
-    char *out = malloc(n + quotes + 3);
-    if (!out)
-        return NULL;
-    char *p = out;
-    *p++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        if (name[i] == '"')
-            *p++ = '"';
-        *p++ = name[i];
-    }
-    *p++ = '"';
-    *p = '\0';
-    return out;
+    return c->ops->dialect;
 }
 
-static int literal_done(char *text, size_t n, char **out, size_t *len, rb_error *err)
+bool db_can_read(const db_conn *c)
 {
-    if (!text)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
-    *out = text;
-    *len = n;
-    return 0;
+    return (c->ops->caps & DB_CAP_READ) != 0;
 }
 
-static int literal_of(const char *text, char **out, size_t *len, rb_error *err)
+bool db_executes(const db_conn *c)
 {
-    char *copy = strdup(text);
-    return literal_done(copy, copy ? strlen(copy) : 0, out, len, err);
+    return (c->ops->caps & DB_CAP_EXECUTE) != 0;
 }
 
-int db_literal(const db_value *v, db_dialect dialect, char **out, size_t *len, rb_error *err)
+bool db_is_offline(const db_conn *c)
 {
-    char buf[64];
-    *out = NULL;
-    *len = 0;
-    switch (v->type) {
-    case DBV_NULL:
-        return literal_of("NULL", out, len, err);
-    case DBV_INT:
-        snprintf(buf, sizeof buf, "%lld", v->i);
-        return literal_of(buf, out, len, err);
-    case DBV_FLOAT:
-        if (!isfinite(v->f))
-            return literal_of(isnan(v->f) ? "'NaN'" : v->f > 0 ? "'Infinity'" : "'-Infinity'",
-                              out, len, err);
-        snprintf(buf, sizeof buf, "%.17g", v->f);
-        return literal_of(buf, out, len, err);
-    case DBV_BOOL:
-        if (dialect == DIALECT_SQLITE)
-            return literal_of(v->b ? "1" : "0", out, len, err);
-        return literal_of(v->b ? "TRUE" : "FALSE", out, len, err);
-    case DBV_TEXT:
-        break;
-    }
-    /* A script is text: a NUL inside it would end it for every reader (psql, sqlite3, this
-     * file's own callers), so a text value holding one never becomes a quoted literal.
-     * SQLite stores such text, and gets it as a blob cast to text; PostgreSQL cannot. */
-    if (v->len > 0 && memchr(v->text, '\0', v->len)) {
-        if (dialect != DIALECT_SQLITE)
-            return rb_errorf(err, RB_EXIT_FAILURE,
-                             "a text value holds a NUL byte, which PostgreSQL text cannot store");
-        static const char hex[] = "0123456789ABCDEF";
-        size_t n = v->len * 2 + sizeof "CAST(X'' AS TEXT)" - 1;
-        char *blob = malloc(n + 1);
-        if (!blob)
-            return literal_done(NULL, 0, out, len, err);
-        char *p = blob + sprintf(blob, "CAST(X'");
-        for (size_t i = 0; i < v->len; i++) {
-            *p++ = hex[(unsigned char)v->text[i] >> 4];
-            *p++ = hex[(unsigned char)v->text[i] & 15];
-        }
-        memcpy(p, "' AS TEXT)", sizeof "' AS TEXT)");
-        return literal_done(blob, n, out, len, err);
-    }
-    size_t quotes = 0;
-    for (size_t i = 0; i < v->len; i++)
-        quotes += v->text[i] == '\'';
-    char *text = malloc(v->len + quotes + 3);
-    if (!text)
-        return literal_done(NULL, 0, out, len, err);
-    char *p = text;
-    *p++ = '\'';
-    for (size_t i = 0; i < v->len; i++) {
-        if (v->text[i] == '\'')
-            *p++ = '\'';
-        *p++ = v->text[i];
-    }
-    *p++ = '\'';
-    *p = '\0';
-    return literal_done(text, (size_t)(p - text), out, len, err);
+    return !db_executes(c);
 }
+
+bool db_in_transaction(const db_conn *c)
+{
+    return c->in_transaction;
+}
+
+bool db_via_transaction_pooler(const db_conn *c)
+{
+    return c->via_transaction_pooler;
+}
+
+const char *db_current_user(db_conn *c)
+{
+    const char *user = c->ops->current_user ? c->ops->current_user(c) : NULL;
+    return user ? user : "";
+}
+
+int db_set_foreign_keys(db_conn *c, bool on, rb_error *err)
+{
+    return c->ops->set_foreign_keys ? c->ops->set_foreign_keys(c, on, err) : 0;
+}
+
+int db_foreign_key_check(db_conn *c, db_result **rows, rb_error *err)
+{
+    *rows = NULL;
+    if (c->ops->foreign_key_check)
+        return c->ops->foreign_key_check(c, rows, err);
+    return (*rows = db_result_new(0)) ? 0 : rb_errorf(err, RB_ERR_FAILURE, "out of memory");
+}
+

@@ -1,10 +1,17 @@
-/* driver_offline.c: the --sql "driver". Nothing runs; each statement is written to stdout
- * with its parameters inlined as literals, ready for `psql -v ON_ERROR_STOP=1` or sqlite3. */
+/* driver_offline.c: the --sql driver. Nothing runs; each statement is written to stdout
+ * with its parameters inlined as literals, ready for `psql -v ON_ERROR_STOP=1` or sqlite3.
+ *
+ * A driver rather than a script writer beside the runner: migrations, the schema builder,
+ * the RBAC helpers and the version store all speak through the driver interface, so the
+ * script holds exactly the statements an online run would send, in the same order, from one
+ * executor. What --sql cannot do it says through its capabilities (driver_impl.h: neither
+ * DB_CAP_READ nor DB_CAP_EXECUTE), which the runner asks instead of testing for --sql. It is
+ * opened by db_open's offline option for the URL's dialect, not registered by a scheme. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "driver.h"
+#include "driver_impl.h"
 #include "output.h"
 
 typedef struct offline_conn {
@@ -29,7 +36,7 @@ static int write_statement(db_dialect dialect, const char *sql, int nparams,
     size_t cap = strlen(sql) + 64, n = 0;
     char *buf = malloc(cap);
     if (!buf)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     char quote = 0;
     size_t comment_end = (size_t)-1; /* where the last "--" comment ended in buf */
     for (const char *p = sql; *p;) {
@@ -59,7 +66,7 @@ static int write_statement(db_dialect dialect, const char *sql, int nparams,
             long idx = strtol(p + 1, &end, 10);
             if (idx > nparams) {
                 free(buf);
-                return rb_errorf(err, RB_EXIT_FAILURE,
+                return rb_errorf(err, RB_ERR_FAILURE,
                                  "statement uses $%ld but only %d parameters were given", idx,
                                  nparams);
             }
@@ -76,7 +83,7 @@ static int write_statement(db_dialect dialect, const char *sql, int nparams,
             if (!grown) {
                 free(literal);
                 free(buf);
-                return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+                return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
             }
             buf = grown;
         }
@@ -104,12 +111,12 @@ static int offline_exec(db_conn *c, const char *sql, int nparams, const db_value
                         db_result **rows, long long *affected, rb_error *err)
 {
     if (rows)
-        return rb_errorf(err, RB_EXIT_FAILURE,
+        return rb_errorf(err, RB_ERR_FAILURE,
                          "cannot read from the database in --sql mode (db:query and db:scalar "
                          "need a live connection)");
     if (affected)
         *affected = 0;
-    return write_statement(c->dialect, sql, nparams, params, err);
+    return write_statement(c->ops->dialect, sql, nparams, params, err);
 }
 
 static int offline_begin_locked(db_conn *c, long long key, const char *read_sql,
@@ -117,9 +124,9 @@ static int offline_begin_locked(db_conn *c, long long key, const char *read_sql,
 {
     (void)key;
     if (read_sql || rows)
-        return rb_errorf(err, RB_EXIT_FAILURE, "cannot read from the database in --sql mode");
+        return rb_errorf(err, RB_ERR_FAILURE, "cannot read from the database in --sql mode");
     (void)err;
-    out_sql(c->dialect == DIALECT_SQLITE ? "\nBEGIN IMMEDIATE;\n" : "\nBEGIN;\n");
+    out_sql(c->ops->dialect == DIALECT_SQLITE ? "\nBEGIN IMMEDIATE;\n" : "\nBEGIN;\n");
     offline_conn *oc = (offline_conn *)c;
     if (oc->search_path_sql)
         out_sql(oc->search_path_sql);
@@ -157,13 +164,14 @@ static void offline_close(db_conn *c)
     free(c);
 }
 
+/* Neither DB_CAP_READ nor DB_CAP_EXECUTE: the script is written, nothing runs. */
 static const driver_ops offline_pg_ops = {
-    .name = "postgresql", .exec = offline_exec, .begin_locked = offline_begin_locked,
+    .name = "postgresql", .dialect = DIALECT_POSTGRESQL, .exec = offline_exec, .begin_locked = offline_begin_locked,
     .commit = offline_commit, .rollback = offline_rollback, .quote_ident = offline_quote_ident,
     .current_user = offline_current_user, .close = offline_close,
 };
 static const driver_ops offline_sqlite_ops = {
-    .name = "sqlite", .exec = offline_exec, .begin_locked = offline_begin_locked,
+    .name = "sqlite", .dialect = DIALECT_SQLITE, .exec = offline_exec, .begin_locked = offline_begin_locked,
     .commit = offline_commit, .rollback = offline_rollback, .quote_ident = offline_quote_ident,
     .current_user = offline_current_user, .close = offline_close,
 };
@@ -172,21 +180,19 @@ int offline_open(const config *cfg, db_dialect dialect, db_conn **out, rb_error 
 {
     offline_conn *oc = calloc(1, sizeof *oc);
     if (!oc)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     if (dialect == DIALECT_POSTGRESQL && cfg->schema && strcmp(cfg->schema, "public") != 0) {
         char *q = db_quote_ident_generic(cfg->schema);
         size_t n = q ? strlen(q) + 64 : 0;
         if (!q || !(oc->search_path_sql = malloc(n))) {
             free(q);
             free(oc);
-            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         }
         snprintf(oc->search_path_sql, n, "SET LOCAL search_path TO %s, public;\n", q);
         free(q);
     }
     oc->base.ops = dialect == DIALECT_SQLITE ? &offline_sqlite_ops : &offline_pg_ops;
-    oc->base.dialect = dialect;
-    oc->base.offline = true;
     *out = &oc->base;
     return 0;
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "driver.h"
+#include "driver_impl.h"
 #include "output.h"
 
 /* Type OIDs from pg_type.h (stable across versions). */
@@ -38,7 +38,7 @@ static int pg_conn_error(PGconn *pg, rb_error *err, const char *what)
     while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
         msg[--len] = '\0';
     /* libpq prefixes "connection to server at ... failed: "; keep it, it names the host. */
-    return rb_errorf(err, RB_EXIT_FAILURE, "%s: %s", what, msg[0] ? msg : "unknown error");
+    return rb_errorf(err, RB_ERR_FAILURE, "%s: %s", what, msg[0] ? msg : "unknown error");
 }
 
 static int pg_result_error(const PGresult *res, PGconn *pg, const char *sql, rb_error *err)
@@ -48,10 +48,17 @@ static int pg_result_error(const PGresult *res, PGconn *pg, const char *sql, rb_
         /* No server error fields: the connection broke (server restart, network). */
         pg_conn_error(pg, err, "lost connection to the database");
     } else {
-        rb_errorf(err, RB_EXIT_FAILURE, "%s", primary);
+        rb_errorf(err, RB_ERR_FAILURE, "%s", primary);
         const char *f;
-        if ((f = PQresultErrorField(res, PG_DIAG_SQLSTATE)))
+        if ((f = PQresultErrorField(res, PG_DIAG_SQLSTATE))) {
             rb_strlcpy(err->sqlstate, f, sizeof err->sqlstate);
+            /* The two conditions callers act on: undefined_table (a fresh database has no
+             * version table yet) and lock_not_available (lock_timeout ran out). */
+            if (strcmp(f, "42P01") == 0)
+                err->kind = RB_ERR_NOT_FOUND;
+            else if (strcmp(f, "55P03") == 0)
+                err->kind = RB_ERR_LOCK_TIMEOUT;
+        }
         if ((f = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL)))
             rb_strlcpy(err->detail, f, sizeof err->detail);
         if ((f = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT)))
@@ -113,7 +120,7 @@ static int pg_rows(const PGresult *res, db_result **rows, rb_error *err)
     return 0;
 oom:
     db_result_free(out);
-    return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
 }
 
 /* Parameters as libpq's text values. Numbers are formatted into `owned`; text is borrowed
@@ -148,7 +155,7 @@ static int pg_params_init(pg_params *pp, int nparams, const db_value *params, rb
         pp->owned = calloc((size_t)nparams, sizeof *pp->owned);
         if (!pp->values || !pp->owned) {
             pg_params_release(pp);
-            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         }
     }
     for (int i = 0; i < nparams; i++) {
@@ -165,7 +172,7 @@ static int pg_params_init(pg_params *pp, int nparams, const db_value *params, rb
         }
         if (!(pp->owned[i] = strdup(buf))) {
             pg_params_release(pp);
-            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         }
         pp->values[i] = pp->owned[i];
     }
@@ -382,7 +389,7 @@ static int pg_begin_locked(db_conn *c, long long key, const char *read_sql, db_r
      * statement would run something else, so say so rather than send it. */
     if (snprintf(sql, sizeof sql, BEGIN_MIGRATION "; %s%s%s", lock_sql, read_sql ? "; " : "",
                  read_sql ? read_sql : "") >= (int)sizeof sql)
-        return rb_errorf(err, RB_EXIT_FAILURE, "the opening statement of a migration "
+        return rb_errorf(err, RB_ERR_FAILURE, "the opening statement of a migration "
                          "transaction is longer than %zu bytes (a bug in rbacmig)", sizeof sql);
     if (!PQsendQuery(pc->pg, sql))
         return pg_conn_error(pc->pg, err, "lost connection to the database");
@@ -425,8 +432,8 @@ static int pg_begin_locked(db_conn *c, long long key, const char *read_sql, db_r
              "SET LOCAL lock_timeout = %d",
              pc->wait_timeout_ms, key, pc->lock_timeout_ms);
     if (pg_simple(pc, sql, NULL, err) != 0) {
-        if (strcmp(err->sqlstate, "55P03") == 0) {
-            rb_errorf(err, RB_EXIT_FAILURE,
+        if (err->kind == RB_ERR_LOCK_TIMEOUT) {
+            rb_errorf(err, RB_ERR_LOCK_TIMEOUT,
                       "timed out after %d ms waiting for the migration lock%s",
                       pc->wait_timeout_ms, holder);
             rb_strlcpy(err->hint, "another rbacmig run is migrating this database; retry, or "
@@ -437,6 +444,24 @@ static int pg_begin_locked(db_conn *c, long long key, const char *read_sql, db_r
     }
     /* Another run held the lock: what it changed is only visible now. */
     if (read_sql && pg_exec(c, read_sql, 0, NULL, rows, NULL, err) != 0) {
+        pg_rollback_quietly(pc);
+        return -1;
+    }
+    return 0;
+}
+
+/* One snapshot for a command that only reads, with a migration's settings (search path,
+ * statement timeout) and without the advisory lock: it answers while a migration runs. */
+static int pg_begin_read(db_conn *c, rb_error *err)
+{
+    pg_conn *pc = (pg_conn *)c;
+    char sql[1024];
+    if (snprintf(sql, sizeof sql, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT "
+                 "set_config('statement_timeout', '%d', true)%s", pc->statement_timeout_ms,
+                 pc->search_path_config ? pc->search_path_config : "") >= (int)sizeof sql)
+        return rb_errorf(err, RB_EXIT_FAILURE, "the opening statement of a read-only "
+                         "transaction is longer than %zu bytes (a bug in rbacmig)", sizeof sql);
+    if (pg_simple(pc, sql, NULL, err) != 0) {
         pg_rollback_quietly(pc);
         return -1;
     }
@@ -456,7 +481,7 @@ static int copy_reserve(pg_conn *pc, size_t more, rb_error *err)
         cap *= 2;
     char *grown = realloc(pc->copy_buf, cap);
     if (!grown)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     pc->copy_buf = grown;
     pc->copy_cap = cap;
     return 0;
@@ -603,8 +628,11 @@ static void pg_close(db_conn *c)
 
 static const driver_ops pg_ops = {
     .name = "postgresql",
+    .dialect = DIALECT_POSTGRESQL,
+    .caps = DB_CAP_READ | DB_CAP_EXECUTE,
     .exec = pg_exec,
     .begin_locked = pg_begin_locked,
+    .begin_read = pg_begin_read,
     .commit = pg_commit,
     .exec_commit = pg_exec_commit,
     .rollback = pg_rollback,
@@ -617,7 +645,7 @@ static const driver_ops pg_ops = {
     .close = pg_close,
 };
 
-int pg_open(const config *cfg, const db_open_options *opts, db_conn **out, rb_error *err)
+static int pg_open(const config *cfg, const db_open_options *opts, db_conn **out, rb_error *err)
 {
     /* expand_dbname: the URL (or key=value string) is expanded; later keywords would
      * override it, so only a fallback application_name is given. */
@@ -625,9 +653,8 @@ int pg_open(const config *cfg, const db_open_options *opts, db_conn **out, rb_er
     const char *values[] = {cfg->database_url, "rbacmig", NULL};
     pg_conn *pc = calloc(1, sizeof *pc);
     if (!pc)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     pc->base.ops = &pg_ops;
-    pc->base.dialect = DIALECT_POSTGRESQL;
     pc->wait_timeout_ms = opts->lock_timeout_ms;
     pc->lock_timeout_ms = cfg->lock_timeout_ms;
     pc->statement_timeout_ms = cfg->statement_timeout_ms;
@@ -636,7 +663,7 @@ int pg_open(const config *cfg, const db_open_options *opts, db_conn **out, rb_er
         if (pc->pg)
             pg_conn_error(pc->pg, err, "cannot connect to the database");
         else
-            rb_errorf(err, RB_EXIT_FAILURE, "cannot connect to the database: out of memory");
+            rb_errorf(err, RB_ERR_FAILURE, "cannot connect to the database: out of memory");
         pg_close(&pc->base);
         return -1;
     }
@@ -663,9 +690,11 @@ int pg_open(const config *cfg, const db_open_options *opts, db_conn **out, rb_er
         free(q);
         if (!pc->search_path_config) {
             pg_close(&pc->base);
-            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         }
     }
     *out = &pc->base;
     return 0;
 }
+
+const db_driver db_driver_postgresql = {.dialect = DIALECT_POSTGRESQL, .open = pg_open};

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "driver.h"
+#include "driver_impl.h"
 #include "output.h"
 
 typedef struct sqlite_conn {
@@ -27,10 +27,14 @@ typedef struct sqlite_conn {
 static int sqlite_error(sqlite_conn *sc, const char *sql, rb_error *err)
 {
     const char *msg = sqlite3_errmsg(sc->db);
-    rb_errorf(err, RB_EXIT_FAILURE, "%s", msg);
-    /* Normalised so the runner can treat a missing version table alike on both databases. */
-    if (strncmp(msg, "no such table", 13) == 0)
+    rb_errorf(err, RB_ERR_FAILURE, "%s", msg);
+    /* SQLite has no code of its own for a missing table, only this message: the one place
+     * it is matched. It is RB_ERR_NOT_FOUND, as on PostgreSQL, and carries PostgreSQL's
+     * SQLSTATE so that a migration's handler (e.sqlstate == "42P01") works on both. */
+    if (strncmp(msg, "no such table", 13) == 0) {
+        err->kind = RB_ERR_NOT_FOUND;
         rb_strlcpy(err->sqlstate, "42P01", sizeof err->sqlstate);
+    }
     if (sql)
         rb_strlcpy(err->statement, sql, sizeof err->statement);
     return -1;
@@ -113,7 +117,7 @@ static int sqlite_exec(db_conn *c, const char *sql, int nparams, const db_value 
         goto done;
     }
     if (tail && !only_trailing_noise(tail)) {
-        rb_errorf(err, RB_EXIT_FAILURE, "one statement at a time: db:exec was given several");
+        rb_errorf(err, RB_ERR_FAILURE, "one statement at a time: db:exec was given several");
         rb_strlcpy(err->statement, sql, sizeof err->statement);
         goto done;
     }
@@ -174,7 +178,7 @@ static int sqlite_exec(db_conn *c, const char *sql, int nparams, const db_value 
     rc = 0;
     goto done;
 oom:
-    rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    rb_errorf(err, RB_ERR_FAILURE, "out of memory");
 done:
     db_result_free(out);
     sqlite3_finalize(st);
@@ -189,7 +193,7 @@ static int sqlite_begin_locked(db_conn *c, long long key, const char *read_sql,
     sc->said_waiting = false;
     if (sqlite3_exec(sc->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         if (sqlite3_errcode(sc->db) == SQLITE_BUSY) {
-            rb_errorf(err, RB_EXIT_FAILURE,
+            rb_errorf(err, RB_ERR_LOCK_TIMEOUT,
                       "timed out after %d ms waiting for the database lock", sc->wait_timeout_ms);
             rb_strlcpy(err->hint, "another process holds the SQLite write lock; retry, or raise "
                        "--lock-timeout", sizeof err->hint);
@@ -237,6 +241,17 @@ static char *sqlite_quote_ident(db_conn *c, const char *name)
     return db_quote_ident_generic(name);
 }
 
+static int sqlite_set_foreign_keys(db_conn *c, bool on, rb_error *err)
+{
+    return sqlite_exec(c, on ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF", 0, NULL,
+                       NULL, NULL, err);
+}
+
+static int sqlite_foreign_key_check(db_conn *c, db_result **rows, rb_error *err)
+{
+    return sqlite_exec(c, "PRAGMA foreign_key_check", 0, NULL, rows, NULL, err);
+}
+
 static const char *sqlite_current_user(db_conn *c)
 {
     (void)c;
@@ -253,17 +268,21 @@ static void sqlite_close(db_conn *c)
 
 static const driver_ops sqlite_ops = {
     .name = "sqlite",
+    .dialect = DIALECT_SQLITE,
+    .caps = DB_CAP_READ | DB_CAP_EXECUTE,
     .exec = sqlite_exec,
     .begin_locked = sqlite_begin_locked,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
     .interrupt = sqlite_interrupt,
     .quote_ident = sqlite_quote_ident,
+    .set_foreign_keys = sqlite_set_foreign_keys,
+    .foreign_key_check = sqlite_foreign_key_check,
     .current_user = sqlite_current_user,
     .close = sqlite_close,
 };
 
-int sqlite_open_conn(const config *cfg, const db_open_options *opts, db_conn **out, rb_error *err)
+static int sqlite_open_conn(const config *cfg, const db_open_options *opts, db_conn **out, rb_error *err)
 {
     char *path = NULL;
     if (config_sqlite_path(cfg->database_url, &path, err) != 0)
@@ -271,10 +290,9 @@ int sqlite_open_conn(const config *cfg, const db_open_options *opts, db_conn **o
     sqlite_conn *sc = calloc(1, sizeof *sc);
     if (!sc) {
         free(path);
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     }
     sc->base.ops = &sqlite_ops;
-    sc->base.dialect = DIALECT_SQLITE;
     sc->wait_timeout_ms = opts->lock_timeout_ms;
     bool memory = strcmp(path, ":memory:") == 0;
     int flags = opts->read_only && !memory ? SQLITE_OPEN_READONLY
@@ -286,7 +304,7 @@ int sqlite_open_conn(const config *cfg, const db_open_options *opts, db_conn **o
         path = strdup(":memory:");
         if (!path) {
             free(sc);
-            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         }
     }
     if (sqlite3_open_v2(path, &sc->db, flags, NULL) != SQLITE_OK) {
@@ -295,10 +313,10 @@ int sqlite_open_conn(const config *cfg, const db_open_options *opts, db_conn **o
         char *dir = slash && slash != path ? strndup(path, (size_t)(slash - path)) : NULL;
         struct stat st;
         if (dir && stat(dir, &st) != 0 && errno == ENOENT)
-            rb_errorf(err, RB_EXIT_FAILURE, "cannot open SQLite database '%s': directory '%s' "
+            rb_errorf(err, RB_ERR_FAILURE, "cannot open SQLite database '%s': directory '%s' "
                       "does not exist", path, dir);
         else
-            rb_errorf(err, RB_EXIT_FAILURE, "cannot open SQLite database '%s': %s", path,
+            rb_errorf(err, RB_ERR_FAILURE, "cannot open SQLite database '%s': %s", path,
                       sc->db ? sqlite3_errmsg(sc->db) : "out of memory");
         free(dir);
         free(path);
@@ -310,7 +328,7 @@ int sqlite_open_conn(const config *cfg, const db_open_options *opts, db_conn **o
     /* Reading the schema proves the file is a database before anything else happens. */
     if (sqlite3_exec(sc->db, "PRAGMA foreign_keys = ON; SELECT count(*) FROM sqlite_master",
                      NULL, NULL, NULL) != SQLITE_OK) {
-        rb_errorf(err, RB_EXIT_FAILURE, "cannot open SQLite database '%s': %s", path,
+        rb_errorf(err, RB_ERR_FAILURE, "cannot open SQLite database '%s': %s", path,
                   sqlite3_errmsg(sc->db));
         free(path);
         sqlite_close(&sc->base);
@@ -320,3 +338,5 @@ int sqlite_open_conn(const config *cfg, const db_open_options *opts, db_conn **o
     *out = &sc->base;
     return 0;
 }
+
+const db_driver db_driver_sqlite = {.dialect = DIALECT_SQLITE, .open = sqlite_open_conn};

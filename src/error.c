@@ -1,6 +1,7 @@
-/* error.c: filling rb_error values. */
+/* error.c: filling rb_error values, and the one mapping of their kinds to exit codes. */
 #include "error.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,20 +10,30 @@ void rb_error_init(rb_error *err)
     memset(err, 0, sizeof *err);
 }
 
-int rb_verrorf(rb_error *err, int code, const char *fmt, va_list ap)
+int rb_verrorf(rb_error *err, rb_error_kind kind, const char *fmt, va_list ap)
 {
     rb_error_init(err);
-    err->code = code;
+    err->kind = kind;
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     return -1;
 }
 
-int rb_errorf(rb_error *err, int code, const char *fmt, ...)
+int rb_errorf(rb_error *err, rb_error_kind kind, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    rb_verrorf(err, code, fmt, ap);
+    rb_verrorf(err, kind, fmt, ap);
     va_end(ap);
+    return -1;
+}
+
+int rb_error_interrupted(rb_error *err, int signo, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    rb_verrorf(err, RB_ERR_INTERRUPTED, fmt, ap);
+    va_end(ap);
+    err->signo = signo;
     return -1;
 }
 
@@ -44,9 +55,30 @@ int rb_error_prefix(rb_error *err, const char *fmt, ...)
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
-    if (err->code == 0)
-        err->code = RB_EXIT_FAILURE;
+    if (err->kind == RB_ERR_NONE)
+        err->kind = RB_ERR_FAILURE;
     return -1;
+}
+
+int rb_error_exit_code(const rb_error *err)
+{
+    switch (err->kind) {
+    case RB_ERR_NONE:
+        return 0;
+    case RB_ERR_USAGE:
+        return 2;
+    case RB_ERR_DENIED:
+        return 3;
+    case RB_ERR_INTERRUPTED:
+        /* 130 and 143, as a shell reports a process killed by the signal. */
+        return 128 + (err->signo == SIGTERM ? SIGTERM : SIGINT);
+    case RB_ERR_FAILURE:
+    case RB_ERR_NOT_FOUND:
+    case RB_ERR_LOCK_TIMEOUT:
+    case RB_ERR_NEEDS_FK_OFF:
+        break;
+    }
+    return 1;
 }
 
 void rb_strlcpy(char *dst, const char *src, size_t size)

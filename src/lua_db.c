@@ -252,7 +252,7 @@ static int db_copy_method(lua_State *L)
     int ncols = (int)ncols_raw;
     if (!db_can_copy(c))
         return luaL_error(L, "db:copy: COPY is not available on %s%s", db_dialect_name(c),
-                          c->offline ? " in --sql mode" : "");
+                          db_is_offline(c) ? " in --sql mode" : "");
     /* A row's values stay on the stack until it is sent (see below). */
     luaL_checkstack(L, ncols + 8, "db:copy: too many columns");
     luaL_Buffer b;
@@ -392,7 +392,7 @@ int lua_db_new(lua_State *L)
     lua_createtable(L, 0, 8);                          /* db */
     lua_pushstring(L, db_dialect_name(conn));
     lua_setfield(L, -2, "dialect");
-    lua_pushboolean(L, conn->offline);
+    lua_pushboolean(L, db_is_offline(conn));
     lua_setfield(L, -2, "offline");
     lua_pushstring(L, cfg && cfg->schema ? cfg->schema : "public");
     lua_setfield(L, -2, "schema");

@@ -94,6 +94,14 @@ static int msghandler(lua_State *L)
     char where[512];
     file_where(L, 1, where, sizeof where);
     lua_newtable(L);                       /* err result */
+    /* The kind comes from the value's metatable (raw: its __metatable is false), never
+     * from a field a migration could set. */
+    if (lua_getmetatable(L, 1)) {
+        luaL_getmetatable(L, NEEDS_FK_OFF_MT);
+        lua_pushboolean(L, lua_rawequal(L, -1, -2));
+        lua_setfield(L, -4, "needs_fk_off");
+        lua_pop(L, 2);
+    }
     if (lua_istable(L, 1)) {
         static const char *const fields[] = {"message", "sqlstate", "detail", "hint", "statement",
                                              "position"};
@@ -183,8 +191,11 @@ static int docall(lua_State *L, int nargs, int nresults, rb_error *err)
     if (status == LUA_OK)
         return 0;
     rb_error_init(err);
-    err->code = RB_EXIT_FAILURE;
+    err->kind = RB_ERR_FAILURE;
     if (lua_istable(L, -1)) {
+        if (lua_getfield(L, -1, "needs_fk_off") == LUA_TBOOLEAN && lua_toboolean(L, -1))
+            err->kind = RB_ERR_NEEDS_FK_OFF;
+        lua_pop(L, 1);
         field_to(L, -1, "message", err->message, sizeof err->message);
         field_to(L, -1, "sqlstate", err->sqlstate, sizeof err->sqlstate);
         field_to(L, -1, "detail", err->detail, sizeof err->detail);
@@ -205,8 +216,7 @@ static int docall(lua_State *L, int nargs, int nresults, rb_error *err)
     if (interrupt_signal) {
         char traceback[sizeof err->traceback];
         rb_strlcpy(traceback, err->traceback, sizeof traceback);
-        rb_errorf(err, interrupt_signal == SIGTERM ? RB_EXIT_SIGTERM : RB_EXIT_SIGINT,
-                  "%sinterrupted", h->interrupt_where);
+        rb_error_interrupted(err, interrupt_signal, "%sinterrupted", h->interrupt_where);
         rb_strlcpy(err->traceback, traceback, sizeof err->traceback);
     }
     return -1;

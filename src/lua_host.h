@@ -77,8 +77,8 @@ int lua_host_call_inspect(lua_host *h, const char *function, db_conn *const *con
 
 /* Called from a signal handler: the running Lua call, if any, stops at its next instruction,
  * and so does every later one (a pcall in the migration cannot catch it for good). A call
- * that fails from then on reports the signal's exit code (RB_EXIT_SIGINT or _SIGTERM) in
- * rb_error.code. Returns whether a call was running. Async-signal-safe. */
+ * that fails from then on reports RB_ERR_INTERRUPTED with the signal in rb_error.signo.
+ * Returns whether a call was running. Async-signal-safe. */
 bool lua_host_interrupt(int signo);
 
 #endif

@@ -64,6 +64,11 @@ int lua_db_new(lua_State *L);
  * NULL; a db method on any other connection raises. */
 db_conn *lua_host_active_conn(lua_State *L);
 
+/* The metatable of the rebuild engine's "run me again with foreign keys off" error, given
+ * only to rbacmig's own modules (lua_sandbox_require): a migration cannot make an error that
+ * carries it, so no migration can forge RB_ERR_NEEDS_FK_OFF. */
+#define NEEDS_FK_OFF_MT "rbacmig.error.needs_fk_off"
+
 /* The sandbox (lua_sandbox.c). Builds the shared base every chunk's _ENV reads through, in
  * a state whose full libraries are open (only to be copied from). */
 void lua_sandbox_build(lua_State *L);

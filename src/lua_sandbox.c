@@ -102,7 +102,14 @@ int lua_sandbox_require(lua_State *L)
     if (rc != 0)
         return luaL_error(L, "%s", err.message);
     lua_pushvalue(L, 1);
-    lua_call(L, 1, 1);                               /* errors propagate to our caller */
+    int nargs = 1;
+    if (m->name) { /* rbacmig's own modules get the private metatables as `...`'s second */
+        lua_createtable(L, 0, 1);
+        luaL_getmetatable(L, NEEDS_FK_OFF_MT);
+        lua_setfield(L, -2, "needs_fk_off");
+        nargs = 2;
+    }
+    lua_call(L, nargs, 1);                           /* errors propagate to our caller */
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
         lua_pushboolean(L, 1);
@@ -278,6 +285,10 @@ void lua_sandbox_build(lua_State *L)
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable"); /* getmetatable(_ENV) cannot reach the base */
     lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX_ENV_MT);
+    luaL_newmetatable(L, NEEDS_FK_OFF_MT);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable"); /* getmetatable(e) cannot reach it to forge one */
+    lua_pop(L, 1);
 
     /* Strings' shared metatable stays out of reach: getmetatable("") returns false. */
     lua_pushliteral(L, "");

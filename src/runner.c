@@ -72,7 +72,7 @@ static int refuse_changed(runner *r, version_store *vs, const rev_set *applied, 
     int rc = 0;
     if (n > 0 && !allow) {
         const revision *rev = &r->g->revs[changes[0].rev];
-        rc = rb_errorf(err, RB_EXIT_FAILURE,
+        rc = rb_errorf(err, RB_ERR_FAILURE,
                        "'%s' (revision %s) changed after it was applied%s", rev->path, rev->id,
                        n > 1 ? " (and others; see 'rbacmig check')" : "");
         rb_strlcpy(err->hint, "restore the applied file; or, if the edit changes nothing that "
@@ -146,29 +146,30 @@ static int work_end(int rc, rb_error *err)
 {
     running_conn = NULL;
     migrating = 0;
-    if (rc != 0 && stop_signal && err->code != RB_EXIT_SIGINT && err->code != RB_EXIT_SIGTERM) {
+    if (rc != 0 && stop_signal && err->kind != RB_ERR_INTERRUPTED) {
         /* Cancelled outside a migration (waiting for the lock, bookkeeping): nothing of the
          * step that was under way was committed. */
         rb_error_prefix(err, "interrupted by %s", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
-        err->code = stop_signal == SIGTERM ? RB_EXIT_SIGTERM : RB_EXIT_SIGINT;
+        err->kind = RB_ERR_INTERRUPTED;
+        err->signo = stop_signal;
     }
     return rc;
 }
 
-/* The state before any lock: the version rows (offline: START's, or none) and the target
- * resolved against them, once: relative targets (+1, -2) must not drift while concurrent
- * runs move the database. */
+/* The state before any lock: the version rows (with no database to read, --sql: START's, or
+ * none) and the target resolved against them, once: relative targets (+1, -2) must not drift
+ * while concurrent runs move the database. */
 static int first_look(runner *r, version_store *vs, const migrate_options *opts, str_list *rows,
                       bool *exists, target *t, rb_error *err)
 {
-    if (r->conn->offline) {
-        /* --sql: no database to read; start from START (or base) and write every step. */
+    if (!db_can_read(r->conn)) {
+        /* No database to read: start from START (or base) and write every step. */
         if (opts->sql_start && strcmp(opts->sql_start, "base") != 0) {
             int idx;
             if (graph_resolve_one(r->g, opts->sql_start, &idx, err) != 0)
                 return -1;
             if (str_list_push(rows, r->g->revs[idx].id) != 0)
-                return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+                return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         }
     } else if (versions_read(vs, rows, exists, err) != 0) {
         return -1;
@@ -232,7 +233,7 @@ static const char *verb_of(direction dir)
  * when there are none. Returns their number. */
 static int rolled_back_too(const run *s, char *buf, size_t size)
 {
-    int n = s->opts->single_transaction && !s->r->conn->offline ? s->next : 0;
+    int n = s->opts->single_transaction && db_executes(s->r->conn) ? s->next : 0;
     buf[0] = '\0';
     if (n == 0)
         return 0;
@@ -261,7 +262,7 @@ static int announce_step(const run *s, const revision *rev, rb_error *err)
     char *message = out_printable(rev->message);
     int rc = 0;
     if (!from || !to || !message)
-        rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     else
         out_progress("Running %s %s -> %s, %s", verb_of(s->opts->dir), from, to, message);
     free(from);
@@ -293,7 +294,7 @@ static int record_success(run *s, const revision *rev, double ms, db_reopen *reo
     int idx = s->steps[s->next];
     rev_set next;
     if (rev_set_init(&next, g) != 0)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     memcpy(next.in, s->applied.in, (size_t)g->count);
     next.count = s->applied.count;
     if (s->opts->dir == DIR_UPGRADE) {
@@ -313,7 +314,7 @@ static int record_success(run *s, const revision *rev, double ms, db_reopen *reo
     s->applied = next;
     if (graph_version_rows(g, &next, &s->rows) != 0)
         /* Committed, but the rows for the next step's plan could not be kept. */
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory after %s %s",
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory after %s %s",
                          verb_of(s->opts->dir), rev->id);
     return 0;
 }
@@ -333,12 +334,12 @@ static int apply_step(run *s, db_reopen *reopen, rb_error *err)
     if (stop_signal) {
         char too[512];
         int nearlier = rolled_back_too(s, too, sizeof too);
-        return rb_errorf(err, stop_signal == SIGTERM ? RB_EXIT_SIGTERM : RB_EXIT_SIGINT,
+        return rb_error_interrupted(err, stop_signal,
                          "interrupted by %s: %s %s rolled back%s; the database stays at the "
                          "revision %s", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT", verb,
                          rev->id, too, nearlier ? "it was at before the command" : "before it");
     }
-    if (rc != 0 && !r->conn->in_transaction && !r->conn->offline)
+    if (rc != 0 && !db_in_transaction(r->conn) && db_executes(r->conn))
         record_failure(s, rev, now_ms() - t0, err);
     if (rc != 0)
         return step_failed(s, rev, err);
@@ -347,11 +348,11 @@ static int apply_step(run *s, db_reopen *reopen, rb_error *err)
         return step_failed(s, rev, err);
     /* A non-transactional migration ran in autocommit mode; its bookkeeping still takes the
      * lock and a transaction of its own. */
-    if (!r->conn->in_transaction && db_begin_locked(r->conn, s->key, err) != 0)
+    if (!db_in_transaction(r->conn) && db_begin_locked(r->conn, s->key, err) != 0)
         return -1;
     if (record_success(s, rev, ms, reopen, err) != 0)
         return -1;
-    if (!r->conn->offline)
+    if (db_executes(r->conn))
         out_progress("  done in %.0f ms", now_ms() - t0);
     return 0;
 }
@@ -364,7 +365,7 @@ static int run_prepare(run *s, rb_error *err)
     if (versions_open(&s->vs, r->conn, r->cfg, r->g, err) != 0 ||
         first_look(r, &s->vs, s->opts, &s->rows, &s->exists, &s->t, err) != 0)
         return -1;
-    if (!r->conn->offline) {
+    if (db_can_read(r->conn)) {
         if (plan_from(r, s->opts, &s->rows, &s->t, &s->applied, &s->steps, &s->nsteps, err) != 0)
             return -1;
         if (s->nsteps == 0) {
@@ -381,7 +382,7 @@ static int run_prepare(run *s, rb_error *err)
     }
     /* rbacmig's tables are made together, in one transaction: a version table that could
      * be read means both exist, and the first step can begin with the locked read. */
-    s->tables_ready = s->exists && !r->conn->offline;
+    s->tables_ready = s->exists && db_can_read(r->conn);
     s->plan_valid = false;
     return (s->read_sql = versions_read_sql(&s->vs, err)) ? 0 : -1;
 }
@@ -395,7 +396,7 @@ static int open_step_transaction(run *s, rb_error *err)
     db_conn *c = s->r->conn;
     if (s->fk_off && versions_foreign_keys(&s->vs, false, err) != 0)
         return -1;
-    if (s->tables_ready && !c->offline) {
+    if (s->tables_ready && db_can_read(c)) {
         db_result *res = NULL;
         if (db_begin_locked_read(c, s->key, s->read_sql, &res, err) != 0)
             return -1;
@@ -406,8 +407,8 @@ static int open_step_transaction(run *s, rb_error *err)
     if (!s->tables_ready && versions_ensure_tables(&s->vs, err) != 0)
         return -1;
     s->tables_ready = true;
-    if (c->offline)
-        return 0; /* offline the state only moves by our own steps: rows stay as they are */
+    if (!db_can_read(c))
+        return 0; /* unread, the state only moves by our own steps: rows stay as they are */
     str_list_release(&s->rows);
     s->plan_valid = false;
     return versions_read(&s->vs, &s->rows, &s->exists, err);
@@ -434,22 +435,22 @@ static int replan_if_moved(run *s, rb_error *err)
 static int leave_transaction(run *s, const revision *rev, rb_error *err)
 {
     if (s->opts->single_transaction)
-        return rb_errorf(err, RB_EXIT_FAILURE,
+        return rb_errorf(err, RB_ERR_FAILURE,
                          "%s: transactional = false cannot run inside --single-transaction",
                          rev->path);
-    if (s->r->conn->via_transaction_pooler)
-        return rb_errorf(err, RB_EXIT_FAILURE,
+    if (db_via_transaction_pooler(s->r->conn))
+        return rb_errorf(err, RB_ERR_FAILURE,
                          "%s: transactional = false needs one database session, which a "
                          "transaction-mode pooler does not give; use the direct URL (port "
                          "5432) or the session-mode pooler for this migration", rev->path);
     return db_commit(s->r->conn, err);
 }
 
-/* After a step failed: whether to run it again with foreign keys off (SQLSTATE_NEEDS_FK_OFF,
+/* After a step failed: whether to run it again with foreign keys off (RB_ERR_NEEDS_FK_OFF,
  * see versions.h), having rolled it back. */
 static bool retry_with_foreign_keys_off(run *s, const revision *rev, rb_error *err)
 {
-    if (strcmp(err->sqlstate, SQLSTATE_NEEDS_FK_OFF) != 0 || s->fk_off || !rev->transactional ||
+    if (err->kind != RB_ERR_NEEDS_FK_OFF || s->fk_off || !rev->transactional ||
         s->opts->single_transaction || stop_signal)
         return false;
     out_debug("%s rebuilds a referenced table: running it again with foreign keys off",
@@ -479,13 +480,12 @@ static int after_step(run *s, const revision *rev, db_result *fresh, rb_error *e
     if (!stop_signal)
         return 0;
     const char *sig = stop_signal == SIGTERM ? "SIGTERM" : "SIGINT";
-    int code = stop_signal == SIGTERM ? RB_EXIT_SIGTERM : RB_EXIT_SIGINT;
-    if (s->r->conn->in_transaction && s->opts->single_transaction && !s->r->conn->offline)
-        return rb_errorf(err, code, "interrupted by %s after %s %s: --single-transaction "
+    if (db_in_transaction(s->r->conn) && s->opts->single_transaction && db_executes(s->r->conn))
+        return rb_error_interrupted(err, stop_signal, "interrupted by %s after %s %s: --single-transaction "
                          "rolled back all %d step%s of the command; the database stays at the "
                          "revision it was at before it", sig, verb_of(s->opts->dir), rev->id,
                          s->next, s->next == 1 ? "" : "s");
-    return rb_errorf(err, code, "interrupted by %s after %s %s; the database is at a "
+    return rb_error_interrupted(err, stop_signal, "interrupted by %s after %s %s; the database is at a "
                      "consistent revision", sig, verb_of(s->opts->dir), rev->id);
 }
 
@@ -494,9 +494,9 @@ static int run_step(run *s, rb_error *err)
 {
     db_conn *c = s->r->conn;
     /* Our own plan is done: no transaction to open just to find nothing left. */
-    if (s->plan_valid && s->next == s->nsteps && !c->in_transaction)
+    if (s->plan_valid && s->next == s->nsteps && !db_in_transaction(c))
         return 1;
-    if (!c->in_transaction && open_step_transaction(s, err) != 0)
+    if (!db_in_transaction(c) && open_step_transaction(s, err) != 0)
         return -1;
     if (replan_if_moved(s, err) != 0)
         return -1;
@@ -508,7 +508,7 @@ static int run_step(run *s, rb_error *err)
     /* The next step's transaction may begin in the round trip that commits this one
      * (PostgreSQL): its locked read then comes back with the commit. */
     db_reopen reopen = {.key = s->key, .read_sql = s->read_sql};
-    bool want_reopen = !s->opts->single_transaction && !c->offline && s->tables_ready &&
+    bool want_reopen = !s->opts->single_transaction && db_can_read(c) && s->tables_ready &&
                        s->next + 1 < s->nsteps &&
                        s->r->g->revs[s->steps[s->next + 1]].transactional;
     if (apply_step(s, want_reopen ? &reopen : NULL, err) != 0) {
@@ -525,9 +525,9 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
     int rc = run_prepare(&s, err);
     while (rc == 0)
         rc = run_step(&s, err);
-    if (rc == 1 && r->conn->in_transaction && db_commit(r->conn, err) != 0) {
+    if (rc == 1 && db_in_transaction(r->conn) && db_commit(r->conn, err) != 0) {
         /* A deferred constraint or a lost connection at the one COMMIT. */
-        if (opts->single_transaction && !r->conn->offline)
+        if (opts->single_transaction && db_executes(r->conn))
             rb_error_prefix(err, "committing the %d step%s of --single-transaction failed, "
                             "so none of them is applied", s.nsteps, s.nsteps == 1 ? "" : "s");
         rc = -1;

@@ -22,7 +22,7 @@ static char *sql_vformat(rb_error *err, const char *fmt, va_list ap)
     va_end(copy);
     char *sql = n >= 0 ? malloc((size_t)n + 1) : NULL;
     if (!sql) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         return NULL;
     }
     vsnprintf(sql, (size_t)n + 1, fmt, ap);
@@ -83,7 +83,7 @@ long long versions_lock_key(const config *cfg)
 static char *qualified(db_conn *conn, const config *cfg, const char *table)
 {
     char *t = db_quote_ident(conn, table);
-    if (!t || conn->dialect == DIALECT_SQLITE)
+    if (!t || db_conn_dialect(conn) == DIALECT_SQLITE)
         return t;
     char *s = db_quote_ident(conn, cfg->schema);
     char *out = s ? malloc(strlen(s) + strlen(t) + 2) : NULL;
@@ -103,7 +103,7 @@ int versions_open(version_store *vs, db_conn *conn, const config *cfg, const gra
     vs->schema = db_quote_ident(conn, cfg->schema);
     if (!vs->version || !vs->history || !vs->schema) {
         versions_close(vs);
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     }
     return 0;
 }
@@ -127,7 +127,7 @@ int versions_rows_from_result(const db_result *res, str_list *rows, rb_error *er
     for (int i = 0; i < res->nrows; i++) {
         const db_value *v = db_result_cell(res, i, 0);
         if (v->type == DBV_TEXT && str_list_push(rows, v->text) != 0)
-            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     }
     return 0;
 }
@@ -146,7 +146,7 @@ int versions_read(version_store *vs, str_list *rows, bool *exists, rb_error *err
     if (!sql)
         goto done;
     if (db_exec(vs->conn, sql, 0, NULL, &res, NULL, err) != 0) {
-        if (strcmp(err->sqlstate, "42P01") == 0 && !vs->conn->in_transaction) {
+        if (err->kind == RB_ERR_NOT_FOUND && !db_in_transaction(vs->conn)) {
             *exists = false;
             rb_error_init(err);
             rc = 0;
@@ -172,9 +172,9 @@ static int query_history(version_store *vs, const char *format, db_result **res,
     int rc = sql ? 0 : -1;
     if (rc == 0) {
         rc = db_exec(vs->conn, sql, 0, NULL, res, NULL, err);
-        if (rc != 0 && strcmp(err->sqlstate, "42P01") == 0 && !vs->conn->in_transaction) {
+        if (rc != 0 && err->kind == RB_ERR_NOT_FOUND && !db_in_transaction(vs->conn)) {
             rb_error_init(err);
-            rc = (*res = db_result_new(0)) ? 0 : rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            rc = (*res = db_result_new(0)) ? 0 : rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         }
     }
     free(sql);
@@ -197,7 +197,7 @@ int versions_changes(version_store *vs, const rev_set *applied, version_change *
     *nchanges = 0;
     if (!(row_of = malloc(sizeof *row_of * ((size_t)vs->g->count + 1))) ||
         !(*changes = calloc((size_t)vs->g->count + 1, sizeof **changes))) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         goto done;
     }
     for (int i = 0; i < vs->g->count; i++)
@@ -250,7 +250,7 @@ int versions_changed_files(version_store *vs, const rev_set *applied, int **chan
         return -1;
     if (!(*changed = malloc(sizeof **changed * ((size_t)*nchanged + 1)))) {
         free(changes);
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     }
     for (int i = 0; i < *nchanged; i++)
         (*changed)[i] = changes[i].rev;
@@ -268,7 +268,7 @@ int versions_failed(version_store *vs, str_list *failed, rb_error *err)
     for (int i = 0; i < res->nrows && rc == 0; i++) {
         const db_value *v = db_result_cell(res, i, 0);
         if (v->type == DBV_TEXT && str_list_push(failed, v->text) != 0)
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     }
     db_result_free(res);
     return rc;
@@ -314,7 +314,7 @@ static int close_to_api_roles(version_store *vs, rb_error *err)
     size_t len = sizeof block + 2 * (version_len + history_len);
     sql = malloc(len);
     if (!sql) {
-        rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         goto done;
     }
     snprintf(sql, len, block, version, history, version, history);
@@ -330,7 +330,7 @@ done:
  * version table and the history table when missing. */
 int versions_ensure_tables(version_store *vs, rb_error *err)
 {
-    bool pg = vs->conn->dialect == DIALECT_POSTGRESQL;
+    bool pg = db_conn_dialect(vs->conn) == DIALECT_POSTGRESQL;
     if (pg && strcmp(vs->cfg->schema, "public") != 0 &&
         run_format(vs, err, "CREATE SCHEMA IF NOT EXISTS %s", vs->schema) != 0)
         return -1;
@@ -356,22 +356,18 @@ int versions_ensure_tables(version_store *vs, rb_error *err)
 
 int versions_foreign_keys(version_store *vs, bool on, rb_error *err)
 {
-    if (vs->conn->dialect != DIALECT_SQLITE || vs->conn->offline)
-        return 0;
-    return db_run(vs->conn, on ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF", err);
+    return db_set_foreign_keys(vs->conn, on, err);
 }
 
 int versions_check_foreign_keys(version_store *vs, const revision *rev, rb_error *err)
 {
-    if (vs->conn->dialect != DIALECT_SQLITE || vs->conn->offline)
-        return 0;
     db_result *res = NULL;
-    if (db_exec(vs->conn, "PRAGMA foreign_key_check", 0, NULL, &res, NULL, err) != 0)
+    if (db_foreign_key_check(vs->conn, &res, err) != 0)
         return -1;
     int rc = 0;
     if (res->nrows > 0 && res->ncols >= 3) {
         const db_value *table = db_result_cell(res, 0, 0), *parent = db_result_cell(res, 0, 2);
-        rc = rb_errorf(err, RB_EXIT_FAILURE,
+        rc = rb_errorf(err, RB_ERR_FAILURE,
                        "%s: leaves %d row(s) violating foreign keys (first: a row of '%s' "
                        "references a missing row of '%s')",
                        rev->path, res->nrows, table->type == DBV_TEXT ? table->text : "?",
@@ -426,7 +422,7 @@ int versions_write(version_store *vs, const str_list *before, const rev_set *app
     rc = 0;
     goto done;
 oom:
-    rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    rb_errorf(err, RB_ERR_FAILURE, "out of memory");
 done:
     str_list_release(&after);
     str_list_release(&removed);
@@ -442,7 +438,7 @@ static int history_values(version_store *vs, const revision *rev, const char *di
     for (int i = 0; i < rev->down.count; i++)
         len += strlen(rev->down.items[i]) + 2;
     if (!(*down = malloc(len)))
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     (*down)[0] = '\0';
     for (int i = 0; i < rev->down.count; i++) {
         if (i)
@@ -454,8 +450,8 @@ static int history_values(version_store *vs, const revision *rev, const char *di
     p[2] = dbv_text(direction_name);
     p[3] = dbv_text(rev->message);
     p[4] = dbv_text(rev->sha256);
-    p[5] = vs->conn->offline ? dbv_text(NULL) : (db_value){.type = DBV_FLOAT, .f = ms};
-    p[6] = dbv_text(vs->conn->ops->current_user(vs->conn));
+    p[5] = db_executes(vs->conn) ? (db_value){.type = DBV_FLOAT, .f = ms} : dbv_text(NULL);
+    p[6] = dbv_text(db_current_user(vs->conn));
     p[7] = dbv_text(RBACMIG_VERSION);
     return 0;
 }
@@ -489,7 +485,7 @@ int versions_record_step(version_store *vs, const str_list *before, const rev_se
     char *sql = NULL, *down = NULL;
     const char *gone = NULL, *came = NULL;
     int changes = 0, rc = -1;
-    if (vs->conn->dialect != DIALECT_POSTGRESQL || vs->conn->offline ||
+    if (db_conn_dialect(vs->conn) != DIALECT_POSTGRESQL || !db_executes(vs->conn) ||
         graph_version_rows(vs->g, applied, &after) != 0)
         goto separate;
     for (int i = 0; i < before->count; i++)
@@ -556,7 +552,7 @@ int versions_refuse_failed(version_store *vs, rb_error *err)
         char parent[128] = "PARENT";
         if (idx >= 0 && vs->g->revs[idx].down.count)
             rb_strlcpy(parent, vs->g->revs[idx].down.items[0], sizeof parent);
-        rc = rb_errorf(err, RB_EXIT_FAILURE,
+        rc = rb_errorf(err, RB_ERR_FAILURE,
                        "revision %s failed midway (transactional = false) and is not resolved",
                        failed.items[0]);
         snprintf(err->hint, sizeof err->hint,
@@ -583,7 +579,7 @@ int versions_stamp(version_store *vs, bool purge, const target *t, rb_error *err
         return -1;
     if (versions_ensure_tables(vs, err) != 0)
         goto done;
-    if (!vs->conn->offline && versions_read(vs, &rows, &exists, err) != 0)
+    if (db_can_read(vs->conn) && versions_read(vs, &rows, &exists, err) != 0)
         goto done;
     if (purge) {
         if (versions_clear(vs, err) != 0)
@@ -594,13 +590,13 @@ int versions_stamp(version_store *vs, bool purge, const target *t, rb_error *err
         goto done;
     /* Everything not below the target goes; the target and its ancestors come. */
     if (rev_set_init(&next, vs->g) != 0) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         goto done;
     }
     if (t->kind == TARGET_REVISIONS)
         for (int i = 0; i < t->nrevs; i++)
             rev_set_add_ancestors(&next, vs->g, t->revs[i]);
-    if (!vs->conn->offline && versions_failed(vs, &failed, err) != 0)
+    if (db_can_read(vs->conn) && versions_failed(vs, &failed, err) != 0)
         goto done;
     if (versions_write(vs, &rows, &next, err) != 0)
         goto done;
@@ -616,8 +612,7 @@ int versions_stamp(version_store *vs, bool purge, const target *t, rb_error *err
         goto done;
     rc = 0;
 done:
-    if (vs->conn->in_transaction)
-        db_rollback(vs->conn);
+    db_rollback(vs->conn); /* only if a failure left the transaction open */
     rev_set_release(&applied);
     rev_set_release(&next);
     str_list_release(&rows);
@@ -670,8 +665,7 @@ int versions_repair(version_store *vs, bool dry_run, version_change **changes, i
         goto done;
     rc = 0;
 done:
-    if (vs->conn->in_transaction)
-        db_rollback(vs->conn);
+    db_rollback(vs->conn); /* only if a failure left the transaction open */
     if (rc != 0) {
         free(*changes);
         *changes = NULL;

@@ -20,15 +20,6 @@
 #include "driver.h"
 #include "graph.h"
 
-/* SQLite cannot ALTER a table in place; the schema builder rebuilds it, and a rebuild
- * drops the old table, which with foreign keys on would fire ON DELETE actions in the tables
- * that reference it. The builder then raises this SQLSTATE and the runner runs that step
- * again with foreign keys off (a pragma that only takes effect outside a transaction),
- * checking them with versions_check_foreign_keys before it commits: SQLite's own ALTER TABLE
- * procedure. Every other step runs with foreign keys on, so ON DELETE CASCADE works in data
- * migrations as users expect. */
-#define SQLSTATE_NEEDS_FK_OFF "RBFK0"
-
 typedef struct version_store {
     db_conn *conn;
     const config *cfg;
@@ -91,7 +82,7 @@ int versions_clear(version_store *vs, rb_error *err);
 int versions_write(version_store *vs, const str_list *before, const rev_set *applied,
                    rb_error *err);
 /* Appends a history row for rev: direction_name is "upgrade", "downgrade", "stamp",
- * "unstamp" or "repair"; ms its duration (NULL offline). */
+ * "unstamp" or "repair"; ms its duration (NULL where statements only are written: --sql). */
 int versions_write_history(version_store *vs, const revision *rev, const char *direction_name,
                            double ms, bool success, rb_error *err);
 /* A successful step's bookkeeping: the version rows from `before` to `applied` and its
@@ -102,7 +93,15 @@ int versions_record_step(version_store *vs, const str_list *before, const rev_se
                          const revision *rev, const char *direction_name, double ms,
                          bool commit, db_reopen *reopen, rb_error *err);
 
-/* --- SQLite's foreign keys (no-ops on PostgreSQL and offline) --- */
+/* --- SQLite's foreign keys (no-ops where the driver has no switch: PostgreSQL, --sql) ---
+ *
+ * SQLite cannot ALTER a table in place; the schema builder rebuilds it, and a rebuild drops
+ * the old table, which with foreign keys on would fire ON DELETE actions in the tables that
+ * reference it. The builder then fails the step with RB_ERR_NEEDS_FK_OFF and the runner runs
+ * it again with foreign keys off (a pragma that only takes effect outside a transaction),
+ * checking them with versions_check_foreign_keys before it commits: SQLite's own ALTER TABLE
+ * procedure. Every other step runs with foreign keys on, so ON DELETE CASCADE works in data
+ * migrations as users expect. */
 
 /* PRAGMA foreign_keys: only takes effect outside a transaction. */
 int versions_foreign_keys(version_store *vs, bool on, rb_error *err);

@@ -1,8 +1,12 @@
 /* check_cli.c: the command line. The option parser (both spellings, values kept whole and
- * as given, flags that refuse values), and cli_main itself: usage errors found before any
- * file is read or database opened, global options in both spellings, and output that could
- * not be written. */
+ * as given, flags that refuse values); whole command lines against the command table (one
+ * row per case: unknown options, another command's, globals before and after the command,
+ * subcommands, required options and arguments); the table's flags and completeness; and
+ * cli_main itself: usage errors found before any file is read or database opened, global
+ * options in both spellings, --help generated from the table, output that could not be
+ * written. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +16,10 @@
 
 enum { O_MESSAGE, O_SQL, O_DEPENDS };
 static const cli_opt opts[] = {
-    {"message", 'm', true, false, NULL},
-    {"sql", 0, false, false, NULL},
-    {"depends-on", 0, true, true, NULL},
-    {NULL, 0, false, false, NULL},
+    {.name = "message", .short_name = 'm', .value_name = "MSG"},
+    {.name = "sql"},
+    {.name = "depends-on", .value_name = "REV", .repeatable = true},
+    {0},
 };
 
 /* Parses the NULL-terminated words (char * as main gets them: cli never writes through
@@ -90,12 +94,12 @@ START_TEST(test_parse_errors)
     };
     static const char *const part[] = {"takes no value", "unknown option '--frob'",
                                        "unknown option '--messages'", "needs a value",
-                                       "unknown option '-q'"};
+                                       "'cmd' does not take -q"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         cli_args a;
         rb_error err;
         ck_assert_int_eq(parse(&a, &err, bad[i]), -1);
-        ck_assert_int_eq(err.code, RB_EXIT_USAGE);
+        ck_assert_int_eq(err.kind, RB_EXIT_USAGE);
         ck_assert_msg(strstr(err.message, part[i]) != NULL, "'%s': '%s' lacks '%s'", bad[i][0],
                       err.message, part[i]);
         cli_args_release(&a);
@@ -111,6 +115,180 @@ START_TEST(test_parse_help)
     ck_assert_int_eq(parse(&a, &err, w), 0);
     ck_assert(a.help);
     cli_args_release(&a);
+}
+END_TEST
+
+/* ---- the whole command line against the command table: one case per row -------------- */
+
+typedef struct line_case {
+    const char *words[10]; /* after the program name, NULL-terminated */
+    int rc;                /* 0 or RB_EXIT_USAGE */
+    const char *expect;    /* rc 0: the command run ("tenant list"); else part of the error */
+} line_case;
+
+static const line_case line_cases[] = {
+    /* what the table takes */
+    {{"upgrade", "--sql", "--single-transaction", "head"}, 0, "upgrade"},
+    {{"downgrade", "-3"}, 0, "downgrade"},                 /* -3 is a target, not an option */
+    {{"merge", "-m", "x", "--", "-rev", "heads"}, 0, "merge"}, /* -- ends options */
+    {{"revision", "-m", "-x"}, 0, "revision"},             /* a value may start with '-' */
+    {{"history", "-rbase:head", "-v"}, 0, "history"},
+    {{"current", "-v"}, 0, "current"},                     /* current's -v, not the global */
+    {{"tenant", "list"}, 0, "tenant list"},
+    {{"member", "--tenant", "a", "list"}, 0, "member list"}, /* an option before the sub */
+    {{"can", "--tenant=a", "--user", "u", "p.q"}, 0, "can"},
+    {{"seed", "--tenant", "a", "--tenant", "b", "--prune"}, 0, "seed"},
+    /* globals before the command, in both spellings, where they apply */
+    {{"-q", "--lock-timeout", "5", "-dsqlite:x.db", "upgrade", "head"}, 0, "upgrade"},
+    {{"--config=x.lua", "-v", "heads"}, 0, "heads"},
+    {{"--statement-timeout=1", "can", "--tenant", "a", "--user", "u", "p"}, 0, "can"},
+    /* unknown, another command's, a global after the command or where it does not apply */
+    {{"upgrade", "--frob", "head"}, RB_EXIT_USAGE, "unknown option '--frob' for 'upgrade'"},
+    {{"--frob", "upgrade", "head"}, RB_EXIT_USAGE, "unknown option '--frob'"},
+    {{"stamp", "--single-transaction", "head"}, RB_EXIT_USAGE,
+     "'stamp' does not take --single-transaction"},
+    {{"check", "-r", "1:2"}, RB_EXIT_USAGE, "'check' does not take -r"},
+    {{"upgrade", "head", "--lock-timeout", "5"}, RB_EXIT_USAGE,
+     "'upgrade' does not take --lock-timeout (global options go before the command)"},
+    {{"--lock-timeout", "5", "heads"}, RB_EXIT_USAGE,
+     "'heads' does not take --lock-timeout (it takes no lock)"},
+    {{"--lock-timeout=5", "can", "--tenant", "a", "--user", "u", "p"}, RB_EXIT_USAGE,
+     "'can' does not take --lock-timeout"},
+    {{"-d", "sqlite:x.db", "init"}, RB_EXIT_USAGE, "'init' does not take --database-url"},
+    {{"-x", "a=b", "revision", "-m", "m"}, RB_EXIT_USAGE, "'revision' does not take -x"},
+    {{"tenant", "list", "--tenant", "a"}, RB_EXIT_USAGE, "'tenant list' does not take --tenant"},
+    {{"tenant", "--owner", "u", "list"}, RB_EXIT_USAGE, "'tenant list' does not take --owner"},
+    /* values: a flag given one, one missing, one given twice */
+    {{"upgrade", "--sql=yes", "head"}, RB_EXIT_USAGE, "option '--sql' of 'upgrade' takes no value"},
+    {{"history", "-r"}, RB_EXIT_USAGE, "option '-r' of 'history' needs a value"},
+    {{"upgrade", "head", "--lock-timeout"}, RB_EXIT_USAGE, "'upgrade' does not take"},
+    {{"--lock-timeout"}, RB_EXIT_USAGE, "option '--lock-timeout' needs a value"},
+    {{"-c", "a", "-c", "b", "heads"}, RB_EXIT_USAGE, "option '--config' is given 2 times"},
+    {{"can", "--tenant", "a", "--tenant", "b", "--user", "u", "p"}, RB_EXIT_USAGE,
+     "--tenant is given 2 times"},
+    /* required options, arguments, subcommands */
+    {{"member", "add", "--tenant", "a", "--user", "u"}, RB_EXIT_USAGE, "'member add' needs --role"},
+    {{"revision"}, RB_EXIT_USAGE, "'revision' needs --message"},
+    {{"upgrade"}, RB_EXIT_USAGE, "'upgrade' needs TARGET"},
+    {{"heads", "extra"}, RB_EXIT_USAGE, "unexpected argument 'extra' for 'heads'"},
+    {{"tenant", "delete", "a", "b"}, RB_EXIT_USAGE, "unexpected argument 'b' for 'tenant delete'"},
+    {{"tenant"}, RB_EXIT_USAGE, "'tenant' needs a command: create, list or delete"},
+    {{"member", "promote"}, RB_EXIT_USAGE,
+     "unknown member command 'promote' (expected add, remove or list)"},
+    {{"frobnicate"}, RB_EXIT_USAGE, "unknown command 'frobnicate'"},
+    {{"-q"}, RB_EXIT_USAGE, "no command given"},
+};
+
+START_TEST(test_line_cases)
+{
+    const line_case *c = &line_cases[_i];
+    char *argv[12];
+    int argc = 0;
+    argv[argc++] = "rbacmig";
+    for (int i = 0; c->words[i]; i++)
+        argv[argc++] = (char *)(uintptr_t)c->words[i]; /* cli never writes through argv */
+    argv[argc] = NULL;
+    cli_line line;
+    rb_error err;
+    rb_error_init(&err);
+    int rc = cli_parse_line(argc, argv, &line, &err);
+    if (c->rc == 0) {
+        ck_assert_msg(rc == 0, "case %d (%s ...): %s", _i, c->words[0], err.message);
+        ck_assert_ptr_nonnull(line.cmd);
+        char name[128];
+        snprintf(name, sizeof name, "%s%s%s", line.parent ? line.parent->name : "",
+                 line.parent ? " " : "", line.cmd->name);
+        ck_assert_str_eq(name, c->expect);
+    } else {
+        ck_assert_msg(rc == -1 && rb_error_exit_code(&err) == c->rc, "case %d (%s ...) should be a usage error",
+                      _i, c->words[0]);
+        ck_assert_msg(strstr(err.message, c->expect) != NULL, "case %d: '%s' lacks '%s'", _i,
+                      err.message, c->expect);
+        ck_assert_msg(!strchr(err.message, '\n'), "case %d: one line", _i);
+    }
+    cli_line_release(&line);
+}
+END_TEST
+
+/* The options end up where the handler looks: by name in the (sub)command's own table. */
+START_TEST(test_line_values)
+{
+    char *argv[] = {"rbacmig", "member", "--tenant", "t1", "remove", "--user=u1", NULL};
+    cli_line line;
+    rb_error err;
+    ck_assert_int_eq(cli_parse_line(6, argv, &line, &err), 0);
+    ck_assert_ptr_eq(line.cmd, cli_find_command("member", "remove"));
+    ck_assert_ptr_eq(line.args.opts, line.cmd->opts);
+    ck_assert_str_eq(cli_arg(&line.args, 0), "t1");
+    ck_assert_str_eq(cli_arg(&line.args, 1), "u1");
+    ck_assert_ptr_null(cli_arg(&line.args, 2));
+    ck_assert_int_eq(line.args.positional.count, 0);
+    cli_line_release(&line);
+}
+END_TEST
+
+/* What the dispatcher sets up is the table's word: the commands that only read never wait
+ * for the migration lock, the ones that write always hold it. */
+static const struct {
+    const char *name, *sub;
+    unsigned set, unset;
+} flag_cases[] = {
+    {"can", NULL, CMD_DB | CMD_READ_ONLY | CMD_READ_TX, CMD_LOCK | CMD_STEP_LOCK},
+    {"tenant", "list", CMD_DB | CMD_READ_ONLY | CMD_READ_TX, CMD_LOCK | CMD_STEP_LOCK},
+    {"member", "list", CMD_DB | CMD_READ_ONLY | CMD_READ_TX, CMD_LOCK | CMD_STEP_LOCK},
+    {"tenant", "create", CMD_DB | CMD_LOCK, CMD_READ_ONLY | CMD_READ_TX},
+    {"tenant", "delete", CMD_DB | CMD_LOCK, CMD_READ_ONLY | CMD_READ_TX},
+    {"member", "add", CMD_DB | CMD_LOCK, CMD_READ_ONLY | CMD_READ_TX},
+    {"member", "remove", CMD_DB | CMD_LOCK, CMD_READ_ONLY | CMD_READ_TX},
+    {"seed", NULL, CMD_DB | CMD_LOCK | CMD_SQL, CMD_READ_ONLY},
+    {"upgrade", NULL, CMD_GRAPH | CMD_DB | CMD_STEP_LOCK | CMD_SQL, CMD_READ_ONLY | CMD_LOCK},
+    {"current", NULL, CMD_GRAPH | CMD_DB | CMD_READ_ONLY, CMD_LOCK | CMD_STEP_LOCK},
+    {"history", NULL, CMD_GRAPH | CMD_DB | CMD_READ_ONLY, CMD_LOCK | CMD_STEP_LOCK},
+    {"check", NULL, CMD_GRAPH | CMD_DB | CMD_READ_ONLY, CMD_LOCK | CMD_STEP_LOCK},
+    {"heads", NULL, CMD_GRAPH, CMD_DB | CMD_DB_LAZY},
+    {"init", NULL, 0, CMD_GRAPH | CMD_DB | CMD_DB_LAZY},
+};
+
+START_TEST(test_command_flags)
+{
+    const cli_command *c = cli_find_command(flag_cases[_i].name, flag_cases[_i].sub);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_msg((c->flags & flag_cases[_i].set) == flag_cases[_i].set, "%s %s lacks flags",
+                  flag_cases[_i].name, flag_cases[_i].sub ? flag_cases[_i].sub : "");
+    ck_assert_msg((c->flags & flag_cases[_i].unset) == 0, "%s %s has flags it must not",
+                  flag_cases[_i].name, flag_cases[_i].sub ? flag_cases[_i].sub : "");
+}
+END_TEST
+
+/* Help, completion and the man page are generated from the table: every command and option
+ * must carry what they print. */
+static void check_table_entry(const cli_command *c)
+{
+    ck_assert_msg(c->summary && c->summary[0], "'%s' has no summary", c->name);
+    ck_assert_ptr_nonnull(c->opts);
+    ck_assert_msg((c->run != NULL) != (c->subs != NULL), "'%s': a handler or subcommands",
+                  c->name);
+    ck_assert_msg(!c->min_args || c->args, "'%s' takes arguments it does not name", c->name);
+    int n = 0;
+    for (const cli_opt *o = c->opts; o->name; o++, n++)
+        ck_assert_msg(o->help && o->help[0], "'%s --%s' has no help line", c->name, o->name);
+    ck_assert_int_le(n, CLI_MAX_OPTS);
+    if ((c->flags & CMD_SQL) != 0) {
+        bool has_sql = false;
+        for (const cli_opt *o = c->opts; o->name; o++)
+            has_sql |= strcmp(o->name, "sql") == 0;
+        ck_assert_msg(has_sql, "'%s' is CMD_SQL without --sql", c->name);
+    }
+    for (int i = 0; i < c->nsubs; i++)
+        check_table_entry(&c->subs[i]);
+}
+
+START_TEST(test_table_complete)
+{
+    for (int i = 0; i < cli_ncommands; i++)
+        check_table_entry(&cli_commands[i]);
+    for (const cli_opt *o = cli_global_opts; o->name || o->short_name; o++)
+        ck_assert_msg(o->help && (!o->applies_to || o->why_not), "a global option lacks help");
 }
 END_TEST
 
@@ -169,8 +347,8 @@ START_TEST(test_main_globals_both_spellings)
     ck_assert_int_eq(mkdir(m, 0755), 0);
     ck_assert_int_eq(chdir(dir), 0);
     char *a[] = {"--config=other.lua", "--lock-timeout=5", "--db-lock-timeout=1",
-                 "--statement-timeout=2", "heads", NULL};
-    char *b[] = {"-cother.lua", "--lock-timeout", "5", "heads", NULL};
+                 "--statement-timeout=2", "stamp", "--sql", "base", NULL};
+    char *b[] = {"-cother.lua", "--lock-timeout", "5", "stamp", "--sql", "base", NULL};
     ck_capture cap;
     ck_capture_begin(&cap);
     int rc_a = run_main(a), rc_b = run_main(b);
@@ -182,6 +360,36 @@ START_TEST(test_main_globals_both_spellings)
     ck_rmdir(dir);
     free(m);
     free(conf);
+}
+END_TEST
+
+START_TEST(test_main_command_help)
+{
+    /* `COMMAND --help` is the table's synopsis and its options' help lines. */
+    static char *const cases[][4] = {
+        {"upgrade", "--help", NULL},
+        {"tenant", "create", "-h", NULL},
+        {"member", "--help", NULL},
+    };
+    static const char *const want[][2] = {
+        {"usage: rbacmig upgrade [--sql] [--single-transaction] [--allow-changed] TARGET",
+         "      --sql                 write the SQL to stdout instead of running it"},
+        {"usage: rbacmig tenant create [--name NAME] [--owner USER_ID] SLUG",
+         "      --owner USER_ID  a user made its owner"},
+        {"usage: rbacmig member add --tenant SLUG --user USER_ID --role ROLE",
+         "rbacmig member remove --tenant SLUG --user USER_ID [--role ROLE]"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ck_capture cap;
+        ck_capture_begin(&cap);
+        int rc = run_main(cases[i]);
+        char *out = ck_capture_end(&cap);
+        ck_assert_int_eq(rc, 0);
+        for (int j = 0; j < 2; j++)
+            ck_assert_msg(strstr(out, want[i][j]) != NULL, "'%s --help' lacks '%s':\n%s",
+                          cases[i][0], want[i][j], out);
+        free(out);
+    }
 }
 END_TEST
 
@@ -226,7 +434,15 @@ Suite *make_cli_suite(void)
     tcase_add_test(tc, test_parse_help);
     suite_add_tcase(s, tc);
 
+    tc = tcase_create("table");
+    tcase_add_loop_test(tc, test_line_cases, 0, (int)(sizeof line_cases / sizeof *line_cases));
+    tcase_add_test(tc, test_line_values);
+    tcase_add_loop_test(tc, test_command_flags, 0, (int)(sizeof flag_cases / sizeof *flag_cases));
+    tcase_add_test(tc, test_table_complete);
+    suite_add_tcase(s, tc);
+
     tc = tcase_create("main");
+    tcase_add_test(tc, test_main_command_help);
     tcase_add_test(tc, test_main_usage_before_connecting);
     tcase_add_test(tc, test_main_globals_both_spellings);
     tcase_add_test(tc, test_main_output_not_written);

@@ -134,7 +134,7 @@ START_TEST(test_dotenv_missing_file)
     int rc = dotenv_lookup("/tmp/rbacmig-check-no-such-dir/.env", "KEY", &value, &err);
     ck_assert_int_eq(rc, 0);
     ck_assert_ptr_null(value);
-    ck_assert_int_eq(err.code, 0);
+    ck_assert_int_eq(err.kind, 0);
 }
 END_TEST
 
@@ -165,7 +165,7 @@ START_TEST(test_dotenv_error)
     unlink(path);
     ck_assert_msg(rc == -1, "dotenv_lookup of %s should fail", c->text);
     ck_assert_ptr_null(value);
-    ck_assert_int_ne(err.code, 0);
+    ck_assert_int_ne(err.kind, 0);
     snprintf(want, sizeof want, "%s:%d", path, c->line);
     ck_assert_msg(strstr(err.message, want) != NULL, "message '%s' should name '%s'",
                   err.message, want);
@@ -237,8 +237,8 @@ START_TEST(test_dialect_bad_url)
     rb_error_init(&err);
     int rc = config_url_dialect(c->url, &d, &err);
     ck_assert_msg(rc == -1, "config_url_dialect('%s') should fail", c->url);
-    ck_assert_msg(err.code == RB_EXIT_USAGE, "config_url_dialect('%s'): code %d, want %d",
-                  c->url, err.code, RB_EXIT_USAGE);
+    ck_assert_msg(err.kind == RB_EXIT_USAGE, "config_url_dialect('%s'): code %d, want %d",
+                  c->url, err.kind, RB_EXIT_USAGE);
     ck_assert_int_eq(d, DIALECT_NONE);
     ck_assert_msg(!c->has || strstr(err.message, c->has), "message '%s' of '%s' lacks '%s'",
                   err.message, c->url, c->has);
@@ -286,7 +286,7 @@ START_TEST(test_sqlite_path)
     ck_assert_msg(rc == -1, "config_sqlite_path('%s') should fail, got '%s'", c->url,
                   rc == 0 && path ? path : "");
     ck_assert_ptr_null(path);
-    ck_assert_int_eq(err.code, RB_EXIT_USAGE);
+    ck_assert_int_eq(err.kind, RB_EXIT_USAGE);
     ck_assert_msg(strstr(err.message, c->url) != NULL, "message '%s' should name '%s'",
                   err.message, c->url);
 }
@@ -585,11 +585,11 @@ START_TEST(test_add_x)
     ck_assert_str_eq(cfg.x[2].value, "");
 
     ck_assert_int_eq(config_add_x(&cfg, "=v", &err), -1);
-    ck_assert_int_eq(err.code, RB_EXIT_USAGE);
+    ck_assert_int_eq(err.kind, RB_EXIT_USAGE);
     ck_assert_msg(strstr(err.message, "=v") != NULL, "message: %s", err.message);
     rb_error_init(&err);
     ck_assert_int_eq(config_add_x(&cfg, "k", &err), -1);
-    ck_assert_int_eq(err.code, RB_EXIT_USAGE);
+    ck_assert_int_eq(err.kind, RB_EXIT_USAGE);
     ck_assert_msg(strstr(err.message, "'k'") != NULL, "message: %s", err.message);
     ck_assert_int_eq(cfg.x_count, 3);
     config_release(&cfg);
@@ -694,7 +694,7 @@ START_TEST(test_resolve_precedence)
     int rc3b = resolve(&cfg, url, &source, &err);
     char msg3b[512];
     rb_strlcpy(msg3b, err.message, sizeof msg3b);
-    int code3b = err.code;
+    int code3b = err.kind;
     unsetenv("DATABASE_URL");
 
     unlink(".env");
@@ -755,7 +755,7 @@ START_TEST(test_resolve_empty_url)
     int rc1 = resolve(&cfg, url, &source, &err);
     char msg1[512];
     rb_strlcpy(msg1, err.message, sizeof msg1);
-    int code1 = err.code;
+    int code1 = err.kind;
     unlink(".env");
 
     config_set(&cfg.file_url, "", &err);

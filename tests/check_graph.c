@@ -58,7 +58,7 @@ static void build_fails(graph *g, char msg[2048])
     rb_error_init(&err);
     int rc = graph_build(g, &err);
     ck_assert_msg(rc == -1, "graph_build should fail");
-    ck_assert_int_ne(err.code, 0);
+    ck_assert_int_ne(err.kind, 0);
     rb_strlcpy(msg, err.message, 2048);
 }
 
@@ -390,8 +390,8 @@ static void expect_target_error(const graph *g, const char *applied_csv, const c
     resolved r = resolve_on(g, applied_csv, spec, dir);
     ck_assert_msg(r.rc == -1, "target '%s' should fail", spec);
     if (code)
-        ck_assert_msg(r.err.code == code, "target '%s': code %d, want %d (%s)", spec, r.err.code,
-                      code, r.err.message);
+        ck_assert_msg((int)r.err.kind == code, "target '%s': kind %d, want %d (%s)", spec,
+                      (int)r.err.kind, code, r.err.message);
     ck_assert_msg(strstr(r.err.message, part) != NULL, "target '%s': message '%s' lacks '%s'",
                   spec, r.err.message, part);
 }
@@ -750,7 +750,7 @@ START_TEST(test_applied_unknown_row)
     str_list_release(&rows);
     graph_release(&g);
     ck_assert_int_eq(rc, -1);
-    ck_assert_int_ne(err.code, 0);
+    ck_assert_int_ne(err.kind, 0);
     ck_assert_msg(strstr(err.message, "ffff0000") != NULL, "message: %s", err.message);
     ck_assert_ptr_null(applied.in); /* released on error */
 }
@@ -838,7 +838,7 @@ START_TEST(test_target_ambiguous_step_hints)
     build_ok(&g);
     resolved r = resolve_on(&g, "m0m0m0m0", "-1", DIR_DOWNGRADE);
     ck_assert_int_eq(r.rc, -1);
-    ck_assert_int_eq(r.err.code, RB_EXIT_USAGE);
+    ck_assert_int_eq(r.err.kind, RB_EXIT_USAGE);
     ck_assert_msg(strstr(r.err.hint, "'rbacmig downgrade a1a1a1a1'") &&
                   strstr(r.err.hint, "'rbacmig downgrade b1b1b1b1'"),
                   "hint '%s' should name both parents", r.err.hint);

@@ -91,7 +91,7 @@ static void expect_rev_error(const char *text, size_t len, const char *part)
     int rc = read_path(&f, path, &r, &err);
     char msg[2048];
     rb_strlcpy(msg, err.message, sizeof msg);
-    int code = err.code;
+    int code = err.kind;
     char path_copy[256];
     rb_strlcpy(path_copy, path, sizeof path_copy);
     bool cleared = r.id == NULL && r.path == NULL;
@@ -716,7 +716,7 @@ START_TEST(test_config_missing_file)
     rb_error_init(&err);
     int rc = lua_host_read_config(f.host, path, false, &f.cfg, &err);
     ck_assert_int_eq(rc, 0);
-    ck_assert_int_eq(err.code, 0);
+    ck_assert_int_eq(err.kind, 0);
     ck_assert_str_eq(f.cfg.migrations_dir, "migrations");
     ck_assert_str_eq(f.cfg.version_table, "rbacmig_version");
     ck_assert_ptr_null(f.cfg.file_url);
@@ -891,7 +891,7 @@ START_TEST(test_run_error_boom)
     snprintf(want, sizeof want, "%s:4: boom", path);
     free(path);
     ck_assert_int_eq(rc, -1);
-    ck_assert_int_eq(err.code, RB_EXIT_FAILURE);
+    ck_assert_int_eq(err.kind, RB_EXIT_FAILURE);
     ck_assert_msg(strstr(err.message, want) != NULL, "message '%s' should contain '%s'",
                   err.message, want);
     ck_assert_msg(strstr(err.traceback, "traceback") != NULL, "traceback: %s", err.traceback);
@@ -1090,7 +1090,7 @@ START_TEST(test_run_error_text_is_not_an_interrupt)
                       "upgrade", &path, &err);
     free(path);
     ck_assert_int_eq(rc, -1);
-    ck_assert_int_eq(err.code, RB_EXIT_FAILURE);
+    ck_assert_int_eq(err.kind, RB_EXIT_FAILURE);
     ck_assert_msg(strstr(err.message, "interrupted! not really"), "message: %s", err.message);
     run_teardown(&rf);
 }
@@ -1112,7 +1112,7 @@ START_TEST(test_run_interrupt_between_calls)
                       "upgrade", &path, &err);
     free(path);
     ck_assert_int_eq(rc, -1);
-    ck_assert_int_eq(err.code, RB_EXIT_SIGTERM);
+    ck_assert_int_eq(rb_error_exit_code(&err), 143);
     ck_assert_msg(strstr(err.message, "interrupted"), "message: %s", err.message);
     ck_assert_int_eq(count_rows(rf.conn, "SELECT count(*) FROM sqlite_master WHERE name = 't'"), 0);
     run_teardown(&rf);
@@ -1155,8 +1155,8 @@ START_TEST(test_run_interrupt_through_pcall)
         sigaction(SIGALRM, &old, NULL);
         free(path);
         ck_assert_msg(rc == -1, "[%s] returned", loops[i]);
-        ck_assert_msg(err.code == RB_EXIT_SIGINT, "[%s]: code %d: %s", loops[i], err.code,
-                      err.message);
+        ck_assert_msg(rb_error_exit_code(&err) == 130, "[%s]: kind %d: %s", loops[i],
+                      (int)err.kind, err.message);
         ck_assert_msg(strstr(err.message, "run.lua:2: interrupted"), "[%s]: message %s",
                       loops[i], err.message);
         run_teardown(&rf);

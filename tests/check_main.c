@@ -15,6 +15,8 @@ int main(void)
     srunner_add_suite(sr, make_cli_suite());
     srunner_add_suite(sr, make_output_suite());
     srunner_add_suite(sr, make_runner_suite());
+    srunner_add_suite(sr, make_offline_suite());
+    srunner_add_suite(sr, make_error_suite());
     srunner_add_suite(sr, make_json_out_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -24,6 +24,8 @@ Suite *make_revcache_suite(void);
 Suite *make_cli_suite(void);
 Suite *make_output_suite(void);
 Suite *make_runner_suite(void);
+Suite *make_offline_suite(void);
+Suite *make_error_suite(void);
 Suite *make_json_out_suite(void);
 
 /* A new empty directory under /tmp; dir must hold 64 bytes. */

@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check_rbacmig.h"
 #include "config.h"
 #include "driver.h"
+#include "driver_impl.h" /* the runner under a driver that lets another run in */
 #include "graph.h"
 #include "lua_host.h"
 #include "output.h"
@@ -83,7 +85,9 @@ static void query_text(fixture *f, const char *sql, char *out, size_t size)
                       got_, (expected));                                                     \
     } while (0)
 
-static void setup(fixture *f)
+/* A fixture on url ("" for a file `db` in the fixture's directory), whose locked
+ * transactions wait lock_timeout_ms for another connection (0: forever). */
+static void setup_on(fixture *f, const char *url, int lock_timeout_ms)
 {
     memset(f, 0, sizeof *f);
     config_init(&f->cfg);
@@ -94,13 +98,20 @@ static void setup(fixture *f)
     rb_error_init(&err);
     ck_assert_int_eq(config_set(&f->cfg.lua_dir, f->dir, &err), 0);
     ck_assert_int_eq(config_set(&f->cfg.migrations_dir, f->migrations, &err), 0);
-    ck_assert_int_eq(config_set(&f->cfg.database_url, "sqlite::memory:", &err), 0);
+    char file_url[128];
+    snprintf(file_url, sizeof file_url, "sqlite:%s/db", f->dir);
+    ck_assert_int_eq(config_set(&f->cfg.database_url, url[0] ? url : file_url, &err), 0);
     ck_assert_msg(lua_host_new(&f->cfg, &f->host, &err) == 0, "lua_host_new: %s", err.message);
-    db_open_options opts = {0};
+    db_open_options opts = {.lock_timeout_ms = lock_timeout_ms};
     ck_assert_msg(db_open(&f->cfg, &opts, &f->conn, &err) == 0, "db_open: %s", err.message);
     graph_init(&f->g);
     run_sql(f, "CREATE TABLE ran (n INTEGER PRIMARY KEY AUTOINCREMENT, id text)");
     out_set_quiet(true);
+}
+
+static void setup(fixture *f)
+{
+    setup_on(f, "sqlite::memory:", 0);
 }
 
 /* Loads the migrations written so far; the runner then works on them. */
@@ -121,6 +132,9 @@ static void teardown(fixture *f)
     lua_host_free(f->host);
     config_release(&f->cfg);
     ck_rmdir(f->migrations);
+    char *file = ck_path(f->dir, "db");
+    unlink(file);
+    free(file);
     ck_rmdir(f->dir);
     free(f->migrations);
 }
@@ -241,16 +255,18 @@ END_TEST
 
 /* ---- the rerun with foreign keys off -------------------------------------------------- */
 
-#define NEEDS_FK_OFF                                                                         \
-    "if db:scalar('PRAGMA foreign_keys') == 1 then "                                          \
-    "error({sqlstate = 'RBFK0', message = 'rebuilds a referenced table'}, 0) end"
+/* A real rebuild of a table another references: with foreign keys on the schema builder
+ * refuses it with the error that only it can raise, and the runner runs the step again with
+ * them off. */
+#define NEEDS_FK_OFF "db:alter_column('parent', 'note', { nullable = true })"
+#define REFUSED_WITH_FK_ON "table 'parent' cannot be rebuilt on sqlite while foreign keys are on"
 
 static void parent_and_child(fixture *f)
 {
-    run_sql(f, "CREATE TABLE parent (id INTEGER PRIMARY KEY)");
+    run_sql(f, "CREATE TABLE parent (id INTEGER PRIMARY KEY, note text NOT NULL DEFAULT '')");
     run_sql(f, "CREATE TABLE child (id INTEGER PRIMARY KEY, "
                "pid INTEGER REFERENCES parent (id) ON DELETE CASCADE)");
-    run_sql(f, "INSERT INTO parent VALUES (1)");
+    run_sql(f, "INSERT INTO parent (id) VALUES (1)");
     run_sql(f, "INSERT INTO child VALUES (1, 1)");
 }
 
@@ -263,7 +279,7 @@ START_TEST(test_fk_off_rerun)
     /* With foreign keys off, dropping the parent's rows leaves the child's: a rebuild. */
     write_migration(&f, "bbbb00000002", "bbbb00000001", NULL,
                     NEEDS_FK_OFF "\n    db:exec('DELETE FROM parent')\n"
-                    "    db:exec('INSERT INTO parent VALUES (1)')");
+                    "    db:exec('INSERT INTO parent (id) VALUES (1)')");
     write_migration(&f, "bbbb00000003", "bbbb00000002", NULL,
                     "if db:scalar('PRAGMA foreign_keys') ~= 1 then error('foreign keys off') end");
     load(&f);
@@ -306,14 +322,111 @@ START_TEST(test_fk_off_not_rerun_in_single_transaction)
 {
     fixture f;
     setup(&f);
+    parent_and_child(&f);
     write_migration(&f, "dddd00000001", NULL, NULL, NEEDS_FK_OFF);
     load(&f);
     migrate_options opts = {.dir = DIR_UPGRADE, .target = "head", .single_transaction = true};
     rb_error err;
     rb_error_init(&err);
     ck_assert_int_eq(runner_migrate(&f.r, &opts, &err), -1);
-    ck_assert_msg(strstr(err.message, "rebuilds a referenced table") != NULL, "message: %s",
+    ck_assert_msg(strstr(err.message, REFUSED_WITH_FK_ON) != NULL, "message: %s", err.message);
+    ck_assert_int_eq(err.kind, RB_ERR_NEEDS_FK_OFF);
+    ck_query_eq(&f, "SELECT count(*) FROM ran", "0");
+    teardown(&f);
+}
+END_TEST
+
+/* What a migration can raise itself never means "run me again with foreign keys off": the
+ * old SQLSTATE, a metatable of its own, or the fields of the real error copied into a table
+ * of its own (caught from a rebuild) all fail the step once, as any error does. */
+#define WITH_FK_ON "if db:scalar('PRAGMA foreign_keys') == 1 then "
+static const char *const forged_fk_off[] = {
+    WITH_FK_ON "error({sqlstate = 'RBFK0', message = 'rebuilds a referenced table'}, 0) end",
+    WITH_FK_ON "error(setmetatable({sqlstate = 'RBFK0', message = 'rebuilds a referenced "
+    "table'}, {__metatable = false}), 0) end",
+    WITH_FK_ON "local ok, e = pcall(db.alter_column, db, 'parent', 'note', { nullable = true })\n"
+    "    local copy = {} for k, v in pairs(e) do copy[k] = v end\n"
+    "    error(copy, 0) end",
+};
+
+START_TEST(test_forged_fk_off_is_not_rerun)
+{
+    fixture f;
+    setup(&f);
+    parent_and_child(&f);
+    write_migration(&f, "ffff00000001", NULL, NULL, forged_fk_off[_i]);
+    load(&f);
+    rb_error err;
+    ck_assert_int_eq(upgrade(&f, "head", &err), -1);
+    ck_assert_msg(err.kind == RB_ERR_FAILURE, "[%d] kind %d: %s", _i, (int)err.kind, err.message);
+    ck_assert_int_eq(rb_error_exit_code(&err), 1);
+    ck_assert_msg(strstr(err.message, "upgrade ffff00000001 failed") != NULL, "message: %s",
                   err.message);
+    /* Run once, with foreign keys on (a rerun with them off would have passed), and rolled
+     * back. */
+    ck_query_eq(&f, "SELECT count(*) FROM ran", "0");
+    ck_query_eq(&f, "PRAGMA foreign_keys", "1");
+    teardown(&f);
+}
+END_TEST
+
+/* ---- kinds the runner and the version store act on ------------------------------------ */
+
+/* A fresh database has no version table: the driver says "not found", and the store reads
+ * that as "no version" outside a transaction; inside one the error stands, with its kind. */
+START_TEST(test_not_found_on_a_fresh_database)
+{
+    fixture f;
+    setup(&f);
+    load(&f);
+    rb_error err;
+    rb_error_init(&err);
+    ck_assert_int_eq(db_run(f.conn, "SELECT version_num FROM rbacmig_version", &err), -1);
+    ck_assert_int_eq(err.kind, RB_ERR_NOT_FOUND);
+    ck_assert_int_eq(rb_error_exit_code(&err), 1);
+    version_store vs;
+    ck_assert_int_eq(versions_open(&vs, f.conn, &f.cfg, &f.g, &err), 0);
+    str_list rows = {0};
+    bool exists = true;
+    ck_assert_msg(versions_read(&vs, &rows, &exists, &err) == 0, "%s", err.message);
+    ck_assert(!exists);
+    ck_assert_int_eq(rows.count, 0);
+    ck_assert_int_eq(db_begin_locked(f.conn, versions_lock_key(&f.cfg), &err), 0);
+    ck_assert_int_eq(versions_read(&vs, &rows, &exists, &err), -1);
+    ck_assert_int_eq(err.kind, RB_ERR_NOT_FOUND);
+    db_rollback(f.conn);
+    /* An error that is not "not found" is not taken for a missing table. */
+    run_sql(&f, "CREATE VIEW rbacmig_version AS SELECT 1 / 0 AS v, missing_column");
+    ck_assert_int_eq(versions_read(&vs, &rows, &exists, &err), -1);
+    ck_assert_int_eq(err.kind, RB_ERR_FAILURE);
+    versions_close(&vs);
+    str_list_release(&rows);
+    teardown(&f);
+}
+END_TEST
+
+/* Another process holds the database's write lock past --lock-timeout: the run fails with
+ * the lock-timeout kind (exit 1), naming the wait, and runs nothing. */
+START_TEST(test_lock_timeout_kind)
+{
+    fixture f;
+    setup_on(&f, "", 50);
+    write_migration(&f, "abab00000001", NULL, NULL, NULL);
+    load(&f);
+    rb_error err;
+    rb_error_init(&err);
+    db_conn *other = NULL;
+    db_open_options opts = {0};
+    ck_assert_msg(db_open(&f.cfg, &opts, &other, &err) == 0, "%s", err.message);
+    ck_assert_msg(db_begin_locked(other, versions_lock_key(&f.cfg), &err) == 0, "%s",
+                  err.message);
+    ck_assert_int_eq(upgrade(&f, "head", &err), -1);
+    ck_assert_msg(err.kind == RB_ERR_LOCK_TIMEOUT, "kind %d: %s", (int)err.kind, err.message);
+    ck_assert_int_eq(rb_error_exit_code(&err), 1);
+    ck_assert_msg(strstr(err.message, "timed out after 50 ms") != NULL, "message: %s",
+                  err.message);
+    db_rollback(other);
+    db_close(other);
     ck_query_eq(&f, "SELECT count(*) FROM ran", "0");
     teardown(&f);
 }
@@ -442,6 +555,10 @@ Suite *make_runner_suite(void)
     tcase_add_test(tc, test_fk_off_rerun);
     tcase_add_test(tc, test_fk_off_rerun_checks_foreign_keys);
     tcase_add_test(tc, test_fk_off_not_rerun_in_single_transaction);
+    tcase_add_loop_test(tc, test_forged_fk_off_is_not_rerun, 0,
+                        (int)(sizeof forged_fk_off / sizeof *forged_fk_off));
+    tcase_add_test(tc, test_not_found_on_a_fresh_database);
+    tcase_add_test(tc, test_lock_timeout_kind);
     tcase_add_test(tc, test_nontransactional_failure_recorded_and_refused_until_stamped);
     tcase_add_test(tc, test_nontransactional_refused_in_single_transaction);
     tcase_add_test(tc, test_single_transaction_failure_takes_earlier_steps);

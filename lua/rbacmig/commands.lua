@@ -1,8 +1,10 @@
 -- rbacmig.commands: the RBAC commands of the CLI (seed, tenant, member, can) on top of
--- rbacmig.rbac. The C host (src/cmd_rbac.c) checks the command line against the form of
--- each command before it connects (usage errors exit 2), opens the database and owns the
--- transaction; a handler gets (db, args, opts) and returns the lines to print and the exit
--- code (0, or 3 for `can` denied).
+-- rbacmig.rbac. What each takes is the C command table's (src/commands.c), checked before
+-- anything connects (usage errors exit 2): a required option is there, once unless
+-- repeatable, and nothing else is. The C side opens the database and owns the transaction
+-- (under the migration lock, or read-only for can and the lists); a handler gets
+-- (db, args, opts) and returns the lines to print and the exit code (0, or 3 for `can`
+-- denied).
 --   args  the positional arguments, the subcommand first (tenant, member)
 --   opts  typed: a flag is true (opts.prune), a value option a list of strings in the order
 --         given (opts.tenant = { "a", "b" }); an option not given is absent
@@ -15,17 +17,11 @@ local M = {}
 
 local show = rbac.printable
 
--- Errors of the RBAC helpers name a value ("unknown tenant 'acme'"): shown as
--- util.message has them, without a position inside rbacmig's modules.
-local function call(fn, ...)
-  local ok, result, extra = pcall(fn, ...)
-  if not ok then
-    error(util.message(result), 0)
-  end
-  return result, extra
-end
+-- Errors of the RBAC helpers name a value ("unknown tenant 'acme'"): raised with no Lua
+-- position (util.call), which would only point into rbacmig's modules.
+local call = util.call
 
--- The value of an option the host has made sure was given once (required by the form).
+-- The value of an option the command table makes sure was given once (it is required).
 local function one(opts, key)
   local values = opts[key]
   if type(values) ~= "table" or #values ~= 1 then

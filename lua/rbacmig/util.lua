@@ -11,9 +11,11 @@ local M = {}
 ---------------------------------------------------------------------------------------------
 
 -- A mistake in a caller's arguments is raised inside a module as an ArgError value, from
--- however deep the check is; public(fn) re-raises its text at level 2, so the position is the
--- caller's line, not a line of rbacmig's modules. Any other error (a SQL error from the host,
--- a bug) passes unchanged.
+-- however deep the check is, carrying its message without a position. Where it leaves
+-- rbacmig's modules it gets the one position that means something to its reader: public(fn)
+-- re-raises its text at level 2, the caller's line in a migration; call(fn) raises the text
+-- alone, for a command line, which has no Lua line to show. Any other error (a SQL error from
+-- the host, a bug) passes unchanged.
 local ArgError = {}
 ArgError.__tostring = function(e) return e.message end
 M.ArgError = ArgError
@@ -31,23 +33,37 @@ function M.is_arg_error(e)
   return getmetatable(e) == ArgError
 end
 
+-- How many public functions (or calls) are running: only the outermost gives an ArgError its
+-- position, so one public function calling another still blames the first one's caller.
+local depth = 0
+
+-- Runs fn(...) one level deeper; returns pcall's results as a packed table.
+local function guarded(fn, ...)
+  depth = depth + 1
+  local r = table.pack(pcall(fn, ...))
+  depth = depth - 1
+  return r
+end
+
 -- fn wrapped so that an ArgError it raises blames the wrapper's caller; every result of fn
 -- is returned.
 function M.public(fn)
   return function(...)
-    local r = table.pack(pcall(fn, ...))
+    local r = guarded(fn, ...)
     if r[1] then return table.unpack(r, 2, r.n) end
-    if getmetatable(r[2]) == ArgError then error(r[2].message, 2) end
+    if depth == 0 and getmetatable(r[2]) == ArgError then error(r[2].message, 2) end
     error(r[2], 0)
   end
 end
 
--- An error as a command line shows it: a table (a host error object) as it is, a message
--- without the position inside rbacmig's own modules ("[rbacmig] rbacmig.rbac:12: "), which
--- would only be noise where the message names the value ("unknown tenant 'acme'").
-function M.message(err)
-  if type(err) == "table" then return err end
-  return (tostring(err):gsub("^%[rbacmig%][^:]*:%d+: ", ""))
+-- fn(...) for a command line (rbacmig.commands): its results, or its error raised as the
+-- command shows it: an ArgError as its message alone ("rbac: unknown tenant 'acme'"), any
+-- other error unchanged.
+function M.call(fn, ...)
+  local r = guarded(fn, ...)
+  if r[1] then return table.unpack(r, 2, r.n) end
+  if getmetatable(r[2]) == ArgError then error(r[2].message, 0) end
+  error(r[2], 0)
 end
 
 ---------------------------------------------------------------------------------------------

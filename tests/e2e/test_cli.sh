@@ -49,6 +49,11 @@ refused "unknown global option" --frobnicate upgrade head
 refused "global option without its value" upgrade head --lock-timeout
 refused "a global option's bad value" --lock-timeout=soon upgrade head
 expect_err_has "soon" "the bad value is named"
+# A global option that does not apply to the command is refused too (issue 13).
+refused "--lock-timeout for current, which takes no lock" --lock-timeout 5 current
+expect_err_has "'current' does not take --lock-timeout" "the option and the command are named"
+refused "a global option after the command" upgrade --lock-timeout 5 head
+expect_err_has "global options go before the command" "says where it goes"
 
 # Global options in both spellings.
 cat > other.lua <<'LUA'
@@ -61,9 +66,9 @@ rb --config other.lua heads
 expect_rc 0 "--config FILE"
 rb -cother.lua heads
 expect_rc 0 "-cFILE"
-rb --lock-timeout=5 --db-lock-timeout=3 --statement-timeout=2 current
+rb --lock-timeout=5 --db-lock-timeout=3 --statement-timeout=2 upgrade --sql base:head
 expect_rc 0 "--lock-timeout=5 and friends"
-rb --lock-timeout 5 current
+rb --lock-timeout 5 upgrade --sql base:head
 expect_rc 0 "--lock-timeout 5"
 rb --database-url="$DB_URL" current
 expect_rc 0 "--database-url=URL"

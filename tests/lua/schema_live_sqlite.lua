@@ -71,7 +71,7 @@ db:create_check_constraint("odd", "odd_v", "v < 100")
 
 -- The table that others reference cannot be rebuilt while foreign keys are on.
 local ok, err = pcall(db.alter_column, db, "authors", "name", { nullable = true })
--- (The error is a table with SQLSTATE RBFK0, on which the host retries with foreign keys off.)
+-- (The error carries the rebuild engine's private metatable: the host retries with foreign keys off.)
 local msg = type(err) == "table" and err.message or tostring(err)
 check(not ok and msg:find("referenced by 'books'", 1, true), "authors refused: " .. msg)
 

@@ -676,12 +676,22 @@ end)
 
 local commands = require("rbacmig.commands")
 
-test("util: messages without rbacmig's positions, plain lists, describe", function()
+test("util: argument errors located once, plain lists, describe", function()
   local util = require("rbacmig.util")
-  eq(util.message("[rbacmig] rbacmig.rbac:12: rbac: unknown tenant 'a'"), "rbac: unknown tenant 'a'")
-  eq(util.message("migrations/x.lua:3: boom"), "migrations/x.lua:3: boom")
+  local inner = util.public(function() util.fail("rbac: unknown tenant 'a'") end)
+  local outer = util.public(function() inner() end)
+  -- A command line gets the message alone, however deep it was raised.
+  eq(select(2, pcall(util.call, outer)), "rbac: unknown tenant 'a'")
+  -- A migration gets its own line, not one inside the public function that called another.
+  local function migration() local x = outer() return x end
+  local line = debug.getinfo(1, "l").currentline - 1
+  local where = debug.getinfo(1, "S").short_src .. ":" .. line .. ": "
+  eq(select(2, pcall(migration)), where .. "rbac: unknown tenant 'a'")
+  -- Anything else passes unchanged, a string with its position or an error object.
   local e = { message = "sql" }
-  eq(util.message(e), e)
+  eq(select(2, pcall(util.call, function() error(e) end)), e)
+  eq(select(2, pcall(util.call, function() error("x.lua:3: boom", 0) end)), "x.lua:3: boom")
+  eq(select(3, util.call(function() return 1, 2, 3 end)), 3)
   eq(util.plain_list({}), 0)
   eq(util.plain_list({ "a", "b" }), 2)
   eq(select(2, util.plain_list({ "a", x = 1 })), "x")

@@ -12,6 +12,27 @@ local find_column, group_names_column = parse.find_column, parse.group_names_col
 local index_names_column, parse_create_table = parse.index_names_column, parse.parse_create_table
 local render_model = parse.render_model
 
+-- The host gives its own modules, as the loader's second argument, the metatable that makes
+-- an error mean "run this migration again with foreign keys off" (src/lua_host.c). Nothing
+-- a migration can reach holds it, and its __metatable hides it from getmetatable: only this
+-- module can raise that error. Loaded by a plain Lua (the test suites) the second argument is
+-- the file name, and a local metatable stands in.
+local _, host = ...
+local NeedsFkOff = type(host) == "table" and host.needs_fk_off or { __metatable = false }
+-- The errors raised here, for the test suites to recognise one (weak: they are garbage).
+local raised = setmetatable({}, { __mode = "k" })
+
+local function raise_needs_fk_off(message)
+  local e = setmetatable({ message = message }, NeedsFkOff)
+  raised[e] = true
+  error(e, 0)
+end
+
+-- Whether err is this module's "foreign keys must be off" error.
+local function needs_foreign_keys_off(err)
+  return raised[err] == true
+end
+
 ---------------------------------------------------------------------------------------------
 -- SQLite table rebuild
 --
@@ -98,19 +119,16 @@ local function rebuild(op, db, name, edit, options)
 
   -- With foreign keys on (which cannot change inside a transaction), DROP TABLE deletes the
   -- rows first: ON DELETE actions would empty child tables and NO ACTION would fail at commit.
-  -- The error carries the private SQLSTATE "RBFK0": the host then rolls the migration back
+  -- The error carries the private metatable above: the host then rolls the migration back
   -- and runs it again with foreign keys off, checking them with foreign_key_check before it
   -- commits (SQLite's own ALTER TABLE procedure). A non-transactional migration cannot be
   -- retried, so there the message says what to do.
   local fk_on = truthy(db:scalar("PRAGMA foreign_keys"))
   local children = referencing_tables(db, name)
   if fk_on and #children > 0 then
-    error({
-      sqlstate = "RBFK0",
-      message = string.format("%s: table '%s' cannot be rebuilt on sqlite while foreign keys "
-        .. "are on: it is referenced by '%s' (in a migration with transactional = false, run "
-        .. "PRAGMA foreign_keys = OFF first)", op, name, table.concat(children, "', '")),
-    }, 0)
+    raise_needs_fk_off(string.format("%s: table '%s' cannot be rebuilt on sqlite while "
+      .. "foreign keys are on: it is referenced by '%s' (in a migration with transactional = "
+      .. "false, run PRAGMA foreign_keys = OFF first)", op, name, table.concat(children, "', '")))
   end
   local saved = {}
   local dropped = {}
@@ -309,4 +327,5 @@ return {
   plan_drop_column = plan_drop_column,
   read_table = read_table,
   rebuild = rebuild,
+  needs_foreign_keys_off = needs_foreign_keys_off,
 }
