@@ -26,6 +26,15 @@ end
 local NOT_SYSTEM = "n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') "
   .. "AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'"
 
+-- The comment of an object, joined (obj_description would look each one up apart: at 5,000
+-- columns a third of the read).
+local function comment_join(alias, objoid, catalog, subid)
+  -- Ends with a newline: the long string that follows drops the one after its [[.
+  return string.format(" LEFT JOIN pg_catalog.pg_description %s ON %s.objoid = %s AND "
+    .. "%s.classoid = 'pg_catalog.%s'::regclass AND %s.objsubid = %s\n", alias, alias, objoid,
+    alias, catalog, alias, subid or "0")
+end
+
 local function grantee_sql(col)
   return string.format("CASE WHEN %s = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(%s) END",
     col, col)
@@ -35,8 +44,8 @@ local Q = {}
 
 Q.schemas = [[
 SELECT n.nspname AS name, pg_catalog.pg_get_userbyid(n.nspowner) AS owner,
-       pg_catalog.obj_description(n.oid, 'pg_namespace') AS comment
-FROM pg_catalog.pg_namespace n ORDER BY 1]]
+       ds.description AS comment
+FROM pg_catalog.pg_namespace n ]] .. comment_join("ds", "n.oid", "pg_namespace") .. [[ ORDER BY 1]]
 
 Q.extensions = [[
 SELECT x.extname AS name, x.extversion AS version, n.nspname AS schema
@@ -45,8 +54,9 @@ ORDER BY 1]]
 
 Q.enums = [[
 SELECT n.nspname AS schema, t.typname AS name, pg_catalog.pg_get_userbyid(t.typowner) AS owner,
-       pg_catalog.obj_description(t.oid, 'pg_type') AS comment, e.enumlabel AS label
+       ds.description AS comment, e.enumlabel AS label
 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+]] .. comment_join("ds", "t.oid", "pg_type") .. [[
 LEFT JOIN pg_catalog.pg_enum e ON e.enumtypid = t.oid
 WHERE t.typtype = 'e' AND ]] .. NOT_SYSTEM .. " AND " .. not_ext("pg_type", "t.oid") .. [[
 
@@ -63,9 +73,10 @@ SELECT n.nspname AS schema, c.relname AS name, pg_catalog.pg_get_userbyid(c.relo
         JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
         WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
           AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i')) AS owned_by,
-       pg_catalog.obj_description(c.oid, 'pg_class') AS comment
+       ds.description AS comment
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid
+]] .. comment_join("ds", "c.oid", "pg_class") .. [[
 WHERE c.relkind = 'S' AND ]] .. NOT_SYSTEM .. " AND " .. not_ext("pg_class", "c.oid")
 
 -- Tables, views and materialized views (relkind r, p, v, m).
@@ -81,8 +92,9 @@ SELECT n.nspname AS schema, c.relname AS name, c.relkind AS relkind,
           JOIN pg_catalog.pg_class p ON p.oid = i.inhparent
           JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid)
          || ' ' || pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS partition_of,
-       pg_catalog.obj_description(c.oid, 'pg_class') AS comment
+       ds.description AS comment
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+]] .. comment_join("ds", "c.oid", "pg_class") .. [[
 WHERE c.relkind IN ('r', 'p', 'v', 'm') AND ]] .. NOT_SYSTEM .. " AND "
   .. not_ext("pg_class", "c.oid")
 
@@ -96,11 +108,12 @@ SELECT n.nspname AS schema, c.relname AS tbl, a.attname AS name,
          (SELECT cn.nspname || '.' || co.collname FROM pg_catalog.pg_collation co
           JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
           WHERE co.oid = a.attcollation) END AS "collation",
-       pg_catalog.col_description(c.oid, a.attnum) AS comment
+       ds.description AS comment
 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+]] .. comment_join("ds", "c.oid", "pg_class", "a.attnum") .. [[
 WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND ]] .. NOT_SYSTEM
   .. " AND " .. not_ext("pg_class", "c.oid")
 
@@ -109,9 +122,10 @@ SELECT n.nspname AS schema, c.relname AS tbl, k.conname AS name,
        CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique' WHEN 'c' THEN 'check'
          WHEN 'f' THEN 'foreign key' WHEN 'x' THEN 'exclusion' ELSE k.contype::text END AS type,
        pg_catalog.pg_get_constraintdef(k.oid) AS definition,
-       pg_catalog.obj_description(k.oid, 'pg_constraint') AS comment
+       ds.description AS comment
 FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+]] .. comment_join("ds", "k.oid", "pg_constraint") .. [[
 WHERE k.contype IN ('p', 'u', 'c', 'f', 'x') AND ]] .. NOT_SYSTEM .. " AND "
   .. not_ext("pg_class", "c.oid")
 
@@ -119,14 +133,15 @@ WHERE k.contype IN ('p', 'u', 'c', 'f', 'x') AND ]] .. NOT_SYSTEM .. " AND "
 Q.indexes = [[
 SELECT n.nspname AS schema, c.relname AS tbl, i.relname AS name,
        pg_catalog.pg_get_indexdef(x.indexrelid) AS definition,
-       pg_catalog.obj_description(i.oid, 'pg_class') AS comment
+       ds.description AS comment
 FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
 JOIN pg_catalog.pg_class c ON c.oid = x.indrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+]] .. comment_join("ds", "i.oid", "pg_class") .. [[
 WHERE c.relkind IN ('r', 'p', 'm') AND ]] .. NOT_SYSTEM .. " AND " .. not_ext("pg_class", "c.oid") .. [[
 
-  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = x.indexrelid
-                  AND k.conrelid = x.indrelid AND k.contype IN ('p', 'u', 'x'))]]
+  AND x.indexrelid NOT IN (SELECT k.conindid FROM pg_catalog.pg_constraint k
+                           WHERE k.contype IN ('p', 'u', 'x'))]]
 
 Q.functions = [[
 SELECT n.nspname AS schema, p.proname AS name,
@@ -142,9 +157,10 @@ SELECT n.nspname AS schema, p.proname AS name,
        CASE WHEN p.prosqlbody IS NOT NULL THEN pg_catalog.pg_get_function_sqlbody(p.oid)
             ELSE p.prosrc END AS body,
        pg_catalog.pg_get_userbyid(p.proowner) AS owner,
-       pg_catalog.obj_description(p.oid, 'pg_proc') AS comment
+       ds.description AS comment
 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+]] .. comment_join("ds", "p.oid", "pg_proc") .. [[
 WHERE p.prokind IN ('f', 'p') AND ]] .. NOT_SYSTEM .. " AND " .. not_ext("pg_proc", "p.oid")
 
 Q.triggers = [[
@@ -152,9 +168,10 @@ SELECT n.nspname AS schema, c.relname AS tbl, g.tgname AS name,
        pg_catalog.pg_get_triggerdef(g.oid) AS definition,
        CASE g.tgenabled WHEN 'O' THEN NULL WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica'
          WHEN 'A' THEN 'always' END AS enabled,
-       pg_catalog.obj_description(g.oid, 'pg_trigger') AS comment
+       ds.description AS comment
 FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+]] .. comment_join("ds", "g.oid", "pg_trigger") .. [[
 WHERE NOT g.tgisinternal AND ]] .. NOT_SYSTEM .. " AND " .. not_ext("pg_class", "c.oid")
 
 Q.policies = [[
@@ -164,11 +181,12 @@ SELECT n.nspname AS schema, c.relname AS tbl, p.polname AS name,
        p.polpermissive AS permissive,
        pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS "using",
        pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS with_check,
-       pg_catalog.obj_description(p.oid, 'pg_policy') AS comment, r.role
+       ds.description AS comment, r.role
 FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN LATERAL (SELECT CASE WHEN o = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(o) END
                    AS role FROM pg_catalog.unnest(p.polroles) AS o) r ON true
+]] .. comment_join("ds", "p.oid", "pg_policy") .. [[
 WHERE ]] .. NOT_SYSTEM .. [[
 
 ORDER BY 1, 2, 3, r.role]]
