@@ -9,6 +9,7 @@ packages=(
   sqlite3 postgresql postgresql-client pgbouncer jq
   postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
   valgrind clang libclang-rt-14-dev
+  groff-base man-db zsh
 )
 
 # npm installs @pgkit/migra, the peer tests/e2e/test_migra_diff.sh compares `diff` with; a

@@ -2,8 +2,8 @@
  * them: each command says what it needs (the graph, a database, read-only, the migration
  * lock, --sql) and what it takes (its options, its arguments), and the dispatcher checks the
  * command line against that, sets up what the flags ask for, runs the handler, ends the
- * transaction and checks stdout. Usage, `COMMAND --help` (and later `help COMMAND`,
- * completion and the man page) are generated from the same table. */
+ * transaction and checks stdout. Usage, `help COMMAND`, `COMMAND --help`, shell completion
+ * and the man page are generated from the same table (help.c). */
 #ifndef RBACMIG_CLI_H
 #define RBACMIG_CLI_H
 
@@ -27,6 +27,8 @@ enum {
     CMD_READ_TX = 1u << 6,      /* runs in one read-only transaction, without the lock */
     CMD_STEP_LOCK = 1u << 7,    /* takes the migration lock itself, step by step (runner) */
     CMD_SQL = 1u << 8,          /* --sql writes the SQL to stdout instead of running it */
+    /* Answered from the table alone, before rbacmig.lua is read: `help` works anywhere. */
+    CMD_NO_CONFIG = 1u << 9,
 };
 
 /* A command-line option, global or a command's own. A table of them ends with {0}. */
@@ -37,6 +39,9 @@ typedef struct cli_opt {
     bool repeatable;        /* may be given more than once (else a usage error) */
     bool required;          /* the command needs it */
     const char *help;       /* one line for `rbacmig COMMAND --help` */
+    /* A use of it, as typed after "rbacmig COMMAND" (after "rbacmig" for a global one):
+     * shown by --help and the man page, so every option has one (check_cli.c). */
+    const char *example;
     /* Global options only: the command flags (CMD_*) of the commands it applies to (0: all),
      * and why it does not apply to the others ("it takes no lock"). */
     unsigned applies_to;
@@ -56,6 +61,8 @@ typedef struct cli_command {
     const char *args;       /* its positional arguments in a synopsis ("TARGET"), or NULL */
     int min_args, max_args; /* their number; max -1: any */
     const char *summary;    /* one line: the command list, --help, the man page */
+    const char *example;    /* a typical use, after "rbacmig COMMAND" ("" for none needed) */
+    bool hidden;            /* plumbing for the completion scripts: listed nowhere */
     const char *args_hint;  /* advice when their number is wrong, or NULL */
     /* Usage errors the table cannot express, found after the graph is loaded and before
      * anything connects (so a wrong command line never waits on a database); or NULL. */
@@ -73,7 +80,7 @@ extern const int cli_ncommands;
 /* The global options (before the command). */
 extern const cli_opt cli_global_opts[];
 enum { CLI_G_URL, CLI_G_CONFIG, CLI_G_X, CLI_G_LOCK, CLI_G_DB_LOCK, CLI_G_STATEMENT,
-       CLI_G_QUIET, CLI_G_VERBOSE, CLI_G_HELP, CLI_G_VERSION };
+       CLI_G_QUIET, CLI_G_VERBOSE, CLI_G_NO_COLOR, CLI_G_HELP, CLI_G_VERSION };
 
 /* A command by name; sub names a subcommand (or NULL). NULL when there is none. */
 const cli_command *cli_find_command(const char *name, const char *sub);
@@ -163,5 +170,9 @@ int cmd_rbac_check(cli_state *st, rb_error *err);
 int cmd_schema_dump(cli_state *st, rb_error *err);
 int cmd_diff(cli_state *st, rb_error *err);
 int cmd_schema_check(cli_state *st, rb_error *err);
+int cmd_help(cli_state *st, rb_error *err);          /* help.c */
+int cmd_complete(cli_state *st, rb_error *err);
+int cmd_complete_revisions(cli_state *st, rb_error *err);
+int cmd_man(cli_state *st, rb_error *err);
 
 #endif

@@ -113,10 +113,11 @@ static int print_short(const graph *g, int idx, rb_error *err)
     return 0;
 }
 
-/* -v of the command, or the global -v. */
+/* -v, before or after the command: it means more detail everywhere (cli.h). */
 static bool verbose_flag(cli_state *st)
 {
-    return cli_flag(st, "verbose") || out_verbose();
+    (void)st;
+    return out_verbose();
 }
 
 int cmd_current(cli_state *st, rb_error *err)

@@ -13,13 +13,17 @@ int cmd_init(cli_state *st, rb_error *err)
 {
     config scratch;
     char *config_path = NULL, *migrations_shown = NULL;
+    scripts_init_result res = {0};
     int rc = -1;
     config_init(&scratch);
     const char *dir = st->args.positional.count ? st->args.positional.items[0] : NULL;
+    bool rbac = cli_flag(st, "rbac");
     /* The project's config names its migrations directory: init makes that one, the one
      * every other command will read. Without DIR the config is the one already read (./
-     * rbacmig.lua or -c FILE); with DIR it is DIR/rbacmig.lua, if there is one. */
+     * rbacmig.lua or -c FILE); with DIR it is DIR/rbacmig.lua, if there is one. The rbac/
+     * directory of --rbac is found the same way. */
     const char *config_file = st->cfg.config_file, *migrations = st->cfg.migrations_dir;
+    const char *rbac_dir = st->cfg.rbac_dir;
     if (dir) {
         if (st->cfg.config_file_given) {
             rb_errorf(err, RB_EXIT_USAGE, "'init DIR' uses DIR/rbacmig.lua; -c names another "
@@ -36,10 +40,12 @@ int cmd_init(cli_state *st, rb_error *err)
         if (lua_host_read_config(st->host, config_path, false, &scratch, err) != 0)
             goto done;
         config_file = "rbacmig.lua";
-        migrations = stat(config_path, &sb) == 0 ? scratch.migrations_dir : "migrations";
+        bool has_config = stat(config_path, &sb) == 0;
+        migrations = has_config ? scratch.migrations_dir : "migrations";
+        rbac_dir = has_config ? scratch.rbac_dir : "rbac";
     }
-    scripts_init_result res;
-    if (scripts_init_project(dir ? dir : ".", config_file, migrations, &res, err) != 0)
+    if (scripts_init_project(dir ? dir : ".", config_file, migrations, rbac ? rbac_dir : NULL,
+                             &res, err) != 0)
         goto done;
     size_t n = strlen(migrations) + 2;
     if (!(migrations_shown = malloc(n))) {
@@ -49,15 +55,23 @@ int cmd_init(cli_state *st, rb_error *err)
     snprintf(migrations_shown, n, "%s/", migrations);
     const char *names[] = {config_file, migrations_shown, ".env.example"};
     bool created[] = {res.created_config, res.created_migrations, res.created_env};
-    bool any = res.created_config || res.created_migrations || res.created_env;
+    bool any = res.created_config || res.created_migrations || res.created_env ||
+               res.rbac_created.count;
     out_progress("%s rbacmig project in '%s':", any ? "Initialised" : "Nothing to do: a complete",
                  dir ? dir : ".");
     for (int i = 0; i < 3; i++)
         out_progress("  %s %s", created[i] ? "created" : "kept", names[i]);
+    for (int i = 0; i < res.rbac_created.count; i++)
+        out_progress("  created %s", res.rbac_created.items[i]);
+    for (int i = 0; i < res.rbac_kept.count; i++)
+        out_progress("  kept %s", res.rbac_kept.items[i]);
+    if (res.rbac_created.count)
+        out_progress("Next: rbacmig upgrade head && rbacmig seed");
     rc = 0;
 done:
     free(config_path);
     free(migrations_shown);
+    scripts_init_result_release(&res);
     config_release(&scratch);
     return rc;
 }

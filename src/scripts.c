@@ -2,6 +2,7 @@
  * its header read, its text handed to the Lua host; new revision files and scaffolds. */
 #include "scripts.h"
 
+#include "embedded_files.h"
 #include "output.h"
 #include "revcache.h"
 #include "sha256.h"
@@ -314,9 +315,10 @@ static char *join_path(const char *dir, const char *name)
     return p;
 }
 
-/* Creates path with text unless it exists (init never overwrites a user's file); *created
- * says which. */
-static int write_new_file(const char *path, const char *text, bool *created, rb_error *err)
+/* Creates path with the n bytes of text unless it exists (init never overwrites a user's
+ * file); *created says which. */
+static int write_new_file_n(const char *path, const char *text, size_t n, bool *created,
+                            rb_error *err)
 {
     *created = false;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
@@ -325,7 +327,6 @@ static int write_new_file(const char *path, const char *text, bool *created, rb_
             return 0;
         return rb_errorf(err, RB_EXIT_FAILURE, "cannot create '%s': %s", path, strerror(errno));
     }
-    size_t n = strlen(text);
     ssize_t wrote = write(fd, text, n);
     int saved = errno;
     if (close(fd) != 0 && wrote == (ssize_t)n) {
@@ -339,6 +340,11 @@ static int write_new_file(const char *path, const char *text, bool *created, rb_
     }
     *created = true;
     return 0;
+}
+
+static int write_new_file(const char *path, const char *text, bool *created, rb_error *err)
+{
+    return write_new_file_n(path, text, strlen(text), created, err);
 }
 
 /* mkdir -p; *created when the last component was made here. */
@@ -375,13 +381,153 @@ static int make_dirs(const char *path, bool *created, rb_error *err)
     return rc;
 }
 
+/* Where the embedded file f goes: "migrations/X" into the project's migrations directory,
+ * "rbac/X" into its rbac directory. *shown is that path as the project names it (relative
+ * to dir, for init's list), *full the one to open; both owned by the caller. */
+static int rbac_file_paths(const char *dir, const char *migrations_dir, const char *rbac_dir,
+                           const embedded_file *f, char **shown, char **full, rb_error *err)
+{
+    const char *slash = strchr(f->name, '/');
+    bool migration = strncmp(f->name, "migrations/", 11) == 0;
+    *full = NULL;
+    *shown = join_path(migration ? migrations_dir : rbac_dir, slash ? slash + 1 : f->name);
+    if (*shown && !(*full = join_path(dir, *shown))) {
+        free(*shown);
+        *shown = NULL;
+    }
+    return *full ? 0 : rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+}
+
+static bool is_shipped_migration(const char *base)
+{
+    for (const embedded_file *f = embedded_rbac_files; f->name; f++)
+        if (strncmp(f->name, "migrations/", 11) == 0 && strcmp(f->name + 11, base) == 0)
+            return true;
+    return false;
+}
+
+/* A migrations directory that holds revisions of its own but not yet the shipped chain
+ * would get a second root (91759229c32b), which no graph may have: refused, naming the
+ * first such file, before anything is written. */
+static int check_no_other_root(const char *migrations_path, rb_error *err)
+{
+    DIR *d = opendir(migrations_path);
+    if (!d)
+        return errno == ENOENT ? 0 : rb_errorf(err, RB_EXIT_FAILURE, "cannot open '%s': %s",
+                                               migrations_path, strerror(errno));
+    char *other = NULL;
+    bool oom = false;
+    struct dirent *e;
+    while (!oom && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n > 4 && strcmp(e->d_name + n - 4, ".lua") == 0 && !is_shipped_migration(e->d_name) &&
+            (!other || strcmp(e->d_name, other) < 0)) {
+            free(other);
+            oom = !(other = strdup(e->d_name));
+        }
+    }
+    closedir(d);
+    if (oom)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    if (!other)
+        return 0;
+    rb_errorf(err, RB_EXIT_FAILURE, "'%s/%s' is a revision already: init --rbac adds the RBAC "
+              "migrations from their root (91759229c32b), and a project has one root",
+              migrations_path, other);
+    free(other);
+    return -1;
+}
+
+/* init --rbac, before anything is written: every shipped file either is missing or holds
+ * exactly the shipped bytes (kept); any other file of that name is refused, naming it. */
+static int check_rbac_files(const char *dir, const char *migrations_dir, const char *rbac_dir,
+                            rb_error *err)
+{
+    bool migration_missing = false;
+    char *shown = NULL, *full = NULL, *migrations_path = NULL;
+    textfile tf = {0};
+    int rc = -1;
+    for (const embedded_file *f = embedded_rbac_files; f->name; f++) {
+        if (rbac_file_paths(dir, migrations_dir, rbac_dir, f, &shown, &full, err) != 0)
+            goto done;
+        rb_error ignored;
+        struct stat st;
+        if (lstat(full, &st) != 0) {
+            if (errno != ENOENT) {
+                rb_errorf(err, RB_EXIT_FAILURE, "cannot read '%s': %s", full, strerror(errno));
+                goto done;
+            }
+            migration_missing |= strncmp(f->name, "migrations/", 11) == 0;
+        } else if (textfile_read_ex(full, TEXTFILE_NOFOLLOW, f->length + 1, &tf, &ignored) != 0 ||
+                   tf.len != f->length || memcmp(tf.text, f->data, f->length) != 0) {
+            rb_errorf(err, RB_EXIT_FAILURE, "'%s' exists and is not the file rbacmig ships: "
+                      "init --rbac never overwrites a file", full);
+            goto done;
+        }
+        textfile_release(&tf);
+        free(shown);
+        free(full);
+        shown = full = NULL;
+    }
+    if (migration_missing) {
+        if (!(migrations_path = join_path(dir, migrations_dir))) {
+            rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            goto done;
+        }
+        if (check_no_other_root(migrations_path, err) != 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    textfile_release(&tf);
+    free(shown);
+    free(full);
+    free(migrations_path);
+    return rc;
+}
+
+/* init --rbac: writes each shipped file that is missing, listing it in res. */
+static int write_rbac_files(const char *dir, const char *migrations_dir, const char *rbac_dir,
+                            scripts_init_result *res, rb_error *err)
+{
+    char *shown = NULL, *full = NULL, *rbac_path = NULL;
+    int rc = -1;
+    bool created;
+    if (!(rbac_path = join_path(dir, rbac_dir))) {
+        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        goto done;
+    }
+    if (make_dirs(rbac_path, &created, err) != 0)
+        goto done;
+    for (const embedded_file *f = embedded_rbac_files; f->name; f++) {
+        if (rbac_file_paths(dir, migrations_dir, rbac_dir, f, &shown, &full, err) != 0 ||
+            write_new_file_n(full, f->data, f->length, &created, err) != 0)
+            goto done;
+        if (str_list_push(created ? &res->rbac_created : &res->rbac_kept, shown) != 0) {
+            rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            goto done;
+        }
+        free(shown);
+        free(full);
+        shown = full = NULL;
+    }
+    rc = 0;
+done:
+    free(shown);
+    free(full);
+    free(rbac_path);
+    return rc;
+}
+
 int scripts_init_project(const char *dir, const char *config_file, const char *migrations_dir,
-                         scripts_init_result *res, rb_error *err)
+                         const char *rbac_dir, scripts_init_result *res, rb_error *err)
 {
     char *config_path = NULL, *migrations_path = NULL, *env_path = NULL;
     bool made_dir;
     int rc = -1;
     memset(res, 0, sizeof *res);
+    if (rbac_dir && check_rbac_files(dir, migrations_dir, rbac_dir, err) != 0)
+        goto done;
     if (make_dirs(dir, &made_dir, err) != 0)
         goto done;
     if (!(config_path = join_path(dir, config_file)) ||
@@ -407,10 +553,18 @@ int scripts_init_project(const char *dir, const char *config_file, const char *m
             "# DATABASE_URL=postgresql://postgres:PASSWORD@db.REF.supabase.co:5432/postgres\n"
             "DATABASE_URL=sqlite:rbacmig.db\n", &res->created_env, err) != 0)
         goto done;
+    if (rbac_dir && write_rbac_files(dir, migrations_dir, rbac_dir, res, err) != 0)
+        goto done;
     rc = 0;
 done:
     free(config_path);
     free(migrations_path);
     free(env_path);
     return rc;
+}
+
+void scripts_init_result_release(scripts_init_result *res)
+{
+    str_list_release(&res->rbac_created);
+    str_list_release(&res->rbac_kept);
 }

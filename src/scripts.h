@@ -36,12 +36,21 @@ int scripts_write_revision(const char *dir, const new_revision *spec, char **pat
 /* What scripts_init_project made; what it did not make was there already. */
 typedef struct scripts_init_result {
     bool created_config, created_migrations, created_env;
+    str_list rbac_created, rbac_kept; /* init --rbac: the shipped files, as the project names
+                                       * them ("migrations/91759229c32b_....lua") */
 } scripts_init_result;
 
 /* Scaffolds a project in dir (created if needed): config_file (written only when it does
  * not exist, with `migrations = "migrations"`), the migrations directory (created with its
- * parents) and .env.example. Relative names are taken in dir. Never overwrites a file. */
+ * parents) and .env.example. Relative names are taken in dir. Never overwrites a file.
+ * With rbac_dir (init --rbac) also the RBAC migrations and the rbac/ model the binary
+ * carries (embedded_files.h), byte for byte: checked first, so that a file of one of their
+ * names with other bytes, or a migrations directory whose own revisions would make
+ * 91759229c32b a second root, is refused (naming the file) before anything is written; a
+ * file already holding the shipped bytes is kept. res is filled also on failure: release
+ * it with scripts_init_result_release. */
 int scripts_init_project(const char *dir, const char *config_file, const char *migrations_dir,
-                         scripts_init_result *res, rb_error *err);
+                         const char *rbac_dir, scripts_init_result *res, rb_error *err);
+void scripts_init_result_release(scripts_init_result *res);
 
 #endif
