@@ -129,6 +129,24 @@ static const cli_opt can_opts[] = {
  * lock, so it answers while a migration runs. */
 #define RBAC_READS (CMD_DB | CMD_READ_ONLY | CMD_READ_TX)
 
+/* What the schema reader takes: the format, and the managed schemas. */
+static const cli_opt inspect_opts[] = {
+    {.name = "format", .value_name = "text|json", .help = "text (the default) or json",
+     .example = "--format json"},
+    {.name = "schema", .value_name = "NAME", .repeatable = true,
+     .help = "a managed schema (repeatable; default: all but the system's and, on Supabase, "
+             "Supabase's)",
+     .example = "--schema public --schema app"},
+    OPT_END,
+};
+
+static const cli_command schema_subs[] = {
+    /* One read-only snapshot: the reader never writes, and sees the schema whole. */
+    {.name = "dump", .run = cmd_schema_dump, .flags = CMD_DB | CMD_READ_ONLY | CMD_READ_TX,
+     .opts = inspect_opts, .check = cmd_schema_check,
+     .summary = "print the database's schema, sorted and stable", .example = "--format json"},
+};
+
 static const cli_command tenant_subs[] = {
     {.name = "create", .run = cmd_rbac, .flags = RBAC_WRITES, .opts = tenant_create_opts,
      .args = "SLUG", .min_args = 1, .max_args = 1, .check = cmd_rbac_check,
@@ -216,6 +234,15 @@ const cli_command cli_commands[] = {
      .args = "PERMISSION", .min_args = 1, .max_args = 1, .check = cmd_rbac_check,
      .summary = "allowed (exit 0, with the granting roles) or denied (exit 3)",
      .example = "--tenant acme --user " UUID " projects.create"},
+    {.name = "schema", .subs = schema_subs, .nsubs = 1, .opts = no_opts,
+     .summary = "read the database's schema back", .example = "dump"},
+    /* Opens the two databases it is given itself, each read-only in its own snapshot. */
+    {.name = "diff", .run = cmd_diff, .opts = inspect_opts, .args = "FROM_URL TO_URL",
+     .min_args = 2, .max_args = 2, .check = cmd_schema_check,
+     .summary = "list what differs between two databases' schemas (exit 4; 5 if "
+                "security-weakening)",
+     .example = "postgresql://localhost/prod postgresql://localhost/dev",
+     .args_hint = "give two database URLs: rbacmig diff FROM_URL TO_URL"},
     {.name = "help", .run = cmd_help, .flags = CMD_NO_CONFIG, .opts = no_opts,
      .args = "[COMMAND [SUBCOMMAND]]", .max_args = 2,
      .summary = "this list, or a command's options with an example each", .example = "upgrade"},

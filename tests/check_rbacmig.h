@@ -29,6 +29,7 @@ Suite *make_error_suite(void);
 Suite *make_hashmap_suite(void);
 Suite *make_str_list_suite(void);
 Suite *make_sql_lex_suite(void);
+Suite *make_json_out_suite(void);
 
 /* A new empty directory under /tmp; dir must hold 64 bytes. */
 static inline void ck_tmpdir(char dir[64])
