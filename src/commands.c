@@ -45,6 +45,7 @@ static const cli_opt revision_opts[] = {
     {.name = "depends-on", .value_name = "REV", .repeatable = true,
      .help = "a revision it also needs (repeatable)"},
     {.name = "branch-label", .value_name = "L", .help = "a label naming the new revision's branch"},
+    {.name = "sql", .help = "upgrade and downgrade run <rev>_<slug>.up.sql and .down.sql (written too)"},
     OPT_END,
 };
 static const cli_opt merge_opts[] = {

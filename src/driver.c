@@ -61,6 +61,46 @@ int db_exec(db_conn *c, const char *sql, int nparams, const db_value *params, db
     return c->ops->exec(c, sql, nparams, params, rows, affected, err);
 }
 
+/* Where a statement begins: past the blanks and comments before it (the scripts' comments
+ * usually sit on the lines above what they describe). */
+static const char *skip_blanks_and_comments(const char *p)
+{
+    for (;;) {
+        p += strspn(p, " \t\r\n\f");
+        if (p[0] == '-' && p[1] == '-') {
+            p += strcspn(p, "\n");
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            if (!end)
+                return p;
+            p = end + 2;
+        } else {
+            return p;
+        }
+    }
+}
+
+int db_exec_script(db_conn *c, const char *sql, int *stmt_no, int *line, rb_error *err)
+{
+    size_t offset = (size_t)-1;
+    *stmt_no = 0;
+    *line = 0;
+    if (c->ops->exec_script(c, sql, stmt_no, &offset, err) == 0)
+        return 0;
+    size_t len = strlen(sql);
+    if (offset != (size_t)-1 && offset <= len) {
+        const char *start = skip_blanks_and_comments(sql + offset);
+        *line = 1;
+        for (const char *p = sql; p < start; p++)
+            *line += *p == '\n';
+        /* The statement as the driver cut it begins with those blanks and comments too. */
+        size_t skip = (size_t)(start - (sql + offset)), n = strlen(err->statement);
+        if (skip > 0 && skip < n && strncmp(err->statement, sql + offset, skip) == 0)
+            memmove(err->statement, err->statement + skip, n - skip + 1);
+    }
+    return -1;
+}
+
 int db_begin_locked_read(db_conn *c, long long key, const char *read_sql, db_result **rows,
                          rb_error *err)
 {
