@@ -272,9 +272,12 @@ static int db_exec_file_method(lua_State *L)
     size_t n = strlen(name);
     if (strncmp(name, base, stem) != 0 || name[stem] != '.' || n < stem + 6 ||
         strcmp(name + n - 4, ".sql") != 0)
+    {
+        lua_pushlstring(L, base, stem);                /* ... migpath stem */
         return luaL_error(L, "db:exec_file: '%s' is not one of %s's SQL files: they are "
-                             "named '%.*s.<part>.sql' (the migration's checksum covers "
-                             "exactly those)", name, base, (int)stem, base);
+                             "named '%s.<part>.sql' (the migration's checksum covers "
+                             "exactly those)", name, base, lua_tostring(L, -1));
+    }
     lua_pushfstring(L, "%s/%s", dir, name);            /* ... migpath path */
     const char *path = lua_tostring(L, -1);
     char *real_dir = realpath(dir, NULL), *real_file = realpath(path, NULL);
