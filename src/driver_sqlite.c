@@ -208,7 +208,12 @@ static int sqlite_exec_script(db_conn *c, const char *sql, int *stmt_no, size_t 
             prc = step == SQLITE_DONE ? SQLITE_OK : step;
         }
         if (prc != SQLITE_OK) {
-            size_t len = tail && tail > p ? (size_t)(tail - p) : strlen(p);
+            /* A statement SQLite could not prepare ends where it stopped reading: shown to
+             * the end of that line. */
+            const char *end = tail && tail > p ? tail : p + strlen(p);
+            if (!st)
+                end += strcspn(end, "\n");
+            size_t len = (size_t)(end - p);
             char *text = strndup(p, len);
             *stmt_no = n;
             *offset = (size_t)(p - sql);
