@@ -256,4 +256,10 @@ LUA
   expect_rc 0 "the connection is usable after the refusal"
 fi
 
+# ---- both methods are annotated for editors and documented ------------------------------
+for m in exec_script exec_file; do
+  check "db.meta.lua annotates $m" grep -q "function Db:$m(" "$SRC/lua/rbacmig/db.meta.lua"
+  check "docs/schema-api.md documents $m" grep -q "### \`db:$m(" "$SRC/docs/schema-api.md"
+done
+
 finish
