@@ -256,6 +256,58 @@ LUA
   expect_rc 0 "the connection is usable after the refusal"
 fi
 
+# ---- PostgreSQL through PgBouncer in transaction mode: a script is one transaction --------
+bouncer=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
+if [ "$DIALECT" = postgresql ] && [ -x "$bouncer" ] && [ "$(id -u)" = 0 ]; then
+  . "$SRC/scripts/pg-test-server.sh"
+  new_db
+  bdir=$(mktemp -d /tmp/rbacmig-bouncer.XXXXXX)
+  bport=$(pg_test_free_port)
+  pgport=${RBACMIG_TEST_PG_URL##*:}; pgport=${pgport%%/*}
+  cat > "$bdir/pgbouncer.ini" <<INI
+[databases]
+pooled = host=127.0.0.1 port=$pgport dbname=$DB_NAME
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $bport
+unix_socket_dir =
+auth_type = trust
+auth_file = $bdir/users.txt
+pool_mode = transaction
+max_client_conn = 20
+default_pool_size = 4
+logfile = $bdir/pgbouncer.log
+pidfile = $bdir/pgbouncer.pid
+INI
+  echo '"postgres" ""' > "$bdir/users.txt"
+  chown -R postgres: "$bdir"
+  (cd / && runuser -u postgres -- "$bouncer" -d "$bdir/pgbouncer.ini")
+  sleep 0.5
+  pooled="postgresql://postgres@127.0.0.1:$bport/pooled"
+  rm -f migrations/*
+  cat > migrations/ffff00000001_m.lua <<'LUA'
+return {
+  revision = "ffff00000001", down_revision = nil, message = "pooled",
+  upgrade = function(db)
+    db:exec_script("CREATE TABLE p_one (id integer);\nINSERT INTO p_one VALUES (1);\n" ..
+                   (os.getenv("BREAK") and "INSERT INTO p_nope VALUES (1);\n" or "") ..
+                   "CREATE TABLE p_two (id integer);")
+  end,
+  downgrade = function(db) db:exec_script("DROP TABLE p_two; DROP TABLE p_one;") end,
+}
+LUA
+  BREAK=1 rb -d "$pooled" upgrade head
+  expect_rc 1 "a failing script through the pooler"
+  expect_err_has "script:3: statement 3:" "the pooler's error names the statement"
+  check "through the pooler the failed script left nothing" test "$(table_exists p_one && echo yes)" != yes
+  rb -d "$pooled" upgrade head
+  expect_rc 0 "a script through the pooler"
+  check "through the pooler the script's tables are there" table_exists p_two
+  expect_eq "$(sql "SELECT count(*) FROM p_one")" 1 "through the pooler the script's row is there"
+  kill "$(cat "$bdir/pgbouncer.pid")" 2>/dev/null
+  rm -rf "$bdir"
+fi
+
 # ---- both methods are annotated for editors and documented ------------------------------
 for m in exec_script exec_file; do
   check "db.meta.lua annotates $m" grep -q "function Db:$m(" "$SRC/lua/rbacmig/db.meta.lua"
