@@ -365,6 +365,20 @@ static void write_id_list(FILE *f, const str_list *l)
     }
 }
 
+/* Creates path for writing, never over an existing file (O_EXCL: two runs racing for the
+ * same id never overwrite each other). */
+static FILE *create_new_file(const char *path, rb_error *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        rb_errorf(err, RB_EXIT_FAILURE, "cannot create '%s': %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+    }
+    return f;
+}
+
 /* Writes a revision's SQL file (--sql) with a header comment; refuses to overwrite. */
 static int write_sql_file(const char *dir, const char *stem, const char *part,
                           const char *comment, const char *id, str_list *paths, rb_error *err)
@@ -374,12 +388,8 @@ static int write_sql_file(const char *dir, const char *stem, const char *part,
     if (!p)
         return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
     snprintf(p, n, "%s/%s.%s.sql", dir, stem, part);
-    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    FILE *f = create_new_file(p, err);
     if (!f) {
-        rb_errorf(err, RB_EXIT_FAILURE, "cannot create '%s': %s", p, strerror(errno));
-        if (fd >= 0)
-            close(fd);
         free(p);
         return -1;
     }
@@ -436,13 +446,8 @@ int scripts_write_revision(const char *dir, const new_revision *spec, char **pat
         free(p);
         return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
     }
-    /* O_EXCL: two runs racing for the same id never overwrite each other. */
-    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    FILE *f = create_new_file(p, err);
     if (!f) {
-        rb_errorf(err, RB_EXIT_FAILURE, "cannot create '%s': %s", p, strerror(errno));
-        if (fd >= 0)
-            close(fd);
         free(comment);
         free(p);
         return -1;
