@@ -85,6 +85,8 @@ int db_exec_script(db_conn *c, const char *sql, int *stmt_no, int *line, rb_erro
     size_t offset = (size_t)-1;
     *stmt_no = 0;
     *line = 0;
+    if (!c->ops->exec_script)
+        return rb_errorf(err, RB_ERR_FAILURE, "scripts are not supported on %s", c->ops->name);
     if (c->ops->exec_script(c, sql, stmt_no, &offset, err) == 0)
         return 0;
     size_t len = strlen(sql);
