@@ -9,6 +9,7 @@ packages=(
   sqlite3 postgresql postgresql-client pgbouncer
   postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
   valgrind clang libclang-rt-14-dev
+  groff-base man-db zsh
 )
 
 missing=()
