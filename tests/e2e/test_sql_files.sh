@@ -119,6 +119,35 @@ expect_err_has "script:3: statement 2:" "the inline error names line 3 and state
 check "the failed inline step left no table" test "$(table_exists g_one && echo yes)" != yes
 rm migrations/bbbb00000002_m.lua
 
+# An error found while running (no position from the server): the line is still the
+# statement's, counted past a body and a comment holding ';'.
+if [ "$DIALECT" = postgresql ]; then
+  first='CREATE FUNCTION h_f() RETURNS int LANGUAGE sql AS $$ SELECT 1; SELECT 2 $$;'
+  failing='SELECT 1/0;'
+else
+  first='CREATE TABLE h_t (x int); CREATE TRIGGER h_tr AFTER INSERT ON h_t BEGIN SELECT 1; END;'
+  failing='SELECT abs(-9223372036854775808);'
+fi
+cat > migrations/bbbb00000002_m.lua <<LUA
+return {
+  revision = "bbbb00000002", down_revision = "bbbb00000001", message = "runtime",
+  upgrade = function(db)
+    db:exec_script([==[$first
+-- a comment; here
+
+$failing
+CREATE TABLE h_after (x int);]==])
+  end,
+  downgrade = function(db) end,
+}
+LUA
+rb upgrade head
+expect_rc 1 "a script failing while it runs"
+n=2; [ "$DIALECT" = sqlite ] && n=3
+expect_err_has "script:4: statement $n:" "a runtime error names line 4 and statement $n"
+expect_err_has "STATEMENT: $failing" "a runtime error shows the statement"
+rm migrations/bbbb00000002_m.lua
+
 # ---- revision --sql, upgrade, check and repair over the SQL files, downgrade -------------
 rb upgrade head
 expect_rc 0 "upgrade runs the upgrade file"
