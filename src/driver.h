@@ -50,9 +50,9 @@ static inline int db_run(db_conn *c, const char *sql, rb_error *err)
  * parameters; $$ bodies, comments and quoted semicolons are the server's to read), SQLite's
  * prepared statements one after another over the text; --sql writes the script. On failure
  * *stmt_no is the failing statement's number (from 1) and *line the line of the script it
- * begins on (or, on PostgreSQL, the line the server points at; 0 when unknown); err is
- * the database's error with that statement. COPY ... FROM STDIN is refused (its rows would
- * have to follow in the script, which only psql reads). */
+ * begins on (or the line PostgreSQL points at, when it does); err is the database's error
+ * with that statement's text. COPY ... FROM STDIN is refused (its rows would have to
+ * follow in the script, which only psql reads). */
 int db_exec_script(db_conn *c, const char *sql, int *stmt_no, int *line, rb_error *err);
 int db_begin_locked(db_conn *c, long long key, rb_error *err);
 /* db_begin_locked, then read_sql under the lock; *rows is the caller's to free. */
