@@ -1,10 +1,9 @@
 /* lua_db.c: the `db` object migrations call. C methods (exec, exec_script, exec_file, query,
  * scalar, quote_ident, load_rbac, copy) live in a shared methods table; the Lua schema
- * builder (rbacmig.schema) adds create_table and friends to the same table. A db object is a table with dialect,
- * offline, schema and x, whose metatable indexes the methods. */
+ * builder (rbacmig.schema) adds create_table and friends to the same table. A db object is
+ * a table with dialect, offline, schema and x, whose metatable indexes the methods. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,7 +236,8 @@ static const char *calling_migration(lua_State *L, const char *dir)
         const char *path = ar.source + 1;
         size_t n = strlen(path);
         if (strncmp(path, dir, dirlen) == 0 && path[dirlen] == '/' &&
-            !strchr(path + dirlen + 1, '/') && n > dirlen + 5 && strcmp(path + n - 4, ".lua") == 0) {
+            !strchr(path + dirlen + 1, '/') && n > dirlen + 5 &&
+            strcmp(path + n - 4, ".lua") == 0) {
             lua_pushstring(L, path);
             return lua_tostring(L, -1);
         }
@@ -271,8 +271,7 @@ static int db_exec_file_method(lua_State *L)
     size_t stem = strlen(base) - 4;                    /* without ".lua" */
     size_t n = strlen(name);
     if (strncmp(name, base, stem) != 0 || name[stem] != '.' || n < stem + 6 ||
-        strcmp(name + n - 4, ".sql") != 0)
-    {
+        strcmp(name + n - 4, ".sql") != 0) {
         lua_pushlstring(L, base, stem);                /* ... migpath stem */
         return luaL_error(L, "db:exec_file: '%s' is not one of %s's SQL files: they are "
                              "named '%s.<part>.sql' (the migration's checksum covers "

@@ -407,8 +407,9 @@ static int write_sql_file(const char *dir, const char *stem, const char *part,
         free(p);
         return -1;
     }
-    int rc = paths && str_list_push(paths, p) != 0 ? rb_errorf(err, RB_EXIT_FAILURE, "out of memory")
-                                                    : 0;
+    int rc = 0;
+    if (paths && str_list_push(paths, p) != 0)
+        rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
     free(p);
     return rc;
 }

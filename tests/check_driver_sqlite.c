@@ -116,7 +116,8 @@ START_TEST(test_script_runs)
     int rc = db_exec_script(t.conn, script, &stmt_no, &line, &err);
     ck_assert_msg(rc == 0, "db_exec_script: %s", err.message);
     ck_assert_int_eq(scalar_int(t.conn, "SELECT count(*) FROM a"), 2);
-    ck_assert_int_eq(scalar_int(t.conn, "SELECT count(*) FROM log WHERE s IN ('x;y;', 'it''s;')"), 2);
+    ck_assert_int_eq(scalar_int(t.conn, "SELECT count(*) FROM log WHERE s IN ('x;y;', 'it''s;')"),
+                     2);
     ck_assert_int_eq(stmt_no, 0);
     close_temp(&t);
 }
