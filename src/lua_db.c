@@ -361,7 +361,10 @@ static int db_load_rbac_method(lua_State *L)
  * column name; a missing key is NULL) with COPY target (columns) FROM STDIN, PostgreSQL
  * only; target is SQL the schema builder quoted. Returns the number of rows copied.
  * The lists and rows are read raw (their metamethods are not called): no Lua code may run
- * while the COPY is open, where an error or a db:exec would leave the connection in it. */
+ * while the COPY is open, where an error or a db:exec would leave the connection in it.
+ * One function of about 90 lines on purpose: from copy_begin to copy_end the COPY is open,
+ * and every way out (a bad row, out of memory, a server error) must pass through the one
+ * copy_end that closes it before luaL_error may unwind; split, that duty would be spread. */
 static int db_copy_method(lua_State *L)
 {
     db_conn *c = conn_of(L);
