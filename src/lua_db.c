@@ -362,9 +362,9 @@ static int db_load_rbac_method(lua_State *L)
  * only; target is SQL the schema builder quoted. Returns the number of rows copied.
  * The lists and rows are read raw (their metamethods are not called): no Lua code may run
  * while the COPY is open, where an error or a db:exec would leave the connection in it.
- * One function of about 90 lines on purpose: from copy_begin to copy_end the COPY is open,
- * and every way out (a bad row, out of memory, a server error) must pass through the one
- * copy_end that closes it before luaL_error may unwind; split, that duty would be spread. */
+ * One function of about 90 lines on purpose: from copy_begin on the COPY is open, and each
+ * way out (a row that cannot be sent, a bad row, the end) must end it before luaL_error may
+ * unwind; with begin, the row loop and every end in one place, that stays checkable. */
 static int db_copy_method(lua_State *L)
 {
     db_conn *c = conn_of(L);
