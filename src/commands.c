@@ -28,6 +28,16 @@ static const cli_opt migrate_opts[] = {OPT_SQL, OPT_SINGLE_TX, OPT_ALLOW_CHANGED
 static const cli_opt stamp_opts[] = {
     OPT_SQL,
     {.name = "purge", .help = "empty the version table first (it may name unknown revisions)"},
+    {.name = "from-alembic", .help = "the revisions Alembic's alembic_version holds, instead of REV"},
+    {.name = "alembic-table", .value_name = "NAME",
+     .help = "Alembic's version table (default alembic_version)"},
+    {.name = "alembic-schema", .value_name = "S",
+     .help = "its schema (default: the search_path's; PostgreSQL)"},
+    OPT_END,
+};
+static const cli_opt import_alembic_opts[] = {
+    {.name = "dialect", .value_name = "NAME",
+     .help = "postgresql or sqlite (default: that of alembic.ini's sqlalchemy.url)"},
     OPT_END,
 };
 static const cli_opt history_opts[] = {
@@ -108,6 +118,13 @@ static const cli_command tenant_subs[] = {
      .summary = "delete a tenant and everything in it"},
 };
 
+static const cli_command import_subs[] = {
+    {.name = "alembic", .run = cmd_import, .opts = import_alembic_opts, .args = "DIR",
+     .min_args = 1, .max_args = 1,
+     .summary = "turn the Alembic project in DIR (holding alembic.ini) into migrations",
+     .args_hint = "name the directory that holds alembic.ini"},
+};
+
 static const cli_command member_subs[] = {
     {.name = "add", .run = cmd_rbac, .flags = RBAC_WRITES, .opts = member_add_opts,
      .check = cmd_rbac_check, .summary = "give a user a role in a tenant"},
@@ -137,8 +154,9 @@ const cli_command cli_commands[] = {
      .summary = "revert migrations down to TARGET (base, REV, -N, REV-N)",
      .args_hint = "to revert everything, say so: rbacmig downgrade base"},
     {.name = "stamp", .run = cmd_stamp, .flags = MIGRATES, .opts = stamp_opts, .args = "REV",
-     .min_args = 1, .max_args = 1, .check = cmd_migrate_check,
-     .summary = "set the version table to REV without running migrations"},
+     .min_args = 0, .max_args = 1, .check = cmd_migrate_check,
+     .summary = "set the version table to REV (or Alembic's revisions) without running "
+                "migrations"},
     {.name = "current", .run = cmd_current, .flags = INSPECTS | CMD_GRAPH_LIGHT,
      .opts = verbose_opts, .summary = "show the revision(s) the database is at"},
     {.name = "heads", .run = cmd_heads, .flags = CMD_GRAPH | CMD_GRAPH_LIGHT,
@@ -167,6 +185,8 @@ const cli_command cli_commands[] = {
      .summary = "manage tenants"},
     {.name = "member", .subs = member_subs, .nsubs = 3, .opts = no_opts,
      .summary = "manage memberships"},
+    {.name = "import", .subs = import_subs, .nsubs = 1, .opts = no_opts,
+     .summary = "import migrations from another tool (alembic)"},
     {.name = "can", .run = cmd_rbac, .flags = RBAC_READS, .opts = can_opts,
      .args = "PERMISSION", .min_args = 1, .max_args = 1, .check = cmd_rbac_check,
      .summary = "allowed (exit 0, with the granting roles) or denied (exit 3)"},
