@@ -179,32 +179,31 @@ static const char bridge_py[] =
     "    print((\"offline-failed\\t%s\\t%s\\t%s\" % (rid, fname, why.replace(\"\\t\", \" \").replace(\"\\n\", \" \"))) if why else (\"ok\\t%s\\t%s\" % (rid, fname)))\n"
     ;
 
-/* Runs the bridge and reads all it prints: *out is the caller's to free, *status the
- * process's wait status. The Python is /usr/bin/python3 (where Debian installs Alembic's
- * module) unless RBACMIG_PYTHON names another. */
-static int run_bridge(const char *project_dir, const char *migrations_dir, const char *dialect,
-                      char **out, int *status, rb_error *err)
+/* Runs argv (argv[0] a path) and reads all it prints on stdout (and stderr when asked;
+ * else stderr stays the terminal's): *out is the caller's to free, *status the process's wait status. */
+int alembic_run_capture(const char *const argv[], bool with_stderr, char **out, int *status,
+                        rb_error *err)
 {
-    const char *python = getenv("RBACMIG_PYTHON");
-    if (!python || !*python)
-        python = "/usr/bin/python3";
     int fds[2];
     if (pipe(fds) != 0)
-        return rb_errorf(err, RB_ERR_FAILURE, "cannot run %s: %s", python, strerror(errno));
+        return rb_errorf(err, RB_ERR_FAILURE, "cannot run %s: %s", argv[0], strerror(errno));
     fflush(stdout);
     pid_t pid = fork();
     if (pid < 0) {
         close(fds[0]);
         close(fds[1]);
-        return rb_errorf(err, RB_ERR_FAILURE, "cannot run %s: %s", python, strerror(errno));
+        return rb_errorf(err, RB_ERR_FAILURE, "cannot run %s: %s", argv[0], strerror(errno));
     }
     if (pid == 0) {
         dup2(fds[1], STDOUT_FILENO);
+        if (with_stderr)
+            dup2(fds[1], STDERR_FILENO);
         close(fds[0]);
         close(fds[1]);
-        execl(python, python, "-c", bridge_py, project_dir, migrations_dir, dialect,
-              (char *)NULL);
-        fprintf(stderr, "rbacmig: error: cannot run %s: %s\n", python, strerror(errno));
+        char *const *av; /* execv's argv is not const-qualified, but exec does not write */
+        memcpy(&av, &argv, sizeof av);
+        execv(argv[0], av);
+        fprintf(stderr, "rbacmig: error: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
     close(fds[1]);
@@ -239,6 +238,52 @@ static int run_bridge(const char *project_dir, const char *migrations_dir, const
     return 0;
 }
 
+/* The Python with Alembic: /usr/bin/python3 (where Debian installs its module) unless
+ * RBACMIG_PYTHON names another. */
+static const char *python(void)
+{
+    const char *p = getenv("RBACMIG_PYTHON");
+    return p && *p ? p : "/usr/bin/python3";
+}
+
+/* Upgrades the database at url to rev with Alembic (its env.py, the project's
+ * sqlalchemy.url replaced): what `alembic upgrade REV` does. rbacmig's URLs become
+ * SQLAlchemy's (sqlite:FILE -> sqlite:///FILE, postgres:// -> postgresql://). */
+static const char upgrade_py[] =
+    "import os, sys\n"
+    "proj, url, rev = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]\n"
+    "if url.startswith('sqlite:') and not url.startswith('sqlite://'):\n"
+    "    url = 'sqlite:///' + os.path.abspath(url[len('sqlite:'):])\n"
+    "if url.startswith('postgres://'):\n"
+    "    url = 'postgresql://' + url[len('postgres://'):]\n"
+    "from alembic import command\n"
+    "from alembic.config import Config\n"
+    "os.chdir(proj)\n"
+    "cfg = Config('alembic.ini')\n"
+    "cfg.set_main_option('sqlalchemy.url', url.replace('%', '%%'))\n"
+    "command.upgrade(cfg, rev)\n";
+
+int alembic_upgrade(const char *project_dir, const char *url, const char *rev, rb_error *err)
+{
+    char *out = NULL;
+    int status = 0;
+    const char *argv[] = {python(), "-c", upgrade_py, project_dir, url, rev, NULL};
+    if (alembic_run_capture(argv, true, &out, &status, err) != 0)
+        return -1;
+    int rc = 0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        /* Alembic's last line is its error (a traceback ends with it). */
+        size_t n = strlen(out);
+        while (n && out[n - 1] == '\n')
+            out[--n] = '\0';
+        const char *last = strrchr(out, '\n');
+        rc = rb_errorf(err, RB_ERR_FAILURE, "alembic upgrade %s on the shadow database failed: "
+                       "%s", rev, last ? last + 1 : out);
+    }
+    free(out);
+    return rc;
+}
+
 /* Copies field number i (tab-separated) of line into dst. */
 static void field(const char *line, int i, char *dst, size_t size)
 {
@@ -263,7 +308,9 @@ int alembic_import(const char *project_dir, const char *migrations_dir, const ch
     int status = 0, rc = -1, cap = 0;
     *steps = NULL;
     *nsteps = 0;
-    if (run_bridge(project_dir, migrations_dir, dialect ? dialect : "", &out, &status, err) != 0)
+    const char *argv[] = {python(), "-c", bridge_py, project_dir, migrations_dir,
+                          dialect ? dialect : "", NULL};
+    if (alembic_run_capture(argv, false, &out, &status, err) != 0)
         goto done;
     for (char *line = out; *line; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0)) {
         if (strncmp(line, "error\t", 6) == 0) {

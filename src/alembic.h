@@ -34,4 +34,15 @@ typedef struct alembic_step {
 int alembic_import(const char *project_dir, const char *migrations_dir, const char *dialect,
                    alembic_step **steps, int *nsteps, rb_error *err);
 
+/* Upgrades the database at url (an rbacmig URL) to rev with Alembic, as `alembic upgrade
+ * REV` does (the project's env.py, its sqlalchemy.url replaced by url): the Alembic side of
+ * the import's proof. Alembic's own output goes to stderr. */
+int alembic_upgrade(const char *project_dir, const char *url, const char *rev, rb_error *err);
+
+/* Runs argv (argv[0] a path, NULL-terminated) and reads its stdout (with_stderr: and its
+ * stderr): *out is the caller's to
+ * free, *status its wait status. */
+int alembic_run_capture(const char *const argv[], bool with_stderr, char **out, int *status,
+                        rb_error *err);
+
 #endif

@@ -38,6 +38,10 @@ static const cli_opt stamp_opts[] = {
 static const cli_opt import_alembic_opts[] = {
     {.name = "dialect", .value_name = "NAME",
      .help = "postgresql or sqlite (default: that of alembic.ini's sqlalchemy.url)"},
+    {.name = "shadow-alembic", .value_name = "URL",
+     .help = "an empty database Alembic's chain is replayed into, to prove the import"},
+    {.name = "shadow", .value_name = "URL",
+     .help = "an empty database the imported chain is replayed into (with --shadow-alembic)"},
     OPT_END,
 };
 static const cli_opt history_opts[] = {
