@@ -292,6 +292,13 @@ if [ "$DIALECT" = sqlite ]; then
   expect_rc 1 "downgrade through the unrenderable step"
   expect_err_has "b1_email.py" "the refusal names the Alembic file"
 fi
+# Alembic at base: its table is empty, and so is the stamp.
+al downgrade base >/dev/null
+rb stamp --from-alembic
+expect_rc 0 "stamp --from-alembic with Alembic at base"
+rb current
+expect_out "" "nothing is current after Alembic went to base"
+
 # ---- the proof: both chains replayed, revision by revision, give the same schema ----------
 # The imported bodies run through db:exec_script (i16-sqlfiles); a build without it cannot
 # run them, and says so here rather than failing on it.
