@@ -117,12 +117,17 @@ int cmd_import(cli_state *st, rb_error *err)
     int nsteps = 0, refused = 0, rc = -1;
     const char *dir = st->args.positional.items[0];
     const char *shadow_alembic = cli_value(st, "shadow-alembic"), *shadow = cli_value(st, "shadow");
+    const char *dialect = cli_value(st, "dialect");
+    if (dialect && strcmp(dialect, "postgresql") != 0 && strcmp(dialect, "sqlite") != 0) {
+        rb_errorf(err, RB_ERR_USAGE, "--dialect '%s': postgresql or sqlite", dialect);
+        goto done;
+    }
     if (!shadow_alembic != !shadow) {
         rb_errorf(err, RB_ERR_USAGE, "the proof needs both shadow databases: --shadow-alembic "
                   "URL and --shadow URL");
         goto done;
     }
-    if (alembic_import(dir, st->cfg.migrations_dir, cli_value(st, "dialect"), &steps, &nsteps,
+    if (alembic_import(dir, st->cfg.migrations_dir, dialect, &steps, &nsteps,
                        err) != 0)
         goto done;
     out_progress("Imported %d Alembic revision%s from '%s' into %s/:", nsteps,

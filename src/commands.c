@@ -157,7 +157,7 @@ const cli_command cli_commands[] = {
      .args = "TARGET", .min_args = 1, .max_args = 1, .check = cmd_migrate_check,
      .summary = "revert migrations down to TARGET (base, REV, -N, REV-N)",
      .args_hint = "to revert everything, say so: rbacmig downgrade base"},
-    {.name = "stamp", .run = cmd_stamp, .flags = MIGRATES, .opts = stamp_opts, .args = "REV",
+    {.name = "stamp", .run = cmd_stamp, .flags = MIGRATES, .opts = stamp_opts, .args = "[REV]",
      .min_args = 0, .max_args = 1, .check = cmd_migrate_check,
      .summary = "set the version table to REV (or Alembic's revisions) without running "
                 "migrations"},

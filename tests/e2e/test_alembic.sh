@@ -258,6 +258,11 @@ check "the merge has no SQL" bash -c "! grep -q exec_script migrations/m1_*.lua"
 rb import alembic al
 expect_rc 1 "a second import refuses to overwrite"
 expect_err_has "already holds" "the clash is named"
+rb import alembic --dialect mysql al
+expect_rc 2 "an unknown --dialect"
+rb import alembic --shadow x al
+expect_rc 2 "--shadow without --shadow-alembic"
+check "a usage error writes nothing" test "$(ls migrations | wc -l)" = 5
 rb import alembic migrations
 expect_rc 1 "a directory without alembic.ini"
 expect_err_has "holds no alembic.ini" "the missing alembic.ini is named"
