@@ -14,7 +14,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${RBACMIG_FUZZ_BUILD_DIR:-$root/build-fuzz}
-targets=(fuzz_target fuzz_dotenv fuzz_migration fuzz_revcache)
+targets=(fuzz_target fuzz_dotenv fuzz_migration fuzz_sql_lex)
 duration=60
 update=0
 only=""

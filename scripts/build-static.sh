@@ -31,7 +31,7 @@ apt_install() {
 }
 
 apt_install build-essential cmake pkg-config bzip2 binutils ca-certificates \
-  liblua5.4-dev libpq-dev libsqlite3-dev libssl-dev zlib1g-dev
+  liblua5.4-dev libpq-dev libsqlite3-dev libssl-dev zlib1g-dev libjansson-dev
 # The test configures the suite (Check, lua5.4) and starts a PostgreSQL.
 [ -z "$run_test" ] || { bash scripts/install-deps.sh; apt_install openssl; }
 

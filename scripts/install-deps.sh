@@ -5,12 +5,17 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  liblua5.4-dev lua5.4 libpq-dev libsqlite3-dev check
-  sqlite3 postgresql postgresql-client pgbouncer
+  liblua5.4-dev lua5.4 libpq-dev libsqlite3-dev libjansson-dev check
+  sqlite3 postgresql postgresql-client pgbouncer jq
   postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
   valgrind clang libclang-rt-14-dev
   python3-alembic python3-sqlalchemy python3-psycopg2
+  groff-base man-db zsh
 )
+
+# npm installs @pgkit/migra, the peer tests/e2e/test_migra_diff.sh compares `diff` with; a
+# machine with Node.js from elsewhere has npm already.
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

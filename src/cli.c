@@ -1,7 +1,8 @@
 /* cli.c: the one dispatcher (git's git.c) over the command table of commands.c: one option
- * parser for the global options and a command's, usage and --help generated from the table,
- * the set-up each command's flags ask for (config, graph, connection, transaction and lock),
- * and the check that stdout was written (git's run_builtin). */
+ * parser for the global options and a command's (a global option goes before or after the
+ * command), the set-up each command's flags ask for (config, graph, connection, transaction
+ * and lock), colour, and the check that stdout was written (git's run_builtin). Usage and
+ * help are rendered by help.c from the same table. */
 #include "cli.h"
 
 #include <errno.h>
@@ -11,117 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "help.h"
 #include "output.h"
 #include "runner.h"
 #include "scripts.h"
-#include "version.h"
 #include "versions.h"
-
-static bool opts_end(const cli_opt *o)
-{
-    return !o->name && !o->short_name;
-}
-
-/* "--name", or "-x" for a short-only option. */
-static const char *opt_display(const cli_opt *o, char *buf, size_t size)
-{
-    if (o->name)
-        snprintf(buf, size, "--%s", o->name);
-    else
-        snprintf(buf, size, "-%c", o->short_name);
-    return buf;
-}
-
-/* ---- usage, generated from the table ------------------------------------------------ */
-
-/* "tenant create" or "upgrade". */
-static void command_name(const cli_command *parent, const cli_command *cmd, char *buf,
-                         size_t size)
-{
-    snprintf(buf, size, "%s%s%s", parent ? parent->name : "", parent ? " " : "", cmd->name);
-}
-
-/* The synopsis: "revision -m MSG [--rev-id ID] [--depends-on REV]... TARGET". */
-static void synopsis(const cli_command *parent, const cli_command *cmd, char *buf, size_t size)
-{
-    command_name(parent, cmd, buf, size);
-    for (const cli_opt *o = cmd->opts; !opts_end(o); o++) {
-        size_t used = strlen(buf);
-        char flag[64];
-        if (o->short_name)
-            snprintf(flag, sizeof flag, "-%c", o->short_name);
-        else
-            opt_display(o, flag, sizeof flag);
-        snprintf(buf + used, size - used, " %s%s%s%s%s%s", o->required ? "" : "[", flag,
-                 o->value_name ? " " : "", o->value_name ? o->value_name : "",
-                 o->required ? "" : "]", o->repeatable ? "..." : "");
-    }
-    if (cmd->args) {
-        size_t used = strlen(buf);
-        snprintf(buf + used, size - used, " %s", cmd->args);
-    }
-}
-
-/* "-m, --message MSG" or "    --sql": the left column of an option's help line. */
-static int option_left(const cli_opt *o, char *buf, size_t size)
-{
-    if (!o->name)
-        return snprintf(buf, size, "-%c %s", o->short_name, o->value_name ? o->value_name : "");
-    return snprintf(buf, size, "%c%c%s--%s%s%s", o->short_name ? '-' : ' ',
-                    o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name,
-                    o->value_name ? " " : "", o->value_name ? o->value_name : "");
-}
-
-/* "  -m, --message MSG      what the revision does", aligned on the table's longest. */
-static void print_option_lines(FILE *f, const cli_opt *opts)
-{
-    char left[96];
-    int width = 0;
-    for (const cli_opt *o = opts; !opts_end(o); o++) {
-        int n = option_left(o, left, sizeof left);
-        width = n > width ? n : width;
-    }
-    for (const cli_opt *o = opts; !opts_end(o); o++) {
-        option_left(o, left, sizeof left);
-        fprintf(f, "  %-*s  %s\n", width, left, o->help ? o->help : "");
-    }
-}
-
-static void print_usage(FILE *f)
-{
-    fprintf(f, "usage: rbacmig [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
-               "Schema migrations in Lua for PostgreSQL and SQLite.\n\ncommands:\n");
-    for (int i = 0; i < cli_ncommands; i++)
-        fprintf(f, "  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
-    fprintf(f, "\nglobal options (before the command; --opt VALUE or --opt=VALUE):\n");
-    print_option_lines(f, cli_global_opts);
-    fprintf(f, "\nexit codes: 0 ok, 1 migration or database failure, 2 usage error,\n"
-               "            3 `can` denied, 130/143 interrupted by SIGINT/SIGTERM\n");
-}
-
-/* `rbacmig COMMAND --help`: the synopsis, the summary, the options; for a command with
- * subcommands, each of them. */
-static void print_command_usage(const cli_command *parent, const cli_command *cmd)
-{
-    char line[512];
-    if (cmd->subs) {
-        for (int i = 0; i < cmd->nsubs; i++) {
-            synopsis(cmd, &cmd->subs[i], line, sizeof line);
-            printf("%s rbacmig %s\n", i ? "      " : "usage:", line);
-        }
-        printf("\n%s:\n", cmd->summary);
-        for (int i = 0; i < cmd->nsubs; i++)
-            printf("  %-10s %s\n", cmd->subs[i].name, cmd->subs[i].summary);
-        printf("\n`rbacmig %s SUBCOMMAND --help` lists a subcommand's options\n", cmd->name);
-        return;
-    }
-    synopsis(parent, cmd, line, sizeof line);
-    printf("usage: rbacmig %s\n\n%s\n", line, cmd->summary);
-    if (opts_end(cmd->opts))
-        return;
-    printf("\noptions:\n");
-    print_option_lines(stdout, cmd->opts);
-}
 
 /* ---- the one option parser ---------------------------------------------------------- */
 
@@ -145,14 +40,14 @@ static int find_option(const char *a, const cli_opt *opts, const char **inline_v
         size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
         *inline_value = eq ? eq + 1 : NULL;
         *namelen = (int)n + 2;
-        for (int j = 0; !opts_end(&opts[j]); j++)
+        for (int j = 0; !help_opts_end(&opts[j]); j++)
             if (opts[j].name && strlen(opts[j].name) == n && strncmp(a + 2, opts[j].name, n) == 0)
                 return j;
         return -1;
     }
     *inline_value = a[2] ? a + 2 : NULL;
     *namelen = 2;
-    for (int j = 0; !opts_end(&opts[j]); j++)
+    for (int j = 0; !help_opts_end(&opts[j]); j++)
         if (opts[j].short_name && a[1] == opts[j].short_name)
             return j;
     return -1;
@@ -178,9 +73,10 @@ static bool option_elsewhere(const char *a)
 }
 
 /* The one parser, for the global options (command NULL: it stops at the first positional,
- * the command's name, and *next is its index) and for a command's. */
+ * the command's name, and *next is its index) and for a command's; then a global option
+ * (globals not NULL) is taken wherever it stands: `rbacmig upgrade head -d URL` works. */
 static int parse_options(const char *command, int argc, char **argv, const cli_opt *opts,
-                         cli_args *out, int *next, rb_error *err)
+                         cli_args *out, cli_args *globals, int *next, rb_error *err)
 {
     memset(out, 0, sizeof *out);
     out->opts = opts;
@@ -201,23 +97,28 @@ static int parse_options(const char *command, int argc, char **argv, const cli_o
         }
         const char *inline_value;
         int namelen;
+        const cli_opt *table = opts;
+        cli_args *dest = out;
         int k = find_option(a, opts, &inline_value, &namelen);
         if (k < 0 && command && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
             out->help = true;
             continue;
         }
+        if (k < 0 && command && globals &&
+            (k = find_option(a, cli_global_opts, &inline_value, &namelen)) >= 0) {
+            table = cli_global_opts;
+            dest = globals;
+        }
         if (k < 0 && !command)
             return rb_errorf(err, RB_EXIT_USAGE, "unknown option '%s'", a);
         if (k < 0 && option_elsewhere(a)) {
             int shown = inline_value ? namelen : (int)strlen(a);
-            bool global = find_option(a, cli_global_opts, &inline_value, &namelen) >= 0;
-            return rb_errorf(err, RB_EXIT_USAGE, "'%s' does not take %.*s%s", command, shown, a,
-                             global ? " (global options go before the command)" : "");
+            return rb_errorf(err, RB_EXIT_USAGE, "'%s' does not take %.*s", command, shown, a);
         }
         if (k < 0)
             return rb_errorf(err, RB_EXIT_USAGE, "unknown option '%s' for '%s'", a, command);
         const char *value = "true";
-        if (opts[k].value_name) {
+        if (table[k].value_name) {
             if (inline_value)
                 value = inline_value;
             else if (i + 1 < argc)
@@ -232,7 +133,7 @@ static int parse_options(const char *command, int argc, char **argv, const cli_o
                              namelen, a, command ? " of '" : "", command ? command : "",
                              command ? "'" : "", a);
         }
-        if (str_list_push(&out->values[k], value) != 0)
+        if (str_list_push(&dest->values[k], value) != 0)
             return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
     }
     if (next)
@@ -243,7 +144,7 @@ static int parse_options(const char *command, int argc, char **argv, const cli_o
 int cli_parse_args(const char *command, int argc, char **argv, const cli_opt *opts,
                    cli_args *out, rb_error *err)
 {
-    return parse_options(command, argc, argv, opts, out, NULL, err);
+    return parse_options(command, argc, argv, opts, out, NULL, NULL, err);
 }
 
 void cli_args_release(cli_args *a)
@@ -262,7 +163,7 @@ const char *cli_arg(const cli_args *a, int i)
 /* The index of option name in the command's table; a name not there is a bug in rbacmig. */
 static int option_index(const cli_args *a, const char *name)
 {
-    for (int i = 0; a->opts && !opts_end(&a->opts[i]); i++)
+    for (int i = 0; a->opts && !help_opts_end(&a->opts[i]); i++)
         if (a->opts[i].name && strcmp(a->opts[i].name, name) == 0)
             return i;
     fprintf(stderr, "rbacmig: bug: option '--%s' is not in the command's table\n", name);
@@ -304,7 +205,7 @@ static void merge_sub_options(const cli_command *parent, cli_line *line)
 {
     int n = 0;
     for (int s = 0; s < parent->nsubs; s++)
-        for (const cli_opt *o = parent->subs[s].opts; !opts_end(o); o++) {
+        for (const cli_opt *o = parent->subs[s].opts; !help_opts_end(o); o++) {
             bool seen = false;
             for (int k = 0; k < n && !seen; k++)
                 seen = strcmp(line->merged[k].name, o->name) == 0;
@@ -332,16 +233,16 @@ static int pick_subcommand(cli_line *line, rb_error *err)
     if (!line->cmd)
         return rb_errorf(err, RB_EXIT_USAGE, "unknown %s command '%s' (expected %s)",
                          parent->name, word, subs);
-    synopsis(parent, line->cmd, usage, sizeof usage);
+    help_synopsis(parent, line->cmd, usage, sizeof usage);
     cli_args own;
     memset(&own, 0, sizeof own);
     own.opts = line->cmd->opts;
     own.help = a->help;
-    for (int k = 0; !opts_end(&line->merged[k]); k++) {
+    for (int k = 0; !help_opts_end(&line->merged[k]); k++) {
         if (a->values[k].count == 0)
             continue;
         int j = -1;
-        for (int i = 0; !opts_end(&own.opts[i]) && j < 0; i++)
+        for (int i = 0; !help_opts_end(&own.opts[i]) && j < 0; i++)
             if (strcmp(own.opts[i].name, line->merged[k].name) == 0)
                 j = i;
         if (j < 0) {
@@ -369,9 +270,9 @@ static int check_command_args(const cli_line *line, rb_error *err)
     const cli_command *cmd = line->cmd;
     const cli_args *a = &line->args;
     char name[128], usage[512];
-    command_name(line->parent, cmd, name, sizeof name);
-    synopsis(line->parent, cmd, usage, sizeof usage);
-    for (int k = 0; !opts_end(&cmd->opts[k]); k++) {
+    help_command_name(line->parent, cmd, name, sizeof name);
+    help_synopsis(line->parent, cmd, usage, sizeof usage);
+    for (int k = 0; !help_opts_end(&cmd->opts[k]); k++) {
         const cli_opt *o = &cmd->opts[k];
         if (a->values[k].count > 1 && !o->repeatable)
             return rb_errorf(err, RB_EXIT_USAGE, "'%s': --%s is given %d times; it takes one "
@@ -380,12 +281,12 @@ static int check_command_args(const cli_line *line, rb_error *err)
             return rb_errorf(err, RB_EXIT_USAGE, "'%s' needs --%s (usage: rbacmig %s)", name,
                              o->name, usage);
     }
-    for (int k = 0; !opts_end(&cli_global_opts[k]); k++) {
+    for (int k = 0; !help_opts_end(&cli_global_opts[k]); k++) {
         const cli_opt *o = &cli_global_opts[k];
         char shown[64];
         if (line->globals.values[k].count && o->applies_to && !(cmd->flags & o->applies_to))
             return rb_errorf(err, RB_EXIT_USAGE, "'%s' does not take %s (%s)", name,
-                             opt_display(o, shown, sizeof shown), o->why_not);
+                             help_opt_display(o, shown, sizeof shown), o->why_not);
     }
     int n = a->positional.count, rc = 0;
     if (n > cmd->max_args && cmd->max_args >= 0)
@@ -399,20 +300,29 @@ static int check_command_args(const cli_line *line, rb_error *err)
     return rc;
 }
 
+/* Non-repeatable global options given twice, before or after the command. */
+static int check_global_counts(const cli_line *line, rb_error *err)
+{
+    for (int k = 0; !help_opts_end(&cli_global_opts[k]); k++) {
+        char shown[64];
+        if (line->globals.values[k].count > 1 && !cli_global_opts[k].repeatable)
+            return rb_errorf(err, RB_EXIT_USAGE, "option '%s' is given %d times; it takes one "
+                             "value", help_opt_display(&cli_global_opts[k], shown, sizeof shown),
+                             line->globals.values[k].count);
+    }
+    return 0;
+}
+
 int cli_parse_line(int argc, char **argv, cli_line *line, rb_error *err)
 {
     int next = 0;
     memset(line, 0, sizeof *line);
-    if (parse_options(NULL, argc - 1, argv + 1, cli_global_opts, &line->globals, &next, err) != 0)
+    if (parse_options(NULL, argc - 1, argv + 1, cli_global_opts, &line->globals, NULL, &next,
+                      err) != 0)
         return -1;
     next++;
-    for (int k = 0; !opts_end(&cli_global_opts[k]); k++) {
-        char shown[64];
-        if (line->globals.values[k].count > 1 && !cli_global_opts[k].repeatable)
-            return rb_errorf(err, RB_EXIT_USAGE, "option '%s' is given %d times; it takes one "
-                             "value", opt_display(&cli_global_opts[k], shown, sizeof shown),
-                             line->globals.values[k].count);
-    }
+    if (check_global_counts(line, err) != 0)
+        return -1;
     if (line->globals.values[CLI_G_HELP].count || line->globals.values[CLI_G_VERSION].count)
         return 0;
     if (next >= argc) {
@@ -422,7 +332,7 @@ int cli_parse_line(int argc, char **argv, cli_line *line, rb_error *err)
     const char *name = argv[next];
     const cli_command *cmd = cli_find_command(name, NULL);
     if (!cmd)
-        return rb_errorf(err, RB_EXIT_USAGE, "unknown command '%s' (see 'rbacmig --help')", name);
+        return rb_errorf(err, RB_EXIT_USAGE, "unknown command '%s' (see 'rbacmig help')", name);
     char full[128];
     const cli_opt *opts = cmd->opts;
     line->cmd = cmd;
@@ -438,10 +348,15 @@ int cli_parse_line(int argc, char **argv, cli_line *line, rb_error *err)
             opts = line->merged;
         }
     }
-    command_name(line->cmd ? line->parent : NULL, line->cmd ? line->cmd : cmd, full,
-                 sizeof full);
-    if (parse_options(full, argc - next - 1, argv + next + 1, opts, &line->args, NULL, err) != 0)
+    help_command_name(line->cmd ? line->parent : NULL, line->cmd ? line->cmd : cmd, full,
+                      sizeof full);
+    if (parse_options(full, argc - next - 1, argv + next + 1, opts, &line->args, &line->globals,
+                      NULL, err) != 0 ||
+        check_global_counts(line, err) != 0)
         return -1;
+    /* `upgrade --version`: the version, as before the command. */
+    if (line->globals.values[CLI_G_VERSION].count)
+        return 0;
     /* `tenant --help` describes every subcommand. */
     if (!line->cmd && line->args.help && line->args.positional.count == 0) {
         line->help = true;
@@ -530,6 +445,19 @@ static int apply_globals(cli_state *st, const cli_args *g, rb_error *err)
     return 0;
 }
 
+/* Colour only on a terminal, and never when the user said no: --no-color (before or after
+ * the command; on a usage error, wherever it stands in argv) or NO_COLOR set and not empty
+ * (no-color.org), or TERM=dumb. out_* decide per stream, and never colour --sql output. */
+static void set_colour(const cli_line *line, bool parsed, int argc, char **argv)
+{
+    bool no = parsed && line->globals.values[CLI_G_NO_COLOR].count > 0;
+    for (int i = 1; !parsed && i < argc && strcmp(argv[i], "--") != 0; i++)
+        no = no || strcmp(argv[i], "--no-color") == 0;
+    const char *env = getenv("NO_COLOR"), *term = getenv("TERM");
+    no = no || (env && env[0]) || (term && strcmp(term, "dumb") == 0);
+    out_set_colour(!no && isatty(STDOUT_FILENO), !no && isatty(STDERR_FILENO));
+}
+
 /* The config file, then the URL; flags win over the file. */
 static int read_config(cli_state *st, rb_error *err)
 {
@@ -557,7 +485,7 @@ static int run_command(cli_state *st, rb_error *err)
     const cli_command *cmd = st->cmd;
     unsigned f = cmd->flags;
     /* Listing commands show checksums only with -v, and need not hash every file without. */
-    bool checksums = !(f & CMD_GRAPH_LIGHT) || cli_flag(st, "verbose") || out_verbose();
+    bool checksums = !(f & CMD_GRAPH_LIGHT) || out_verbose();
     if ((f & CMD_GRAPH) &&
         scripts_load(st->host, st->cfg.migrations_dir, checksums, &st->g, err) != 0)
         return -1;
@@ -587,11 +515,11 @@ static int run_command(cli_state *st, rb_error *err)
 static bool answer_help(const cli_line *line)
 {
     if (line->globals.values[CLI_G_HELP].count)
-        print_usage(stdout);
+        help_print_usage(stdout);
     else if (line->globals.values[CLI_G_VERSION].count)
-        printf("rbacmig %s\n", RBACMIG_VERSION);
+        help_print_version(stdout);
     else if (line->help)
-        print_command_usage(line->parent, line->cmd ? line->cmd : line->parent);
+        help_print_command(stdout, line->parent, line->cmd ? line->cmd : line->parent);
     else
         return false;
     return true;
@@ -628,9 +556,11 @@ int cli_main(int argc, char **argv)
     graph_init(&st.g);
 
     /* What the command takes is checked here, before any file is read or database opened. */
-    if (cli_parse_line(argc, argv, &line, &err) != 0) {
+    bool parsed = cli_parse_line(argc, argv, &line, &err) == 0;
+    set_colour(&line, parsed, argc, argv);
+    if (!parsed) {
         if (line.no_command)
-            print_usage(stderr);
+            help_print_usage(stderr);
         goto done;
     }
     if (answer_help(&line)) {
@@ -640,10 +570,16 @@ int cli_main(int argc, char **argv)
     if (apply_globals(&st, &line.globals, &err) != 0)
         goto done;
     st.cmd = line.cmd;
-    command_name(line.parent, line.cmd, name, sizeof name);
+    help_command_name(line.parent, line.cmd, name, sizeof name);
     st.command_name = name;
     st.args = line.args;
     memset(&line.args, 0, sizeof line.args); /* st owns them now */
+    /* `help`, the completion lists and the man page come from the table alone: they work
+     * in any directory, with or without a readable rbacmig.lua. */
+    if (st.cmd->flags & CMD_NO_CONFIG) {
+        rc = st.cmd->run(&st, &err);
+        goto done;
+    }
     if (read_config(&st, &err) != 0)
         goto done;
 

@@ -113,10 +113,11 @@ static int print_short(const graph *g, int idx, rb_error *err)
     return 0;
 }
 
-/* -v of the command, or the global -v. */
+/* -v, before or after the command: it means more detail everywhere (cli.h). */
 static bool verbose_flag(cli_state *st)
 {
-    return cli_flag(st, "verbose") || out_verbose();
+    (void)st;
+    return out_verbose();
 }
 
 int cmd_current(cli_state *st, rb_error *err)
@@ -271,12 +272,7 @@ int cmd_history(cli_state *st, rb_error *err)
     for (int i = 0; i < nstart; i++)
         rev_set_add(&from, start[i]);
     if (nstart) {
-        for (int k = 0; k < st->g.count; k++) {
-            int i = st->g.order[k];
-            for (int p = 0; p < st->g.revs[i].nparents; p++)
-                if (from.in[st->g.revs[i].parents[p]])
-                    rev_set_add(&from, i);
-        }
+        rev_set_add_descendants(&from, &st->g, false);
         /* START after END: a reversed range, not an empty history. */
         bool reaches = open_end;
         for (int i = 0; i < nstart && !reaches; i++)

@@ -13,21 +13,12 @@
 
 #include "driver_impl.h"
 #include "output.h"
+#include "sql_lex.h"
 
 typedef struct offline_conn {
     db_conn base;
     char *search_path_sql; /* as the online PostgreSQL driver sets it, or NULL */
 } offline_conn;
-
-/* Length of a dollar-quote opener at p ("$$" or "$tag$"), or 0. */
-static size_t dollar_quote_len(const char *p)
-{
-    size_t i = 1;
-    while ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') || p[i] == '_' ||
-           (i > 1 && p[i] >= '0' && p[i] <= '9'))
-        i++;
-    return p[i] == '$' ? i + 1 : 0;
-}
 
 /* Writes sql with $N replaced by literals; $N inside quotes or comments is left alone. */
 static int write_statement(db_dialect dialect, const char *sql, int nparams,
@@ -37,45 +28,28 @@ static int write_statement(db_dialect dialect, const char *sql, int nparams,
     char *buf = malloc(cap);
     if (!buf)
         return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
-    char quote = 0;
     size_t comment_end = (size_t)-1; /* where the last "--" comment ended in buf */
-    for (const char *p = sql; *p;) {
-        const char *piece = p;
-        size_t piece_len = 1;
+    sql_lexer lx;
+    sql_token t;
+    sql_lex_init(&lx, sql);
+    while (sql_lex_next(&lx, &t)) {
+        const char *piece = t.start;
+        size_t piece_len = t.len;
         char *literal = NULL;
-        if (quote) {
-            if (*p == quote)
-                quote = 0;
-        } else if (*p == '\'' || *p == '"') {
-            quote = *p;
-        } else if (*p == '-' && p[1] == '-') {
-            piece_len = strcspn(p, "\n");
-        } else if (*p == '/' && p[1] == '*') {
-            const char *end = strstr(p + 2, "*/");
-            piece_len = end ? (size_t)(end + 2 - p) : strlen(p);
-        } else if (*p == '$' && dollar_quote_len(p) > 0) {
-            /* $tag$ ... $tag$ (function bodies): their $1 belongs to the function. */
-            size_t tag = dollar_quote_len(p);
-            const char *close;
-            for (close = p + tag; *close; close++)
-                if (strncmp(close, p, tag) == 0)
-                    break;
-            piece_len = (size_t)(close - p) + (*close ? tag : 0);
-        } else if (*p == '$' && p[1] >= '1' && p[1] <= '9' && nparams > 0) {
-            char *end;
-            long idx = strtol(p + 1, &end, 10);
-            if (idx > nparams) {
+        /* $N inside quotes, comments and $tag$ bodies (whose $1 belongs to the function) is
+         * no token of its own, so it stays as written. */
+        if (t.kind == SQL_TOK_PARAM && nparams > 0) {
+            if (t.number > nparams) {
                 free(buf);
                 return rb_errorf(err, RB_ERR_FAILURE,
-                                 "statement uses $%ld but only %d parameters were given", idx,
-                                 nparams);
+                                 "statement uses $%ld but only %d parameters were given",
+                                 t.number, nparams);
             }
-            if (db_literal(&params[idx - 1], dialect, &literal, &piece_len, err) != 0) {
+            if (db_literal(&params[t.number - 1], dialect, &literal, &piece_len, err) != 0) {
                 free(buf);
-                return rb_error_prefix(err, "cannot write parameter $%ld", idx);
+                return rb_error_prefix(err, "cannot write parameter $%ld", t.number);
             }
             piece = literal;
-            p = end - 1;
         }
         if (n + piece_len + 4 > cap) {
             cap = (n + piece_len + 4) * 2;
@@ -89,9 +63,8 @@ static int write_statement(db_dialect dialect, const char *sql, int nparams,
         }
         memcpy(buf + n, piece, piece_len);
         n += piece_len;
-        if (!quote && !literal && *p == '-' && p[1] == '-')
+        if (t.kind == SQL_TOK_LINE_COMMENT)
             comment_end = n;
-        p += literal ? 1 : piece_len;
         free(literal);
     }
     /* One terminating semicolon, whatever the statement ended with. */

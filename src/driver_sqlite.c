@@ -14,6 +14,7 @@
 
 #include "driver_impl.h"
 #include "output.h"
+#include "sql_lex.h"
 
 typedef struct sqlite_conn {
     db_conn base;
@@ -57,25 +58,6 @@ static int busy_wait(void *arg, int attempts)
     return 1;
 }
 
-/* True when nothing but blanks, semicolons and comments is left. */
-static bool only_trailing_noise(const char *p)
-{
-    for (;;) {
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ';')
-            p++;
-        if (p[0] == '-' && p[1] == '-') {
-            p += strcspn(p, "\n");
-        } else if (p[0] == '/' && p[1] == '*') {
-            const char *end = strstr(p + 2, "*/");
-            if (!end)
-                return true;
-            p = end + 2;
-        } else {
-            return *p == '\0';
-        }
-    }
-}
-
 /* Binds $1..$n by number and `?` by position. One pass over the statement's parameter
  * slots: looking each "$i" up by name would make a 30,000-parameter INSERT quadratic. */
 static int bind_params(sqlite3_stmt *st, int nparams, const db_value *params)
@@ -116,7 +98,7 @@ static int sqlite_exec(db_conn *c, const char *sql, int nparams, const db_value 
         sqlite_error(sc, sql, err);
         goto done;
     }
-    if (tail && !only_trailing_noise(tail)) {
+    if (tail && !sql_lex_is_blank(tail)) {
         rb_errorf(err, RB_ERR_FAILURE, "one statement at a time: db:exec was given several");
         rb_strlcpy(err->statement, sql, sizeof err->statement);
         goto done;

@@ -7,37 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- string lists ---------------------------------------------------------------- */
-
-void str_list_release(str_list *l)
-{
-    for (int i = 0; i < l->count; i++)
-        free(l->items[i]);
-    free(l->items);
-    l->items = NULL;
-    l->count = 0;
-}
-
-int str_list_push(str_list *l, const char *s)
-{
-    char **grown = realloc(l->items, sizeof *grown * (size_t)(l->count + 1));
-    if (!grown)
-        return -1;
-    l->items = grown;
-    if (!(l->items[l->count] = strdup(s)))
-        return -1;
-    l->count++;
-    return 0;
-}
-
-bool str_list_contains(const str_list *l, const char *s)
-{
-    for (int i = 0; i < l->count; i++)
-        if (strcmp(l->items[i], s) == 0)
-            return true;
-    return false;
-}
-
 /* Appends ", item" (or item, first) to the list in buf if it fits whole, else ", ..." once:
  * a list in a message is cut at an entry, never silently mid-name. */
 static void list_append(char *buf, size_t size, const char *item)
@@ -81,7 +50,7 @@ void graph_release(graph *g)
         revision_release(&g->revs[i]);
     free(g->revs);
     free(g->order);
-    free(g->slots);
+    hashmap_release(&g->ids);
     memset(g, 0, sizeof *g);
 }
 
@@ -100,44 +69,25 @@ int graph_add(graph *g, revision *r, rb_error *err)
     return 0;
 }
 
-static uint32_t hash_id(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
 int graph_find(const graph *g, const char *id)
 {
-    if (!g->slots)
-        return -1;
-    for (uint32_t h = hash_id(id) & (uint32_t)(g->nslots - 1);; h = (h + 1) & (uint32_t)(g->nslots - 1)) {
-        int slot = g->slots[h];
-        if (slot == 0)
-            return -1;
-        if (strcmp(g->revs[slot - 1].id, id) == 0)
-            return slot - 1;
-    }
+    return hashmap_get(&g->ids, id);
 }
 
 static int build_index(graph *g, rb_error *err)
 {
-    free(g->slots);
-    g->nslots = 16;
-    while (g->nslots < g->count * 2)
-        g->nslots *= 2;
-    if (!(g->slots = calloc((size_t)g->nslots, sizeof *g->slots)))
+    hashmap_release(&g->ids);
+    if (hashmap_reserve(&g->ids, g->count) != 0)
         return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
     for (int i = 0; i < g->count; i++) {
-        int existing = graph_find(g, g->revs[i].id);
-        if (existing >= 0)
+        int added = hashmap_put(&g->ids, g->revs[i].id, i);
+        if (added > 0) {
+            int existing = graph_find(g, g->revs[i].id);
             return rb_errorf(err, RB_EXIT_FAILURE, "duplicate revision '%s' in '%s' and '%s'",
                              g->revs[i].id, g->revs[existing].path, g->revs[i].path);
-        uint32_t h = hash_id(g->revs[i].id) & (uint32_t)(g->nslots - 1);
-        while (g->slots[h])
-            h = (h + 1) & (uint32_t)(g->nslots - 1);
-        g->slots[h] = i + 1;
+        }
+        if (added < 0)
+            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
     }
     return 0;
 }
@@ -350,6 +300,19 @@ void rev_set_add_ancestors(rev_set *s, const graph *g, int i)
     }
 }
 
+void rev_set_add_descendants(rev_set *s, const graph *g, bool through_deps)
+{
+    /* In topological order every parent is decided before its children. */
+    for (int k = 0; k < g->count; k++) {
+        int i = g->order[k];
+        const revision *r = &g->revs[i];
+        int n = r->nparents + (through_deps ? r->ndeps : 0);
+        for (int j = 0; j < n && !s->in[i]; j++)
+            if (s->in[j < r->nparents ? r->parents[j] : r->deps[j - r->nparents]])
+                rev_set_add(s, i);
+    }
+}
+
 int graph_applied(const graph *g, const str_list *rows, rev_set *applied, rb_error *err)
 {
     if (rev_set_init(applied, g) != 0)
@@ -385,22 +348,29 @@ int graph_version_rows(const graph *g, const rev_set *applied, str_list *rows)
     return 0;
 }
 
+int graph_version_changes(const graph *g, const str_list *before, const rev_set *applied,
+                          str_list *removed, str_list *added)
+{
+    str_list after = {0};
+    int rc = graph_version_rows(g, applied, &after) == 0 &&
+                     str_list_diff(before, &after, removed, added) == 0
+                 ? 0
+                 : -1;
+    str_list_release(&after);
+    return rc;
+}
+
 /* ---- targets ---------------------------------------------------------------------- */
 
 char *graph_join_ids(const graph *g, const int *idx, int n)
 {
-    size_t len = 1;
-    for (int i = 0; i < n; i++)
-        len += strlen(g->revs[idx[i]].id) + 2;
-    char *out = malloc(len);
-    if (!out)
+    const char **ids = malloc(sizeof *ids * ((size_t)n + 1));
+    if (!ids)
         return NULL;
-    out[0] = '\0';
-    for (int i = 0; i < n; i++) {
-        if (i)
-            strcat(out, ", ");
-        strcat(out, g->revs[idx[i]].id);
-    }
+    for (int i = 0; i < n; i++)
+        ids[i] = g->revs[idx[i]].id;
+    char *out = str_join(ids, n, ", ");
+    free(ids);
     return out;
 }
 
@@ -555,13 +525,65 @@ static bool parse_count(const char *s, long *n)
     return *n > 0 && *n < 1000000;
 }
 
+/* head (one head, else an error) or heads (all of them; base when a downgrade has none). */
+static int resolve_heads(const graph *g, const char *spec, direction dir, target *out,
+                         rb_error *err)
+{
+    int *all = malloc(sizeof *all * ((size_t)g->count + 1));
+    if (!all)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    int nh = graph_heads(g, all), rc = 0;
+    if (nh > 1 && spec[4] == '\0')
+        rc = several_heads_error(g, all, nh, spec, err);
+    else if (nh > 64)
+        rc = rb_errorf(err, RB_EXIT_FAILURE, "too many heads (%d)", nh);
+    if (rc == 0) {
+        memcpy(out->revs, all, sizeof *all * (size_t)nh);
+        out->nrevs = nh;
+        if (nh == 0 && dir == DIR_DOWNGRADE)
+            out->kind = TARGET_BASE;
+    }
+    free(all);
+    return rc;
+}
+
+/* LABEL@head (at points at the '@'): the one head that descends from the labelled revision. */
+static int resolve_label_head(const graph *g, const char *spec, const char *at, target *out,
+                              rb_error *err)
+{
+    if (strcmp(at, "@head") != 0)
+        return rb_errorf(err, RB_EXIT_USAGE, "unknown target '%s' (expected LABEL@head)", spec);
+    int labelled = -1;
+    size_t len = (size_t)(at - spec);
+    for (int i = 0; i < g->count && labelled < 0; i++)
+        for (int l = 0; l < g->revs[i].branch_labels.count; l++)
+            if (strlen(g->revs[i].branch_labels.items[l]) == len &&
+                strncmp(g->revs[i].branch_labels.items[l], spec, len) == 0)
+                labelled = i;
+    if (labelled < 0)
+        return rb_errorf(err, RB_EXIT_USAGE, "unknown branch label in target '%s'", spec);
+    rev_set desc;
+    if (rev_set_init(&desc, g) != 0)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    rev_set_add(&desc, labelled);
+    rev_set_add_descendants(&desc, g, false);
+    int heads[64], nh = 0;
+    for (int k = 0; k < g->count && nh < 64; k++)
+        if (desc.in[g->order[k]] && g->revs[g->order[k]].nchildren == 0)
+            heads[nh++] = g->order[k];
+    rev_set_release(&desc);
+    if (nh > 1)
+        return several_heads_error(g, heads, nh, spec, err);
+    out->revs[0] = heads[0];
+    out->nrevs = 1;
+    return 0;
+}
+
 int graph_resolve_target(const graph *g, const char *spec, direction dir, const rev_set *applied,
                          target *out, rb_error *err)
 {
     memset(out, 0, sizeof *out);
     out->kind = TARGET_REVISIONS;
-    int heads[64];
-    int *all = NULL;
     long n;
 
     if (!spec[0])
@@ -570,60 +592,11 @@ int graph_resolve_target(const graph *g, const char *spec, direction dir, const 
         out->kind = TARGET_BASE;
         return 0;
     }
-    if (strcmp(spec, "head") == 0 || strcmp(spec, "heads") == 0) {
-        if (!(all = malloc(sizeof *all * ((size_t)g->count + 1))))
-            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
-        int nh = graph_heads(g, all);
-        if (nh > 1 && spec[4] == '\0') {
-            several_heads_error(g, all, nh, spec, err);
-            free(all);
-            return -1;
-        }
-        if (nh > 64) {
-            free(all);
-            return rb_errorf(err, RB_EXIT_FAILURE, "too many heads (%d)", nh);
-        }
-        memcpy(out->revs, all, sizeof *all * (size_t)nh);
-        out->nrevs = nh;
-        free(all);
-        if (nh == 0 && dir == DIR_DOWNGRADE)
-            out->kind = TARGET_BASE;
-        return 0;
-    }
+    if (strcmp(spec, "head") == 0 || strcmp(spec, "heads") == 0)
+        return resolve_heads(g, spec, dir, out, err);
     const char *at = strchr(spec, '@');
-    if (at) {
-        if (strcmp(at, "@head") != 0)
-            return rb_errorf(err, RB_EXIT_USAGE, "unknown target '%s' (expected LABEL@head)", spec);
-        int labelled = -1;
-        size_t len = (size_t)(at - spec);
-        for (int i = 0; i < g->count && labelled < 0; i++)
-            for (int l = 0; l < g->revs[i].branch_labels.count; l++)
-                if (strlen(g->revs[i].branch_labels.items[l]) == len &&
-                    strncmp(g->revs[i].branch_labels.items[l], spec, len) == 0)
-                    labelled = i;
-        if (labelled < 0)
-            return rb_errorf(err, RB_EXIT_USAGE, "unknown branch label in target '%s'", spec);
-        /* The heads that descend from the labelled revision. */
-        rev_set desc;
-        if (rev_set_init(&desc, g) != 0)
-            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
-        rev_set_add(&desc, labelled);
-        int nh = 0;
-        for (int k = g->revs[labelled].topo; k < g->count; k++) {
-            int i = g->order[k];
-            for (int p = 0; p < g->revs[i].nparents && !desc.in[i]; p++)
-                if (desc.in[g->revs[i].parents[p]])
-                    rev_set_add(&desc, i);
-            if (desc.in[i] && g->revs[i].nchildren == 0 && nh < 64)
-                heads[nh++] = i;
-        }
-        rev_set_release(&desc);
-        if (nh > 1)
-            return several_heads_error(g, heads, nh, spec, err);
-        out->revs[0] = heads[0];
-        out->nrevs = 1;
-        return 0;
-    }
+    if (at)
+        return resolve_label_head(g, spec, at, out, err);
     if ((spec[0] == '+' || spec[0] == '-') && parse_count(spec + 1, &n)) {
         if ((spec[0] == '+') != (dir == DIR_UPGRADE))
             return rb_errorf(err, RB_EXIT_USAGE, "relative target '%s' goes the wrong way for %s",
@@ -705,24 +678,17 @@ int graph_plan(const graph *g, const rev_set *applied, const target *t, directio
                 return rb_errorf(err, RB_EXIT_FAILURE,
                                  "cannot downgrade to '%s': it is not applied", g->revs[to].id);
             }
-            /* Applied descendants of the target, through parents and dependencies. */
-            for (int k = g->revs[to].topo + 1; k < g->count; k++) {
-                int i = g->order[k];
-                if (!applied->in[i])
-                    continue;
-                const revision *r = &g->revs[i];
-                for (int j = 0; j < r->nparents + r->ndeps; j++) {
-                    int p = j < r->nparents ? r->parents[j] : r->deps[j - r->nparents];
-                    if (p == to || want.in[p]) {
-                        rev_set_add(&want, i);
-                        break;
-                    }
-                }
-            }
+            /* Applied descendants of the target, through parents and dependencies: an
+             * applied set holds the ancestors of its members, so they are its descendants
+             * that are applied. */
+            rev_set_add(&want, to);
+            rev_set_add_descendants(&want, g, true);
+            want.in[to] = 0; /* the target stays */
+            want.count--;
         }
         for (int k = g->count - 1; k >= 0; k--) {
             int i = g->order[k];
-            if (want.in[i])
+            if (want.in[i] && applied->in[i])
                 (*steps)[(*nsteps)++] = i;
         }
     }

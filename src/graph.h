@@ -10,15 +10,8 @@
 #include <stdbool.h>
 
 #include "error.h"
-
-typedef struct str_list {
-    char **items;
-    int count;
-} str_list;
-
-void str_list_release(str_list *l);
-int str_list_push(str_list *l, const char *s); /* copies s; -1 when out of memory */
-bool str_list_contains(const str_list *l, const char *s);
+#include "hashmap.h"
+#include "str_list.h"
 
 /* One migration file's metadata. Strings owned by the revision. */
 typedef struct revision {
@@ -44,8 +37,7 @@ typedef struct graph {
     revision *revs;    /* owned */
     int count, cap;
     int *order;        /* revision indices in topological order */
-    int *slots;        /* open-addressing hash of ids -> index + 1 */
-    int nslots;
+    hashmap ids;       /* id -> revision index; keys borrowed from revs[i].id */
 } graph;
 
 void graph_init(graph *g);
@@ -77,11 +69,19 @@ void rev_set_add(rev_set *s, int i);
  * nothing, so it cannot fail half-way. */
 void rev_set_add_ancestors(rev_set *s, const graph *g, int i);
 
+/* Adds every revision that descends from a member of s through parents (and, with
+ * through_deps, through depends_on too), transitively. */
+void rev_set_add_descendants(rev_set *s, const graph *g, bool through_deps);
+
 /* The applied set implied by the version table's rows (each row and its ancestors). Rows
  * naming unknown revisions are an error. */
 int graph_applied(const graph *g, const str_list *rows, rev_set *applied, rb_error *err);
 /* The version-table rows for an applied set: its members with no applied child. */
 int graph_version_rows(const graph *g, const rev_set *applied, str_list *rows);
+/* What the version table must lose (*removed) and gain (*added) to go from the rows before
+ * to the rows of applied; -1 when out of memory. */
+int graph_version_changes(const graph *g, const str_list *before, const rev_set *applied,
+                          str_list *removed, str_list *added);
 
 /* A resolved target. */
 typedef enum { TARGET_REVISIONS, TARGET_BASE } target_kind;

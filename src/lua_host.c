@@ -169,7 +169,7 @@ static void arm_interrupt(lua_State *L)
 
 /* Calls the function below nargs arguments, protected; on error fills err: code 1, or the
  * signal's exit code when the run was interrupted. */
-static int docall(lua_State *L, int nargs, int nresults, rb_error *err)
+int lua_host_docall(lua_State *L, int nargs, int nresults, rb_error *err)
 {
     lua_host *h = host_of(L);
     int base = lua_gettop(L) - nargs;
@@ -235,20 +235,21 @@ bool lua_host_interrupt(int signo)
 
 /* Pushes a `db` object on conn, built in a protected call: it loads the schema builder, whose
  * failure is reported like any other error. */
-static int push_db(lua_host *h, db_conn *conn, rb_error *err)
+int lua_host_push_db(lua_host *h, db_conn *conn, rb_error *err)
 {
     lua_pushcfunction(h->L, lua_db_new);
     lua_pushlightuserdata(h->L, conn);
     lua_push_config(h->L, h->cfg);
-    return docall(h->L, 2, 1, err);
+    return lua_host_docall(h->L, 2, 1, err);
 }
 
 /* docall for code given a `db` on conn, which works only while this call runs. */
-static int docall_with_db(lua_host *h, db_conn *conn, int nargs, int nresults, rb_error *err)
+int lua_host_docall_with_db(lua_host *h, db_conn *conn, int nargs, int nresults,
+                            rb_error *err)
 {
     db_conn *outer = h->active_conn;
     h->active_conn = conn;
-    int rc = docall(h->L, nargs, nresults, err);
+    int rc = lua_host_docall(h->L, nargs, nresults, err);
     h->active_conn = outer;
     return rc;
 }
@@ -293,7 +294,7 @@ int lua_host_dofile_value(lua_State *L, const char *path, rb_error *err)
     int rc = load_file_text(L, path, tf.text, tf.len, err);
     textfile_release(&tf);
     if (rc == 0)
-        rc = docall(L, 0, 1, err);
+        rc = lua_host_docall(L, 0, 1, err);
     LUA_STACK_LEAVE(L, rc == 0 ? 1 : 0);
     return rc;
 }
@@ -315,7 +316,7 @@ int lua_host_dofile_in(lua_State *L, const char *path, rb_error *err)
     if (rc == 0) {                            /* env chunk */
         lua_rotate(L, -2, 1);                 /* chunk env */
         lua_setupvalue(L, -2, 1);             /* chunk */
-        rc = docall(L, 0, 1, err);            /* value */
+        rc = lua_host_docall(L, 0, 1, err);            /* value */
     } else {
         lua_pop(L, 1);
     }
@@ -369,7 +370,7 @@ int lua_host_read_revision(lua_host *h, const char *path, const char *text, size
     memset(out, 0, sizeof *out);
     h->read_outside = false;
     int rc = load_file_text(L, path, text, len, err);
-    if (rc == 0 && (rc = docall(L, 0, 1, err)) == 0) {
+    if (rc == 0 && (rc = lua_host_docall(L, 0, 1, err)) == 0) {
         rc = lua_fields_read_revision(L, -1, path, out, err);
         lua_pop(L, 1);
     }
@@ -384,7 +385,7 @@ int lua_host_run_migration(lua_host *h, const char *path, const char *text, size
 {
     lua_State *L = h->L;
     LUA_STACK_ENTER(L);
-    if (load_file_text(L, path, text, len, err) != 0 || docall(L, 0, 1, err) != 0) {
+    if (load_file_text(L, path, text, len, err) != 0 || lua_host_docall(L, 0, 1, err) != 0) {
         LUA_STACK_LEAVE(L, 0);
         return -1;
     }
@@ -393,10 +394,10 @@ int lua_host_run_migration(lua_host *h, const char *path, const char *text, size
         rc = rb_errorf(err, RB_EXIT_FAILURE, "%s: no %s function", path, function);
         if (type != LUA_TNONE)
             lua_pop(L, 1);                       /* t */
-    } else if ((rc = push_db(h, conn, err)) != 0) {  /* t fn db */
+    } else if ((rc = lua_host_push_db(h, conn, err)) != 0) {  /* t fn db */
         lua_pop(L, 1);                           /* t */
     } else {
-        rc = docall_with_db(h, conn, 1, 0, err); /* t */
+        rc = lua_host_docall_with_db(h, conn, 1, 0, err); /* t */
     }
     lua_pop(L, 1);
     lua_gc(L, LUA_GCSTEP, 0);
@@ -425,71 +426,12 @@ int lua_host_read_config(lua_host *h, const char *path, bool required, config *c
     return rc;
 }
 
-/* ---- RBAC commands ------------------------------------------------------------------- */
-
-/* Pushes a list of strings as a Lua sequence. */
-static void push_strings(lua_State *L, const str_list *l)
+lua_State *lua_host_state(lua_host *h)
 {
-    lua_createtable(L, l->count, 0);
-    for (int i = 0; i < l->count; i++) {
-        lua_pushstring(L, l->items[i]);
-        lua_rawseti(L, -2, i + 1);
-    }
+    return h->L;
 }
 
-/* The sequence of strings at idx appended to *lines (anything else is an empty line). */
-static int take_lines(lua_State *L, int idx, str_list *lines, rb_error *err)
+const config *lua_host_cfg(const lua_host *h)
 {
-    lua_Integer n = lua_type(L, idx) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, idx) : 0;
-    int rc = 0;
-    for (lua_Integer i = 1; i <= n && rc == 0; i++) {
-        lua_rawgeti(L, idx, i);
-        if (str_list_push(lines, lua_tostring(L, -1) ? lua_tostring(L, -1) : "") != 0)
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
-        lua_pop(L, 1);
-    }
-    return rc;
-}
-
-int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, const str_list *args,
-                       const lua_rbac_opt *opts, int nopts, str_list *lines, int *answer,
-                       rb_error *err)
-{
-    lua_State *L = h->L;
-    LUA_STACK_ENTER(L);
-    *answer = 0;
-    lua_pushcfunction(L, lua_sandbox_require);
-    lua_pushliteral(L, "rbacmig.commands");
-    if (docall(L, 1, 1, err) != 0)
-        return -1;
-    if (raw_field(L, -1, "command") != LUA_TFUNCTION) {
-        lua_pop(L, 2);
-        return rb_errorf(err, RB_EXIT_FAILURE, "rbacmig.commands has no 'command' entry point");
-    }
-    lua_pushstring(L, function);
-    if (push_db(h, conn, err) != 0) {
-        lua_pop(L, 3);                                /* module command name */
-        LUA_STACK_LEAVE(L, 0);
-        return -1;
-    }
-    push_strings(L, args);
-    /* Typed options: a value is never read as anything but a string ("--name true"). */
-    lua_createtable(L, 0, nopts);                     /* ... opts */
-    for (int i = 0; i < nopts; i++) {
-        if (opts[i].values)
-            push_strings(L, opts[i].values);
-        else
-            lua_pushboolean(L, 1);                    /* ... opts value */
-        lua_setfield(L, -2, opts[i].name);
-    }
-    /* rbac module, command, name, db, args, opts */
-    int rc = docall_with_db(h, conn, 4, 2, err);
-    if (rc == 0) {                                    /* module lines code */
-        rc = take_lines(L, -2, lines, err);
-        *answer = (int)lua_tointeger(L, -1);
-        lua_pop(L, 2);
-    }
-    lua_pop(L, 1);
-    LUA_STACK_LEAVE(L, 0);
-    return rc;
+    return h->cfg;
 }

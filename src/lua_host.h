@@ -65,6 +65,16 @@ int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, const s
                        const lua_rbac_opt *opts, int nopts, str_list *lines, int *answer,
                        rb_error *err);
 
+/* The schema commands (src/cmd_schema.c): reads the schema of each of conns[0..nconns-1]
+ * through rbacmig.inspect.commands.read (with schemas, NULL or empty for the default scope,
+ * and the config's bookkeeping tables), then calls its `function` ("dump" with one model,
+ * "diff" with two). The caller holds each connection's READ ONLY transaction. *out gets what
+ * to print (the text, or with json the result's data as JSON; the caller frees it), *status
+ * the result's status (0, 1 differences, 2 security-weakening differences). Prints nothing. */
+int lua_host_call_inspect(lua_host *h, const char *function, db_conn *const *conns, int nconns,
+                          const str_list *schemas, bool json, char **out, int *status,
+                          rb_error *err);
+
 /* Called from a signal handler: the running Lua call, if any, stops at its next instruction,
  * and so does every later one (a pcall in the migration cannot catch it for good). A call
  * that fails from then on reports RB_ERR_INTERRUPTED with the signal in rb_error.signo.

@@ -1,5 +1,5 @@
-/* lua_internal.h: what lua_host.c, lua_db.c and lua_fields.c share: the contract between
- * them, so that none of them includes another's header. The only header besides them that
+/* lua_internal.h: what the lua_*.c files (host, sandbox, db, fields, commands) share: the
+ * contract between them, so that none of them includes another's header. The only header besides them that
  * includes lua.h; nothing else in rbacmig sees the Lua API. */
 #ifndef RBACMIG_LUA_INTERNAL_H
 #define RBACMIG_LUA_INTERNAL_H
@@ -54,6 +54,17 @@ int lua_host_dofile_in(lua_State *L, const char *path, rb_error *err);
  * table and runs a suite in it with lua_host_dofile_in; the shared sandbox stays as it is. */
 struct lua_host;
 lua_State *lua_host_push_sandbox_env(struct lua_host *h);
+
+/* The host's protected calls, for the entry points in lua_commands.c. lua_host_docall calls
+ * the function below nargs arguments with the message handler and the interrupt hook; on
+ * error it fills err (its kind from the error value, or interrupted). lua_host_push_db
+ * pushes a `db` on conn; lua_host_docall_with_db is lua_host_docall while that `db` works. */
+lua_State *lua_host_state(struct lua_host *h);
+const config *lua_host_cfg(const struct lua_host *h);
+int lua_host_docall(lua_State *L, int nargs, int nresults, rb_error *err);
+int lua_host_push_db(struct lua_host *h, db_conn *conn, rb_error *err);
+int lua_host_docall_with_db(struct lua_host *h, db_conn *conn, int nargs, int nresults,
+                            rb_error *err);
 
 /* A lua_CFunction, to be called protected: (conn, cfg as light userdata) -> a new `db`
  * object on conn (borrowed: it must outlive the call it is given to). Loads the schema

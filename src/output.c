@@ -22,7 +22,7 @@ typedef struct secret {
 
 static secret *secrets;   /* longest first, so a URL is replaced before its parts */
 static int secret_count, secret_cap;
-static bool quiet, verbose, stdout_is_sql;
+static bool quiet, verbose, stdout_is_sql, colour_stdout, colour_stderr;
 
 /* "****", or as many '*' as the text has bytes when it is shorter. */
 static char *stars_for(size_t len)
@@ -178,6 +178,23 @@ void out_set_quiet(bool q) { quiet = q; }
 void out_set_verbose(bool v) { verbose = v; }
 bool out_verbose(void) { return verbose; }
 void out_set_stdout_is_sql(bool sql) { stdout_is_sql = sql; }
+void out_set_colour(bool on_stdout, bool on_stderr)
+{
+    colour_stdout = on_stdout;
+    colour_stderr = on_stderr;
+}
+
+/* A step line's colour (bold "Running ...", green "done in"), or NULL: none elsewhere. */
+static const char *step_colour(const char *fmt)
+{
+    if (stdout_is_sql || !colour_stdout)
+        return NULL;
+    if (strncmp(fmt, "Running ", 8) == 0)
+        return "\033[1m";
+    if (strncmp(fmt, "  done in ", 10) == 0)
+        return "\033[32m";
+    return NULL;
+}
 
 static void vprint_masked(FILE *f, const char *prefix, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
@@ -212,10 +229,15 @@ void out_progress(const char *fmt, ...)
 {
     if (quiet)
         return;
+    const char *colour = step_colour(fmt);
     va_list ap;
     va_start(ap, fmt);
+    if (colour)
+        fputs(colour, stdout);
     vprint_masked(stdout_is_sql ? stderr : stdout, "", fmt, ap);
     va_end(ap);
+    if (colour) /* after the newline: a line cut short by a signal keeps no colour */
+        fputs("\033[0m", stdout);
     fflush(stdout_is_sql ? stderr : stdout);
 }
 
@@ -320,7 +342,8 @@ void out_report_error(const rb_error *err)
     char *message = out_masked(err->message), *detail = out_masked(err->detail),
          *hint = out_masked(err->hint), *statement = out_masked(err->statement),
          *traceback = out_masked(err->traceback);
-    fprintf(stderr, "rbacmig: error: %s\n", message ? message : "(out of memory)");
+    fprintf(stderr, "rbacmig: %serror:%s %s\n", colour_stderr ? "\033[1;31m" : "",
+            colour_stderr ? "\033[0m" : "", message ? message : "(out of memory)");
     if (err->sqlstate[0])
         fprintf(stderr, "  SQLSTATE: %s\n", err->sqlstate);
     print_field("DETAIL: ", detail ? detail : "");

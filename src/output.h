@@ -42,6 +42,10 @@ void out_set_verbose(bool verbose);
 bool out_verbose(void);
 /* When stdout carries SQL (--sql), progress goes to stderr instead. */
 void out_set_stdout_is_sql(bool sql);
+/* Colour on stdout / stderr (cli.c decides: a terminal, no --no-color, no NO_COLOR). Only
+ * the "error:" prefix and the step lines ("Running upgrade ...", "done in") are coloured,
+ * never --sql output nor progress while stdout carries SQL. */
+void out_set_colour(bool on_stdout, bool on_stderr);
 
 /* A result line for the user (stdout). */
 void out_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,15 +1,23 @@
-/* revcache.c: the per-directory cache of migration metadata (see revcache.h).
+/* revcache.c: the per-directory cache of migration metadata (see revcache.h), kept in an
+ * SQLite file: SQLite gives the atomic, concurrent writes and the structure checks a
+ * hand-made format needed its own code for.
  *
- * The file is one header, then length-prefixed fields ("<decimal length>:<bytes>", so any
- * byte may appear in a message), then a checksum line:
+ * The file (application_id "rbmc") holds one meta row (the binary that wrote it and the
+ * migrations directory it describes) and one row per migration file: its name, its
+ * identity on disk (the file_key struct's bytes), then the revision's fields, each a byte
+ * string (lists as NUL-terminated items), and a digest of all of them (FNV-1a 64: it
+ * guards against damage, not against the user who owns the file). A new format needs no
+ * version number: it comes with a new binary, whose files these are not. SQLite notices a
+ * file that is not a database or whose pages do not hold together; the digest notices a
+ * row whose bytes changed. Either way the cache is not used, and the next save builds a
+ * new one.
  *
- *   rbacmig-revcache 1\n
- *   <field: binary identity> <field: directory> <field: entry count>
- *   per entry: name, key, sha256, id, message, flags, create_date,
- *              then down_revision, branch_labels and depends_on, each a count and items
- *   \n<16 hex digits: FNV-1a 64 of everything before this line>\n
- *
- * Anything that does not parse exactly is a cache that is not there. */
+ * A run works on an in-memory database with the file attached as "cache": the entries it
+ * stored (`pending`) and, when it saves, the names it saw (`seen`) are tables there, so
+ * that saving is one transaction of two statements. The entries are read in one scan
+ * when the cache opens (a run looks up nearly all of them, and a query per lookup costs
+ * three times a scan's step), into one buffer indexed by name; each is checked and
+ * turned into a revision only when it is looked up. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "revcache.h"
 
@@ -17,78 +25,64 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdbool.h>
-#include <stdint.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "hashmap.h"
 #include "sha256.h"
 #include "textfile.h"
 #include "version.h"
 
-#define MAGIC "rbacmig-revcache 1\n"
 /* A file whose mtime or ctime is this close to now could change again within one
  * timestamp tick (some file systems keep whole seconds) and keep its key. */
 #define SETTLE_SECONDS 2.0
-#define MAX_LIST 4096 /* parents, labels or dependencies of one revision */
+#define APPLICATION_ID 1919053155 /* 0x72626d63, "rbmc" */
+#define STR(x) #x
+#define XSTR(x) STR(x)
 
 typedef struct file_key {
     uint64_t dev, ino;
     int64_t size, mtime_s, mtime_ns, ctime_s, ctime_ns;
 } file_key;
 
-/* An entry loaded from the file stays in its serialised form (raw, in the cache's data)
- * until a lookup parses it straight into the caller's revision: a run reads each entry
- * once, so parsing them all up front would only double the allocations. */
-typedef struct cache_entry {
-    char *name;        /* the file name in the migrations directory */
-    file_key key;
-    const char *raw;   /* loaded: the fields after the key, in revcache.data; else NULL */
-    size_t raw_len;
-    revision rev;      /* stored in this run (raw NULL); path unset */
-    bool present;      /* seen (looked up or stored) in this run */
-} cache_entry;
+/* An entry's columns in table order, each covered by the row's digest (the last column). */
+enum { COL_NAME, COL_KEY, COL_SHA256, COL_ID, COL_MESSAGE, COL_TRANSACTIONAL, COL_DATE,
+       COL_DOWN, COL_LABELS, COL_DEPENDS, NCOLS };
+#define ENTRY_COLUMNS                                                                          \
+    "(name TEXT PRIMARY KEY, key BLOB, sha256 BLOB, id BLOB, message BLOB, transactional "    \
+    "BLOB, create_date BLOB, down BLOB, branch_labels BLOB, depends_on BLOB, digest BLOB)"
+
+typedef struct bytes {
+    const char *p;
+    int len;  /* -1: SQL NULL (a revision without create_date) */
+} bytes;
+
+/* A row as read: its columns and digest, one after another in revcache.data, each followed
+ * by a NUL (so that the name is a C string for the index). */
+typedef struct entry {
+    size_t off;
+    int len[NCOLS + 1]; /* the digest last */
+    bool seen;          /* looked up in this run: a save keeps it */
+} entry;
 
 struct revcache {
-    char *file;        /* the cache file */
-    char *identity;    /* the binary that reads and writes it */
-    char *dir;         /* the migrations directory, as given */
-    char *data;        /* the cache file as read: what loaded entries point into */
+    sqlite3 *db;          /* in memory, with the cache file attached as "cache" */
+    char *file;           /* the cache file */
+    char *identity;       /* the binary that reads and writes it */
+    char *dir;            /* the migrations directory, resolved */
     double now;
-    cache_entry *entries;
-    int count, cap;
-    int *slots;        /* open addressing: name -> entry index + 1 */
-    int nslots;
-    bool dirty;
+    bool attached;        /* the file is attached (it may still be untrusted) */
+    bool trusted;         /* attached, and its meta row says it is ours */
+    char *data;           /* the entries' bytes */
+    size_t size, cap;
+    entry *entries;
+    int count, entries_cap;
+    hashmap index;        /* name -> entry; keys point into data */
 };
-
-static uint64_t fnv1a(const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-uint64_t revcache_checksum(const void *data, size_t len)
-{
-    return fnv1a(data, len);
-}
-
-/* Whether the cache may hold a file with this identity: the key is written with unsigned
- * numbers and a list as long as the reader accepts. */
-static bool storable(const struct stat *st, const revision *r)
-{
-    return st->st_size >= 0 && st->st_mtim.tv_sec >= 0 && st->st_ctim.tv_sec >= 0 &&
-           r->down.count <= MAX_LIST && r->branch_labels.count <= MAX_LIST &&
-           r->depends_on.count <= MAX_LIST;
-}
 
 static file_key key_of(const struct stat *st)
 {
@@ -99,293 +93,76 @@ static file_key key_of(const struct stat *st)
     };
 }
 
-static bool key_equal(const file_key *a, const file_key *b)
+static uint64_t row_digest(const bytes cols[NCOLS])
 {
-    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-           a->mtime_s == b->mtime_s && a->mtime_ns == b->mtime_ns &&
-           a->ctime_s == b->ctime_s && a->ctime_ns == b->ctime_ns;
-}
-
-/* ---- the name index ------------------------------------------------------------------ */
-
-static int find_slot(const revcache *c, const char *name)
-{
-    if (!c->nslots)
-        return -1;
-    unsigned mask = (unsigned)c->nslots - 1;
-    for (unsigned s = (unsigned)fnv1a(name, strlen(name)) & mask;; s = (s + 1) & mask) {
-        if (c->slots[s] == 0 || strcmp(c->entries[c->slots[s] - 1].name, name) == 0)
-            return (int)s;
+    uint64_t h = HASHMAP_FNV1A_INIT;
+    for (int i = 0; i < NCOLS; i++) {
+        int32_t len = cols[i].len; /* framed, so that no two rows hash the same bytes */
+        h = hashmap_fnv1a(h, &len, sizeof len);
+        if (len > 0)
+            h = hashmap_fnv1a(h, cols[i].p, (size_t)len);
     }
+    return h;
 }
 
-static int find_entry(const revcache *c, const char *name)
+/* ---- rows <-> revisions --------------------------------------------------------------- */
+
+/* The items, each followed by a NUL; *len its length. Caller frees. */
+static char *pack_list(const str_list *l, int *len)
 {
-    int s = find_slot(c, name);
-    return s < 0 || c->slots[s] == 0 ? -1 : c->slots[s] - 1;
-}
-
-/* Keeps the table at most half full; rebuilds it from the entries when it grows. */
-static int index_reserve(revcache *c, int count)
-{
-    if (count * 2 <= c->nslots)
-        return 0;
-    int n = c->nslots ? c->nslots : 64;
-    while (count * 2 > n)
-        n *= 2;
-    int *slots = calloc((size_t)n, sizeof *slots);
-    if (!slots)
-        return -1;
-    free(c->slots);
-    c->slots = slots;
-    c->nslots = n;
-    for (int i = 0; i < c->count; i++)
-        c->slots[find_slot(c, c->entries[i].name)] = i + 1;
-    return 0;
-}
-
-/* Appends an entry (taking ownership of name and, if rev is not NULL, of *rev's fields;
- * else it is the serialised raw span) and indexes it. */
-static int add_entry(revcache *c, char *name, const file_key *key, revision *rev,
-                     const char *raw, size_t raw_len)
-{
-    if (index_reserve(c, c->count + 1) != 0)
-        return -1;
-    if (c->count == c->cap) {
-        int cap = c->cap ? c->cap * 2 : 64;
-        cache_entry *grown = realloc(c->entries, sizeof *grown * (size_t)cap);
-        if (!grown)
-            return -1;
-        c->entries = grown;
-        c->cap = cap;
-    }
-    cache_entry *e = &c->entries[c->count];
-    e->name = name;
-    e->key = *key;
-    e->raw = rev ? NULL : raw;
-    e->raw_len = rev ? 0 : raw_len;
-    memset(&e->rev, 0, sizeof e->rev);
-    if (rev) {
-        e->rev = *rev;
-        memset(rev, 0, sizeof *rev);
-    }
-    e->present = false;
-    c->slots[find_slot(c, name)] = ++c->count;
-    return 0;
-}
-
-/* ---- reading the file ---------------------------------------------------------------- */
-
-typedef struct cursor {
-    const char *p, *end;
-} cursor;
-
-/* The next "<len>:<bytes>" field; false when there is none or it is malformed. */
-static bool next_field(cursor *cur, const char **s, size_t *len)
-{
-    size_t n = 0;
-    const char *p = cur->p;
-    if (p == cur->end || *p < '0' || *p > '9')
-        return false;
-    while (p < cur->end && *p >= '0' && *p <= '9') {
-        if (n > (SIZE_MAX - 9) / 10)
-            return false;
-        n = n * 10 + (size_t)(*p++ - '0');
-    }
-    if (p == cur->end || *p++ != ':' || (size_t)(cur->end - p) < n)
-        return false;
-    *s = p;
-    *len = n;
-    cur->p = p + n;
-    return true;
-}
-
-/* A field as a new string; NUL bytes (a Lua string may hold them) make it malformed, as
- * rbacmig's strings are C strings. */
-static char *next_string(cursor *cur)
-{
-    const char *s;
-    size_t len;
-    if (!next_field(cur, &s, &len) || memchr(s, '\0', len))
+    size_t n = 1;
+    for (int i = 0; i < l->count; i++)
+        n += strlen(l->items[i]) + 1;
+    char *out = n <= INT_MAX ? malloc(n) : NULL;
+    if (!out)
         return NULL;
-    return strndup(s, len);
+    char *p = out;
+    for (int i = 0; i < l->count; i++)
+        p = stpcpy(p, l->items[i]) + 1;
+    *len = (int)(p - out);
+    return out;
 }
 
-static bool next_count(cursor *cur, long *out, long max)
+static bool unpack_list(bytes b, str_list *out)
 {
-    const char *s;
-    size_t len;
-    if (!next_field(cur, &s, &len) || len == 0 || len > 9)
+    if (b.len < 0 || (b.len > 0 && b.p[b.len - 1] != '\0'))
         return false;
-    long n = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
+    for (const char *p = b.p; p < b.p + b.len; p += strlen(p) + 1)
+        if (str_list_push(out, p) != 0)
             return false;
-        n = n * 10 + (s[i] - '0');
-    }
-    *out = n;
-    return n <= max;
-}
-
-/* Seven space-separated decimal numbers, digits only (the writer's "%" PRIu64 forms; the
- * signed fields are never negative for files this cache stores). */
-static bool next_key(cursor *cur, file_key *k)
-{
-    const char *s;
-    size_t len;
-    if (!next_field(cur, &s, &len))
-        return false;
-    uint64_t v[7];
-    const char *p = s, *end = s + len;
-    for (int i = 0; i < 7; i++) {
-        if (i > 0 && (p == end || *p++ != ' '))
-            return false;
-        if (p == end || *p < '0' || *p > '9')
-            return false;
-        uint64_t n = 0;
-        while (p < end && *p >= '0' && *p <= '9') {
-            if (n > (UINT64_MAX - 9) / 10)
-                return false;
-            n = n * 10 + (uint64_t)(*p++ - '0');
-        }
-        v[i] = n;
-    }
-    for (int i = 2; i < 7; i++)
-        if (v[i] > INT64_MAX)
-            return false;
-    *k = (file_key){v[0], v[1], (int64_t)v[2], (int64_t)v[3], (int64_t)v[4], (int64_t)v[5],
-                    (int64_t)v[6]};
-    return p == end;
-}
-
-static bool next_list(cursor *cur, str_list *l)
-{
-    long n;
-    if (!next_count(cur, &n, MAX_LIST))
-        return false;
-    for (long i = 0; i < n; i++) {
-        char *s = next_string(cur);
-        bool ok = s && str_list_push(l, s) == 0;
-        free(s);
-        if (!ok)
-            return false;
-    }
     return true;
 }
 
-static bool field_is(cursor *cur, const char *expected)
+/* A column as a new C string: NULL when it is SQL NULL or holds a NUL. */
+static char *string_of(bytes b)
 {
-    const char *s;
-    size_t len;
-    return next_field(cur, &s, &len) && len == strlen(expected) && memcmp(s, expected, len) == 0;
+    return b.len < 0 || memchr(b.p, '\0', (size_t)b.len) ? NULL : strndup(b.p, (size_t)b.len);
 }
 
-/* The fields after the key (sha256, id, message, flags, create date, the three lists) into
- * *r, which it initialises; false (r released) when they do not parse. */
-static bool parse_fields(cursor *cur, revision *r)
+/* The revision a (digest-checked) row holds, into *r (initialised here); false, with r
+ * released, when the row is not one this code writes. */
+static bool revision_of(const bytes cols[NCOLS], const char *path, revision *r)
 {
     memset(r, 0, sizeof *r);
-    const char *s;
-    size_t len;
-    /* Empty, or the 64 lowercase hex digits sha256_hex writes: a NUL or any other byte
-     * would make a shorter or different checksum than the one stored. */
-    bool ok = next_field(cur, &s, &len) && (len == 0 || len == 64);
-    for (size_t i = 0; ok && i < len; i++)
-        ok = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f');
+    bytes sha = cols[COL_SHA256], tx = cols[COL_TRANSACTIONAL];
+    bool ok = (sha.len == 0 || sha.len == 64) && tx.len == 1 && (tx.p[0] == 'T' || tx.p[0] == 'F');
     if (ok) {
-        memcpy(r->sha256, s, len);
-        r->sha256[len] = '\0';
-        ok = (r->id = next_string(cur)) != NULL && r->id[0] &&
-             (r->message = next_string(cur)) != NULL && next_field(cur, &s, &len) &&
-             (len == 1 || len == 2) && (s[0] == 'T' || s[0] == 'F') && (len == 1 || s[1] == 'D');
+        memcpy(r->sha256, sha.p, (size_t)sha.len);
+        r->sha256[sha.len] = '\0';
+        r->transactional = tx.p[0] == 'T';
+        ok = (r->id = string_of(cols[COL_ID])) && r->id[0] &&
+             (r->message = string_of(cols[COL_MESSAGE])) &&
+             (cols[COL_DATE].len < 0 || (r->create_date = string_of(cols[COL_DATE]))) &&
+             unpack_list(cols[COL_DOWN], &r->down) &&
+             unpack_list(cols[COL_LABELS], &r->branch_labels) &&
+             unpack_list(cols[COL_DEPENDS], &r->depends_on) && (r->path = strdup(path));
     }
-    if (ok) {
-        r->transactional = s[0] == 'T';
-        bool has_date = len == 2;
-        char *date = next_string(cur);
-        ok = date != NULL;
-        if (has_date)
-            r->create_date = date;
-        else
-            free(date);
-    }
-    ok = ok && next_list(cur, &r->down) && next_list(cur, &r->branch_labels) &&
-         next_list(cur, &r->depends_on);
     if (!ok)
         revision_release(r);
     return ok;
 }
 
-/* Steps over the fields parse_fields reads, checking only their framing. */
-static bool skip_fields(cursor *cur)
-{
-    const char *s;
-    size_t len;
-    for (int i = 0; i < 5; i++)  /* sha256, id, message, flags, create date */
-        if (!next_field(cur, &s, &len))
-            return false;
-    for (int l = 0; l < 3; l++) {
-        long n;
-        if (!next_count(cur, &n, MAX_LIST))
-            return false;
-        for (long i = 0; i < n; i++)
-            if (!next_field(cur, &s, &len))
-                return false;
-    }
-    return true;
-}
-
-/* One entry: its name and key now, the rest left serialised. */
-static bool index_entry(revcache *c, cursor *cur)
-{
-    file_key key;
-    char *name = next_string(cur);
-    bool ok = name && name[0] && find_entry(c, name) < 0 && next_key(cur, &key);
-    const char *raw = cur->p;
-    ok = ok && skip_fields(cur) &&
-         add_entry(c, name, &key, NULL, raw, (size_t)(cur->p - raw)) == 0;
-    if (!ok)
-        free(name);
-    return ok;
-}
-
-/* Reads the whole cache file; false when it is not there or not ours to trust. */
-static bool load_file(revcache *c)
-{
-    bool ok = false;
-    textfile tf;
-    rb_error ignored; /* a cache that cannot be read is simply not used */
-    if (textfile_read_ex(c->file, TEXTFILE_NOFOLLOW, 256L * 1024 * 1024, &tf, &ignored) != 0)
-        return false;
-    char *data = tf.text;
-    size_t size = tf.len;
-    if (tf.st.st_uid != geteuid() || size < sizeof MAGIC)
-        goto done;
-    /* The checksum line: "\n" + 16 hex digits + "\n". */
-    if (size < sizeof MAGIC - 1 + 18 || data[size - 18] != '\n' || data[size - 1] != '\n')
-        goto done;
-    char want[17];
-    snprintf(want, sizeof want, "%016" PRIx64, fnv1a(data, size - 18));
-    if (memcmp(want, data + size - 17, 16) != 0 || memcmp(data, MAGIC, sizeof MAGIC - 1) != 0)
-        goto done;
-    cursor cur = {data + sizeof MAGIC - 1, data + size - 18};
-    long count;
-    if (!field_is(&cur, c->identity) || !field_is(&cur, c->dir) ||
-        !next_count(&cur, &count, 10000000))
-        goto done;
-    for (long i = 0; i < count; i++)
-        if (!index_entry(c, &cur))
-            goto done;
-    ok = cur.p == cur.end;
-done:
-    if (ok)
-        c->data = data; /* the loaded entries point into it */
-    else
-        free(data);
-    return ok;
-}
-
-/* ---- opening ------------------------------------------------------------------------- */
+/* ---- opening -------------------------------------------------------------------------- */
 
 /* "path dev ino size mtime" of the running binary: a rebuild is another binary, whose
  * reading of migrations may differ. */
@@ -403,21 +180,6 @@ static char *binary_identity(void)
     return strdup(buf);
 }
 
-static void release_cache(revcache *c)
-{
-    for (int i = 0; i < c->count; i++) {
-        free(c->entries[i].name);
-        revision_release(&c->entries[i].rev);
-    }
-    free(c->entries);
-    free(c->slots);
-    free(c->data);
-    c->entries = NULL;
-    c->slots = NULL;
-    c->data = NULL;
-    c->count = c->cap = c->nslots = 0;
-}
-
 /* A cache directory is only used when it is this user's and nobody else can write in it
  * (or when it does not exist yet: it is then made so). */
 static bool cache_dir_is_ours(const char *cache_dir)
@@ -426,6 +188,132 @@ static bool cache_dir_is_ours(const char *cache_dir)
     if (lstat(cache_dir, &st) != 0)
         return errno == ENOENT;
     return S_ISDIR(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & 022) == 0;
+}
+
+static int attach(revcache *c)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, "ATTACH ?1 AS cache", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_bind_text(st, 1, c->file, -1, SQLITE_STATIC)) == SQLITE_OK)
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    sqlite3_finalize(st);
+    c->attached = rc == SQLITE_OK;
+    /* A crash loses at most the cache, which is then rebuilt: no fsync for it. The file is
+     * read once, front to back, into revcache.data: SQLite need not keep its pages too. */
+    return rc == SQLITE_OK ? sqlite3_exec(c->db, "PRAGMA cache.synchronous = OFF; "
+                                          "PRAGMA cache.cache_size = 16", NULL, NULL, NULL)
+                           : -1;
+}
+
+/* The first column of sql's first row; -1 when there is none. */
+static long long query_int(revcache *c, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    long long v = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) == SQLITE_OK &&
+                          sqlite3_step(st) == SQLITE_ROW
+                      ? sqlite3_column_int64(st, 0)
+                      : -1;
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Whether the attached file is a cache of this binary for this directory. */
+static bool is_ours(revcache *c)
+{
+    sqlite3_stmt *st = NULL;
+    bool ours = query_int(c, "PRAGMA cache.application_id") == APPLICATION_ID &&
+                sqlite3_prepare_v2(c->db, "SELECT identity = ?1 AND dir = ?2 FROM cache.meta",
+                                   -1, &st, NULL) == SQLITE_OK &&
+                sqlite3_bind_text(st, 1, c->identity, -1, SQLITE_STATIC) == SQLITE_OK &&
+                sqlite3_bind_text(st, 2, c->dir, -1, SQLITE_STATIC) == SQLITE_OK &&
+                sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1 &&
+                sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    return ours;
+}
+
+static bool append(revcache *c, const void *p, int len)
+{
+    size_t need = c->size + (size_t)(len > 0 ? len : 0) + 1;
+    if (need > c->cap) {
+        size_t cap = c->cap ? c->cap : 1 << 16;
+        while (cap < need)
+            cap *= 2;
+        char *grown = realloc(c->data, cap);
+        if (!grown)
+            return false;
+        c->data = grown;
+        c->cap = cap;
+    }
+    if (len > 0)
+        memcpy(c->data + c->size, p, (size_t)len);
+    c->size += (size_t)(len > 0 ? len : 0);
+    c->data[c->size++] = '\0';
+    return true;
+}
+
+/* The current row of st (name, the other columns, the digest) as a new entry. */
+static bool add_entry(revcache *c, sqlite3_stmt *st)
+{
+    if (c->count == c->entries_cap) {
+        int cap = c->entries_cap ? 2 * c->entries_cap : 256;
+        entry *grown = realloc(c->entries, sizeof *grown * (size_t)cap);
+        if (!grown)
+            return false;
+        c->entries = grown;
+        c->entries_cap = cap;
+    }
+    entry *e = &c->entries[c->count];
+    *e = (entry){.off = c->size};
+    for (int i = 0; i <= NCOLS; i++) {
+        const void *p = sqlite3_column_blob(st, i);
+        /* Only create_date is ever written NULL; elsewhere a NULL reads as empty, which the
+         * digest then rejects. */
+        e->len[i] = i == COL_DATE && sqlite3_column_type(st, i) == SQLITE_NULL
+                        ? -1
+                        : sqlite3_column_bytes(st, i);
+        if (!append(c, p, e->len[i]))
+            return false;
+    }
+    c->count++;
+    return true;
+}
+
+/* Every entry of the attached file into memory, indexed by name; false (nothing kept)
+ * when the file cannot be read through. */
+static bool read_entries(revcache *c)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db,
+                                "SELECT name, key, sha256, id, message, transactional, "
+                                "create_date, down, branch_labels, depends_on, digest "
+                                "FROM cache.entries",
+                                -1, &st, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        rc = add_entry(c, st) ? SQLITE_OK : SQLITE_NOMEM;
+    sqlite3_finalize(st);
+    bool ok = rc == SQLITE_DONE && hashmap_reserve(&c->index, c->count) == 0;
+    /* A name is the table's key: each is there once. */
+    for (int i = 0; ok && i < c->count; i++)
+        ok = c->entries[i].len[COL_NAME] >= 0 &&
+             hashmap_put(&c->index, c->data + c->entries[i].off, i) == 0;
+    if (!ok) {
+        hashmap_release(&c->index);
+        c->count = 0;
+    }
+    return ok;
+}
+
+/* Attaches the cache file if there is one this user owns (the directory is the user's
+ * alone, checked before, so the file cannot be swapped after the check) and reads it if
+ * it is ours. */
+static void load_file(revcache *c)
+{
+    struct stat st;
+    if (lstat(c->file, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+        attach(c) != 0)
+        return;
+    c->trusted = is_ours(c) && read_entries(c);
 }
 
 revcache *revcache_open_at(const char *dir, const char *cache_dir, double now)
@@ -453,13 +341,19 @@ revcache *revcache_open_at(const char *dir, const char *cache_dir, double now)
     c->identity = binary_identity();
     c->dir = strdup(real);
     c->now = now;
-    if (!c->file || !c->identity || !c->dir) {
+    if (!c->file || !c->identity || !c->dir ||
+        sqlite3_open_v2(":memory:", &c->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        /* One connection, a few statements: the 120 KB of per-connection lookaside memory
+         * would be most of what SQLite holds. */
+        sqlite3_db_config(c->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 0, 0) != SQLITE_OK) {
         revcache_free(c);
         return NULL;
     }
+    sqlite3_busy_timeout(c->db, 200); /* another run saving */
     snprintf(c->file, len, "%s/%s.revs", cache_dir, name);
-    if (!load_file(c))
-        release_cache(c); /* start empty; a write replaces the bad file */
+    load_file(c);
     return c;
 }
 
@@ -488,121 +382,94 @@ revcache *revcache_open(const char *dir)
     return revcache_open_at(dir, cache_dir, (double)ts.tv_sec + ts.tv_nsec / 1e9);
 }
 
-/* ---- lookups ------------------------------------------------------------------------- */
-
-static int copy_list(str_list *dst, const str_list *src)
-{
-    for (int i = 0; i < src->count; i++)
-        if (str_list_push(dst, src->items[i]) != 0)
-            return -1;
-    return 0;
-}
-
-/* A deep copy of the metadata fields of src, with path. */
-static int copy_revision(revision *dst, const revision *src, const char *path)
-{
-    memset(dst, 0, sizeof *dst);
-    dst->id = strdup(src->id);
-    dst->message = strdup(src->message);
-    dst->path = strdup(path);
-    dst->create_date = src->create_date ? strdup(src->create_date) : NULL;
-    dst->transactional = src->transactional;
-    memcpy(dst->sha256, src->sha256, sizeof dst->sha256);
-    if (!dst->id || !dst->message || !dst->path || (src->create_date && !dst->create_date) ||
-        copy_list(&dst->down, &src->down) != 0 ||
-        copy_list(&dst->branch_labels, &src->branch_labels) != 0 ||
-        copy_list(&dst->depends_on, &src->depends_on) != 0) {
-        revision_release(dst);
-        return -1;
-    }
-    return 0;
-}
+/* ---- lookups and stores --------------------------------------------------------------- */
 
 bool revcache_lookup(revcache *c, const char *name, const struct stat *st, const char *path,
                      const char *sha256, revision *out)
 {
-    if (!c)
-        return false;
-    int i = find_entry(c, name);
+    int i = c && c->trusted ? hashmap_get(&c->index, name) : -1;
     if (i < 0)
         return false;
-    cache_entry *e = &c->entries[i];
-    e->present = true;
-    file_key key = key_of(st);
-    if (!key_equal(&e->key, &key))
-        return false;
-    if (e->raw) {
-        cursor cur = {e->raw, e->raw + e->raw_len};
-        if (!parse_fields(&cur, out))
-            return false;
-        if ((sha256 && strcmp(out->sha256, sha256) != 0) || !(out->path = strdup(path))) {
-            revision_release(out);
-            return false;
-        }
-        return true;
+    entry *e = &c->entries[i];
+    e->seen = true;
+    bytes cols[NCOLS + 1];
+    const char *p = c->data + e->off;
+    for (int k = 0; k <= NCOLS; k++) {
+        cols[k] = (bytes){p, e->len[k]};
+        p += (e->len[k] > 0 ? e->len[k] : 0) + 1;
     }
-    if (sha256 && strcmp(e->rev.sha256, sha256) != 0)
+    uint64_t digest = row_digest(cols);
+    file_key key = key_of(st);
+    if (cols[NCOLS].len != (int)sizeof digest || memcmp(cols[NCOLS].p, &digest, sizeof digest) != 0 ||
+        !revision_of(cols, path, out)) {
+        c->trusted = false; /* a damaged row: the next save builds a new file */
         return false;
-    return copy_revision(out, &e->rev, path) == 0;
+    }
+    if (cols[COL_KEY].len != (int)sizeof key || memcmp(cols[COL_KEY].p, &key, sizeof key) != 0 ||
+        (sha256 && strcmp(out->sha256, sha256) != 0)) {
+        revision_release(out);
+        return false;
+    }
+    return true;
+}
+
+/* The in-memory tables a store or a save works with, made when first needed: most runs
+ * neither store nor save. */
+static bool ensure_tables(revcache *c)
+{
+    return sqlite3_exec(c->db, "CREATE TABLE IF NOT EXISTS seen (name TEXT PRIMARY KEY); "
+                        "CREATE TABLE IF NOT EXISTS pending " ENTRY_COLUMNS,
+                        NULL, NULL, NULL) == SQLITE_OK;
+}
+
+static bool settled(const revcache *c, const struct stat *st)
+{
+    double changed = (double)st->st_mtim.tv_sec + st->st_mtim.tv_nsec / 1e9;
+    double ctime = (double)st->st_ctim.tv_sec + st->st_ctim.tv_nsec / 1e9;
+    return c->now - (ctime > changed ? ctime : changed) >= SETTLE_SECONDS;
 }
 
 void revcache_store(revcache *c, const char *name, const struct stat *st, const revision *r)
 {
-    if (!c)
-        return;
-    double changed = (double)st->st_mtim.tv_sec + st->st_mtim.tv_nsec / 1e9;
-    double ctime = (double)st->st_ctim.tv_sec + st->st_ctim.tv_nsec / 1e9;
-    if (ctime > changed)
-        changed = ctime;
-    if (c->now - changed < SETTLE_SECONDS || !storable(st, r))
+    if (!c || !settled(c, st) || !ensure_tables(c))
         return;
     file_key key = key_of(st);
-    revision copy;
-    char *owned = NULL;
-    if (copy_revision(&copy, r, "") != 0)
-        return;
-    free(copy.path);
-    copy.path = NULL;
-    int i = find_entry(c, name);
-    if (i >= 0) {
-        revision_release(&c->entries[i].rev);
-        c->entries[i].rev = copy;   /* the entry owns it now */
-        c->entries[i].raw = NULL;
-        c->entries[i].key = key;
-        c->entries[i].present = true;
-    } else {
-        if (!(owned = strdup(name)) || add_entry(c, owned, &key, &copy, NULL, 0) != 0)
-            goto fail;
-        c->entries[c->count - 1].present = true;
-    }
-    c->dirty = true;
-    return;
-fail:
-    free(owned);
-    revision_release(&copy);
+    char *lists[3] = {NULL, NULL, NULL};
+    int lens[3] = {0, 0, 0};
+    sqlite3_stmt *ins = NULL;
+    if (!(lists[0] = pack_list(&r->down, &lens[0])) ||
+        !(lists[1] = pack_list(&r->branch_labels, &lens[1])) ||
+        !(lists[2] = pack_list(&r->depends_on, &lens[2])))
+        goto done;
+    bytes cols[NCOLS] = {
+        {name, (int)strlen(name)},
+        {(const char *)&key, (int)sizeof key},
+        {r->sha256, (int)strlen(r->sha256)},
+        {r->id, (int)strlen(r->id)},
+        {r->message, (int)strlen(r->message)},
+        {r->transactional ? "T" : "F", 1},
+        {r->create_date ? r->create_date : "", r->create_date ? (int)strlen(r->create_date) : -1},
+        {lists[0], lens[0]}, {lists[1], lens[1]}, {lists[2], lens[2]},
+    };
+    uint64_t digest = row_digest(cols);
+    int rc = sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO pending VALUES (?1, ?2, ?3, ?4, "
+                                "?5, ?6, ?7, ?8, ?9, ?10, ?11)", -1, &ins, NULL);
+    /* The name is text (the key lookups compare); the rest are bytes as they are. */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(ins, 1, name, -1, SQLITE_STATIC);
+    for (int i = 1; i < NCOLS && rc == SQLITE_OK; i++)
+        rc = cols[i].len < 0 ? sqlite3_bind_null(ins, i + 1)
+                             : sqlite3_bind_blob(ins, i + 1, cols[i].p, cols[i].len, SQLITE_STATIC);
+    if (rc == SQLITE_OK &&
+        sqlite3_bind_blob(ins, NCOLS + 1, &digest, sizeof digest, SQLITE_STATIC) == SQLITE_OK)
+        sqlite3_step(ins); /* a failure leaves the cache as it was: nothing to undo */
+done:
+    sqlite3_finalize(ins);
+    for (int i = 0; i < 3; i++)
+        free(lists[i]);
 }
 
-/* ---- writing ------------------------------------------------------------------------- */
-
-static void put_bytes(FILE *f, const char *s, size_t len)
-{
-    fprintf(f, "%zu:", len);
-    fwrite(s, 1, len, f);
-}
-
-static void put_string(FILE *f, const char *s)
-{
-    put_bytes(f, s, strlen(s));
-}
-
-static void put_list(FILE *f, const str_list *l)
-{
-    char n[16];
-    snprintf(n, sizeof n, "%d", l->count);
-    put_string(f, n);
-    for (int i = 0; i < l->count; i++)
-        put_string(f, l->items[i]);
-}
+/* ---- saving --------------------------------------------------------------------------- */
 
 /* mkdir -p, private to this user: the cache says what the migrations are. */
 static int make_dirs(const char *path)
@@ -621,92 +488,100 @@ static int make_dirs(const char *path)
     return mkdir(buf, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-static void save_file(revcache *c)
+/* Replaces a missing, foreign or damaged cache file by a new, empty one, attached. */
+static int recreate_file(revcache *c)
 {
-    char *data = NULL, *tmp = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&data, &size);
-    if (!f)
-        return;
-    int present = 0;
-    for (int i = 0; i < c->count; i++)
-        present += c->entries[i].present;
-    char n[16];
-    fputs(MAGIC, f);
-    put_string(f, c->identity);
-    put_string(f, c->dir);
-    snprintf(n, sizeof n, "%d", present);
-    put_string(f, n);
-    for (int i = 0; i < c->count; i++) {
-        const cache_entry *e = &c->entries[i];
-        if (!e->present)
-            continue;
-        char key[256];
-        snprintf(key, sizeof key, "%" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64
-                 " %" PRId64 " %" PRId64, e->key.dev, e->key.ino, e->key.size, e->key.mtime_s,
-                 e->key.mtime_ns, e->key.ctime_s, e->key.ctime_ns);
-        put_string(f, e->name);
-        put_string(f, key);
-        if (e->raw) { /* loaded and unchanged: the same bytes again */
-            fwrite(e->raw, 1, e->raw_len, f);
-            continue;
-        }
-        put_string(f, e->rev.sha256);
-        put_string(f, e->rev.id);
-        put_string(f, e->rev.message);
-        put_string(f, e->rev.transactional ? (e->rev.create_date ? "TD" : "T")
-                                           : (e->rev.create_date ? "FD" : "F"));
-        put_string(f, e->rev.create_date ? e->rev.create_date : "");
-        put_list(f, &e->rev.down);
-        put_list(f, &e->rev.branch_labels);
-        put_list(f, &e->rev.depends_on);
-    }
-    bool written = !ferror(f);
-    if (fclose(f) != 0 || !written || !data)
-        goto done;
-
+    char journal[PATH_MAX + 16];
+    snprintf(journal, sizeof journal, "%s-journal", c->file);
+    if (c->attached && sqlite3_exec(c->db, "DETACH cache", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    c->attached = false;
+    unlink(c->file);
+    unlink(journal); /* a journal left by a crash would be played into the new file */
     const char *slash = strrchr(c->file, '/');
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%.*s", (int)(slash - c->file), c->file);
-    size_t len = strlen(c->file) + 8;
-    if (make_dirs(dir) != 0 || !(tmp = malloc(len)))
-        goto done;
-    snprintf(tmp, len, "%s.XXXXXX", c->file);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        free(tmp);
-        tmp = NULL;
-        goto done;
+    if (make_dirs(dir) != 0)
+        return -1;
+    /* Made here, private, for SQLite to fill (it would create it readable by all, and its
+     * journal takes the file's mode): the cache says what the migrations are. */
+    int fd = open(c->file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return attach(c);
+}
+
+/* The tables of a new cache file and its meta row; inside the saving transaction, so that
+ * no reader sees a file half made. */
+static int create_schema(revcache *c)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_exec(c->db,
+                          "PRAGMA cache.application_id = " XSTR(APPLICATION_ID) "; "
+                          "CREATE TABLE cache.meta (identity TEXT, dir TEXT); "
+                          "CREATE TABLE cache.entries " ENTRY_COLUMNS " WITHOUT ROWID",
+                          NULL, NULL, NULL) == SQLITE_OK &&
+                     sqlite3_prepare_v2(c->db, "INSERT INTO cache.meta VALUES (?1, ?2)", -1, &st,
+                                        NULL) == SQLITE_OK &&
+                     sqlite3_bind_text(st, 1, c->identity, -1, SQLITE_STATIC) == SQLITE_OK &&
+                     sqlite3_bind_text(st, 2, c->dir, -1, SQLITE_STATIC) == SQLITE_OK &&
+                     sqlite3_step(st) == SQLITE_DONE
+                 ? 0
+                 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The names of the entries looked up in this run into the seen table, for the save's
+ * DELETE (what is stored is written anew after it). */
+static bool fill_seen(revcache *c)
+{
+    sqlite3_stmt *st = NULL;
+    bool ok = ensure_tables(c) && sqlite3_prepare_v2(c->db, "INSERT INTO seen VALUES (?1)", -1,
+                                                     &st, NULL) == SQLITE_OK;
+    for (int i = 0; ok && i < c->count; i++) {
+        if (!c->entries[i].seen)
+            continue;
+        ok = sqlite3_bind_text(st, 1, c->data + c->entries[i].off, -1, SQLITE_STATIC) ==
+                 SQLITE_OK &&
+             sqlite3_step(st) == SQLITE_DONE;
+        sqlite3_reset(st);
     }
-    char trailer[19];
-    snprintf(trailer, sizeof trailer, "\n%016" PRIx64 "\n", fnv1a(data, size));
-    bool ok = write(fd, data, size) == (ssize_t)size && write(fd, trailer, 18) == 18;
-    ok = close(fd) == 0 && ok;
-    /* Several runs may save at once: each writes its own temporary file, the last rename
-     * wins, and every version is whole. */
-    if (!ok || rename(tmp, c->file) != 0)
-        unlink(tmp);
-done:
-    free(tmp);
-    free(data);
+    sqlite3_finalize(st);
+    return ok;
 }
 
 void revcache_save(revcache *c)
 {
     if (!c)
         return;
-    bool pruned = false;
-    for (int i = 0; i < c->count && !pruned; i++)
-        pruned = !c->entries[i].present;
-    if (c->dirty || pruned)
-        save_file(c);
+    bool write = query_int(c, "SELECT EXISTS (SELECT 1 FROM pending)") == 1; /* -1: no table */
+    for (int i = 0; !write && c->trusted && i < c->count; i++)
+        write = !c->entries[i].seen; /* a file that is gone */
+    if (!write)
+        return;
+    /* Whatever is not ours is replaced; the file's own transaction makes the new version
+     * whole for every reader, also when several runs save at once. */
+    bool ok = (c->trusted || recreate_file(c) == 0) &&
+              sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK &&
+              (c->trusted || create_schema(c) == 0) && fill_seen(c) &&
+              sqlite3_exec(c->db,
+                           "DELETE FROM cache.entries WHERE name NOT IN (SELECT name FROM seen); "
+                           "INSERT OR REPLACE INTO cache.entries SELECT * FROM pending; COMMIT",
+                           NULL, NULL, NULL) == SQLITE_OK;
+    if (!ok && !sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 void revcache_free(revcache *c)
 {
     if (!c)
         return;
-    release_cache(c);
+    sqlite3_close(c->db);
+    hashmap_release(&c->index);
+    free(c->entries);
+    free(c->data);
     free(c->file);
     free(c->identity);
     free(c->dir);

@@ -16,12 +16,14 @@
  * and compiled from its file.
  *
  * One cache file per migrations directory (named after the SHA-256 of its real path) in
- * $RBACMIG_CACHE_DIR, else $XDG_CACHE_HOME/rbacmig, else $HOME/.cache/rbacmig. The file
- * also records which rbacmig binary wrote it and carries a checksum. RBACMIG_NO_CACHE=1
- * turns the cache off. A cache that is missing, unreadable, corrupt, owned by another
- * user (or in a directory others can write to), written by another build or not writable
- * is simply not used: everything then works as without it. Linux: the binary's identity
- * comes from /proc/self/exe. Depends on graph.h (the revision struct) and sha256.h.
+ * $RBACMIG_CACHE_DIR, else $XDG_CACHE_HOME/rbacmig, else $HOME/.cache/rbacmig: an SQLite
+ * database, which also records which rbacmig binary wrote it, with a digest per entry.
+ * RBACMIG_NO_CACHE=1 turns the cache off. A cache that is missing, unreadable, corrupt,
+ * owned by another user (or in a directory others can write to) or written by another
+ * build is not used, and the next save replaces it; one that cannot be written is read
+ * but not updated: everything then works as without it. Linux: the binary's identity
+ * comes from /proc/self/exe. Depends on graph.h (the revision struct), hashmap.h,
+ * sha256.h and SQLite.
  *
  * The key is trusted as is only where metadata is merely shown (current, history...).
  * Where a checksum is recorded or compared (upgrade, downgrade, check, show...) the caller
@@ -32,8 +34,6 @@
 #define RBACMIG_REVCACHE_H
 
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <sys/stat.h>
 
 #include "graph.h"
@@ -48,7 +48,7 @@ revcache *revcache_open(const char *dir);
  * current time in seconds, for the "changed in the last two seconds" rule. */
 revcache *revcache_open_at(const char *dir, const char *cache_dir, double now);
 
-/* When name's entry matches st (and, if sha256 is not NULL, carries that SHA-256 of the
+/* When name's entry (as saved by an earlier run) matches st (and, if sha256 is not NULL, carries that SHA-256 of the
  * file's bytes), fills *out (which it initialises; the caller owns it, path set to a copy of
  * path) and returns true. Either way name is remembered as present, so that entries of
  * removed files are dropped. */
@@ -59,16 +59,12 @@ bool revcache_lookup(revcache *c, const char *name, const struct stat *st, const
  * unless the file changed too recently to trust its key. */
 void revcache_store(revcache *c, const char *name, const struct stat *st, const revision *r);
 
-/* Writes the cache back if it changed (atomically: a temporary file, then a rename), keeping
- * only the entries looked up or stored in this run; errors are ignored, as a cache is only
- * an optimisation. NULL is fine. */
+/* Writes the cache back if it changed (in one SQLite transaction), keeping only the entries
+ * looked up or stored in this run; errors are ignored, as a cache is only an optimisation.
+ * NULL is fine. */
 void revcache_save(revcache *c);
 
 /* Frees the cache (NULL is fine). */
 void revcache_free(revcache *c);
-
-/* The checksum a cache file ends with (FNV-1a 64 of everything before its last line), for
- * the tests and the fuzzer that write files the reader must then check field by field. */
-uint64_t revcache_checksum(const void *data, size_t len);
 
 #endif

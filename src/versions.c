@@ -388,16 +388,10 @@ int versions_check_foreign_keys(version_store *vs, const revision *rev, rb_error
 int versions_write(version_store *vs, const str_list *before, const rev_set *applied,
                    rb_error *err)
 {
-    str_list after = {0}, removed = {0}, added = {0};
+    str_list removed = {0}, added = {0};
     int rc = -1;
-    if (graph_version_rows(vs->g, applied, &after) != 0)
+    if (graph_version_changes(vs->g, before, applied, &removed, &added) != 0)
         goto oom;
-    for (int i = 0; i < before->count; i++)
-        if (!str_list_contains(&after, before->items[i]) && str_list_push(&removed, before->items[i]))
-            goto oom;
-    for (int i = 0; i < after.count; i++)
-        if (!str_list_contains(before, after.items[i]) && str_list_push(&added, after.items[i]))
-            goto oom;
     /* The common linear step is one UPDATE, as in alembic_version. */
     while (removed.count > 0 && added.count > 0) {
         db_value p[2] = {dbv_text(added.items[added.count - 1]),
@@ -424,7 +418,6 @@ int versions_write(version_store *vs, const str_list *before, const rev_set *app
 oom:
     rb_errorf(err, RB_ERR_FAILURE, "out of memory");
 done:
-    str_list_release(&after);
     str_list_release(&removed);
     str_list_release(&added);
     return rc;
@@ -434,17 +427,8 @@ done:
 static int history_values(version_store *vs, const revision *rev, const char *direction_name,
                           double ms, db_value p[8], char **down, rb_error *err)
 {
-    size_t len = 1;
-    for (int i = 0; i < rev->down.count; i++)
-        len += strlen(rev->down.items[i]) + 2;
-    if (!(*down = malloc(len)))
+    if (!(*down = str_list_join(&rev->down, ", ")))
         return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
-    (*down)[0] = '\0';
-    for (int i = 0; i < rev->down.count; i++) {
-        if (i)
-            strcat(*down, ", ");
-        strcat(*down, rev->down.items[i]);
-    }
     p[0] = dbv_text(rev->id);
     p[1] = dbv_text((*down)[0] ? *down : NULL);
     p[2] = dbv_text(direction_name);
@@ -481,21 +465,15 @@ int versions_record_step(version_store *vs, const str_list *before, const rev_se
                          const revision *rev, const char *direction_name, double ms, bool commit,
                          db_reopen *reopen, rb_error *err)
 {
-    str_list after = {0};
+    str_list removed = {0}, added = {0};
     char *sql = NULL, *down = NULL;
-    const char *gone = NULL, *came = NULL;
-    int changes = 0, rc = -1;
+    int rc = -1;
     if (db_conn_dialect(vs->conn) != DIALECT_POSTGRESQL || !db_executes(vs->conn) ||
-        graph_version_rows(vs->g, applied, &after) != 0)
+        graph_version_changes(vs->g, before, applied, &removed, &added) != 0 ||
+        removed.count > 1 || added.count > 1 || removed.count + added.count == 0)
         goto separate;
-    for (int i = 0; i < before->count; i++)
-        if (!str_list_contains(&after, before->items[i]) && ++changes)
-            gone = before->items[i];
-    for (int i = 0; i < after.count; i++)
-        if (!str_list_contains(before, after.items[i]) && ++changes)
-            came = after.items[i];
-    if (changes > 2 || (changes == 2 && (!gone || !came)) || changes == 0)
-        goto separate;
+    const char *gone = removed.count ? removed.items[0] : NULL;
+    const char *came = added.count ? added.items[0] : NULL;
     db_value p[10];
     if (history_values(vs, rev, direction_name, ms, p, &down, err) != 0)
         goto done;
@@ -535,7 +513,8 @@ separate:
 done:
     free(sql);
     free(down);
-    str_list_release(&after);
+    str_list_release(&removed);
+    str_list_release(&added);
     return rc;
 }
 

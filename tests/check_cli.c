@@ -133,7 +133,13 @@ static const line_case line_cases[] = {
     {{"merge", "-m", "x", "--", "-rev", "heads"}, 0, "merge"}, /* -- ends options */
     {{"revision", "-m", "-x"}, 0, "revision"},             /* a value may start with '-' */
     {{"history", "-rbase:head", "-v"}, 0, "history"},
-    {{"current", "-v"}, 0, "current"},                     /* current's -v, not the global */
+    {{"current", "-v"}, 0, "current"},                     /* -v, -q: every command's */
+    {{"check", "-q"}, 0, "check"},
+    {{"init", "-v", "--no-color"}, 0, "init"},
+    /* a global option after the command works as before it (one rule: anywhere) */
+    {{"upgrade", "head", "-d", "sqlite:x.db", "--lock-timeout=5"}, 0, "upgrade"},
+    {{"member", "--tenant", "a", "list", "-c", "x.lua"}, 0, "member list"},
+    {{"tenant", "list", "--statement-timeout", "1"}, 0, "tenant list"},
     {{"tenant", "list"}, 0, "tenant list"},
     {{"member", "--tenant", "a", "list"}, 0, "member list"}, /* an option before the sub */
     {{"can", "--tenant=a", "--user", "u", "p.q"}, 0, "can"},
@@ -148,8 +154,10 @@ static const line_case line_cases[] = {
     {{"stamp", "--single-transaction", "head"}, RB_EXIT_USAGE,
      "'stamp' does not take --single-transaction"},
     {{"check", "-r", "1:2"}, RB_EXIT_USAGE, "'check' does not take -r"},
-    {{"upgrade", "head", "--lock-timeout", "5"}, RB_EXIT_USAGE,
-     "'upgrade' does not take --lock-timeout (global options go before the command)"},
+    {{"heads", "--lock-timeout", "5"}, RB_EXIT_USAGE,
+     "'heads' does not take --lock-timeout (it takes no lock)"},
+    {{"upgrade", "head", "-c", "a", "--config", "b"}, RB_EXIT_USAGE,
+     "option '--config' is given 2 times"},
     {{"--lock-timeout", "5", "heads"}, RB_EXIT_USAGE,
      "'heads' does not take --lock-timeout (it takes no lock)"},
     {{"--lock-timeout=5", "can", "--tenant", "a", "--user", "u", "p"}, RB_EXIT_USAGE,
@@ -161,7 +169,8 @@ static const line_case line_cases[] = {
     /* values: a flag given one, one missing, one given twice */
     {{"upgrade", "--sql=yes", "head"}, RB_EXIT_USAGE, "option '--sql' of 'upgrade' takes no value"},
     {{"history", "-r"}, RB_EXIT_USAGE, "option '-r' of 'history' needs a value"},
-    {{"upgrade", "head", "--lock-timeout"}, RB_EXIT_USAGE, "'upgrade' does not take"},
+    {{"upgrade", "head", "--lock-timeout"}, RB_EXIT_USAGE,
+     "option '--lock-timeout' of 'upgrade' needs a value"},
     {{"--lock-timeout"}, RB_EXIT_USAGE, "option '--lock-timeout' needs a value"},
     {{"-c", "a", "-c", "b", "heads"}, RB_EXIT_USAGE, "option '--config' is given 2 times"},
     {{"can", "--tenant", "a", "--tenant", "b", "--user", "u", "p"}, RB_EXIT_USAGE,
@@ -269,9 +278,20 @@ static void check_table_entry(const cli_command *c)
     ck_assert_msg((c->run != NULL) != (c->subs != NULL), "'%s': a handler or subcommands",
                   c->name);
     ck_assert_msg(!c->min_args || c->args, "'%s' takes arguments it does not name", c->name);
+    ck_assert_msg(c->example, "'%s' has no example (\"\" when it needs none)", c->name);
     int n = 0;
-    for (const cli_opt *o = c->opts; o->name; o++, n++)
+    for (const cli_opt *o = c->opts; o->name; o++, n++) {
         ck_assert_msg(o->help && o->help[0], "'%s --%s' has no help line", c->name, o->name);
+        ck_assert_msg(o->example && o->example[0], "'%s --%s' has no example", c->name, o->name);
+        /* One rule: a global option goes anywhere, so no command may take one by its name. */
+        for (const cli_opt *g = cli_global_opts; g->name || g->short_name; g++) {
+            ck_assert_msg(!g->name || strcmp(g->name, o->name) != 0,
+                          "'%s --%s' hides the global option of that name", c->name, o->name);
+            ck_assert_msg(!o->short_name || o->short_name != g->short_name,
+                          "'%s -%c' hides the global option of that letter", c->name,
+                          o->short_name);
+        }
+    }
     ck_assert_int_le(n, CLI_MAX_OPTS);
     if ((c->flags & CMD_SQL) != 0) {
         bool has_sql = false;
@@ -288,7 +308,8 @@ START_TEST(test_table_complete)
     for (int i = 0; i < cli_ncommands; i++)
         check_table_entry(&cli_commands[i]);
     for (const cli_opt *o = cli_global_opts; o->name || o->short_name; o++)
-        ck_assert_msg(o->help && (!o->applies_to || o->why_not), "a global option lacks help");
+        ck_assert_msg(o->help && o->example && (!o->applies_to || o->why_not),
+                      "a global option lacks help or an example");
 }
 END_TEST
 
@@ -323,7 +344,7 @@ START_TEST(test_main_usage_before_connecting)
         {"-d", "postgresql://nobody@127.0.0.1:1/x", "stamp", "--single-transaction", "head", NULL},
         {"-d", "postgresql://nobody@127.0.0.1:1/x", "stamp", "--allow-changed", "head", NULL},
         {"-d", "postgresql://nobody@127.0.0.1:1/x", "check", "-r", "1:2", NULL},
-        {"-d", "postgresql://nobody@127.0.0.1:1/x", "check", "-v", NULL},
+        {"-d", "postgresql://nobody@127.0.0.1:1/x", "check", "-v", "extra", NULL},
         {"-d", "postgresql://nobody@127.0.0.1:1/x", "show", "-r", "x", "head", NULL},
         {"-d", "postgresql://nobody@127.0.0.1:1/x", "upgrade", "--sql=true", "head", NULL},
         {"-d", "postgresql://nobody@127.0.0.1:1/x", "upgrade", NULL},
@@ -373,7 +394,8 @@ START_TEST(test_main_command_help)
     };
     static const char *const want[][2] = {
         {"usage: rbacmig upgrade [--sql] [--single-transaction] [--allow-changed] TARGET",
-         "      --sql                 write the SQL to stdout instead of running it"},
+         "      --sql                 write the SQL to stdout instead of running it\n"
+         "                            e.g. rbacmig upgrade --sql head > up.sql"},
         {"usage: rbacmig tenant create [--name NAME] [--owner USER_ID] SLUG",
          "      --owner USER_ID  a user made its owner"},
         {"usage: rbacmig member add --tenant SLUG --user USER_ID --role ROLE",
@@ -390,6 +412,58 @@ START_TEST(test_main_command_help)
                           cases[i][0], want[i][j], out);
         free(out);
     }
+}
+END_TEST
+
+/* Runs cli_main on the words and returns what it printed on stdout (rc in *rc). */
+static char *main_output(char *const *words, int *rc)
+{
+    ck_capture cap;
+    ck_capture_begin(&cap);
+    *rc = run_main(words);
+    return ck_capture_end(&cap);
+}
+
+START_TEST(test_main_help_every_option)
+{
+    /* `help CMD [SUB]` is `CMD [SUB] --help`, and names every option of the table with its
+     * help line and its example; -q and -v are taken by every command, after it too. */
+    for (int i = 0; i < cli_ncommands; i++) {
+        const cli_command *c = &cli_commands[i];
+        for (int j = 0; j < (c->subs ? c->nsubs : 1); j++) {
+            const cli_command *cmd = c->subs ? &c->subs[j] : c;
+            char name[64], subname[64];
+            snprintf(name, sizeof name, "%s", c->name);
+            snprintf(subname, sizeof subname, "%s", cmd->name);
+            char *sub = c->subs ? subname : NULL;
+            char *help_words[] = {"help", name, sub, NULL};
+            char *flag_words[] = {name, sub ? sub : "-q", sub ? "-q" : "-v", "-v", "--help",
+                                  NULL};
+            int rc1, rc2;
+            char *a = main_output(help_words, &rc1), *b = main_output(flag_words, &rc2);
+            ck_assert_msg(rc1 == 0 && rc2 == 0, "help for '%s %s': %d %d", c->name,
+                          sub ? sub : "", rc1, rc2);
+            ck_assert_str_eq(a, b);
+            for (const cli_opt *o = cmd->opts; o->name; o++) {
+                char want[512];
+                snprintf(want, sizeof want, "--%s", o->name);
+                ck_assert_msg(strstr(a, want) && strstr(a, o->help) && strstr(a, o->example),
+                              "help for '%s' lacks --%s, its help or its example:\n%s", c->name,
+                              o->name, a);
+            }
+            free(a);
+            free(b);
+        }
+    }
+    int rc;
+    char *unknown[] = {"help", "nosuch", NULL};
+    ck_assert_int_eq(run_main(unknown), RB_EXIT_USAGE);
+    char *all[] = {"help", NULL}, *dashes[] = {"--help", NULL};
+    char *a = main_output(all, &rc), *b = main_output(dashes, &rc);
+    ck_assert_str_eq(a, b);
+    ck_assert_ptr_null(strstr(a, "__complete")); /* plumbing stays hidden */
+    free(a);
+    free(b);
 }
 END_TEST
 
@@ -443,6 +517,7 @@ Suite *make_cli_suite(void)
 
     tc = tcase_create("main");
     tcase_add_test(tc, test_main_command_help);
+    tcase_add_test(tc, test_main_help_every_option);
     tcase_add_test(tc, test_main_usage_before_connecting);
     tcase_add_test(tc, test_main_globals_both_spellings);
     tcase_add_test(tc, test_main_output_not_written);

@@ -62,6 +62,93 @@ static void build_fails(graph *g, char msg[2048])
     rb_strlcpy(msg, err.message, 2048);
 }
 
+/* A revision as data: id, down_revision(s), depends_on, branch labels (CSV or NULL), and
+ * a path suffix when two files must differ ("copy": migrations/<id>_copy.lua). */
+typedef struct rev_spec {
+    const char *id, *down, *deps, *labels, *path_suffix;
+} rev_spec;
+
+/* Adds each spec, up to the one with a NULL id. */
+static void add_specs(graph *g, const rev_spec *revs)
+{
+    for (; revs->id; revs++) {
+        if (!revs->path_suffix) {
+            add_rev(g, revs->id, revs->down, revs->deps, revs->labels);
+            continue;
+        }
+        revision r;
+        memset(&r, 0, sizeof r);
+        char path[256];
+        snprintf(path, sizeof path, "migrations/%s_%s.lua", revs->id, revs->path_suffix);
+        r.id = strdup(revs->id);
+        r.path = strdup(path);
+        r.message = strdup("m");
+        push_csv(&r.down, revs->down);
+        rb_error err;
+        ck_assert_int_eq(graph_add(g, &r, &err), 0);
+    }
+}
+
+static void build_fixture(graph *g, const rev_spec *revs)
+{
+    graph_init(g);
+    add_specs(g, revs);
+    build_ok(g);
+}
+
+/* 1000aaaa <- 2000bbbb <- 2000cccc <- 3000dddd (label "feature") <- 4000eeee */
+static const rev_spec LINEAR_FIVE[] = {
+    {"1000aaaa", NULL, NULL, NULL, NULL},
+    {"2000bbbb", "1000aaaa", NULL, NULL, NULL},
+    {"2000cccc", "2000bbbb", NULL, NULL, NULL},
+    {"3000dddd", "2000cccc", NULL, "feature", NULL},
+    {"4000eeee", "3000dddd", NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+/* root <- a1 (label "alpha") <- a2, root <- b1 (label "beta") <- b2: two heads. */
+static const rev_spec TWO_BRANCHES[] = {
+    {"r000root", NULL, NULL, NULL, NULL},
+    {"a1a1a1a1", "r000root", NULL, "alpha", NULL},
+    {"a2a2a2a2", "a1a1a1a1", NULL, NULL, NULL},
+    {"b1b1b1b1", "r000root", NULL, "beta", NULL},
+    {"b2b2b2b2", "b1b1b1b1", NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+/* A label on the root, from which two branches grow. */
+static const rev_spec LABELLED_ROOT[] = {
+    {"r000root", NULL, NULL, "trunk", NULL},
+    {"a1a1a1a1", "r000root", NULL, NULL, NULL},
+    {"b1b1b1b1", "r000root", NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+/* An id that is the prefix of another. */
+static const rev_spec PREFIXED[] = {
+    {"abcd", NULL, NULL, NULL, NULL},
+    {"abcdef", "abcd", NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+/* root <- a1 <- a2, root <- b1 (depends_on a2) */
+static const rev_spec DEPENDS[] = {
+    {"r000root", NULL, NULL, NULL, NULL},
+    {"b1b1b1b1", "r000root", "a2a2a2a2", NULL, NULL},
+    {"a1a1a1a1", "r000root", NULL, NULL, NULL},
+    {"a2a2a2a2", "a1a1a1a1", NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+/* root <- a1, root <- b1, m1 = merge(a1, b1) */
+static const rev_spec MERGED[] = {
+    {"r000root", NULL, NULL, NULL, NULL},
+    {"a1a1a1a1", "r000root", NULL, NULL, NULL},
+    {"b1b1b1b1", "r000root", NULL, NULL, NULL},
+    {"m1m1m1m1", "a1a1a1a1,b1b1b1b1", NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static int idx(const graph *g, const char *id)
 {
     int i = graph_find(g, id);
@@ -181,135 +268,60 @@ START_TEST(test_branch_and_merge)
 }
 END_TEST
 
-START_TEST(test_error_duplicate_id)
-{
-    graph g;
-    graph_init(&g);
-    char msg[2048];
-    add_rev(&g, "aaaa0001", NULL, NULL, NULL);
-    add_rev(&g, "bbbb0002", "aaaa0001", NULL, NULL);
-    /* Same id, another file. */
-    revision r;
-    memset(&r, 0, sizeof r);
-    r.id = strdup("bbbb0002");
-    r.path = strdup("migrations/bbbb0002_copy.lua");
-    r.message = strdup("copy");
-    str_list_push(&r.down, "aaaa0001");
-    rb_error err;
-    ck_assert_int_eq(graph_add(&g, &r, &err), 0);
-    build_fails(&g, msg);
-    graph_release(&g);
-    ck_assert_msg(strstr(msg, "bbbb0002") != NULL, "message should name the id: %s", msg);
-    ck_assert_msg(strstr(msg, "migrations/bbbb0002_m.lua") != NULL, "first path: %s", msg);
-    ck_assert_msg(strstr(msg, "migrations/bbbb0002_copy.lua") != NULL, "second path: %s", msg);
-}
-END_TEST
+/* Graphs graph_build rejects, and what its message must (and must not) name. */
+static const struct build_error_case {
+    const char *why;
+    rev_spec revs[6];
+    const char *names[3];
+    const char *not_named[2];
+} build_error_cases[] = {
+    {"duplicate id",
+     {{"aaaa0001", NULL, NULL, NULL, NULL}, {"bbbb0002", "aaaa0001", NULL, NULL, NULL},
+      {"bbbb0002", "aaaa0001", NULL, NULL, "copy"}},
+     {"bbbb0002", "migrations/bbbb0002_m.lua", "migrations/bbbb0002_copy.lua"}, {NULL}},
+    {"dangling parent",
+     {{"aaaa0001", NULL, NULL, NULL, NULL}, {"bbbb0002", "zzzz9999", NULL, NULL, NULL}},
+     {"migrations/bbbb0002_m.lua", "zzzz9999", NULL}, {NULL}},
+    {"dangling dependency",
+     {{"aaaa0001", NULL, NULL, NULL, NULL}, {"bbbb0002", "aaaa0001", "yyyy8888", NULL, NULL}},
+     {"migrations/bbbb0002_m.lua", "yyyy8888", "depends_on"}, {NULL}},
+    {"own parent",
+     {{"aaaa0001", NULL, NULL, NULL, NULL}, {"bbbb0002", "bbbb0002", NULL, NULL, NULL}},
+     {"migrations/bbbb0002_m.lua", "itself", NULL}, {NULL}},
+    {"cycle",
+     {{"aaaa0001", NULL, NULL, NULL, NULL}, {"bbbb0002", "aaaa0001", NULL, NULL, NULL},
+      {"cccc0003", "dddd0004", NULL, NULL, NULL}, {"dddd0004", "cccc0003", NULL, NULL, NULL}},
+     {"cycle", "migrations/cccc0003_m.lua", "migrations/dddd0004_m.lua"},
+     {"aaaa0001", "bbbb0002"}}, /* revisions off the cycle are not named */
+    {"cycle through depends_on",
+     {{"aaaa0001", NULL, NULL, NULL, NULL}, {"bbbb0002", "aaaa0001", "cccc0003", NULL, NULL},
+      {"cccc0003", "bbbb0002", NULL, NULL, NULL}},
+     {"cycle", "migrations/bbbb0002_m.lua", NULL}, {NULL}},
+    {"two roots",
+     {{"aaaa0001", NULL, NULL, NULL, NULL}, {"bbbb0002", "aaaa0001", NULL, NULL, NULL},
+      {"cccc0003", NULL, NULL, NULL, NULL}},
+     {"migrations/aaaa0001_m.lua", "migrations/cccc0003_m.lua", NULL}, {NULL}},
+    {"duplicate branch label",
+     {{"aaaa0001", NULL, NULL, NULL, NULL}, {"bbbb0002", "aaaa0001", NULL, "feature", NULL},
+      {"cccc0003", "aaaa0001", NULL, "other,feature", NULL}},
+     {"'feature'", "migrations/bbbb0002_m.lua", "migrations/cccc0003_m.lua"}, {NULL}},
+};
 
-START_TEST(test_error_dangling_parent)
+START_TEST(test_build_errors)
 {
+    const struct build_error_case *c = &build_error_cases[_i];
     graph g;
     graph_init(&g);
+    add_specs(&g, c->revs);
     char msg[2048];
-    add_rev(&g, "aaaa0001", NULL, NULL, NULL);
-    add_rev(&g, "bbbb0002", "zzzz9999", NULL, NULL);
     build_fails(&g, msg);
     graph_release(&g);
-    ck_assert_msg(strstr(msg, "migrations/bbbb0002_m.lua") != NULL, "path: %s", msg);
-    ck_assert_msg(strstr(msg, "zzzz9999") != NULL, "missing id: %s", msg);
-}
-END_TEST
-
-START_TEST(test_error_dangling_dependency)
-{
-    graph g;
-    graph_init(&g);
-    char msg[2048];
-    add_rev(&g, "aaaa0001", NULL, NULL, NULL);
-    add_rev(&g, "bbbb0002", "aaaa0001", "yyyy8888", NULL);
-    build_fails(&g, msg);
-    graph_release(&g);
-    ck_assert_msg(strstr(msg, "migrations/bbbb0002_m.lua") != NULL, "path: %s", msg);
-    ck_assert_msg(strstr(msg, "yyyy8888") != NULL, "missing id: %s", msg);
-    ck_assert_msg(strstr(msg, "depends_on") != NULL, "which field: %s", msg);
-}
-END_TEST
-
-START_TEST(test_error_self_parent)
-{
-    graph g;
-    graph_init(&g);
-    char msg[2048];
-    add_rev(&g, "aaaa0001", NULL, NULL, NULL);
-    add_rev(&g, "bbbb0002", "bbbb0002", NULL, NULL);
-    build_fails(&g, msg);
-    graph_release(&g);
-    ck_assert_msg(strstr(msg, "migrations/bbbb0002_m.lua") != NULL, "path: %s", msg);
-    ck_assert_msg(strstr(msg, "itself") != NULL, "message: %s", msg);
-}
-END_TEST
-
-START_TEST(test_error_cycle)
-{
-    graph g;
-    graph_init(&g);
-    char msg[2048];
-    add_rev(&g, "aaaa0001", NULL, NULL, NULL);
-    add_rev(&g, "bbbb0002", "aaaa0001", NULL, NULL);
-    add_rev(&g, "cccc0003", "dddd0004", NULL, NULL);
-    add_rev(&g, "dddd0004", "cccc0003", NULL, NULL);
-    build_fails(&g, msg);
-    graph_release(&g);
-    ck_assert_msg(strstr(msg, "cycle") != NULL, "message: %s", msg);
-    ck_assert_msg(strstr(msg, "migrations/cccc0003_m.lua") != NULL, "names c: %s", msg);
-    ck_assert_msg(strstr(msg, "migrations/dddd0004_m.lua") != NULL, "names d: %s", msg);
-    ck_assert_msg(strstr(msg, "aaaa0001") == NULL && strstr(msg, "bbbb0002") == NULL,
-                  "revisions off the cycle are not named: %s", msg);
-}
-END_TEST
-
-START_TEST(test_error_cycle_through_depends_on)
-{
-    graph g;
-    graph_init(&g);
-    char msg[2048];
-    add_rev(&g, "aaaa0001", NULL, NULL, NULL);
-    add_rev(&g, "bbbb0002", "aaaa0001", "cccc0003", NULL);
-    add_rev(&g, "cccc0003", "bbbb0002", NULL, NULL);
-    build_fails(&g, msg);
-    graph_release(&g);
-    ck_assert_msg(strstr(msg, "cycle") != NULL, "message: %s", msg);
-    ck_assert_msg(strstr(msg, "migrations/bbbb0002_m.lua") != NULL, "names b: %s", msg);
-}
-END_TEST
-
-START_TEST(test_error_two_roots)
-{
-    graph g;
-    graph_init(&g);
-    char msg[2048];
-    add_rev(&g, "aaaa0001", NULL, NULL, NULL);
-    add_rev(&g, "bbbb0002", "aaaa0001", NULL, NULL);
-    add_rev(&g, "cccc0003", NULL, NULL, NULL);
-    build_fails(&g, msg);
-    graph_release(&g);
-    ck_assert_msg(strstr(msg, "migrations/aaaa0001_m.lua") != NULL, "first root: %s", msg);
-    ck_assert_msg(strstr(msg, "migrations/cccc0003_m.lua") != NULL, "second root: %s", msg);
-}
-END_TEST
-
-START_TEST(test_error_duplicate_branch_label)
-{
-    graph g;
-    graph_init(&g);
-    char msg[2048];
-    add_rev(&g, "aaaa0001", NULL, NULL, NULL);
-    add_rev(&g, "bbbb0002", "aaaa0001", NULL, "feature");
-    add_rev(&g, "cccc0003", "aaaa0001", NULL, "other,feature");
-    build_fails(&g, msg);
-    graph_release(&g);
-    ck_assert_msg(strstr(msg, "'feature'") != NULL, "label: %s", msg);
-    ck_assert_msg(strstr(msg, "migrations/bbbb0002_m.lua") != NULL, "first: %s", msg);
-    ck_assert_msg(strstr(msg, "migrations/cccc0003_m.lua") != NULL, "second: %s", msg);
+    for (int k = 0; k < 3 && c->names[k]; k++)
+        ck_assert_msg(strstr(msg, c->names[k]) != NULL, "%s: '%s' lacks '%s'", c->why, msg,
+                      c->names[k]);
+    for (int k = 0; k < 2 && c->not_named[k]; k++)
+        ck_assert_msg(strstr(msg, c->not_named[k]) == NULL, "%s: '%s' names '%s'", c->why, msg,
+                      c->not_named[k]);
 }
 END_TEST
 
@@ -336,16 +348,14 @@ END_TEST
 
 /* ---- targets ------------------------------------------------------------------------- */
 
-/* 1000aaaa <- 2000bbbb <- 2000cccc <- 3000dddd (label "feature") <- 4000eeee */
 static void linear_five(graph *g)
 {
-    graph_init(g);
-    add_rev(g, "1000aaaa", NULL, NULL, NULL);
-    add_rev(g, "2000bbbb", "1000aaaa", NULL, NULL);
-    add_rev(g, "2000cccc", "2000bbbb", NULL, NULL);
-    add_rev(g, "3000dddd", "2000cccc", NULL, "feature");
-    add_rev(g, "4000eeee", "3000dddd", NULL, NULL);
-    build_ok(g);
+    build_fixture(g, LINEAR_FIVE);
+}
+
+static void two_branches(graph *g)
+{
+    build_fixture(g, TWO_BRANCHES);
 }
 
 typedef struct resolved {
@@ -396,131 +406,87 @@ static void expect_target_error(const graph *g, const char *applied_csv, const c
                   spec, r.err.message, part);
 }
 
-START_TEST(test_target_head_heads_base)
-{
-    graph g;
-    linear_five(&g);
-    expect_target(&g, NULL, "head", DIR_UPGRADE, "4000eeee");
-    expect_target(&g, NULL, "heads", DIR_UPGRADE, "4000eeee");
-    expect_target(&g, "4000eeee", "base", DIR_DOWNGRADE, "base");
-    graph_release(&g);
-}
-END_TEST
+/* A target resolved on a graph with some rows applied: to one revision, to base, or to an
+ * error whose message holds `part`. */
+#define UP DIR_UPGRADE
+#define DOWN DIR_DOWNGRADE
+#define FAILS NULL
+static const struct target_case {
+    const rev_spec *graph;
+    const char *applied, *spec;
+    direction dir;
+    const char *want; /* an id, "base", or FAILS */
+    const char *part; /* FAILS: in the message */
+    int code;         /* FAILS: the exit code (0: RB_EXIT_USAGE, -1: any) */
+} target_cases[] = {
+    /* head, heads, base */
+    {LINEAR_FIVE, NULL, "head", UP, "4000eeee", NULL, 0},
+    {LINEAR_FIVE, NULL, "heads", UP, "4000eeee", NULL, 0},
+    {LINEAR_FIVE, "4000eeee", "base", DOWN, "base", NULL, 0},
+    /* exact ids and unique prefixes */
+    {LINEAR_FIVE, NULL, "2000bbbb", UP, "2000bbbb", NULL, 0},
+    {LINEAR_FIVE, NULL, "3000", UP, "3000dddd", NULL, 0},
+    {LINEAR_FIVE, NULL, "2000b", UP, "2000bbbb", NULL, 0},
+    {LINEAR_FIVE, NULL, "2000c", UP, "2000cccc", NULL, 0},
+    {PREFIXED, NULL, "abcd", UP, "abcd", NULL, 0}, /* exact beats being a prefix */
+    {PREFIXED, NULL, "abcde", UP, "abcdef", NULL, 0},
+    {PREFIXED, NULL, "abcd+1", UP, "abcdef", NULL, 0},
+    /* bad ids */
+    {LINEAR_FIVE, NULL, "2000", UP, FAILS, "2000bbbb", 0},
+    {LINEAR_FIVE, NULL, "2000", UP, FAILS, "2000cccc", 0},
+    {LINEAR_FIVE, NULL, "300", UP, FAILS, "'300'", 0},
+    {LINEAR_FIVE, NULL, "300", UP, FAILS, "4 characters", 0},
+    {LINEAR_FIVE, NULL, "9999", UP, FAILS, "'9999'", 0},
+    {LINEAR_FIVE, NULL, "4000eeeeX", UP, FAILS, "4000eeeeX", 0},
+    {LINEAR_FIVE, NULL, "", UP, FAILS, "empty", 0},
+    /* +N and -N from the current revision */
+    {LINEAR_FIVE, NULL, "+1", UP, "1000aaaa", NULL, 0},
+    {LINEAR_FIVE, NULL, "+5", UP, "4000eeee", NULL, 0},
+    {LINEAR_FIVE, "2000bbbb", "+2", UP, "3000dddd", NULL, 0},
+    {LINEAR_FIVE, "2000bbbb", "-1", DOWN, "1000aaaa", NULL, 0},
+    {LINEAR_FIVE, "2000bbbb", "-2", DOWN, "base", NULL, 0},
+    {LINEAR_FIVE, "4000eeee", "-4", DOWN, "1000aaaa", NULL, 0},
+    {LINEAR_FIVE, "2000bbbb", "-3", DOWN, FAILS, "below base", 0},
+    {LINEAR_FIVE, "2000bbbb", "+4", UP, FAILS, "past the head", 0},
+    {LINEAR_FIVE, "4000eeee", "+1", UP, FAILS, "past the head", 0},
+    {LINEAR_FIVE, NULL, "-1", DOWN, FAILS, "below base", 0},
+    {LINEAR_FIVE, "2000bbbb", "+1", DOWN, FAILS, "'+1'", 0}, /* the sign must agree */
+    {LINEAR_FIVE, "2000bbbb", "-1", UP, FAILS, "'-1'", 0},
+    /* REV+N and REV-N */
+    {LINEAR_FIVE, NULL, "2000bbbb+2", UP, "3000dddd", NULL, 0},
+    {LINEAR_FIVE, NULL, "2000b+1", UP, "2000cccc", NULL, 0},
+    {LINEAR_FIVE, "4000eeee", "3000dddd-3", DOWN, "1000aaaa", NULL, 0},
+    {LINEAR_FIVE, "4000eeee", "3000dddd-4", DOWN, "base", NULL, 0},
+    {LINEAR_FIVE, "4000eeee", "3000dddd-5", DOWN, FAILS, "below base", 0},
+    {LINEAR_FIVE, NULL, "4000eeee+1", UP, FAILS, "past the head", 0},
+    {LINEAR_FIVE, NULL, "9999aaaa+1", UP, FAILS, "9999aaaa", 0},
+    /* LABEL@head */
+    {LINEAR_FIVE, NULL, "feature@head", UP, "4000eeee", NULL, 0},
+    {LINEAR_FIVE, "1000aaaa", "feature@head", UP, "4000eeee", NULL, 0},
+    {LINEAR_FIVE, NULL, "nosuch@head", UP, FAILS, "nosuch@head", 0},
+    {LINEAR_FIVE, NULL, "feature@tail", UP, FAILS, "feature@tail", 0},
+    {TWO_BRANCHES, NULL, "alpha@head", UP, "a2a2a2a2", NULL, 0},
+    {TWO_BRANCHES, NULL, "beta@head", UP, "b2b2b2b2", NULL, 0},
+    {LABELLED_ROOT, NULL, "trunk@head", UP, FAILS, "a1a1a1a1", -1},
+    {LABELLED_ROOT, NULL, "trunk@head", UP, FAILS, "b1b1b1b1", -1},
+    /* several heads, children or parents to choose from */
+    {TWO_BRANCHES, "r000root", "+1", UP, FAILS, "ambiguous", 0},
+    {TWO_BRANCHES, "a2a2a2a2,b2b2b2b2", "+1", UP, FAILS, "+1", 0},
+    {TWO_BRANCHES, "a2a2a2a2,b2b2b2b2", "-1", DOWN, FAILS, "-1", 0},
+    {TWO_BRANCHES, "a2a2a2a2,b2b2b2b2", "b2b2-1", DOWN, "b1b1b1b1", NULL, 0},
+    {MERGED, "m1m1m1m1", "-2", DOWN, FAILS, "merge", 0},
+};
 
-START_TEST(test_target_exact_and_prefix)
+START_TEST(test_targets)
 {
+    const struct target_case *c = &target_cases[_i];
     graph g;
-    linear_five(&g);
-    expect_target(&g, NULL, "2000bbbb", DIR_UPGRADE, "2000bbbb");
-    expect_target(&g, NULL, "3000", DIR_UPGRADE, "3000dddd");
-    expect_target(&g, NULL, "2000b", DIR_UPGRADE, "2000bbbb");
-    expect_target(&g, NULL, "2000c", DIR_UPGRADE, "2000cccc");
-    graph_release(&g);
-}
-END_TEST
-
-START_TEST(test_target_bad_ids)
-{
-    graph g;
-    linear_five(&g);
-    expect_target_error(&g, NULL, "2000", DIR_UPGRADE, RB_EXIT_USAGE, "2000bbbb");
-    expect_target_error(&g, NULL, "2000", DIR_UPGRADE, RB_EXIT_USAGE, "2000cccc");
-    expect_target_error(&g, NULL, "300", DIR_UPGRADE, RB_EXIT_USAGE, "'300'");
-    expect_target_error(&g, NULL, "300", DIR_UPGRADE, RB_EXIT_USAGE, "4 characters");
-    expect_target_error(&g, NULL, "9999", DIR_UPGRADE, RB_EXIT_USAGE, "'9999'");
-    expect_target_error(&g, NULL, "4000eeeeX", DIR_UPGRADE, RB_EXIT_USAGE, "4000eeeeX");
-    expect_target_error(&g, NULL, "", DIR_UPGRADE, RB_EXIT_USAGE, "empty");
-    graph_release(&g);
-}
-END_TEST
-
-START_TEST(test_target_relative)
-{
-    graph g;
-    linear_five(&g);
-    expect_target(&g, NULL, "+1", DIR_UPGRADE, "1000aaaa");
-    expect_target(&g, NULL, "+5", DIR_UPGRADE, "4000eeee");
-    expect_target(&g, "2000bbbb", "+2", DIR_UPGRADE, "3000dddd");
-    expect_target(&g, "2000bbbb", "-1", DIR_DOWNGRADE, "1000aaaa");
-    expect_target(&g, "2000bbbb", "-2", DIR_DOWNGRADE, "base");
-    expect_target(&g, "4000eeee", "-4", DIR_DOWNGRADE, "1000aaaa");
-    expect_target_error(&g, "2000bbbb", "-3", DIR_DOWNGRADE, RB_EXIT_USAGE, "below base");
-    expect_target_error(&g, "2000bbbb", "+4", DIR_UPGRADE, RB_EXIT_USAGE, "past the head");
-    expect_target_error(&g, "4000eeee", "+1", DIR_UPGRADE, RB_EXIT_USAGE, "past the head");
-    expect_target_error(&g, NULL, "-1", DIR_DOWNGRADE, RB_EXIT_USAGE, "below base");
-    /* The sign must agree with the command. */
-    expect_target_error(&g, "2000bbbb", "+1", DIR_DOWNGRADE, RB_EXIT_USAGE, "'+1'");
-    expect_target_error(&g, "2000bbbb", "-1", DIR_UPGRADE, RB_EXIT_USAGE, "'-1'");
-    graph_release(&g);
-}
-END_TEST
-
-START_TEST(test_target_rev_plus_minus)
-{
-    graph g;
-    linear_five(&g);
-    expect_target(&g, NULL, "2000bbbb+2", DIR_UPGRADE, "3000dddd");
-    expect_target(&g, NULL, "2000b+1", DIR_UPGRADE, "2000cccc");
-    expect_target(&g, "4000eeee", "3000dddd-3", DIR_DOWNGRADE, "1000aaaa");
-    expect_target(&g, "4000eeee", "3000dddd-4", DIR_DOWNGRADE, "base");
-    expect_target_error(&g, "4000eeee", "3000dddd-5", DIR_DOWNGRADE, RB_EXIT_USAGE,
-                        "below base");
-    expect_target_error(&g, NULL, "4000eeee+1", DIR_UPGRADE, RB_EXIT_USAGE, "past the head");
-    expect_target_error(&g, NULL, "9999aaaa+1", DIR_UPGRADE, RB_EXIT_USAGE, "9999aaaa");
-    graph_release(&g);
-}
-END_TEST
-
-START_TEST(test_target_label_head)
-{
-    graph g;
-    linear_five(&g);
-    expect_target(&g, NULL, "feature@head", DIR_UPGRADE, "4000eeee");
-    expect_target(&g, "1000aaaa", "feature@head", DIR_UPGRADE, "4000eeee");
-    expect_target_error(&g, NULL, "nosuch@head", DIR_UPGRADE, RB_EXIT_USAGE, "nosuch@head");
-    expect_target_error(&g, NULL, "feature@tail", DIR_UPGRADE, RB_EXIT_USAGE, "feature@tail");
-    graph_release(&g);
-}
-END_TEST
-
-/* root <- a1 <- a2 (label "alpha"), root <- b1 (label "beta") <- b2: two heads. */
-static void two_branches(graph *g)
-{
-    graph_init(g);
-    add_rev(g, "r000root", NULL, NULL, NULL);
-    add_rev(g, "a1a1a1a1", "r000root", NULL, "alpha");
-    add_rev(g, "a2a2a2a2", "a1a1a1a1", NULL, NULL);
-    add_rev(g, "b1b1b1b1", "r000root", NULL, "beta");
-    add_rev(g, "b2b2b2b2", "b1b1b1b1", NULL, NULL);
-    build_ok(g);
-}
-
-START_TEST(test_target_label_with_two_heads)
-{
-    /* A label on the root: both branches descend from it. */
-    graph g;
-    graph_init(&g);
-    add_rev(&g, "r000root", NULL, NULL, "trunk");
-    add_rev(&g, "a1a1a1a1", "r000root", NULL, NULL);
-    add_rev(&g, "b1b1b1b1", "r000root", NULL, NULL);
-    build_ok(&g);
-    expect_target_error(&g, NULL, "trunk@head", DIR_UPGRADE, 0, "a1a1a1a1");
-    expect_target_error(&g, NULL, "trunk@head", DIR_UPGRADE, 0, "b1b1b1b1");
-    graph_release(&g);
-}
-END_TEST
-
-START_TEST(test_target_id_prefix_of_another)
-{
-    /* An exact id wins over being the prefix of a longer one. */
-    graph g;
-    graph_init(&g);
-    add_rev(&g, "abcd", NULL, NULL, NULL);
-    add_rev(&g, "abcdef", "abcd", NULL, NULL);
-    build_ok(&g);
-    expect_target(&g, NULL, "abcd", DIR_UPGRADE, "abcd");
-    expect_target(&g, NULL, "abcde", DIR_UPGRADE, "abcdef");
-    expect_target(&g, NULL, "abcd+1", DIR_UPGRADE, "abcdef");
+    build_fixture(&g, c->graph);
+    if (c->want)
+        expect_target(&g, c->applied, c->spec, c->dir, c->want);
+    else
+        expect_target_error(&g, c->applied, c->spec, c->dir,
+                            c->code == 0 ? RB_EXIT_USAGE : c->code < 0 ? 0 : c->code, c->part);
     graph_release(&g);
 }
 END_TEST
@@ -548,51 +514,70 @@ START_TEST(test_target_two_heads)
     int heads[5];
     ck_assert_int_eq(graph_heads(&g, heads), 2);
 
-    expect_target(&g, NULL, "alpha@head", DIR_UPGRADE, "a2a2a2a2");
-    expect_target(&g, NULL, "beta@head", DIR_UPGRADE, "b2b2b2b2");
-    /* +1 from the root has two children to choose from. */
-    expect_target_error(&g, "r000root", "+1", DIR_UPGRADE, RB_EXIT_USAGE, "ambiguous");
-    /* +1 / -1 from two current heads is ambiguous too. */
-    expect_target_error(&g, "a2a2a2a2,b2b2b2b2", "+1", DIR_UPGRADE, RB_EXIT_USAGE, "+1");
-    expect_target_error(&g, "a2a2a2a2,b2b2b2b2", "-1", DIR_DOWNGRADE, RB_EXIT_USAGE, "-1");
-    expect_target(&g, "a2a2a2a2,b2b2b2b2", "b2b2-1", DIR_DOWNGRADE, "b1b1b1b1");
     graph_release(&g);
 }
 END_TEST
 
 /* ---- plans --------------------------------------------------------------------------- */
 
-START_TEST(test_plan_upgrade_parents_first)
+/* Plans from some rows applied to a target: the steps' ids in order, "" for none. */
+static const struct plan_case {
+    const rev_spec *graph;
+    const char *applied, *spec;
+    direction dir;
+    const char *steps;
+} plan_cases[] = {
+    /* upgrades go parents first */
+    {LINEAR_FIVE, NULL, "head", UP, "1000aaaa,2000bbbb,2000cccc,3000dddd,4000eeee"},
+    {LINEAR_FIVE, "2000bbbb", "3000dddd", UP, "2000cccc,3000dddd"},
+    {LINEAR_FIVE, "2000bbbb", "+1", UP, "2000cccc"},
+    {LINEAR_FIVE, "4000eeee", "head", UP, ""}, /* already there */
+    /* downgrades go children first */
+    {LINEAR_FIVE, "4000eeee", "2000bbbb", DOWN, "4000eeee,3000dddd,2000cccc"},
+    {LINEAR_FIVE, "4000eeee", "base", DOWN, "4000eeee,3000dddd,2000cccc,2000bbbb,1000aaaa"},
+    {LINEAR_FIVE, "3000dddd", "-1", DOWN, "3000dddd"},
+    {LINEAR_FIVE, NULL, "base", DOWN, ""},
+    /* one branch moves, the other stays */
+    {TWO_BRANCHES, "a2a2a2a2,b2b2b2b2", "a1a1a1a1", DOWN, "a2a2a2a2"},
+    {TWO_BRANCHES, "a2a2a2a2,b2b2b2b2", "b1b1", DOWN, "b2b2b2b2"},
+    {TWO_BRANCHES, "r000root", "alpha@head", UP, "a1a1a1a1,a2a2a2a2"},
+    {TWO_BRANCHES, "a2a2a2a2", "heads", UP, "b1b1b1b1,b2b2b2b2"},
+    /* depends_on: upgrading to b1 pulls in a1 and a2; taking a2 away takes b1 first */
+    {DEPENDS, "r000root", "b1b1b1b1", UP, "a1a1a1a1,a2a2a2a2,b1b1b1b1"},
+    {DEPENDS, NULL, "b1b1b1b1", UP, "r000root,a1a1a1a1,a2a2a2a2,b1b1b1b1"},
+    {DEPENDS, "a2a2a2a2,b1b1b1b1", "a1a1a1a1", DOWN, "b1b1b1b1,a2a2a2a2"},
+    {DEPENDS, "a2a2a2a2,b1b1b1b1", "r000root", DOWN, "b1b1b1b1,a2a2a2a2,a1a1a1a1"},
+    /* merges */
+    {MERGED, "a1a1a1a1", "head", UP, "b1b1b1b1,m1m1m1m1"},
+    {MERGED, "m1m1m1m1", "a1a1a1a1", DOWN, "m1m1m1m1"},
+    {MERGED, "m1m1m1m1", "r000root", DOWN, "m1m1m1m1,b1b1b1b1,a1a1a1a1"},
+};
+
+START_TEST(test_plans)
 {
+    const struct plan_case *c = &plan_cases[_i];
     graph g;
-    linear_five(&g);
+    build_fixture(&g, c->graph);
     char ids[512];
-    plan_for(&g, NULL, "head", DIR_UPGRADE, ids, sizeof ids);
-    ck_assert_str_eq(ids, "1000aaaa,2000bbbb,2000cccc,3000dddd,4000eeee");
-    plan_for(&g, "2000bbbb", "3000dddd", DIR_UPGRADE, ids, sizeof ids);
-    ck_assert_str_eq(ids, "2000cccc,3000dddd");
-    plan_for(&g, "2000bbbb", "+1", DIR_UPGRADE, ids, sizeof ids);
-    ck_assert_str_eq(ids, "2000cccc");
-    /* Already there: nothing to do. */
-    plan_for(&g, "4000eeee", "head", DIR_UPGRADE, ids, sizeof ids);
-    ck_assert_str_eq(ids, "");
+    plan_for(&g, c->applied, c->spec, c->dir, ids, sizeof ids);
+    ck_assert_msg(strcmp(ids, c->steps) == 0, "%s from %s: '%s', want '%s'", c->spec,
+                  c->applied ? c->applied : "base", ids, c->steps);
     graph_release(&g);
 }
 END_TEST
 
-START_TEST(test_plan_downgrade_children_first)
+/* Down to the root of two branches: both go, each child before its parent (the order of
+ * the branches is the graph's to choose). */
+START_TEST(test_plan_downgrade_both_branches)
 {
     graph g;
-    linear_five(&g);
+    two_branches(&g);
     char ids[512];
-    plan_for(&g, "4000eeee", "2000bbbb", DIR_DOWNGRADE, ids, sizeof ids);
-    ck_assert_str_eq(ids, "4000eeee,3000dddd,2000cccc");
-    plan_for(&g, "4000eeee", "base", DIR_DOWNGRADE, ids, sizeof ids);
-    ck_assert_str_eq(ids, "4000eeee,3000dddd,2000cccc,2000bbbb,1000aaaa");
-    plan_for(&g, "3000dddd", "-1", DIR_DOWNGRADE, ids, sizeof ids);
-    ck_assert_str_eq(ids, "3000dddd");
-    plan_for(&g, NULL, "base", DIR_DOWNGRADE, ids, sizeof ids);
-    ck_assert_str_eq(ids, "");
+    plan_for(&g, "a2a2a2a2,b2b2b2b2", "r000root", DIR_DOWNGRADE, ids, sizeof ids);
+    ck_assert_uint_eq(strlen(ids), 4 * 8 + 3);
+    ck_assert_ptr_null(strstr(ids, "r000root"));
+    ck_assert_msg(strstr(ids, "a2a2a2a2") < strstr(ids, "a1a1a1a1"), "a2 before a1: %s", ids);
+    ck_assert_msg(strstr(ids, "b2b2b2b2") < strstr(ids, "b1b1b1b1"), "b2 before b1: %s", ids);
     graph_release(&g);
 }
 END_TEST
@@ -616,122 +601,132 @@ START_TEST(test_plan_downgrade_unapplied_target)
 }
 END_TEST
 
-START_TEST(test_plan_downgrade_keeps_other_branch)
-{
-    graph g;
-    two_branches(&g);
-    char ids[512];
-    plan_for(&g, "a2a2a2a2,b2b2b2b2", "a1a1a1a1", DIR_DOWNGRADE, ids, sizeof ids);
-    ck_assert_str_eq(ids, "a2a2a2a2");
-    plan_for(&g, "a2a2a2a2,b2b2b2b2", "b1b1", DIR_DOWNGRADE, ids, sizeof ids);
-    ck_assert_str_eq(ids, "b2b2b2b2");
-
-    /* Down to the root: both branches go, each child before its parent. */
-    plan_for(&g, "a2a2a2a2,b2b2b2b2", "r000root", DIR_DOWNGRADE, ids, sizeof ids);
-    ck_assert_uint_eq(strlen(ids), 4 * 8 + 3);
-    ck_assert_ptr_null(strstr(ids, "r000root"));
-    ck_assert_msg(strstr(ids, "a2a2a2a2") < strstr(ids, "a1a1a1a1"), "a2 before a1: %s", ids);
-    ck_assert_msg(strstr(ids, "b2b2b2b2") < strstr(ids, "b1b1b1b1"), "b2 before b1: %s", ids);
-
-    /* Upgrading one branch leaves the other alone. */
-    plan_for(&g, "r000root", "alpha@head", DIR_UPGRADE, ids, sizeof ids);
-    ck_assert_str_eq(ids, "a1a1a1a1,a2a2a2a2");
-    plan_for(&g, "a2a2a2a2", "heads", DIR_UPGRADE, ids, sizeof ids);
-    ck_assert_str_eq(ids, "b1b1b1b1,b2b2b2b2");
-    graph_release(&g);
-}
-END_TEST
-
-START_TEST(test_plan_depends_on)
-{
-    /* root <- a1 <- a2, root <- b1 (depends_on a2) */
-    graph g;
-    graph_init(&g);
-    add_rev(&g, "r000root", NULL, NULL, NULL);
-    add_rev(&g, "b1b1b1b1", "r000root", "a2a2a2a2", NULL);
-    add_rev(&g, "a1a1a1a1", "r000root", NULL, NULL);
-    add_rev(&g, "a2a2a2a2", "a1a1a1a1", NULL, NULL);
-    build_ok(&g);
-    char ids[512];
-    /* Upgrading to b1 pulls in a1 and a2 first. */
-    plan_for(&g, "r000root", "b1b1b1b1", DIR_UPGRADE, ids, sizeof ids);
-    ck_assert_str_eq(ids, "a1a1a1a1,a2a2a2a2,b1b1b1b1");
-    plan_for(&g, NULL, "b1b1b1b1", DIR_UPGRADE, ids, sizeof ids);
-    ck_assert_str_eq(ids, "r000root,a1a1a1a1,a2a2a2a2,b1b1b1b1");
-    /* Downgrading a2 away takes b1, which depends on it, first. */
-    plan_for(&g, "a2a2a2a2,b1b1b1b1", "a1a1a1a1", DIR_DOWNGRADE, ids, sizeof ids);
-    ck_assert_str_eq(ids, "b1b1b1b1,a2a2a2a2");
-    graph_release(&g);
-}
-END_TEST
-
-START_TEST(test_plan_merge)
-{
-    graph g;
-    graph_init(&g);
-    add_rev(&g, "r000root", NULL, NULL, NULL);
-    add_rev(&g, "a1a1a1a1", "r000root", NULL, NULL);
-    add_rev(&g, "b1b1b1b1", "r000root", NULL, NULL);
-    add_rev(&g, "m1m1m1m1", "a1a1a1a1,b1b1b1b1", NULL, NULL);
-    build_ok(&g);
-    char ids[512];
-    plan_for(&g, "a1a1a1a1", "head", DIR_UPGRADE, ids, sizeof ids);
-    ck_assert_str_eq(ids, "b1b1b1b1,m1m1m1m1");
-    plan_for(&g, "m1m1m1m1", "a1a1a1a1", DIR_DOWNGRADE, ids, sizeof ids);
-    ck_assert_str_eq(ids, "m1m1m1m1");
-    expect_target_error(&g, "m1m1m1m1", "-2", DIR_DOWNGRADE, RB_EXIT_USAGE, "merge");
-    graph_release(&g);
-}
-END_TEST
-
 /* ---- version rows -------------------------------------------------------------------- */
 
-/* Applied from rows_csv, then back to rows, as "a,b" in topological order. */
-static void round_trip(const graph *g, const char *rows_csv, char *out, size_t size,
-                       int *members)
+/* "a,b" as a list; the two lists must hold the same ids, in any order. */
+static void assert_same_set(const str_list *got, const char *want_csv, const char *what)
 {
-    rev_set applied;
-    applied_from(g, rows_csv, &applied);
-    *members = applied.count;
-    str_list rows = {0};
-    ck_assert_int_eq(graph_version_rows(g, &applied, &rows), 0);
-    out[0] = '\0';
-    for (int i = 0; i < rows.count; i++) {
-        size_t len = strlen(out);
-        snprintf(out + len, size - len, "%s%s", i ? "," : "", rows.items[i]);
-    }
-    str_list_release(&rows);
-    rev_set_release(&applied);
+    str_list want = {0}, missing = {0}, extra = {0};
+    push_csv(&want, want_csv);
+    ck_assert_int_eq(str_list_diff(&want, got, &missing, &extra), 0);
+    char *have = str_list_join(got, ",");
+    ck_assert_msg(missing.count == 0 && extra.count == 0, "%s: '%s', want '%s'", what, have,
+                  want_csv ? want_csv : "");
+    free(have);
+    str_list_release(&want);
+    str_list_release(&missing);
+    str_list_release(&extra);
 }
+
+/* Rows read from the version table -> the applied set -> the rows to write back. */
+static const struct rows_case {
+    const rev_spec *graph;
+    const char *rows;
+    int members;      /* of the applied set */
+    const char *back; /* the rows written back */
+} rows_cases[] = {
+    {TWO_BRANCHES, "a2a2a2a2,b1b1b1b1", 4, "a2a2a2a2,b1b1b1b1"},
+    {TWO_BRANCHES, "a1a1a1a1,a2a2a2a2,r000root", 3, "a2a2a2a2"}, /* ancestors collapse */
+    {TWO_BRANCHES, "r000root", 1, "r000root"},
+    {TWO_BRANCHES, NULL, 0, NULL},
+    {DEPENDS, "b1b1b1b1", 4, "a2a2a2a2,b1b1b1b1"}, /* a2 is a dependency, not a parent */
+    {MERGED, "m1m1m1m1", 4, "m1m1m1m1"},
+};
 
 START_TEST(test_version_rows_round_trip)
 {
+    const struct rows_case *c = &rows_cases[_i];
     graph g;
-    two_branches(&g);
-    char rows[512];
-    int members;
-    round_trip(&g, "a2a2a2a2,b1b1b1b1", rows, sizeof rows, &members);
-    ck_assert_int_eq(members, 4);
-    ck_assert_msg(strcmp(rows, "a2a2a2a2,b1b1b1b1") == 0 ||
-                      strcmp(rows, "b1b1b1b1,a2a2a2a2") == 0,
-                  "rows: %s", rows);
-    /* Redundant rows (an ancestor of another row) collapse. */
-    round_trip(&g, "a1a1a1a1,a2a2a2a2,r000root", rows, sizeof rows, &members);
-    ck_assert_int_eq(members, 3);
-    ck_assert_str_eq(rows, "a2a2a2a2");
-    round_trip(&g, "r000root", rows, sizeof rows, &members);
-    ck_assert_int_eq(members, 1);
-    ck_assert_str_eq(rows, "r000root");
-    round_trip(&g, NULL, rows, sizeof rows, &members);
-    ck_assert_int_eq(members, 0);
-    ck_assert_str_eq(rows, "");
-
+    build_fixture(&g, c->graph);
     rev_set applied;
-    applied_from(&g, "b2b2b2b2", &applied);
-    ck_assert_int_eq(applied.in[graph_find(&g, "r000root")], 1);
-    ck_assert_int_eq(applied.in[graph_find(&g, "b1b1b1b1")], 1);
-    ck_assert_int_eq(applied.in[graph_find(&g, "a1a1a1a1")], 0);
+    applied_from(&g, c->rows, &applied);
+    ck_assert_int_eq(applied.count, c->members);
+    str_list rows = {0};
+    ck_assert_int_eq(graph_version_rows(&g, &applied, &rows), 0);
+    assert_same_set(&rows, c->back, c->rows ? c->rows : "no rows");
+    str_list_release(&rows);
     rev_set_release(&applied);
+    graph_release(&g);
+}
+END_TEST
+
+/* The version table's change for a step: the rows before, the rows the new applied set is
+ * read from, and what to delete and insert. */
+static const struct changes_case {
+    const rev_spec *graph;
+    const char *before, *after, *removed, *added;
+} changes_cases[] = {
+    {LINEAR_FIVE, NULL, "1000aaaa", NULL, "1000aaaa"},
+    {LINEAR_FIVE, "1000aaaa", "2000bbbb", "1000aaaa", "2000bbbb"},
+    {LINEAR_FIVE, "1000aaaa", NULL, "1000aaaa", NULL},
+    {LINEAR_FIVE, "2000bbbb", "2000bbbb", NULL, NULL},
+    {TWO_BRANCHES, "a2a2a2a2,b1b1b1b1", "a2a2a2a2,b2b2b2b2", "b1b1b1b1", "b2b2b2b2"},
+    {TWO_BRANCHES, "a1a1a1a1", "b1b1b1b1,a1a1a1a1", NULL, "b1b1b1b1"},
+    {MERGED, "a1a1a1a1,b1b1b1b1", "m1m1m1m1", "a1a1a1a1,b1b1b1b1", "m1m1m1m1"},
+    {MERGED, "m1m1m1m1", "a1a1a1a1,b1b1b1b1", "m1m1m1m1", "a1a1a1a1,b1b1b1b1"},
+};
+
+START_TEST(test_version_changes)
+{
+    const struct changes_case *c = &changes_cases[_i];
+    graph g;
+    build_fixture(&g, c->graph);
+    rev_set applied;
+    applied_from(&g, c->after, &applied);
+    str_list before = {0}, removed = {0}, added = {0};
+    push_csv(&before, c->before);
+    ck_assert_int_eq(graph_version_changes(&g, &before, &applied, &removed, &added), 0);
+    assert_same_set(&removed, c->removed, "removed");
+    assert_same_set(&added, c->added, "added");
+    str_list_release(&before);
+    str_list_release(&removed);
+    str_list_release(&added);
+    rev_set_release(&applied);
+    graph_release(&g);
+}
+END_TEST
+
+/* The descendants of some revisions, through parents only or through depends_on too. */
+static const struct descendants_case {
+    const rev_spec *graph;
+    const char *from;
+    bool through_deps;
+    const char *want; /* from included */
+} descendants_cases[] = {
+    {LINEAR_FIVE, "2000cccc", false, "2000cccc,3000dddd,4000eeee"},
+    {LINEAR_FIVE, "4000eeee", false, "4000eeee"},
+    {TWO_BRANCHES, "a1a1a1a1", false, "a1a1a1a1,a2a2a2a2"},
+    {TWO_BRANCHES, "a1a1a1a1,b2b2b2b2", false, "a1a1a1a1,a2a2a2a2,b2b2b2b2"},
+    {TWO_BRANCHES, "r000root", false, "r000root,a1a1a1a1,a2a2a2a2,b1b1b1b1,b2b2b2b2"},
+    {DEPENDS, "a2a2a2a2", false, "a2a2a2a2"},
+    {DEPENDS, "a2a2a2a2", true, "a2a2a2a2,b1b1b1b1"},
+    {DEPENDS, "a1a1a1a1", true, "a1a1a1a1,a2a2a2a2,b1b1b1b1"},
+    {MERGED, "a1a1a1a1", false, "a1a1a1a1,m1m1m1m1"},
+};
+
+START_TEST(test_descendants)
+{
+    const struct descendants_case *c = &descendants_cases[_i];
+    graph g;
+    build_fixture(&g, c->graph);
+    rev_set s;
+    ck_assert_int_eq(rev_set_init(&s, &g), 0);
+    str_list from = {0}, got = {0};
+    push_csv(&from, c->from);
+    for (int i = 0; i < from.count; i++)
+        rev_set_add(&s, idx(&g, from.items[i]));
+    rev_set_add_descendants(&s, &g, c->through_deps);
+    int members = 0;
+    for (int i = 0; i < g.count; i++)
+        if (s.in[i]) {
+            members++;
+            ck_assert_int_eq(str_list_push(&got, g.revs[i].id), 0);
+        }
+    ck_assert_int_eq(s.count, members);
+    assert_same_set(&got, c->want, c->from);
+    str_list_release(&from);
+    str_list_release(&got);
+    rev_set_release(&s);
     graph_release(&g);
 }
 END_TEST
@@ -753,20 +748,6 @@ START_TEST(test_applied_unknown_row)
     ck_assert_int_ne(err.kind, 0);
     ck_assert_msg(strstr(err.message, "ffff0000") != NULL, "message: %s", err.message);
     ck_assert_ptr_null(applied.in); /* released on error */
-}
-END_TEST
-
-START_TEST(test_str_list)
-{
-    str_list l = {0};
-    ck_assert_int_eq(str_list_push(&l, "a"), 0);
-    ck_assert_int_eq(str_list_push(&l, "bc"), 0);
-    ck_assert_int_eq(l.count, 2);
-    ck_assert(str_list_contains(&l, "bc"));
-    ck_assert(!str_list_contains(&l, "b"));
-    str_list_release(&l);
-    ck_assert_int_eq(l.count, 0);
-    ck_assert_ptr_null(l.items);
 }
 END_TEST
 
@@ -933,47 +914,37 @@ START_TEST(test_ancestors_walk)
 }
 END_TEST
 
+/* One test per row of a case table. */
+#define ADD_CASES(tc, test, table) tcase_add_loop_test(tc, test, 0, (int)(sizeof table / sizeof table[0]))
+
 Suite *make_graph_suite(void)
 {
     Suite *s = suite_create("graph");
     TCase *tc = tcase_create("build");
-    tcase_add_test(tc, test_str_list);
     tcase_add_test(tc, test_linear_chain);
     tcase_add_test(tc, test_branch_and_merge);
-    tcase_add_test(tc, test_error_duplicate_id);
-    tcase_add_test(tc, test_error_dangling_parent);
-    tcase_add_test(tc, test_error_dangling_dependency);
-    tcase_add_test(tc, test_error_self_parent);
-    tcase_add_test(tc, test_error_cycle);
-    tcase_add_test(tc, test_error_cycle_through_depends_on);
-    tcase_add_test(tc, test_error_two_roots);
-    tcase_add_test(tc, test_error_duplicate_branch_label);
+    ADD_CASES(tc, test_build_errors, build_error_cases);
     tcase_add_test(tc, test_empty_graph);
     tcase_add_test(tc, test_error_cycle_list_cut_whole);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("targets");
-    tcase_add_test(tc, test_target_head_heads_base);
-    tcase_add_test(tc, test_target_exact_and_prefix);
-    tcase_add_test(tc, test_target_bad_ids);
-    tcase_add_test(tc, test_target_relative);
-    tcase_add_test(tc, test_target_rev_plus_minus);
-    tcase_add_test(tc, test_target_label_head);
+    ADD_CASES(tc, test_targets, target_cases);
     tcase_add_test(tc, test_target_two_heads);
-    tcase_add_test(tc, test_target_label_with_two_heads);
-    tcase_add_test(tc, test_target_id_prefix_of_another);
     tcase_add_test(tc, test_target_ambiguous_step_hints);
     tcase_add_test(tc, test_target_prefix_list_cut_whole);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("plans");
-    tcase_add_test(tc, test_plan_upgrade_parents_first);
-    tcase_add_test(tc, test_plan_downgrade_children_first);
+    ADD_CASES(tc, test_plans, plan_cases);
+    tcase_add_test(tc, test_plan_downgrade_both_branches);
     tcase_add_test(tc, test_plan_downgrade_unapplied_target);
-    tcase_add_test(tc, test_plan_downgrade_keeps_other_branch);
-    tcase_add_test(tc, test_plan_depends_on);
-    tcase_add_test(tc, test_plan_merge);
-    tcase_add_test(tc, test_version_rows_round_trip);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("sets and rows");
+    ADD_CASES(tc, test_version_rows_round_trip, rows_cases);
+    ADD_CASES(tc, test_version_changes, changes_cases);
+    ADD_CASES(tc, test_descendants, descendants_cases);
     tcase_add_test(tc, test_applied_unknown_row);
     suite_add_tcase(s, tc);
 

@@ -17,6 +17,10 @@ int main(void)
     srunner_add_suite(sr, make_runner_suite());
     srunner_add_suite(sr, make_offline_suite());
     srunner_add_suite(sr, make_error_suite());
+    srunner_add_suite(sr, make_hashmap_suite());
+    srunner_add_suite(sr, make_str_list_suite());
+    srunner_add_suite(sr, make_sql_lex_suite());
+    srunner_add_suite(sr, make_json_out_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -26,6 +26,10 @@ Suite *make_output_suite(void);
 Suite *make_runner_suite(void);
 Suite *make_offline_suite(void);
 Suite *make_error_suite(void);
+Suite *make_hashmap_suite(void);
+Suite *make_str_list_suite(void);
+Suite *make_sql_lex_suite(void);
+Suite *make_json_out_suite(void);
 
 /* A new empty directory under /tmp; dir must hold 64 bytes. */
 static inline void ck_tmpdir(char dir[64])
@@ -108,6 +112,21 @@ static inline char *ck_read_file(const char *path)
     }
     fclose(f);
     buf[n] = '\0';
+    return buf;
+}
+
+/* Reads a whole file (any bytes) into a malloc'd buffer; *len its length. */
+static inline char *ck_read_bytes(const char *path, size_t *len)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    char *buf = malloc((size_t)st.st_size + 1);
+    ck_assert_ptr_nonnull(buf);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    *len = fread(buf, 1, (size_t)st.st_size, f);
+    fclose(f);
+    ck_assert_uint_eq(*len, (size_t)st.st_size);
     return buf;
 }
 

@@ -106,8 +106,7 @@ refused "'revision' does not take -x" -x k=v revision -m x
 refused "'tenant create' does not take --tenant" tenant create x --tenant y
 refused "'member list' does not take --role" member list --tenant a --role r
 refused "'can' does not take --sql" can --sql --tenant a --user $owner p.q
-refused "'seed' does not take --lock-timeout (global options go before the command)" \
-  seed --lock-timeout 1
+refused "'tenant list' does not take --lock-timeout (it takes no lock)" tenant list --lock-timeout 1
 refused "'member add' needs --user" member add --tenant a --role r
 export DATABASE_URL=$DATABASE_URL_SAVED
 

@@ -9,6 +9,9 @@ local argerror, raise = check.argerror, check.raise
 local ddl = require("rbacmig.schema.ddl")
 local named, q = ddl.named, ddl.q
 
+-- SQLite's own tokens: [ident], `ident`, x'blob', '' and "" unescaped into values, words and
+-- numbers for the parser below, and no dollar quotes. src/sql_lex.c is the C scanner that
+-- finds parameters and statement ends in statements; it is not this tokenizer.
 local function tokenize(op, sql)
   local tokens, i, n = {}, 1, #sql
   local function push(kind, s, e, value)

@@ -1,0 +1,57 @@
+-- rbacmig.inspect.commands: the Lua side of `rbacmig schema dump` and `rbacmig diff`
+-- (src/cmd_schema.c). The host calls read(db, opts) once per database, inside a READ ONLY
+-- transaction it owns, then dump(model) or diff(from, to), which need no database. Each
+-- returns { text = what to print for --format text, data = the table printed for --format
+-- json, status = 0 | 1 (differences) | 2 (security-weakening differences) }.
+--   opts  schemas (a list: the managed schemas, else the default scope), and where rbacmig
+--         keeps its bookkeeping: schema, version_table, history_table
+
+local model = require("rbacmig.inspect.model")
+local diff = require("rbacmig.inspect.diff")
+
+local M = {}
+
+-- A list the JSON output shows as an array even when empty (src/json_out.h).
+local ARRAY = { __json = "array" }
+
+local READERS = {
+  postgresql = "rbacmig.inspect.postgresql",
+  sqlite = "rbacmig.inspect.sqlite",
+}
+
+function M.read(db, opts)
+  opts = opts or {}
+  local reader = READERS[db.dialect]
+  if not reader then error("schema: cannot read a " .. tostring(db.dialect) .. " database", 0) end
+  local bookkeeping = {}
+  for _, t in ipairs({ opts.version_table, opts.history_table }) do
+    if db.dialect == "postgresql" then
+      bookkeeping[#bookkeeping + 1] = (opts.schema or "public") .. "." .. t
+    else
+      bookkeeping[#bookkeeping + 1] = t
+    end
+  end
+  return require(reader).read(db, { schemas = opts.schemas, bookkeeping = bookkeeping })
+end
+
+function M.dump(m)
+  return { text = model.render_text(m), data = m, status = 0 }
+end
+
+function M.diff(from, to)
+  if from.dialect ~= to.dialect then
+    error(string.format("diff: cannot compare a %s database with a %s one", from.dialect,
+      to.dialect), 0)
+  end
+  local diffs = diff.compare(from, to)
+  local summary = diff.summary(diffs)
+  local status = summary["security-weakening"] > 0 and 2 or summary.total > 0 and 1 or 0
+  return {
+    text = diff.render_text(diffs, from, to),
+    data = { differences = setmetatable(diffs, ARRAY), summary = summary,
+      not_compared = { from = from.not_compared, to = to.not_compared } },
+    status = status,
+  }
+end
+
+return M

@@ -1,0 +1,162 @@
+/* lua_commands.c: the entry points of the commands written in Lua: the RBAC commands
+ * (rbacmig.commands) and schema inspection (rbacmig.inspect.commands). Each pushes the
+ * module's function, a `db` on the command's connection and typed arguments, calls it
+ * through the host's protected call, and hands back what the command layer prints: lines
+ * and an exit code, or text/JSON and a status. Nothing here prints. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_out.h"
+#include "lua_host.h"
+#include "lua_internal.h"
+
+/* ---- RBAC commands ------------------------------------------------------------------- */
+
+/* Pushes a list of strings as a Lua sequence. */
+static void push_strings(lua_State *L, const str_list *l)
+{
+    lua_createtable(L, l->count, 0);
+    for (int i = 0; i < l->count; i++) {
+        lua_pushstring(L, l->items[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+/* The sequence of strings at idx appended to *lines (anything else is an empty line). */
+static int take_lines(lua_State *L, int idx, str_list *lines, rb_error *err)
+{
+    lua_Integer n = lua_type(L, idx) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, idx) : 0;
+    int rc = 0;
+    for (lua_Integer i = 1; i <= n && rc == 0; i++) {
+        lua_rawgeti(L, idx, i);
+        if (str_list_push(lines, lua_tostring(L, -1) ? lua_tostring(L, -1) : "") != 0)
+            rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        lua_pop(L, 1);
+    }
+    return rc;
+}
+
+int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, const str_list *args,
+                       const lua_rbac_opt *opts, int nopts, str_list *lines, int *answer,
+                       rb_error *err)
+{
+    lua_State *L = lua_host_state(h);
+    LUA_STACK_ENTER(L);
+    *answer = 0;
+    lua_pushcfunction(L, lua_sandbox_require);
+    lua_pushliteral(L, "rbacmig.commands");
+    if (lua_host_docall(L, 1, 1, err) != 0)
+        return -1;
+    if (raw_field(L, -1, "command") != LUA_TFUNCTION) {
+        lua_pop(L, 2);
+        return rb_errorf(err, RB_EXIT_FAILURE, "rbacmig.commands has no 'command' entry point");
+    }
+    lua_pushstring(L, function);
+    if (lua_host_push_db(h, conn, err) != 0) {
+        lua_pop(L, 3);                                /* module command name */
+        LUA_STACK_LEAVE(L, 0);
+        return -1;
+    }
+    push_strings(L, args);
+    /* Typed options: a value is never read as anything but a string ("--name true"). */
+    lua_createtable(L, 0, nopts);                     /* ... opts */
+    for (int i = 0; i < nopts; i++) {
+        if (opts[i].values)
+            push_strings(L, opts[i].values);
+        else
+            lua_pushboolean(L, 1);                    /* ... opts value */
+        lua_setfield(L, -2, opts[i].name);
+    }
+    /* rbac module, command, name, db, args, opts */
+    int rc = lua_host_docall_with_db(h, conn, 4, 2, err);
+    if (rc == 0) {                                    /* module lines code */
+        rc = take_lines(L, -2, lines, err);
+        *answer = (int)lua_tointeger(L, -1);
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+    LUA_STACK_LEAVE(L, 0);
+    return rc;
+}
+
+/* ---- schema inspection (schema dump, diff) -------------------------------------------- */
+
+/* The reader's options: the managed schemas and where rbacmig keeps its bookkeeping. */
+static void push_inspect_opts(lua_host *h, const str_list *schemas)
+{
+    lua_State *L = lua_host_state(h);
+    lua_createtable(L, 0, 4);
+    if (schemas && schemas->count > 0) {
+        push_strings(L, schemas);
+        lua_setfield(L, -2, "schemas");
+    }
+    lua_pushstring(L, lua_host_cfg(h)->schema);
+    lua_setfield(L, -2, "schema");
+    lua_pushstring(L, lua_host_cfg(h)->version_table);
+    lua_setfield(L, -2, "version_table");
+    lua_pushstring(L, lua_host_cfg(h)->history_table);
+    lua_setfield(L, -2, "history_table");
+}
+
+/* The result table on top: its text, or its data as JSON, into *out; its status. */
+static int take_inspect_result(lua_State *L, bool json, char **out, int *status, rb_error *err)
+{
+    int rc = 0;
+    if (json) {
+        raw_field(L, -1, "data");
+        rc = json_out_encode(L, -1, out, err);
+    } else {
+        raw_field(L, -1, "text");
+        const char *text = lua_tostring(L, -1);
+        if (!(*out = strdup(text ? text : "")))
+            rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    }
+    lua_pop(L, 1);
+    raw_field(L, -1, "status");
+    *status = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return rc;
+}
+
+int lua_host_call_inspect(lua_host *h, const char *function, db_conn *const *conns, int nconns,
+                          const str_list *schemas, bool json, char **out, int *status,
+                          rb_error *err)
+{
+    lua_State *L = lua_host_state(h);
+    LUA_STACK_ENTER(L);
+    *out = NULL;
+    *status = 0;
+    int base = lua_gettop(L);
+    lua_pushcfunction(L, lua_sandbox_require);
+    lua_pushliteral(L, "rbacmig.inspect.commands");
+    if (lua_host_docall(L, 1, 1, err) != 0)
+        return -1;
+    int module = lua_gettop(L);
+    push_inspect_opts(h, schemas);
+    int opts = lua_gettop(L);
+    int rc = 0;
+    /* One model per connection, each read while only its own `db` works. */
+    for (int i = 0; i < nconns && rc == 0; i++) {
+        raw_field(L, module, "read");                 /* module opts models... read */
+        if (lua_host_push_db(h, conns[i], err) != 0) {
+            rc = -1;
+            break;
+        }
+        lua_pushvalue(L, opts);
+        rc = lua_host_docall_with_db(h, conns[i], 2, 1, err);  /* module opts models... model */
+    }
+    if (rc == 0) {
+        raw_field(L, module, function);
+        lua_insert(L, opts + 1);                      /* module opts fn models... */
+        rc = lua_host_docall(L, nconns, 1, err);               /* module opts result */
+        if (rc == 0)
+            rc = take_inspect_result(L, json, out, status, err);
+        if (rc != 0) {
+            free(*out);
+            *out = NULL;
+        }
+    }
+    lua_settop(L, base);
+    LUA_STACK_LEAVE(L, 0);
+    return rc;
+}

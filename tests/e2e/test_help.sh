@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# Help and conventions (issue 16), as a user meets them: `help` and `COMMAND --help` list every
+# option with an example, --version, global options after the command, -q/-v for every
+# command, the man page (renders without warnings, names every command and option), the bash
+# and zsh completions (commands, options, revision ids and labels from the project), colour
+# only on a terminal, and the README's command reference against the table.
+# None of it touches a database: it runs once, on the SQLite pass.
+. "$(dirname "$0")/lib.sh"
+if [ "$DIALECT" = postgresql ]; then
+  echo "skipped: help and completion are the same on every database (the sqlite pass runs it)"
+  exit 77
+fi
+new_db
+
+migration aaaa00000001 "" "db:exec('CREATE TABLE t1 (id integer)')" "db:exec('DROP TABLE t1')" \
+  'branch_labels = {"core"},'
+migration bbbb00000002 aaaa00000001 "db:exec('CREATE TABLE t2 (id integer)')" "db:exec('DROP TABLE t2')"
+
+commands=$("$RBACMIG" __complete commands)
+check "the command list is not empty" test -n "$commands"
+
+# ---- help COMMAND, COMMAND --help: every option, with its example ----------------------
+for c in $commands; do
+  subs=$("$RBACMIG" __complete subcommands "$c")
+  for s in ${subs:--}; do
+    [ "$s" = - ] && s=""
+    rb help $c $s
+    expect_rc 0 "help $c $s"
+    help=$OUT
+    rb $c $s --help
+    expect_eq "$OUT" "$help" "'$c $s --help' is 'help $c $s'"
+    globals=$("$RBACMIG" __complete options)
+    for o in $("$RBACMIG" __complete options $c $s); do
+      case $'\n'$globals$'\n' in *$'\n'$o$'\n'*) continue ;; esac
+      case $o in --*) ;; *) continue ;; esac
+      line=$(printf '%s\n' "$help" | grep -A1 -E "^  (-[a-zA-Z], |    )$o( |\$)" | head -2)
+      case $line in
+        *"e.g. rbacmig $c${s:+ $s} "*) pass ;;
+        *) fail "help $c $s: $o is listed with an example" ;;
+      esac
+    done
+    # -q and -v are every command's, before or after it.
+    rb $c $s -q -v --help
+    expect_rc 0 "'$c $s' takes -q and -v"
+  done
+done
+rb help
+expect_rc 0 "help"
+expect_out_has "global options (before or after the command" "help lists the global options"
+for c in $commands; do
+  case $OUT in *"  $c "*) pass ;; *) fail "help lists $c" ;; esac
+done
+expect_not_in_output "__complete" "plumbing stays out of help"
+rb help nosuch
+expect_rc 2 "help of an unknown command"
+expect_one_error_line "help nosuch"
+
+# ---- --version: the version, the git revision and the build type -----------------------
+rb --version
+expect_rc 0 "--version"
+[[ $OUT =~ ^rbacmig\ [0-9]+\.[0-9]+\.[0-9]+\ \(git\ (unknown|[0-9a-f]{7,}(-dirty)?),\ [A-Za-z+]+\)$ ]] &&
+  pass || fail "--version names the git revision and the build type"
+rb heads --version
+expect_rc 0 "--version after a command"
+# A tree without git (a release tarball) says "unknown" (tools/revision.cmake).
+mkdir tarball
+cmake -DSOURCE_DIR="$TEST_DIR/tarball" -DOUTPUT="$TEST_DIR/revision.h" \
+  -P "$SRC/tools/revision.cmake" >/dev/null 2>&1
+check "without .git the revision is unknown" grep -q '"unknown"' "$TEST_DIR/revision.h"
+
+# ---- global options after the command, and -v / -q with one meaning --------------------
+cat > other.lua <<'LUA'
+return { migrations = "migrations" }
+LUA
+rb heads -c other.lua
+expect_rc 0 "-c after the command"
+expect_out_has "bbbb00000002" "-c after the command reads the file"
+rb upgrade head -d "$DB_URL" -q
+expect_rc 0 "upgrade head -d URL -q"
+expect_eq "$OUT" "" "-q after the command: no progress"
+rb -v history
+before=$OUT
+rb history -v
+expect_eq "$OUT" "$before" "-v before and after the command are one option"
+expect_out_has "Path:" "history -v shows every detail"
+rb check -v
+expect_rc 0 "check takes -v"
+rb heads --lock-timeout 5
+expect_rc 2 "a global option that does not apply, after the command"
+expect_err_has "'heads' does not take --lock-timeout (it takes no lock)" "named as before it"
+
+# ---- the man page -------------------------------------------------------------------------
+man_page=$TEST_DIR/rbacmig.1
+"$RBACMIG" __man "$SRC/doc/rbacmig.1.in" > "$man_page"
+check "the man page is written" test -s "$man_page"
+built="$(dirname "$RBACMIG")/rbacmig.1"
+if [ -f "$built" ]; then
+  check "the built man page is the table's" cmp -s "$built" "$man_page"
+fi
+if command -v groff >/dev/null; then
+  warnings=$(groff -man -Tutf8 -ww -z "$man_page" 2>&1)
+  expect_eq "$warnings" "" "groff renders the man page without warnings"
+  rendered=$(groff -man -Tutf8 -P-cbou "$man_page" 2>/dev/null)
+  for c in $commands; do
+    case $rendered in *"   $c"*) pass ;; *) fail "the man page has $c" ;; esac
+    for o in $("$RBACMIG" __complete options $c); do
+      case $rendered in *"$o"*) pass ;; *) fail "the man page names $o ($c)" ;; esac
+    done
+  done
+  for section in SYNOPSIS COMMANDS "GLOBAL OPTIONS" TARGETS CONFIGURATION "EXIT STATUS" \
+    ENVIRONMENT FILES; do
+    case $rendered in *"$section"*) pass ;; *) fail "the man page has $section" ;; esac
+  done
+  case $rendered in *"Example: rbacmig revision -m"*) pass ;; *) fail "the man page has examples" ;; esac
+fi
+
+# ---- bash completion ----------------------------------------------------------------------
+# complete WORDS...: what _rbacmig offers for the last word (which may be empty).
+complete_bash() {
+  PATH="$(dirname "$RBACMIG"):$PATH" bash -c '
+    . "$1"; shift
+    COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    _rbacmig; printf "%s\n" "${COMPREPLY[@]}" | sort' _ "$SRC/completions/rbacmig.bash" \
+    rbacmig "$@"
+}
+bin_name=$(basename "$RBACMIG")
+[ "$bin_name" = rbacmig ] || fail "the binary is called rbacmig (completion calls it by name)"
+got=$(complete_bash upg)
+expect_eq "$got" "upgrade" "bash: a command"
+got=$(complete_bash "")
+expect_eq "$got" "$(printf '%s\n' $commands | sort)" "bash: every command"
+got=$(complete_bash tenant "")
+expect_eq "$got" "$(printf 'create\ndelete\nlist\n')" "bash: subcommands"
+got=$(complete_bash revision --dep)
+expect_eq "$got" "--depends-on" "bash: a command's option"
+got=$(complete_bash upgrade --data)
+expect_eq "$got" "--database-url" "bash: a global option after the command"
+got=$(complete_bash heads --lock)
+expect_eq "$got" "" "bash: not a global option that does not apply to the command"
+got=$(complete_bash upgrade "")
+for w in aaaa00000001 bbbb00000002 core core@head head heads base; do
+  case $'\n'$got$'\n' in
+    *$'\n'$w$'\n'*) pass ;;
+    *) fail "bash: upgrade completes revisions, labels and targets: $w (got: $got)" ;;
+  esac
+done
+got=$(complete_bash -c other.lua downgrade bb)
+expect_eq "$got" "bbbb00000002" "bash: a revision id after a global option's value"
+got=$(complete_bash revision -m "x" --head "")
+case $got in *aaaa00000001*base*) pass ;; *) fail "bash: --head completes revisions (got: $got)" ;; esac
+got=$(complete_bash show c)
+expect_eq "$got" "$(printf 'core\ncore@head\ncurrent\n')" "bash: show's words and labels"
+got=$(complete_bash help up)
+expect_eq "$got" "upgrade" "bash: help completes commands"
+
+# ---- zsh completion -------------------------------------------------------------------------
+if command -v zsh >/dev/null; then
+  check "zsh: the completion parses" zsh -n "$SRC/completions/_rbacmig"
+  # The completion function with zsh's compsys builtins stubbed: compadd prints what it is
+  # offered, so the logic is tested without a terminal.
+  complete_zsh() {
+    PATH="$(dirname "$RBACMIG"):$PATH" zsh -f -c '
+      compadd() { local a; [[ $1 == -a ]] && { for a in ${(P)2}; print -r -- $a; }; }
+      _files() { print -r -- @files }
+      _message() { : }
+      src=$1; shift
+      words=(rbacmig "$@"); CURRENT=${#words}
+      source $src' _ "$SRC/completions/_rbacmig" "$@" | sort
+  }
+  got=$(complete_zsh upg)
+  case $got in *upgrade*) pass ;; *) fail "zsh: a command (got: $got)" ;; esac
+  got=$(complete_zsh member "")
+  case $got in *add*list*remove*) pass ;; *) fail "zsh: subcommands (got: $got)" ;; esac
+  got=$(complete_zsh upgrade "")
+  case $got in *aaaa00000001*bbbb00000002*core*) pass ;; *) fail "zsh: revisions (got: $got)" ;; esac
+  got=$(complete_zsh stamp -)
+  case $got in *--purge*--sql*) pass ;; *) fail "zsh: options (got: $got)" ;; esac
+fi
+
+# ---- colour: only on a terminal, never with --no-color or NO_COLOR, never in --sql ---------
+esc=$'\033'
+if command -v script >/dev/null; then
+  on_tty() { # on_tty ARGS...: rbacmig's output with stdout and stderr on a terminal
+    TERM=xterm script -qec "$(printf '%q ' "$RBACMIG" "$@")" /dev/null 2>&1
+  }
+  out=$(unset NO_COLOR; on_tty upgrade nosuch)
+  case $out in *"rbacmig: ${esc}["*"error:${esc}[0m"*) pass ;; *) fail "colour: the error prefix on a terminal ($out)" ;; esac
+  out=$(unset NO_COLOR; on_tty downgrade base)
+  case $out in *"${esc}[1mRunning downgrade"*) pass ;; *) fail "colour: step lines on a terminal ($out)" ;; esac
+  out=$(NO_COLOR=1 on_tty upgrade nosuch)
+  case $out in *"$esc"*) fail "colour: NO_COLOR is respected" ;; *) pass ;; esac
+  out=$(unset NO_COLOR; on_tty upgrade nosuch --no-color)
+  case $out in *"$esc"*) fail "colour: --no-color is respected" ;; *) pass ;; esac
+  out=$(unset NO_COLOR; on_tty upgrade --sql base:head)
+  case $out in *"$esc"*) fail "colour: none with --sql" ;; *) pass ;; esac
+fi
+rb upgrade nosuch
+case $ERR$OUT in *"$esc"*) fail "colour: none when not a terminal" ;; *) pass ;; esac
+
+# ---- the README's command reference is the table's -----------------------------------------
+readme=$(sed -n '/^### Commands/,/^### Exit codes/p' "$SRC/README.md")
+globals=$("$RBACMIG" __complete options)
+for c in $commands; do
+  case $readme in *"| \`$c"*|*", \`$c"*) pass ;; *) fail "README's command reference lists $c" ;; esac
+  subs=$("$RBACMIG" __complete subcommands "$c")
+  for s in ${subs:--}; do
+    [ "$s" = - ] && s=""
+    for o in $("$RBACMIG" __complete options $c $s); do
+      case $'\n'$globals$'\n' in *$'\n'$o$'\n'*) continue ;; esac
+      case $readme in *"$o"*) pass ;; *) fail "README's command reference names $c $s $o" ;; esac
+    done
+  done
+done
+
+finish
