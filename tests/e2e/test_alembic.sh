@@ -163,7 +163,7 @@ heads_of() { printf '%s\n' "$1" | awk 'NF { print $1 }' | sort | tr '\n' ' '; }
 user_schema() {
   if [ "$DIALECT" = postgresql ]; then
     "${RBACMIG_TEST_PG_BIN:-/usr/lib/postgresql/15/bin}/pg_dump" -s -O -x -d "$1" \
-      -T alembic_version -T 'rbacmig_*' | grep -v '^--' | grep -v '^SET \|^SELECT pg_catalog\|^\\' | grep .
+      -T alembic_version -T 'rbacmig_*' | grep -v '^--' | grep -v -e '^SET ' -e '^SELECT pg_catalog' -e '^[\]' | grep .
   else
     sqlite3 -batch "${1#sqlite:}" "SELECT type, name, tbl_name, sql FROM sqlite_master
       WHERE tbl_name NOT LIKE 'rbacmig_%' AND tbl_name NOT IN ('alembic_version', 'sqlite_sequence')
@@ -262,13 +262,15 @@ rb import alembic --dialect mysql al
 expect_rc 2 "an unknown --dialect"
 rb import alembic --shadow x al
 expect_rc 2 "--shadow without --shadow-alembic"
-check "a usage error writes nothing" test "$(ls migrations | wc -l)" = 5
+check "a usage error writes nothing" test "$(find migrations -name '*.lua' | wc -l)" = 5
 rb import alembic migrations
 expect_rc 1 "a directory without alembic.ini"
 expect_err_has "holds no alembic.ini" "the missing alembic.ini is named"
 
 # ---- stamp --from-alembic: two heads, then one ------------------------------------------------
-rb stamp --from-alembic $([ "$DIALECT" = postgresql ] && echo --alembic-schema public)
+schema_opt=()
+[ "$DIALECT" = postgresql ] && schema_opt=(--alembic-schema public)
+rb stamp --from-alembic "${schema_opt[@]}"
 expect_rc 0 "stamp --from-alembic at two heads"
 rb current
 expect_eq "$(heads_of "$OUT")" "$(heads_of "$(al current)")" "current equals alembic current (two heads)"
