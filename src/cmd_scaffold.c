@@ -101,13 +101,20 @@ static int write_revision(cli_state *st, const char *message, const str_list *pa
 {
     const char *rev_id = cli_value(st, "rev-id");
     new_revision spec = {.message = message, .rev_id = rev_id, .parents = parents,
-                         .depends_on = depends, .branch_label = cli_value(st, "branch-label")};
+                         .depends_on = depends, .branch_label = cli_value(st, "branch-label"),
+                         .sql = strcmp(st->cmd->name, "revision") == 0 && cli_flag(st, "sql")};
     if (rev_id && graph_find(&st->g, rev_id) >= 0)
         return rb_errorf(err, RB_EXIT_USAGE, "revision '%s' already exists", rev_id);
     char *path = NULL;
-    if (scripts_write_revision(st->cfg.migrations_dir, &spec, &path, err) != 0)
+    str_list sql_paths = {0};
+    if (scripts_write_revision(st->cfg.migrations_dir, &spec, &path, &sql_paths, err) != 0) {
+        str_list_release(&sql_paths);
         return -1;
+    }
     out_print("%s", path);
+    for (int i = 0; i < sql_paths.count; i++)
+        out_print("%s", sql_paths.items[i]);
+    str_list_release(&sql_paths);
     free(path);
     return 0;
 }

@@ -87,6 +87,9 @@ static const cli_opt revision_opts[] = {
      .example = "-m \"audit\" --depends-on 91759229c32b"},
     {.name = "branch-label", .value_name = "L", .help = "a label naming the new revision's branch",
      .example = "-m \"billing root\" --head base --branch-label billing"},
+    {.name = "sql",
+     .help = "upgrade and downgrade run <rev>_<slug>.up.sql and .down.sql (written too)",
+     .example = "-m \"add projects\" --sql"},
     OPT_END,
 };
 static const cli_opt merge_opts[] = {

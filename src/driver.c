@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "driver_impl.h"
+#include "sql_lex.h"
 
 /* The drivers, by the dialect a URL's scheme names (as Redis keeps its engines in a table):
  * a new driver is one entry here and one file. */
@@ -59,6 +60,96 @@ int db_exec(db_conn *c, const char *sql, int nparams, const db_value *params, db
     if (check_no_nul(c, nparams, params, err) != 0)
         return -1;
     return c->ops->exec(c, sql, nparams, params, rows, affected, err);
+}
+
+static bool is_noise(const sql_token *t)
+{
+    return t->kind == SQL_TOK_SPACE || t->kind == SQL_TOK_LINE_COMMENT ||
+           t->kind == SQL_TOK_BLOCK_COMMENT;
+}
+
+/* Where the statement at p begins: past the blanks and comments before it (a script's
+ * comments usually sit on the lines above what they describe). */
+static const char *statement_begins(const char *p)
+{
+    sql_lexer lx;
+    sql_token t;
+    sql_lex_init(&lx, p);
+    while (sql_lex_next(&lx, &t))
+        if (!is_noise(&t))
+            return t.start;
+    return p + strlen(p);
+}
+
+/* The n-th statement (from 1) of a script as the scanner splits it at ';' outside quotes,
+ * dollar quotes and comments: from its first token to its ';' (or the end of the text).
+ * Empty statements are not counted, as PostgreSQL gives them no result either. False when
+ * the script has fewer. */
+static bool nth_statement(const char *sql, int n, const char **start, const char **end)
+{
+    sql_lexer lx;
+    sql_token t;
+    const char *begun = NULL;
+    int k = 0;
+    sql_lex_init(&lx, sql);
+    while (sql_lex_next(&lx, &t)) {
+        if (t.kind == SQL_TOK_END) {
+            if (begun && ++k == n) {
+                *start = begun;
+                *end = t.start + 1;
+                return true;
+            }
+            begun = NULL;
+        } else if (!begun && !is_noise(&t)) {
+            begun = t.start;
+        }
+    }
+    *start = begun;
+    *end = sql + strlen(sql);
+    return begun && ++k == n;
+}
+
+static int line_at(const char *sql, const char *at)
+{
+    int line = 1;
+    for (const char *p = sql; p < at; p++)
+        line += *p == '\n';
+    return line;
+}
+
+/* The driver says which statement failed and, where it knows, the offset of where it
+ * begins (SQLite's tail pointer) or of the error (PostgreSQL's position). What it leaves
+ * open, PostgreSQL's failing statement without a position and its text, the scanner finds
+ * from the statement's number. */
+int db_exec_script(db_conn *c, const char *sql, int *stmt_no, int *line, rb_error *err)
+{
+    size_t offset = (size_t)-1;
+    *stmt_no = 0;
+    *line = 0;
+    if (!c->ops->exec_script)
+        return rb_errorf(err, RB_ERR_FAILURE, "scripts are not supported on %s", c->ops->name);
+    if (c->ops->exec_script(c, sql, stmt_no, &offset, err) == 0)
+        return 0;
+    const char *start = NULL, *end = NULL;
+    bool found = *stmt_no > 0 && nth_statement(sql, *stmt_no, &start, &end);
+    if (offset != (size_t)-1 && offset <= strlen(sql)) {
+        const char *at = statement_begins(sql + offset);
+        *line = line_at(sql, at);
+        /* The statement as the driver cut it begins with those blanks and comments too. */
+        size_t skip = (size_t)(at - (sql + offset)), n = strlen(err->statement);
+        if (skip > 0 && skip < n && strncmp(err->statement, sql + offset, skip) == 0)
+            memmove(err->statement, err->statement + skip, n - skip + 1);
+    } else if (found) {
+        *line = line_at(sql, start);
+    }
+    if (!err->statement[0] && found) {
+        size_t n = (size_t)(end - start);
+        if (n >= sizeof err->statement)
+            n = sizeof err->statement - 1;
+        memcpy(err->statement, start, n);
+        err->statement[n] = '\0';
+    }
+    return -1;
 }
 
 int db_begin_locked_read(db_conn *c, long long key, const char *read_sql, db_result **rows,

@@ -45,6 +45,15 @@ static inline int db_run(db_conn *c, const char *sql, rb_error *err)
 {
     return db_exec(c, sql, 0, NULL, NULL, NULL, err);
 }
+/* Runs a script of several statements (db:exec_script) in the transaction that is open, as
+ * the database's own client would: PostgreSQL's simple query protocol (one round trip, no
+ * parameters; $$ bodies, comments and quoted semicolons are the server's to read), SQLite's
+ * prepared statements one after another over the text; --sql writes the script. On failure
+ * *stmt_no is the failing statement's number (from 1) and *line the line of the script it
+ * begins on (or the line PostgreSQL points at, when it does); err is the database's error
+ * with that statement's text. COPY ... FROM STDIN is refused (its rows would have to
+ * follow in the script, which only psql reads). */
+int db_exec_script(db_conn *c, const char *sql, int *stmt_no, int *line, rb_error *err);
 int db_begin_locked(db_conn *c, long long key, rb_error *err);
 /* db_begin_locked, then read_sql under the lock; *rows is the caller's to free. */
 int db_begin_locked_read(db_conn *c, long long key, const char *read_sql, db_result **rows,

@@ -25,6 +25,11 @@ typedef struct driver_ops {
      * number of rows changed. */
     int (*exec)(db_conn *c, const char *sql, int nparams, const db_value *params,
                 db_result **rows, long long *affected, rb_error *err);
+    /* A script of several statements without parameters (driver.h's db_exec_script). On
+     * failure *stmt_no is the failing statement's number and *offset the byte offset in sql
+     * of where it begins (or of the error the server points at), (size_t)-1 if unknown. */
+    int (*exec_script)(db_conn *c, const char *sql, int *stmt_no, size_t *offset,
+                       rb_error *err);
     /* Starts the transaction that holds the migration lock, waiting for other runs (with a
      * note on stderr) up to the lock timeout, then fails with RB_ERR_LOCK_TIMEOUT. key
      * identifies the version table. With read_sql, also runs that query once the lock is

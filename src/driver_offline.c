@@ -92,6 +92,17 @@ static int offline_exec(db_conn *c, const char *sql, int nparams, const db_value
     return write_statement(c->ops->dialect, sql, nparams, params, err);
 }
 
+/* db:exec_script: the script as written, which is what psql or sqlite3 reads anyway, with
+ * the one terminating semicolon a statement gets here (the last statement of a script may
+ * lack its own, and the next line written is COMMIT). */
+static int offline_exec_script(db_conn *c, const char *sql, int *stmt_no, size_t *offset,
+                               rb_error *err)
+{
+    (void)stmt_no;
+    (void)offset;
+    return write_statement(c->ops->dialect, sql, 0, NULL, err);
+}
+
 static int offline_begin_locked(db_conn *c, long long key, const char *read_sql,
                                 db_result **rows, rb_error *err)
 {
@@ -139,12 +150,14 @@ static void offline_close(db_conn *c)
 
 /* Neither DB_CAP_READ nor DB_CAP_EXECUTE: the script is written, nothing runs. */
 static const driver_ops offline_pg_ops = {
-    .name = "postgresql", .dialect = DIALECT_POSTGRESQL, .exec = offline_exec, .begin_locked = offline_begin_locked,
+    .name = "postgresql", .dialect = DIALECT_POSTGRESQL, .exec = offline_exec,
+    .exec_script = offline_exec_script, .begin_locked = offline_begin_locked,
     .commit = offline_commit, .rollback = offline_rollback, .quote_ident = offline_quote_ident,
     .current_user = offline_current_user, .close = offline_close,
 };
 static const driver_ops offline_sqlite_ops = {
-    .name = "sqlite", .dialect = DIALECT_SQLITE, .exec = offline_exec, .begin_locked = offline_begin_locked,
+    .name = "sqlite", .dialect = DIALECT_SQLITE, .exec = offline_exec,
+    .exec_script = offline_exec_script, .begin_locked = offline_begin_locked,
     .commit = offline_commit, .rollback = offline_rollback, .quote_ident = offline_quote_ident,
     .current_user = offline_current_user, .close = offline_close,
 };

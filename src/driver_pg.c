@@ -207,6 +207,79 @@ done:
     return rc;
 }
 
+/* The byte offset of the character PostgreSQL's error position (1-based, in characters of
+ * the whole query string) points at, or (size_t)-1. */
+static size_t position_offset(const char *sql, int position)
+{
+    if (position <= 0)
+        return (size_t)-1;
+    size_t i = 0;
+    for (int chars = 1; sql[i] && chars < position; chars++) {
+        i++;
+        while (((unsigned char)sql[i] & 0xc0) == 0x80) /* UTF-8 continuation bytes */
+            i++;
+    }
+    return sql[i] ? i : (size_t)-1;
+}
+
+/* db:exec_script: the whole script as one simple query (PQsendQuery, no parameters), so the
+ * server reads its $$ bodies, comments and strings itself, and every statement runs in the
+ * step's transaction (one round trip; through a transaction pooler that is one server
+ * session). Each statement that succeeds gives one result, so the failing one is counted.
+ * A COPY FROM STDIN would wait for rows the script cannot send: it is ended with an error,
+ * which makes the server abort the query and skip what follows. */
+static int pg_exec_script(db_conn *c, const char *sql, int *stmt_no, size_t *offset,
+                          rb_error *err)
+{
+    pg_conn *pc = (pg_conn *)c;
+    bool failed = false;
+    int done_ok = 0;
+    if (!PQsendQuery(pc->pg, sql))
+        return pg_conn_error(pc->pg, err, "lost connection to the database");
+    PGresult *res;
+    while ((res = PQgetResult(pc->pg)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT) {
+            if (!failed) {
+                *stmt_no = done_ok + 1;
+                rb_errorf(err, RB_ERR_FAILURE, "COPY ... %s cannot run in a script: its rows "
+                          "would have to follow in the script, which only psql reads",
+                          st == PGRES_COPY_IN ? "FROM STDIN" : "TO STDOUT");
+                rb_strlcpy(err->hint, "use db:copy in the migration, or COPY from a "
+                           "server-side file", sizeof err->hint);
+                failed = true;
+            }
+            if (st == PGRES_COPY_IN) {
+                PQputCopyEnd(pc->pg, "COPY in a script refused by rbacmig");
+            } else {
+                char *buf;
+                while (PQgetCopyData(pc->pg, &buf, 0) > 0)
+                    PQfreemem(buf);
+            }
+        } else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+                   st != PGRES_EMPTY_QUERY) {
+            if (!failed) {
+                *stmt_no = done_ok + 1;
+                pg_result_error(res, pc->pg, NULL, err);
+                *offset = position_offset(sql, err->position);
+                err->position = 0; /* it counted in the script, not in a statement */
+                failed = true;
+            }
+        } else if (!failed && st != PGRES_EMPTY_QUERY) {
+            done_ok++;
+        }
+        PQclear(res);
+    }
+    if (!failed && PQstatus(pc->pg) != CONNECTION_OK)
+        return pg_conn_error(pc->pg, err, "lost connection to the database");
+    if (!failed && c->in_transaction && PQtransactionStatus(pc->pg) != PQTRANS_INTRANS) {
+        failed = true;
+        rb_errorf(err, RB_ERR_FAILURE, "the script ended the migration's transaction "
+                  "(COMMIT or ROLLBACK in it): what it did before may be committed");
+    }
+    return failed ? -1 : 0;
+}
+
 /* Ends whatever transaction is open, on paths that already have their error. */
 static void pg_rollback_quietly(pg_conn *pc)
 {
@@ -631,6 +704,7 @@ static const driver_ops pg_ops = {
     .dialect = DIALECT_POSTGRESQL,
     .caps = DB_CAP_READ | DB_CAP_EXECUTE,
     .exec = pg_exec,
+    .exec_script = pg_exec_script,
     .begin_locked = pg_begin_locked,
     .begin_read = pg_begin_read,
     .commit = pg_commit,

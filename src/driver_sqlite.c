@@ -167,6 +167,53 @@ done:
     return rc;
 }
 
+/* db:exec_script: SQLite's own reading of a script, as sqlite3_exec does it, one prepared
+ * statement after another over the text (the tail pointer is where the next begins), so
+ * the failing one is known with where it starts. Results are read and dropped. */
+static int sqlite_exec_script(db_conn *c, const char *sql, int *stmt_no, size_t *offset,
+                              rb_error *err)
+{
+    sqlite_conn *sc = (sqlite_conn *)c;
+    const char *p = sql;
+    int n = 0, rc = 0;
+    while (rc == 0 && *p) {
+        sqlite3_stmt *st = NULL;
+        const char *tail = NULL;
+        int prc = sqlite3_prepare_v2(sc->db, p, -1, &st, &tail);
+        if (prc == SQLITE_OK && !st) /* only blanks or comments were left */
+            break;
+        n++;
+        if (prc == SQLITE_OK) {
+            int step;
+            while ((step = sqlite3_step(st)) == SQLITE_ROW)
+                ;
+            prc = step == SQLITE_DONE ? SQLITE_OK : step;
+        }
+        if (prc != SQLITE_OK) {
+            /* A statement SQLite could not prepare ends where it stopped reading: shown to
+             * the end of that line. */
+            const char *end = tail && tail > p ? tail : p + strlen(p);
+            if (!st)
+                end += strcspn(end, "\n");
+            size_t len = (size_t)(end - p);
+            char *text = strndup(p, len);
+            *stmt_no = n;
+            *offset = (size_t)(p - sql);
+            sqlite_error(sc, NULL, err);
+            if (text)
+                rb_strlcpy(err->statement, text, sizeof err->statement);
+            free(text);
+            rc = -1;
+        }
+        sqlite3_finalize(st);
+        p = tail ? tail : p + strlen(p);
+    }
+    if (rc == 0 && c->in_transaction && sqlite3_get_autocommit(sc->db))
+        rc = rb_errorf(err, RB_ERR_FAILURE, "the script ended the migration's transaction "
+                       "(COMMIT or ROLLBACK in it): what it did before may be committed");
+    return rc;
+}
+
 static int sqlite_begin_locked(db_conn *c, long long key, const char *read_sql,
                                db_result **rows, rb_error *err)
 {
@@ -253,6 +300,7 @@ static const driver_ops sqlite_ops = {
     .dialect = DIALECT_SQLITE,
     .caps = DB_CAP_READ | DB_CAP_EXECUTE,
     .exec = sqlite_exec,
+    .exec_script = sqlite_exec_script,
     .begin_locked = sqlite_begin_locked,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,

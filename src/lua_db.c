@@ -1,12 +1,16 @@
-/* lua_db.c: the `db` object migrations call. C methods (exec, query, scalar, quote_ident,
- * load_rbac) live in a shared methods table; the Lua schema builder (rbacmig.schema) adds
- * create_table and friends to the same table. A db object is a table with dialect,
- * offline, schema and x, whose metatable indexes the methods. */
+/* lua_db.c: the `db` object migrations call. C methods (exec, exec_script, exec_file, query,
+ * scalar, quote_ident, load_rbac, copy) live in a shared methods table; the Lua schema
+ * builder (rbacmig.schema) adds create_table and friends to the same table. A db object is
+ * a table with dialect, offline, schema and x, whose metatable indexes the methods. */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lua_internal.h"
+#include "textfile.h"
 
 #define RESULT_BOX "rbacmig.db.result"
 #define DB_MT_CACHE "rbacmig.db.mtcache" /* { [conn] = the db metatable for it } */
@@ -183,6 +187,127 @@ static int db_quote_ident_method(lua_State *L)
     return 1;
 }
 
+/* Raises a failed script's error: "<where>:<line>: statement <n>: <message>", where is the
+ * file (exec_file) or "script" (exec_script), with the database's fields kept. */
+static int raise_script_error(lua_State *L, const char *where, int stmt_no, int line,
+                              rb_error *err)
+{
+    char at[64] = "";
+    if (line > 0)
+        snprintf(at, sizeof at, ":%d", line);
+    if (stmt_no > 0)
+        rb_error_prefix(err, "%s%s: statement %d", where, at, stmt_no);
+    else
+        rb_error_prefix(err, "%s%s", where, at);
+    return raise_db_error(L, err);
+}
+
+static void run_script(lua_State *L, const char *sql, const char *where)
+{
+    db_conn *c = conn_of(L);
+    rb_error err;
+    int stmt_no = 0, line = 0;
+    if (db_exec_script(c, sql, &stmt_no, &line, &err) != 0)
+        raise_script_error(L, where, stmt_no, line, &err);
+}
+
+/* db:exec_script(sql): a script of several statements (driver.h's db_exec_script). */
+static int db_exec_script_method(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    const char *sql = luaL_checkstring(L, 2);
+    if (lua_gettop(L) > 2)
+        return luaL_error(L, "db:exec_script takes the script only (no parameters: a script "
+                             "runs as its database's client reads it)");
+    run_script(L, sql, "script");
+    return 0;
+}
+
+/* The migration file the running code belongs to: the innermost Lua function on the stack
+ * whose chunk is a file directly in the migrations directory (a helper module calling
+ * db:exec_file reads for the migration that called it). Pushes its path, or raises. */
+static const char *calling_migration(lua_State *L, const char *dir)
+{
+    size_t dirlen = strlen(dir);
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "S", &ar) || ar.source[0] != '@')
+            continue;
+        const char *path = ar.source + 1;
+        size_t n = strlen(path);
+        if (strncmp(path, dir, dirlen) == 0 && path[dirlen] == '/' &&
+            !strchr(path + dirlen + 1, '/') && n > dirlen + 5 &&
+            strcmp(path + n - 4, ".lua") == 0) {
+            lua_pushstring(L, path);
+            return lua_tostring(L, -1);
+        }
+    }
+    luaL_error(L, "db:exec_file: called outside a migration of '%s'", dir);
+    return NULL;
+}
+
+/* db:exec_file(name): the script in the migrations directory file `name`, which must be one
+ * of the calling migration's SQL files, <stem>.<part>.sql beside <stem>.lua: those are the
+ * files its checksum covers (scripts.c), so `check` sees an edit and `repair` records it.
+ * Anything else is refused naming the file: an absolute path, a directory part (`..`
+ * included), another name, and a symbolic link that leads out of the directory. */
+static int db_exec_file_method(lua_State *L)
+{
+    const config *cfg = lua_touserdata(L, lua_upvalueindex(2));
+    const char *dir = cfg && cfg->migrations_dir ? cfg->migrations_dir : "migrations";
+    luaL_checktype(L, 1, LUA_TTABLE);
+    const char *name = luaL_checkstring(L, 2);
+    if (name[0] == '/')
+        return luaL_error(L, "db:exec_file: '%s' is an absolute path; name a file beside the "
+                             "migration, in '%s'", name, dir);
+    if (strstr(name, ".."))
+        return luaL_error(L, "db:exec_file: '%s' leads out of the migrations directory '%s'",
+                          name, dir);
+    if (strchr(name, '/'))
+        return luaL_error(L, "db:exec_file: '%s' is in a subdirectory; the migration's SQL "
+                             "files are beside it in '%s'", name, dir);
+    const char *mig = calling_migration(L, dir);       /* ... migpath */
+    const char *base = mig + strlen(dir) + 1;
+    size_t stem = strlen(base) - 4;                    /* without ".lua" */
+    size_t n = strlen(name);
+    if (strncmp(name, base, stem) != 0 || name[stem] != '.' || n < stem + 6 ||
+        strcmp(name + n - 4, ".sql") != 0) {
+        lua_pushlstring(L, base, stem);                /* ... migpath stem */
+        return luaL_error(L, "db:exec_file: '%s' is not one of %s's SQL files: they are "
+                             "named '%s.<part>.sql' (the migration's checksum covers "
+                             "exactly those)", name, base, lua_tostring(L, -1));
+    }
+    lua_pushfstring(L, "%s/%s", dir, name);            /* ... migpath path */
+    const char *path = lua_tostring(L, -1);
+    char *real_dir = realpath(dir, NULL), *real_file = realpath(path, NULL);
+    bool inside = real_dir && real_file && strncmp(real_file, real_dir, strlen(real_dir)) == 0 &&
+                  real_file[strlen(real_dir)] == '/';
+    free(real_dir);
+    free(real_file);
+    if (!inside) {
+        struct stat st;
+        if (lstat(path, &st) != 0)
+            return luaL_error(L, "db:exec_file: cannot open '%s': %s", path, strerror(errno));
+        return luaL_error(L, "db:exec_file: '%s' is a symbolic link leading out of the "
+                             "migrations directory '%s'", path, dir);
+    }
+    textfile tf;
+    rb_error err;
+    if (textfile_read(path, &tf, &err) != 0) {
+        lua_pushfstring(L, "db:exec_file: %s", err.message);
+        return lua_error(L);
+    }
+    if (memchr(tf.text, '\0', tf.len)) {
+        textfile_release(&tf);
+        return luaL_error(L, "db:exec_file: '%s' is not a text file (it holds a NUL byte)", path);
+    }
+    /* The text goes onto the Lua stack so that an error raised below cannot leak it. */
+    lua_pushlstring(L, tf.text, tf.len);
+    textfile_release(&tf);
+    run_script(L, lua_tostring(L, -1), path);
+    return 0;
+}
+
 /* A model file's globals: there are none. Data needs only constructors and literals; a
  * model that reads os.getenv or requires a module would copy what it finds into
  * descriptions every signed-in user can read. The error points at the file and line. */
@@ -331,6 +456,8 @@ static int db_copy_method(lua_State *L)
 
 static const luaL_Reg db_methods[] = {
     {"exec", db_exec_method},
+    {"exec_script", db_exec_script_method},
+    {"exec_file", db_exec_file_method},
     {"query", db_query_method},
     {"scalar", db_scalar_method},
     {"quote_ident", db_quote_ident_method},

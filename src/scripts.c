@@ -31,11 +31,127 @@ static char *header_create_date(const char *text)
     return strndup(p, strcspn(p, "\r\n"));
 }
 
+/* ---- a migration's SQL files -------------------------------------------------------- */
+
+/* The SQL files of migration M.lua are the files M.<part>.sql beside it (the ones
+ * `revision --sql` writes are M.up.sql and M.down.sql). They are found by name, with no
+ * need to run the migration, so the checksum is known when the directory is loaded, and
+ * they are the only files db:exec_file reads (lua_db.c). */
+static bool is_sql_file_of(const char *name, const char *stem, size_t stem_len)
+{
+    size_t n = strlen(name);
+    return n > stem_len + 5 && strncmp(name, stem, stem_len) == 0 && name[stem_len] == '.' &&
+           strcmp(name + n - 4, ".sql") == 0;
+}
+
+/* The checksum of a migration with SQL files: SHA-256 over the file's own hex digest, then
+ * each SQL file's name and digest (normalised as the file's, in name order). Without SQL
+ * files it stays the file's own digest, so no recorded checksum changes. names[0..n) are
+ * the SQL files' names in dir, sorted. */
+static int checksum_with_sql(const char *dir, char *const *names, int n, char hex[65],
+                             rb_error *err)
+{
+    if (n == 0)
+        return 0;
+    sha256_ctx ctx;
+    sha256_init(&ctx);
+    sha256_update(&ctx, hex, 64);
+    sha256_update(&ctx, "\n", 1);
+    for (int i = 0; i < n; i++) {
+        char *path = malloc(strlen(dir) + strlen(names[i]) + 2);
+        textfile tf;
+        char file_hex[65];
+        if (!path)
+            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        sprintf(path, "%s/%s", dir, names[i]);
+        int rc = textfile_read(path, &tf, err);
+        free(path);
+        if (rc != 0)
+            return -1;
+        sha256_hex_normalised(tf.text, tf.len, file_hex);
+        textfile_release(&tf);
+        sha256_update(&ctx, names[i], strlen(names[i]));
+        sha256_update(&ctx, "\n", 1);
+        sha256_update(&ctx, file_hex, 64);
+        sha256_update(&ctx, "\n", 1);
+    }
+    unsigned char digest[32];
+    sha256_final(&ctx, digest);
+    for (int i = 0; i < 32; i++)
+        sprintf(hex + 2 * i, "%02x", digest[i]);
+    return 0;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The SQL files of the migration file `name`, from sorted (a directory's *.sql names, in
+ * order): they begin with its stem and a dot, so they sit together, found by binary search
+ * and copied (borrowed pointers) into *out, which the caller frees. */
+static int sql_files_in(const str_list *sorted, const char *name, char ***out, int *n)
+{
+    size_t stem_len = strlen(name) - 4;
+    int lo = 0, hi = sorted->count;
+    *out = NULL;
+    *n = 0;
+    while (lo < hi) { /* the first name not below "<stem>." */
+        int mid = lo + (hi - lo) / 2;
+        int c = strncmp(sorted->items[mid], name, stem_len);
+        if (c == 0)
+            c = (unsigned char)sorted->items[mid][stem_len] - (unsigned char)'.';
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    int end = lo;
+    while (end < sorted->count && strncmp(sorted->items[end], name, stem_len) == 0 &&
+           sorted->items[end][stem_len] == '.')
+        end++;
+    if (end == lo)
+        return 0;
+    if (!(*out = malloc(sizeof **out * (size_t)(end - lo))))
+        return -1;
+    for (int i = lo; i < end; i++)
+        if (is_sql_file_of(sorted->items[i], name, stem_len))
+            (*out)[(*n)++] = sorted->items[i];
+    return 0;
+}
+
+/* The SQL files of the migration at path, sorted, into *out (the caller releases it). */
+static int list_sql_files(const char *path, str_list *out, rb_error *err)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+    const char *base = slash ? slash + 1 : path;
+    size_t stem_len = strlen(base) > 4 ? strlen(base) - 4 : 0;
+    DIR *d = dir ? opendir(dir) : NULL;
+    int rc = 0;
+    if (!d) {
+        rc = dir ? rb_errorf(err, RB_EXIT_FAILURE, "cannot open '%s': %s", dir, strerror(errno))
+                 : rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        free(dir);
+        return rc;
+    }
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d)) != NULL)
+        if (is_sql_file_of(e->d_name, base, stem_len) && str_list_push(out, e->d_name) != 0)
+            rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    closedir(d);
+    free(dir);
+    if (rc == 0 && out->count > 1)
+        qsort(out->items, (size_t)out->count, sizeof *out->items, compare_names);
+    return rc;
+}
+
 /* Reads the migration name (at path) into *r: from the cache while its entry matches, else
  * run by the host. The file is read at most once: its text is hashed and handed to the
  * host, and a cache hit that needs no checksum needs no read at all. */
-static int load_one(lua_host *host, revcache *cache, const char *name, const char *path,
-                    bool checksums, revision *r, rb_error *err)
+static int load_one(lua_host *host, revcache *cache, const char *dir, const char *name,
+                    const char *path, char *const *sql_names, int nsql, bool checksums,
+                    revision *r, rb_error *err)
 {
     textfile tf = {0};
     struct stat st;
@@ -48,6 +164,8 @@ static int load_one(lua_host *host, revcache *cache, const char *name, const cha
         if (textfile_read(path, &tf, err) != 0)
             return -1;
         sha256_hex_normalised(tf.text, tf.len, sha256);
+        if (checksum_with_sql(dir, sql_names, nsql, sha256, err) != 0)
+            goto done;
         st = tf.st;
         have_key = cache && tf.len == (size_t)st.st_size; /* else it grew during the read */
     } else {
@@ -77,27 +195,33 @@ int scripts_run_migration(lua_host *host, const revision *rev, const char *funct
 {
     textfile tf;
     char now[65];
+    str_list sql = {0};
     if (textfile_read(rev->path, &tf, err) != 0)
         return -1;
     int rc = 0;
     if (rev->sha256[0]) {
+        const char *slash = strrchr(rev->path, '/');
+        char *dir = slash ? strndup(rev->path, (size_t)(slash - rev->path)) : strdup(".");
         sha256_hex_normalised(tf.text, tf.len, now);
-        if (strcmp(now, rev->sha256) != 0) {
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "%s changed while rbacmig was running "
+        if (!dir)
+            rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        else if (list_sql_files(rev->path, &sql, err) != 0 ||
+                 checksum_with_sql(dir, sql.items, sql.count, now, err) != 0)
+            rc = -1;
+        free(dir);
+        if (rc == 0 && strcmp(now, rev->sha256) != 0) {
+            rc = rb_errorf(err, RB_EXIT_FAILURE, "%s %s while rbacmig was running "
                            "(SHA-256 %.12s... when read, %.12s... now); nothing of it ran",
-                           rev->path, rev->sha256, now);
+                           rev->path, sql.count ? "or its SQL files changed" : "changed",
+                           rev->sha256, now);
             rb_strlcpy(err->hint, "run the command again", sizeof err->hint);
         }
     }
     if (rc == 0)
         rc = lua_host_run_migration(host, rev->path, tf.text, tf.len, function, conn, err);
+    str_list_release(&sql);
     textfile_release(&tf);
     return rc;
-}
-
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 int scripts_load(lua_host *host, const char *dir, bool checksums, graph *g, rb_error *err)
@@ -112,11 +236,15 @@ int scripts_load(lua_host *host, const char *dir, bool checksums, graph *g, rb_e
         return -1;
     }
     char **names = NULL;
+    str_list sql = {0}; /* every *.sql, for the migrations' SQL files */
     revcache *cache = NULL;
     int count = 0, cap = 0, rc = -1;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         size_t n = strlen(e->d_name);
+        if (n > 4 && e->d_name[0] != '.' && strcmp(e->d_name + n - 4, ".sql") == 0 &&
+            str_list_push(&sql, e->d_name) != 0)
+            goto oom;
         if (n < 5 || e->d_name[0] == '.' || strcmp(e->d_name + n - 4, ".lua") != 0)
             continue;
         if (count == cap) {
@@ -132,6 +260,8 @@ int scripts_load(lua_host *host, const char *dir, bool checksums, graph *g, rb_e
     }
     if (count > 1) /* qsort(NULL, 0, ...) is undefined */
         qsort(names, (size_t)count, sizeof *names, compare_names);
+    if (sql.count > 1)
+        qsort(sql.items, (size_t)sql.count, sizeof *sql.items, compare_names);
     size_t dirlen = strlen(dir);
     cache = revcache_open(dir);
     for (int i = 0; i < count; i++) {
@@ -139,8 +269,15 @@ int scripts_load(lua_host *host, const char *dir, bool checksums, graph *g, rb_e
         if (!path)
             goto oom;
         sprintf(path, "%s/%s", dir, names[i]);
+        char **mine;
+        int nsql;
+        if (sql_files_in(&sql, names[i], &mine, &nsql) != 0) {
+            free(path);
+            goto oom;
+        }
         revision r;
-        int failed = load_one(host, cache, names[i], path, checksums, &r, err);
+        int failed = load_one(host, cache, dir, names[i], path, mine, nsql, checksums, &r, err);
+        free(mine);
         free(path);
         if (failed || graph_add(g, &r, err) != 0)
             goto done;
@@ -156,6 +293,7 @@ done:
     for (int i = 0; i < count; i++)
         free(names[i]);
     free(names);
+    str_list_release(&sql);
     closedir(d);
     return rc;
 }
@@ -227,7 +365,57 @@ static void write_id_list(FILE *f, const str_list *l)
     }
 }
 
-int scripts_write_revision(const char *dir, const new_revision *spec, char **path, rb_error *err)
+/* Creates path for writing, never over an existing file (O_EXCL: two runs racing for the
+ * same id never overwrite each other). */
+static FILE *create_new_file(const char *path, rb_error *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        rb_errorf(err, RB_EXIT_FAILURE, "cannot create '%s': %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+    }
+    return f;
+}
+
+/* Writes a revision's SQL file (--sql) with a header comment; refuses to overwrite. */
+static int write_sql_file(const char *dir, const char *stem, const char *part,
+                          const char *comment, const char *id, str_list *paths, rb_error *err)
+{
+    size_t n = strlen(dir) + strlen(stem) + strlen(part) + 8;
+    char *p = malloc(n);
+    if (!p)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    snprintf(p, n, "%s/%s.%s.sql", dir, stem, part);
+    FILE *f = create_new_file(p, err);
+    if (!f) {
+        free(p);
+        return -1;
+    }
+    fprintf(f, "-- %s (%s of revision %s)\n"
+               "--\n"
+               "-- Run as one script by db:exec_file in %s.lua, inside the\n"
+               "-- migration's transaction. The file is part of the revision's checksum:\n"
+               "-- `rbacmig check` reports an edit once it is applied. End every statement\n"
+               "-- with ';'.\n\n",
+            comment, strcmp(part, "up") == 0 ? "upgrade" : "downgrade", id, stem);
+    bool failed = ferror(f) != 0;
+    if (fclose(f) != 0 || failed) {
+        rb_errorf(err, RB_EXIT_FAILURE, "cannot write '%s': %s", p, strerror(errno));
+        unlink(p);
+        free(p);
+        return -1;
+    }
+    int rc = 0;
+    if (paths && str_list_push(paths, p) != 0)
+        rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    free(p);
+    return rc;
+}
+
+int scripts_write_revision(const char *dir, const new_revision *spec, char **path,
+                           str_list *sql_paths, rb_error *err)
 {
     char id[64], slug[64], date[64];
     *path = NULL;
@@ -259,19 +447,13 @@ int scripts_write_revision(const char *dir, const new_revision *spec, char **pat
         free(p);
         return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
     }
-    /* O_EXCL: two runs racing for the same id never overwrite each other. */
-    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    FILE *f = create_new_file(p, err);
     if (!f) {
-        rb_errorf(err, RB_EXIT_FAILURE, "cannot create '%s': %s", p, strerror(errno));
-        if (fd >= 0)
-            close(fd);
         free(comment);
         free(p);
         return -1;
     }
     fprintf(f, "-- %s", comment);
-    free(comment);
     fprintf(f, "\n--\n-- Revision ID: %s\n-- Revises: ", id);
     for (int i = 0; i < spec->parents->count; i++)
         fprintf(f, "%s%s", i ? ", " : "", spec->parents->items[i]);
@@ -290,14 +472,43 @@ int scripts_write_revision(const char *dir, const new_revision *spec, char **pat
     }
     fputs("  message = ", f);
     write_lua_string(f, spec->message);
-    fputs(",\n\n  upgrade = function(db)\n  end,\n\n  downgrade = function(db)\n  end,\n}\n", f);
+    char stem[160];
+    snprintf(stem, sizeof stem, "%s%s%s", id, slug[0] ? "_" : "", slug);
+    if (spec->sql)
+        fprintf(f, ",\n\n  upgrade = function(db)\n    db:exec_file(\"%s.up.sql\")\n  end,\n\n"
+                   "  downgrade = function(db)\n    db:exec_file(\"%s.down.sql\")\n  end,\n}\n",
+                stem, stem);
+    else
+        fputs(",\n\n  upgrade = function(db)\n  end,\n\n  downgrade = function(db)\n  end,\n}\n",
+              f);
     bool failed = ferror(f) != 0;
     if (fclose(f) != 0 || failed) {
         rb_errorf(err, RB_EXIT_FAILURE, "cannot write '%s': %s", p, strerror(errno));
         unlink(p); /* a truncated revision would load as a broken one */
         free(p);
+        free(comment);
         return -1;
     }
+    /* The SQL files after the revision: a failure removes what was written, so no revision
+     * is left that runs a file that is not there. */
+    int wrote = 0;
+    if (spec->sql && write_sql_file(dir, stem, "up", comment, id, sql_paths, err) == 0)
+        wrote = write_sql_file(dir, stem, "down", comment, id, sql_paths, err) == 0 ? 2 : 1;
+    if (spec->sql && wrote < 2) {
+        if (wrote == 1) { /* ours: the down file failed after it */
+            char *up = malloc(strlen(dir) + strlen(stem) + 16);
+            if (up) {
+                sprintf(up, "%s/%s.up.sql", dir, stem);
+                unlink(up);
+                free(up);
+            }
+        }
+        unlink(p);
+        free(p);
+        free(comment);
+        return -1;
+    }
+    free(comment);
     *path = p;
     return 0;
 }

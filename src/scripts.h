@@ -27,11 +27,15 @@ typedef struct new_revision {
     const str_list *parents;   /* down_revision(s); empty for a root */
     const str_list *depends_on;
     const char *branch_label;  /* or NULL */
+    bool sql;                  /* --sql: upgrade and downgrade run <stem>.up.sql/.down.sql */
 } new_revision;
 
 /* Writes DIR/<rev>_<slug>.lua with a header comment and empty upgrade/downgrade; returns
- * the new path (caller frees). Refuses to overwrite. */
-int scripts_write_revision(const char *dir, const new_revision *spec, char **path, rb_error *err);
+ * the new path (caller frees). Refuses to overwrite. With spec->sql, the functions run
+ * db:exec_file on DIR/<rev>_<slug>.up.sql and .down.sql, written too (with a header
+ * comment), and their paths are pushed onto *sql_paths (nullable). */
+int scripts_write_revision(const char *dir, const new_revision *spec, char **path,
+                           str_list *sql_paths, rb_error *err);
 
 /* What scripts_init_project made; what it did not make was there already. */
 typedef struct scripts_init_result {

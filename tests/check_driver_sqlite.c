@@ -92,6 +92,90 @@ static db_value dbv_null(void)
     return v;
 }
 
+/* ---- scripts (db_exec_script) ------------------------------------------------------- */
+
+/* A script runs whole: comments, strings and a trigger body holding ';' do not end a
+ * statement early, and a result set is read and dropped. */
+START_TEST(test_script_runs)
+{
+    test_db t;
+    open_temp(&t);
+    rb_error err;
+    rb_error_init(&err);
+    int stmt_no = -1, line = -1;
+    const char *script =
+        "-- a comment; with a semicolon\n"
+        "CREATE TABLE a (s text);\n"
+        "/* a block; comment */ CREATE TABLE log (s text);\n"
+        "CREATE TRIGGER a_log AFTER INSERT ON a BEGIN\n"
+        "  INSERT INTO log VALUES (NEW.s || ';'); -- inside; the body\n"
+        "END;\n"
+        "SELECT 1;\n"
+        "INSERT INTO a VALUES ('x;y');\n"
+        "INSERT INTO a VALUES ('it''s')  -- no ';' at the end\n";
+    int rc = db_exec_script(t.conn, script, &stmt_no, &line, &err);
+    ck_assert_msg(rc == 0, "db_exec_script: %s", err.message);
+    ck_assert_int_eq(scalar_int(t.conn, "SELECT count(*) FROM a"), 2);
+    ck_assert_int_eq(scalar_int(t.conn, "SELECT count(*) FROM log WHERE s IN ('x;y;', 'it''s;')"),
+                     2);
+    ck_assert_int_eq(stmt_no, 0);
+    close_temp(&t);
+}
+END_TEST
+
+/* The failing statement is named by its number and the line it begins on (past the blank
+ * lines and comments before it), with its text; the statements before it ran (the caller's
+ * transaction undoes them), those after it did not. */
+static const struct {
+    const char *script;
+    int stmt_no, line;
+    const char *statement, *message;
+} script_errors[] = {
+    {"CREATE TABLE a (x int);\n/* two; */\nINSERT INTO a VALUES (1);\n\n-- three\n\n"
+     "INSERT INTO nope VALUES (1);\nCREATE TABLE b (x int);",
+     3, 7, "INSERT INTO nope VALUES (1);", "no such table: nope"},
+    {"SELECT 1; SELECT * FROM", 2, 1, "SELECT * FROM", "incomplete input"},
+    {"\n\nCREATE TABLE a (x int); CREATE TABLE a (x int);", 2, 3, "CREATE TABLE a (x int);",
+     "already exists"},
+    {"CREATE TABLE a (x int CHECK (x > 0));\nINSERT INTO a\n  VALUES (-1);", 2, 2,
+     "INSERT INTO a\n  VALUES (-1);", "CHECK constraint failed"},
+};
+
+START_TEST(test_script_errors)
+{
+    test_db t;
+    open_temp(&t);
+    rb_error err;
+    rb_error_init(&err);
+    int stmt_no = -1, line = -1;
+    int rc = db_exec_script(t.conn, script_errors[_i].script, &stmt_no, &line, &err);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_int_eq(stmt_no, script_errors[_i].stmt_no);
+    ck_assert_int_eq(line, script_errors[_i].line);
+    ck_assert_str_eq(err.statement, script_errors[_i].statement);
+    ck_assert_msg(strstr(err.message, script_errors[_i].message), "message: %s", err.message);
+    close_temp(&t);
+}
+END_TEST
+
+/* A script that ends the migration's transaction (COMMIT in it) is an error: the step's
+ * work before it may be committed, which the runner must not report as a success. */
+START_TEST(test_script_ends_transaction)
+{
+    test_db t;
+    open_temp(&t);
+    rb_error err;
+    rb_error_init(&err);
+    int stmt_no, line;
+    ck_assert_int_eq(db_begin_locked(t.conn, 1, &err), 0);
+    int rc = db_exec_script(t.conn, "CREATE TABLE a (x int); COMMIT;", &stmt_no, &line, &err);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_msg(strstr(err.message, "ended the migration's transaction"), "%s", err.message);
+    db_rollback(t.conn);
+    close_temp(&t);
+}
+END_TEST
+
 /* ---- a SQLite file ------------------------------------------------------------------- */
 
 START_TEST(test_open_file)
@@ -658,6 +742,10 @@ Suite *make_driver_sqlite_suite(void)
     tcase_add_test(tc, test_open_not_a_database);
     tcase_add_loop_test(tc, test_open_errors, 0, (int)(sizeof bad_urls / sizeof *bad_urls));
     tcase_add_test(tc, test_memory_database);
+    tcase_add_test(tc, test_script_runs);
+    tcase_add_loop_test(tc, test_script_errors, 0,
+                        (int)(sizeof script_errors / sizeof *script_errors));
+    tcase_add_test(tc, test_script_ends_transaction);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("literals");

@@ -231,6 +231,39 @@ START_TEST(test_no_file_created)
 }
 END_TEST
 
+/* db_exec_script in --sql: the script as written, which psql and sqlite3 read themselves,
+ * with a terminating ';' where the last statement lacks one (the next line written is
+ * COMMIT), even after a trailing comment; $1 in a script is text, not a parameter. */
+static const struct {
+    const char *url, *script, *want;
+} script_cases[] = {
+    {PG, "CREATE TABLE a (x int);\n-- two; statements\nCREATE TABLE b (s text DEFAULT 'x;y');\n",
+     "CREATE TABLE a (x int);\n-- two; statements\nCREATE TABLE b (s text DEFAULT 'x;y');\n"},
+    {PG, "CREATE FUNCTION f(int) RETURNS int AS $$ SELECT $1; $$ LANGUAGE sql",
+     "CREATE FUNCTION f(int) RETURNS int AS $$ SELECT $1; $$ LANGUAGE sql;\n"},
+    {LITE, "CREATE TABLE a (x int);\nCREATE INDEX a_x ON a (x) -- last",
+     "CREATE TABLE a (x int);\nCREATE INDEX a_x ON a (x) -- last\n;\n"},
+};
+
+START_TEST(test_script)
+{
+    offline_db t;
+    open_offline(&t, script_cases[_i].url);
+    rb_error err;
+    rb_error_init(&err);
+    int stmt_no = -1, line = -1;
+    ck_capture cap;
+    ck_capture_begin(&cap);
+    int rc = db_exec_script(t.conn, script_cases[_i].script, &stmt_no, &line, &err);
+    char *out = ck_capture_end(&cap);
+    close_offline(&t);
+    ck_assert_msg(rc == 0, "db_exec_script: %s", err.message);
+    ck_assert_str_eq(out, script_cases[_i].want);
+    ck_assert_int_eq(stmt_no, 0);
+    free(out);
+}
+END_TEST
+
 Suite *make_offline_suite(void)
 {
     Suite *s = suite_create("offline");
@@ -242,6 +275,7 @@ Suite *make_offline_suite(void)
                         (int)(sizeof transaction_cases / sizeof *transaction_cases));
     tcase_add_test(tc, test_cannot_read);
     tcase_add_test(tc, test_no_file_created);
+    tcase_add_loop_test(tc, test_script, 0, (int)(sizeof script_cases / sizeof *script_cases));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,7 +1,8 @@
 ---@meta
 -- LuaLS annotations for the `db` object that migrations call: the host's methods (exec,
--- query, scalar, quote_ident, load_rbac, copy) and the schema operations of rbacmig.schema. Editors read this
--- file for completion and checking; it is never required at run time. See docs/schema-api.md.
+-- exec_script, exec_file, query, scalar, quote_ident, load_rbac, copy) and the schema
+-- operations of rbacmig.schema. Editors read this file for completion and checking; it is
+-- never required at run time. See docs/schema-api.md.
 
 ---@alias rbacmig.Dialect "postgresql"|"sqlite"
 
@@ -213,6 +214,21 @@ local Db = {}
 ---@param ... rbacmig.Value
 ---@return integer
 function Db:exec(sql, ...) end
+
+---Runs a script of several statements (no parameters), as psql or sqlite3 would: comments,
+---strings holding ';' and $$ bodies are the database's to read. PostgreSQL sends it as one
+---simple-protocol query, SQLite prepares one statement after another; all of it runs in the
+---step's transaction. An error names the failing statement and its line ("script:7: statement
+---3: ..."). COPY ... FROM STDIN is refused. Under --sql the script is written as it is.
+---@param sql string
+function Db:exec_script(sql) end
+
+---Runs one of the migration's own SQL files as a script (see exec_script): a file named
+---`<stem>.<part>.sql` beside the migration's `<stem>.lua`, such as `<rev>_<slug>.up.sql`.
+---Those files are part of the migration's checksum (check, repair). Absolute paths, `..`,
+---subdirectories, other names and symbolic links leading outside are refused.
+---@param name string the file name, e.g. "1f2e3d4c5b6a_add_docs.up.sql"
+function Db:exec_file(name) end
 
 ---Runs a query and returns its rows keyed by column name (an error under --sql).
 ---@param sql string
