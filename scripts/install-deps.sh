@@ -9,6 +9,7 @@ packages=(
   sqlite3 postgresql postgresql-client pgbouncer jq
   postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
   valgrind clang libclang-rt-14-dev
+  python3-alembic python3-sqlalchemy python3-psycopg2
   groff-base man-db zsh
 )
 

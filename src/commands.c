@@ -48,6 +48,26 @@ static const cli_opt stamp_opts[] = {
     OPT_SQL("--sql head > stamp.sql"),
     {.name = "purge", .help = "empty the version table first (it may name unknown revisions)",
      .example = "--purge 91759229c32b"},
+    {.name = "from-alembic", .help = "the revisions Alembic's alembic_version holds, instead of REV",
+     .example = "--from-alembic"},
+    {.name = "alembic-table", .value_name = "NAME",
+     .help = "Alembic's version table (default alembic_version)",
+     .example = "--from-alembic --alembic-table app_alembic_version"},
+    {.name = "alembic-schema", .value_name = "S",
+     .help = "its schema (default: the search_path's; PostgreSQL)",
+     .example = "--from-alembic --alembic-schema app"},
+    OPT_END,
+};
+static const cli_opt import_alembic_opts[] = {
+    {.name = "dialect", .value_name = "NAME",
+     .help = "postgresql or sqlite (default: that of alembic.ini's sqlalchemy.url)",
+     .example = "--dialect postgresql ../app"},
+    {.name = "shadow-alembic", .value_name = "URL",
+     .help = "an empty database Alembic's chain is replayed into, to prove the import",
+     .example = "--shadow-alembic postgresql:///shadow_a --shadow postgresql:///shadow_b ../app"},
+    {.name = "shadow", .value_name = "URL",
+     .help = "an empty database the imported chain is replayed into (with --shadow-alembic)",
+     .example = "--shadow-alembic sqlite:a.db --shadow sqlite:b.db ../app"},
     OPT_END,
 };
 static const cli_opt history_opts[] = {
@@ -163,6 +183,13 @@ static const cli_command tenant_subs[] = {
      .summary = "delete a tenant and everything in it", .example = "acme"},
 };
 
+static const cli_command import_subs[] = {
+    {.name = "alembic", .run = cmd_import, .opts = import_alembic_opts, .args = "DIR",
+     .min_args = 1, .max_args = 1,
+     .summary = "turn the Alembic project in DIR (holding alembic.ini) into migrations",
+     .args_hint = "name the directory that holds alembic.ini", .example = "../app"},
+};
+
 static const cli_command member_subs[] = {
     {.name = "add", .run = cmd_rbac, .flags = RBAC_WRITES, .opts = member_add_opts,
      .check = cmd_rbac_check, .summary = "give a user a role in a tenant",
@@ -197,9 +224,10 @@ const cli_command cli_commands[] = {
      .args = "TARGET", .min_args = 1, .max_args = 1, .check = cmd_migrate_check,
      .summary = "revert migrations down to TARGET (base, REV, -N, REV-N)", .example = "-1",
      .args_hint = "to revert everything, say so: rbacmig downgrade base"},
-    {.name = "stamp", .run = cmd_stamp, .flags = MIGRATES, .opts = stamp_opts, .args = "REV",
-     .min_args = 1, .max_args = 1, .check = cmd_migrate_check,
-     .summary = "set the version table to REV without running migrations",
+    {.name = "stamp", .run = cmd_stamp, .flags = MIGRATES, .opts = stamp_opts, .args = "[REV]",
+     .min_args = 0, .max_args = 1, .check = cmd_migrate_check,
+     .summary = "set the version table to REV (or Alembic's revisions) without running "
+                "migrations",
      .example = "91759229c32b"},
     {.name = "current", .run = cmd_current, .flags = INSPECTS | CMD_GRAPH_LIGHT,
      .opts = no_opts, .summary = "show the revision(s) the database is at", .example = "-v"},
@@ -233,6 +261,8 @@ const cli_command cli_commands[] = {
      .summary = "manage tenants", .example = "list"},
     {.name = "member", .subs = member_subs, .nsubs = 3, .opts = no_opts,
      .summary = "manage memberships", .example = "list --tenant acme"},
+    {.name = "import", .subs = import_subs, .nsubs = 1, .opts = no_opts,
+     .summary = "import migrations from another tool (alembic)", .example = "alembic ../app"},
     {.name = "can", .run = cmd_rbac, .flags = RBAC_READS, .opts = can_opts,
      .args = "PERMISSION", .min_args = 1, .max_args = 1, .check = cmd_rbac_check,
      .summary = "allowed (exit 0, with the granting roles) or denied (exit 3)",

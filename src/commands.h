@@ -87,6 +87,7 @@ const cli_command *cli_find_command(const char *name, const char *sub);
 int cmd_upgrade(cli_state *st, rb_error *err);
 int cmd_downgrade(cli_state *st, rb_error *err);
 int cmd_stamp(cli_state *st, rb_error *err);
+int cmd_import(cli_state *st, rb_error *err);
 int cmd_migrate_check(cli_state *st, rb_error *err);
 int cmd_current(cli_state *st, rb_error *err);
 int cmd_heads(cli_state *st, rb_error *err);

@@ -191,7 +191,9 @@ int runner_stamp(runner *r, const migrate_options *opts, rb_error *err)
     target t;
     work_begin(r);
     int rc = versions_open(&vs, r->conn, r->cfg, r->g, err);
-    if (rc == 0)
+    if (rc == 0 && opts->fixed_target)
+        t = *opts->fixed_target;
+    else if (rc == 0)
         rc = first_look(r, &vs, opts, &rows, &exists, &t, err);
     if (rc == 0)
         rc = versions_stamp(&vs, opts->purge, &t, err);

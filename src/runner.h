@@ -20,6 +20,7 @@ typedef struct migrate_options {
     bool single_transaction;   /* the whole command in one transaction */
     bool purge;                /* stamp --purge: empty the version table first */
     bool allow_changed;        /* run even if an applied file changed since it was applied */
+    const target *fixed_target; /* stamp: resolved already (stamp --from-alembic), or NULL */
 } migrate_options;
 
 typedef struct runner {
