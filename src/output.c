@@ -3,6 +3,7 @@
 #include "output.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,19 @@ void out_progress(const char *fmt, ...)
     if (colour) /* after the newline: a line cut short by a signal keeps no colour */
         fputs("\033[0m", stdout);
     fflush(stdout_is_sql ? stderr : stdout);
+}
+
+int out_json(json_t *value, rb_error *err)
+{
+    if (!value)
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
+    char *text = json_dumps(value, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    json_decref(value);
+    if (!text)
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
+    out_print("%s", text);
+    free(text);
+    return 0;
 }
 
 void out_note(const char *fmt, ...)

@@ -55,6 +55,11 @@ void out_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void out_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A debug line on stderr, only with -v. */
 void out_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A JSON document (--format json) on stdout: jansson's text with sorted keys and a two-space
+ * indent, so equal values print the same bytes, masked as out_print is. Takes the reference
+ * to value (NULL: out of memory). */
+struct json_t;
+int out_json(struct json_t *value, rb_error *err);
 /* Raw text to stdout (for --sql output), with credentials masked (out_mask_sql). */
 void out_sql(const char *text);
 
