@@ -51,6 +51,12 @@ void out_set_colour(bool on_stdout, bool on_stderr);
 void out_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Progress (stdout, or stderr under --sql); silenced by -q. */
 void out_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Whether progress lines reach a terminal (then a run of many steps counts them). */
+bool out_progress_on_terminal(void);
+/* A step line of a run of `steps` steps: as out_progress, prefixed "[step/steps] " on a
+ * terminal when there are several (the colour stays on the text after it). */
+void out_progress_step(int step, int steps, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* A note on stderr ("rbacmig: ..."); silenced by -q. */
 void out_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A debug line on stderr, only with -v. */

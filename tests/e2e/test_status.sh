@@ -2,6 +2,8 @@
 # `rbacmig status` (issue 16): where the database is, what `upgrade heads` would run and in
 # which order, edited and failed applied revisions, revisions with no file and several heads;
 # --exit-code's exits (6 pending, 1 a problem) for CI gates; --format json parsed with jq.
+# Then the progress of a run of many steps: [i/n] and the elapsed time on a terminal, plain
+# lines otherwise, a summary line at the end.
 . "$(dirname "$0")/lib.sh"
 new_db
 
@@ -81,4 +83,31 @@ expect_rc 1 "a revision with no file is a problem"
 expect_out_has "missing: the database is at revision aaaa00000004" "status names it"
 rb status --format yaml
 expect_rc 2 "--format yaml is a usage error"
+
+# ---- progress of a run of many steps (issue 16) ----------------------------------------------
+new_db
+rm -f migrations/*.lua
+for i in 1 2 3; do
+  parent=""; [ $i -gt 1 ] && parent="cccc0000000$((i - 1))"
+  migration "cccc0000000$i" "$parent" "db:exec('CREATE TABLE p$i (id integer)')" "db:exec('DROP TABLE p$i')"
+done
+rb upgrade head
+expect_rc 0 "upgrade of three steps"
+expect_eq "$(echo "$OUT" | grep -c '^Running upgrade')" 3 "plain step lines when not on a terminal"
+expect_not_in_output "[1/3]" "no counter when not on a terminal"
+check "a summary line ends it" bash -c 'echo "$1" | tail -1 | grep -Eq "^upgrade: 3 steps in [0-9]+ ms$"' _ "$OUT"
+rb -q downgrade base
+expect_out "" "-q: no step lines, no summary"
+rb upgrade +1
+expect_eq "$(echo "$OUT" | grep -c 'steps in')" 0 "one step: no summary (its done line says it)"
+if command -v script >/dev/null; then
+  out=$(NO_COLOR=1 TERM=dumb script -qec "$(printf '%q ' "$RBACMIG" upgrade head)" /dev/null 2>&1 | tr -d '\r')
+  case $out in *"[1/2] Running upgrade cccc00000001 -> cccc00000002, step cccc00000002"*) pass ;;
+    *) fail "terminal: [1/2] before the step line ($out)" ;; esac
+  case $out in *"[2/2] Running upgrade cccc00000002 -> cccc00000003"*) pass ;;
+    *) fail "terminal: [2/2] ($out)" ;; esac
+  check "terminal: elapsed time on the done line" \
+    bash -c 'echo "$1" | grep -Eq "^  done in [0-9]+ ms, [0-9]+\.[0-9] s elapsed$"' _ "$out"
+  case $out in *"upgrade: 2 steps in "*) pass ;; *) fail "terminal: the summary ($out)" ;; esac
+fi
 finish
