@@ -27,6 +27,12 @@
 #define OPT_END {0}
 
 static const cli_opt no_opts[] = {OPT_END};
+/* --format of the read-only commands (docs/json.md). */
+#define OPT_FORMAT(ex) \
+    {.name = "format", .value_name = "text|json", .help = "text (the default) or json (docs/json.md)", \
+     .example = (ex)}
+static const cli_opt format_opts[] = {OPT_FORMAT("--format json"), OPT_END};
+
 static const cli_opt init_opts[] = {
     {.name = "rbac", .help = "also the RBAC migrations and the rbac/ model (permissions, role templates)",
      .example = "--rbac"},
@@ -50,11 +56,6 @@ static const cli_opt stamp_opts[] = {
      .example = "--purge 91759229c32b"},
     OPT_END,
 };
-/* --format of the read-only commands (docs/json.md). */
-#define OPT_FORMAT(ex) \
-    {.name = "format", .value_name = "text|json", .help = "text (the default) or json (docs/json.md)", \
-     .example = (ex)}
-static const cli_opt format_opts[] = {OPT_FORMAT("--format json"), OPT_END};
 static const cli_opt status_opts[] = {
     OPT_FORMAT("--format json"),
     {.name = "exit-code", .help = "exit 6 when revisions are pending, 1 on a problem (CI gates)",
@@ -123,10 +124,15 @@ static const cli_opt member_remove_opts[] = {
      .example = "--tenant acme --user " UUID " --role admin"},
     OPT_END,
 };
-static const cli_opt member_list_opts[] = {OPT_TENANT(true, "--tenant acme"), OPT_END};
+static const cli_opt member_list_opts[] = {
+    OPT_TENANT(true, "--tenant acme"),
+    OPT_FORMAT("--tenant acme --format json"),
+    OPT_END,
+};
 static const cli_opt can_opts[] = {
     OPT_TENANT(true, "--tenant acme --user " UUID " projects.create"),
     OPT_USER(true, "--tenant acme --user " UUID " projects.create"),
+    OPT_FORMAT("--tenant acme --user " UUID " --format json projects.create"),
     OPT_END,
 };
 
@@ -165,7 +171,7 @@ static const cli_command tenant_subs[] = {
      .summary = "create a tenant with its template roles (and owner membership)",
      .example = "acme --name \"Acme Corp\" --owner " UUID,
      .args_hint = "quote a name with spaces: --name \"Foo Corp\""},
-    {.name = "list", .run = cmd_rbac, .flags = RBAC_READS, .opts = no_opts,
+    {.name = "list", .run = cmd_rbac, .flags = RBAC_READS, .opts = format_opts,
      .check = cmd_rbac_check, .summary = "list tenants: slug, id, name, members", .example = ""},
     {.name = "delete", .run = cmd_rbac, .flags = RBAC_WRITES, .opts = no_opts, .args = "SLUG",
      .min_args = 1, .max_args = 1, .check = cmd_rbac_check,

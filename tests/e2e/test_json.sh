@@ -76,4 +76,35 @@ for c in current heads branches history check; do
 done
 rb show --format csv head
 expect_rc 2 "show --format csv is a usage error"
+
+# ---- the RBAC commands: tenant list, member list, can ---------------------------------------
+new_db
+rm -rf migrations
+cp -r "$SRC/migrations" "$SRC/rbac" .
+rb upgrade 91759229c32b
+rb seed
+owner=11111111-1111-4111-8111-111111111111
+viewer=22222222-2222-4222-8222-222222222222
+json tenant list
+expect_eq "$(jq -c '.tenants' <<<"$OUT")" '[]' "tenant list: an empty array"
+rb tenant create acme --name 'Acme "Corp" \ é' --owner $owner
+rb member add --tenant acme --user $viewer --role viewer
+json tenant list
+expect_eq "$(jq -r '.tenants[0] | [.slug, .members, (.id | length > 0)] | join(" ")' <<<"$OUT")" \
+  "acme 2 true" "tenant list: slug, members, id"
+expect_eq "$(jq -r '.tenants[0].name' <<<"$OUT")" 'Acme "Corp" \ é' "tenant list: the raw name, escaped by the encoder"
+json member list --tenant acme
+expect_eq "$(jq -r '.tenant, (.members | map(.user_id + "=" + (.roles | join(","))) | join(" "))' <<<"$OUT" | tr '\n' ' ')" \
+  "acme $owner=owner $viewer=viewer " "member list: users and roles"
+json can --tenant acme --user $owner tenants.delete
+expect_rc 0 "can (allowed) --format json: exit 0"
+expect_eq "$(jq -r '[.allowed, .permission, .tenant, .user, (.roles | join(","))] | join(" ")' <<<"$OUT")" \
+  "true tenants.delete acme $owner owner" "can: allowed with its roles"
+json can --tenant acme --user $viewer tenants.delete
+expect_rc 3 "can (denied) --format json: exit 3"
+expect_eq "$(jq -c '[.allowed, .roles]' <<<"$OUT")" '[false,[]]' "can: denied, no roles"
+rb tenant list
+expect_out_has "acme" "tenant list: text as before"
+rb tenant list --format csv
+expect_rc 2 "tenant list --format csv is a usage error"
 finish
