@@ -1,16 +1,150 @@
 /* cmd_info.c: the read-only commands: current, heads, branches, history, show, check. They
  * never create a database or take the lock (their flags in commands.c say so; the dispatcher
  * loads the graph and opens the read-only connection). */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_info.h"
 #include "output.h"
 #include "versions.h"
 
+int info_format_check(cli_state *st, rb_error *err)
+{
+    const char *format = cli_value(st, "format");
+    if (!format || strcmp(format, "text") == 0 || strcmp(format, "json") == 0)
+        return 0;
+    return rb_errorf(err, RB_EXIT_USAGE, "--format takes 'text' or 'json', got '%s'", format);
+}
+
+int cmd_format_check(cli_state *st, rb_error *err)
+{
+    return info_format_check(st, err);
+}
+
+bool info_want_json(const cli_state *st)
+{
+    const char *format = cli_value(st, "format");
+    return format && strcmp(format, "json") == 0;
+}
+
+json_t *info_json_string(const char *s)
+{
+    if (!s)
+        return json_null();
+    json_t *v = json_string(s);
+    if (v)
+        return v;
+    /* Not UTF-8: each byte of a sequence jansson refused becomes U+FFFD (3 bytes). */
+    size_t len = strlen(s);
+    char *fixed = malloc(len * 3 + 1), *o = fixed;
+    if (!fixed)
+        return NULL;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x80) {
+            *o++ = (char)*p;
+        } else {
+            int n = *p >= 0xf0 && *p < 0xf5 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc2 && *p < 0xe0 ? 2 : 0;
+            int ok = n > 0;
+            for (int k = 1; ok && k < n; k++)
+                ok = (p[k] & 0xc0) == 0x80;
+            if (ok) { /* jansson checks it again below */
+                memcpy(o, p, (size_t)n);
+                o += n;
+                p += n - 1;
+            } else {
+                memcpy(o, "\xef\xbf\xbd", 3);
+                o += 3;
+            }
+        }
+    }
+    *o = '\0';
+    v = json_string(fixed);
+    if (!v) { /* an overlong or surrogate form passed the test above: keep ASCII only */
+        o = fixed;
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+            *o++ = *p < 0x80 ? (char)*p : '?';
+        *o = '\0';
+        v = json_string(fixed);
+    }
+    free(fixed);
+    return v;
+}
+
+json_t *info_json_ids(const graph *g, const int *idx, int n)
+{
+    json_t *arr = json_array();
+    for (int i = 0; arr && i < n; i++)
+        if (json_array_append_new(arr, json_string(g->revs[idx[i]].id)) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    return arr;
+}
+
+static json_t *json_strings(const str_list *list)
+{
+    json_t *arr = json_array();
+    for (int i = 0; arr && i < list->count; i++)
+        if (json_array_append_new(arr, info_json_string(list->items[i])) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    return arr;
+}
+
+/* Every field, always: JSON readers get the same keys whatever -v says. sha256 is null where
+ * the files were listed without hashing (current, heads, history, branches without -v). */
+json_t *info_revision_json(const graph *g, int idx, const str_list *current)
+{
+    const revision *rev = &g->revs[idx];
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int bad = 0;
+    bad |= json_object_set_new(o, "id", json_string(rev->id));
+    bad |= json_object_set_new(o, "parents", info_json_ids(g, rev->parents, rev->nparents));
+    bad |= json_object_set_new(o, "depends_on", info_json_ids(g, rev->deps, rev->ndeps));
+    bad |= json_object_set_new(o, "children", info_json_ids(g, rev->children, rev->nchildren));
+    bad |= json_object_set_new(o, "branch_labels", json_strings(&rev->branch_labels));
+    bad |= json_object_set_new(o, "message", info_json_string(rev->message));
+    bad |= json_object_set_new(o, "path", info_json_string(rev->path));
+    bad |= json_object_set_new(o, "sha256", rev->sha256[0] ? json_string(rev->sha256) : json_null());
+    bad |= json_object_set_new(o, "create_date", info_json_string(rev->create_date));
+    bad |= json_object_set_new(o, "transactional", json_boolean(rev->transactional));
+    bad |= json_object_set_new(o, "head", json_boolean(rev->nchildren == 0));
+    bad |= json_object_set_new(o, "branchpoint", json_boolean(rev->nchildren > 1));
+    bad |= json_object_set_new(o, "mergepoint", json_boolean(rev->nparents > 1));
+    bad |= json_object_set_new(o, "current",
+                               json_boolean(current && str_list_contains(current, rev->id)));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* {"<key>": [revision, ...]}: the JSON form of the listing commands. */
+static int print_json_list(const char *key, const graph *g, const int *idx, int n,
+                           const str_list *current, rb_error *err)
+{
+    json_t *root = json_object(), *arr = json_array();
+    int bad = !root || !arr;
+    for (int i = 0; !bad && i < n; i++)
+        bad = json_array_append_new(arr, info_revision_json(g, idx[i], current)) != 0;
+    if (bad || json_object_set(root, key, arr) != 0) {
+        json_decref(arr);
+        json_decref(root);
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    }
+    json_decref(arr);
+    return out_json(root, err);
+}
+
 /* The applied set of the database, for (current) marks. */
-static int read_current(cli_state *st, str_list *rows, rb_error *err)
+int info_read_current(cli_state *st, str_list *rows, rb_error *err)
 {
     version_store vs;
     bool exists;
@@ -123,24 +257,35 @@ static bool verbose_flag(cli_state *st)
 int cmd_current(cli_state *st, rb_error *err)
 {
     str_list rows = {0};
-    int rc = -1;
-    bool verbose = verbose_flag(st);
-    if (read_current(st, &rows, err) != 0)
+    int rc = -1, *idx = NULL;
+    bool verbose = verbose_flag(st), json = info_want_json(st);
+    if (info_read_current(st, &rows, err) != 0)
         goto done;
+    if (!(idx = malloc(sizeof *idx * ((size_t)rows.count + 1)))) {
+        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        goto done;
+    }
     for (int i = 0; i < rows.count; i++) {
-        int idx = graph_find(&st->g, rows.items[i]);
-        if (idx < 0) {
+        int k = graph_find(&st->g, rows.items[i]);
+        if (k < 0) {
             rb_errorf(err, RB_EXIT_FAILURE,
                       "the database is at revision '%s', which no migration file has",
                       rows.items[i]);
             goto done;
         }
-        if ((verbose ? print_revision(&st->g, idx, true, &rows, err)
-                     : print_short(&st->g, idx, err)) != 0)
-            goto done;
+        idx[i] = k;
     }
+    if (json) {
+        rc = print_json_list("current", &st->g, idx, rows.count, &rows, err);
+        goto done;
+    }
+    for (int i = 0; i < rows.count; i++)
+        if ((verbose ? print_revision(&st->g, idx[i], true, &rows, err)
+                     : print_short(&st->g, idx[i], err)) != 0)
+            goto done;
     rc = 0;
 done:
+    free(idx);
     str_list_release(&rows);
     return rc;
 }
@@ -154,6 +299,10 @@ int cmd_heads(cli_state *st, rb_error *err)
         goto done;
     }
     int n = graph_heads(&st->g, heads);
+    if (info_want_json(st)) {
+        rc = print_json_list("heads", &st->g, heads, n, NULL, err);
+        goto done;
+    }
     for (int i = 0; i < n; i++)
         if ((verbose ? print_revision(&st->g, heads[i], true, NULL, err)
                      : print_short(&st->g, heads[i], err)) != 0)
@@ -167,6 +316,17 @@ done:
 int cmd_branches(cli_state *st, rb_error *err)
 {
     bool verbose = verbose_flag(st);
+    if (info_want_json(st)) {
+        int *points = malloc(sizeof *points * ((size_t)st->g.count + 1)), n = 0;
+        if (!points)
+            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        for (int k = 0; k < st->g.count; k++)
+            if (st->g.revs[st->g.order[k]].nchildren > 1)
+                points[n++] = st->g.order[k];
+        int rc = print_json_list("branchpoints", &st->g, points, n, NULL, err);
+        free(points);
+        return rc;
+    }
     for (int k = 0; k < st->g.count; k++) {
         int i = st->g.order[k];
         const revision *rev = &st->g.revs[i];
@@ -217,6 +377,8 @@ static int resolve_end(cli_state *st, const char *spec, const str_list *current,
  * before anything connects. */
 int cmd_history_check(cli_state *st, rb_error *err)
 {
+    if (info_format_check(st, err) != 0)
+        return -1;
     const char *range = cli_value(st, "rev-range");
     const char *colon = range ? strchr(range, ':') : NULL;
     if (!range)
@@ -242,7 +404,7 @@ int cmd_history(cli_state *st, rb_error *err)
 {
     str_list rows = {0};
     rev_set upto = {0}, from = {0};
-    int *start = NULL, *end = NULL, nstart = 0, nend = 0, rc = -1;
+    int *start = NULL, *end = NULL, nstart = 0, nend = 0, rc = -1, *listed = NULL, nlisted = 0;
     char *left = NULL;
     bool verbose = verbose_flag(st);
     /* -r START:END keeps revisions that descend from START and lead to END: older to newer,
@@ -253,7 +415,7 @@ int cmd_history(cli_state *st, rb_error *err)
         rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
         goto done;
     }
-    if (read_current(st, &rows, err) != 0)
+    if (info_read_current(st, &rows, err) != 0)
         goto done;
     if (rev_set_init(&upto, &st->g) != 0 || rev_set_init(&from, &st->g) != 0) {
         rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
@@ -284,15 +446,26 @@ int cmd_history(cli_state *st, rb_error *err)
             goto done;
         }
     }
+    if (!(listed = malloc(sizeof *listed * ((size_t)st->g.count + 1)))) {
+        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        goto done;
+    }
     for (int k = st->g.count - 1; k >= 0; k--) {
         int i = st->g.order[k];
         if ((!open_end && !upto.in[i]) || (!open_start && !from.in[i]))
             continue;
-        if (print_revision(&st->g, i, verbose, &rows, err) != 0)
-            goto done;
+        listed[nlisted++] = i;
     }
+    if (info_want_json(st)) {
+        rc = print_json_list("revisions", &st->g, listed, nlisted, &rows, err);
+        goto done;
+    }
+    for (int k = 0; k < nlisted; k++)
+        if (print_revision(&st->g, listed[k], verbose, &rows, err) != 0)
+            goto done;
     rc = 0;
 done:
+    free(listed);
     free(left);
     free(start);
     free(end);
@@ -302,63 +475,85 @@ done:
     return rc;
 }
 
-/* check: applied files that changed, applied revisions with no file, several heads. */
-int cmd_check(cli_state *st, rb_error *err)
+/* One problem check (or status) found: a line of text, or with --format json an object of
+ * problems[] ({"kind", "revision", "path", "message"}); the message is the line either way. */
+static int report_problem(json_t *list, const char *kind, const char *rev_id,
+                          const char *path, const char *message, rb_error *err)
 {
-    str_list rows = {0}, known = {0};
-    rev_set applied = {0};
+    if (!list) {
+        out_print("%s: %s", kind, message);
+        return 0;
+    }
+    json_t *o = json_object();
+    int bad = !o;
+    if (o) {
+        bad |= json_object_set_new(o, "kind", json_string(kind));
+        bad |= json_object_set_new(o, "revision", info_json_string(rev_id));
+        bad |= json_object_set_new(o, "path", info_json_string(path));
+        bad |= json_object_set_new(o, "message", info_json_string(message));
+    }
+    if (bad || json_array_append_new(list, o) != 0)
+        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    return 0;
+}
+
+int info_problems(cli_state *st, const str_list *rows, rev_set *applied, json_t *list,
+                  int *problems, rb_error *err)
+{
+    str_list known = {0}, failed = {0};
     version_store vs = {0};
-    int *changed = NULL, nchanged = 0, *heads = NULL, problems = 0, rc = -1;
-    if (read_current(st, &rows, err) != 0)
-        goto done;
-    for (int i = 0; i < rows.count; i++) {
-        if (graph_find(&st->g, rows.items[i]) < 0) {
-            out_print("missing: the database is at revision %s, which no migration file has",
-                      rows.items[i]);
-            problems++;
-        } else if (str_list_push(&known, rows.items[i]) != 0) {
+    int *changed = NULL, nchanged = 0, *heads = NULL, rc = -1;
+    char text[1024];
+    *problems = 0;
+    for (int i = 0; i < rows->count; i++) {
+        if (graph_find(&st->g, rows->items[i]) < 0) {
+            snprintf(text, sizeof text,
+                     "the database is at revision %s, which no migration file has",
+                     rows->items[i]);
+            if (report_problem(list, "missing", rows->items[i], NULL, text, err) != 0)
+                goto done;
+            ++*problems;
+        } else if (str_list_push(&known, rows->items[i]) != 0) {
             goto oom;
         }
     }
-    if (graph_applied(&st->g, &known, &applied, err) != 0)
+    if (graph_applied(&st->g, &known, applied, err) != 0)
         goto done;
     if (versions_open(&vs, st->conn, &st->cfg, &st->g, err) != 0 ||
-        versions_changed_files(&vs, &applied, &changed, &nchanged, err) != 0)
+        versions_changed_files(&vs, applied, &changed, &nchanged, err) != 0)
         goto done;
     for (int i = 0; i < nchanged; i++) {
         const revision *rev = &st->g.revs[changed[i]];
-        out_print("changed: %s (revision %s) differs from the file that was applied; if the "
-                  "edit changes nothing that ran, 'rbacmig repair' records it", rev->path,
-                  rev->id);
-        problems++;
+        snprintf(text, sizeof text,
+                 "%s (revision %s) differs from the file that was applied; if the edit "
+                 "changes nothing that ran, 'rbacmig repair' records it", rev->path, rev->id);
+        if (report_problem(list, "changed", rev->id, rev->path, text, err) != 0)
+            goto done;
+        ++*problems;
     }
-    str_list failed = {0};
     if (versions_failed(&vs, &failed, err) != 0)
         goto done;
     for (int i = 0; i < failed.count; i++) {
-        out_print("failed: revision %s stopped midway (transactional = false); repair it, then "
-                  "'rbacmig stamp' the revision it is at", failed.items[i]);
-        problems++;
+        snprintf(text, sizeof text,
+                 "revision %s stopped midway (transactional = false); repair it, then "
+                 "'rbacmig stamp' the revision it is at", failed.items[i]);
+        if (report_problem(list, "failed", failed.items[i], NULL, text, err) != 0)
+            goto done;
+        ++*problems;
     }
-    str_list_release(&failed);
     if (!(heads = malloc(sizeof *heads * ((size_t)st->g.count + 1))))
         goto oom;
     int nheads = graph_heads(&st->g, heads);
     if (nheads > 1) {
         char *ids = graph_join_ids(&st->g, heads, nheads);
-        out_print("heads: %d heads (%s); join them with 'rbacmig merge -m MSG heads'", nheads,
-                  ids ? ids : "");
+        snprintf(text, sizeof text, "%d heads (%s); join them with 'rbacmig merge -m MSG heads'",
+                 nheads, ids ? ids : "");
         free(ids);
-        problems++;
+        if (report_problem(list, "heads", NULL, NULL, text, err) != 0)
+            goto done;
+        ++*problems;
     }
-    if (problems) {
-        rc = rb_errorf(err, RB_EXIT_FAILURE, "check found %d problem%s", problems,
-                       problems == 1 ? "" : "s");
-    } else {
-        out_print("ok: %d revision%s, %d applied, files unchanged", st->g.count,
-                  st->g.count == 1 ? "" : "s", applied.count);
-        rc = 0;
-    }
+    rc = 0;
     goto done;
 oom:
     rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
@@ -366,9 +561,55 @@ done:
     versions_close(&vs);
     free(changed);
     free(heads);
+    str_list_release(&known);
+    str_list_release(&failed);
+    return rc;
+}
+
+/* check: applied files that changed, applied revisions with no file, several heads. */
+int cmd_check(cli_state *st, rb_error *err)
+{
+    str_list rows = {0};
+    rev_set applied = {0};
+    json_t *list = NULL;
+    int problems = 0, rc = -1;
+    if (info_want_json(st) && !(list = json_array())) {
+        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        goto done;
+    }
+    if (info_read_current(st, &rows, err) != 0 ||
+        info_problems(st, &rows, &applied, list, &problems, err) != 0)
+        goto done;
+    if (list) {
+        json_t *root = json_object();
+        int bad = !root;
+        if (root) {
+            bad |= json_object_set_new(root, "ok", json_boolean(problems == 0));
+            bad |= json_object_set_new(root, "revisions", json_integer(st->g.count));
+            bad |= json_object_set_new(root, "applied", json_integer(applied.count));
+            bad |= json_object_set(root, "problems", list);
+        }
+        if (bad) {
+            json_decref(root);
+            rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            goto done;
+        }
+        if (out_json(root, err) != 0)
+            goto done;
+    }
+    if (problems) {
+        rc = rb_errorf(err, RB_EXIT_FAILURE, "check found %d problem%s", problems,
+                       problems == 1 ? "" : "s");
+    } else {
+        if (!list)
+            out_print("ok: %d revision%s, %d applied, files unchanged", st->g.count,
+                      st->g.count == 1 ? "" : "s", applied.count);
+        rc = 0;
+    }
+done:
+    json_decref(list);
     rev_set_release(&applied);
     str_list_release(&rows);
-    str_list_release(&known);
     return rc;
 }
 
@@ -376,7 +617,7 @@ int cmd_show_check(cli_state *st, rb_error *err)
 {
     if (strcmp(st->args.positional.items[0], "base") == 0)
         return rb_errorf(err, RB_EXIT_USAGE, "'base' is not a revision");
-    return 0;
+    return info_format_check(st, err);
 }
 
 int cmd_show(cli_state *st, rb_error *err)
@@ -386,12 +627,16 @@ int cmd_show(cli_state *st, rb_error *err)
     const char *spec = st->args.positional.items[0];
     /* Only `current` needs the database. */
     if (strcmp(spec, "current") == 0 &&
-        (cli_connect(st, err) != 0 || read_current(st, &rows, err) != 0))
+        (cli_connect(st, err) != 0 || info_read_current(st, &rows, err) != 0))
         goto done;
     if (resolve_end(st, spec, &rows, &idx, &n, err) != 0)
         goto done;
     if (n == 0) {
         rb_errorf(err, RB_EXIT_USAGE, "the database is at no revision (base): nothing to show");
+        goto done;
+    }
+    if (info_want_json(st)) {
+        rc = print_json_list("revisions", &st->g, idx, n, rows.count ? &rows : NULL, err);
         goto done;
     }
     for (int i = 0; i < n; i++)

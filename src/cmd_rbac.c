@@ -17,6 +17,9 @@ int cmd_rbac_check(cli_state *st, rb_error *err)
     db_dialect dialect;
     char *path = NULL;
     int rc = 0;
+    for (int k = 0; st->cmd->opts[k].name; k++) /* tenant list, member list, can */
+        if (strcmp(st->cmd->opts[k].name, "format") == 0 && cmd_format_check(st, err) != 0)
+            return -1;
     if ((st->cmd->flags & CMD_SQL) && cli_flag(st, "sql"))
         return 0;
     if (config_url_dialect(st->cfg.database_url, &dialect, err) != 0)
@@ -41,6 +44,8 @@ int cmd_rbac(cli_state *st, rb_error *err)
     const char *space = strchr(st->command_name, ' ');
     char command[64];
     str_list args = {0}, lines = {0};
+    char *json = NULL;
+    bool want_json = false;
     lua_rbac_opt opts[CLI_MAX_OPTS];
     int nopts = 0, rc = -1, answer = 0;
     snprintf(command, sizeof command, "%.*s",
@@ -55,12 +60,16 @@ int cmd_rbac(cli_state *st, rb_error *err)
         const cli_opt *o = &st->cmd->opts[k];
         if (strcmp(o->name, "sql") == 0 || !st->args.values[k].count)
             continue;
+        if (strcmp(o->name, "format") == 0) { /* how to print, not what to do: not Lua's */
+            want_json = strcmp(st->args.values[k].items[0], "json") == 0;
+            continue;
+        }
         opts[nopts].name = o->name;
         opts[nopts].values = o->value_name ? &st->args.values[k] : NULL;
         nopts++;
     }
-    if (lua_host_call_rbac(st->host, command, st->conn, &args, opts, nopts, &lines, &answer,
-                           err) != 0) {
+    if (lua_host_call_rbac_json(st->host, command, st->conn, &args, opts, nopts, &lines,
+                                &answer, want_json ? &json : NULL, err) != 0) {
         if (!out_verbose())
             err->traceback[0] = '\0'; /* a CLI error names its value; the stack is for -v */
         goto done;
@@ -70,13 +79,20 @@ int cmd_rbac(cli_state *st, rb_error *err)
     if (db_in_transaction(st->conn) && db_commit(st->conn, err) != 0)
         goto done;
     bool sql = (st->cmd->flags & CMD_SQL) && cli_flag(st, "sql");
-    for (int i = 0; i < lines.count && !sql; i++) /* --sql: stdout carries the SQL */
+    if (json) {
+        size_t len = strlen(json);
+        if (len && json[len - 1] == '\n')
+            json[len - 1] = '\0';
+        out_print("%s", json);
+    }
+    for (int i = 0; i < lines.count && !sql && !json; i++) /* --sql: stdout carries the SQL */
         out_print("%s", lines.items[i]);
     rc = answer;
     goto done;
 oom:
     rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
 done:
+    free(json);
     str_list_release(&lines);
     str_list_release(&args);
     return rc;

@@ -27,6 +27,12 @@
 #define OPT_END {0}
 
 static const cli_opt no_opts[] = {OPT_END};
+/* --format of the read-only commands (docs/json.md). */
+#define OPT_FORMAT(ex) \
+    {.name = "format", .value_name = "text|json", .help = "text (the default) or json (docs/json.md)", \
+     .example = (ex)}
+static const cli_opt format_opts[] = {OPT_FORMAT("--format json"), OPT_END};
+
 static const cli_opt init_opts[] = {
     {.name = "rbac", .help = "also the RBAC migrations and the rbac/ model (permissions, role templates)",
      .example = "--rbac"},
@@ -70,7 +76,14 @@ static const cli_opt import_alembic_opts[] = {
      .example = "--shadow-alembic sqlite:a.db --shadow sqlite:b.db ../app"},
     OPT_END,
 };
+static const cli_opt status_opts[] = {
+    OPT_FORMAT("--format json"),
+    {.name = "exit-code", .help = "exit 6 when revisions are pending, 1 on a problem (CI gates)",
+     .example = "--exit-code"},
+    OPT_END,
+};
 static const cli_opt history_opts[] = {
+    OPT_FORMAT("-r base:head --format json"),
     {.name = "rev-range", .short_name = 'r', .value_name = "START:END",
      .help = "older to newer; either end may be empty", .example = "-r current:head"},
     OPT_END,
@@ -134,10 +147,15 @@ static const cli_opt member_remove_opts[] = {
      .example = "--tenant acme --user " UUID " --role admin"},
     OPT_END,
 };
-static const cli_opt member_list_opts[] = {OPT_TENANT(true, "--tenant acme"), OPT_END};
+static const cli_opt member_list_opts[] = {
+    OPT_TENANT(true, "--tenant acme"),
+    OPT_FORMAT("--tenant acme --format json"),
+    OPT_END,
+};
 static const cli_opt can_opts[] = {
     OPT_TENANT(true, "--tenant acme --user " UUID " projects.create"),
     OPT_USER(true, "--tenant acme --user " UUID " projects.create"),
+    OPT_FORMAT("--tenant acme --user " UUID " --format json projects.create"),
     OPT_END,
 };
 
@@ -176,7 +194,7 @@ static const cli_command tenant_subs[] = {
      .summary = "create a tenant with its template roles (and owner membership)",
      .example = "acme --name \"Acme Corp\" --owner " UUID,
      .args_hint = "quote a name with spaces: --name \"Foo Corp\""},
-    {.name = "list", .run = cmd_rbac, .flags = RBAC_READS, .opts = no_opts,
+    {.name = "list", .run = cmd_rbac, .flags = RBAC_READS, .opts = format_opts,
      .check = cmd_rbac_check, .summary = "list tenants: slug, id, name, members", .example = ""},
     {.name = "delete", .run = cmd_rbac, .flags = RBAC_WRITES, .opts = no_opts, .args = "SLUG",
      .min_args = 1, .max_args = 1, .check = cmd_rbac_check,
@@ -230,11 +248,11 @@ const cli_command cli_commands[] = {
                 "migrations",
      .example = "91759229c32b"},
     {.name = "current", .run = cmd_current, .flags = INSPECTS | CMD_GRAPH_LIGHT,
-     .opts = no_opts, .summary = "show the revision(s) the database is at", .example = "-v"},
+     .opts = format_opts, .check = cmd_format_check, .summary = "show the revision(s) the database is at", .example = "-v"},
     {.name = "heads", .run = cmd_heads, .flags = CMD_GRAPH | CMD_GRAPH_LIGHT,
-     .opts = no_opts, .summary = "show the head revision(s)", .example = ""},
+     .opts = format_opts, .check = cmd_format_check, .summary = "show the head revision(s)", .example = ""},
     {.name = "branches", .run = cmd_branches, .flags = CMD_GRAPH | CMD_GRAPH_LIGHT,
-     .opts = no_opts, .summary = "show branch points", .example = ""},
+     .opts = format_opts, .check = cmd_format_check, .summary = "show branch points", .example = ""},
     {.name = "history", .run = cmd_history, .flags = INSPECTS | CMD_GRAPH_LIGHT,
      .opts = history_opts, .check = cmd_history_check,
      .summary = "list revisions, newest first (ends: base, head, current, REV)",
@@ -242,14 +260,20 @@ const cli_command cli_commands[] = {
      .args_hint = "use -r START:END"},
     /* Only `show current` reads the database: a revision is shown without one. */
     {.name = "show", .run = cmd_show, .flags = CMD_GRAPH | CMD_DB_LAZY | CMD_READ_ONLY,
-     .opts = no_opts, .args = "REV|current", .min_args = 1, .max_args = 1,
+     .opts = format_opts, .args = "REV|current", .min_args = 1, .max_args = 1,
      .check = cmd_show_check, .summary = "show one revision", .example = "current"},
     {.name = "repair", .run = cmd_repair, .flags = CMD_GRAPH | CMD_DB | CMD_STEP_LOCK,
      .opts = repair_opts, .read_only_with = "dry-run",
      .summary = "record the checksums of applied files edited since (a comment added); runs "
                 "nothing",
      .example = "--dry-run"},
-    {.name = "check", .run = cmd_check, .flags = INSPECTS, .opts = no_opts,
+    {.name = "status", .run = cmd_status, .flags = INSPECTS, .opts = status_opts,
+     .check = cmd_status_check,
+     .summary = "where the database is, what upgrade would run, edited or failed revisions, "
+                "several heads",
+     .example = "--exit-code"},
+    {.name = "check", .run = cmd_check, .flags = INSPECTS, .opts = format_opts,
+     .check = cmd_format_check,
      .summary = "report edited applied files, revisions with no file and several heads (exit "
                 "1)",
      .example = ""},

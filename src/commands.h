@@ -101,6 +101,9 @@ int cmd_revision(cli_state *st, rb_error *err);
 int cmd_merge(cli_state *st, rb_error *err);
 int cmd_message_check(cli_state *st, rb_error *err);
 int cmd_check(cli_state *st, rb_error *err);
+int cmd_status(cli_state *st, rb_error *err);          /* cmd_status.c */
+int cmd_status_check(cli_state *st, rb_error *err);
+int cmd_format_check(cli_state *st, rb_error *err);    /* cmd_info.c: --format text|json */
 int cmd_repair(cli_state *st, rb_error *err);
 int cmd_rbac(cli_state *st, rb_error *err);
 int cmd_rbac_check(cli_state *st, rb_error *err);

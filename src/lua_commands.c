@@ -40,9 +40,19 @@ int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, const s
                        const lua_rbac_opt *opts, int nopts, str_list *lines, int *answer,
                        rb_error *err)
 {
+    return lua_host_call_rbac_json(h, function, conn, args, opts, nopts, lines, answer, NULL,
+                                   err);
+}
+
+int lua_host_call_rbac_json(lua_host *h, const char *function, db_conn *conn,
+                            const str_list *args, const lua_rbac_opt *opts, int nopts,
+                            str_list *lines, int *answer, char **json, rb_error *err)
+{
     lua_State *L = lua_host_state(h);
     LUA_STACK_ENTER(L);
     *answer = 0;
+    if (json)
+        *json = NULL;
     lua_pushcfunction(L, lua_sandbox_require);
     lua_pushliteral(L, "rbacmig.commands");
     if (lua_host_docall(L, 1, 1, err) != 0)
@@ -68,11 +78,17 @@ int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, const s
         lua_setfield(L, -2, opts[i].name);
     }
     /* rbac module, command, name, db, args, opts */
-    int rc = lua_host_docall_with_db(h, conn, 4, 2, err);
-    if (rc == 0) {                                    /* module lines code */
-        rc = take_lines(L, -2, lines, err);
-        *answer = (int)lua_tointeger(L, -1);
-        lua_pop(L, 2);
+    int rc = lua_host_docall_with_db(h, conn, 4, 3, err);
+    if (rc == 0) {                                    /* module lines code data */
+        rc = take_lines(L, -3, lines, err);
+        *answer = (int)lua_tointeger(L, -2);
+        if (rc == 0 && json) {
+            if (lua_type(L, -1) == LUA_TTABLE)
+                rc = json_out_encode(L, -1, json, err);
+            else
+                rc = rb_errorf(err, RB_EXIT_FAILURE, "rbac %s has no --format json", function);
+        }
+        lua_pop(L, 3);
     }
     lua_pop(L, 1);
     LUA_STACK_LEAVE(L, 0);

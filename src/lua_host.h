@@ -64,6 +64,11 @@ typedef struct lua_rbac_opt {
 int lua_host_call_rbac(lua_host *h, const char *function, db_conn *conn, const str_list *args,
                        const lua_rbac_opt *opts, int nopts, str_list *lines, int *answer,
                        rb_error *err);
+/* The same; with json not NULL, *json gets the command's result as a JSON document (its
+ * third return value, encoded by json_out; caller frees), for --format json. */
+int lua_host_call_rbac_json(lua_host *h, const char *function, db_conn *conn,
+                            const str_list *args, const lua_rbac_opt *opts, int nopts,
+                            str_list *lines, int *answer, char **json, rb_error *err);
 
 /* The schema commands (src/cmd_schema.c): reads the schema of each of conns[0..nconns-1]
  * through rbacmig.inspect.commands.read (with schemas, NULL or empty for the default scope,

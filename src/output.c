@@ -3,9 +3,11 @@
 #include "output.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* One registered text. A credential is a text that can only mean a login (the URL as given,
  * ":password@", "password=..."): it is masked everywhere, the --sql script included. A bare
@@ -225,20 +227,60 @@ void out_print(const char *fmt, ...)
     va_end(ap);
 }
 
+static void vprogress(const char *prefix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static void vprogress(const char *prefix, const char *fmt, va_list ap)
+{
+    const char *colour = step_colour(fmt);
+    FILE *f = stdout_is_sql ? stderr : stdout;
+    fputs(prefix, f);
+    if (colour)
+        fputs(colour, stdout);
+    vprint_masked(f, "", fmt, ap);
+    if (colour) /* after the newline: a line cut short by a signal keeps no colour */
+        fputs("\033[0m", stdout);
+    fflush(f);
+}
+
 void out_progress(const char *fmt, ...)
 {
     if (quiet)
         return;
-    const char *colour = step_colour(fmt);
     va_list ap;
     va_start(ap, fmt);
-    if (colour)
-        fputs(colour, stdout);
-    vprint_masked(stdout_is_sql ? stderr : stdout, "", fmt, ap);
+    vprogress("", fmt, ap);
     va_end(ap);
-    if (colour) /* after the newline: a line cut short by a signal keeps no colour */
-        fputs("\033[0m", stdout);
-    fflush(stdout_is_sql ? stderr : stdout);
+}
+
+bool out_progress_on_terminal(void)
+{
+    return isatty(fileno(stdout_is_sql ? stderr : stdout)) == 1;
+}
+
+void out_progress_step(int step, int steps, const char *fmt, ...)
+{
+    if (quiet)
+        return;
+    char prefix[48] = "";
+    if (steps > 1 && out_progress_on_terminal())
+        snprintf(prefix, sizeof prefix, "[%d/%d] ", step, steps);
+    va_list ap;
+    va_start(ap, fmt);
+    vprogress(prefix, fmt, ap);
+    va_end(ap);
+}
+
+int out_json(json_t *value, rb_error *err)
+{
+    if (!value)
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
+    char *text = json_dumps(value, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    json_decref(value);
+    if (!text)
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
+    out_print("%s", text);
+    free(text);
+    return 0;
 }
 
 void out_note(const char *fmt, ...)

@@ -51,10 +51,21 @@ void out_set_colour(bool on_stdout, bool on_stderr);
 void out_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Progress (stdout, or stderr under --sql); silenced by -q. */
 void out_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Whether progress lines reach a terminal (then a run of many steps counts them). */
+bool out_progress_on_terminal(void);
+/* A step line of a run of `steps` steps: as out_progress, prefixed "[step/steps] " on a
+ * terminal when there are several (the colour stays on the text after it). */
+void out_progress_step(int step, int steps, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* A note on stderr ("rbacmig: ..."); silenced by -q. */
 void out_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A debug line on stderr, only with -v. */
 void out_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A JSON document (--format json) on stdout: jansson's text with sorted keys and a two-space
+ * indent, so equal values print the same bytes, masked as out_print is. Takes the reference
+ * to value (NULL: out of memory). */
+struct json_t;
+int out_json(struct json_t *value, rb_error *err);
 /* Raw text to stdout (for --sql output), with credentials masked (out_mask_sql). */
 void out_sql(const char *text);
 

@@ -222,6 +222,8 @@ typedef struct run {
     bool tables_ready;        /* rbacmig's tables exist: a step's begin reads the version */
     bool plan_valid;          /* steps still follow from rows */
     bool fk_off;              /* SQLite: the next step runs with foreign keys off */
+    int done;                 /* steps this command completed, across plans made again */
+    double t0;                /* when the command's first step began (now_ms) */
 } run;
 
 static const char *verb_of(direction dir)
@@ -254,6 +256,12 @@ static int step_failed(const run *s, const revision *rev, rb_error *err)
     return rb_error_prefix(err, "%s %s failed%s", verb_of(s->opts->dir), rev->id, too);
 }
 
+/* The command's steps: those done, and what the current plan has left. */
+static int steps_in_all(const run *s)
+{
+    return s->done + s->nsteps - s->next;
+}
+
 /* Prints the step when it starts: a long or failing step is named while it runs, as Alembic
  * does. */
 static int announce_step(const run *s, const revision *rev, rb_error *err)
@@ -266,7 +274,8 @@ static int announce_step(const run *s, const revision *rev, rb_error *err)
     if (!from || !to || !message)
         rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     else
-        out_progress("Running %s %s -> %s, %s", verb_of(s->opts->dir), from, to, message);
+        out_progress_step(s->done + 1, steps_in_all(s), "Running %s %s -> %s, %s",
+                          verb_of(s->opts->dir), from, to, message);
     free(from);
     free(to);
     free(message);
@@ -354,7 +363,10 @@ static int apply_step(run *s, db_reopen *reopen, rb_error *err)
         return -1;
     if (record_success(s, rev, ms, reopen, err) != 0)
         return -1;
-    if (db_executes(r->conn))
+    if (db_executes(r->conn) && steps_in_all(s) > 1 && out_progress_on_terminal())
+        out_progress("  done in %.0f ms, %.1f s elapsed", now_ms() - t0,
+                     (now_ms() - s->t0) / 1000);
+    else if (db_executes(r->conn))
         out_progress("  done in %.0f ms", now_ms() - t0);
     return 0;
 }
@@ -469,6 +481,7 @@ static bool retry_with_foreign_keys_off(run *s, const revision *rev, rb_error *e
 static int after_step(run *s, const revision *rev, db_result *fresh, rb_error *err)
 {
     s->next++;
+    s->done++;
     if (fresh) {
         out_debug("the next step's transaction began with this step's COMMIT");
         if (take_fresh_rows(fresh, &s->rows, &s->plan_valid, err) != 0)
@@ -522,7 +535,7 @@ static int run_step(run *s, rb_error *err)
 
 int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
 {
-    run s = {.r = r, .opts = opts, .key = versions_lock_key(r->cfg)};
+    run s = {.r = r, .opts = opts, .key = versions_lock_key(r->cfg), .t0 = now_ms()};
     work_begin(r);
     int rc = run_prepare(&s, err);
     while (rc == 0)
@@ -533,6 +546,14 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
             rb_error_prefix(err, "committing the %d step%s of --single-transaction failed, "
                             "so none of them is applied", s.nsteps, s.nsteps == 1 ? "" : "s");
         rc = -1;
+    }
+    /* A run of many steps ends with what it did: one line to read after the scroll. */
+    if (rc == 1 && s.done > 1 && db_executes(r->conn)) {
+        double ms = now_ms() - s.t0;
+        if (ms < 10000)
+            out_progress("%s: %d steps in %.0f ms", verb_of(opts->dir), s.done, ms);
+        else
+            out_progress("%s: %d steps in %.1f s", verb_of(opts->dir), s.done, ms / 1000);
     }
     db_rollback(r->conn); /* only if a failure left a transaction open */
     if (s.fk_off) {

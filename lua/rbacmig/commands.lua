@@ -3,8 +3,9 @@
 -- anything connects (usage errors exit 2): a required option is there, once unless
 -- repeatable, and nothing else is. The C side opens the database and owns the transaction
 -- (under the migration lock, or read-only for can and the lists); a handler gets
--- (db, args, opts) and returns the lines to print and the exit code (0, or 3 for `can`
--- denied).
+-- (db, args, opts) and returns the lines to print, the exit code (0, or 3 for `can`
+-- denied) and, for the commands that take --format json (tenant list, member list, can),
+-- the result as data: the C side encodes it (docs/json.md), raw values, not shown ones.
 --   args  the positional arguments, the subcommand first (tenant, member)
 --   opts  typed: a flag is true (opts.prune), a value option a list of strings in the order
 --         given (opts.tenant = { "a", "b" }); an option not given is absent
@@ -33,6 +34,11 @@ end
 
 local function maybe(opts, key)
   return opts[key] and one(opts, key) or nil
+end
+
+-- A list that is a JSON array even when empty.
+local function array(t)
+  return setmetatable(t, { __json = "array" })
 end
 
 local function plural(n, word)
@@ -76,12 +82,13 @@ function tenant.create(db, args, opts)
 end
 
 function tenant.list(db)
-  local lines = {}
+  local lines, data = {}, array({})
   for _, t in ipairs(call(rbac.list_tenants, db)) do
     lines[#lines + 1] = string.format("%s\t%s\t%s\t%s", show(t.slug), show(t.id), show(t.name),
       plural(t.members, "member"))
+    data[#data + 1] = { slug = t.slug, id = tostring(t.id), name = t.name, members = t.members }
   end
-  return lines, 0
+  return lines, 0, { tenants = data }
 end
 
 function tenant.delete(db, args)
@@ -110,15 +117,18 @@ function member.remove(db, _, opts)
 end
 
 function member.list(db, _, opts)
-  local lines = {}
-  for _, m in ipairs(call(rbac.list_members, db, one(opts, "tenant"))) do
-    local roles = {}
+  local slug = one(opts, "tenant")
+  local lines, data = {}, array({})
+  for _, m in ipairs(call(rbac.list_members, db, slug)) do
+    local roles, raw = {}, array({})
     for i, r in ipairs(m.roles) do
       roles[i] = show(r)
+      raw[i] = r
     end
     lines[#lines + 1] = show(m.user_id) .. "\t" .. table.concat(roles, ",")
+    data[#data + 1] = { user_id = tostring(m.user_id), roles = raw }
   end
-  return lines, 0
+  return lines, 0, { tenant = slug, members = data }
 end
 
 local function subcommand(handlers, name)
@@ -135,17 +145,21 @@ M.tenant = subcommand(tenant, "tenant")
 M.member = subcommand(member, "member")
 
 function M.can(db, args, opts)
-  local allowed, roles = call(rbac.can, db, one(opts, "tenant"), one(opts, "user"), args[1])
+  local slug, user = one(opts, "tenant"), one(opts, "user")
+  local allowed, roles = call(rbac.can, db, slug, user, args[1])
+  local data = { allowed = allowed, tenant = slug, user = user, permission = args[1],
+    roles = array({ table.unpack(roles) }) }
   if allowed then
+    local shown = {}
     for i, r in ipairs(roles) do
-      roles[i] = show(r)
+      shown[i] = show(r)
     end
-    return { "allowed (" .. table.concat(roles, ", ") .. ")" }, 0
+    return { "allowed (" .. table.concat(shown, ", ") .. ")" }, 0, data
   end
-  return { "denied" }, 3
+  return { "denied" }, 3, data
 end
 
--- The entry point the host calls: command(name, db, args, opts) -> lines, exit code.
+-- The entry point the host calls: command(name, db, args, opts) -> lines, exit code, data.
 -- A database without the RBAC tables gets one line saying what to run, not the
 -- statement that failed (--sql has no database to ask).
 function M.command(name, db, args, opts)

@@ -113,7 +113,7 @@ export DATABASE_URL=$DATABASE_URL_SAVED
 # ---- --help from the table -------------------------------------------------------------
 rb can --help
 expect_rc 0 "can --help"
-expect_out_has "usage: rbacmig can --tenant SLUG --user USER_ID PERMISSION" "can's synopsis"
+expect_out_has "usage: rbacmig can --tenant SLUG --user USER_ID [--format text|json] PERMISSION" "can's synopsis"
 expect_out_has "--tenant SLUG" "can's options"
 rb member remove --help
 expect_rc 0 "member remove --help"
