@@ -140,6 +140,18 @@ static const cli_opt inspect_opts[] = {
     OPT_END,
 };
 
+/* What a shadow database takes (test, drift): the managed schemas and --shadow-url;
+ * drift prints a diff, in either format. */
+#define SHADOW_OPTS                                                                          \
+    {.name = "schema", .value_name = "NAME", .repeatable = true,                             \
+     .help = "a managed schema (repeatable; default: all but the system's and, on Supabase, " \
+             "Supabase's)",                                                                  \
+     .example = "--schema public"},                                                          \
+    {.name = "shadow-url", .value_name = "URL",                                              \
+     .help = "replay into this empty database instead of a new one on the same server",      \
+     .example = "--shadow-url postgresql://localhost/shadow"}
+static const cli_opt test_opts[] = {SHADOW_OPTS, OPT_END};
+
 static const cli_command schema_subs[] = {
     /* One read-only snapshot: the reader never writes, and sees the schema whole. */
     {.name = "dump", .run = cmd_schema_dump, .flags = CMD_DB | CMD_READ_ONLY | CMD_READ_TX,
@@ -243,6 +255,11 @@ const cli_command cli_commands[] = {
                 "security-weakening)",
      .example = "postgresql://localhost/prod postgresql://localhost/dev",
      .args_hint = "give two database URLs: rbacmig diff FROM_URL TO_URL"},
+    /* Opens its own shadow database (src/shadow.c); the live database is only its server. */
+    {.name = "test", .run = cmd_test, .flags = CMD_GRAPH, .opts = test_opts,
+     .summary = "test every migration up, down and up again in a shadow database (TAP; exit 1 "
+                "if any failed)",
+     .example = ""},
     {.name = "help", .run = cmd_help, .flags = CMD_NO_CONFIG, .opts = no_opts,
      .args = "[COMMAND [SUBCOMMAND]]", .max_args = 2,
      .summary = "this list, or a command's options with an example each", .example = "upgrade"},
