@@ -151,6 +151,12 @@ static const cli_opt inspect_opts[] = {
      .help = "replay into this empty database instead of a new one on the same server",      \
      .example = "--shadow-url postgresql://localhost/shadow"}
 static const cli_opt test_opts[] = {SHADOW_OPTS, OPT_END};
+static const cli_opt drift_opts[] = {
+    {.name = "format", .value_name = "text|json", .help = "text (the default) or json",
+     .example = "--format json"},
+    SHADOW_OPTS,
+    OPT_END,
+};
 
 static const cli_command schema_subs[] = {
     /* One read-only snapshot: the reader never writes, and sees the schema whole. */
@@ -260,6 +266,12 @@ const cli_command cli_commands[] = {
      .summary = "test every migration up, down and up again in a shadow database (TAP; exit 1 "
                 "if any failed)",
      .example = ""},
+    /* Reads the live database (read-only) and replays into a shadow of its own. */
+    {.name = "drift", .run = cmd_drift, .flags = CMD_GRAPH | CMD_DB | CMD_READ_ONLY,
+     .opts = drift_opts, .check = cmd_schema_check,
+     .summary = "list how the database differs from what its migrations make (exit 4; 5 if "
+                "security-weakening)",
+     .example = "--format json"},
     {.name = "help", .run = cmd_help, .flags = CMD_NO_CONFIG, .opts = no_opts,
      .args = "[COMMAND [SUBCOMMAND]]", .max_args = 2,
      .summary = "this list, or a command's options with an example each", .example = "upgrade"},

@@ -159,6 +159,71 @@ int shadow_migrate(shadow *sh, lua_host *host, const graph *g, direction dir, co
     return runner_migrate(&r, &opts, err);
 }
 
+/* What the replay needs from outside the managed scope, as DDL read from the live database,
+ * in the order it must run: Supabase's auth schema (its enums, tables with their columns and
+ * keys, functions: what migrations name as auth.users and auth.uid()); then the environment
+ * the migrations ran in: the default privileges of roles the user acts as in public, and the
+ * grants on the public schema. Roles are the server's, so the shadow has them already. */
+static const char BRING_SQL[] =
+    "SELECT 1, 'CREATE SCHEMA IF NOT EXISTS auth' WHERE to_regnamespace('auth') IS NOT NULL "
+    "UNION ALL SELECT 2, format('CREATE TYPE %I.%I AS ENUM (%s)', n.nspname, t.typname, "
+    "  (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
+    "   FROM pg_enum e WHERE e.enumtypid = t.oid)) "
+    "  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+    "  WHERE n.nspname = 'auth' AND t.typtype = 'e' "
+    "UNION ALL SELECT 3, format('CREATE TABLE %I.%I (%s%s)', n.nspname, c.relname, "
+    "  (SELECT string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)), "
+    "   ', ' ORDER BY a.attnum) FROM pg_attribute a "
+    "   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), "
+    "  (SELECT ', ' || string_agg(pg_get_constraintdef(k.oid), ', ') FROM pg_constraint k "
+    "   WHERE k.conrelid = c.oid AND k.contype IN ('p', 'u'))) "
+    "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "  WHERE n.nspname = 'auth' AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+    "UNION ALL SELECT 4, pg_get_functiondef(p.oid) FROM pg_proc p "
+    "  JOIN pg_namespace n ON n.oid = p.pronamespace "
+    "  WHERE n.nspname = 'auth' AND p.prokind = 'f' "
+    "UNION ALL SELECT 5, format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA public GRANT %s "
+    "  ON %s TO %s', pg_get_userbyid(d.defaclrole), x.privilege_type, "
+    "  CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' "
+    "  WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES' END, "
+    "  CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END) "
+    "  FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace, "
+    "  aclexplode(d.defaclacl) x "
+    "  WHERE n.nspname = 'public' AND d.defaclobjtype IN ('r', 'S', 'f', 'T') "
+    "  AND pg_has_role(d.defaclrole, 'USAGE') "
+    "UNION ALL SELECT 6, format('GRANT %s ON SCHEMA public TO %s', x.privilege_type, "
+    "  CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END) "
+    "  FROM pg_namespace n, aclexplode(n.nspacl) x "
+    "  WHERE n.nspname = 'public' AND x.grantee <> n.nspowner "
+    "ORDER BY 1, 2";
+
+int shadow_bring(shadow *sh, db_conn *live, rb_error *err)
+{
+    if (db_conn_dialect(sh->conn) != DIALECT_POSTGRESQL)
+        return 0;
+    db_result *res = NULL;
+    if (db_exec(live, BRING_SQL, 0, NULL, &res, NULL, err) != 0)
+        return rb_error_prefix(err, "reading what the shadow needs from the live database");
+    /* Bodies are checked when they run, not here: a function may name a table that comes
+     * later in the list, or one out of reach. */
+    int rc = db_run(sh->conn, "SET check_function_bodies = off", err);
+    for (int i = 0; rc == 0 && i < res->nrows; i++) {
+        const db_value *v = db_result_cell(res, i, 1);
+        if (v->type == DBV_NULL)
+            continue;
+        rb_error one;
+        rb_error_init(&one);
+        /* Best effort: what cannot be brought (a type from an extension, a privilege the
+         * user may not grant) is named, and the replay says whether it was needed. */
+        if (db_run(sh->conn, v->text, &one) != 0)
+            out_note("warning: shadow: could not bring over '%.80s': %s", v->text, one.message);
+        else
+            out_debug("shadow: %.120s", v->text);
+    }
+    db_result_free(res);
+    return rc != 0 ? rb_error_prefix(err, "shadow database") : 0;
+}
+
 void shadow_close(shadow *sh)
 {
     db_close(sh->conn);

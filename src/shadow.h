@@ -33,6 +33,11 @@ int shadow_open(const config *cfg, const char *shadow_url, shadow *sh, rb_error 
 int shadow_migrate(shadow *sh, lua_host *host, const graph *g, direction dir, const char *to,
                    rb_error *err);
 
+/* PostgreSQL: brings what the replay needs from outside the managed scope, read from the
+ * live database: Supabase's auth schema (enums, tables, functions), the default privileges
+ * in public and public's grants (shadow.c, BRING_SQL). Nothing on SQLite. */
+int shadow_bring(shadow *sh, db_conn *live, rb_error *err);
+
 /* Closes the shadow's connection and drops the database or removes the file it created.
  * Safe on a zeroed or half-opened shadow; reports nothing (a failed drop is named in a
  * warning, for the user to drop by hand). */
