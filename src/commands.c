@@ -261,8 +261,9 @@ const cli_command cli_commands[] = {
                 "security-weakening)",
      .example = "postgresql://localhost/prod postgresql://localhost/dev",
      .args_hint = "give two database URLs: rbacmig diff FROM_URL TO_URL"},
-    /* Opens its own shadow database (src/shadow.c); the live database is only its server. */
-    {.name = "test", .run = cmd_test, .flags = CMD_GRAPH, .opts = test_opts,
+    /* Opens its own shadow database (src/shadow.c): the live database's URL (-d) only names
+     * its server; it is never opened here (lazy: -d applies). */
+    {.name = "test", .run = cmd_test, .flags = CMD_GRAPH | CMD_DB_LAZY, .opts = test_opts,
      .summary = "test every migration up, down and up again in a shadow database (TAP; exit 1 "
                 "if any failed)",
      .example = ""},
