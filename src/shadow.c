@@ -104,8 +104,13 @@ static int create_pg(shadow *sh, const config *cfg, rb_error *err)
     if (rc == 0)
         rc = db_run(admin, sql, err);
     db_close(admin);
-    if (rc != 0)
-        return rb_error_prefix(err, "cannot create the shadow database %s", name);
+    if (rc != 0) {
+        rb_error_prefix(err, "cannot create the shadow database %s", name);
+        if (!err->hint[0])
+            rb_strlcpy(err->hint, "the user needs CREATEDB; or give an empty database to "
+                       "replay into with --shadow-url URL", sizeof err->hint);
+        return -1;
+    }
     if (!(sh->created_db = strdup(name)) || !(sh->live_url = strdup(cfg->database_url)) || !(sh->url = url_with_database(cfg->database_url, name)))
         return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     return 0;

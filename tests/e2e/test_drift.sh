@@ -81,6 +81,16 @@ rb drift --format json
 expect_eq "$(jq -c '[.differences, .summary.total]' <<<"$OUT")" '[[],0]' "JSON of no drift"
 
 if [ "$DIALECT" = postgresql ]; then
+  # --shadow-url: an empty database, used and left as the replay made it.
+  sh_name="${DB_NAME}_shadow"
+  "$PSQL" -q -X -v ON_ERROR_STOP=1 -d "$RBACMIG_TEST_PG_URL" -c "CREATE DATABASE \"$sh_name\"" >/dev/null
+  rb drift --shadow-url "${RBACMIG_TEST_PG_URL%/*}/$sh_name"
+  expect_rc 0 "drift into an empty --shadow-url database"
+  expect_out "no differences" "the given shadow: no drift"
+  expect_eq "$("$PSQL" -X -At -d "${RBACMIG_TEST_PG_URL%/*}/$sh_name" -c "SELECT to_regclass('public.notes') IS NOT NULL")" t \
+    "the given shadow is left as the replay made it"
+  "$PSQL" -q -X -d "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$sh_name\" WITH (FORCE)" >/dev/null
+
   sql "ALTER TABLE public.notes NO FORCE ROW LEVEL SECURITY;
        DROP POLICY notes_delete ON public.notes;
        GRANT SELECT ON public.notes TO anon;
