@@ -58,7 +58,7 @@ static char *lookup(const char *path, const char *key, int *rc)
     *rc = dotenv_lookup(path, key, &value, &err);
     if (*rc != 0) {
         FUZZ_CHECK(*rc == -1 && value == NULL, "failed lookup of %s left a value", key);
-        FUZZ_CHECK(err.kind == RB_EXIT_FAILURE && starts_with(err.message, path),
+        FUZZ_CHECK(err.kind == RB_ERR_FAILURE && starts_with(err.message, path),
                    "error does not name the file: %s", err.message);
     } else {
         FUZZ_CHECK(err.kind == 0, "lookup of %s succeeded with an error set", key);
@@ -347,7 +347,7 @@ static void check_url(const char *s)
         FUZZ_CHECK(d == (sqlite ? DIALECT_SQLITE : DIALECT_POSTGRESQL), "'%s' has dialect %d", s,
                    (int)d);
     } else {
-        FUZZ_CHECK(rc == -1 && err.kind == RB_EXIT_USAGE && d == DIALECT_NONE,
+        FUZZ_CHECK(rc == -1 && err.kind == RB_ERR_USAGE && d == DIALECT_NONE,
                    "'%s' failed with rc %d code %d dialect %d", s, rc, err.kind, (int)d);
         if (!sqlite)
             expect_error_quotes_nothing(err.message, m, s);
@@ -378,7 +378,7 @@ static void check_url(const char *s)
         if (config_sqlite_path(s, &path, &err) == 0)
             FUZZ_CHECK(path && path[0], "empty sqlite path from '%s'", s);
         else
-            FUZZ_CHECK(path == NULL && err.kind == RB_EXIT_USAGE, "bad failure for '%s'", s);
+            FUZZ_CHECK(path == NULL && err.kind == RB_ERR_USAGE, "bad failure for '%s'", s);
         free(path);
     }
     if (opts)

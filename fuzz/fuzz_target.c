@@ -359,7 +359,7 @@ static void resolve_and_plan(const graph *g, const rev_set *applied, const char 
     rb_error err;
     rb_error_init(&err);
     if (graph_resolve_target(g, spec, dir, applied, &t, &err) != 0) {
-        FUZZ_CHECK(err.kind == RB_EXIT_USAGE || err.kind == RB_EXIT_FAILURE,
+        FUZZ_CHECK(err.kind == RB_ERR_USAGE || err.kind == RB_ERR_FAILURE,
                    "'%s' failed with code %d", spec, err.kind);
         FUZZ_CHECK(err.message[0] != '\0', "'%s' failed without a message", spec);
         return;

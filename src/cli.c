@@ -88,7 +88,7 @@ static int parse_options(const char *command, int argc, char **argv, const cli_o
             if (!command)
                 break;
             if (str_list_push(&out->positional, a) != 0)
-                return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+                return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
             continue;
         }
         if (strcmp(a, "--") == 0) {
@@ -110,13 +110,13 @@ static int parse_options(const char *command, int argc, char **argv, const cli_o
             dest = globals;
         }
         if (k < 0 && !command)
-            return rb_errorf(err, RB_EXIT_USAGE, "unknown option '%s'", a);
+            return rb_errorf(err, RB_ERR_USAGE, "unknown option '%s'", a);
         if (k < 0 && option_elsewhere(a)) {
             int shown = inline_value ? namelen : (int)strlen(a);
-            return rb_errorf(err, RB_EXIT_USAGE, "'%s' does not take %.*s", command, shown, a);
+            return rb_errorf(err, RB_ERR_USAGE, "'%s' does not take %.*s", command, shown, a);
         }
         if (k < 0)
-            return rb_errorf(err, RB_EXIT_USAGE, "unknown option '%s' for '%s'", a, command);
+            return rb_errorf(err, RB_ERR_USAGE, "unknown option '%s' for '%s'", a, command);
         const char *value = "true";
         if (table[k].value_name) {
             if (inline_value)
@@ -124,17 +124,17 @@ static int parse_options(const char *command, int argc, char **argv, const cli_o
             else if (i + 1 < argc)
                 value = argv[++i];
             else if (command)
-                return rb_errorf(err, RB_EXIT_USAGE, "option '%s' of '%s' needs a value", a,
+                return rb_errorf(err, RB_ERR_USAGE, "option '%s' of '%s' needs a value", a,
                                  command);
             else
-                return rb_errorf(err, RB_EXIT_USAGE, "option '%s' needs a value", a);
+                return rb_errorf(err, RB_ERR_USAGE, "option '%s' needs a value", a);
         } else if (inline_value) {
-            return rb_errorf(err, RB_EXIT_USAGE, "option '%.*s'%s%s%s takes no value, got '%s'",
+            return rb_errorf(err, RB_ERR_USAGE, "option '%.*s'%s%s%s takes no value, got '%s'",
                              namelen, a, command ? " of '" : "", command ? command : "",
                              command ? "'" : "", a);
         }
         if (str_list_push(&dest->values[k], value) != 0)
-            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     }
     if (next)
         *next = i;
@@ -227,11 +227,11 @@ static int pick_subcommand(cli_line *line, rb_error *err)
     char subs[128], usage[512];
     list_subs(parent, subs, sizeof subs);
     if (a->positional.count == 0)
-        return rb_errorf(err, RB_EXIT_USAGE, "'%s' needs a command: %s", parent->name, subs);
+        return rb_errorf(err, RB_ERR_USAGE, "'%s' needs a command: %s", parent->name, subs);
     const char *word = a->positional.items[0];
     line->cmd = cli_find_command(parent->name, word);
     if (!line->cmd)
-        return rb_errorf(err, RB_EXIT_USAGE, "unknown %s command '%s' (expected %s)",
+        return rb_errorf(err, RB_ERR_USAGE, "unknown %s command '%s' (expected %s)",
                          parent->name, word, subs);
     help_synopsis(parent, line->cmd, usage, sizeof usage);
     cli_args own;
@@ -247,7 +247,7 @@ static int pick_subcommand(cli_line *line, rb_error *err)
                 j = i;
         if (j < 0) {
             cli_args_release(&own);
-            return rb_errorf(err, RB_EXIT_USAGE, "'%s %s' does not take --%s (usage: rbacmig %s)",
+            return rb_errorf(err, RB_ERR_USAGE, "'%s %s' does not take --%s (usage: rbacmig %s)",
                              parent->name, line->cmd->name, line->merged[k].name, usage);
         }
         own.values[j] = a->values[k];
@@ -256,7 +256,7 @@ static int pick_subcommand(cli_line *line, rb_error *err)
     for (int i = 1; i < a->positional.count; i++)
         if (str_list_push(&own.positional, a->positional.items[i]) != 0) {
             cli_args_release(&own);
-            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         }
     cli_args_release(a);
     *a = own;
@@ -275,25 +275,25 @@ static int check_command_args(const cli_line *line, rb_error *err)
     for (int k = 0; !help_opts_end(&cmd->opts[k]); k++) {
         const cli_opt *o = &cmd->opts[k];
         if (a->values[k].count > 1 && !o->repeatable)
-            return rb_errorf(err, RB_EXIT_USAGE, "'%s': --%s is given %d times; it takes one "
+            return rb_errorf(err, RB_ERR_USAGE, "'%s': --%s is given %d times; it takes one "
                              "value", name, o->name, a->values[k].count);
         if (a->values[k].count == 0 && o->required)
-            return rb_errorf(err, RB_EXIT_USAGE, "'%s' needs --%s (usage: rbacmig %s)", name,
+            return rb_errorf(err, RB_ERR_USAGE, "'%s' needs --%s (usage: rbacmig %s)", name,
                              o->name, usage);
     }
     for (int k = 0; !help_opts_end(&cli_global_opts[k]); k++) {
         const cli_opt *o = &cli_global_opts[k];
         char shown[64];
         if (line->globals.values[k].count && o->applies_to && !(cmd->flags & o->applies_to))
-            return rb_errorf(err, RB_EXIT_USAGE, "'%s' does not take %s (%s)", name,
+            return rb_errorf(err, RB_ERR_USAGE, "'%s' does not take %s (%s)", name,
                              help_opt_display(o, shown, sizeof shown), o->why_not);
     }
     int n = a->positional.count, rc = 0;
     if (n > cmd->max_args && cmd->max_args >= 0)
-        rc = rb_errorf(err, RB_EXIT_USAGE, "unexpected argument '%s' for '%s' (usage: rbacmig %s)",
+        rc = rb_errorf(err, RB_ERR_USAGE, "unexpected argument '%s' for '%s' (usage: rbacmig %s)",
                        a->positional.items[cmd->max_args], name, usage);
     else if (n < cmd->min_args)
-        rc = rb_errorf(err, RB_EXIT_USAGE, "'%s' needs %s (usage: rbacmig %s)", name, cmd->args,
+        rc = rb_errorf(err, RB_ERR_USAGE, "'%s' needs %s (usage: rbacmig %s)", name, cmd->args,
                        usage);
     if (rc != 0 && cmd->args_hint)
         rb_strlcpy(err->hint, cmd->args_hint, sizeof err->hint);
@@ -306,7 +306,7 @@ static int check_global_counts(const cli_line *line, rb_error *err)
     for (int k = 0; !help_opts_end(&cli_global_opts[k]); k++) {
         char shown[64];
         if (line->globals.values[k].count > 1 && !cli_global_opts[k].repeatable)
-            return rb_errorf(err, RB_EXIT_USAGE, "option '%s' is given %d times; it takes one "
+            return rb_errorf(err, RB_ERR_USAGE, "option '%s' is given %d times; it takes one "
                              "value", help_opt_display(&cli_global_opts[k], shown, sizeof shown),
                              line->globals.values[k].count);
     }
@@ -327,12 +327,12 @@ int cli_parse_line(int argc, char **argv, cli_line *line, rb_error *err)
         return 0;
     if (next >= argc) {
         line->no_command = true;
-        return rb_errorf(err, RB_EXIT_USAGE, "no command given");
+        return rb_errorf(err, RB_ERR_USAGE, "no command given");
     }
     const char *name = argv[next];
     const cli_command *cmd = cli_find_command(name, NULL);
     if (!cmd)
-        return rb_errorf(err, RB_EXIT_USAGE, "unknown command '%s' (see 'rbacmig help')", name);
+        return rb_errorf(err, RB_ERR_USAGE, "unknown command '%s' (see 'rbacmig help')", name);
     char full[128];
     const cli_opt *opts = cmd->opts;
     line->cmd = cmd;
@@ -408,7 +408,7 @@ static int parse_seconds(const char *option, const char *value, int *ms, rb_erro
     char *end;
     double s = strtod(value, &end);
     if (*end || end == value || s < 0 || s > 86400)
-        return rb_errorf(err, RB_EXIT_USAGE, "%s takes a number of seconds, got '%s'", option,
+        return rb_errorf(err, RB_ERR_USAGE, "%s takes a number of seconds, got '%s'", option,
                          value);
     *ms = s > 0 && s * 1000 < 1 ? 1 : (int)(s * 1000);
     return 0;
@@ -531,13 +531,13 @@ static bool answer_help(const cli_line *line)
 static int check_stdout(rb_error *err)
 {
     if (fflush(stdout) != 0)
-        return rb_errorf(err, RB_EXIT_FAILURE, "cannot write to standard output: %s",
+        return rb_errorf(err, RB_ERR_FAILURE, "cannot write to standard output: %s",
                          strerror(errno));
     if (ferror(stdout))
-        return rb_errorf(err, RB_EXIT_FAILURE, "cannot write to standard output");
+        return rb_errorf(err, RB_ERR_FAILURE, "cannot write to standard output");
     int fd = dup(fileno(stdout));
     if (fd >= 0 && close(fd) != 0)
-        return rb_errorf(err, RB_EXIT_FAILURE, "cannot write to standard output: %s",
+        return rb_errorf(err, RB_ERR_FAILURE, "cannot write to standard output: %s",
                          strerror(errno));
     return 0;
 }

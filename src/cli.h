@@ -44,7 +44,7 @@ typedef struct cli_line {
     cli_opt merged[CLI_MAX_OPTS + 1]; /* a parent's subcommands' options, while parsing */
 } cli_line;
 
-/* argv as main gets it (argv[0] the program). Usage errors are RB_EXIT_USAGE, one line
+/* argv as main gets it (argv[0] the program). Usage errors are RB_ERR_USAGE, one line
  * naming the option or argument and the command. */
 int cli_parse_line(int argc, char **argv, cli_line *line, rb_error *err);
 void cli_line_release(cli_line *line);

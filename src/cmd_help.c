@@ -18,7 +18,7 @@ int cmd_help(cli_state *st, rb_error *err)
     }
     const cli_command *parent = cli_find_command(a->items[0], NULL);
     if (!parent)
-        return rb_errorf(err, RB_EXIT_USAGE, "unknown command '%s' (see 'rbacmig help')",
+        return rb_errorf(err, RB_ERR_USAGE, "unknown command '%s' (see 'rbacmig help')",
                          a->items[0]);
     if (a->count == 1) {
         help_print_command(stdout, NULL, parent);
@@ -26,7 +26,7 @@ int cmd_help(cli_state *st, rb_error *err)
     }
     const cli_command *cmd = cli_find_command(a->items[0], a->items[1]);
     if (!cmd)
-        return rb_errorf(err, RB_EXIT_USAGE, "unknown %s command '%s' (see 'rbacmig help %s')",
+        return rb_errorf(err, RB_ERR_USAGE, "unknown %s command '%s' (see 'rbacmig help %s')",
                          a->items[0], a->items[1], a->items[0]);
     help_print_command(stdout, parent, cmd);
     return 0;

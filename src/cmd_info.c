@@ -16,7 +16,7 @@ int info_format_check(cli_state *st, rb_error *err)
     const char *format = cli_value(st, "format");
     if (!format || strcmp(format, "text") == 0 || strcmp(format, "json") == 0)
         return 0;
-    return rb_errorf(err, RB_EXIT_USAGE, "--format takes 'text' or 'json', got '%s'", format);
+    return rb_errorf(err, RB_ERR_USAGE, "--format takes 'text' or 'json', got '%s'", format);
 }
 
 int cmd_format_check(cli_state *st, rb_error *err)
@@ -137,7 +137,7 @@ static int print_json_list(const char *key, const graph *g, const int *idx, int 
     if (bad || json_object_set(root, key, arr) != 0) {
         json_decref(arr);
         json_decref(root);
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     }
     json_decref(arr);
     return out_json(root, err);
@@ -199,7 +199,7 @@ static int print_revision(const graph *g, int idx, bool verbose, const str_list 
         free(parents);
         free(labels);
         free(message);
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     }
     if (!verbose) {
         out_print("%s -> %s%s%s%s%s%s%s%s, %s", parents, rev->id, labels[0] ? " (" : "", labels,
@@ -240,7 +240,7 @@ static int print_short(const graph *g, int idx, rb_error *err)
     const revision *rev = &g->revs[idx];
     char *labels = labels_text(rev);
     if (!labels)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     out_print("%s%s%s%s%s", rev->id, labels[0] ? " (" : "", labels, labels[0] ? ")" : "",
               rev->nchildren == 0 ? " (head)" : "");
     free(labels);
@@ -262,13 +262,13 @@ int cmd_current(cli_state *st, rb_error *err)
     if (info_read_current(st, &rows, err) != 0)
         goto done;
     if (!(idx = malloc(sizeof *idx * ((size_t)rows.count + 1)))) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         goto done;
     }
     for (int i = 0; i < rows.count; i++) {
         int k = graph_find(&st->g, rows.items[i]);
         if (k < 0) {
-            rb_errorf(err, RB_EXIT_FAILURE,
+            rb_errorf(err, RB_ERR_FAILURE,
                       "the database is at revision '%s', which no migration file has",
                       rows.items[i]);
             goto done;
@@ -295,7 +295,7 @@ int cmd_heads(cli_state *st, rb_error *err)
     int *heads = NULL, rc = -1;
     bool verbose = verbose_flag(st);
     if (!(heads = malloc(sizeof *heads * ((size_t)st->g.count + 1)))) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         goto done;
     }
     int n = graph_heads(&st->g, heads);
@@ -319,7 +319,7 @@ int cmd_branches(cli_state *st, rb_error *err)
     if (info_want_json(st)) {
         int *points = malloc(sizeof *points * ((size_t)st->g.count + 1)), n = 0;
         if (!points)
-            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         for (int k = 0; k < st->g.count; k++)
             if (st->g.revs[st->g.order[k]].nchildren > 1)
                 points[n++] = st->g.order[k];
@@ -342,7 +342,7 @@ int cmd_branches(cli_state *st, rb_error *err)
             const revision *kid = &st->g.revs[rev->children[c]];
             char *message = out_printable(kid->message);
             if (!message)
-                return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+                return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
             out_print("    -> %s%s, %s", kid->id, kid->nchildren == 0 ? " (head)" : "", message);
             free(message);
         }
@@ -357,7 +357,7 @@ static int resolve_end(cli_state *st, const char *spec, const str_list *current,
 {
     *n = 0;
     if (!(*idx = malloc(sizeof **idx * ((size_t)st->g.count + 1))))
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     if (!spec[0] || strcmp(spec, "base") == 0)
         return 0;
     if (strcmp(spec, "current") != 0)
@@ -365,7 +365,7 @@ static int resolve_end(cli_state *st, const char *spec, const str_list *current,
     for (int i = 0; i < current->count; i++) {
         int k = graph_find(&st->g, current->items[i]);
         if (k < 0)
-            return rb_errorf(err, RB_EXIT_FAILURE,
+            return rb_errorf(err, RB_ERR_FAILURE,
                              "the database is at revision '%s', which no migration file has",
                              current->items[i]);
         (*idx)[(*n)++] = k;
@@ -384,11 +384,11 @@ int cmd_history_check(cli_state *st, rb_error *err)
     if (!range)
         return 0;
     if (!colon)
-        return rb_errorf(err, RB_EXIT_USAGE, "-r takes START:END (either may be empty), got '%s'",
+        return rb_errorf(err, RB_ERR_USAGE, "-r takes START:END (either may be empty), got '%s'",
                          range);
     char *left = strndup(range, (size_t)(colon - range));
     if (!left)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     const char *ends[] = {left, colon + 1};
     int rc = 0;
     for (int e = 0; e < 2 && rc == 0; e++) {
@@ -412,13 +412,13 @@ int cmd_history(cli_state *st, rb_error *err)
     const char *range = cli_value(st, "rev-range");
     const char *colon = range ? strchr(range, ':') : NULL;
     if (range && !(left = strndup(range, (size_t)(colon - range)))) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         goto done;
     }
     if (info_read_current(st, &rows, err) != 0)
         goto done;
     if (rev_set_init(&upto, &st->g) != 0 || rev_set_init(&from, &st->g) != 0) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         goto done;
     }
     bool open_start = true, open_end = true;
@@ -440,14 +440,14 @@ int cmd_history(cli_state *st, rb_error *err)
         for (int i = 0; i < nstart && !reaches; i++)
             reaches = upto.in[start[i]];
         if (!reaches) {
-            rb_errorf(err, RB_EXIT_USAGE,
+            rb_errorf(err, RB_ERR_USAGE,
                       "-r %s: '%s' does not lead to '%s' (START:END goes from older to newer, "
                       "as in -r base:head)", range, left, colon + 1);
             goto done;
         }
     }
     if (!(listed = malloc(sizeof *listed * ((size_t)st->g.count + 1)))) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         goto done;
     }
     for (int k = st->g.count - 1; k >= 0; k--) {
@@ -493,7 +493,7 @@ static int report_problem(json_t *list, const char *kind, const char *rev_id,
         bad |= json_object_set_new(o, "message", info_json_string(message));
     }
     if (bad || json_array_append_new(list, o) != 0)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     return 0;
 }
 
@@ -556,7 +556,7 @@ int info_problems(cli_state *st, const str_list *rows, rev_set *applied, json_t 
     rc = 0;
     goto done;
 oom:
-    rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    rb_errorf(err, RB_ERR_FAILURE, "out of memory");
 done:
     versions_close(&vs);
     free(changed);
@@ -574,7 +574,7 @@ int cmd_check(cli_state *st, rb_error *err)
     json_t *list = NULL;
     int problems = 0, rc = -1;
     if (info_want_json(st) && !(list = json_array())) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         goto done;
     }
     if (info_read_current(st, &rows, err) != 0 ||
@@ -591,14 +591,14 @@ int cmd_check(cli_state *st, rb_error *err)
         }
         if (bad) {
             json_decref(root);
-            rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            rb_errorf(err, RB_ERR_FAILURE, "out of memory");
             goto done;
         }
         if (out_json(root, err) != 0)
             goto done;
     }
     if (problems) {
-        rc = rb_errorf(err, RB_EXIT_FAILURE, "check found %d problem%s", problems,
+        rc = rb_errorf(err, RB_ERR_FAILURE, "check found %d problem%s", problems,
                        problems == 1 ? "" : "s");
     } else {
         if (!list)
@@ -616,7 +616,7 @@ done:
 int cmd_show_check(cli_state *st, rb_error *err)
 {
     if (strcmp(st->args.positional.items[0], "base") == 0)
-        return rb_errorf(err, RB_EXIT_USAGE, "'base' is not a revision");
+        return rb_errorf(err, RB_ERR_USAGE, "'base' is not a revision");
     return info_format_check(st, err);
 }
 
@@ -632,7 +632,7 @@ int cmd_show(cli_state *st, rb_error *err)
     if (resolve_end(st, spec, &rows, &idx, &n, err) != 0)
         goto done;
     if (n == 0) {
-        rb_errorf(err, RB_EXIT_USAGE, "the database is at no revision (base): nothing to show");
+        rb_errorf(err, RB_ERR_USAGE, "the database is at no revision (base): nothing to show");
         goto done;
     }
     if (info_want_json(st)) {

@@ -19,13 +19,13 @@ int cmd_migrate_check(cli_state *st, rb_error *err)
         /* stamp takes REV or --from-alembic (which reads the database: not with --sql). */
         bool alembic = cli_flag(st, "from-alembic");
         if (alembic == (st->args.positional.count == 1))
-            return rb_errorf(err, RB_EXIT_USAGE, "stamp takes a revision or --from-alembic "
+            return rb_errorf(err, RB_ERR_USAGE, "stamp takes a revision or --from-alembic "
                              "(one of them)");
         if (!alembic && (cli_flag(st, "alembic-table") || cli_flag(st, "alembic-schema")))
-            return rb_errorf(err, RB_EXIT_USAGE, "--alembic-table and --alembic-schema go with "
+            return rb_errorf(err, RB_ERR_USAGE, "--alembic-table and --alembic-schema go with "
                              "--from-alembic");
         if (alembic && sql)
-            return rb_errorf(err, RB_EXIT_USAGE, "stamp --from-alembic reads Alembic's version "
+            return rb_errorf(err, RB_ERR_USAGE, "stamp --from-alembic reads Alembic's version "
                              "table; --sql has no database to read it from");
         if (alembic)
             return 0;
@@ -33,9 +33,9 @@ int cmd_migrate_check(cli_state *st, rb_error *err)
     const char *spec = st->args.positional.items[0];
     bool range = strchr(spec, ':') != NULL;
     if (range && !sql)
-        return rb_errorf(err, RB_EXIT_USAGE, "target '%s': START:END ranges need --sql", spec);
+        return rb_errorf(err, RB_ERR_USAGE, "target '%s': START:END ranges need --sql", spec);
     if (strcmp(st->cmd->name, "downgrade") == 0 && sql && !range)
-        return rb_errorf(err, RB_EXIT_USAGE, "downgrade --sql needs a START:END range (there is "
+        return rb_errorf(err, RB_ERR_USAGE, "downgrade --sql needs a START:END range (there is "
                          "no database to read the current revision from)");
     return 0;
 }
@@ -54,7 +54,7 @@ static int migrate(cli_state *st, direction dir, bool stamp, rb_error *err)
     const char *colon = strchr(opts.target, ':');
     if (colon) {
         if (!(start = strndup(opts.target, (size_t)(colon - opts.target)))) {
-            rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            rb_errorf(err, RB_ERR_FAILURE, "out of memory");
             goto done;
         }
         opts.sql_start = start;

@@ -29,7 +29,7 @@ int cmd_rbac_check(cli_state *st, rb_error *err)
     if (config_sqlite_path(st->cfg.database_url, &path, err) != 0)
         return -1;
     if (strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0)
-        rc = rb_errorf(err, RB_EXIT_FAILURE,
+        rc = rb_errorf(err, RB_ERR_FAILURE,
                        "the SQLite database '%s' does not exist, so it has no RBAC tables: run "
                        "'rbacmig upgrade 91759229c32b'",
                        path);
@@ -90,7 +90,7 @@ int cmd_rbac(cli_state *st, rb_error *err)
     rc = answer;
     goto done;
 oom:
-    rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    rb_errorf(err, RB_ERR_FAILURE, "out of memory");
 done:
     free(json);
     str_list_release(&lines);

@@ -26,14 +26,14 @@ int cmd_init(cli_state *st, rb_error *err)
     const char *rbac_dir = st->cfg.rbac_dir;
     if (dir) {
         if (st->cfg.config_file_given) {
-            rb_errorf(err, RB_EXIT_USAGE, "'init DIR' uses DIR/rbacmig.lua; -c names another "
+            rb_errorf(err, RB_ERR_USAGE, "'init DIR' uses DIR/rbacmig.lua; -c names another "
                       "config file (give one of them)");
             goto done;
         }
         size_t n = strlen(dir) + sizeof "/rbacmig.lua";
         struct stat sb;
         if (!(config_path = malloc(n))) {
-            rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            rb_errorf(err, RB_ERR_FAILURE, "out of memory");
             goto done;
         }
         snprintf(config_path, n, "%s/rbacmig.lua", dir);
@@ -49,7 +49,7 @@ int cmd_init(cli_state *st, rb_error *err)
         goto done;
     size_t n = strlen(migrations) + 2;
     if (!(migrations_shown = malloc(n))) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         goto done;
     }
     snprintf(migrations_shown, n, "%s/", migrations);
@@ -91,7 +91,7 @@ int cmd_message_check(cli_state *st, rb_error *err)
 {
     const char *message = cli_value(st, "message");
     if (!message[0])
-        return rb_errorf(err, RB_EXIT_USAGE, "'%s' needs a message: rbacmig %s -m \"add users\"",
+        return rb_errorf(err, RB_ERR_USAGE, "'%s' needs a message: rbacmig %s -m \"add users\"",
                          st->cmd->name, st->cmd->name);
     return 0;
 }
@@ -104,7 +104,7 @@ static int write_revision(cli_state *st, const char *message, const str_list *pa
                          .depends_on = depends, .branch_label = cli_value(st, "branch-label"),
                          .sql = strcmp(st->cmd->name, "revision") == 0 && cli_flag(st, "sql")};
     if (rev_id && graph_find(&st->g, rev_id) >= 0)
-        return rb_errorf(err, RB_EXIT_USAGE, "revision '%s' already exists", rev_id);
+        return rb_errorf(err, RB_ERR_USAGE, "revision '%s' already exists", rev_id);
     char *path = NULL;
     str_list sql_paths = {0};
     if (scripts_write_revision(st->cfg.migrations_dir, &spec, &path, &sql_paths, err) != 0) {
@@ -128,7 +128,7 @@ int cmd_revision(cli_state *st, rb_error *err)
     if (head && strcmp(head, "base") == 0) {
         /* A new root is only allowed in an empty graph (one root per graph). */
         if (st->g.count) {
-            rb_errorf(err, RB_EXIT_USAGE, "--head base would make a second root revision");
+            rb_errorf(err, RB_ERR_USAGE, "--head base would make a second root revision");
             goto done;
         }
     } else if (head || st->g.count) {
@@ -147,7 +147,7 @@ int cmd_revision(cli_state *st, rb_error *err)
     rc = write_revision(st, message, &parents, &depends, err);
     goto done;
 oom:
-    rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    rb_errorf(err, RB_ERR_FAILURE, "out of memory");
 done:
     str_list_release(&parents);
     str_list_release(&depends);
@@ -176,21 +176,21 @@ int cmd_merge(cli_state *st, rb_error *err)
         if (resolve_one(st, spec, &id, err) != 0)
             goto done;
         if (str_list_contains(&parents, id)) {
-            rb_errorf(err, RB_EXIT_USAGE, "revision '%s' is named twice", id);
+            rb_errorf(err, RB_ERR_USAGE, "revision '%s' is named twice", id);
             goto done;
         }
         if (str_list_push(&parents, id) != 0)
             goto oom;
     }
     if (parents.count < 2) {
-        rb_errorf(err, RB_EXIT_USAGE, "a merge needs at least two revisions, got %d%s",
+        rb_errorf(err, RB_ERR_USAGE, "a merge needs at least two revisions, got %d%s",
                   parents.count, parents.count ? ": there is nothing to join" : "");
         goto done;
     }
     rc = write_revision(st, message, &parents, NULL, err);
     goto done;
 oom:
-    rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    rb_errorf(err, RB_ERR_FAILURE, "out of memory");
 done:
     free(heads);
     str_list_release(&parents);

@@ -28,7 +28,7 @@ static int pending_steps(const graph *g, const rev_set *applied, int **steps, in
     target t = {.kind = TARGET_REVISIONS};
     int *heads = malloc(sizeof *heads * ((size_t)g->count + 1));
     if (!heads)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     int nheads = graph_heads(g, heads);
     int rc = 0;
     if (nheads <= (int)(sizeof t.revs / sizeof *t.revs)) {
@@ -39,7 +39,7 @@ static int pending_steps(const graph *g, const rev_set *applied, int **steps, in
         /* More heads than a target holds: every missing revision, parents first. */
         *nsteps = 0;
         if (!(*steps = malloc(sizeof **steps * ((size_t)g->count + 1))))
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         for (int k = 0; rc == 0 && k < g->count; k++)
             if (!applied->in[g->order[k]])
                 (*steps)[(*nsteps)++] = g->order[k];
@@ -57,7 +57,7 @@ static int print_step(const graph *g, int idx, rb_error *err)
     char *message = out_printable(rev->message);
     int rc = 0;
     if (!parents || !message)
-        rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     else
         out_print("    %s -> %s, %s", parents, rev->id, message);
     free(parents);
@@ -92,7 +92,7 @@ static int print_json(cli_state *st, const str_list *rows, const int *steps, int
     free(masked);
     if (bad) {
         json_decref(root);
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     }
     return out_json(root, err);
 }
@@ -105,7 +105,7 @@ int cmd_status(cli_state *st, rb_error *err)
     int *steps = NULL, nsteps = 0, problems = 0, rc = -1;
     bool json = info_want_json(st);
     if (json && !(problems_json = json_array())) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         goto done;
     }
     if (info_read_current(st, &rows, err) != 0)
@@ -126,7 +126,7 @@ int cmd_status(cli_state *st, rb_error *err)
         }
         free(ids);
         if (!shown) {
-            rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            rb_errorf(err, RB_ERR_FAILURE, "out of memory");
             goto done;
         }
         out_print("current: %s", rows.count ? shown : "<base> (no revision applied)");
@@ -155,7 +155,7 @@ int cmd_status(cli_state *st, rb_error *err)
     rc = 0;
     if (cli_flag(st, "exit-code")) {
         if (problems)
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "status found %d problem%s", problems,
+            rc = rb_errorf(err, RB_ERR_FAILURE, "status found %d problem%s", problems,
                            problems == 1 ? "" : "s");
         else if (nsteps)
             rc = EXIT_PENDING;

@@ -181,6 +181,24 @@ static const cli_opt inspect_opts[] = {
     OPT_END,
 };
 
+/* What a shadow database takes (test, drift): the managed schemas and --shadow-url;
+ * drift prints a diff, in either format. */
+#define SHADOW_OPTS                                                                          \
+    {.name = "schema", .value_name = "NAME", .repeatable = true,                             \
+     .help = "a managed schema (repeatable; default: all but the system's and, on Supabase, " \
+             "Supabase's)",                                                                  \
+     .example = "--schema public"},                                                          \
+    {.name = "shadow-url", .value_name = "URL",                                              \
+     .help = "replay into this empty database instead of a new one on the same server",      \
+     .example = "--shadow-url postgresql://localhost/shadow"}
+static const cli_opt test_opts[] = {SHADOW_OPTS, OPT_END};
+static const cli_opt drift_opts[] = {
+    {.name = "format", .value_name = "text|json", .help = "text (the default) or json",
+     .example = "--format json"},
+    SHADOW_OPTS,
+    OPT_END,
+};
+
 static const cli_command schema_subs[] = {
     /* One read-only snapshot: the reader never writes, and sees the schema whole. */
     {.name = "dump", .run = cmd_schema_dump, .flags = CMD_DB | CMD_READ_ONLY | CMD_READ_TX,
@@ -300,6 +318,18 @@ const cli_command cli_commands[] = {
                 "security-weakening)",
      .example = "postgresql://localhost/prod postgresql://localhost/dev",
      .args_hint = "give two database URLs: rbacmig diff FROM_URL TO_URL"},
+    /* Opens its own shadow database (src/shadow.c): the live database's URL (-d) only names
+     * its server; it is never opened here (lazy: -d applies). */
+    {.name = "test", .run = cmd_test, .flags = CMD_GRAPH | CMD_DB_LAZY, .opts = test_opts,
+     .summary = "test every migration up, down and up again in a shadow database (TAP; exit 1 "
+                "if any failed)",
+     .example = ""},
+    /* Reads the live database (read-only) and replays into a shadow of its own. */
+    {.name = "drift", .run = cmd_drift, .flags = CMD_GRAPH | CMD_DB | CMD_READ_ONLY,
+     .opts = drift_opts, .check = cmd_schema_check,
+     .summary = "list how the database differs from what its migrations make (exit 4; 5 if "
+                "security-weakening)",
+     .example = "--format json"},
     {.name = "help", .run = cmd_help, .flags = CMD_NO_CONFIG, .opts = no_opts,
      .args = "[COMMAND [SUBCOMMAND]]", .max_args = 2,
      .summary = "this list, or a command's options with an example each", .example = "upgrade"},

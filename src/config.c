@@ -54,7 +54,7 @@ int config_set(char **field, const char *value, rb_error *err)
 {
     char *copy = NULL;
     if (value && !(copy = strdup(value)))
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     free(*field);
     *field = copy;
     return 0;
@@ -64,10 +64,10 @@ int config_add_x(config *cfg, const char *arg, rb_error *err)
 {
     const char *eq = strchr(arg, '=');
     if (!eq || eq == arg)
-        return rb_errorf(err, RB_EXIT_USAGE, "-x takes KEY=VALUE, got '%s'", arg);
+        return rb_errorf(err, RB_ERR_USAGE, "-x takes KEY=VALUE, got '%s'", arg);
     config_kv *grown = realloc(cfg->x, sizeof *grown * (size_t)(cfg->x_count + 1));
     if (!grown)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     cfg->x = grown;
     config_kv *kv = &cfg->x[cfg->x_count];
     kv->key = strndup(arg, (size_t)(eq - arg));
@@ -75,7 +75,7 @@ int config_add_x(config *cfg, const char *arg, rb_error *err)
     if (!kv->key || !kv->value) {
         free(kv->key);
         free(kv->value);
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     }
     cfg->x_count++;
     return 0;
@@ -89,7 +89,7 @@ static int dotenv_value(const char *p, const char *path, int lineno, char **out,
     size_t cap = strlen(p) + 1, n = 0;
     char *v = malloc(cap);
     if (!v)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     if (*p == '"' || *p == '\'') {
         char quote = *p++;
         for (; *p && *p != quote; p++) {
@@ -102,7 +102,7 @@ static int dotenv_value(const char *p, const char *path, int lineno, char **out,
         }
         if (*p != quote) {
             free(v);
-            return rb_errorf(err, RB_EXIT_FAILURE, "%s:%d: unterminated %c-quoted value", path,
+            return rb_errorf(err, RB_ERR_FAILURE, "%s:%d: unterminated %c-quoted value", path,
                              lineno, quote);
         }
         p++;
@@ -110,7 +110,7 @@ static int dotenv_value(const char *p, const char *path, int lineno, char **out,
             p++;
         if (*p && *p != '#') {
             free(v);
-            return rb_errorf(err, RB_EXIT_FAILURE, "%s:%d: unexpected text after quoted value",
+            return rb_errorf(err, RB_ERR_FAILURE, "%s:%d: unexpected text after quoted value",
                              path, lineno);
         }
     } else {
@@ -170,7 +170,7 @@ int dotenv_lookup(const char *path, const char *key, char **value, rb_error *err
         while (*p == ' ' || *p == '\t')
             p++;
         if (namelen == 0 || *p != '=') {
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "%s:%d: expected KEY=VALUE", path, lineno);
+            rc = rb_errorf(err, RB_ERR_FAILURE, "%s:%d: expected KEY=VALUE", path, lineno);
             break;
         }
         p++;
@@ -791,7 +791,7 @@ int config_url_dialect(const char *url, db_dialect *dialect, rb_error *err)
     bool uri = is_uri(url);
     if (uri && !is_pg_uri(url)) {
         char *masked = config_mask_url(url);
-        rb_errorf(err, RB_EXIT_USAGE,
+        rb_errorf(err, RB_ERR_USAGE,
                   "unsupported database URL '%s': expected postgresql://..., key=value pairs, "
                   "or sqlite:PATH",
                   masked ? masked : "");
@@ -799,7 +799,7 @@ int config_url_dialect(const char *url, db_dialect *dialect, rb_error *err)
         return -1;
     }
     if (!uri && !strchr(url, '='))
-        return rb_errorf(err, RB_EXIT_USAGE,
+        return rb_errorf(err, RB_ERR_USAGE,
                          "unsupported database URL (not shown: it may hold a password): "
                          "expected postgresql://..., key=value pairs, or sqlite:PATH");
     char *msg = NULL;
@@ -810,10 +810,10 @@ int config_url_dialect(const char *url, db_dialect *dialect, rb_error *err)
         if (msg)
             PQfreemem(msg);
         if (!uri)
-            return rb_errorf(err, RB_EXIT_USAGE, "invalid database URL %s: %s",
+            return rb_errorf(err, RB_ERR_USAGE, "invalid database URL %s: %s",
                              CONFIG_UNPARSED_SHOWN, reason);
         char *masked = config_mask_url(url);
-        rb_errorf(err, RB_EXIT_USAGE, "invalid database URL '%s': %s", masked ? masked : "",
+        rb_errorf(err, RB_ERR_USAGE, "invalid database URL '%s': %s", masked ? masked : "",
                   reason);
         free(masked);
         return -1;
@@ -829,7 +829,7 @@ int config_url_dialect(const char *url, db_dialect *dialect, rb_error *err)
     PQconninfoFree(opts);
     if (misread) {
         char *masked = config_mask_url(url);
-        rb_errorf(err, RB_EXIT_USAGE,
+        rb_errorf(err, RB_ERR_USAGE,
                   "invalid database URL '%s': libpq reads part of it as the host, port or "
                   "database name; write '@' as %%40 and '/' as %%2F in the user name and "
                   "password",
@@ -848,14 +848,14 @@ int config_sqlite_path(const char *url, char **path, rb_error *err)
     if (starts_with(rest, "///"))
         rest += 3; /* sqlite:///rel -> rel, sqlite:////abs -> /abs */
     else if (starts_with(rest, "//"))
-        return rb_errorf(err, RB_EXIT_USAGE,
+        return rb_errorf(err, RB_ERR_USAGE,
                          "invalid database URL '%s': use sqlite:PATH, sqlite:///relative or "
                          "sqlite:////absolute",
                          url);
     if (*rest == '\0')
-        return rb_errorf(err, RB_EXIT_USAGE, "invalid database URL '%s': no file name", url);
+        return rb_errorf(err, RB_ERR_USAGE, "invalid database URL '%s': no file name", url);
     if (!(*path = strdup(rest)))
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     return 0;
 }
 
@@ -868,7 +868,7 @@ static int rebase_path(char **field, const char *dir, size_t dirlen, rb_error *e
     size_t n = dirlen + strlen(*field) + 2;
     char *joined = malloc(n);
     if (!joined)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     snprintf(joined, n, "%.*s/%s", (int)dirlen, dir, *field);
     free(*field);
     *field = joined;
@@ -903,7 +903,7 @@ static int resolve_config_paths(config *cfg, rb_error *err)
         size_t n = strlen(path) + sizeof "sqlite:";
         char *url = malloc(n);
         if (!url) {
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         } else {
             snprintf(url, n, "sqlite:%s", path);
             free(cfg->file_url);
@@ -925,13 +925,13 @@ int config_resolve_url(config *cfg, rb_error *err)
     const char *env = getenv("DATABASE_URL");
     if (cfg->flag_url) {
         if (!cfg->flag_url[0])
-            return rb_errorf(err, RB_EXIT_USAGE, "the database URL is empty (from "
+            return rb_errorf(err, RB_ERR_USAGE, "the database URL is empty (from "
                              "--database-url)");
         chosen = cfg->flag_url;
         cfg->url_source = "--database-url";
     } else if (env) {
         if (!env[0])
-            return rb_errorf(err, RB_EXIT_USAGE, "DATABASE_URL is set but empty (from the "
+            return rb_errorf(err, RB_ERR_USAGE, "DATABASE_URL is set but empty (from the "
                              "environment)");
         chosen = env;
         cfg->url_source = "DATABASE_URL";
@@ -941,14 +941,14 @@ int config_resolve_url(config *cfg, rb_error *err)
         if (from_dotenv) {
             if (!from_dotenv[0]) {
                 free(from_dotenv);
-                return rb_errorf(err, RB_EXIT_USAGE, "DATABASE_URL is set but empty (from "
+                return rb_errorf(err, RB_ERR_USAGE, "DATABASE_URL is set but empty (from "
                                  ".env)");
             }
             chosen = from_dotenv;
             cfg->url_source = ".env";
         } else if (cfg->file_url) {
             if (!cfg->file_url[0])
-                return rb_errorf(err, RB_EXIT_USAGE, "database_url is set but empty (from "
+                return rb_errorf(err, RB_ERR_USAGE, "database_url is set but empty (from "
                                  "%s)", cfg->config_file ? cfg->config_file : "the config file");
             chosen = cfg->file_url;
             cfg->url_source = "config file";

@@ -532,7 +532,7 @@ static int pg_begin_read(db_conn *c, rb_error *err)
     if (snprintf(sql, sizeof sql, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT "
                  "set_config('statement_timeout', '%d', true)%s", pc->statement_timeout_ms,
                  pc->search_path_config ? pc->search_path_config : "") >= (int)sizeof sql)
-        return rb_errorf(err, RB_EXIT_FAILURE, "the opening statement of a read-only "
+        return rb_errorf(err, RB_ERR_FAILURE, "the opening statement of a read-only "
                          "transaction is longer than %zu bytes (a bug in rbacmig)", sizeof sql);
     if (pg_simple(pc, sql, NULL, err) != 0) {
         pg_rollback_quietly(pc);

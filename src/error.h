@@ -29,13 +29,6 @@ typedef enum rb_error_kind {
     RB_ERR_INTERRUPTED,   /* stopped by a signal; `signo` says which */
 } rb_error_kind;
 
-/* The spellings of the two common kinds from before kinds existed (the second argument of
- * rb_errorf was an exit code); files still being restructured by other branches of issue 13
- * use them. `sed -i 's/RB_EXIT_FAILURE/RB_ERR_FAILURE/g; s/RB_EXIT_USAGE/RB_ERR_USAGE/g'`
- * retires them once those branches are in. */
-#define RB_EXIT_FAILURE RB_ERR_FAILURE
-#define RB_EXIT_USAGE RB_ERR_USAGE
-
 typedef struct rb_error {
     rb_error_kind kind;     /* RB_ERR_NONE while no error is set */
     int signo;              /* RB_ERR_INTERRUPTED: SIGINT or SIGTERM */

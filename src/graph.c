@@ -60,7 +60,7 @@ int graph_add(graph *g, revision *r, rb_error *err)
         int cap = g->cap ? g->cap * 2 : 64;
         revision *grown = realloc(g->revs, sizeof *grown * (size_t)cap);
         if (!grown)
-            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         g->revs = grown;
         g->cap = cap;
     }
@@ -78,16 +78,16 @@ static int build_index(graph *g, rb_error *err)
 {
     hashmap_release(&g->ids);
     if (hashmap_reserve(&g->ids, g->count) != 0)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     for (int i = 0; i < g->count; i++) {
         int added = hashmap_put(&g->ids, g->revs[i].id, i);
         if (added > 0) {
             int existing = graph_find(g, g->revs[i].id);
-            return rb_errorf(err, RB_EXIT_FAILURE, "duplicate revision '%s' in '%s' and '%s'",
+            return rb_errorf(err, RB_ERR_FAILURE, "duplicate revision '%s' in '%s' and '%s'",
                              g->revs[i].id, g->revs[existing].path, g->revs[i].path);
         }
         if (added < 0)
-            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     }
     return 0;
 }
@@ -99,15 +99,15 @@ static int link_list(graph *g, revision *r, const str_list *names, const char *w
     if (names->count == 0)
         return 0;
     if (!(*out = malloc(sizeof **out * (size_t)names->count)))
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     for (int j = 0; j < names->count; j++) {
         int p = graph_find(g, names->items[j]);
         if (p < 0)
-            return rb_errorf(err, RB_EXIT_FAILURE,
+            return rb_errorf(err, RB_ERR_FAILURE,
                              "%s: %s '%s' names no migration file", r->path, what,
                              names->items[j]);
         if (p == r - g->revs)
-            return rb_errorf(err, RB_EXIT_FAILURE, "%s: revision '%s' names itself as %s",
+            return rb_errorf(err, RB_ERR_FAILURE, "%s: revision '%s' names itself as %s",
                              r->path, r->id, what);
         (*out)[(*nout)++] = p;
     }
@@ -123,7 +123,7 @@ static int topo_sort(graph *g, rb_error *err)
     free(g->order);
     g->order = malloc(sizeof *g->order * ((size_t)g->count + 1));
     if (!pending || !queue || !g->order) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         goto done;
     }
     int head = 0, tail = 0, n = 0;
@@ -162,7 +162,7 @@ static int topo_sort(graph *g, rb_error *err)
             }
             free(quoted);
         }
-        rb_errorf(err, RB_EXIT_FAILURE, "cycle in the revision graph through %s", names);
+        rb_errorf(err, RB_ERR_FAILURE, "cycle in the revision graph through %s", names);
         goto done;
     }
     rc = 0;
@@ -194,12 +194,12 @@ int graph_build(graph *g, rb_error *err)
     }
     int *fill = calloc((size_t)g->count + 1, sizeof *fill);
     if (!fill)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     for (int i = 0; i < g->count; i++) {
         revision *r = &g->revs[i];
         if (r->nchildren && !(r->children = malloc(sizeof *r->children * (size_t)r->nchildren))) {
             free(fill);
-            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         }
     }
     for (int i = 0; i < g->count; i++)
@@ -216,7 +216,7 @@ int graph_build(graph *g, rb_error *err)
         if (roots++ == 0) {
             first_root = i;
         } else {
-            return rb_errorf(err, RB_EXIT_FAILURE,
+            return rb_errorf(err, RB_ERR_FAILURE,
                              "two root revisions (down_revision = nil): '%s' and '%s'",
                              g->revs[first_root].path, g->revs[i].path);
         }
@@ -228,7 +228,7 @@ int graph_build(graph *g, rb_error *err)
         for (int l = 0; l < g->revs[i].branch_labels.count; l++)
             for (int k = i + 1; k < g->count; k++)
                 if (str_list_contains(&g->revs[k].branch_labels, g->revs[i].branch_labels.items[l]))
-                    return rb_errorf(err, RB_EXIT_FAILURE,
+                    return rb_errorf(err, RB_ERR_FAILURE,
                                      "branch label '%s' is used by '%s' and '%s'",
                                      g->revs[i].branch_labels.items[l], g->revs[i].path,
                                      g->revs[k].path);
@@ -316,12 +316,12 @@ void rev_set_add_descendants(rev_set *s, const graph *g, bool through_deps)
 int graph_applied(const graph *g, const str_list *rows, rev_set *applied, rb_error *err)
 {
     if (rev_set_init(applied, g) != 0)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     for (int i = 0; i < rows->count; i++) {
         int idx = graph_find(g, rows->items[i]);
         if (idx < 0) {
             rev_set_release(applied);
-            rb_errorf(err, RB_EXIT_FAILURE,
+            rb_errorf(err, RB_ERR_FAILURE,
                       "the database is at revision '%s', which no migration file has",
                       rows->items[i]);
             rb_strlcpy(err->hint, "check out the branch that has it, or fix the version table "
@@ -378,7 +378,7 @@ static int several_heads_error(const graph *g, const int *heads, int n, const ch
                                rb_error *err)
 {
     char *ids = graph_join_ids(g, heads, n);
-    rb_errorf(err, RB_EXIT_USAGE, "target '%s' is ambiguous: there are %d heads (%s)", spec, n,
+    rb_errorf(err, RB_ERR_USAGE, "target '%s' is ambiguous: there are %d heads (%s)", spec, n,
               ids ? ids : "");
     rb_strlcpy(err->hint, "name one of them, use 'heads' to apply all, or join them with "
                "'rbacmig merge -m MSG REV REV'", sizeof err->hint);
@@ -396,7 +396,7 @@ static int find_revision(const graph *g, const char *spec, int *out, rb_error *e
     }
     size_t n = strlen(spec);
     if (n < 4)
-        return rb_errorf(err, RB_EXIT_USAGE,
+        return rb_errorf(err, RB_ERR_USAGE,
                          "unknown target '%s' (a revision prefix needs at least 4 characters)",
                          spec);
     int found = -1, matches = 0;
@@ -409,9 +409,9 @@ static int find_revision(const graph *g, const char *spec, int *out, rb_error *e
         list_append(others, sizeof others, g->revs[i].id);
     }
     if (matches == 0)
-        return rb_errorf(err, RB_EXIT_USAGE, "unknown target '%s': no revision matches it", spec);
+        return rb_errorf(err, RB_ERR_USAGE, "unknown target '%s': no revision matches it", spec);
     if (matches > 1)
-        return rb_errorf(err, RB_EXIT_USAGE, "ambiguous target '%s': it is a prefix of %s", spec,
+        return rb_errorf(err, RB_ERR_USAGE, "ambiguous target '%s': it is a prefix of %s", spec,
                          others);
     *out = found;
     return 0;
@@ -423,10 +423,10 @@ static int single_current(const graph *g, const rev_set *applied, const char *sp
 {
     str_list rows = {0};
     if (graph_version_rows(g, applied, &rows) != 0)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     int rc = 0;
     if (rows.count > 1)
-        rc = rb_errorf(err, RB_EXIT_USAGE,
+        rc = rb_errorf(err, RB_ERR_USAGE,
                        "relative target '%s' is ambiguous: the database is at %d heads; name a "
                        "revision as REV%s",
                        spec, rows.count, strchr(spec, '+') ? "+N" : "-N");
@@ -475,14 +475,14 @@ static int walk(const graph *g, int from, long n, const char *spec, target *out,
                 next = choices ? g->revs[at].children[0] : -1;
             }
             if (choices == 0)
-                return rb_errorf(err, RB_EXIT_USAGE,
+                return rb_errorf(err, RB_ERR_USAGE,
                                  "target '%s' goes past the head: only %ld step(s) available",
                                  spec, step);
             if (choices > 1 && at < 0)
-                return rb_errorf(err, RB_EXIT_USAGE,
+                return rb_errorf(err, RB_ERR_USAGE,
                                  "target '%s' is ambiguous: base has %d roots", spec, choices);
             if (choices > 1) {
-                rb_errorf(err, RB_EXIT_USAGE,
+                rb_errorf(err, RB_ERR_USAGE,
                           "target '%s' is ambiguous: revision '%s' has %d children", spec,
                           g->revs[at].id, choices);
                 return choice_hint(g, g->revs[at].children, choices, "upgrade",
@@ -491,11 +491,11 @@ static int walk(const graph *g, int from, long n, const char *spec, target *out,
             at = next;
         } else {
             if (at < 0)
-                return rb_errorf(err, RB_EXIT_USAGE,
+                return rb_errorf(err, RB_ERR_USAGE,
                                  "target '%s' goes below base: only %ld step(s) available", spec,
                                  step);
             if (g->revs[at].nparents > 1) {
-                rb_errorf(err, RB_EXIT_USAGE,
+                rb_errorf(err, RB_ERR_USAGE,
                           "target '%s' is ambiguous: '%s' is a merge of %d revisions", spec,
                           g->revs[at].id, g->revs[at].nparents);
                 return choice_hint(g, g->revs[at].parents, g->revs[at].nparents, "downgrade",
@@ -531,12 +531,12 @@ static int resolve_heads(const graph *g, const char *spec, direction dir, target
 {
     int *all = malloc(sizeof *all * ((size_t)g->count + 1));
     if (!all)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     int nh = graph_heads(g, all), rc = 0;
     if (nh > 1 && spec[4] == '\0')
         rc = several_heads_error(g, all, nh, spec, err);
     else if (nh > 64)
-        rc = rb_errorf(err, RB_EXIT_FAILURE, "too many heads (%d)", nh);
+        rc = rb_errorf(err, RB_ERR_FAILURE, "too many heads (%d)", nh);
     if (rc == 0) {
         memcpy(out->revs, all, sizeof *all * (size_t)nh);
         out->nrevs = nh;
@@ -552,7 +552,7 @@ static int resolve_label_head(const graph *g, const char *spec, const char *at, 
                               rb_error *err)
 {
     if (strcmp(at, "@head") != 0)
-        return rb_errorf(err, RB_EXIT_USAGE, "unknown target '%s' (expected LABEL@head)", spec);
+        return rb_errorf(err, RB_ERR_USAGE, "unknown target '%s' (expected LABEL@head)", spec);
     int labelled = -1;
     size_t len = (size_t)(at - spec);
     for (int i = 0; i < g->count && labelled < 0; i++)
@@ -561,10 +561,10 @@ static int resolve_label_head(const graph *g, const char *spec, const char *at, 
                 strncmp(g->revs[i].branch_labels.items[l], spec, len) == 0)
                 labelled = i;
     if (labelled < 0)
-        return rb_errorf(err, RB_EXIT_USAGE, "unknown branch label in target '%s'", spec);
+        return rb_errorf(err, RB_ERR_USAGE, "unknown branch label in target '%s'", spec);
     rev_set desc;
     if (rev_set_init(&desc, g) != 0)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     rev_set_add(&desc, labelled);
     rev_set_add_descendants(&desc, g, false);
     int heads[64], nh = 0;
@@ -587,7 +587,7 @@ int graph_resolve_target(const graph *g, const char *spec, direction dir, const 
     long n;
 
     if (!spec[0])
-        return rb_errorf(err, RB_EXIT_USAGE, "empty target");
+        return rb_errorf(err, RB_ERR_USAGE, "empty target");
     if (strcmp(spec, "base") == 0) {
         out->kind = TARGET_BASE;
         return 0;
@@ -599,7 +599,7 @@ int graph_resolve_target(const graph *g, const char *spec, direction dir, const 
         return resolve_label_head(g, spec, at, out, err);
     if ((spec[0] == '+' || spec[0] == '-') && parse_count(spec + 1, &n)) {
         if ((spec[0] == '+') != (dir == DIR_UPGRADE))
-            return rb_errorf(err, RB_EXIT_USAGE, "relative target '%s' goes the wrong way for %s",
+            return rb_errorf(err, RB_ERR_USAGE, "relative target '%s' goes the wrong way for %s",
                              spec, dir == DIR_UPGRADE ? "upgrade" : "downgrade");
         int from = -1;
         if (single_current(g, applied, spec, &from, err) != 0)
@@ -611,7 +611,7 @@ int graph_resolve_target(const graph *g, const char *spec, direction dir, const 
         char base_rev[128];
         size_t len = (size_t)(sign - spec);
         if (len >= sizeof base_rev)
-            return rb_errorf(err, RB_EXIT_USAGE, "unknown target '%s'", spec);
+            return rb_errorf(err, RB_ERR_USAGE, "unknown target '%s'", spec);
         memcpy(base_rev, spec, len);
         base_rev[len] = '\0';
         int from = -1;
@@ -632,13 +632,13 @@ int graph_resolve_one(const graph *g, const char *spec, int *idx, rb_error *err)
     rev_set none;
     target t;
     if (rev_set_init(&none, g) != 0)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     int rc = graph_resolve_target(g, spec, DIR_UPGRADE, &none, &t, err);
     rev_set_release(&none);
     if (rc != 0)
         return -1;
     if (t.kind != TARGET_REVISIONS || t.nrevs != 1)
-        return rb_errorf(err, RB_EXIT_USAGE, "'%s' must name one revision", spec);
+        return rb_errorf(err, RB_ERR_USAGE, "'%s' must name one revision", spec);
     *idx = t.revs[0];
     return 0;
 }
@@ -653,7 +653,7 @@ int graph_plan(const graph *g, const rev_set *applied, const target *t, directio
     *nsteps = 0;
     if (rev_set_init(&want, g) != 0 || !(*steps = malloc(sizeof **steps * ((size_t)g->count + 1)))) {
         rev_set_release(&want);
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     }
     if (dir == DIR_UPGRADE) {
         if (t->kind == TARGET_REVISIONS)
@@ -675,7 +675,7 @@ int graph_plan(const graph *g, const rev_set *applied, const target *t, directio
                 rev_set_release(&want);
                 free(*steps);
                 *steps = NULL;
-                return rb_errorf(err, RB_EXIT_FAILURE,
+                return rb_errorf(err, RB_ERR_FAILURE,
                                  "cannot downgrade to '%s': it is not applied", g->revs[to].id);
             }
             /* Applied descendants of the target, through parents and dependencies: an

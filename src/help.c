@@ -90,9 +90,9 @@ void help_print_usage(FILE *f)
     print_option_lines(f, cli_global_opts, "rbacmig");
     fprintf(f, "\n`rbacmig help COMMAND` (or `rbacmig COMMAND --help`) lists a command's options"
                " with an example each;\n`man rbacmig` has it all.\n"
-               "\nexit codes: 0 ok, 1 migration or database failure, 2 usage error,\n"
-               "            3 `can` denied, 4 `diff` found differences, 5 security-weakening\n"
-               "            ones, 130/143 interrupted by SIGINT/SIGTERM\n");
+               "\nexit codes: 0 ok, 1 migration or database failure (`test`: a test failed),\n"
+               "            2 usage error, 3 `can` denied, 4 `diff`/`drift` found differences,\n"
+               "            5 security-weakening ones, 130/143 interrupted by SIGINT/SIGTERM\n");
 }
 
 /* The global options that apply to cmd (all but -h and --version, which are answered
@@ -230,7 +230,7 @@ int help_complete(FILE *f, const str_list *a, rb_error *err)
         if (cmd && !cmd->subs)
             list_positional(f, cmd);
     } else {
-        return rb_errorf(err, RB_EXIT_USAGE, "'__complete' lists commands, subcommands, "
+        return rb_errorf(err, RB_ERR_USAGE, "'__complete' lists commands, subcommands, "
                          "options, values or positional, not '%s'", what);
     }
     return 0;

@@ -43,7 +43,7 @@ static json_t *convert_array(lua_State *L, int idx, int depth, rb_error *err)
 {
     json_t *arr = json_array();
     if (!arr) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         return NULL;
     }
     lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
@@ -53,7 +53,7 @@ static json_t *convert_array(lua_State *L, int idx, int depth, rb_error *err)
         lua_pop(L, 1);
         if (!item || json_array_append_new(arr, item) != 0) {
             if (item)
-                rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+                rb_errorf(err, RB_ERR_FAILURE, "out of memory");
             json_decref(arr);
             return NULL;
         }
@@ -65,7 +65,7 @@ static json_t *convert_object(lua_State *L, int idx, int depth, rb_error *err)
 {
     json_t *obj = json_object();
     if (!obj) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         return NULL;
     }
     lua_pushnil(L);
@@ -74,7 +74,7 @@ static json_t *convert_object(lua_State *L, int idx, int depth, rb_error *err)
         if (kt != LUA_TSTRING && kt != LUA_TNUMBER) {
             lua_pop(L, 2);
             json_decref(obj);
-            rb_errorf(err, RB_EXIT_FAILURE, "json: a table key is a %s, not a string",
+            rb_errorf(err, RB_ERR_FAILURE, "json: a table key is a %s, not a string",
                       lua_typename(L, kt));
             return NULL;
         }
@@ -85,7 +85,7 @@ static json_t *convert_object(lua_State *L, int idx, int depth, rb_error *err)
         int failed = !value;
         if (value && json_object_set_new(obj, key, value) != 0) {
             /* set_new took value and freed it */
-            rb_errorf(err, RB_EXIT_FAILURE, "json: key '%.40s' is not valid UTF-8", key);
+            rb_errorf(err, RB_ERR_FAILURE, "json: key '%.40s' is not valid UTF-8", key);
             failed = 1;
         }
         lua_pop(L, 2);                             /* ... key */
@@ -101,12 +101,12 @@ static json_t *convert_object(lua_State *L, int idx, int depth, rb_error *err)
 static json_t *convert(lua_State *L, int idx, int depth, rb_error *err)
 {
     if (depth > MAX_DEPTH) {
-        rb_errorf(err, RB_EXIT_FAILURE, "json: value nested deeper than %d levels", MAX_DEPTH);
+        rb_errorf(err, RB_ERR_FAILURE, "json: value nested deeper than %d levels", MAX_DEPTH);
         return NULL;
     }
     /* Each level pushes at most a key, a value and a copy of the key, plus a metafield. */
     if (!lua_checkstack(L, 4)) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         return NULL;
     }
     json_t *v = NULL;
@@ -119,7 +119,7 @@ static json_t *convert(lua_State *L, int idx, int depth, rb_error *err)
         } else {
             double d = (double)lua_tonumber(L, idx);
             if (!isfinite(d)) {
-                rb_errorf(err, RB_EXIT_FAILURE, "json: a number is not finite");
+                rb_errorf(err, RB_ERR_FAILURE, "json: a number is not finite");
                 return NULL;
             }
             v = json_real(d);
@@ -130,7 +130,7 @@ static json_t *convert(lua_State *L, int idx, int depth, rb_error *err)
         const char *s = lua_tolstring(L, idx, &len);
         v = json_stringn(s, len);
         if (!v) {
-            rb_errorf(err, RB_EXIT_FAILURE, "json: a value is not valid UTF-8: '%.40s'", s);
+            rb_errorf(err, RB_ERR_FAILURE, "json: a value is not valid UTF-8: '%.40s'", s);
             return NULL;
         }
         break;
@@ -139,11 +139,11 @@ static json_t *convert(lua_State *L, int idx, int depth, rb_error *err)
         return is_array(L, idx) ? convert_array(L, idx, depth, err)
                                 : convert_object(L, idx, depth, err);
     default:
-        rb_errorf(err, RB_EXIT_FAILURE, "json: cannot encode a %s", luaL_typename(L, idx));
+        rb_errorf(err, RB_ERR_FAILURE, "json: cannot encode a %s", luaL_typename(L, idx));
         return NULL;
     }
     if (!v)
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     return v;
 }
 
@@ -158,12 +158,12 @@ int json_out_encode(lua_State *L, int idx, char **out, rb_error *err)
                                       JSON_REAL_PRECISION(17));
     json_decref(root);
     if (!text)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     size_t len = strlen(text);
     char *line = realloc(text, len + 2);
     if (!line) {
         free(text);
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     }
     line[len] = '\n';
     line[len + 1] = '\0';

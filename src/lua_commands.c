@@ -30,7 +30,7 @@ static int take_lines(lua_State *L, int idx, str_list *lines, rb_error *err)
     for (lua_Integer i = 1; i <= n && rc == 0; i++) {
         lua_rawgeti(L, idx, i);
         if (str_list_push(lines, lua_tostring(L, -1) ? lua_tostring(L, -1) : "") != 0)
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         lua_pop(L, 1);
     }
     return rc;
@@ -59,7 +59,7 @@ int lua_host_call_rbac_json(lua_host *h, const char *function, db_conn *conn,
         return -1;
     if (raw_field(L, -1, "command") != LUA_TFUNCTION) {
         lua_pop(L, 2);
-        return rb_errorf(err, RB_EXIT_FAILURE, "rbacmig.commands has no 'command' entry point");
+        return rb_errorf(err, RB_ERR_FAILURE, "rbacmig.commands has no 'command' entry point");
     }
     lua_pushstring(L, function);
     if (lua_host_push_db(h, conn, err) != 0) {
@@ -86,7 +86,7 @@ int lua_host_call_rbac_json(lua_host *h, const char *function, db_conn *conn,
             if (lua_type(L, -1) == LUA_TTABLE)
                 rc = json_out_encode(L, -1, json, err);
             else
-                rc = rb_errorf(err, RB_EXIT_FAILURE, "rbac %s has no --format json", function);
+                rc = rb_errorf(err, RB_ERR_FAILURE, "rbac %s has no --format json", function);
         }
         lua_pop(L, 3);
     }
@@ -125,7 +125,7 @@ static int take_inspect_result(lua_State *L, bool json, char **out, int *status,
         raw_field(L, -1, "text");
         const char *text = lua_tostring(L, -1);
         if (!(*out = strdup(text ? text : "")))
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     }
     lua_pop(L, 1);
     raw_field(L, -1, "status");

@@ -49,7 +49,7 @@ static int rule_revision_id(const char *path, const char *field, const char *val
     size_t n = strlen(value);
     if (n > 0 && n <= 40 && strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789_") == n)
         return 0;
-    return rb_errorf(err, RB_EXIT_FAILURE, "%s: %s '%s' is not a revision id (1 to 40 "
+    return rb_errorf(err, RB_ERR_FAILURE, "%s: %s '%s' is not a revision id (1 to 40 "
                      "lowercase letters, digits or '_')", path, field, value);
 }
 
@@ -59,9 +59,9 @@ static int rule_pg_name(const char *path, const char *field, const char *value, 
 {
     enum { PG_NAME_MAX = 63 };
     if (!value[0])
-        return rb_errorf(err, RB_EXIT_FAILURE, "%s: '%s' is empty", path, field);
+        return rb_errorf(err, RB_ERR_FAILURE, "%s: '%s' is empty", path, field);
     if (strlen(value) > PG_NAME_MAX)
-        return rb_errorf(err, RB_EXIT_FAILURE, "%s: '%s' is longer than %d bytes, the longest "
+        return rb_errorf(err, RB_ERR_FAILURE, "%s: '%s' is longer than %d bytes, the longest "
                          "name PostgreSQL keeps", path, field, PG_NAME_MAX);
     return 0;
 }
@@ -108,7 +108,7 @@ static int set_string(char **dst, const char *value, rb_error *err)
 {
     char *copy = strdup(value);
     if (!copy)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     free(*dst);
     *dst = copy;
     return 0;
@@ -120,18 +120,18 @@ static int read_list(lua_State *L, const char *path, const field_spec *f, str_li
 {
     if (lua_type(L, -1) == LUA_TSTRING)
         return str_list_push(out, lua_tostring(L, -1)) == 0 ? 0
-               : rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+               : rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
     int rc = 0;
     for (lua_Integer i = 1; i <= n && rc == 0; i++) {
         if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "%s: %s[%lld] is a %s, expected a string",
+            rc = rb_errorf(err, RB_ERR_FAILURE, "%s: %s[%lld] is a %s, expected a string",
                            path, f->name, (long long)i, luaL_typename(L, -1));
         else if (str_list_contains(out, lua_tostring(L, -1)))
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "%s: %s names '%s' twice", path, f->name,
+            rc = rb_errorf(err, RB_ERR_FAILURE, "%s: %s names '%s' twice", path, f->name,
                            lua_tostring(L, -1));
         else if (str_list_push(out, lua_tostring(L, -1)) != 0)
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         lua_pop(L, 1);
     }
     return rc;
@@ -150,13 +150,13 @@ static int read_field(lua_State *L, int t, const char *path, const field_spec *f
     if (f->kind == FIELD_SECONDS) {
         double s = t == LUA_TNUMBER ? lua_tonumber(L, -1) : -1;
         if (!(s >= 0 && s < 86400 * 7))
-            return rb_errorf(err, RB_EXIT_FAILURE, "%s: '%s' must be a number of seconds",
+            return rb_errorf(err, RB_ERR_FAILURE, "%s: '%s' must be a number of seconds",
                              path, f->name);
         *(int *)dst = (int)(s * 1000);
         return 0;
     }
     if (t != types[f->kind] && !(f->kind == FIELD_LIST && t == LUA_TSTRING))
-        return rb_errorf(err, RB_EXIT_FAILURE, "%s: '%s' is a %s, expected %s", path, f->name,
+        return rb_errorf(err, RB_ERR_FAILURE, "%s: '%s' is a %s, expected %s", path, f->name,
                          lua_typename(L, t), f->expected);
     switch (f->kind) {
     case FIELD_STRING:
@@ -195,7 +195,7 @@ static int read_fields(lua_State *L, int idx, const char *path, const table_spec
         while (key && k < spec->count && strcmp(spec->fields[k].name, key) != 0)
             k++;
         if (!key || k == spec->count) {
-            rb_errorf(err, RB_EXIT_FAILURE, "%s: unknown %s '%s'%s", path, spec->unknown,
+            rb_errorf(err, RB_ERR_FAILURE, "%s: unknown %s '%s'%s", path, spec->unknown,
                       key ? key : luaL_typename(L, -1), spec->where);
             lua_pop(L, 1);
             LUA_STACK_LEAVE(L, 0);
@@ -207,7 +207,7 @@ static int read_fields(lua_State *L, int idx, const char *path, const table_spec
         const field_spec *f = &spec->fields[i];
         int t = raw_field(L, idx, f->name);
         if (t == LUA_TNIL && f->required)
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "%s: '%s' is missing, expected %s", path,
+            rc = rb_errorf(err, RB_ERR_FAILURE, "%s: '%s' is missing, expected %s", path,
                            f->name, f->expected);
         else if (t != LUA_TNIL)
             rc = read_field(L, t, path, f, out, err);
@@ -221,7 +221,7 @@ int lua_fields_read_revision(lua_State *L, int idx, const char *path, revision *
                              rb_error *err)
 {
     if (!lua_istable(L, idx))
-        return rb_errorf(err, RB_EXIT_FAILURE, "%s: the migration returned %s, expected a "
+        return rb_errorf(err, RB_ERR_FAILURE, "%s: the migration returned %s, expected a "
                          "table (return { revision = ..., upgrade = ..., downgrade = ... })",
                          path, lua_isnil(L, idx) ? "nothing" : luaL_typename(L, idx));
     out->transactional = true;
@@ -236,6 +236,6 @@ int lua_fields_read_revision(lua_State *L, int idx, const char *path, revision *
 int lua_fields_read_config(lua_State *L, int idx, const char *path, config *cfg, rb_error *err)
 {
     if (!lua_istable(L, idx))
-        return rb_errorf(err, RB_EXIT_FAILURE, "%s: the config file must return a table", path);
+        return rb_errorf(err, RB_ERR_FAILURE, "%s: the config file must return a table", path);
     return read_fields(L, idx, path, &config_spec, cfg, err);
 }

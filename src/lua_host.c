@@ -268,9 +268,9 @@ static int check_text(const char *path, const char *text, size_t len, rb_error *
     while (i < len && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
         i++;
     if (i == len)
-        return rb_errorf(err, RB_EXIT_FAILURE, "%s: the file is empty", path);
+        return rb_errorf(err, RB_ERR_FAILURE, "%s: the file is empty", path);
     if (memchr(text, '\0', len) || (unsigned char)text[0] == 0x1b)
-        return rb_errorf(err, RB_EXIT_FAILURE, "%s: not a Lua text file (binary data)", path);
+        return rb_errorf(err, RB_ERR_FAILURE, "%s: not a Lua text file (binary data)", path);
     return 0;
 }
 
@@ -309,7 +309,7 @@ int lua_host_dofile_in(lua_State *L, const char *path, rb_error *err)
     if (rc == 0)
         rc = check_text(path, tf.text, tf.len, err);
     if (rc == 0 && luaL_loadbufferx(L, tf.text, tf.len, chunkname, "t") != LUA_OK) {
-        rc = rb_errorf(err, RB_EXIT_FAILURE, "%s", lua_tostring(L, -1));
+        rc = rb_errorf(err, RB_ERR_FAILURE, "%s", lua_tostring(L, -1));
         lua_pop(L, 1);
     }
     textfile_release(&tf);
@@ -330,7 +330,7 @@ int lua_host_new(const config *cfg, lua_host **out, rb_error *err)
     lua_host *h = calloc(1, sizeof *h);
     if (!h || !(h->L = luaL_newstate())) {
         free(h);
-        return rb_errorf(err, RB_EXIT_FAILURE, "cannot create a Lua state: out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "cannot create a Lua state: out of memory");
     }
     h->cfg = cfg;
     interrupt_signal = 0; /* one run, one host: a new one starts uninterrupted */
@@ -391,7 +391,7 @@ int lua_host_run_migration(lua_host *h, const char *path, const char *text, size
     }
     int rc, type = lua_istable(L, -1) ? raw_field(L, -1, function) : LUA_TNONE;
     if (type != LUA_TFUNCTION) {                 /* t [v] */
-        rc = rb_errorf(err, RB_EXIT_FAILURE, "%s: no %s function", path, function);
+        rc = rb_errorf(err, RB_ERR_FAILURE, "%s: no %s function", path, function);
         if (type != LUA_TNONE)
             lua_pop(L, 1);                       /* t */
     } else if ((rc = lua_host_push_db(h, conn, err)) != 0) {  /* t fn db */
@@ -415,7 +415,7 @@ int lua_host_read_config(lua_host *h, const char *path, bool required, config *c
     if (stat(path, &st) != 0) {
         if (!required && errno == ENOENT)
             return 0;
-        return rb_errorf(err, RB_EXIT_FAILURE, "cannot open config file '%s': %s", path,
+        return rb_errorf(err, RB_ERR_FAILURE, "cannot open config file '%s': %s", path,
                          strerror(errno));
     }
     if (lua_host_dofile_value(L, path, err) != 0)

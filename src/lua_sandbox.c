@@ -37,7 +37,7 @@ static int load_chunk_mode(lua_State *L, const char *text, size_t len, const cha
 {
     LUA_STACK_ENTER(L);
     if (luaL_loadbufferx(L, text, len, chunkname, mode) != LUA_OK) {
-        rb_errorf(err, RB_EXIT_FAILURE, "%s", lua_tostring(L, -1));
+        rb_errorf(err, RB_ERR_FAILURE, "%s", lua_tostring(L, -1));
         lua_pop(L, 1);
         LUA_STACK_LEAVE(L, 0);
         return -1;

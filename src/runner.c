@@ -16,6 +16,7 @@
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t migrating;   /* runner_migrate or runner_stamp is in progress */
 static db_conn *volatile running_conn;    /* the connection a migration is running on */
+static volatile sig_atomic_t held;        /* runner_hold_exit: a caller has cleanup to do */
 
 /* The signal's default action: the process ends as killed by it. */
 static void die_by_signal(int signo)
@@ -48,8 +49,18 @@ void runner_request_stop(int signo)
     bool lua = lua_host_interrupt(signo);
     if (running_conn)
         db_interrupt(running_conn);
-    if (!lua && !migrating)
+    if (!lua && !migrating && !held)
         _exit(128 + signo);
+}
+
+void runner_hold_exit(bool on)
+{
+    held = on;
+}
+
+int runner_stop_signal(void)
+{
+    return stop_signal;
 }
 
 static double now_ms(void)

@@ -42,4 +42,12 @@ int runner_stamp(runner *r, const migrate_options *opts, rb_error *err);
  * the running Lua code; with neither under way, exit 128 + signo at once. */
 void runner_request_stop(int signo);
 
+/* While on, a signal with nothing under way does not exit at once: it is recorded (see
+ * runner_stop_signal) for a caller that has something to clean up first (a shadow database,
+ * src/shadow.c); the work under way is still cancelled. */
+void runner_hold_exit(bool on);
+
+/* The signal that asked the run to stop, or 0. */
+int runner_stop_signal(void);
+
 #endif

@@ -62,7 +62,7 @@ static int checksum_with_sql(const char *dir, char *const *names, int n, char he
         textfile tf;
         char file_hex[65];
         if (!path)
-            return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         sprintf(path, "%s/%s", dir, names[i]);
         int rc = textfile_read(path, &tf, err);
         free(path);
@@ -130,15 +130,15 @@ static int list_sql_files(const char *path, str_list *out, rb_error *err)
     DIR *d = dir ? opendir(dir) : NULL;
     int rc = 0;
     if (!d) {
-        rc = dir ? rb_errorf(err, RB_EXIT_FAILURE, "cannot open '%s': %s", dir, strerror(errno))
-                 : rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rc = dir ? rb_errorf(err, RB_ERR_FAILURE, "cannot open '%s': %s", dir, strerror(errno))
+                 : rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         free(dir);
         return rc;
     }
     struct dirent *e;
     while (rc == 0 && (e = readdir(d)) != NULL)
         if (is_sql_file_of(e->d_name, base, stem_len) && str_list_push(out, e->d_name) != 0)
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     closedir(d);
     free(dir);
     if (rc == 0 && out->count > 1)
@@ -204,13 +204,13 @@ int scripts_run_migration(lua_host *host, const revision *rev, const char *funct
         char *dir = slash ? strndup(rev->path, (size_t)(slash - rev->path)) : strdup(".");
         sha256_hex_normalised(tf.text, tf.len, now);
         if (!dir)
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         else if (list_sql_files(rev->path, &sql, err) != 0 ||
                  checksum_with_sql(dir, sql.items, sql.count, now, err) != 0)
             rc = -1;
         free(dir);
         if (rc == 0 && strcmp(now, rev->sha256) != 0) {
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "%s %s while rbacmig was running "
+            rc = rb_errorf(err, RB_ERR_FAILURE, "%s %s while rbacmig was running "
                            "(SHA-256 %.12s... when read, %.12s... now); nothing of it ran",
                            rev->path, sql.count ? "or its SQL files changed" : "changed",
                            rev->sha256, now);
@@ -228,7 +228,7 @@ int scripts_load(lua_host *host, const char *dir, bool checksums, graph *g, rb_e
 {
     DIR *d = opendir(dir);
     if (!d) {
-        rb_errorf(err, RB_EXIT_FAILURE, "cannot open migrations directory '%s': %s", dir,
+        rb_errorf(err, RB_ERR_FAILURE, "cannot open migrations directory '%s': %s", dir,
                   strerror(errno));
         if (errno == ENOENT)
             rb_strlcpy(err->hint, "run 'rbacmig init' to create a project, or set 'migrations' "
@@ -285,7 +285,7 @@ int scripts_load(lua_host *host, const char *dir, bool checksums, graph *g, rb_e
     rc = graph_build(g, err);
     goto done;
 oom:
-    rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    rb_errorf(err, RB_ERR_FAILURE, "out of memory");
 done:
     if (rc == 0) /* a failed load saw only some files: it would drop the others' entries */
         revcache_save(cache);
@@ -305,7 +305,7 @@ static int random_hex(char *out, size_t digits, rb_error *err)
     if (fd < 0 || read(fd, bytes, (digits + 1) / 2) != (ssize_t)((digits + 1) / 2)) {
         if (fd >= 0)
             close(fd);
-        return rb_errorf(err, RB_EXIT_FAILURE, "cannot read /dev/urandom: %s", strerror(errno));
+        return rb_errorf(err, RB_ERR_FAILURE, "cannot read /dev/urandom: %s", strerror(errno));
     }
     close(fd);
     for (size_t i = 0; i < digits; i++)
@@ -372,7 +372,7 @@ static FILE *create_new_file(const char *path, rb_error *err)
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
-        rb_errorf(err, RB_EXIT_FAILURE, "cannot create '%s': %s", path, strerror(errno));
+        rb_errorf(err, RB_ERR_FAILURE, "cannot create '%s': %s", path, strerror(errno));
         if (fd >= 0)
             close(fd);
     }
@@ -386,7 +386,7 @@ static int write_sql_file(const char *dir, const char *stem, const char *part,
     size_t n = strlen(dir) + strlen(stem) + strlen(part) + 8;
     char *p = malloc(n);
     if (!p)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     snprintf(p, n, "%s/%s.%s.sql", dir, stem, part);
     FILE *f = create_new_file(p, err);
     if (!f) {
@@ -402,14 +402,14 @@ static int write_sql_file(const char *dir, const char *stem, const char *part,
             comment, strcmp(part, "up") == 0 ? "upgrade" : "downgrade", id, stem);
     bool failed = ferror(f) != 0;
     if (fclose(f) != 0 || failed) {
-        rb_errorf(err, RB_EXIT_FAILURE, "cannot write '%s': %s", p, strerror(errno));
+        rb_errorf(err, RB_ERR_FAILURE, "cannot write '%s': %s", p, strerror(errno));
         unlink(p);
         free(p);
         return -1;
     }
     int rc = 0;
     if (paths && str_list_push(paths, p) != 0)
-        rc = rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     free(p);
     return rc;
 }
@@ -422,7 +422,7 @@ int scripts_write_revision(const char *dir, const new_revision *spec, char **pat
     if (spec->rev_id) {
         size_t n = strlen(spec->rev_id);
         if (n == 0 || n > 40 || strspn(spec->rev_id, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
-            return rb_errorf(err, RB_EXIT_USAGE,
+            return rb_errorf(err, RB_ERR_USAGE,
                              "--rev-id '%s' is not a revision id (1 to 40 lowercase letters, "
                              "digits or '_')", spec->rev_id);
         rb_strlcpy(id, spec->rev_id, sizeof id);
@@ -438,14 +438,14 @@ int scripts_write_revision(const char *dir, const new_revision *spec, char **pat
     size_t len = strlen(dir) + strlen(id) + strlen(slug) + 8;
     char *p = malloc(len);
     if (!p)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     snprintf(p, len, "%s/%s%s%s.lua", dir, id, slug[0] ? "_" : "", slug);
     /* Lua ends a `--` comment at a newline or a carriage return, so the header shows the
      * message with control characters escaped; `message =` below keeps it exactly. */
     char *comment = out_printable(spec->message);
     if (!comment) {
         free(p);
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     }
     FILE *f = create_new_file(p, err);
     if (!f) {
@@ -483,7 +483,7 @@ int scripts_write_revision(const char *dir, const new_revision *spec, char **pat
               f);
     bool failed = ferror(f) != 0;
     if (fclose(f) != 0 || failed) {
-        rb_errorf(err, RB_EXIT_FAILURE, "cannot write '%s': %s", p, strerror(errno));
+        rb_errorf(err, RB_ERR_FAILURE, "cannot write '%s': %s", p, strerror(errno));
         unlink(p); /* a truncated revision would load as a broken one */
         free(p);
         free(comment);
@@ -536,7 +536,7 @@ static int write_new_file_n(const char *path, const char *text, size_t n, bool *
     if (fd < 0) {
         if (errno == EEXIST)
             return 0;
-        return rb_errorf(err, RB_EXIT_FAILURE, "cannot create '%s': %s", path, strerror(errno));
+        return rb_errorf(err, RB_ERR_FAILURE, "cannot create '%s': %s", path, strerror(errno));
     }
     ssize_t wrote = write(fd, text, n);
     int saved = errno;
@@ -546,7 +546,7 @@ static int write_new_file_n(const char *path, const char *text, size_t n, bool *
     }
     if (wrote != (ssize_t)n) {
         unlink(path); /* a half-written file would pass for the user's on the next init */
-        return rb_errorf(err, RB_EXIT_FAILURE, "cannot write '%s': %s", path,
+        return rb_errorf(err, RB_ERR_FAILURE, "cannot write '%s': %s", path,
                          wrote < 0 ? strerror(saved) : "short write");
     }
     *created = true;
@@ -564,7 +564,7 @@ static int make_dirs(const char *path, bool *created, rb_error *err)
     *created = false;
     char *copy = strdup(path);
     if (!copy)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     int rc = 0;
     for (char *p = copy + 1; ; p++) {
         if (*p != '/' && *p != '\0')
@@ -574,12 +574,12 @@ static int make_dirs(const char *path, bool *created, rb_error *err)
         if (mkdir(copy, 0755) == 0) {
             *created = saved == '\0';
         } else if (errno != EEXIST) {
-            rc = rb_errorf(err, RB_EXIT_FAILURE, "cannot create '%s': %s", copy, strerror(errno));
+            rc = rb_errorf(err, RB_ERR_FAILURE, "cannot create '%s': %s", copy, strerror(errno));
             break;
         } else if (saved == '\0') {
             struct stat st;
             if (stat(copy, &st) != 0 || !S_ISDIR(st.st_mode)) {
-                rc = rb_errorf(err, RB_EXIT_FAILURE, "cannot create directory '%s': a file "
+                rc = rb_errorf(err, RB_ERR_FAILURE, "cannot create directory '%s': a file "
                                "has that name", copy);
                 break;
             }
@@ -606,7 +606,7 @@ static int rbac_file_paths(const char *dir, const char *migrations_dir, const ch
         free(*shown);
         *shown = NULL;
     }
-    return *full ? 0 : rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+    return *full ? 0 : rb_errorf(err, RB_ERR_FAILURE, "out of memory");
 }
 
 static bool is_shipped_migration(const char *base)
@@ -624,7 +624,7 @@ static int check_no_other_root(const char *migrations_path, rb_error *err)
 {
     DIR *d = opendir(migrations_path);
     if (!d)
-        return errno == ENOENT ? 0 : rb_errorf(err, RB_EXIT_FAILURE, "cannot open '%s': %s",
+        return errno == ENOENT ? 0 : rb_errorf(err, RB_ERR_FAILURE, "cannot open '%s': %s",
                                                migrations_path, strerror(errno));
     char *other = NULL;
     bool oom = false;
@@ -639,10 +639,10 @@ static int check_no_other_root(const char *migrations_path, rb_error *err)
     }
     closedir(d);
     if (oom)
-        return rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     if (!other)
         return 0;
-    rb_errorf(err, RB_EXIT_FAILURE, "'%s/%s' is a revision already: init --rbac adds the RBAC "
+    rb_errorf(err, RB_ERR_FAILURE, "'%s/%s' is a revision already: init --rbac adds the RBAC "
               "migrations from their root (91759229c32b), and a project has one root",
               migrations_path, other);
     free(other);
@@ -665,13 +665,13 @@ static int check_rbac_files(const char *dir, const char *migrations_dir, const c
         struct stat st;
         if (lstat(full, &st) != 0) {
             if (errno != ENOENT) {
-                rb_errorf(err, RB_EXIT_FAILURE, "cannot read '%s': %s", full, strerror(errno));
+                rb_errorf(err, RB_ERR_FAILURE, "cannot read '%s': %s", full, strerror(errno));
                 goto done;
             }
             migration_missing |= strncmp(f->name, "migrations/", 11) == 0;
         } else if (textfile_read_ex(full, TEXTFILE_NOFOLLOW, f->length + 1, &tf, &ignored) != 0 ||
                    tf.len != f->length || memcmp(tf.text, f->data, f->length) != 0) {
-            rb_errorf(err, RB_EXIT_FAILURE, "'%s' exists and is not the file rbacmig ships: "
+            rb_errorf(err, RB_ERR_FAILURE, "'%s' exists and is not the file rbacmig ships: "
                       "init --rbac never overwrites a file", full);
             goto done;
         }
@@ -682,7 +682,7 @@ static int check_rbac_files(const char *dir, const char *migrations_dir, const c
     }
     if (migration_missing) {
         if (!(migrations_path = join_path(dir, migrations_dir))) {
-            rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            rb_errorf(err, RB_ERR_FAILURE, "out of memory");
             goto done;
         }
         if (check_no_other_root(migrations_path, err) != 0)
@@ -705,7 +705,7 @@ static int write_rbac_files(const char *dir, const char *migrations_dir, const c
     int rc = -1;
     bool created;
     if (!(rbac_path = join_path(dir, rbac_dir))) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         goto done;
     }
     if (make_dirs(rbac_path, &created, err) != 0)
@@ -715,7 +715,7 @@ static int write_rbac_files(const char *dir, const char *migrations_dir, const c
             write_new_file_n(full, f->data, f->length, &created, err) != 0)
             goto done;
         if (str_list_push(created ? &res->rbac_created : &res->rbac_kept, shown) != 0) {
-            rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+            rb_errorf(err, RB_ERR_FAILURE, "out of memory");
             goto done;
         }
         free(shown);
@@ -744,7 +744,7 @@ int scripts_init_project(const char *dir, const char *config_file, const char *m
     if (!(config_path = join_path(dir, config_file)) ||
         !(migrations_path = join_path(dir, migrations_dir)) ||
         !(env_path = join_path(dir, ".env.example"))) {
-        rb_errorf(err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         goto done;
     }
     if (make_dirs(migrations_path, &res->created_migrations, err) != 0 ||

@@ -57,23 +57,23 @@ int textfile_read_ex(const char *path, int flags, size_t max, textfile *out, rb_
     int oflags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (flags & TEXTFILE_NOFOLLOW ? O_NOFOLLOW : 0);
     int fd = open(path, oflags);
     if (fd < 0)
-        return rb_errorf(err, RB_EXIT_FAILURE, "cannot open '%s': %s", path, strerror(errno));
+        return rb_errorf(err, RB_ERR_FAILURE, "cannot open '%s': %s", path, strerror(errno));
     int rc = -1, saved = 0;
     if (fstat(fd, &out->st) != 0) {
         saved = errno;
-        rb_errorf(err, RB_EXIT_FAILURE, "cannot read '%s': %s", path, strerror(errno));
+        rb_errorf(err, RB_ERR_FAILURE, "cannot read '%s': %s", path, strerror(errno));
     } else if (!S_ISREG(out->st.st_mode)) {
         saved = S_ISDIR(out->st.st_mode) ? EISDIR : EINVAL;
-        rb_errorf(err, RB_EXIT_FAILURE, "cannot read '%s': not a regular file", path);
+        rb_errorf(err, RB_ERR_FAILURE, "cannot read '%s': not a regular file", path);
     } else if (max && (size_t)out->st.st_size > max) {
         saved = EFBIG;
-        rb_errorf(err, RB_EXIT_FAILURE, "cannot read '%s': larger than %zu bytes", path, max);
+        rb_errorf(err, RB_ERR_FAILURE, "cannot read '%s': larger than %zu bytes", path, max);
     } else if (!(out->text = read_all(fd, (size_t)out->st.st_size, max, &out->len))) {
         saved = errno;
         if (errno == ENOMEM)
-            rb_errorf(err, RB_EXIT_FAILURE, "out of memory reading '%s'", path);
+            rb_errorf(err, RB_ERR_FAILURE, "out of memory reading '%s'", path);
         else
-            rb_errorf(err, RB_EXIT_FAILURE, "cannot read '%s': %s", path, strerror(errno));
+            rb_errorf(err, RB_ERR_FAILURE, "cannot read '%s': %s", path, strerror(errno));
     } else {
         rc = 0;
     }

@@ -99,7 +99,7 @@ START_TEST(test_parse_errors)
         cli_args a;
         rb_error err;
         ck_assert_int_eq(parse(&a, &err, bad[i]), -1);
-        ck_assert_int_eq(err.kind, RB_EXIT_USAGE);
+        ck_assert_int_eq(err.kind, RB_ERR_USAGE);
         ck_assert_msg(strstr(err.message, part[i]) != NULL, "'%s': '%s' lacks '%s'", bad[i][0],
                       err.message, part[i]);
         cli_args_release(&a);
@@ -122,7 +122,7 @@ END_TEST
 
 typedef struct line_case {
     const char *words[10]; /* after the program name, NULL-terminated */
-    int rc;                /* 0 or RB_EXIT_USAGE */
+    int rc;                /* 0 or RB_ERR_USAGE */
     const char *expect;    /* rc 0: the command run ("tenant list"); else part of the error */
 } line_case;
 
@@ -149,43 +149,43 @@ static const line_case line_cases[] = {
     {{"--config=x.lua", "-v", "heads"}, 0, "heads"},
     {{"--statement-timeout=1", "can", "--tenant", "a", "--user", "u", "p"}, 0, "can"},
     /* unknown, another command's, a global after the command or where it does not apply */
-    {{"upgrade", "--frob", "head"}, RB_EXIT_USAGE, "unknown option '--frob' for 'upgrade'"},
-    {{"--frob", "upgrade", "head"}, RB_EXIT_USAGE, "unknown option '--frob'"},
-    {{"stamp", "--single-transaction", "head"}, RB_EXIT_USAGE,
+    {{"upgrade", "--frob", "head"}, RB_ERR_USAGE, "unknown option '--frob' for 'upgrade'"},
+    {{"--frob", "upgrade", "head"}, RB_ERR_USAGE, "unknown option '--frob'"},
+    {{"stamp", "--single-transaction", "head"}, RB_ERR_USAGE,
      "'stamp' does not take --single-transaction"},
-    {{"check", "-r", "1:2"}, RB_EXIT_USAGE, "'check' does not take -r"},
-    {{"heads", "--lock-timeout", "5"}, RB_EXIT_USAGE,
+    {{"check", "-r", "1:2"}, RB_ERR_USAGE, "'check' does not take -r"},
+    {{"heads", "--lock-timeout", "5"}, RB_ERR_USAGE,
      "'heads' does not take --lock-timeout (it takes no lock)"},
-    {{"upgrade", "head", "-c", "a", "--config", "b"}, RB_EXIT_USAGE,
+    {{"upgrade", "head", "-c", "a", "--config", "b"}, RB_ERR_USAGE,
      "option '--config' is given 2 times"},
-    {{"--lock-timeout", "5", "heads"}, RB_EXIT_USAGE,
+    {{"--lock-timeout", "5", "heads"}, RB_ERR_USAGE,
      "'heads' does not take --lock-timeout (it takes no lock)"},
-    {{"--lock-timeout=5", "can", "--tenant", "a", "--user", "u", "p"}, RB_EXIT_USAGE,
+    {{"--lock-timeout=5", "can", "--tenant", "a", "--user", "u", "p"}, RB_ERR_USAGE,
      "'can' does not take --lock-timeout"},
-    {{"-d", "sqlite:x.db", "init"}, RB_EXIT_USAGE, "'init' does not take --database-url"},
-    {{"-x", "a=b", "revision", "-m", "m"}, RB_EXIT_USAGE, "'revision' does not take -x"},
-    {{"tenant", "list", "--tenant", "a"}, RB_EXIT_USAGE, "'tenant list' does not take --tenant"},
-    {{"tenant", "--owner", "u", "list"}, RB_EXIT_USAGE, "'tenant list' does not take --owner"},
+    {{"-d", "sqlite:x.db", "init"}, RB_ERR_USAGE, "'init' does not take --database-url"},
+    {{"-x", "a=b", "revision", "-m", "m"}, RB_ERR_USAGE, "'revision' does not take -x"},
+    {{"tenant", "list", "--tenant", "a"}, RB_ERR_USAGE, "'tenant list' does not take --tenant"},
+    {{"tenant", "--owner", "u", "list"}, RB_ERR_USAGE, "'tenant list' does not take --owner"},
     /* values: a flag given one, one missing, one given twice */
-    {{"upgrade", "--sql=yes", "head"}, RB_EXIT_USAGE, "option '--sql' of 'upgrade' takes no value"},
-    {{"history", "-r"}, RB_EXIT_USAGE, "option '-r' of 'history' needs a value"},
-    {{"upgrade", "head", "--lock-timeout"}, RB_EXIT_USAGE,
+    {{"upgrade", "--sql=yes", "head"}, RB_ERR_USAGE, "option '--sql' of 'upgrade' takes no value"},
+    {{"history", "-r"}, RB_ERR_USAGE, "option '-r' of 'history' needs a value"},
+    {{"upgrade", "head", "--lock-timeout"}, RB_ERR_USAGE,
      "option '--lock-timeout' of 'upgrade' needs a value"},
-    {{"--lock-timeout"}, RB_EXIT_USAGE, "option '--lock-timeout' needs a value"},
-    {{"-c", "a", "-c", "b", "heads"}, RB_EXIT_USAGE, "option '--config' is given 2 times"},
-    {{"can", "--tenant", "a", "--tenant", "b", "--user", "u", "p"}, RB_EXIT_USAGE,
+    {{"--lock-timeout"}, RB_ERR_USAGE, "option '--lock-timeout' needs a value"},
+    {{"-c", "a", "-c", "b", "heads"}, RB_ERR_USAGE, "option '--config' is given 2 times"},
+    {{"can", "--tenant", "a", "--tenant", "b", "--user", "u", "p"}, RB_ERR_USAGE,
      "--tenant is given 2 times"},
     /* required options, arguments, subcommands */
-    {{"member", "add", "--tenant", "a", "--user", "u"}, RB_EXIT_USAGE, "'member add' needs --role"},
-    {{"revision"}, RB_EXIT_USAGE, "'revision' needs --message"},
-    {{"upgrade"}, RB_EXIT_USAGE, "'upgrade' needs TARGET"},
-    {{"heads", "extra"}, RB_EXIT_USAGE, "unexpected argument 'extra' for 'heads'"},
-    {{"tenant", "delete", "a", "b"}, RB_EXIT_USAGE, "unexpected argument 'b' for 'tenant delete'"},
-    {{"tenant"}, RB_EXIT_USAGE, "'tenant' needs a command: create, list or delete"},
-    {{"member", "promote"}, RB_EXIT_USAGE,
+    {{"member", "add", "--tenant", "a", "--user", "u"}, RB_ERR_USAGE, "'member add' needs --role"},
+    {{"revision"}, RB_ERR_USAGE, "'revision' needs --message"},
+    {{"upgrade"}, RB_ERR_USAGE, "'upgrade' needs TARGET"},
+    {{"heads", "extra"}, RB_ERR_USAGE, "unexpected argument 'extra' for 'heads'"},
+    {{"tenant", "delete", "a", "b"}, RB_ERR_USAGE, "unexpected argument 'b' for 'tenant delete'"},
+    {{"tenant"}, RB_ERR_USAGE, "'tenant' needs a command: create, list or delete"},
+    {{"member", "promote"}, RB_ERR_USAGE,
      "unknown member command 'promote' (expected add, remove or list)"},
-    {{"frobnicate"}, RB_EXIT_USAGE, "unknown command 'frobnicate'"},
-    {{"-q"}, RB_EXIT_USAGE, "no command given"},
+    {{"frobnicate"}, RB_ERR_USAGE, "unknown command 'frobnicate'"},
+    {{"-q"}, RB_ERR_USAGE, "no command given"},
 };
 
 START_TEST(test_line_cases)
@@ -354,7 +354,7 @@ START_TEST(test_main_usage_before_connecting)
         {"--bogus", "current", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        ck_assert_msg(run_main(cases[i]) == RB_EXIT_USAGE, "case %zu should be a usage error", i);
+        ck_assert_msg(run_main(cases[i]) == RB_ERR_USAGE, "case %zu should be a usage error", i);
 }
 END_TEST
 
@@ -457,7 +457,7 @@ START_TEST(test_main_help_every_option)
     }
     int rc;
     char *unknown[] = {"help", "nosuch", NULL};
-    ck_assert_int_eq(run_main(unknown), RB_EXIT_USAGE);
+    ck_assert_int_eq(run_main(unknown), RB_ERR_USAGE);
     char *all[] = {"help", NULL}, *dashes[] = {"--help", NULL};
     char *a = main_output(all, &rc), *b = main_output(dashes, &rc);
     ck_assert_str_eq(a, b);
@@ -484,8 +484,8 @@ START_TEST(test_main_output_not_written)
     clearerr(stdout);
     dup2(saved, STDOUT_FILENO);
     close(saved);
-    ck_assert_int_eq(rc_version, RB_EXIT_FAILURE);
-    ck_assert_int_eq(rc_help, RB_EXIT_FAILURE);
+    ck_assert_int_eq(rc_version, RB_ERR_FAILURE);
+    ck_assert_int_eq(rc_help, RB_ERR_FAILURE);
     char *ok[] = {"--version", NULL};
     ck_capture cap;
     ck_capture_begin(&cap);

@@ -237,8 +237,8 @@ START_TEST(test_dialect_bad_url)
     rb_error_init(&err);
     int rc = config_url_dialect(c->url, &d, &err);
     ck_assert_msg(rc == -1, "config_url_dialect('%s') should fail", c->url);
-    ck_assert_msg(err.kind == RB_EXIT_USAGE, "config_url_dialect('%s'): code %d, want %d",
-                  c->url, err.kind, RB_EXIT_USAGE);
+    ck_assert_msg(err.kind == RB_ERR_USAGE, "config_url_dialect('%s'): code %d, want %d",
+                  c->url, err.kind, RB_ERR_USAGE);
     ck_assert_int_eq(d, DIALECT_NONE);
     ck_assert_msg(!c->has || strstr(err.message, c->has), "message '%s' of '%s' lacks '%s'",
                   err.message, c->url, c->has);
@@ -286,7 +286,7 @@ START_TEST(test_sqlite_path)
     ck_assert_msg(rc == -1, "config_sqlite_path('%s') should fail, got '%s'", c->url,
                   rc == 0 && path ? path : "");
     ck_assert_ptr_null(path);
-    ck_assert_int_eq(err.kind, RB_EXIT_USAGE);
+    ck_assert_int_eq(err.kind, RB_ERR_USAGE);
     ck_assert_msg(strstr(err.message, c->url) != NULL, "message '%s' should name '%s'",
                   err.message, c->url);
 }
@@ -585,11 +585,11 @@ START_TEST(test_add_x)
     ck_assert_str_eq(cfg.x[2].value, "");
 
     ck_assert_int_eq(config_add_x(&cfg, "=v", &err), -1);
-    ck_assert_int_eq(err.kind, RB_EXIT_USAGE);
+    ck_assert_int_eq(err.kind, RB_ERR_USAGE);
     ck_assert_msg(strstr(err.message, "=v") != NULL, "message: %s", err.message);
     rb_error_init(&err);
     ck_assert_int_eq(config_add_x(&cfg, "k", &err), -1);
-    ck_assert_int_eq(err.kind, RB_EXIT_USAGE);
+    ck_assert_int_eq(err.kind, RB_ERR_USAGE);
     ck_assert_msg(strstr(err.message, "'k'") != NULL, "message: %s", err.message);
     ck_assert_int_eq(cfg.x_count, 3);
     config_release(&cfg);
@@ -724,7 +724,7 @@ START_TEST(test_resolve_precedence)
     ck_assert_str_eq(url3, "sqlite:from-dotenv.db");
     ck_assert_pstr_eq(source3, ".env");
     ck_assert_int_eq(rc3b, -1);
-    ck_assert_int_eq(code3b, RB_EXIT_USAGE);
+    ck_assert_int_eq(code3b, RB_ERR_USAGE);
     ck_assert_str_eq(msg3b, "DATABASE_URL is set but empty (from the environment)");
     ck_assert_int_eq(rc4, 0);
     ck_assert_str_eq(url4, "sqlite:from-file.db");
@@ -771,7 +771,7 @@ START_TEST(test_resolve_empty_url)
     env_leave(&s);
 
     ck_assert_int_eq(rc1, -1);
-    ck_assert_int_eq(code1, RB_EXIT_USAGE);
+    ck_assert_int_eq(code1, RB_ERR_USAGE);
     ck_assert_str_eq(msg1, "DATABASE_URL is set but empty (from .env)");
     ck_assert_int_eq(rc2, -1);
     ck_assert_str_eq(msg2, "database_url is set but empty (from rbacmig.lua)");

@@ -417,7 +417,7 @@ static const struct target_case {
     direction dir;
     const char *want; /* an id, "base", or FAILS */
     const char *part; /* FAILS: in the message */
-    int code;         /* FAILS: the exit code (0: RB_EXIT_USAGE, -1: any) */
+    int code;         /* FAILS: the exit code (0: RB_ERR_USAGE, -1: any) */
 } target_cases[] = {
     /* head, heads, base */
     {LINEAR_FIVE, NULL, "head", UP, "4000eeee", NULL, 0},
@@ -486,7 +486,7 @@ START_TEST(test_targets)
         expect_target(&g, c->applied, c->spec, c->dir, c->want);
     else
         expect_target_error(&g, c->applied, c->spec, c->dir,
-                            c->code == 0 ? RB_EXIT_USAGE : c->code < 0 ? 0 : c->code, c->part);
+                            c->code == 0 ? RB_ERR_USAGE : c->code < 0 ? 0 : c->code, c->part);
     graph_release(&g);
 }
 END_TEST
@@ -819,7 +819,7 @@ START_TEST(test_target_ambiguous_step_hints)
     build_ok(&g);
     resolved r = resolve_on(&g, "m0m0m0m0", "-1", DIR_DOWNGRADE);
     ck_assert_int_eq(r.rc, -1);
-    ck_assert_int_eq(r.err.kind, RB_EXIT_USAGE);
+    ck_assert_int_eq(r.err.kind, RB_ERR_USAGE);
     ck_assert_msg(strstr(r.err.hint, "'rbacmig downgrade a1a1a1a1'") &&
                   strstr(r.err.hint, "'rbacmig downgrade b1b1b1b1'"),
                   "hint '%s' should name both parents", r.err.hint);

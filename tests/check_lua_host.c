@@ -99,7 +99,7 @@ static void expect_rev_error(const char *text, size_t len, const char *part)
     free(path);
     teardown(&f);
     ck_assert_msg(rc == -1, "reading [%s] should fail", text);
-    ck_assert_int_eq(code, RB_EXIT_FAILURE);
+    ck_assert_int_eq(code, RB_ERR_FAILURE);
     ck_assert_msg(cleared, "a failed read leaves no half-filled revision");
     ck_assert_msg(strstr(msg, path_copy) != NULL, "message '%s' should name the file '%s'", msg,
                   path_copy);
@@ -891,7 +891,7 @@ START_TEST(test_run_error_boom)
     snprintf(want, sizeof want, "%s:4: boom", path);
     free(path);
     ck_assert_int_eq(rc, -1);
-    ck_assert_int_eq(err.kind, RB_EXIT_FAILURE);
+    ck_assert_int_eq(err.kind, RB_ERR_FAILURE);
     ck_assert_msg(strstr(err.message, want) != NULL, "message '%s' should contain '%s'",
                   err.message, want);
     ck_assert_msg(strstr(err.traceback, "traceback") != NULL, "traceback: %s", err.traceback);
@@ -1090,7 +1090,7 @@ START_TEST(test_run_error_text_is_not_an_interrupt)
                       "upgrade", &path, &err);
     free(path);
     ck_assert_int_eq(rc, -1);
-    ck_assert_int_eq(err.kind, RB_EXIT_FAILURE);
+    ck_assert_int_eq(err.kind, RB_ERR_FAILURE);
     ck_assert_msg(strstr(err.message, "interrupted! not really"), "message: %s", err.message);
     run_teardown(&rf);
 }

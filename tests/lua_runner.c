@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 {
     if (argc != 2) {
         fprintf(stderr, "usage: lua_runner SUITE.lua\n");
-        return RB_EXIT_USAGE;
+        return RB_ERR_USAGE;
     }
     const char *suite = argv[1];
     config cfg;
@@ -81,10 +81,10 @@ int main(int argc, char **argv)
     lua_host *host = NULL;
     rb_error err;
     rb_error_init(&err);
-    int status = RB_EXIT_FAILURE;
+    int status = RB_ERR_FAILURE;
     char *copy = strdup(suite);
     if (!copy) {
-        rb_errorf(&err, RB_EXIT_FAILURE, "out of memory");
+        rb_errorf(&err, RB_ERR_FAILURE, "out of memory");
         goto done;
     }
     if (config_set(&cfg.lua_dir, dirname(copy), &err) != 0 ||
@@ -104,12 +104,12 @@ int main(int argc, char **argv)
     }
     lua_pop(L, 1);
     if (passed < 0 || failed < 0)
-        rb_errorf(&err, RB_EXIT_FAILURE, "%s: the suite must end with `return T.done()`", suite);
+        rb_errorf(&err, RB_ERR_FAILURE, "%s: the suite must end with `return T.done()`", suite);
     else if (failed > 0)
-        rb_errorf(&err, RB_EXIT_FAILURE, "%s: %lld of %lld cases failed", suite,
+        rb_errorf(&err, RB_ERR_FAILURE, "%s: %lld of %lld cases failed", suite,
                   (long long)failed, (long long)(passed + failed));
     else if (passed == 0)
-        rb_errorf(&err, RB_EXIT_FAILURE, "%s: no case ran", suite);
+        rb_errorf(&err, RB_ERR_FAILURE, "%s: no case ran", suite);
     else
         status = 0;
 done:

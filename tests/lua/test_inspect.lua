@@ -512,4 +512,24 @@ test("the SQLite reader: keys, checks, foreign keys, WITHOUT ROWID, STRICT", fun
   eq(m.objects.column["t.a"].not_null, true, "NOT NULL")
 end)
 
+---------------------------------------------------------------------------------------------
+-- rbacmig test: what a downgrade left behind, took away or changed
+---------------------------------------------------------------------------------------------
+
+test("since_remembered words a downgrade's traces as leftover, missing and changed", function()
+  commands.remember(base_model())
+  local after = base_model()
+  model.add(after, "index", "public.notes.notes_body_idx", { definition = "btree (body)" })
+  after.objects.policy["public.notes.notes_deny"] = nil
+  after.objects.table["public.notes"].rls_forced = false
+  local r = commands.since_remembered(after)
+  eq(r.status, 1, "a trace is a failure")
+  eq(r.text, "changed table public.notes (rls_forced)\n"
+    .. "leftover index public.notes.notes_body_idx\n"
+    .. "missing policy public.notes.notes_deny", "each trace named, by kind")
+  local same_again = commands.since_remembered(base_model())
+  eq(same_again.status, 0, "no trace")
+  eq(same_again.text, "", "nothing to name")
+end)
+
 return T.done()

@@ -54,4 +54,33 @@ function M.diff(from, to)
   }
 end
 
+-- `rbacmig test` (src/cmd_test.c) compares a shadow's schema before a revision's upgrade
+-- with the schema after its downgrade: remember(model) keeps the first, one at a time, and
+-- since_remembered(model) words what the second differs in as what the downgrade left
+-- behind ("leftover"), took away ("missing") or changed. The module is loaded once per run,
+-- so the model stays between the two calls.
+local remembered
+
+function M.remember(m)
+  remembered = m
+  return { text = "", data = {}, status = 0 }
+end
+
+local WORD = { added = "leftover", dropped = "missing", changed = "changed" }
+
+function M.since_remembered(m)
+  if not remembered then error("test: no schema remembered to compare with", 0) end
+  local lines = {}
+  for _, d in ipairs(diff.compare(remembered, m)) do
+    local parts = {}
+    for _, c in ipairs(d.changes or {}) do parts[#parts + 1] = c.attribute end
+    local line = string.format("%s %s %s", WORD[d.change] or d.change, d.kind,
+      model.value_text(d.identity))
+    if #parts > 0 then line = line .. " (" .. table.concat(parts, ", ") .. ")" end
+    lines[#lines + 1] = line
+  end
+  return { text = table.concat(lines, "\n"), data = setmetatable(lines, ARRAY),
+    status = #lines > 0 and 1 or 0 }
+end
+
 return M

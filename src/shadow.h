@@ -1,0 +1,46 @@
+/* shadow.h: a throwaway database to replay the project's migrations into (`rbacmig test`,
+ * `rbacmig drift`). On PostgreSQL a database created on the live database's server
+ * (rbacmig_shadow_<random>) and dropped by shadow_close, also after an error or SIGINT/SIGTERM
+ * (the runner cancels the interrupted statement first, then the caller closes the shadow);
+ * with --shadow-url, the given database, which must be empty and is left as the replay made
+ * it. On SQLite a temporary file, removed by shadow_close. */
+#ifndef RBACMIG_SHADOW_H
+#define RBACMIG_SHADOW_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "driver.h"
+#include "graph.h"
+#include "lua_host.h"
+
+typedef struct shadow {
+    db_conn *conn;     /* the shadow, open for the runner */
+    char *url;         /* the shadow's URL */
+    char *created_db;  /* PostgreSQL: the database we created (dropped by shadow_close), or NULL */
+    char *live_url;    /* PostgreSQL: where to connect to drop created_db */
+    char *file;        /* SQLite: the temporary file (removed by shadow_close), or NULL */
+    config cfg;        /* the run's settings with the shadow's URL (strings borrowed) */
+} shadow;
+
+/* Opens a shadow for the database at cfg->database_url: shadow_url if not NULL (refused
+ * unless empty, naming what it holds), else a new one. Signals no longer end the process at
+ * once while a shadow is open: they stop the work under way, and the caller cleans up. */
+int shadow_open(const config *cfg, const char *shadow_url, shadow *sh, rb_error *err);
+
+/* Replays migrations into the shadow: upgrade (or downgrade) to `to` ("head", a revision,
+ * "base"). */
+int shadow_migrate(shadow *sh, lua_host *host, const graph *g, direction dir, const char *to,
+                   rb_error *err);
+
+/* PostgreSQL: brings what the replay needs from outside the managed scope, read from the
+ * live database: Supabase's auth schema (enums, tables, functions), the default privileges
+ * in public and public's grants (shadow.c, BRING_SQL). Nothing on SQLite. */
+int shadow_bring(shadow *sh, db_conn *live, rb_error *err);
+
+/* Closes the shadow's connection and drops the database or removes the file it created.
+ * Safe on a zeroed or half-opened shadow; reports nothing (a failed drop is named in a
+ * warning, for the user to drop by hand). */
+void shadow_close(shadow *sh);
+
+#endif
