@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_autogen.h"
 #include "cmd_info.h"
 #include "output.h"
 #include "versions.h"
@@ -566,7 +567,28 @@ done:
     return rc;
 }
 
-/* check: applied files that changed, applied revisions with no file, several heads. */
+/* check: the declarations (a schema directory, docs/autogenerate.md), when there are any,
+ * against the schema at head: each difference listed, one problem. */
+static int check_declarations(cli_state *st, json_t *list, int *problems, rb_error *err)
+{
+    bool checked = false;
+    int differences = 0;
+    /* The shadows' replay reports its steps on stderr: stdout is check's answer. */
+    out_set_stdout_is_sql(true);
+    if (autogen_check(st, list != NULL, &checked, &differences, err) != 0)
+        return rb_error_prefix(err, "checking the declarations in '%s'", st->cfg.schema_dir);
+    if (!differences)
+        return 0;
+    char text[512];
+    snprintf(text, sizeof text, "the declarations in '%s' differ from head in %d place%s; "
+             "'rbacmig revision --autogenerate -m MSG' writes the migration",
+             st->cfg.schema_dir, differences, differences == 1 ? "" : "s");
+    ++*problems;
+    return report_problem(list, "declarations", NULL, st->cfg.schema_dir, text, err);
+}
+
+/* check: applied files that changed, applied revisions with no file, several heads, and
+ * declarations that differ from head. */
 int cmd_check(cli_state *st, rb_error *err)
 {
     str_list rows = {0};
@@ -578,7 +600,8 @@ int cmd_check(cli_state *st, rb_error *err)
         goto done;
     }
     if (info_read_current(st, &rows, err) != 0 ||
-        info_problems(st, &rows, &applied, list, &problems, err) != 0)
+        info_problems(st, &rows, &applied, list, &problems, err) != 0 ||
+        check_declarations(st, list, &problems, err) != 0)
         goto done;
     if (list) {
         json_t *root = json_object();

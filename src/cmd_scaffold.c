@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cmd_autogen.h"
 #include "output.h"
 #include "scripts.h"
 
@@ -144,7 +145,10 @@ int cmd_revision(cli_state *st, rb_error *err)
         if (str_list_push(&depends, id) != 0)
             goto oom;
     }
-    rc = write_revision(st, message, &parents, &depends, err);
+    if (cli_flag(st, "autogenerate"))
+        rc = autogen_revision(st, &parents, &depends, err);
+    else
+        rc = write_revision(st, message, &parents, &depends, err);
     goto done;
 oom:
     rb_errorf(err, RB_ERR_FAILURE, "out of memory");

@@ -103,6 +103,34 @@ static const cli_opt revision_opts[] = {
     {.name = "sql",
      .help = "upgrade and downgrade run <rev>_<slug>.up.sql and .down.sql (written too)",
      .example = "-m \"add projects\" --sql"},
+    /* docs/autogenerate.md */
+    {.name = "autogenerate",
+     .help = "write what differs from head to the declarations in schema/, proved up and down",
+     .example = "--autogenerate -m \"add projects\""},
+    {.name = "from-db", .help = "with --autogenerate: compare with the live database, not head",
+     .example = "--autogenerate --from-db -m \"take dashboard edits\""},
+    {.name = "rename", .value_name = "T.OLD:NEW", .repeatable = true,
+     .help = "with --autogenerate: a column (TABLE.OLD:NEW) or table (OLD:NEW) renamed",
+     .example = "--autogenerate --rename users.name:full_name -m \"rename\""},
+    {.name = "allow-drop", .help = "with --autogenerate: drops are allowed (else refused)",
+     .example = "--autogenerate --allow-drop -m \"drop legacy\""},
+    {.name = "shadow-url", .value_name = "URL", .repeatable = true,
+     .help = "with --autogenerate: empty databases for the shadows (head, then declarations)",
+     .example = "--autogenerate --shadow-url postgresql:///sa --shadow-url postgresql:///sb -m x"},
+    {.name = "schema", .value_name = "NAME", .repeatable = true,
+     .help = "with --autogenerate: a managed schema (repeatable; default as for diff)",
+     .example = "--autogenerate --schema public -m \"add projects\""},
+    OPT_END,
+};
+static const cli_opt export_opts[] = {
+    {.name = "format", .value_name = "lua|sql",
+     .help = "a Lua declaration (the default), or the SQL it runs (stdout only)",
+     .example = "--format sql > schema.sql"},
+    {.name = "output", .short_name = 'o', .value_name = "FILE|DIR",
+     .help = "write to FILE, or DIR/export.lua (never over a file)", .example = "-o schema/"},
+    {.name = "schema", .value_name = "NAME", .repeatable = true,
+     .help = "a managed schema (repeatable; default: as for schema dump)",
+     .example = "--schema public"},
     OPT_END,
 };
 static const cli_opt merge_opts[] = {
@@ -204,6 +232,10 @@ static const cli_command schema_subs[] = {
     {.name = "dump", .run = cmd_schema_dump, .flags = CMD_DB | CMD_READ_ONLY | CMD_READ_TX,
      .opts = inspect_opts, .check = cmd_schema_check,
      .summary = "print the database's schema, sorted and stable", .example = "--format json"},
+    {.name = "export", .run = cmd_schema_export, .flags = CMD_DB | CMD_READ_ONLY | CMD_READ_TX,
+     .opts = export_opts, .check = cmd_schema_export_check,
+     .summary = "write the database's schema as declarations (revision --autogenerate)",
+     .example = "-o schema/"},
 };
 
 static const cli_command tenant_subs[] = {
@@ -242,8 +274,9 @@ const cli_command cli_commands[] = {
     {.name = "init", .run = cmd_init, .opts = init_opts, .args = "[DIR]", .max_args = 1,
      .summary = "create rbacmig.lua, migrations/ and .env.example (--rbac: the RBAC schema too)",
      .example = "--rbac myproject"},
-    {.name = "revision", .run = cmd_revision, .flags = CMD_GRAPH, .opts = revision_opts,
-     .check = cmd_message_check,
+    /* --autogenerate opens shadow databases on the live database's server (lazy: -d). */
+    {.name = "revision", .run = cmd_revision, .flags = CMD_GRAPH | CMD_DB_LAZY | CMD_READ_ONLY,
+     .opts = revision_opts, .check = cmd_revision_check,
      .summary = "write a new migration file whose parent is the current head",
      .example = "-m \"add projects\"",
      .args_hint = "quote a message with spaces: -m \"add users\""},
@@ -309,7 +342,7 @@ const cli_command cli_commands[] = {
      .args = "PERMISSION", .min_args = 1, .max_args = 1, .check = cmd_rbac_check,
      .summary = "allowed (exit 0, with the granting roles) or denied (exit 3)",
      .example = "--tenant acme --user " UUID " projects.create"},
-    {.name = "schema", .subs = schema_subs, .nsubs = 1, .opts = no_opts,
+    {.name = "schema", .subs = schema_subs, .nsubs = 2, .opts = no_opts,
      .summary = "read the database's schema back", .example = "dump"},
     /* Opens the two databases it is given itself, each read-only in its own snapshot. */
     {.name = "diff", .run = cmd_diff, .opts = inspect_opts, .args = "FROM_URL TO_URL",

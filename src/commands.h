@@ -111,6 +111,9 @@ int cmd_schema_dump(cli_state *st, rb_error *err);
 int cmd_diff(cli_state *st, rb_error *err);
 int cmd_schema_check(cli_state *st, rb_error *err);
 int cmd_test(cli_state *st, rb_error *err);
+int cmd_revision_check(cli_state *st, rb_error *err);  /* cmd_autogen.c */
+int cmd_schema_export(cli_state *st, rb_error *err);
+int cmd_schema_export_check(cli_state *st, rb_error *err);
 int cmd_drift(cli_state *st, rb_error *err);
 int cmd_help(cli_state *st, rb_error *err);          /* cmd_help.c */
 int cmd_complete(cli_state *st, rb_error *err);

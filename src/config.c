@@ -24,6 +24,7 @@ void config_init(config *cfg)
     cfg->migrations_dir = xstrdup("migrations");
     cfg->rbac_dir = xstrdup("rbac");
     cfg->lua_dir = xstrdup("lua");
+    cfg->schema_dir = xstrdup("schema");
     cfg->version_table = xstrdup("rbacmig_version");
     cfg->history_table = xstrdup("rbacmig_history");
     cfg->schema = xstrdup("public");
@@ -39,6 +40,7 @@ void config_release(config *cfg)
     free(cfg->migrations_dir);
     free(cfg->rbac_dir);
     free(cfg->lua_dir);
+    free(cfg->schema_dir);
     free(cfg->version_table);
     free(cfg->history_table);
     free(cfg->schema);
@@ -890,7 +892,8 @@ static int resolve_config_paths(config *cfg, rb_error *err)
         dirlen = 0; /* joined as "/path" */
     if (rebase_path(&cfg->migrations_dir, dir, dirlen, err) != 0 ||
         rebase_path(&cfg->rbac_dir, dir, dirlen, err) != 0 ||
-        rebase_path(&cfg->lua_dir, dir, dirlen, err) != 0)
+        rebase_path(&cfg->lua_dir, dir, dirlen, err) != 0 ||
+        rebase_path(&cfg->schema_dir, dir, dirlen, err) != 0)
         return -1;
     if (!cfg->file_url || !starts_with(cfg->file_url, "sqlite:") ||
         strcmp(cfg->file_url, "sqlite::memory:") == 0)

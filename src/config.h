@@ -31,6 +31,7 @@ typedef struct config {
     char *migrations_dir;    /* "migrations" */
     char *rbac_dir;          /* "rbac" */
     char *lua_dir;           /* the project's own Lua modules: "lua" */
+    char *schema_dir;        /* the declared schema (revision --autogenerate): "schema" */
     char *version_table;     /* "rbacmig_version" */
     char *history_table;     /* "rbacmig_history" */
     char *schema;            /* PostgreSQL schema for rbacmig's tables: "public" */

@@ -176,3 +176,131 @@ int lua_host_call_inspect(lua_host *h, const char *function, db_conn *const *con
     LUA_STACK_LEAVE(L, 0);
     return rc;
 }
+
+/* ---- declarations and autogenerate (src/cmd_autogen.c) --------------------------------- */
+
+int lua_host_run_declaration(lua_host *h, const char *path, db_conn *conn,
+                             str_list *migrations, rb_error *err)
+{
+    lua_State *L = lua_host_state(h);
+    LUA_STACK_ENTER(L);
+    if (lua_host_dofile_value(L, path, err) != 0)
+        return -1;                                    /* value */
+    int rc = 0;
+    if (lua_type(L, -1) == LUA_TFUNCTION) {
+        if ((rc = lua_host_push_db(h, conn, err)) == 0)   /* fn db */
+            rc = lua_host_docall_with_db(h, conn, 1, 0, err);
+        else
+            lua_pop(L, 1);
+        LUA_STACK_LEAVE(L, 0);
+        return rc;
+    }
+    /* { migrations = { "91759229c32b", ... } }: what those migrations' upgrades create. */
+    int type = lua_istable(L, -1) ? raw_field(L, -1, "migrations") : LUA_TNONE;
+    lua_Integer n = type == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, -1) : 0;
+    if (n == 0)
+        rc = rb_errorf(err, RB_ERR_FAILURE, "%s: a declaration returns function(db) ... end, "
+                       "or { migrations = { \"REV\", ... } }", path);
+    for (lua_Integer i = 1; rc == 0 && i <= n; i++) {
+        if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
+            rc = rb_errorf(err, RB_ERR_FAILURE, "%s: migrations[%lld] is not a revision id",
+                           path, (long long)i);
+        else if (str_list_push(migrations, lua_tostring(L, -1)) != 0)
+            rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
+        lua_pop(L, 1);
+    }
+    lua_pop(L, type == LUA_TNONE ? 1 : 2);
+    LUA_STACK_LEAVE(L, 0);
+    return rc;
+}
+
+void lua_autogen_result_release(lua_autogen_result *r)
+{
+    free(r->text);
+    free(r->upgrade);
+    free(r->downgrade);
+    str_list_release(&r->lines);
+    memset(r, 0, sizeof *r);
+}
+
+/* The string field k of the table at idx, copied (NULL when absent). */
+static int take_string(lua_State *L, int idx, const char *k, char **out, rb_error *err)
+{
+    *out = NULL;
+    if (raw_field(L, idx, k) == LUA_TSTRING && !(*out = strdup(lua_tostring(L, -1)))) {
+        lua_pop(L, 1);
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+int lua_host_call_autogen(lua_host *h, const char *function, db_conn *const *conns, int nconns,
+                          const lua_autogen_opts *o, lua_autogen_result *out, rb_error *err)
+{
+    lua_State *L = lua_host_state(h);
+    LUA_STACK_ENTER(L);
+    memset(out, 0, sizeof *out);
+    int base = lua_gettop(L);
+    lua_pushcfunction(L, lua_sandbox_require);
+    lua_pushliteral(L, "rbacmig.inspect.commands");
+    if (lua_host_docall(L, 1, 1, err) != 0)
+        return -1;
+    int reader = lua_gettop(L);
+    lua_pushcfunction(L, lua_sandbox_require);
+    lua_pushliteral(L, "rbacmig.autogen.commands");
+    if (lua_host_docall(L, 1, 1, err) != 0) {
+        lua_settop(L, base);
+        return -1;
+    }
+    int module = lua_gettop(L);
+    push_inspect_opts(h, o->schemas);
+    int read_opts = lua_gettop(L);
+    raw_field(L, module, function);                   /* ... fn */
+    lua_createtable(L, 0, 3);                         /* ... fn opts */
+    if (o->renames) {
+        push_strings(L, o->renames);
+        lua_setfield(L, -2, "renames");
+    }
+    lua_pushboolean(L, o->allow_drop);
+    lua_setfield(L, -2, "allow_drop");
+    if (o->against) {
+        lua_pushstring(L, o->against);
+        lua_setfield(L, -2, "against");
+    }
+    int rc = 0;
+    /* One model per connection, each read while only its own `db` works. */
+    for (int i = 0; i < nconns && rc == 0; i++) {
+        raw_field(L, reader, "read");
+        if (lua_host_push_db(h, conns[i], err) != 0) {
+            rc = -1;
+            break;
+        }
+        lua_pushvalue(L, read_opts);
+        rc = lua_host_docall_with_db(h, conns[i], 2, 1, err);
+    }
+    if (rc == 0 && (rc = lua_host_docall(L, 1 + nconns, 1, err)) == 0) {
+        if (!lua_istable(L, -1)) {
+            rc = rb_errorf(err, RB_ERR_FAILURE, "rbacmig.autogen.commands.%s returned no table",
+                           function);
+        } else {
+            raw_field(L, -1, "status");
+            out->status = (int)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+            raw_field(L, -1, "lines");
+            rc = take_lines(L, -1, &out->lines, err);
+            lua_pop(L, 1);
+            if (rc == 0)
+                rc = take_string(L, -1, "text", &out->text, err);
+            if (rc == 0)
+                rc = take_string(L, -1, "upgrade", &out->upgrade, err);
+            if (rc == 0)
+                rc = take_string(L, -1, "downgrade", &out->downgrade, err);
+        }
+    }
+    if (rc != 0)
+        lua_autogen_result_release(out);
+    lua_settop(L, base);
+    LUA_STACK_LEAVE(L, 0);
+    return rc;
+}

@@ -92,6 +92,7 @@ static const field_spec config_fields[] = {
     {"migrations", FIELD_STRING, false, CFG(migrations_dir), NULL, "a string"},
     {"rbac", FIELD_STRING, false, CFG(rbac_dir), NULL, "a string"},
     {"lua", FIELD_STRING, false, CFG(lua_dir), NULL, "a string"},
+    {"schema_dir", FIELD_STRING, false, CFG(schema_dir), NULL, "a string"},
     {"version_table", FIELD_STRING, false, CFG(version_table), rule_pg_name, "a string"},
     {"history_table", FIELD_STRING, false, CFG(history_table), rule_pg_name, "a string"},
     {"schema", FIELD_STRING, false, CFG(schema), rule_pg_name, "a string"},

@@ -80,6 +80,36 @@ int lua_host_call_inspect(lua_host *h, const char *function, db_conn *const *con
                           const str_list *schemas, bool json, char **out, int *status,
                           rb_error *err);
 
+/* Runs the declaration file at path (revision --autogenerate, src/cmd_autogen.c) in a fresh
+ * sandbox: a file returning function(db) is called with a `db` on conn; a file returning
+ * { migrations = { "REV", ... } } (the RBAC schema exactly as its migrations create it) has
+ * those ids appended to *migrations, for the caller to run their upgrades. */
+int lua_host_run_declaration(lua_host *h, const char *path, db_conn *conn,
+                             str_list *migrations, rb_error *err);
+
+/* What rbacmig.autogen.commands is given besides the models. */
+typedef struct lua_autogen_opts {
+    const str_list *schemas;  /* the managed schemas (NULL: the reader's default scope) */
+    const str_list *renames;  /* --rename arguments, or NULL */
+    bool allow_drop;
+    const char *against;      /* prove: "from" or "to" */
+} lua_autogen_opts;
+
+/* Its answer: status (each function's meaning is stated in the module), text, lines, and the
+ * generated bodies (NULL unless generated). Owned; lua_autogen_result_release frees. */
+typedef struct lua_autogen_result {
+    int status;
+    char *text, *upgrade, *downgrade;
+    str_list lines;
+} lua_autogen_result;
+
+/* Reads the model of each of conns[0..nconns-1] (as lua_host_call_inspect does; the caller
+ * holds each one's read transaction) and calls rbacmig.autogen.commands[function](opts,
+ * models...): generate, prove, compare, declare. Prints nothing. */
+int lua_host_call_autogen(lua_host *h, const char *function, db_conn *const *conns, int nconns,
+                          const lua_autogen_opts *opts, lua_autogen_result *out, rb_error *err);
+void lua_autogen_result_release(lua_autogen_result *r);
+
 /* Called from a signal handler: the running Lua call, if any, stops at its next instruction,
  * and so does every later one (a pcall in the migration cannot catch it for good). A call
  * that fails from then on reports RB_ERR_INTERRUPTED with the signal in rb_error.signo.

@@ -1,0 +1,127 @@
+-- rbacmig.autogen.commands: the Lua side of `rbacmig revision --autogenerate`, `rbacmig
+-- schema export` and the declarations line of `rbacmig check` (src/cmd_autogen.c). The host
+-- reads each database's model (rbacmig.inspect.commands.read, in a read transaction it owns)
+-- and calls one of these functions with an options table and the models; none of them needs
+-- a database. Each returns
+--   { status = integer, text = string, lines = { string... }, upgrade = string?,
+--     downgrade = string? }
+-- whose meaning each function states.
+--   opts  renames (a list of the --rename arguments, "TABLE.OLD:NEW" or "OLD:NEW"),
+--         allow_drop (boolean), against ("from" or "to": what a proof compares with)
+--
+-- The generator itself is rbacmig.autogen; this module only words its answers, and keeps the
+-- two models of one run (the module is loaded once per run) for the proofs that follow.
+
+local diff = require("rbacmig.inspect.diff")
+
+local M = {}
+
+-- What generate compared: the schema at head (or the live one) and the declared one.
+local kept = {}
+
+-- A table's identity as the reader writes it: schema.name on PostgreSQL (public when the
+-- argument names no schema), the bare name on SQLite.
+local function table_identity(dialect, name)
+  if dialect == "postgresql" and not name:find(".", 1, true) then return "public." .. name end
+  return name
+end
+
+-- One --rename argument as the generator's rename, or nil and why not.
+--   OLD_TABLE:NEW_TABLE      a table (in OLD_TABLE's schema; public when it names none)
+--   SCHEMA.OLD:SCHEMA.NEW    a table, both sides qualified (PostgreSQL)
+--   TABLE.OLD:NEW            a column of TABLE (TABLE may be SCHEMA.TABLE)
+function M.parse_rename(dialect, arg)
+  local bad = string.format("--rename '%s' is not TABLE.OLD:NEW (a column) or "
+    .. "OLD_TABLE:NEW_TABLE (a table)", arg)
+  local left, right = arg:match("^([^:%s]+):([^:%s]+)$")
+  if not left then return nil, bad end
+  local function dots(s) return select(2, s:gsub("%.", "")) end
+  local most = dialect == "postgresql" and 1 or 0 -- dots a table's identity may hold
+  if dots(right) > 0 then
+    if dots(right) ~= most or dots(left) ~= most then return nil, bad end
+    return { kind = "table", from = left, to = right }
+  end
+  if dots(left) == 0 then
+    local from = table_identity(dialect, left)
+    local schema = from:match("^(.*)%.")
+    return { kind = "table", from = from, to = schema and schema .. "." .. right or right }
+  end
+  local tbl, old = left:match("^(.+)%.([^.]+)$")
+  if not tbl or dots(tbl) > most or tbl:sub(-1) == "." or tbl:sub(1, 1) == "." then
+    return nil, bad
+  end
+  return { kind = "column", table = table_identity(dialect, tbl), from = old, to = right }
+end
+
+local function renames_of(dialect, args)
+  local out = {}
+  for _, arg in ipairs(args or {}) do
+    local r, why = M.parse_rename(dialect, arg)
+    if not r then return nil, why end
+    out[#out + 1] = r
+  end
+  return out
+end
+
+-- generate(opts, from, to): status 0 nothing differs (text says so); 1 a migration, whose
+-- upgrade and downgrade bodies are given and whose changes are listed in lines; 2 refused
+-- by the generator (a drop without allow_drop, a rename to decide), lines saying what; 3 a
+-- --rename argument that names nothing the generator can take, text saying which.
+-- A difference the generator has no statement for leaves it out: the proof that follows
+-- finds it, and nothing is written.
+function M.generate(opts, from, to)
+  if from.dialect ~= to.dialect then
+    error(string.format("autogenerate: cannot compare a %s database with a %s one",
+      from.dialect, to.dialect), 0)
+  end
+  kept.from, kept.to = from, to
+  local renames, why = renames_of(from.dialect, opts.renames)
+  if not renames then return { status = 3, text = why, lines = {} } end
+  if #diff.compare(from, to) == 0 then
+    return { status = 0, text = "No changes in schema detected.", lines = {} }
+  end
+  local autogen = require("rbacmig.autogen")
+  local ok, res = pcall(autogen.generate, from, to,
+    { dialect = from.dialect, renames = renames, allow_drop = opts.allow_drop and true or false })
+  if not ok then
+    if type(res) == "table" and res.kind == "refused" then
+      return { status = 2, text = "", lines = res.lines or {} }
+    end
+    error(res, 0)
+  end
+  local lines = {}
+  for _, c in ipairs(res.changes or {}) do
+    lines[#lines + 1] = c.summary or string.format("%s %s %s", c.change, c.kind, c.identity)
+  end
+  return { status = 1, text = "", lines = lines, upgrade = res.upgrade or "",
+    downgrade = res.downgrade or "" }
+end
+
+-- prove(opts, model): whether model (the shadow after the generated upgrade, or after the
+-- downgrade too) equals what generate kept (opts.against: "to", the declarations; "from",
+-- the schema it started from). status 0 equal; 1 not, text the residual differences (as
+-- `rbacmig diff` words them: from the shadow to what it should be).
+function M.prove(opts, m)
+  local expected = kept[opts.against]
+  if not expected then error("autogenerate: nothing generated to prove", 0) end
+  local diffs = diff.compare(m, expected)
+  if #diffs == 0 then return { status = 0, text = "", lines = {} } end
+  return { status = 1, text = diff.render_text(diffs, m, expected), lines = {} }
+end
+
+-- compare(opts, from, to): status 0 equal, 1 differing; text the differences, lines one
+-- summary line per difference (check's declarations line).
+function M.compare(opts, from, to)
+  local diffs = diff.compare(from, to)
+  local lines = {}
+  for _, d in ipairs(diffs) do lines[#lines + 1] = diff.render_line(d) end
+  return { status = #diffs > 0 and 1 or 0, text = diff.render_text(diffs, from, to),
+    lines = lines }
+end
+
+-- declare(opts, model): text a declaration file creating the whole model (schema export).
+function M.declare(opts, m)
+  return { status = 0, text = require("rbacmig.autogen").declare(m), lines = {} }
+end
+
+return M
