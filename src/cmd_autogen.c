@@ -24,6 +24,7 @@
 #include "output.h"
 #include "runner.h"
 #include "scripts.h"
+#include "sha256.h"
 #include "shadow.h"
 #include "textfile.h"
 #include "versions.h"
@@ -136,17 +137,25 @@ static int apply_sql(shadow *sh, const char *path, rb_error *err)
 static int apply_lua(cli_state *st, shadow *sh, const char *path, rb_error *err)
 {
     str_list ids = {0};
+    int *order = NULL, n = 0;
     int rc = lua_host_run_declaration(st->host, path, sh->conn, &ids, err);
+    if (rc == 0 && ids.count && !(order = malloc(sizeof *order * (size_t)ids.count)))
+        rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     for (int i = 0; rc == 0 && i < ids.count; i++) {
         int idx = graph_find(&st->g, ids.items[i]);
-        if (idx < 0) {
+        if (idx < 0)
             rc = rb_errorf(err, RB_ERR_FAILURE, "%s: migration '%s' is not in '%s'", path,
                            ids.items[i], st->cfg.migrations_dir);
-            break;
-        }
-        if (scripts_run_migration(st->host, &st->g.revs[idx], "upgrade", sh->conn, err) != 0)
-            rc = rb_error_prefix(err, "%s: migration %s", path, ids.items[i]);
+        /* In revision order, whatever order the file lists them in. */
+        int j = n++;
+        for (; rc == 0 && j > 0 && st->g.revs[order[j - 1]].topo > st->g.revs[idx].topo; j--)
+            order[j] = order[j - 1];
+        order[j] = idx;
     }
+    for (int i = 0; rc == 0 && i < n; i++)
+        if (scripts_run_migration(st->host, &st->g.revs[order[i]], "upgrade", sh->conn, err) != 0)
+            rc = rb_error_prefix(err, "%s: migration %s", path, st->g.revs[order[i]].id);
+    free(order);
     str_list_release(&ids);
     return rc;
 }
@@ -198,6 +207,10 @@ static int declared_shadow(cli_state *st, const char *url, const str_list *files
     return check_stopped(err);
 }
 
+/* The managed schemas of this run (--schema of revision; check has none: the default
+ * scope), set by the entry points: every model of one run is read in the same scope. */
+static const str_list *run_schemas;
+
 /* Calls rbacmig.autogen.commands[function] on the models of conns, each read in its own
  * read transaction (rolled back: the reader never writes). */
 static int call_autogen(cli_state *st, const char *function, db_conn **conns, int n,
@@ -205,7 +218,7 @@ static int call_autogen(cli_state *st, const char *function, db_conn **conns, in
 {
     int rc = 0;
     lua_autogen_opts opts = *o;
-    opts.schemas = cli_values(st, "schema");
+    opts.schemas = run_schemas;
     for (int i = 0; i < n && rc == 0; i++)
         if (!db_in_transaction(conns[i]))
             rc = db_begin_read(conns[i], err);
@@ -294,6 +307,10 @@ static int candidate(cli_state *st, const char *tmpdir, const str_list *parents,
     if (textfile_read(*path, &tf, err) != 0)
         return -1;
     int rc = lua_host_read_revision(st->host, *path, tf.text, tf.len, &rev, err);
+    /* Its checksum as scripts_load records it: the history row the upgrade writes is
+     * compared with the file when the downgrade runs. */
+    if (rc == 0)
+        sha256_hex_normalised(tf.text, tf.len, rev.sha256);
     textfile_release(&tf);
     if (rc != 0)
         return rb_error_prefix(err, "the generated migration does not load (a bug in "
@@ -375,8 +392,8 @@ static int prove_and_write(cli_state *st, shadow *a, const str_list *parents,
     rc = 0;
     goto done;
 refused:
-    rb_errorf(err, RB_ERR_FAILURE, "the generated migration was not proved; nothing written "
-              "(the differences above are what it missed: please report them)");
+    rb_errorf(err, RB_ERR_FAILURE, "the generated migration was not proved (above); nothing "
+              "written");
     out_report_error(err);
     rc = AUTOGEN_EXIT_PROOF_FAILED;
 done:
@@ -478,6 +495,7 @@ int autogen_revision(cli_state *st, const str_list *parents, const str_list *dep
     int rc = -1;
     /* stdout is the new file's path, or what stopped it: progress goes to stderr. */
     out_set_stdout_is_sql(true);
+    run_schemas = cli_values(st, "schema");
     if (list_declarations(st->cfg.schema_dir, &files, &exists, err) != 0)
         goto done;
     if (!exists) {
@@ -564,6 +582,7 @@ int autogen_check(cli_state *st, bool quiet_lines, bool *checked, int *differenc
     lua_autogen_result res;
     memset(&res, 0, sizeof res);
     *differences = 0;
+    run_schemas = NULL;
     int rc = -1;
     if (list_declarations(st->cfg.schema_dir, &files, checked, err) != 0)
         goto done;
@@ -580,7 +599,7 @@ int autogen_check(cli_state *st, bool quiet_lines, bool *checked, int *differenc
         goto done;
     *differences = res.lines.count;
     for (int i = 0; !quiet_lines && i < res.lines.count; i++)
-        out_print("declarations: %s", res.lines.items[i]);
+        out_print("  %s", res.lines.items[i]);
     rc = 0;
 done:
     shadow_close(&b);

@@ -1,19 +1,88 @@
 /* cmd_scaffold.c: the commands that write files: init, revision, merge. Their options were
  * checked by the dispatcher against their tables (commands.c), which loaded the graph. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cmd_autogen.h"
+#include "embedded_files.h"
 #include "output.h"
 #include "scripts.h"
+
+/* init --rbac: DIR/<schema dir>/00_rbac.lua, a declaration of the RBAC schema exactly as
+ * the shipped migrations create it (they are run, docs/autogenerate.md), so that a project
+ * declares its own tables only; kept if it exists. Named first: declarations apply by file
+ * name, and the project's own may refer to the RBAC tables. */
+static int write_rbac_declaration(const char *dir, const char *schema_dir, bool *created,
+                                  char **shown, rb_error *err)
+{
+    char ids[512] = "";
+    for (const embedded_file *f = embedded_rbac_files; f->name; f++) {
+        if (strncmp(f->name, "migrations/", 11) != 0)
+            continue;
+        const char *id = f->name + 11;
+        size_t len = strlen(ids);
+        snprintf(ids + len, sizeof ids - len, "%s\"%.*s\"", len ? ", " : "",
+                 (int)strcspn(id, "_."), id);
+    }
+    char text[1024];
+    snprintf(text, sizeof text,
+             "-- The RBAC schema rbacmig ships, declared exactly as its migrations create it\n"
+             "-- (their upgrades run, in revision order): the declarations start from what\n"
+             "-- they make, so `rbacmig revision --autogenerate` writes migrations for the\n"
+             "-- project's own schema only. Declarations apply in file-name order: keep this\n"
+             "-- one first. See docs/autogenerate.md.\n"
+             "return { migrations = { %s } }\n", ids);
+    size_t n = strlen(dir) + strlen(schema_dir) + sizeof "/00_rbac.lua" + 2;
+    char *schema_path = malloc(n), *path = malloc(n);
+    int rc = -1;
+    *created = false;
+    *shown = NULL;
+    if (!schema_path || !path || !(*shown = malloc(n))) {
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
+        goto done;
+    }
+    snprintf(schema_path, n, "%s/%s", dir, schema_dir);
+    snprintf(path, n, "%s/00_rbac.lua", schema_path);
+    snprintf(*shown, n, "%s/00_rbac.lua", schema_dir);
+    if (mkdir(schema_path, 0755) != 0 && errno != EEXIST) {
+        rb_errorf(err, RB_ERR_FAILURE, "cannot create directory '%s': %s", schema_path,
+                  strerror(errno));
+        goto done;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            rc = 0; /* kept: it may be the project's own by now */
+        else
+            rb_errorf(err, RB_ERR_FAILURE, "cannot create '%s': %s", path, strerror(errno));
+        goto done;
+    }
+    size_t len = strlen(text);
+    bool ok = write(fd, text, len) == (ssize_t)len;
+    if (close(fd) != 0 || !ok) {
+        unlink(path);
+        rb_errorf(err, RB_ERR_FAILURE, "cannot write '%s': %s", path, strerror(errno));
+        goto done;
+    }
+    *created = true;
+    rc = 0;
+done:
+    free(schema_path);
+    free(path);
+    return rc;
+}
 
 int cmd_init(cli_state *st, rb_error *err)
 {
     config scratch;
-    char *config_path = NULL, *migrations_shown = NULL;
+    char *config_path = NULL, *migrations_shown = NULL, *rbac_declaration = NULL;
+    bool declaration_created = false;
     scripts_init_result res = {0};
     int rc = -1;
     config_init(&scratch);
@@ -24,7 +93,7 @@ int cmd_init(cli_state *st, rb_error *err)
      * rbacmig.lua or -c FILE); with DIR it is DIR/rbacmig.lua, if there is one. The rbac/
      * directory of --rbac is found the same way. */
     const char *config_file = st->cfg.config_file, *migrations = st->cfg.migrations_dir;
-    const char *rbac_dir = st->cfg.rbac_dir;
+    const char *rbac_dir = st->cfg.rbac_dir, *schema_dir = st->cfg.schema_dir;
     if (dir) {
         if (st->cfg.config_file_given) {
             rb_errorf(err, RB_ERR_USAGE, "'init DIR' uses DIR/rbacmig.lua; -c names another "
@@ -44,9 +113,13 @@ int cmd_init(cli_state *st, rb_error *err)
         bool has_config = stat(config_path, &sb) == 0;
         migrations = has_config ? scratch.migrations_dir : "migrations";
         rbac_dir = has_config ? scratch.rbac_dir : "rbac";
+        schema_dir = has_config ? scratch.schema_dir : "schema";
     }
     if (scripts_init_project(dir ? dir : ".", config_file, migrations, rbac ? rbac_dir : NULL,
                              &res, err) != 0)
+        goto done;
+    if (rbac && write_rbac_declaration(dir ? dir : ".", schema_dir, &declaration_created,
+                                       &rbac_declaration, err) != 0)
         goto done;
     size_t n = strlen(migrations) + 2;
     if (!(migrations_shown = malloc(n))) {
@@ -66,12 +139,15 @@ int cmd_init(cli_state *st, rb_error *err)
         out_progress("  created %s", res.rbac_created.items[i]);
     for (int i = 0; i < res.rbac_kept.count; i++)
         out_progress("  kept %s", res.rbac_kept.items[i]);
+    if (rbac_declaration)
+        out_progress("  %s %s", declaration_created ? "created" : "kept", rbac_declaration);
     if (res.rbac_created.count)
         out_progress("Next: rbacmig upgrade head && rbacmig seed");
     rc = 0;
 done:
     free(config_path);
     free(migrations_shown);
+    free(rbac_declaration);
     scripts_init_result_release(&res);
     config_release(&scratch);
     return rc;
