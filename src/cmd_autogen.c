@@ -446,8 +446,16 @@ static int live_shadow(cli_state *st, const char *url, shadow *sh, rb_error *err
     if (!mkdtemp(tmpdir))
         return rb_errorf(err, RB_ERR_FAILURE, "cannot create a directory in %s: %s",
                          tmp && tmp[0] ? tmp : "/tmp", strerror(errno));
-    if (call_autogen(st, "declare", &st->conn, 1, &o, &res, err) != 0 ||
-        open_shadow(st, url, sh, err) != 0)
+    if (call_autogen(st, "declare", &st->conn, 1, &o, &res, err) != 0)
+        goto done;
+    if (res.status != 0) {
+        for (int i = 0; i < res.lines.count; i++)
+            out_print("%s", res.lines.items[i]);
+        rb_errorf(err, RB_ERR_FAILURE, "--from-db: the live database's schema cannot be "
+                  "declared (above), so no shadow can hold it to prove in");
+        goto done;
+    }
+    if (open_shadow(st, url, sh, err) != 0)
         goto done;
     if (!(path = join2(tmpdir, "live.lua"))) {
         rb_errorf(err, RB_ERR_FAILURE, "out of memory");
@@ -712,7 +720,13 @@ int cmd_schema_export(cli_state *st, rb_error *err)
     if (lua_host_call_autogen(st->host, "declare", &st->conn, 1, &o, &res, err) != 0)
         return -1;
     int rc;
-    if (format && strcmp(format, "sql") == 0)
+    if (res.status != 0) {
+        for (int i = 0; i < res.lines.count; i++)
+            out_print("%s", res.lines.items[i]);
+        rc = rb_errorf(err, RB_ERR_FAILURE, "schema export cannot declare %d object%s yet "
+                       "(above); nothing written", res.lines.count,
+                       res.lines.count == 1 ? "" : "s");
+    } else if (format && strcmp(format, "sql") == 0)
         rc = export_sql(st, res.text ? res.text : "", err);
     else if (output)
         rc = export_to(output, res.text ? res.text : "", err);

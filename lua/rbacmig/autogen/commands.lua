@@ -119,9 +119,49 @@ function M.compare(opts, from, to)
     lines = lines }
 end
 
--- declare(opts, model): text a declaration file creating the whole model (schema export).
+-- Statements as a declaration file: its leading comment lines, then the statements in
+-- `return function(db) ... end`, indented two spaces except inside a long bracket ([[ ]],
+-- [==[ ]==]: SQL bodies, whose text must stay as it is). A text that is a declaration file
+-- already is kept.
+local function as_declaration(text)
+  if text:find("^[%-%s%w%p]*return%s+function%s*%(db%)") and text:find("\nend%s*$") then
+    return text
+  end
+  local head, body, open = {}, {}, nil
+  for line in (text:gsub("\n$", "") .. "\n"):gmatch("([^\n]*)\n") do
+    if #body == 0 and line:find("^%-%-") and not line:find("^%-%-%[=*%[") then
+      head[#head + 1] = line
+    else
+      body[#body + 1] = (open or line == "") and line or "  " .. line
+      local pos = 1
+      while true do
+        if open then
+          local _, e = line:find("%]" .. open .. "%]", pos)
+          if not e then break end
+          open, pos = nil, e + 1
+        else
+          local s, e, eq = line:find("%[(=*)%[", pos)
+          if not s then break end
+          open, pos = eq, e + 1
+        end
+      end
+    end
+  end
+  head[#head + 1] = "return function(db)"
+  for _, l in ipairs(body) do head[#head + 1] = l end
+  head[#head + 1] = "end"
+  return table.concat(head, "\n") .. "\n"
+end
+
+-- declare(opts, model): text a declaration file creating the whole model (schema export);
+-- status 2 when the generator cannot declare some of it, lines saying what.
 function M.declare(opts, m)
-  return { status = 0, text = require("rbacmig.autogen").declare(m), lines = {} }
+  local ok, res = pcall(require("rbacmig.autogen").declare, m)
+  if ok then return { status = 0, text = as_declaration(res), lines = {} } end
+  if type(res) == "table" and res.kind == "refused" then
+    return { status = 2, text = "", lines = res.lines or {} }
+  end
+  error(res, 0)
 end
 
 return M
