@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# `rbacmig revision --autogenerate` end to end (docs/autogenerate.md): a project started by
+# `init --rbac` (on PostgreSQL on the Supabase fixture, run as the non-superuser `postgres`)
+# declares the shipped RBAC schema through schema/00_rbac.lua and its own tables beside it.
+# No difference: "No changes", nothing written, exit 0. A new table, column and index: a
+# migration written, proved, applied by `upgrade head`, after which the live database, head
+# and a database built from the declarations all agree (check, diff). A drop without
+# --allow-drop, and a drop+add that looks like a rename: refused (exit 2), naming them,
+# nothing written. --rename: a rename, and the rows stay. --from-db compares with the live
+# database. `schema export` then autogenerate: "No changes". `check` reports declarations
+# that differ from head (exit 1). Every shadow is gone afterwards.
+. "$(dirname "$0")/lib.sh"
+
+export TMPDIR="$TEST_DIR/tmp"
+mkdir -p "$TMPDIR"
+
+new_db
+if [ "$DIALECT" = postgresql ]; then
+  env PGOPTIONS="-c client_min_messages=warning" \
+    "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "${PG_ADMIN_URL%/*}/$DB_NAME" \
+    -f "$SRC/tests/pgtap/00_supabase_fixture.sql" >/dev/null || exit 1
+fi
+
+# shadows_gone WHAT: every shadow this run named on stderr ("rbacmig: shadow: NAME") is gone,
+# and no candidate file was left in TMPDIR.
+shadows_gone() {
+  local names
+  names=$(sed -n 's/^rbacmig: shadow: //p' "$TEST_DIR/.stderr" | tr '\n' ' ')
+  if [ -z "$names" ]; then
+    fail "$1: stderr names no shadow"
+  elif [ "$DIALECT" = postgresql ]; then
+    for name in $names; do
+      expect_eq "$("$PSQL" -X -At -d "$RBACMIG_TEST_PG_URL" \
+        -c "SELECT count(*) FROM pg_database WHERE datname = '$name'")" 0 "$1: $name dropped"
+    done
+  fi
+  expect_eq "$(ls -A "$TMPDIR")" "" "$1: nothing left in TMPDIR"
+}
+# migration_count: the number of migration files.
+migration_count() { ls migrations/*.lua | wc -l; }
+# empty_db_url: a new empty database's URL (for --shadow-url), in EMPTY_URL.
+empty_db_url() {
+  if [ "$DIALECT" = postgresql ]; then
+    local name="${DB_NAME}_$1"
+    "$PSQL" -q -X -v ON_ERROR_STOP=1 -d "$RBACMIG_TEST_PG_URL" -c "CREATE DATABASE \"$name\"" >/dev/null
+    EXTRA_DBS="${EXTRA_DBS:-} $name"
+    EMPTY_URL="${RBACMIG_TEST_PG_URL%/*}/$name"
+  else
+    EMPTY_URL="sqlite:$TEST_DIR/$1.sqlite"
+  fi
+}
+drop_extra_dbs() {
+  for name in ${EXTRA_DBS:-}; do
+    "$PSQL" -q -X -d "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null
+  done
+  EXTRA_DBS=
+}
+
+rb init --rbac
+expect_rc 0 "init --rbac"
+expect_out_has "created schema/00_rbac.lua" "init --rbac puts the RBAC declaration in place"
+check "00_rbac.lua names the shipped migrations" grep -q '"91759229c32b"' schema/00_rbac.lua
+
+# ---- without declarations ---------------------------------------------------------------
+mv schema schema.kept
+rb revision --autogenerate -m nothing
+expect_rc 2 "autogenerate without a schema directory"
+expect_err_has "there is no such directory" "says the declarations are missing"
+expect_err_has "schema export" "and how to start them"
+mv schema.kept schema
+
+# ---- nothing to do ----------------------------------------------------------------------
+rb upgrade head
+expect_rc 0 "upgrade head"
+before=$(migration_count)
+rb revision --autogenerate -m nothing
+expect_rc 0 "autogenerate with the RBAC schema declared as its migrations make it"
+expect_out "No changes in schema detected." "no changes"
+expect_eq "$(migration_count)" "$before" "no changes: nothing written"
+shadows_gone "after no changes"
+rb check
+expect_rc 0 "check: the declarations equal head"
+
+# ---- a table, a column, an index --------------------------------------------------------
+cat > schema/10_notes.lua <<'LUA'
+return function(db)
+  db:create_table("notes", {
+    { "id", "integer", primary_key = true },
+    { "owner_id", "text", not_null = true },
+    { "body", "text", not_null = true, default = "" },
+  })
+  db:create_index("notes", { "owner_id" })
+end
+LUA
+rb check
+expect_rc 1 "check: declarations that differ from head"
+expect_out_has "declarations: the declarations in 'schema' differ from head" "check says so"
+expect_out_has "notes: added" "and lists the difference"
+rb revision --autogenerate -m "notes"
+expect_rc 0 "autogenerate a new table with an index"
+file=$OUT
+check "the migration is written" test -f "$file"
+expect_eq "$(migration_count)" "$((before + 1))" "one file written"
+check "readable: create_table in its upgrade" grep -q 'db:create_table("notes"' "$file"
+check "readable: drop_table in its downgrade" grep -q 'db:drop_table("notes")' "$file"
+expect_err_has "proving" "the proof ran"
+shadows_gone "after writing a migration"
+rb upgrade head
+expect_rc 0 "upgrade head runs the generated migration"
+check "notes exists" table_exists notes
+rb revision --autogenerate -m again
+expect_out "No changes in schema detected." "after upgrade: no changes"
+rb check
+expect_rc 0 "check after upgrade"
+# A database built from the declarations (the declared shadow, given) equals the live one.
+empty_db_url head
+head_url=$EMPTY_URL
+empty_db_url declared
+declared_url=$EMPTY_URL
+rb revision --autogenerate -m again --shadow-url "$head_url" --shadow-url "$declared_url"
+expect_out "No changes in schema detected." "into given shadows: no changes"
+rb diff "$DB_URL" "$declared_url"
+expect_rc 0 "the live database equals a database built from the declarations"
+expect_out "no differences" "diff shows nothing"
+drop_extra_dbs
+
+# ---- a column added to a table with rows --------------------------------------------------
+sql "INSERT INTO notes (id, owner_id, body) VALUES (1, 'u1', 'hello')" >/dev/null
+sed -i 's/    { "body", "text", not_null = true, default = "" },/&\n    { "title", "text" },/' \
+  schema/10_notes.lua
+rb revision --autogenerate -m "title"
+expect_rc 0 "autogenerate a new column"
+check "add_column in the upgrade" grep -q 'db:add_column("notes"' "$OUT"
+rb upgrade head
+expect_rc 0 "upgrade head adds the column"
+expect_eq "$(sql "SELECT body FROM notes WHERE id = 1")" hello "the row is kept"
+
+# ---- a drop needs --allow-drop ------------------------------------------------------------
+before=$(migration_count)
+sed -i '/create_index/d' schema/10_notes.lua
+rb revision --autogenerate -m "drop index"
+expect_rc 2 "a drop without --allow-drop is refused"
+expect_out_has "notes_owner_id_idx would be dropped" "the refusal names the drop"
+expect_err_has "nothing written" "and says nothing was written"
+expect_eq "$(migration_count)" "$before" "refused: nothing written"
+shadows_gone "after a refusal"
+rb revision --autogenerate -m "drop index" --allow-drop
+expect_rc 0 "with --allow-drop"
+check "drop_index in the upgrade" grep -q 'db:drop_index' "$OUT"
+rb upgrade head
+expect_rc 0 "upgrade head drops the index"
+
+# ---- a rename is a rename -------------------------------------------------------------------
+before=$(migration_count)
+sed -i 's/{ "body", "text"/{ "content", "text"/' schema/10_notes.lua
+rb revision --autogenerate -m "rename body"
+expect_rc 2 "a drop and an add that look like a rename are refused"
+expect_out_has "a rename?" "the refusal asks"
+expect_out_has "--rename notes.body:content" "and names both"
+expect_eq "$(migration_count)" "$before" "refused: nothing written"
+rb revision --autogenerate -m "rename body" --rename nosuch
+expect_rc 2 "a malformed --rename"
+expect_err_has "--rename 'nosuch' is not TABLE.OLD:NEW" "names it"
+rb revision --autogenerate -m "rename body" --rename notes.body:content
+expect_rc 0 "--rename TABLE.OLD:NEW"
+check "rename_column in the upgrade" grep -q 'db:rename_column("notes", "body", "content")' "$OUT"
+rb upgrade head
+expect_rc 0 "upgrade head renames the column"
+expect_eq "$(sql "SELECT content FROM notes WHERE id = 1")" hello "the rename keeps the row"
+# A table renamed.
+sed -i 's/create_table("notes"/create_table("memos"/' schema/10_notes.lua
+rb revision --autogenerate -m "rename notes" --rename notes:memos
+expect_rc 0 "--rename OLD_TABLE:NEW_TABLE"
+rb upgrade head
+expect_rc 0 "upgrade head renames the table"
+expect_eq "$(sql "SELECT content FROM memos WHERE id = 1")" hello "the table's rows are kept"
+
+# ---- --from-db ------------------------------------------------------------------------------
+sql "CREATE TABLE dashboard_made (a integer)" >/dev/null
+rb revision --autogenerate -m "from db"
+expect_out "No changes in schema detected." "head and the declarations agree"
+rb revision --autogenerate --from-db -m "from db"
+expect_rc 2 "--from-db sees what the live database has beyond the declarations"
+expect_out_has "dashboard_made would be dropped" "names it"
+before=$(migration_count)
+rb revision --autogenerate --from-db --allow-drop -m "from db"
+expect_rc 0 "--from-db --allow-drop"
+check "the drop is in the upgrade" grep -q 'db:drop_table("dashboard_made")' "$OUT"
+rb upgrade head
+expect_rc 0 "upgrade head drops the dashboard's table"
+check "dashboard_made is gone" ! table_exists dashboard_made
+# The database is at head, so it must be ahead for --from-db to refuse: a plain revision.
+rb revision -m "empty step"
+step=$OUT
+rb revision --autogenerate --from-db -m "behind"
+expect_rc 2 "--from-db refuses a database behind head"
+expect_err_has "is not at head" "and says why"
+rm -f "$step"
+
+# ---- usage -------------------------------------------------------------------------------------
+rb revision -m x --allow-drop
+expect_rc 2 "--allow-drop without --autogenerate"
+expect_err_has "--allow-drop is an option of --autogenerate" "says so"
+rb revision --autogenerate --sql -m x
+expect_rc 2 "--sql with --autogenerate"
+
+# ---- schema export, then autogenerate: nothing ------------------------------------------------
+# A project of its own (no RBAC), started from its live database.
+mkdir exported && cd exported || exit 1
+rb init
+new_db
+if [ "$DIALECT" = postgresql ]; then
+  sql "CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL, price numeric(10,2));
+       CREATE INDEX items_name ON items (name)" >/dev/null
+else
+  sql "CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL, price numeric(10,2));
+       CREATE INDEX items_name ON items (name)"
+fi
+rb schema export -o schema/
+expect_rc 0 "schema export -o DIR/"
+expect_out "schema/export.lua" "names the file"
+check "the export declares the table" grep -q 'db:create_table("items"' schema/export.lua
+rb schema export -o schema/
+expect_rc 1 "schema export never overwrites"
+rb revision --autogenerate --from-db -m "nothing"
+expect_rc 0 "export then --from-db"
+expect_out "No changes in schema detected." "export then autogenerate --from-db: no changes"
+rb revision --autogenerate -m "initial"
+expect_rc 0 "export then autogenerate from an empty chain"
+check "the first migration creates items" grep -q 'db:create_table("items"' "$OUT"
+rb stamp head
+rb revision --autogenerate -m "nothing"
+expect_out "No changes in schema detected." "export, first migration, then nothing"
+rb schema export --format sql
+expect_rc 0 "schema export --format sql"
+expect_out_has 'CREATE TABLE "items"' "the SQL the declaration runs"
+cd ..
+
+finish
