@@ -110,20 +110,20 @@ cases[#cases + 1] = {
   up = {
     postgresql = [[
     db:create_table("tenants", {
-      { "created_at", "timestamptz", not_null = true, default = db.fn.now() },
-      { "id", "uuid", not_null = true, default = db.fn.uuid(), primary_key = true },
+      { "id", "uuid", primary_key = true, default = db.fn.uuid() },
       { "name", "text", not_null = true },
       { "plan", "text", not_null = true, default = "free" },
       { "seats", "integer", default = 3 },
+      { "created_at", "timestamptz", not_null = true, default = db.fn.now() },
     })
 ]],
     sqlite = [[
     db:create_table("tenants", {
-      { "created_at", "text", not_null = true, default = db.fn.now() },
       { "id", "integer", primary_key = true },
       { "name", "text", not_null = true },
       { "plan", "text", not_null = true, default = "free" },
       { "seats", "integer", default = 3 },
+      { "created_at", "text", not_null = true, default = db.fn.now() },
     })
 ]],
   },

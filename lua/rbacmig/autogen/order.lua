@@ -127,6 +127,11 @@ function M.sort(steps, from, to)
   end
   for _, s in ipairs(steps) do
     if s.phase == "create" then
+      -- A step may name one more object it needs (a sequence's OWNED BY, its column).
+      for _, key in ipairs(s.after or {}) do
+        local list = by_key.create[key]
+        if list then edge(list[#list], s) end
+      end
       for _, d in ipairs(deps_of(to, to_deps, s.key, s.kind, s.identity)) do
         local list = by_key.create[d]
         if list and d ~= s.key then edge(list[#list], s) end

@@ -96,10 +96,15 @@ local function column_spec(name, a, extra)
     list[2] = { nil, a.type == "bigint" and "bigserial" or "serial" }
   else
     list[2] = { nil, type_name(a.type) }
-    if a.not_null then list[#list + 1] = { "not_null", true } end
   end
+  -- A primary key column is NOT NULL without saying so.
+  local pk = false
+  for _, kv in ipairs(extra or {}) do
+    list[#list + 1] = kv
+    if kv[1] == "primary_key" then pk = true end
+  end
+  if a.not_null and not a.identity and not pk then list[#list + 1] = { "not_null", true } end
   if a.default then list[#list + 1] = { "default", default_value(a.default, a.type) } end
-  for _, kv in ipairs(extra or {}) do list[#list + 1] = kv end
   return fields(list)
 end
 
@@ -497,6 +502,615 @@ change.index = function(ctx, id, before, after, changes)
     return { comment_step(ctx, "INDEX", qi(s) .. "." .. qi(iname), after.comment) }
   end
   return "replace"
+end
+
+---------------------------------------------------------------------------------------------
+-- Schemas and extensions
+---------------------------------------------------------------------------------------------
+
+create.schema = function(ctx, id, a)
+  local steps = { { code = call(ctx.indent, "create_schema", { id }) } }
+  if a.comment then steps[2] = comment_step(ctx, "SCHEMA", qi(id), a.comment) end
+  return steps
+end
+drop.schema = function(ctx, id) return { { code = call(ctx.indent, "drop_schema", { id }) } } end
+change.schema = function(ctx, id, before, after, changes)
+  local steps = {}
+  for _, c in ipairs(changes) do
+    if c.attribute == "comment" then
+      steps[#steps + 1] = comment_step(ctx, "SCHEMA", qi(id), after.comment)
+    elseif c.attribute == "owner" then
+      steps[#steps + 1] = exec(ctx, "ALTER SCHEMA " .. qi(id) .. " OWNER TO " .. qi(after.owner))
+    else
+      return "replace"
+    end
+  end
+  return steps
+end
+
+create.extension = function(ctx, id, a)
+  local list = {}
+  if a.schema and a.schema ~= "public" then list[1] = { "schema", a.schema } end
+  local args = { id }
+  if #list > 0 then args[2] = fields(list) end
+  return { { code = call(ctx.indent, "create_extension", args) } }
+end
+drop.extension = function(ctx, id)
+  return { { code = call(ctx.indent, "drop_extension", { id }) } }
+end
+change.extension = function(ctx, id, before, after, changes)
+  for _, c in ipairs(changes) do
+    if c.attribute ~= "version" then return "replace" end
+  end
+  return { exec(ctx, "ALTER EXTENSION " .. qi(id) .. " UPDATE TO " .. lit(after.version)) }
+end
+
+---------------------------------------------------------------------------------------------
+-- Enums and sequences (db:exec until the schema API has create_enum and create_sequence)
+---------------------------------------------------------------------------------------------
+
+local function enum_values(list)
+  local out = {}
+  for i, v in ipairs(list) do out[i] = lit(v) end
+  return table.concat(out, ", ")
+end
+
+create.enum = function(ctx, id, a)
+  local steps = { exec(ctx, "CREATE TYPE " .. qn(id) .. " AS ENUM (" .. enum_values(a.values) .. ")") }
+  if a.comment then steps[2] = comment_step(ctx, "TYPE", qn(id), a.comment) end
+  return steps
+end
+drop.enum = function(ctx, id) return { exec(ctx, "DROP TYPE " .. qn(id)) } end
+
+-- New values are added where they stand (ALTER TYPE ... ADD VALUE), never by recreating the
+-- type: only when every old value is kept in its order.
+change.enum = function(ctx, id, before, after, changes)
+  local steps = {}
+  for _, c in ipairs(changes) do
+    if c.attribute == "values" then
+      local old, new = before.values, after.values
+      local j = 1
+      for _, v in ipairs(new) do
+        if old[j] == v then j = j + 1 end
+      end
+      if j <= #old then return "replace" end
+      local present = {}
+      for _, v in ipairs(old) do present[v] = true end
+      for i, v in ipairs(new) do
+        if not present[v] then
+          local where = ""
+          if new[i + 1] and present[new[i + 1]] then where = " BEFORE " .. lit(new[i + 1])
+          elseif i > 1 then where = " AFTER " .. lit(new[i - 1]) end
+          steps[#steps + 1] = exec(ctx, "ALTER TYPE " .. qn(id) .. " ADD VALUE " .. lit(v) .. where)
+          present[v] = true
+        end
+      end
+    elseif c.attribute == "comment" then
+      steps[#steps + 1] = comment_step(ctx, "TYPE", qn(id), after.comment)
+    elseif c.attribute == "owner" then
+      steps[#steps + 1] = exec(ctx, "ALTER TYPE " .. qn(id) .. " OWNER TO " .. qi(after.owner))
+    else
+      return "replace"
+    end
+  end
+  return steps
+end
+
+local function sequence_options(a)
+  local s = " AS " .. a.type .. " INCREMENT BY " .. a.increment .. " MINVALUE " .. a.min
+    .. " MAXVALUE " .. a.max .. " START WITH " .. a.start .. " CACHE " .. a.cache
+    .. (a.cycle and " CYCLE" or " NO CYCLE")
+  return s
+end
+
+local function identity_sequence(ctx, m, a)
+  if not a.owned_by then return false end
+  local col = m.objects.column[a.owned_by]
+  return col ~= nil and col.identity ~= nil
+end
+
+create.sequence = function(ctx, id, a)
+  -- An identity column's sequence comes with its column.
+  if identity_sequence(ctx, ctx.to, a) then return {} end
+  local steps = { exec(ctx, "CREATE SEQUENCE " .. qn(id) .. sequence_options(a)) }
+  if a.owned_by then
+    local t, c = names.split_member(a.owned_by)
+    steps[2] = { code = exec(ctx, "ALTER SEQUENCE " .. qn(id) .. " OWNED BY " .. qn(t) .. "."
+      .. qi(c)).code, after = { "column " .. a.owned_by, "table " .. t } }
+  end
+  if a.comment then steps[#steps + 1] = comment_step(ctx, "SEQUENCE", qn(id), a.comment) end
+  return steps
+end
+drop.sequence = function(ctx, id, a)
+  if identity_sequence(ctx, ctx.from, a) then return {} end
+  return { exec(ctx, "DROP SEQUENCE " .. qn(id)) }
+end
+change.sequence = function(ctx, id, before, after, changes)
+  if identity_sequence(ctx, ctx.to, after) and identity_sequence(ctx, ctx.from, before) then
+    -- Changes with the identity column (its own steps).
+    local steps = {}
+    for _, c in ipairs(changes) do
+      if c.attribute ~= "owned_by" and c.attribute ~= "owner" and c.attribute ~= "comment" then
+        steps[1] = exec(ctx, "ALTER SEQUENCE " .. qn(id) .. sequence_options(after))
+      end
+    end
+    return steps
+  end
+  local steps = {}
+  for _, c in ipairs(changes) do
+    if c.attribute == "owned_by" then
+      local target = "NONE"
+      if after.owned_by then
+        local t, col = names.split_member(after.owned_by)
+        target = qn(t) .. "." .. qi(col)
+      end
+      steps[#steps + 1] = exec(ctx, "ALTER SEQUENCE " .. qn(id) .. " OWNED BY " .. target)
+    elseif c.attribute == "comment" then
+      steps[#steps + 1] = comment_step(ctx, "SEQUENCE", qn(id), after.comment)
+    elseif c.attribute == "owner" then
+      steps[#steps + 1] = exec(ctx, "ALTER SEQUENCE " .. qn(id) .. " OWNER TO " .. qi(after.owner))
+    elseif not steps.options then
+      steps.options = true
+      steps[#steps + 1] = exec(ctx, "ALTER SEQUENCE " .. qn(id) .. sequence_options(after))
+    end
+  end
+  steps.options = nil
+  return steps
+end
+
+---------------------------------------------------------------------------------------------
+-- Views (db:exec until the schema API has create_view)
+---------------------------------------------------------------------------------------------
+
+local function view_sql(id, a, replace)
+  local opts = {}
+  if a.security_invoker then opts[#opts + 1] = "security_invoker=true" end
+  if a.security_barrier then opts[#opts + 1] = "security_barrier=true" end
+  if a.check_option then opts[#opts + 1] = "check_option=" .. a.check_option end
+  if a.options then opts[#opts + 1] = a.options end
+  local materialized = a.kind == "materialized view"
+  local def = a.definition:gsub(";%s*$", "")
+  return "CREATE " .. (replace and "OR REPLACE " or "") .. (materialized and "MATERIALIZED " or "")
+    .. "VIEW " .. qn(id) .. (#opts > 0 and " WITH (" .. table.concat(opts, ", ") .. ")" or "")
+    .. " AS\n" .. def
+end
+
+create.view = function(ctx, id, a)
+  local steps = { exec(ctx, view_sql(id, a)) }
+  if a.comment then
+    steps[2] = comment_step(ctx, a.kind == "materialized view" and "MATERIALIZED VIEW" or "VIEW",
+      qn(id), a.comment)
+  end
+  return steps
+end
+drop.view = function(ctx, id, a)
+  return { exec(ctx, "DROP " .. (a.kind == "materialized view" and "MATERIALIZED " or "")
+    .. "VIEW " .. qn(id)) }
+end
+change.view = function(ctx, id, before, after, changes)
+  local steps = {}
+  for _, c in ipairs(changes) do
+    if c.attribute == "comment" then
+      steps[#steps + 1] = comment_step(ctx, after.kind == "materialized view"
+        and "MATERIALIZED VIEW" or "VIEW", qn(id), after.comment)
+    elseif c.attribute == "owner" then
+      steps[#steps + 1] = exec(ctx, "ALTER " .. (after.kind == "materialized view"
+        and "MATERIALIZED " or "") .. "VIEW " .. qn(id) .. " OWNER TO " .. qi(after.owner))
+    elseif (c.attribute == "security_invoker" or c.attribute == "security_barrier")
+        and after.kind ~= "materialized view" then
+      steps[#steps + 1] = exec(ctx, "ALTER VIEW " .. qn(id) .. " " .. (after[c.attribute]
+        and "SET (" .. c.attribute .. "=true)" or "RESET (" .. c.attribute .. ")"))
+    else
+      return "replace"
+    end
+  end
+  return steps
+end
+
+---------------------------------------------------------------------------------------------
+-- Functions
+---------------------------------------------------------------------------------------------
+
+local function search_path_of(config)
+  for _, setting in ipairs(config or {}) do
+    local v = setting:match("^search_path=(.*)$")
+    if v then return v end
+  end
+end
+
+-- Whether create_function can say the whole function.
+local function plain_function(a)
+  if a.kind ~= "function" or a.leakproof or a.parallel ~= "unsafe" then return false end
+  if a.body:find("^BEGIN ATOMIC") or a.body:find("^RETURN ") then return false end
+  for _, setting in ipairs(a.config or {}) do
+    if not setting:find("^search_path=") then return false end
+    local v = setting:match("^search_path=(.*)$")
+    if v == "" or v == '""' then return false end
+    for _, item in ipairs(names.split_top(v)) do
+      if not item:find("^[a-z_][a-z0-9_$]*$") then return false end
+    end
+  end
+  return true
+end
+
+local function function_sql(id, a, replace)
+  local s, n = names.split_function(id)
+  local parts = {
+    "CREATE " .. (replace and "OR REPLACE " or "") .. (a.kind == "procedure" and "PROCEDURE "
+      or "FUNCTION ") .. qi(s) .. "." .. qi(n) .. "(" .. (a.arguments or "") .. ")",
+  }
+  if a.kind ~= "procedure" then parts[#parts + 1] = "RETURNS " .. a.result end
+  parts[#parts + 1] = "LANGUAGE " .. a.language
+  if a.kind ~= "procedure" then
+    parts[#parts + 1] = a.volatility:upper()
+    if a.strict then parts[#parts + 1] = "STRICT" end
+    if a.leakproof then parts[#parts + 1] = "LEAKPROOF" end
+    parts[#parts + 1] = "PARALLEL " .. a.parallel:upper()
+  end
+  if a.security_definer then parts[#parts + 1] = "SECURITY DEFINER" end
+  for _, setting in ipairs(a.config or {}) do
+    local k, v = setting:match("^([^=]+)=(.*)$")
+    parts[#parts + 1] = "SET " .. k .. " TO " .. (k == "search_path" and (v == "" and "''" or v)
+      or lit(v))
+  end
+  if a.body:find("^BEGIN ATOMIC") or a.body:find("^RETURN ") then
+    parts[#parts + 1] = a.body
+  else
+    local tag = "$body$"
+    while a.body:find(tag, 1, true) do tag = "$body" .. #tag .. "$" end
+    parts[#parts + 1] = "AS " .. tag .. a.body .. tag
+  end
+  return table.concat(parts, "\n")
+end
+
+local function function_steps(ctx, id, a, replace)
+  local s, n, args = names.split_function(id)
+  if not plain_function(a) then return { exec(ctx, function_sql(id, a, replace)) } end
+  local list = {}
+  if a.arguments then list[#list + 1] = { "args", a.arguments } end
+  list[#list + 1] = { "returns", a.result }
+  list[#list + 1] = { "language", a.language }
+  if a.volatility ~= "volatile" then list[#list + 1] = { "volatility", a.volatility } end
+  if a.strict then list[#list + 1] = { "strict", true } end
+  if a.security_definer then list[#list + 1] = { "security", "definer" } end
+  local sp = search_path_of(a.config)
+  if sp then list[#list + 1] = { "search_path", names.split_top(sp) } end
+  if replace then list[#list + 1] = { "replace", true } end
+  if s ~= "public" then list[#list + 1] = { "schema", s } end
+  list[#list + 1] = { "body", a.body }
+  local _ = args
+  return { { code = call(ctx.indent, "create_function", { n, fields(list) }, { spread = true }) } }
+end
+
+local function function_target(id)
+  local s, n, args = names.split_function(id)
+  return qi(s) .. "." .. qi(n) .. "(" .. args .. ")"
+end
+
+create["function"] = function(ctx, id, a)
+  local steps = function_steps(ctx, id, a, false)
+  if a.comment then
+    steps[#steps + 1] = comment_step(ctx, a.kind == "procedure" and "PROCEDURE" or "FUNCTION",
+      function_target(id), a.comment)
+  end
+  return steps
+end
+
+drop["function"] = function(ctx, id, a)
+  local s, n, args = names.split_function(id)
+  if a.kind == "procedure" then return { exec(ctx, "DROP PROCEDURE " .. function_target(id)) } end
+  local list = { { "args", args } }
+  if s ~= "public" then list[#list + 1] = { "schema", s } end
+  return { { code = call(ctx.indent, "drop_function", { n, fields(list) }) } }
+end
+
+-- A new body, volatility, security or setting is CREATE OR REPLACE; a new result type or
+-- kind needs the function dropped and created again.
+change["function"] = function(ctx, id, before, after, changes)
+  local steps, replace = {}, false
+  for _, c in ipairs(changes) do
+    local attr = c.attribute
+    if attr == "result" or attr == "kind" or attr == "arguments" and before.arguments
+        and after.arguments and before.arguments:gsub(" DEFAULT .*", "") ~= after.arguments then
+      return "replace"
+    elseif attr == "comment" then
+      steps[#steps + 1] = comment_step(ctx, after.kind == "procedure" and "PROCEDURE"
+        or "FUNCTION", function_target(id), after.comment)
+    elseif attr == "owner" then
+      steps[#steps + 1] = exec(ctx, "ALTER " .. (after.kind == "procedure" and "PROCEDURE"
+        or "FUNCTION") .. " " .. function_target(id) .. " OWNER TO " .. qi(after.owner))
+    elseif attr == "config" and before.config and not after.config
+        or attr == "config" and #(after.config or {}) < #(before.config or {}) then
+      -- CREATE OR REPLACE keeps no setting it does not name: RESET ALL first.
+      steps[#steps + 1] = exec(ctx, "ALTER FUNCTION " .. function_target(id) .. " RESET ALL")
+      replace = true
+    else
+      replace = true
+    end
+  end
+  if replace then
+    for _, s in ipairs(function_steps(ctx, id, after, true)) do steps[#steps + 1] = s end
+  end
+  return steps
+end
+
+---------------------------------------------------------------------------------------------
+-- Triggers
+---------------------------------------------------------------------------------------------
+
+local EVENTS = { INSERT = "insert", UPDATE = "update", DELETE = "delete", TRUNCATE = "truncate" }
+
+-- CREATE TRIGGER name timing events ON s.t FOR EACH ROW|STATEMENT [WHEN (c)]
+--   EXECUTE FUNCTION f(args)
+local function parse_trigger(def)
+  local name, timing, events, tbl, each, rest = def:match(
+    "^CREATE TRIGGER (%S+) (%u+ ?O?F?) (.-) ON (%S+) FOR EACH (%u+) (.*)$")
+  if not name or def:find(" FROM ", 1, true) or def:find("REFERENCING", 1, true)
+      or def:find("DEFERRABLE", 1, true) then
+    return nil
+  end
+  timing = timing:gsub(" $", "")
+  if timing == "INSTEAD OF" then timing = "instead of" else timing = timing:lower() end
+  local t = { name = names.unquote(name), timing = timing, events = {}, for_each = each:lower() }
+  for _, e in ipairs(names.split_top(events, " OR ")) do
+    local cols = e:match("^UPDATE OF (.*)$")
+    if cols then
+      t.columns = names.column_names(cols)
+      if not t.columns then return nil end
+      e = "UPDATE"
+    end
+    if not EVENTS[e] then return nil end
+    t.events[#t.events + 1] = EVENTS[e]
+  end
+  local when, after_when = rest:match("^WHEN (%b()) (.*)$")
+  if when then
+    t.when = when:sub(2, -2)
+    rest = after_when
+  end
+  local fn, args = rest:match("^EXECUTE FUNCTION (.-)(%b())$")
+  if not fn then return nil end
+  local fs, fname = fn:match("^([^.]+)%.(.+)$")
+  t.execute = names.unquote(fname or fn)
+  t.execute_schema = fs and names.unquote(fs)
+  local arglist = {}
+  for _, item in ipairs(names.split_top(args:sub(2, -2))) do
+    local s = item:match("^'(.*)'$")
+    if not s then return nil end
+    arglist[#arglist + 1] = (s:gsub("''", "'"))
+  end
+  t.arguments = #arglist > 0 and arglist or nil
+  return t
+end
+
+create.trigger = function(ctx, id, a)
+  local t, name = names.split_member(id)
+  local tn, schema = tname(t)
+  local g = parse_trigger(a.definition)
+  local steps
+  if g then
+    local list = { { "timing", g.timing }, { "events", g.events } }
+    if g.columns then list[#list + 1] = { "columns", g.columns } end
+    list[#list + 1] = { "for_each", g.for_each }
+    if g.when then list[#list + 1] = { "when", g.when } end
+    list[#list + 1] = { "execute", g.execute }
+    if g.execute_schema then list[#list + 1] = { "execute_schema", g.execute_schema } end
+    if g.arguments then list[#list + 1] = { "arguments", g.arguments } end
+    steps = { { code = call(ctx.indent, "create_trigger", { tn, name, with_schema(list, schema) }) } }
+  else
+    steps = { exec(ctx, a.definition) }
+  end
+  if a.enabled then
+    local how = { disabled = "DISABLE", replica = "ENABLE REPLICA", always = "ENABLE ALWAYS" }
+    steps[#steps + 1] = exec(ctx, "ALTER TABLE " .. qn(t) .. " " .. how[a.enabled] .. " TRIGGER "
+      .. qi(name))
+  end
+  if a.comment then
+    steps[#steps + 1] = comment_step(ctx, "TRIGGER " .. qi(name) .. " ON", qn(t), a.comment)
+  end
+  return steps
+end
+
+drop.trigger = function(ctx, id)
+  local t, name = names.split_member(id)
+  local tn, schema = tname(t)
+  local args = { tn, name }
+  if schema then args[3] = fields({ { "schema", schema } }) end
+  return { { code = call(ctx.indent, "drop_trigger", args) } }
+end
+
+change.trigger = function(ctx, id, before, after, changes)
+  local t, name = names.split_member(id)
+  local steps = {}
+  for _, c in ipairs(changes) do
+    if c.attribute == "enabled" then
+      local how = { disabled = "DISABLE", replica = "ENABLE REPLICA", always = "ENABLE ALWAYS" }
+      steps[#steps + 1] = exec(ctx, "ALTER TABLE " .. qn(t) .. " " .. (how[after.enabled or ""]
+        or "ENABLE") .. " TRIGGER " .. qi(name))
+    elseif c.attribute == "comment" then
+      steps[#steps + 1] = comment_step(ctx, "TRIGGER " .. qi(name) .. " ON", qn(t), after.comment)
+    else
+      return "replace"
+    end
+  end
+  return steps
+end
+
+---------------------------------------------------------------------------------------------
+-- Policies: a changed policy is dropped and created again (in the same transaction)
+---------------------------------------------------------------------------------------------
+
+create.policy = function(ctx, id, a)
+  local t, name = names.split_member(id)
+  local tn, schema = tname(t)
+  local list = {}
+  if a.command ~= "all" then list[#list + 1] = { "command", a.command } end
+  if a.permissive == false then list[#list + 1] = { "restrictive", true } end
+  local roles = a.roles or {}
+  if not (#roles == 1 and roles[1] == "public") then
+    list[#list + 1] = { "to", #roles == 1 and roles[1] or roles }
+  end
+  if a.using then list[#list + 1] = { "using", a.using } end
+  if a.with_check then list[#list + 1] = { "with_check", a.with_check } end
+  local steps = { { code = call(ctx.indent, "create_policy", { tn, name, with_schema(list, schema) }) } }
+  if a.comment then
+    steps[2] = comment_step(ctx, "POLICY " .. qi(name) .. " ON", qn(t), a.comment)
+  end
+  return steps
+end
+
+drop.policy = function(ctx, id)
+  local t, name = names.split_member(id)
+  local tn, schema = tname(t)
+  local args = { tn, name }
+  if schema then args[3] = fields({ { "schema", schema } }) end
+  return { { code = call(ctx.indent, "drop_policy", args) } }
+end
+
+change.policy = function(ctx, id, before, after, changes)
+  if #changes == 1 and changes[1].attribute == "comment" then
+    local t, name = names.split_member(id)
+    return { comment_step(ctx, "POLICY " .. qi(name) .. " ON", qn(t), after.comment) }
+  end
+  return "replace"
+end
+
+---------------------------------------------------------------------------------------------
+-- Grants and default privileges
+---------------------------------------------------------------------------------------------
+
+local API_PRIVILEGES = { SELECT = true, INSERT = true, UPDATE = true, DELETE = true,
+  TRUNCATE = true, REFERENCES = true, TRIGGER = true, USAGE = true, EXECUTE = true,
+  CREATE = true }
+
+local function lower_list(list)
+  local out = {}
+  for i, p in ipairs(list) do out[i] = p:lower() end
+  return out
+end
+
+-- grant/revoke of `privileges` (upper case, as the model has them) on g's object.
+local function privilege_steps(ctx, verb, g, privileges, grant_option)
+  if #privileges == 0 then return {} end
+  for _, p in ipairs(privileges) do
+    if not API_PRIVILEGES[p] then
+      -- A privilege the schema API does not know yet (MAINTAIN): SQL.
+      local target
+      if g.on == "column" then
+        local t, c = names.split_member(g.object)
+        local cols = {}
+        for i, p2 in ipairs(privileges) do cols[i] = p2 .. " (" .. qi(c) .. ")" end
+        return { exec(ctx, verb:upper() .. " " .. table.concat(cols, ", ") .. " ON TABLE "
+          .. qn(t) .. (verb == "grant" and " TO " or " FROM ") .. qi(g.grantee)) }
+      end
+      target = (g.on == "view" and "TABLE" or g.on:upper()) .. " "
+        .. (g.on == "function" and function_target(g.object) or g.on == "schema"
+          and qi(g.object) or qn(g.object))
+      return { exec(ctx, verb:upper() .. " " .. table.concat(privileges, ", ") .. " ON " .. target
+        .. (verb == "grant" and " TO " or " FROM ") .. (g.grantee == "PUBLIC" and "PUBLIC"
+          or qi(g.grantee))) }
+    end
+  end
+  local privs = lower_list(privileges)
+  local list, object = {}, nil
+  if g.on == "table" or g.on == "view" then
+    local name, schema = tname(g.object)
+    object = name
+    if schema then list[#list + 1] = { "schema", schema } end
+  elseif g.on == "column" then
+    local t, c = names.split_member(g.object)
+    local name, schema = tname(t)
+    object = name
+    list[#list + 1] = { "columns", { c } }
+    if schema then list[#list + 1] = { "schema", schema } end
+  elseif g.on == "sequence" then
+    local name, schema = tname(g.object)
+    object = name
+    list[#list + 1] = { "type", "sequence" }
+    if schema then list[#list + 1] = { "schema", schema } end
+  elseif g.on == "function" then
+    local s, n, args = names.split_function(g.object)
+    object = n
+    list[#list + 1] = { "type", "function" }
+    list[#list + 1] = { "args", args }
+    if s ~= "public" then list[#list + 1] = { "schema", s } end
+  elseif g.on == "schema" then
+    object = g.object
+    list[#list + 1] = { "type", "schema" }
+  end
+  if grant_option then
+    list[#list + 1] = { verb == "grant" and "with_grant_option" or "grant_option_for", true }
+  end
+  local grantee = g.grantee == "PUBLIC" and "public" or g.grantee
+  local args = { #privs == 1 and privs[1] or privs, object, grantee }
+  if #list > 0 then args[4] = fields(list) end
+  return { { code = call(ctx.indent, verb, args) } }
+end
+
+local function minus(a, b)
+  local in_b, out = {}, {}
+  for _, v in ipairs(b or {}) do in_b[v] = true end
+  for _, v in ipairs(a or {}) do
+    if not in_b[v] then out[#out + 1] = v end
+  end
+  return out
+end
+
+local function join(a, b)
+  local out = {}
+  for _, l in ipairs({ a, b }) do
+    for _, s in ipairs(l) do out[#out + 1] = s end
+  end
+  return out
+end
+
+-- The grants from g_before to g_after (either may be nil): revokes, then grants.
+local function grant_steps(ctx, before, after)
+  local g = after or before
+  local bp, ap = before and before.privileges or {}, after and after.privileges or {}
+  local bo, ao = before and before.grant_option or {}, after and after.grant_option or {}
+  local steps = {}
+  -- Privileges gone, and grant options gone from privileges that stay.
+  steps = join(steps, privilege_steps(ctx, "revoke", g, minus(bp, ap)))
+  steps = join(steps, privilege_steps(ctx, "revoke", g, minus(minus(bo, ao), minus(bp, ap)), true))
+  local plain = minus(minus(ap, bp), ao)
+  steps = join(steps, privilege_steps(ctx, "grant", g, plain))
+  steps = join(steps, privilege_steps(ctx, "grant", g, minus(ao, bo), true))
+  return steps
+end
+
+create.grant = function(ctx, id, a) return grant_steps(ctx, nil, a) end
+drop.grant = function(ctx, id, a) return grant_steps(ctx, a, nil) end
+change.grant = function(ctx, id, before, after) return grant_steps(ctx, before, after) end
+
+local function default_sql(a, verb, privileges, grant_option)
+  return "ALTER DEFAULT PRIVILEGES FOR ROLE " .. qi(a.role)
+    .. (a.schema and " IN SCHEMA " .. qi(a.schema) or "") .. " " .. verb:upper() .. " "
+    .. (verb == "revoke" and grant_option and "GRANT OPTION FOR " or "")
+    .. table.concat(privileges, ", ") .. " ON " .. a.objects:upper()
+    .. (verb == "grant" and " TO " or " FROM ") .. (a.grantee == "PUBLIC" and "PUBLIC"
+      or qi(a.grantee)) .. (verb == "grant" and grant_option and " WITH GRANT OPTION" or "")
+end
+
+local function default_steps(ctx, before, after)
+  local a = after or before
+  local bp, ap = before and before.privileges or {}, after and after.privileges or {}
+  local bo, ao = before and before.grant_option or {}, after and after.grant_option or {}
+  local steps = {}
+  local gone = minus(bp, ap)
+  if #gone > 0 then steps[#steps + 1] = exec(ctx, default_sql(a, "revoke", gone)) end
+  local opt_gone = minus(minus(bo, ao), gone)
+  if #opt_gone > 0 then steps[#steps + 1] = exec(ctx, default_sql(a, "revoke", opt_gone, true)) end
+  local plain = minus(minus(ap, bp), ao)
+  if #plain > 0 then steps[#steps + 1] = exec(ctx, default_sql(a, "grant", plain)) end
+  local opt = minus(ao, bo)
+  if #opt > 0 then steps[#steps + 1] = exec(ctx, default_sql(a, "grant", opt, true)) end
+  return steps
+end
+
+create.default_privilege = function(ctx, id, a) return default_steps(ctx, nil, a) end
+drop.default_privilege = function(ctx, id, a) return default_steps(ctx, a, nil) end
+change.default_privilege = function(ctx, id, before, after)
+  return default_steps(ctx, before, after)
 end
 
 M.create, M.drop, M.change = create, drop, change

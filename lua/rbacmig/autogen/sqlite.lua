@@ -60,7 +60,12 @@ local function members(m, kind, t)
       out[#out + 1] = { name = id:sub(#prefix + 1), attrs = a, id = id }
     end
   end
-  table.sort(out, function(x, y) return x.id < y.id end)
+  local positions = m.positions or {}
+  table.sort(out, function(x, y)
+    local px, py = positions[x.id] or math.huge, positions[y.id] or math.huge
+    if px ~= py then return px < py end
+    return x.id < y.id
+  end)
   return out
 end
 
@@ -82,6 +87,7 @@ local function column_spec(name, a, pk, checks)
     local t = type_name(a.type)
     if not t or a.generated or a.collation then return nil end
     list[2] = { nil, t }
+    -- The schema API makes a primary key column NOT NULL: one that may hold NULL is SQL.
     if pk then
       if not a.not_null then return nil end
       list[#list + 1] = { "primary_key", true }
