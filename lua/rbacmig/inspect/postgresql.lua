@@ -108,7 +108,7 @@ SELECT n.nspname AS schema, c.relname AS tbl, a.attname AS name,
          (SELECT cn.nspname || '.' || co.collname FROM pg_catalog.pg_collation co
           JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
           WHERE co.oid = a.attcollation) END AS "collation",
-       ds.description AS comment
+       ds.description AS comment, a.attnum AS position
 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
@@ -298,6 +298,90 @@ UNION ALL
 SELECT 'foreign server', NULL, count(*) FROM pg_catalog.pg_foreign_server s
 WHERE ]] .. not_ext("pg_foreign_server", "s.oid")
 
+-- What depends on what (pg_depend), in the model's identities as "kind identity" keys, for
+-- the order of autogenerate's steps (rbacmig.autogen.order). A view's rule stands for the
+-- view, a column default for its column, an array type for its element type; a column is
+-- also its table (and a view's column its view), so both keys are listed.
+Q.depends = [[
+WITH objs AS (
+  SELECT 'pg_catalog.pg_class'::regclass AS cls, c.oid, 0 AS sub,
+         CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'view' WHEN 'S' THEN 'sequence'
+           WHEN 'i' THEN 'index' ELSE 'table' END || ' ' || n.nspname || '.'
+         || CASE WHEN c.relkind = 'i' THEN (SELECT t.relname FROM pg_catalog.pg_index x
+              JOIN pg_catalog.pg_class t ON t.oid = x.indrelid WHERE x.indexrelid = c.oid) || '.'
+            ELSE '' END || c.relname AS key
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'i') AND ]] .. NOT_SYSTEM .. [[
+
+  UNION ALL
+  SELECT 'pg_catalog.pg_class'::regclass, c.oid, a.attnum,
+         'column ' || n.nspname || '.' || c.relname || '.' || a.attname
+  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND ]] .. NOT_SYSTEM .. [[
+
+  UNION ALL
+  SELECT 'pg_catalog.pg_constraint'::regclass, k.oid, 0,
+         'constraint ' || n.nspname || '.' || c.relname || '.' || k.conname
+  FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  UNION ALL
+  SELECT 'pg_catalog.pg_proc'::regclass, p.oid, 0, 'function ' || n.nspname || '.' || p.proname
+         || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')'
+  FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+  WHERE ]] .. NOT_SYSTEM .. [[
+
+  UNION ALL
+  SELECT 'pg_catalog.pg_type'::regclass, t.oid, 0, 'enum ' || n.nspname || '.' || t.typname
+  FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+  WHERE t.typtype = 'e'
+  UNION ALL
+  SELECT 'pg_catalog.pg_trigger'::regclass, g.oid, 0,
+         'trigger ' || n.nspname || '.' || c.relname || '.' || g.tgname
+  FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE NOT g.tgisinternal
+  UNION ALL
+  SELECT 'pg_catalog.pg_policy'::regclass, p.oid, 0,
+         'policy ' || n.nspname || '.' || c.relname || '.' || p.polname
+  FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  UNION ALL
+  SELECT 'pg_catalog.pg_namespace'::regclass, n.oid, 0, 'schema ' || n.nspname
+  FROM pg_catalog.pg_namespace n WHERE ]] .. NOT_SYSTEM .. [[
+
+  UNION ALL
+  SELECT 'pg_catalog.pg_extension'::regclass, x.oid, 0, 'extension ' || x.extname
+  FROM pg_catalog.pg_extension x
+), dep AS (
+  SELECT CASE WHEN d.classid IN ('pg_catalog.pg_rewrite'::regclass,
+                                 'pg_catalog.pg_attrdef'::regclass)
+              THEN 'pg_catalog.pg_class'::regclass ELSE d.classid END AS cls,
+         CASE d.classid
+           WHEN 'pg_catalog.pg_rewrite'::regclass THEN
+             (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid)
+           WHEN 'pg_catalog.pg_attrdef'::regclass THEN
+             (SELECT ad.adrelid FROM pg_catalog.pg_attrdef ad WHERE ad.oid = d.objid)
+           ELSE d.objid END AS oid,
+         CASE d.classid
+           WHEN 'pg_catalog.pg_rewrite'::regclass THEN 0
+           WHEN 'pg_catalog.pg_attrdef'::regclass THEN
+             (SELECT ad.adnum FROM pg_catalog.pg_attrdef ad WHERE ad.oid = d.objid)
+           ELSE d.objsubid END AS sub,
+         d.refclassid AS rcls,
+         CASE WHEN d.refclassid = 'pg_catalog.pg_type'::regclass THEN
+           coalesce((SELECT t.typelem FROM pg_catalog.pg_type t WHERE t.oid = d.refobjid
+                     AND t.typcategory = 'A'), d.refobjid)
+           ELSE d.refobjid END AS roid,
+         d.refobjsubid AS rsub
+  FROM pg_catalog.pg_depend d
+  WHERE d.deptype IN ('n', 'a') AND d.objid >= 16384 AND d.refobjid >= 16384
+)
+SELECT DISTINCT o.key AS key, r.key AS ref
+FROM dep JOIN objs o ON o.cls = dep.cls AND o.oid = dep.oid AND o.sub IN (0, dep.sub)
+JOIN objs r ON r.cls = dep.rcls AND r.oid = dep.roid AND r.sub IN (0, dep.rsub)
+WHERE o.key <> r.key
+ORDER BY 1, 2]]
+
 local function qualify(schema, name)
   return schema .. "." .. name
 end
@@ -436,8 +520,13 @@ local function read_relations(db, m, scope)
     end
   end
 
-  add_on_table(m, in_table, db:query(Q.columns), "column",
+  local column_rows = db:query(Q.columns)
+  add_on_table(m, in_table, column_rows, "column",
     { "type", "not_null", "default", "generated", "identity", "collation", "comment" })
+  local positions = {}
+  for _, r in ipairs(column_rows) do
+    positions[qualify(r.schema, r.tbl) .. "." .. r.name] = r.position
+  end
   add_on_table(m, in_table, db:query(Q.constraints), "constraint",
     { "type", "definition", "comment" })
   add_on_table(m, in_table, db:query(Q.indexes), "index", { "definition", "comment" })
@@ -460,6 +549,7 @@ local function read_relations(db, m, scope)
     end
   end
   for _, a in pairs(m.objects.policy) do table.sort(a.roles) end
+  return positions
 end
 
 local function read_functions(db, m, scope)
@@ -526,9 +616,23 @@ function M.read(db, opts)
   m.profile = scope.profile
   m.schemas = scope:schemas()
   read_namespaces(db, m, scope, schema_rows)
-  read_relations(db, m, scope)
+  local positions = read_relations(db, m, scope)
   read_functions(db, m, scope)
   read_grants(db, m, scope)
+  -- Kept beside the model, not in it (see the header of rbacmig.autogen.order): the dump,
+  -- text or JSON, walks only the model's own fields.
+  local depends = {}
+  if not (opts and opts.depends == false) then
+    for _, r in ipairs(db:query(Q.depends)) do
+      local list = depends[r.key]
+      if not list then
+        list = {}
+        depends[r.key] = list
+      end
+      list[#list + 1] = r.ref
+    end
+  end
+  setmetatable(m, { __index = { depends = depends, positions = positions } })
   for _, r in ipairs(db:query(Q.not_compared)) do
     if r.schema == nil or scope:schema(r.schema) then model.count(m, r.what, r.n) end
   end

@@ -1,0 +1,1119 @@
+-- rbacmig.autogen.postgresql: the schema API calls that create, drop or change one object of a
+-- PostgreSQL model (rbacmig.inspect.model), as Lua source. Each emitter returns a list of
+-- steps { code = "db:...(...)" } (several when one object takes several calls), or
+-- "replace" from change() when the object must be dropped and created again. What the schema
+-- API cannot say yet goes through one fallback per kind (exec_*), which writes
+-- db:exec([[...]]) from the server-printed definitions the model holds.
+--
+-- Pure: depends on nothing but base, string and table.
+
+local emit = require("rbacmig.autogen.emit")
+local names = require("rbacmig.autogen.names")
+local code, fields, call = emit.code, emit.fields, emit.call
+
+local M = {}
+
+---------------------------------------------------------------------------------------------
+-- SQL text for the fallbacks
+---------------------------------------------------------------------------------------------
+
+local function qi(name)
+  if name:find("^[a-z_][a-z0-9_$]*$") then return name end
+  return '"' .. name:gsub('"', '""') .. '"'
+end
+
+local function qn(id)
+  local s, n = names.split_table("postgresql", id)
+  if not s then return qi(id) end
+  return qi(s) .. "." .. qi(n)
+end
+
+local function lit(s)
+  return "'" .. s:gsub("'", "''") .. "'"
+end
+
+-- db:exec of one statement.
+local function exec(ctx, sql)
+  return { code = ctx.indent .. "db:exec(" .. emit.string(sql) .. ")" }
+end
+
+---------------------------------------------------------------------------------------------
+-- Names and options shared by the calls
+---------------------------------------------------------------------------------------------
+
+-- The table's name and the `schema` option when it is not public.
+local function tname(id)
+  local s, n = names.split_table("postgresql", id)
+  return n, s ~= "public" and s or nil
+end
+
+local function with_schema(list, schema)
+  if schema then list[#list + 1] = { "schema", schema } end
+  return fields(list)
+end
+
+-- Portable spellings for the server's type names, where the schema API has them.
+local TYPE_NAMES = {
+  ["timestamp with time zone"] = "timestamptz",
+  ["timestamp without time zone"] = "timestamp",
+  ["double precision"] = "double",
+}
+
+local function type_name(t)
+  if TYPE_NAMES[t] then return TYPE_NAMES[t] end
+  local n = t:match("^character varying%((%d+)%)$")
+  if n then return "varchar(" .. n .. ")" end
+  return t
+end
+
+-- A default the server printed, as the value a migration would write: 'x'::text is "x",
+-- 42 is 42, true is true, now() is db.fn.now(); the rest is db.fn.raw(expression).
+local function default_value(expr, col_type)
+  local s, cast = expr:match("^'(.*)'::(.+)$")
+  if s and not s:gsub("''", ""):find("'", 1, true) and (cast == col_type
+      or cast == "character varying" and col_type:find("^character varying")) then
+    return (s:gsub("''", "'"))
+  end
+  if expr:find("^%-?%d+$") and #expr < 16 then return math.tointeger(tonumber(expr)) end
+  if expr == "true" then return true end
+  if expr == "false" then return false end
+  if expr == "now()" then return code("db.fn.now()") end
+  if expr == "gen_random_uuid()" then return code("db.fn.uuid()") end
+  return code("db.fn.raw(" .. emit.string(expr) .. ")")
+end
+
+-- Whether the schema API's column spec can say everything the column has.
+local function plain_column(a)
+  return not a.generated and not a.collation and (a.identity == nil
+    or a.identity == "by default" and (a.type == "integer" or a.type == "bigint")
+      and a.not_null and not a.default)
+end
+
+-- The column spec { name, type, not_null = ..., default = ... }.
+local function column_spec(name, a, extra)
+  local list = { { nil, name } }
+  if a.identity then
+    list[2] = { nil, a.type == "bigint" and "bigserial" or "serial" }
+  else
+    list[2] = { nil, type_name(a.type) }
+  end
+  -- A primary key column is NOT NULL without saying so.
+  local pk = false
+  for _, kv in ipairs(extra or {}) do
+    list[#list + 1] = kv
+    if kv[1] == "primary_key" then pk = true end
+  end
+  if a.not_null and not a.identity and not pk then list[#list + 1] = { "not_null", true } end
+  if a.default then list[#list + 1] = { "default", default_value(a.default, a.type) } end
+  return fields(list)
+end
+
+-- ALTER TABLE ... ADD COLUMN for what the column spec cannot say.
+local function column_sql(name, a)
+  local s = qi(name) .. " " .. a.type
+  if a.collation then s = s .. " COLLATE " .. a.collation end
+  if a.generated then s = s .. " GENERATED ALWAYS AS (" .. a.generated .. ") STORED" end
+  if a.identity then s = s .. " GENERATED " .. a.identity:upper() .. " AS IDENTITY" end
+  if a.not_null then s = s .. " NOT NULL" end
+  if a.default then s = s .. " DEFAULT " .. a.default end
+  return s
+end
+
+local function comment_step(ctx, what, target, text)
+  return exec(ctx, "COMMENT ON " .. what .. " " .. target .. " IS "
+    .. (text and lit(text) or "NULL"))
+end
+
+---------------------------------------------------------------------------------------------
+-- Constraints: the definition pg_get_constraintdef prints, taken apart where the schema API
+-- has a call for it.
+---------------------------------------------------------------------------------------------
+
+local function parse_key(def, word)
+  local cols = def:match("^" .. word .. " %(([^()]*)%)$")
+  return cols and names.column_names(cols)
+end
+
+local ACTION = { CASCADE = "cascade", RESTRICT = "restrict", ["SET NULL"] = "set null",
+  ["SET DEFAULT"] = "set default" }
+
+local function parse_fk(def)
+  local cols, ref, ref_cols, rest = def:match("^FOREIGN KEY %(([^()]*)%) REFERENCES ([^(]+)%(([^()]*)%)(.*)$")
+  if not cols then return nil end
+  local fk = { columns = names.column_names(cols), ref_columns = names.column_names(ref_cols) }
+  if not fk.columns or not fk.ref_columns then return nil end
+  local s, n = ref:match('^([^.]+)%.(.+)$')
+  fk.ref_schema, fk.ref_table = s and names.unquote(s), names.unquote(n or ref)
+  for _, clause in ipairs({ "UPDATE", "DELETE" }) do
+    local action = rest:match("ON " .. clause .. " ([A-Z]+ ?[A-Z]*)")
+    if action then
+      action = action:match("^(SET [A-Z]+)") or action:match("^([A-Z]+)")
+      if not ACTION[action] then return nil end
+      fk["on_" .. clause:lower()] = ACTION[action]
+      rest = rest:gsub(" ON " .. clause .. " " .. action, "", 1)
+    end
+  end
+  if rest ~= "" then return nil end
+  return fk
+end
+
+local function check_expr(def)
+  local inner = def:match("^CHECK (.*)$")
+  return inner and not inner:find("NO INHERIT$") and not inner:find("NOT VALID$")
+    and names.unwrap(inner)
+end
+
+---------------------------------------------------------------------------------------------
+-- Tables and columns
+---------------------------------------------------------------------------------------------
+
+-- Column order: the reader's positions where it kept them (hidden, not in the dump).
+local positions = {}
+local function position(id) return positions[id] or math.huge end
+
+local function members(m, kind, table_id)
+  local out, prefix = {}, table_id .. "."
+  for id, a in pairs(m.objects[kind]) do
+    if id:sub(1, #prefix) == prefix and not id:find(".", #prefix + 1, true) then
+      out[#out + 1] = { name = id:sub(#prefix + 1), attrs = a, id = id }
+    end
+  end
+  table.sort(out, function(x, y)
+    local px, py = position(x.id), position(y.id)
+    if px ~= py then return px < py end
+    return x.name < y.name
+  end)
+  return out
+end
+
+local create = {}
+local drop = {}
+local change = {}
+
+-- A new table: create_table with its columns, primary key, unique and check constraints;
+-- what the spec cannot say follows as its own steps, in the same order a person would.
+create.table = function(ctx, id, a)
+  local name, schema = tname(id)
+  positions = ctx.positions
+  local steps, specs, later = {}, {}, {}
+  local cons = members(ctx.to, "constraint", id)
+  local inline = {}
+  -- A one-column primary key with the default name is said on the column.
+  local pk_col, pk_option
+  for _, c in ipairs(cons) do
+    if c.attrs.type == "primary key" then
+      local cols = parse_key(c.attrs.definition, "PRIMARY KEY")
+      if cols and #cols == 1 and c.name == name .. "_pkey" then
+        pk_col = cols[1]
+        inline[c.id] = true
+      elseif cols then
+        pk_option = c.name == name .. "_pkey" and cols or fields({ { "name", c.name },
+          { "columns", cols } })
+        inline[c.id] = true
+      end
+    end
+  end
+  for _, col in ipairs(members(ctx.to, "column", id)) do
+    if plain_column(col.attrs) then
+      local extra = {}
+      if col.name == pk_col then extra[1] = { "primary_key", true } end
+      specs[#specs + 1] = column_spec(col.name, col.attrs, extra)
+    else
+      later[#later + 1] = col
+    end
+  end
+  if #specs == 0 or (pk_col and not specs[1]) then
+    -- Nothing the schema API can say: the table as SQL.
+    local cols = {}
+    for _, col in ipairs(members(ctx.to, "column", id)) do
+      cols[#cols + 1] = "    " .. column_sql(col.name, col.attrs)
+    end
+    for _, c in ipairs(cons) do inline[c.id] = nil end
+    steps[1] = exec(ctx, "CREATE TABLE " .. qn(id) .. " (\n" .. table.concat(cols, ",\n") .. "\n)")
+    later = {}
+  else
+    local opts = {}
+    if pk_option then opts[#opts + 1] = { "primary_key", pk_option } end
+    local uniques, checks = {}, {}
+    for _, c in ipairs(cons) do
+      if c.attrs.type == "unique" then
+        local cols = parse_key(c.attrs.definition, "UNIQUE")
+        if cols then
+          uniques[#uniques + 1] = fields({ { "name", c.name }, { "columns", cols } })
+          inline[c.id] = true
+        end
+      elseif c.attrs.type == "check" then
+        local expr = check_expr(c.attrs.definition)
+        if expr then
+          checks[#checks + 1] = fields({ { "name", c.name }, { "expr", expr } })
+          inline[c.id] = true
+        end
+      end
+    end
+    if #uniques > 0 then opts[#opts + 1] = { "unique", uniques } end
+    if #checks > 0 then opts[#opts + 1] = { "checks", checks } end
+    local args = { name, specs }
+    local o = with_schema(opts, schema)
+    if #o.list > 0 then args[3] = o end
+    steps[1] = { code = call(ctx.indent, "create_table", args, { spread = true, spread_arg = 2 }) }
+  end
+  for _, col in ipairs(later) do
+    steps[#steps + 1] = exec(ctx, "ALTER TABLE " .. qn(id) .. " ADD COLUMN "
+      .. column_sql(col.name, col.attrs))
+  end
+  -- Constraints said here are not created again.
+  ctx.done = ctx.done or {}
+  for cid in pairs(inline) do ctx.done["constraint " .. cid] = true end
+  for _, col in ipairs(members(ctx.to, "column", id)) do
+    ctx.done["column " .. col.id] = true
+    if col.attrs.comment then
+      steps[#steps + 1] = comment_step(ctx, "COLUMN", qn(id) .. "." .. qi(col.name), col.attrs.comment)
+    end
+  end
+  if a.rls then
+    local o = with_schema(a.rls_forced and { { "force", true } } or {}, schema)
+    steps[#steps + 1] = { code = call(ctx.indent, "enable_rls", #o.list > 0 and { name, o }
+      or { name }) }
+  elseif a.rls_forced then
+    steps[#steps + 1] = exec(ctx, "ALTER TABLE " .. qn(id) .. " FORCE ROW LEVEL SECURITY")
+  end
+  if a.comment then steps[#steps + 1] = comment_step(ctx, "TABLE", qn(id), a.comment) end
+  return steps
+end
+
+drop.table = function(ctx, id)
+  local name, schema = tname(id)
+  local args = { name }
+  if schema then args[2] = fields({ { "schema", schema } }) end
+  return { { code = call(ctx.indent, "drop_table", args) } }
+end
+
+change.table = function(ctx, id, before, after, changes)
+  local name, schema = tname(id)
+  local steps = {}
+  for _, c in ipairs(changes) do
+    local attr = c.attribute
+    if attr == "rls" or attr == "rls_forced" then
+      if not steps.rls then
+        steps.rls = true
+        if after.rls and not before.rls then
+          local o = with_schema(after.rls_forced and { { "force", true } } or {}, schema)
+          steps[#steps + 1] = { code = call(ctx.indent, "enable_rls", #o.list > 0
+            and { name, o } or { name }) }
+        elseif before.rls and not after.rls then
+          steps[#steps + 1] = { code = call(ctx.indent, "disable_rls",
+            schema and { name, fields({ { "schema", schema } }) } or { name }) }
+          if after.rls_forced then
+            steps[#steps + 1] = exec(ctx, "ALTER TABLE " .. qn(id) .. " FORCE ROW LEVEL SECURITY")
+          end
+        else
+          steps[#steps + 1] = exec(ctx, "ALTER TABLE " .. qn(id) .. (after.rls_forced and " FORCE"
+            or " NO FORCE") .. " ROW LEVEL SECURITY")
+        end
+      end
+    elseif attr == "comment" then
+      steps[#steps + 1] = comment_step(ctx, "TABLE", qn(id), after.comment)
+    elseif attr == "owner" then
+      steps[#steps + 1] = exec(ctx, "ALTER TABLE " .. qn(id) .. " OWNER TO " .. qi(after.owner))
+    elseif attr == "unlogged" then
+      steps[#steps + 1] = exec(ctx, "ALTER TABLE " .. qn(id) .. " SET "
+        .. (after.unlogged and "UNLOGGED" or "LOGGED"))
+    else
+      return "replace"
+    end
+  end
+  return steps
+end
+
+create.column = function(ctx, id, a)
+  if ctx.done and ctx.done["column " .. id] then return {} end
+  local t, col = names.split_member(id)
+  local name, schema = tname(t)
+  local steps = {}
+  if plain_column(a) then
+    local args = { name, column_spec(col, a) }
+    if schema then args[3] = fields({ { "schema", schema } }) end
+    steps[1] = { code = call(ctx.indent, "add_column", args) }
+  else
+    steps[1] = exec(ctx, "ALTER TABLE " .. qn(t) .. " ADD COLUMN " .. column_sql(col, a))
+  end
+  if a.comment then
+    steps[#steps + 1] = comment_step(ctx, "COLUMN", qn(t) .. "." .. qi(col), a.comment)
+  end
+  return steps
+end
+
+drop.column = function(ctx, id)
+  local t, col = names.split_member(id)
+  local name, schema = tname(t)
+  local args = { name, col }
+  if schema then args[3] = fields({ { "schema", schema } }) end
+  return { { code = call(ctx.indent, "drop_column", args) } }
+end
+
+change.column = function(ctx, id, before, after, changes)
+  local t, col = names.split_member(id)
+  local name, schema = tname(t)
+  local opts, steps = {}, {}
+  for _, c in ipairs(changes) do
+    local attr = c.attribute
+    if attr == "type" then
+      opts[#opts + 1] = { "type", type_name(after.type) }
+    elseif attr == "not_null" then
+      opts[#opts + 1] = { "not_null", after.not_null == true }
+    elseif attr == "default" then
+      if after.default then
+        opts[#opts + 1] = { "default", default_value(after.default, after.type) }
+      else
+        opts[#opts + 1] = { "drop_default", true }
+      end
+    elseif attr == "comment" then
+      steps[#steps + 1] = comment_step(ctx, "COLUMN", qn(t) .. "." .. qi(col), after.comment)
+    else
+      return "replace"
+    end
+  end
+  if #opts > 0 then
+    -- The type first: a default of the new type can only follow it.
+    table.sort(opts, function(x, y)
+      local rank = { type = 1, drop_default = 2, default = 3, not_null = 4 }
+      return rank[x[1]] < rank[y[1]]
+    end)
+    table.insert(steps, 1, { code = call(ctx.indent, "alter_column",
+      { name, col, with_schema(opts, schema) }) })
+  end
+  return steps
+end
+
+---------------------------------------------------------------------------------------------
+-- Constraints and indexes
+---------------------------------------------------------------------------------------------
+
+create.constraint = function(ctx, id, a)
+  if ctx.done and ctx.done["constraint " .. id] then return {} end
+  local t, con = names.split_member(id)
+  local name, schema = tname(t)
+  local def = a.definition
+  local steps
+  local function with(args, list)
+    local o = with_schema(list or {}, schema)
+    if #o.list > 0 then args[#args + 1] = o end
+    return args
+  end
+  if a.type == "unique" and parse_key(def, "UNIQUE") then
+    steps = { { code = call(ctx.indent, "create_unique_constraint",
+      with({ name, con, parse_key(def, "UNIQUE") })) } }
+  elseif a.type == "check" and check_expr(def) then
+    steps = { { code = call(ctx.indent, "create_check_constraint",
+      with({ name, con, check_expr(def) })) } }
+  elseif a.type == "foreign key" and parse_fk(def) then
+    local fk = parse_fk(def)
+    local list = {}
+    if fk.on_delete then list[#list + 1] = { "on_delete", fk.on_delete } end
+    if fk.on_update then list[#list + 1] = { "on_update", fk.on_update } end
+    if fk.ref_schema then list[#list + 1] = { "references_schema", fk.ref_schema } end
+    steps = { { code = call(ctx.indent, "create_foreign_key",
+      with({ name, con, fk.columns, fk.ref_table, fk.ref_columns }, list)) } }
+  else
+    steps = { exec(ctx, "ALTER TABLE " .. qn(t) .. " ADD CONSTRAINT " .. qi(con) .. " " .. def) }
+  end
+  if a.comment then
+    steps[#steps + 1] = comment_step(ctx, "CONSTRAINT " .. qi(con) .. " ON", qn(t), a.comment)
+  end
+  return steps
+end
+
+drop.constraint = function(ctx, id)
+  local t, con = names.split_member(id)
+  local name, schema = tname(t)
+  local args = { name, con }
+  if schema then args[3] = fields({ { "schema", schema } }) end
+  return { { code = call(ctx.indent, "drop_constraint", args) } }
+end
+
+change.constraint = function(ctx, id, before, after, changes)
+  if #changes == 1 and changes[1].attribute == "comment" then
+    local t, con = names.split_member(id)
+    return { comment_step(ctx, "CONSTRAINT " .. qi(con) .. " ON", qn(t), after.comment) }
+  end
+  return "replace"
+end
+
+-- CREATE [UNIQUE] INDEX name ON [ONLY] s.t USING method (elements) [WHERE (pred)]
+local function parse_index(def)
+  local unique, rest = def:match("^CREATE (U?N?I?Q?U?E? ?)INDEX (.*)$")
+  if not rest then return nil end
+  local iname, tbl, method, tail = rest:match("^(%S+) ON (%S+) USING (%S+) (.*)$")
+  if not iname then return nil end
+  local elements = tail:match("^(%b())")
+  if not elements then return nil end
+  tail = tail:sub(#elements + 1)
+  local where
+  if tail ~= "" then
+    where = tail:match("^ WHERE (.*)$")
+    if not where then return nil end
+    where = names.unwrap(where) or where
+  end
+  local list = {}
+  for i, e in ipairs(names.split_top(elements:sub(2, -2))) do
+    if e:find("^[%a_][%w_$]*$") or e:find('^"[^"]*"$') then list[i] = names.unquote(e)
+    else list[i] = fields({ { "expr", e } }) end
+  end
+  return { unique = unique ~= "", name = names.unquote(iname), method = method,
+    elements = list, where = where }
+end
+
+create.index = function(ctx, id, a)
+  local t = names.split_member(id)
+  local name, schema = tname(t)
+  local ix = parse_index(a.definition)
+  local steps
+  if ix then
+    local list = { { "name", ix.name } }
+    if ix.unique then list[#list + 1] = { "unique", true } end
+    if ix.method ~= "btree" then list[#list + 1] = { "method", ix.method } end
+    if ix.where then list[#list + 1] = { "where", ix.where } end
+    local cols = ix.elements
+    if #cols == 1 and type(cols[1]) == "string" then cols = cols[1] end
+    steps = { { code = call(ctx.indent, "create_index", { name, cols, with_schema(list, schema) }) } }
+  else
+    steps = { exec(ctx, a.definition) }
+  end
+  if a.comment then
+    local _, iname = names.split_member(id)
+    local s = names.split_table("postgresql", t)
+    steps[#steps + 1] = comment_step(ctx, "INDEX", qi(s) .. "." .. qi(iname), a.comment)
+  end
+  return steps
+end
+
+drop.index = function(ctx, id)
+  local t, iname = names.split_member(id)
+  local _, schema = tname(t)
+  local args = { iname }
+  if schema then args[2] = fields({ { "schema", schema } }) end
+  return { { code = call(ctx.indent, "drop_index", args) } }
+end
+
+change.index = function(ctx, id, before, after, changes)
+  if #changes == 1 and changes[1].attribute == "comment" then
+    local t, iname = names.split_member(id)
+    local s = names.split_table("postgresql", t)
+    return { comment_step(ctx, "INDEX", qi(s) .. "." .. qi(iname), after.comment) }
+  end
+  return "replace"
+end
+
+---------------------------------------------------------------------------------------------
+-- Schemas and extensions
+---------------------------------------------------------------------------------------------
+
+create.schema = function(ctx, id, a)
+  local steps = { { code = call(ctx.indent, "create_schema", { id }) } }
+  if a.comment then steps[2] = comment_step(ctx, "SCHEMA", qi(id), a.comment) end
+  return steps
+end
+drop.schema = function(ctx, id) return { { code = call(ctx.indent, "drop_schema", { id }) } } end
+change.schema = function(ctx, id, before, after, changes)
+  local steps = {}
+  for _, c in ipairs(changes) do
+    if c.attribute == "comment" then
+      steps[#steps + 1] = comment_step(ctx, "SCHEMA", qi(id), after.comment)
+    elseif c.attribute == "owner" then
+      steps[#steps + 1] = exec(ctx, "ALTER SCHEMA " .. qi(id) .. " OWNER TO " .. qi(after.owner))
+    else
+      return "replace"
+    end
+  end
+  return steps
+end
+
+create.extension = function(ctx, id, a)
+  local list = {}
+  if a.schema and a.schema ~= "public" then list[1] = { "schema", a.schema } end
+  local args = { id }
+  if #list > 0 then args[2] = fields(list) end
+  return { { code = call(ctx.indent, "create_extension", args) } }
+end
+drop.extension = function(ctx, id)
+  return { { code = call(ctx.indent, "drop_extension", { id }) } }
+end
+change.extension = function(ctx, id, before, after, changes)
+  for _, c in ipairs(changes) do
+    if c.attribute ~= "version" then return "replace" end
+  end
+  return { exec(ctx, "ALTER EXTENSION " .. qi(id) .. " UPDATE TO " .. lit(after.version)) }
+end
+
+---------------------------------------------------------------------------------------------
+-- Enums and sequences (db:exec until the schema API has create_enum and create_sequence)
+---------------------------------------------------------------------------------------------
+
+local function enum_values(list)
+  local out = {}
+  for i, v in ipairs(list) do out[i] = lit(v) end
+  return table.concat(out, ", ")
+end
+
+create.enum = function(ctx, id, a)
+  local steps = { exec(ctx, "CREATE TYPE " .. qn(id) .. " AS ENUM (" .. enum_values(a.values) .. ")") }
+  if a.comment then steps[2] = comment_step(ctx, "TYPE", qn(id), a.comment) end
+  return steps
+end
+drop.enum = function(ctx, id) return { exec(ctx, "DROP TYPE " .. qn(id)) } end
+
+-- New values are added where they stand (ALTER TYPE ... ADD VALUE), never by recreating the
+-- type: only when every old value is kept in its order.
+change.enum = function(ctx, id, before, after, changes)
+  local steps = {}
+  for _, c in ipairs(changes) do
+    if c.attribute == "values" then
+      local old, new = before.values, after.values
+      local j = 1
+      for _, v in ipairs(new) do
+        if old[j] == v then j = j + 1 end
+      end
+      if j <= #old then return "replace" end
+      local present = {}
+      for _, v in ipairs(old) do present[v] = true end
+      for i, v in ipairs(new) do
+        if not present[v] then
+          local where = ""
+          if new[i + 1] and present[new[i + 1]] then where = " BEFORE " .. lit(new[i + 1])
+          elseif i > 1 then where = " AFTER " .. lit(new[i - 1]) end
+          steps[#steps + 1] = exec(ctx, "ALTER TYPE " .. qn(id) .. " ADD VALUE " .. lit(v) .. where)
+          present[v] = true
+        end
+      end
+    elseif c.attribute == "comment" then
+      steps[#steps + 1] = comment_step(ctx, "TYPE", qn(id), after.comment)
+    elseif c.attribute == "owner" then
+      steps[#steps + 1] = exec(ctx, "ALTER TYPE " .. qn(id) .. " OWNER TO " .. qi(after.owner))
+    else
+      return "replace"
+    end
+  end
+  return steps
+end
+
+local function sequence_options(a)
+  local s = " AS " .. a.type .. " INCREMENT BY " .. a.increment .. " MINVALUE " .. a.min
+    .. " MAXVALUE " .. a.max .. " START WITH " .. a.start .. " CACHE " .. a.cache
+    .. (a.cycle and " CYCLE" or " NO CYCLE")
+  return s
+end
+
+local function identity_sequence(ctx, m, a)
+  if not a.owned_by then return false end
+  local col = m.objects.column[a.owned_by]
+  return col ~= nil and col.identity ~= nil
+end
+
+create.sequence = function(ctx, id, a)
+  -- An identity column's sequence comes with its column.
+  if identity_sequence(ctx, ctx.to, a) then return {} end
+  local steps = { exec(ctx, "CREATE SEQUENCE " .. qn(id) .. sequence_options(a)) }
+  if a.owned_by then
+    local t, c = names.split_member(a.owned_by)
+    steps[2] = { code = exec(ctx, "ALTER SEQUENCE " .. qn(id) .. " OWNED BY " .. qn(t) .. "."
+      .. qi(c)).code, after = { "column " .. a.owned_by, "table " .. t } }
+  end
+  if a.comment then steps[#steps + 1] = comment_step(ctx, "SEQUENCE", qn(id), a.comment) end
+  return steps
+end
+drop.sequence = function(ctx, id, a)
+  if identity_sequence(ctx, ctx.from, a) then return {} end
+  return { exec(ctx, "DROP SEQUENCE " .. qn(id)) }
+end
+change.sequence = function(ctx, id, before, after, changes)
+  if identity_sequence(ctx, ctx.to, after) and identity_sequence(ctx, ctx.from, before) then
+    -- Changes with the identity column (its own steps).
+    local steps = {}
+    for _, c in ipairs(changes) do
+      if c.attribute ~= "owned_by" and c.attribute ~= "owner" and c.attribute ~= "comment" then
+        steps[1] = exec(ctx, "ALTER SEQUENCE " .. qn(id) .. sequence_options(after))
+      end
+    end
+    return steps
+  end
+  local steps = {}
+  for _, c in ipairs(changes) do
+    if c.attribute == "owned_by" then
+      local target = "NONE"
+      if after.owned_by then
+        local t, col = names.split_member(after.owned_by)
+        target = qn(t) .. "." .. qi(col)
+      end
+      steps[#steps + 1] = exec(ctx, "ALTER SEQUENCE " .. qn(id) .. " OWNED BY " .. target)
+    elseif c.attribute == "comment" then
+      steps[#steps + 1] = comment_step(ctx, "SEQUENCE", qn(id), after.comment)
+    elseif c.attribute == "owner" then
+      steps[#steps + 1] = exec(ctx, "ALTER SEQUENCE " .. qn(id) .. " OWNER TO " .. qi(after.owner))
+    elseif not steps.options then
+      steps.options = true
+      steps[#steps + 1] = exec(ctx, "ALTER SEQUENCE " .. qn(id) .. sequence_options(after))
+    end
+  end
+  steps.options = nil
+  return steps
+end
+
+---------------------------------------------------------------------------------------------
+-- Views (db:exec until the schema API has create_view)
+---------------------------------------------------------------------------------------------
+
+local function view_sql(id, a, replace)
+  local opts = {}
+  if a.security_invoker then opts[#opts + 1] = "security_invoker=true" end
+  if a.security_barrier then opts[#opts + 1] = "security_barrier=true" end
+  if a.check_option then opts[#opts + 1] = "check_option=" .. a.check_option end
+  if a.options then opts[#opts + 1] = a.options end
+  local materialized = a.kind == "materialized view"
+  local def = a.definition:gsub(";%s*$", "")
+  return "CREATE " .. (replace and "OR REPLACE " or "") .. (materialized and "MATERIALIZED " or "")
+    .. "VIEW " .. qn(id) .. (#opts > 0 and " WITH (" .. table.concat(opts, ", ") .. ")" or "")
+    .. " AS\n" .. def
+end
+
+create.view = function(ctx, id, a)
+  local steps = { exec(ctx, view_sql(id, a)) }
+  if a.comment then
+    steps[2] = comment_step(ctx, a.kind == "materialized view" and "MATERIALIZED VIEW" or "VIEW",
+      qn(id), a.comment)
+  end
+  return steps
+end
+drop.view = function(ctx, id, a)
+  return { exec(ctx, "DROP " .. (a.kind == "materialized view" and "MATERIALIZED " or "")
+    .. "VIEW " .. qn(id)) }
+end
+change.view = function(ctx, id, before, after, changes)
+  local steps = {}
+  for _, c in ipairs(changes) do
+    if c.attribute == "comment" then
+      steps[#steps + 1] = comment_step(ctx, after.kind == "materialized view"
+        and "MATERIALIZED VIEW" or "VIEW", qn(id), after.comment)
+    elseif c.attribute == "owner" then
+      steps[#steps + 1] = exec(ctx, "ALTER " .. (after.kind == "materialized view"
+        and "MATERIALIZED " or "") .. "VIEW " .. qn(id) .. " OWNER TO " .. qi(after.owner))
+    elseif (c.attribute == "security_invoker" or c.attribute == "security_barrier")
+        and after.kind ~= "materialized view" then
+      steps[#steps + 1] = exec(ctx, "ALTER VIEW " .. qn(id) .. " " .. (after[c.attribute]
+        and "SET (" .. c.attribute .. "=true)" or "RESET (" .. c.attribute .. ")"))
+    else
+      return "replace"
+    end
+  end
+  return steps
+end
+
+---------------------------------------------------------------------------------------------
+-- Functions
+---------------------------------------------------------------------------------------------
+
+local function search_path_of(config)
+  for _, setting in ipairs(config or {}) do
+    local v = setting:match("^search_path=(.*)$")
+    if v then return v end
+  end
+end
+
+-- Whether create_function can say the whole function.
+local function plain_function(a)
+  if a.kind ~= "function" or a.leakproof or a.parallel ~= "unsafe" then return false end
+  if a.body:find("^BEGIN ATOMIC") or a.body:find("^RETURN ") then return false end
+  for _, setting in ipairs(a.config or {}) do
+    if not setting:find("^search_path=") then return false end
+    local v = setting:match("^search_path=(.*)$")
+    if v == "" or v == '""' then return false end
+    for _, item in ipairs(names.split_top(v)) do
+      if not item:find("^[a-z_][a-z0-9_$]*$") then return false end
+    end
+  end
+  return true
+end
+
+local function function_sql(id, a, replace)
+  local s, n = names.split_function(id)
+  local parts = {
+    "CREATE " .. (replace and "OR REPLACE " or "") .. (a.kind == "procedure" and "PROCEDURE "
+      or "FUNCTION ") .. qi(s) .. "." .. qi(n) .. "(" .. (a.arguments or "") .. ")",
+  }
+  if a.kind ~= "procedure" then parts[#parts + 1] = "RETURNS " .. a.result end
+  parts[#parts + 1] = "LANGUAGE " .. a.language
+  if a.kind ~= "procedure" then
+    parts[#parts + 1] = a.volatility:upper()
+    if a.strict then parts[#parts + 1] = "STRICT" end
+    if a.leakproof then parts[#parts + 1] = "LEAKPROOF" end
+    parts[#parts + 1] = "PARALLEL " .. a.parallel:upper()
+  end
+  if a.security_definer then parts[#parts + 1] = "SECURITY DEFINER" end
+  for _, setting in ipairs(a.config or {}) do
+    local k, v = setting:match("^([^=]+)=(.*)$")
+    parts[#parts + 1] = "SET " .. k .. " TO " .. (k == "search_path" and (v == "" and "''" or v)
+      or lit(v))
+  end
+  if a.body:find("^BEGIN ATOMIC") or a.body:find("^RETURN ") then
+    parts[#parts + 1] = a.body
+  else
+    local tag = "$body$"
+    while a.body:find(tag, 1, true) do tag = "$body" .. #tag .. "$" end
+    parts[#parts + 1] = "AS " .. tag .. a.body .. tag
+  end
+  return table.concat(parts, "\n")
+end
+
+local function function_steps(ctx, id, a, replace)
+  local s, n, args = names.split_function(id)
+  if not plain_function(a) then return { exec(ctx, function_sql(id, a, replace)) } end
+  local list = {}
+  if a.arguments then list[#list + 1] = { "args", a.arguments } end
+  list[#list + 1] = { "returns", a.result }
+  list[#list + 1] = { "language", a.language }
+  if a.volatility ~= "volatile" then list[#list + 1] = { "volatility", a.volatility } end
+  if a.strict then list[#list + 1] = { "strict", true } end
+  if a.security_definer then list[#list + 1] = { "security", "definer" } end
+  local sp = search_path_of(a.config)
+  if sp then list[#list + 1] = { "search_path", names.split_top(sp) } end
+  if replace then list[#list + 1] = { "replace", true } end
+  if s ~= "public" then list[#list + 1] = { "schema", s } end
+  list[#list + 1] = { "body", a.body }
+  local _ = args
+  return { { code = call(ctx.indent, "create_function", { n, fields(list) }, { spread = true }) } }
+end
+
+local function function_target(id)
+  local s, n, args = names.split_function(id)
+  return qi(s) .. "." .. qi(n) .. "(" .. args .. ")"
+end
+
+create["function"] = function(ctx, id, a)
+  local steps = function_steps(ctx, id, a, false)
+  if a.comment then
+    steps[#steps + 1] = comment_step(ctx, a.kind == "procedure" and "PROCEDURE" or "FUNCTION",
+      function_target(id), a.comment)
+  end
+  return steps
+end
+
+drop["function"] = function(ctx, id, a)
+  local s, n, args = names.split_function(id)
+  if a.kind == "procedure" then return { exec(ctx, "DROP PROCEDURE " .. function_target(id)) } end
+  local list = { { "args", args } }
+  if s ~= "public" then list[#list + 1] = { "schema", s } end
+  return { { code = call(ctx.indent, "drop_function", { n, fields(list) }) } }
+end
+
+-- A new body, volatility, security or setting is CREATE OR REPLACE; a new result type or
+-- kind needs the function dropped and created again.
+change["function"] = function(ctx, id, before, after, changes)
+  local steps, replace = {}, false
+  for _, c in ipairs(changes) do
+    local attr = c.attribute
+    if attr == "result" or attr == "kind" or attr == "arguments" and before.arguments
+        and after.arguments and before.arguments:gsub(" DEFAULT .*", "") ~= after.arguments then
+      return "replace"
+    elseif attr == "comment" then
+      steps[#steps + 1] = comment_step(ctx, after.kind == "procedure" and "PROCEDURE"
+        or "FUNCTION", function_target(id), after.comment)
+    elseif attr == "owner" then
+      steps[#steps + 1] = exec(ctx, "ALTER " .. (after.kind == "procedure" and "PROCEDURE"
+        or "FUNCTION") .. " " .. function_target(id) .. " OWNER TO " .. qi(after.owner))
+    elseif attr == "config" and before.config and not after.config
+        or attr == "config" and #(after.config or {}) < #(before.config or {}) then
+      -- CREATE OR REPLACE keeps no setting it does not name: RESET ALL first.
+      steps[#steps + 1] = exec(ctx, "ALTER FUNCTION " .. function_target(id) .. " RESET ALL")
+      replace = true
+    else
+      replace = true
+    end
+  end
+  if replace then
+    for _, s in ipairs(function_steps(ctx, id, after, true)) do steps[#steps + 1] = s end
+  end
+  return steps
+end
+
+---------------------------------------------------------------------------------------------
+-- Triggers
+---------------------------------------------------------------------------------------------
+
+local EVENTS = { INSERT = "insert", UPDATE = "update", DELETE = "delete", TRUNCATE = "truncate" }
+
+-- CREATE TRIGGER name timing events ON s.t FOR EACH ROW|STATEMENT [WHEN (c)]
+--   EXECUTE FUNCTION f(args)
+local function parse_trigger(def)
+  local name, timing, events, tbl, each, rest = def:match(
+    "^CREATE TRIGGER (%S+) (%u+ ?O?F?) (.-) ON (%S+) FOR EACH (%u+) (.*)$")
+  if not name or def:find(" FROM ", 1, true) or def:find("REFERENCING", 1, true)
+      or def:find("DEFERRABLE", 1, true) then
+    return nil
+  end
+  timing = timing:gsub(" $", "")
+  if timing == "INSTEAD OF" then timing = "instead of" else timing = timing:lower() end
+  local t = { name = names.unquote(name), timing = timing, events = {}, for_each = each:lower() }
+  for _, e in ipairs(names.split_top(events, " OR ")) do
+    local cols = e:match("^UPDATE OF (.*)$")
+    if cols then
+      t.columns = names.column_names(cols)
+      if not t.columns then return nil end
+      e = "UPDATE"
+    end
+    if not EVENTS[e] then return nil end
+    t.events[#t.events + 1] = EVENTS[e]
+  end
+  local when, after_when = rest:match("^WHEN (%b()) (.*)$")
+  if when then
+    t.when = when:sub(2, -2)
+    rest = after_when
+  end
+  local fn, args = rest:match("^EXECUTE FUNCTION (.-)(%b())$")
+  if not fn then return nil end
+  local fs, fname = fn:match("^([^.]+)%.(.+)$")
+  t.execute = names.unquote(fname or fn)
+  t.execute_schema = fs and names.unquote(fs)
+  local arglist = {}
+  for _, item in ipairs(names.split_top(args:sub(2, -2))) do
+    local s = item:match("^'(.*)'$")
+    if not s then return nil end
+    arglist[#arglist + 1] = (s:gsub("''", "'"))
+  end
+  t.arguments = #arglist > 0 and arglist or nil
+  return t
+end
+
+create.trigger = function(ctx, id, a)
+  local t, name = names.split_member(id)
+  local tn, schema = tname(t)
+  local g = parse_trigger(a.definition)
+  local steps
+  if g then
+    local list = { { "timing", g.timing }, { "events", g.events } }
+    if g.columns then list[#list + 1] = { "columns", g.columns } end
+    list[#list + 1] = { "for_each", g.for_each }
+    if g.when then list[#list + 1] = { "when", g.when } end
+    list[#list + 1] = { "execute", g.execute }
+    if g.execute_schema then list[#list + 1] = { "execute_schema", g.execute_schema } end
+    if g.arguments then list[#list + 1] = { "arguments", g.arguments } end
+    steps = { { code = call(ctx.indent, "create_trigger", { tn, name, with_schema(list, schema) }) } }
+  else
+    steps = { exec(ctx, a.definition) }
+  end
+  if a.enabled then
+    local how = { disabled = "DISABLE", replica = "ENABLE REPLICA", always = "ENABLE ALWAYS" }
+    steps[#steps + 1] = exec(ctx, "ALTER TABLE " .. qn(t) .. " " .. how[a.enabled] .. " TRIGGER "
+      .. qi(name))
+  end
+  if a.comment then
+    steps[#steps + 1] = comment_step(ctx, "TRIGGER " .. qi(name) .. " ON", qn(t), a.comment)
+  end
+  return steps
+end
+
+drop.trigger = function(ctx, id)
+  local t, name = names.split_member(id)
+  local tn, schema = tname(t)
+  local args = { tn, name }
+  if schema then args[3] = fields({ { "schema", schema } }) end
+  return { { code = call(ctx.indent, "drop_trigger", args) } }
+end
+
+change.trigger = function(ctx, id, before, after, changes)
+  local t, name = names.split_member(id)
+  local steps = {}
+  for _, c in ipairs(changes) do
+    if c.attribute == "enabled" then
+      local how = { disabled = "DISABLE", replica = "ENABLE REPLICA", always = "ENABLE ALWAYS" }
+      steps[#steps + 1] = exec(ctx, "ALTER TABLE " .. qn(t) .. " " .. (how[after.enabled or ""]
+        or "ENABLE") .. " TRIGGER " .. qi(name))
+    elseif c.attribute == "comment" then
+      steps[#steps + 1] = comment_step(ctx, "TRIGGER " .. qi(name) .. " ON", qn(t), after.comment)
+    else
+      return "replace"
+    end
+  end
+  return steps
+end
+
+---------------------------------------------------------------------------------------------
+-- Policies: a changed policy is dropped and created again (in the same transaction)
+---------------------------------------------------------------------------------------------
+
+create.policy = function(ctx, id, a)
+  local t, name = names.split_member(id)
+  local tn, schema = tname(t)
+  local list = {}
+  if a.command ~= "all" then list[#list + 1] = { "command", a.command } end
+  if a.permissive == false then list[#list + 1] = { "restrictive", true } end
+  local roles = a.roles or {}
+  if not (#roles == 1 and roles[1] == "public") then
+    list[#list + 1] = { "to", #roles == 1 and roles[1] or roles }
+  end
+  if a.using then list[#list + 1] = { "using", a.using } end
+  if a.with_check then list[#list + 1] = { "with_check", a.with_check } end
+  local steps = { { code = call(ctx.indent, "create_policy", { tn, name, with_schema(list, schema) }) } }
+  if a.comment then
+    steps[2] = comment_step(ctx, "POLICY " .. qi(name) .. " ON", qn(t), a.comment)
+  end
+  return steps
+end
+
+drop.policy = function(ctx, id)
+  local t, name = names.split_member(id)
+  local tn, schema = tname(t)
+  local args = { tn, name }
+  if schema then args[3] = fields({ { "schema", schema } }) end
+  return { { code = call(ctx.indent, "drop_policy", args) } }
+end
+
+change.policy = function(ctx, id, before, after, changes)
+  if #changes == 1 and changes[1].attribute == "comment" then
+    local t, name = names.split_member(id)
+    return { comment_step(ctx, "POLICY " .. qi(name) .. " ON", qn(t), after.comment) }
+  end
+  return "replace"
+end
+
+---------------------------------------------------------------------------------------------
+-- Grants and default privileges
+---------------------------------------------------------------------------------------------
+
+local API_PRIVILEGES = { SELECT = true, INSERT = true, UPDATE = true, DELETE = true,
+  TRUNCATE = true, REFERENCES = true, TRIGGER = true, USAGE = true, EXECUTE = true,
+  CREATE = true }
+
+local function lower_list(list)
+  local out = {}
+  for i, p in ipairs(list) do out[i] = p:lower() end
+  return out
+end
+
+-- grant/revoke of `privileges` (upper case, as the model has them) on g's object.
+local function privilege_steps(ctx, verb, g, privileges, grant_option)
+  if #privileges == 0 then return {} end
+  for _, p in ipairs(privileges) do
+    if not API_PRIVILEGES[p] then
+      -- A privilege the schema API does not know yet (MAINTAIN): SQL.
+      local target
+      if g.on == "column" then
+        local t, c = names.split_member(g.object)
+        local cols = {}
+        for i, p2 in ipairs(privileges) do cols[i] = p2 .. " (" .. qi(c) .. ")" end
+        return { exec(ctx, verb:upper() .. " " .. table.concat(cols, ", ") .. " ON TABLE "
+          .. qn(t) .. (verb == "grant" and " TO " or " FROM ") .. qi(g.grantee)) }
+      end
+      target = (g.on == "view" and "TABLE" or g.on:upper()) .. " "
+        .. (g.on == "function" and function_target(g.object) or g.on == "schema"
+          and qi(g.object) or qn(g.object))
+      return { exec(ctx, verb:upper() .. " " .. table.concat(privileges, ", ") .. " ON " .. target
+        .. (verb == "grant" and " TO " or " FROM ") .. (g.grantee == "PUBLIC" and "PUBLIC"
+          or qi(g.grantee))) }
+    end
+  end
+  local privs = lower_list(privileges)
+  local list, object = {}, nil
+  if g.on == "table" or g.on == "view" then
+    local name, schema = tname(g.object)
+    object = name
+    if schema then list[#list + 1] = { "schema", schema } end
+  elseif g.on == "column" then
+    local t, c = names.split_member(g.object)
+    local name, schema = tname(t)
+    object = name
+    list[#list + 1] = { "columns", { c } }
+    if schema then list[#list + 1] = { "schema", schema } end
+  elseif g.on == "sequence" then
+    local name, schema = tname(g.object)
+    object = name
+    list[#list + 1] = { "type", "sequence" }
+    if schema then list[#list + 1] = { "schema", schema } end
+  elseif g.on == "function" then
+    local s, n, args = names.split_function(g.object)
+    object = n
+    list[#list + 1] = { "type", "function" }
+    list[#list + 1] = { "args", args }
+    if s ~= "public" then list[#list + 1] = { "schema", s } end
+  elseif g.on == "schema" then
+    object = g.object
+    list[#list + 1] = { "type", "schema" }
+  end
+  if grant_option then
+    list[#list + 1] = { verb == "grant" and "with_grant_option" or "grant_option_for", true }
+  end
+  local grantee = g.grantee == "PUBLIC" and "public" or g.grantee
+  local args = { #privs == 1 and privs[1] or privs, object, grantee }
+  if #list > 0 then args[4] = fields(list) end
+  return { { code = call(ctx.indent, verb, args) } }
+end
+
+local function minus(a, b)
+  local in_b, out = {}, {}
+  for _, v in ipairs(b or {}) do in_b[v] = true end
+  for _, v in ipairs(a or {}) do
+    if not in_b[v] then out[#out + 1] = v end
+  end
+  return out
+end
+
+local function join(a, b)
+  local out = {}
+  for _, l in ipairs({ a, b }) do
+    for _, s in ipairs(l) do out[#out + 1] = s end
+  end
+  return out
+end
+
+-- The grants from g_before to g_after (either may be nil): revokes, then grants.
+local function grant_steps(ctx, before, after)
+  local g = after or before
+  local bp, ap = before and before.privileges or {}, after and after.privileges or {}
+  local bo, ao = before and before.grant_option or {}, after and after.grant_option or {}
+  local steps = {}
+  -- Privileges gone, and grant options gone from privileges that stay.
+  steps = join(steps, privilege_steps(ctx, "revoke", g, minus(bp, ap)))
+  steps = join(steps, privilege_steps(ctx, "revoke", g, minus(minus(bo, ao), minus(bp, ap)), true))
+  local plain = minus(minus(ap, bp), ao)
+  steps = join(steps, privilege_steps(ctx, "grant", g, plain))
+  steps = join(steps, privilege_steps(ctx, "grant", g, minus(ao, bo), true))
+  return steps
+end
+
+create.grant = function(ctx, id, a) return grant_steps(ctx, nil, a) end
+drop.grant = function(ctx, id, a) return grant_steps(ctx, a, nil) end
+change.grant = function(ctx, id, before, after) return grant_steps(ctx, before, after) end
+
+local function default_sql(a, verb, privileges, grant_option)
+  return "ALTER DEFAULT PRIVILEGES FOR ROLE " .. qi(a.role)
+    .. (a.schema and " IN SCHEMA " .. qi(a.schema) or "") .. " " .. verb:upper() .. " "
+    .. (verb == "revoke" and grant_option and "GRANT OPTION FOR " or "")
+    .. table.concat(privileges, ", ") .. " ON " .. a.objects:upper()
+    .. (verb == "grant" and " TO " or " FROM ") .. (a.grantee == "PUBLIC" and "PUBLIC"
+      or qi(a.grantee)) .. (verb == "grant" and grant_option and " WITH GRANT OPTION" or "")
+end
+
+local function default_steps(ctx, before, after)
+  local a = after or before
+  local bp, ap = before and before.privileges or {}, after and after.privileges or {}
+  local bo, ao = before and before.grant_option or {}, after and after.grant_option or {}
+  local steps = {}
+  local gone = minus(bp, ap)
+  if #gone > 0 then steps[#steps + 1] = exec(ctx, default_sql(a, "revoke", gone)) end
+  local opt_gone = minus(minus(bo, ao), gone)
+  if #opt_gone > 0 then steps[#steps + 1] = exec(ctx, default_sql(a, "revoke", opt_gone, true)) end
+  local plain = minus(minus(ap, bp), ao)
+  if #plain > 0 then steps[#steps + 1] = exec(ctx, default_sql(a, "grant", plain)) end
+  local opt = minus(ao, bo)
+  if #opt > 0 then steps[#steps + 1] = exec(ctx, default_sql(a, "grant", opt, true)) end
+  return steps
+end
+
+create.default_privilege = function(ctx, id, a) return default_steps(ctx, nil, a) end
+drop.default_privilege = function(ctx, id, a) return default_steps(ctx, a, nil) end
+change.default_privilege = function(ctx, id, before, after)
+  return default_steps(ctx, before, after)
+end
+
+M.create, M.drop, M.change = create, drop, change
+M.qi, M.qn, M.lit, M.exec, M.tname, M.with_schema = qi, qn, lit, exec, tname, with_schema
+M.comment_step = comment_step
+return M
