@@ -456,8 +456,18 @@ static void write_header(FILE *f, const new_revision *spec, const char *id, cons
     fprintf(f, "\n-- Create Date: %s\n\n", date);
 }
 
+/* A function's body as given (revision --autogenerate: its statements already indented
+ * into place), ending in a newline; nothing for NULL. */
+static void write_body(FILE *f, const char *body)
+{
+    size_t n = body ? strlen(body) : 0;
+    if (n > 0)
+        fprintf(f, "%s%s", body, body[n - 1] == '\n' ? "" : "\n");
+}
+
 /* The revision table with only the fields it needs (a field left out reads as nil, as the
- * hand-written ones do), and empty functions to fill in; with --sql, functions that run the
+ * hand-written ones do), and empty functions to fill in (or the bodies given); with --sql,
+ * functions that run the
  * revision's two SQL files, which the user fills in instead. */
 static void write_table(FILE *f, const new_revision *spec, const char *id, const char *stem)
 {
@@ -480,9 +490,13 @@ static void write_table(FILE *f, const new_revision *spec, const char *id, const
         fprintf(f, ",\n\n  upgrade = function(db)\n    db:exec_file(\"%s.up.sql\")\n  end,\n\n"
                    "  downgrade = function(db)\n    db:exec_file(\"%s.down.sql\")\n  end,\n}\n",
                 stem, stem);
-    else
-        fputs(",\n\n  upgrade = function(db)\n  end,\n\n  downgrade = function(db)\n  end,\n}\n",
-              f);
+    else {
+        fputs(",\n\n  upgrade = function(db)\n", f);
+        write_body(f, spec->upgrade_body);
+        fputs("  end,\n\n  downgrade = function(db)\n", f);
+        write_body(f, spec->downgrade_body);
+        fputs("  end,\n}\n", f);
+    }
 }
 
 /* --sql: the up and down files. A failure removes what was written of them, so that the

@@ -28,6 +28,8 @@ typedef struct new_revision {
     const str_list *depends_on;
     const char *branch_label;  /* or NULL */
     bool sql;                  /* --sql: upgrade and downgrade run <stem>.up.sql/.down.sql */
+    const char *upgrade_body;  /* the functions' statements (revision --autogenerate), */
+    const char *downgrade_body;/* indented into place; NULL: an empty function */
 } new_revision;
 
 /* Writes DIR/<rev>_<slug>.lua with a header comment and empty upgrade/downgrade; returns
