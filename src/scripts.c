@@ -467,8 +467,7 @@ static void write_body(FILE *f, const char *body)
 
 /* The revision table with only the fields it needs (a field left out reads as nil, as the
  * hand-written ones do), and empty functions to fill in (or the bodies given); with --sql,
- * functions that run the
- * revision's two SQL files, which the user fills in instead. */
+ * functions that run the revision's two SQL files, which the user fills in instead. */
 static void write_table(FILE *f, const new_revision *spec, const char *id, const char *stem)
 {
     fprintf(f, "return {\n  revision = \"%s\",\n  down_revision = ", id);
