@@ -187,13 +187,18 @@ static int open_shadow(cli_state *st, const char *url, shadow *sh, rb_error *err
     return st->conn ? shadow_bring(sh, st->conn, err) : 0;
 }
 
-/* The head shadow: the migrations replayed to their head(s). */
-static int head_shadow(cli_state *st, const char *url, shadow *sh, rb_error *err)
+/* The head shadow: the migrations replayed up to each of targets (the new revision's
+ * parents: the head(s), or --head REV; none for a new root), or to every head (NULL). */
+static int head_shadow(cli_state *st, const char *url, const str_list *targets, shadow *sh,
+                       rb_error *err)
 {
     if (open_shadow(st, url, sh, err) != 0)
         return -1;
-    if (st->g.count && shadow_migrate(sh, st->host, &st->g, DIR_UPGRADE, "heads", err) != 0)
-        return rb_error_prefix(err, "replaying the migrations into the shadow database");
+    int n = targets ? targets->count : st->g.count ? 1 : 0;
+    for (int i = 0; i < n; i++)
+        if (shadow_migrate(sh, st->host, &st->g, DIR_UPGRADE,
+                           targets ? targets->items[i] : "heads", err) != 0)
+            return rb_error_prefix(err, "replaying the migrations into the shadow database");
     return check_stopped(err);
 }
 
@@ -408,7 +413,7 @@ done:
 /* ---- --from-db ----------------------------------------------------------------------- */
 
 /* --from-db compares with the live database, so the new revision must follow what it is at:
- * the head (as Alembic asks). */
+ * its parents (the head, as Alembic asks, or --head REV) are the database's revisions. */
 static int live_at_head(cli_state *st, const str_list *parents, rb_error *err)
 {
     version_store vs;
@@ -434,7 +439,8 @@ static int live_at_head(cli_state *st, const str_list *parents, rb_error *err)
 /* --from-db: the head shadow is the live database's schema, exported as a declaration and
  * applied, stamped at head, and then read: it must equal the live model, or the proof in it
  * would prove something else. */
-static int live_shadow(cli_state *st, const char *url, shadow *sh, rb_error *err)
+static int live_shadow(cli_state *st, const char *url, const str_list *parents, shadow *sh,
+                       rb_error *err)
 {
     lua_autogen_result res;
     lua_autogen_opts o = {0};
@@ -473,9 +479,11 @@ static int live_shadow(cli_state *st, const char *url, shadow *sh, rb_error *err
         rb_error_prefix(err, "--from-db: the live database's schema, exported, does not apply");
         goto done;
     }
-    if (st->g.count) {
+    if (parents->count) {
+        /* The live database is at exactly the parents (live_at_head). */
         runner r = {.cfg = &sh->cfg, .host = st->host, .g = &st->g, .conn = sh->conn};
-        migrate_options mo = {.dir = DIR_UPGRADE, .target = "heads"};
+        migrate_options mo = {.dir = DIR_UPGRADE,
+                              .target = parents->count == 1 ? parents->items[0] : "heads"};
         if ((rc = runner_stamp(&r, &mo, err)) != 0)
             goto done;
     }
@@ -524,7 +532,7 @@ int autogen_revision(cli_state *st, const str_list *parents, const str_list *dep
         goto done;
     const char *url_a = urls->count > 0 ? urls->items[0] : NULL;
     const char *url_b = urls->count > 1 ? urls->items[1] : NULL;
-    if ((from_db ? live_shadow(st, url_a, &a, err) : head_shadow(st, url_a, &a, err)) != 0 ||
+    if ((from_db ? live_shadow(st, url_a, parents, &a, err) : head_shadow(st, url_a, parents, &a, err)) != 0 ||
         declared_shadow(st, url_b, &files, &b, err) != 0)
         goto done;
     lua_autogen_opts o = {.renames = cli_values(st, "rename"),
@@ -599,7 +607,7 @@ int autogen_check(cli_state *st, bool quiet_lines, bool *checked, int *differenc
         goto done;
     }
     lua_autogen_opts o = {0};
-    if (head_shadow(st, NULL, &a, err) != 0 ||
+    if (head_shadow(st, NULL, NULL, &a, err) != 0 ||
         declared_shadow(st, NULL, &files, &b, err) != 0)
         goto done;
     db_conn *pair[2] = {a.conn, b.conn};
