@@ -39,6 +39,10 @@ int cmd_revision_check(cli_state *st, rb_error *err)
     if (cmd_message_check(st, err) != 0)
         return -1;
     bool autogen = cli_flag(st, "autogenerate");
+    /* The table lets -d through for --autogenerate's sake (its shadows' server). */
+    if (!autogen && st->cfg.flag_url)
+        return rb_errorf(err, RB_ERR_USAGE, "--database-url does not apply to 'revision': it "
+                         "opens no database (only --autogenerate does)");
     for (size_t i = 0; i < sizeof AUTOGEN_ONLY / sizeof *AUTOGEN_ONLY; i++)
         if (!autogen && cli_flag(st, AUTOGEN_ONLY[i]))
             return rb_errorf(err, RB_ERR_USAGE, "--%s is an option of --autogenerate: "
