@@ -204,6 +204,42 @@ expect_err_has "--allow-drop is an option of --autogenerate" "says so"
 rb revision --autogenerate --sql -m x
 expect_rc 2 "--sql with --autogenerate"
 
+# ---- a proof that fails: nothing written ------------------------------------------------------
+# A migration leaves a row in settings; the declarations add a NOT NULL column without a
+# default to it. The generated upgrade cannot run where that row is (nor could it on any
+# database at head): the proof says so and nothing is written.
+mkdir proof && cd proof || exit 1
+rb init
+cat > migrations/bbbb00000001_settings.lua <<'LUA'
+return {
+  revision = "bbbb00000001",
+  down_revision = nil,
+  upgrade = function(db)
+    db:create_table("settings", { { "id", "integer", primary_key = true }, { "name", "text" } })
+    db:exec("INSERT INTO settings (id, name) VALUES (1, 'default')")
+  end,
+  downgrade = function(db) db:drop_table("settings") end,
+}
+LUA
+mkdir schema
+cat > schema/10_settings.lua <<'LUA'
+return function(db)
+  db:create_table("settings", {
+    { "id", "integer", primary_key = true },
+    { "name", "text" },
+    { "owner", "text", not_null = true },
+  })
+end
+LUA
+rb revision --autogenerate -m "owner"
+expect_rc 7 "a generated migration that fails its proof"
+expect_out_has "proof failed: the generated upgrade does not run" "the proof names the step"
+expect_err_has "owner" "and the column at fault"
+expect_err_has "not proved (above); nothing written" "and that nothing was written"
+expect_eq "$(ls migrations)" "bbbb00000001_settings.lua" "a failed proof writes nothing"
+shadows_gone "after a failed proof"
+cd ..
+
 # ---- schema export, then autogenerate: nothing ------------------------------------------------
 # A project of its own (no RBAC), started from its live database.
 mkdir exported && cd exported || exit 1
