@@ -301,7 +301,8 @@ WHERE ]] .. not_ext("pg_foreign_server", "s.oid")
 -- What depends on what (pg_depend), in the model's identities as "kind identity" keys, for
 -- the order of autogenerate's steps (rbacmig.autogen.order). A view's rule stands for the
 -- view, a column default for its column, an array type for its element type; a column is
--- also its table (and a view's column its view), so both keys are listed.
+-- also its table (and a view's column its view), so both keys are listed. What a relation
+-- has on itself (a default on its own column) orders nothing.
 Q.depends = [[
 WITH objs AS (
   SELECT 'pg_catalog.pg_class'::regclass AS cls, c.oid, 0 AS sub,
@@ -379,7 +380,7 @@ WITH objs AS (
 SELECT DISTINCT o.key AS key, r.key AS ref
 FROM dep JOIN objs o ON o.cls = dep.cls AND o.oid = dep.oid AND o.sub IN (0, dep.sub)
 JOIN objs r ON r.cls = dep.rcls AND r.oid = dep.roid AND r.sub IN (0, dep.rsub)
-WHERE o.key <> r.key
+WHERE o.key <> r.key AND NOT (dep.cls = dep.rcls AND dep.oid = dep.roid)
 ORDER BY 1, 2]]
 
 local function qualify(schema, name)
@@ -624,12 +625,18 @@ function M.read(db, opts)
   local depends = {}
   if not (opts and opts.depends == false) then
     for _, r in ipairs(db:query(Q.depends)) do
-      local list = depends[r.key]
-      if not list then
-        list = {}
-        depends[r.key] = list
+      -- A sequence OWNED BY a column is created before it (the column's default calls it):
+      -- that link is not an order.
+      local owned_by = r.key:find("^sequence ")
+        and (r.ref:find("^column ") or r.ref:find("^table "))
+      if not owned_by then
+        local list = depends[r.key]
+        if not list then
+          list = {}
+          depends[r.key] = list
+        end
+        list[#list + 1] = r.ref
       end
-      list[#list + 1] = r.ref
     end
   end
   setmetatable(m, { __index = { depends = depends, positions = positions } })
