@@ -14,7 +14,8 @@
 --     changes lists { kind, identity, change, summary } for the upgrade.
 --   On refusal it raises { kind = "refused", lines = { "one line per reason" } }.
 --
---   declare(model) -> the text of a declaration file creating everything in the model.
+--   declare(model) -> the text of a declaration file creating everything in the model:
+--     `return function(db) ... end`, the statements indented 2 spaces.
 --
 -- The order comes from the models' dependency graphs (rbacmig.autogen.order): creates in
 -- dependency order, drops in reverse, an object that must change by being dropped and
@@ -401,9 +402,10 @@ function M.declare(m, opts)
   if m.dialect == "postgresql" then
     if m.objects.schema.public then empty.objects.schema.public = m.objects.schema.public end
   end
-  local steps = steps_for(empty, m, m.dialect, "")
+  local steps = steps_for(empty, m, m.dialect, "  ")
   local text = render(order.sort(steps, empty, m))
-  return "-- Declared schema (rbacmig schema export)\n" .. text
+  return "-- The schema as declarations (rbacmig schema export): applied to an empty database,\n"
+    .. "-- they make what was read.\nreturn function(db)\n" .. text .. "end\n"
 end
 
 M.emit = emit

@@ -5,7 +5,9 @@
 --      and read with the real schema reader;
 --   2. the generated upgrade and downgrade must be the expected text;
 --   3. the upgrade is run on the "from" schema and the reader must then see exactly "to"
---      (zero differences); the downgrade must then bring back exactly "from".
+--      (zero differences); the downgrade must then bring back exactly "from";
+--   4. the declaration of "to" (autogen.declare, what `schema export` writes), run on the
+--      empty database, must make exactly "to".
 -- Returns a function(db) that runs the cases and raises when one failed.
 
 local T = require("harness")
@@ -84,6 +86,16 @@ local function case(c)
     if not proved then
       error(message(why) .. "\n--- upgrade\n" .. r.upgrade .. "--- downgrade\n" .. r.downgrade, 0)
     end
+    -- The declaration of "to" (schema export) makes "to" on an empty database.
+    local declared = autogen.declare(to)
+    local made, mwhy = pcall(rolled_back, function()
+      local chunk, err = load(declared, "=declared", "t")
+      if not chunk then error("the declaration does not load: " .. err, 0) end
+      chunk()(db)
+      local left = residual(to)
+      if left then error("after the declaration, differences remain:\n" .. left, 0) end
+    end)
+    if not made then error(message(mwhy) .. "\n--- declaration\n" .. declared, 0) end
     if up == nil then print("UPGRADE " .. c.name .. "\n" .. r.upgrade .. "DOWNGRADE\n" .. r.downgrade) end
     T.eq(r.upgrade, up, "upgrade text")
     T.eq(r.downgrade, down, "downgrade text")
