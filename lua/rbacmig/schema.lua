@@ -12,7 +12,9 @@
 -- constraints and data; its parts are under schema/: check (argument checking and the error
 -- convention), ddl (identifiers, types, column and constraint specs rendered per dialect),
 -- sqlite_parse (SQLite's stored CREATE TABLE text as a model), sqlite_rebuild (the table
--- rebuild SQLite's ALTER TABLE needs) and postgresql (the PostgreSQL-only operations).
+-- rebuild SQLite's ALTER TABLE needs), views (both dialects) and the PostgreSQL-only
+-- operations: postgresql (schemas, extensions, row-level security, triggers), functions,
+-- privileges (grants, default privileges, owners), enums, sequences and comments.
 --
 -- Depends on nothing but base, string, table and math: it runs inside the migration sandbox.
 
@@ -38,12 +40,20 @@ local sqlite_rebuild = require("rbacmig.schema.sqlite_rebuild")
 local explain_drop_column_error = sqlite_rebuild.explain_drop_column_error
 local plan_drop_column, read_table = sqlite_rebuild.plan_drop_column, sqlite_rebuild.read_table
 local rebuild = sqlite_rebuild.rebuild
-local postgresql = require("rbacmig.schema.postgresql")
 
 local M = {}
 local define = check.definer(M)
 M.fn = ddl.fn
-for op, impl in pairs(postgresql.operations) do define(op, impl) end
+-- The operations of the other object kinds, each module a table of operations[op] = impl
+-- (required by literal name, so that the sandbox check can follow them).
+for _, part in ipairs({
+  require("rbacmig.schema.postgresql"), require("rbacmig.schema.functions"),
+  require("rbacmig.schema.privileges"), require("rbacmig.schema.views"),
+  require("rbacmig.schema.enums"), require("rbacmig.schema.sequences"),
+  require("rbacmig.schema.comments"),
+}) do
+  for op, impl in pairs(part.operations) do define(op, impl) end
+end
 
 ---------------------------------------------------------------------------------------------
 -- Tables
