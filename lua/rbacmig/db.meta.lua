@@ -57,6 +57,9 @@ function FnLib.raw(sql) end
 ---@field references? string "table", "table.column" or (PostgreSQL) "schema.table.column"
 ---@field on_delete? rbacmig.Action
 ---@field on_update? rbacmig.Action
+---@field collation? string COLLATE ("C"; "NOCASE" on SQLite; "schema.name" on PostgreSQL)
+---@field generated? string GENERATED ALWAYS AS (expression) STORED
+---@field identity? "always"|"by default" PostgreSQL: an identity column
 
 ---Columns of a key, optionally named: `{ "a", "b" }` or `{ name = "k", columns = { "a", "b" } }`.
 ---@class rbacmig.Key
@@ -85,6 +88,11 @@ function FnLib.raw(sql) end
 ---@field checks? (string|rbacmig.Check)[]
 ---@field foreign_keys? rbacmig.ForeignKey[]
 ---@field without_rowid? boolean SQLite: WITHOUT ROWID (needs a primary key, no serial); nothing on PostgreSQL
+---@field unlogged? boolean PostgreSQL only: UNLOGGED
+---@field options? string PostgreSQL only: WITH (storage parameters), as SQL
+---@field partition_by? string PostgreSQL only: PARTITION BY, as SQL, e.g. "RANGE (at)"
+---@field partition_of? string PostgreSQL only: a partition of this table ("t" or "schema.t"); columns must be {}
+---@field bound? string PostgreSQL only: the partition's bound, "FOR VALUES ..." or "DEFAULT"
 
 ---@class rbacmig.SchemaOption
 ---@field schema? string PostgreSQL only: the schema of the table (default: search_path)
@@ -251,6 +259,7 @@ function FnLib.raw(sql) end
 ---@field security_invoker? boolean PostgreSQL 15+: WITH (security_invoker=...)
 ---@field security_barrier? boolean PostgreSQL: WITH (security_barrier=...)
 ---@field check_option? "local"|"cascaded" PostgreSQL: WITH LOCAL|CASCADED CHECK OPTION
+---@field options? string PostgreSQL: other WITH (...) parameters, as SQL
 
 ---@class rbacmig.DropViewOptions: rbacmig.DropOptions
 ---@field materialized? boolean DROP MATERIALIZED VIEW

@@ -133,6 +133,33 @@ rbacmig_objs_owner" "owners of a type, a function and a schema"
   expect_eq "$(sql "SELECT count(*) FROM pg_description d JOIN pg_class c ON c.oid = d.objoid WHERE c.relname = 'items'")" 0 "comment_on with nil removed the comments"
 fi
 
+# ---- table and column attributes --------------------------------------------------------
+rb upgrade 0b0000000007
+expect_rc 0 "table and column attributes upgrade"
+sql "INSERT INTO people (id, name) VALUES (1, 'ann'), (2, 'Bob')" >/dev/null
+expect_eq "$(sql "SELECT shout FROM people ORDER BY id")" "ANN
+BOB" "a generated column"
+if [ "$PG" = yes ]; then
+  expect_eq "$(sql "SELECT string_agg(name, ',' ORDER BY name) FROM people")" "Bob,ann" "COLLATE \"C\" orders bytes"
+  expect_eq "$(sql "SELECT string_agg(attname || '=' || attidentity::text, ',' ORDER BY attnum) FROM pg_attribute
+    WHERE attrelid = 'events'::regclass AND attnum > 0")" "id=a,n=d,at=" "identity columns"
+  expect_eq "$(sql "SELECT string_agg(c.relname || ':' || pg_get_expr(c.relpartbound, c.oid), ';' ORDER BY c.relname)
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass")" \
+    "events_2026:FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');events_other:DEFAULT" "partitions"
+  expect_eq "$(sql "SELECT pg_get_partkeydef('events'::regclass)")" "RANGE (at)" "partition key"
+  expect_eq "$(sql "SELECT relpersistence::text || ' ' || array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'scratch'")" \
+    "u fillfactor=70,autovacuum_enabled=false" "UNLOGGED and storage parameters"
+  expect_eq "$(sql "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'people_mv'")" \
+    "fillfactor=50" "a materialized view's storage parameters"
+  OUT=$(dump)
+  expect_out_has "partition_of: public.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')" "the reader sees the partition"
+  expect_out_has "identity: always" "the reader sees the identity column"
+  expect_out_has "collation: pg_catalog.C" "the reader sees the collation"
+else
+  expect_eq "$(sql "SELECT count(*) FROM people WHERE name = 'ANN'")" 1 "COLLATE NOCASE compares without case"
+fi
+sql "DELETE FROM people" >/dev/null
+
 rb downgrade base
 expect_rc 0 "downgrade to base"
 AFTER=$(dump)
@@ -163,7 +190,7 @@ fi
 # ---- --sql: the same statements, written; the script builds the same schema ----------------
 new_db
 grant_owner
-rb upgrade --sql 0b0000000006
+rb upgrade --sql 0b0000000007
 expect_rc 0 "--sql mode"
 if [ "$PG" = yes ]; then
   expect_out_has "CREATE MATERIALIZED VIEW \"item_totals\" AS" "--sql writes the materialized view"

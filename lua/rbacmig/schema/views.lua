@@ -15,7 +15,7 @@ local function define(op, impl) operations[op] = impl end
 local CREATE_VIEW_OPTIONS = {
   as = "sql", materialized = "boolean", security_invoker = "boolean",
   security_barrier = "boolean", check_option = { ["local"] = "LOCAL", cascaded = "CASCADED" },
-  replace = "boolean", with_data = "boolean", schema = "name",
+  replace = "boolean", with_data = "boolean", options = "sql", schema = "name",
 }
 
 -- What only a plain PostgreSQL view takes (a materialized view stores rows; it has no
@@ -28,7 +28,7 @@ define("create_view", function(op, db, name, options)
   local o = check_options(op, options, CREATE_VIEW_OPTIONS)
   if o.as == nil then argerror(op, "option 'as' (the view's query) is required") end
   refuse_on_sqlite(op, d, o, "materialized", "security_invoker", "security_barrier",
-    "check_option", "replace", "with_data", "schema")
+    "check_option", "replace", "with_data", "options", "schema")
   if o.materialized then
     for _, key in ipairs(PLAIN_VIEW_ONLY) do
       if o[key] ~= nil and o[key] ~= false then
@@ -53,6 +53,8 @@ define("create_view", function(op, db, name, options)
       with[#with + 1] = key .. "=" .. tostring(o[key])
     end
   end
+  -- Other parameters as SQL ("fillfactor=70" for a materialized view), as the reader keeps them.
+  if o.options then with[#with + 1] = o.options end
   return db:exec("CREATE " .. (o.replace and "OR REPLACE " or "")
     .. (o.materialized and "MATERIALIZED " or "") .. "VIEW " .. qualified(db, o.schema, name)
     .. (#with > 0 and " WITH (" .. table.concat(with, ", ") .. ")" or "")
