@@ -519,6 +519,31 @@ function Db:grant(privileges, objects, roles, options) end
 ---@param options? rbacmig.RevokeOptions
 function Db:revoke(privileges, objects, roles, options) end
 
+---@class rbacmig.AlterTableOptions: rbacmig.SchemaOption
+---@field unlogged? boolean true: SET UNLOGGED; false: SET LOGGED
+---@field options? string SET (storage parameters), as SQL
+---@field reset_options? string|string[] RESET these storage parameters
+
+---PostgreSQL only: changes a table's attributes in place (UNLOGGED/LOGGED, storage parameters).
+---@param name string
+---@param options rbacmig.AlterTableOptions
+function Db:alter_table(name, options) end
+
+---@class rbacmig.EnableTriggerOptions: rbacmig.SchemaOption
+---@field mode? "origin"|"replica"|"always" default origin (ENABLE TRIGGER)
+
+---PostgreSQL only: makes a trigger fire (in origin sessions, replicas or always).
+---@param table_name string
+---@param name string
+---@param options? rbacmig.EnableTriggerOptions
+function Db:enable_trigger(table_name, name, options) end
+
+---PostgreSQL only: stops a trigger from firing.
+---@param table_name string
+---@param name string
+---@param options? rbacmig.SchemaOption
+function Db:disable_trigger(table_name, name, options) end
+
 ---Creates a view (a plain view on SQLite; materialized views and view options on PostgreSQL).
 ---@param name string
 ---@param options rbacmig.CreateViewOptions

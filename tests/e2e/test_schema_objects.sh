@@ -148,13 +148,16 @@ if [ "$PG" = yes ]; then
     "events_2026:FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');events_other:DEFAULT" "partitions"
   expect_eq "$(sql "SELECT pg_get_partkeydef('events'::regclass)")" "RANGE (at)" "partition key"
   expect_eq "$(sql "SELECT relpersistence::text || ' ' || array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'scratch'")" \
-    "u fillfactor=70,autovacuum_enabled=false" "UNLOGGED and storage parameters"
+    "p fillfactor=80" "UNLOGGED and storage parameters, then alter_table (LOGGED, SET, RESET)"
+  expect_eq "$(sql "SELECT string_agg(tgname || '=' || tgenabled::text, ',' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = 'people'::regclass")" \
+    "people_always=A,people_off=D,people_replica=R" "disable_trigger and enable_trigger's modes"
   expect_eq "$(sql "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'people_mv'")" \
     "fillfactor=50" "a materialized view's storage parameters"
   OUT=$(dump)
   expect_out_has "partition_of: public.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')" "the reader sees the partition"
   expect_out_has "identity: always" "the reader sees the identity column"
   expect_out_has "collation: pg_catalog.C" "the reader sees the collation"
+  expect_out_has "enabled: replica" "the reader sees the trigger's mode"
 else
   expect_eq "$(sql "SELECT count(*) FROM people WHERE name = 'ANN'")" 1 "COLLATE NOCASE compares without case"
 fi

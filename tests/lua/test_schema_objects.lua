@@ -418,6 +418,34 @@ test("table and column attributes: bad calls", function()
     function(db) db:create_table("t", {}, { partition_of = "p", bound = "DEFAULT", unique = { { "a" } } }) end)
 end)
 
+test("alter_table, enable_trigger and disable_trigger", function()
+  golden("postgresql", {
+    [[ALTER TABLE "t" SET LOGGED, SET (fillfactor=70), RESET (autovacuum_enabled, toast.autovacuum_enabled)]],
+    [[ALTER TABLE "s"."t" SET UNLOGGED]],
+    [[ALTER TABLE "t" ENABLE TRIGGER "g"]],
+    [[ALTER TABLE "s"."t" ENABLE ALWAYS TRIGGER "g"]],
+    [[ALTER TABLE "t" ENABLE REPLICA TRIGGER "g"]],
+    [[ALTER TABLE "t" DISABLE TRIGGER "g"]],
+  }, function(db)
+    db:alter_table("t", { unlogged = false, options = "fillfactor=70",
+      reset_options = { "autovacuum_enabled", "toast.autovacuum_enabled" } })
+    db:alter_table("t", { unlogged = true, schema = "s" })
+    db:enable_trigger("t", "g")
+    db:enable_trigger("t", "g", { mode = "always", schema = "s" })
+    db:enable_trigger("t", "g", { mode = "replica" })
+    db:disable_trigger("t", "g")
+  end)
+  refused("postgresql", "alter_table: nothing to change", function(db) db:alter_table("t", {}) end)
+  refused("postgresql", "alter_table: option 'reset_options'[1] must be a storage parameter name, got 'a b'",
+    function(db) db:alter_table("t", { reset_options = "a b" }) end)
+  refused("postgresql", "enable_trigger: option 'mode' must be one of always, origin, replica, got 'never'",
+    function(db) db:enable_trigger("t", "g", { mode = "never" }) end)
+  refused("sqlite", "alter_table is not supported on sqlite",
+    function(db) db:alter_table("t", { unlogged = true }) end)
+  refused("sqlite", "disable_trigger is not supported on sqlite",
+    function(db) db:disable_trigger("t", "g") end)
+end)
+
 -- Every statement above also comes out the same under --sql: they all go through db:exec,
 -- which the host writes instead of running (checked end to end by test_schema_objects.sh).
 test("nothing here reads the database: the same statements offline", function()

@@ -209,6 +209,54 @@ define("drop_trigger", function(op, db, table_name, name, options)
     .. qualified(db, o.schema, table_name) .. (o.cascade and " CASCADE" or ""))
 end)
 
+-- Whether a trigger fires (pg_trigger.tgenabled): ENABLE (the default, "origin" sessions),
+-- ENABLE REPLICA (only in replica sessions), ENABLE ALWAYS (in both), DISABLE.
+define("enable_trigger", function(op, db, table_name, name, options)
+  postgresql_only(op, db)
+  check_name(op, "table name", table_name)
+  check_name(op, "trigger name", name)
+  local o = check_options(op, options, {
+    mode = { origin = "", replica = "REPLICA ", always = "ALWAYS " }, schema = "name",
+  })
+  return db:exec("ALTER TABLE " .. qualified(db, o.schema, table_name) .. " ENABLE "
+    .. (o.mode or "") .. "TRIGGER " .. q(db, name))
+end)
+
+define("disable_trigger", function(op, db, table_name, name, options)
+  postgresql_only(op, db)
+  check_name(op, "table name", table_name)
+  check_name(op, "trigger name", name)
+  local o = check_options(op, options, { schema = "name" })
+  return db:exec("ALTER TABLE " .. qualified(db, o.schema, table_name) .. " DISABLE TRIGGER "
+    .. q(db, name))
+end)
+
+-- Table attributes that change in place: UNLOGGED/LOGGED and storage parameters.
+define("alter_table", function(op, db, table_name, options)
+  postgresql_only(op, db)
+  check_name(op, "table name", table_name)
+  local o = check_options(op, options, {
+    unlogged = "boolean", options = "sql", reset_options = "names", schema = "name",
+  })
+  local actions = {}
+  if o.unlogged ~= nil then actions[#actions + 1] = o.unlogged and "SET UNLOGGED" or "SET LOGGED" end
+  if o.options then actions[#actions + 1] = "SET (" .. o.options .. ")" end
+  if o.reset_options then
+    local names = {}
+    for i, n in ipairs(o.reset_options) do
+      if not n:match("^[%a_][%w_]*%.?[%w_]*$") then
+        argerror(op, "option 'reset_options'[%d] must be a storage parameter name, got %s", i,
+          describe(n))
+      end
+      names[i] = n:lower()
+    end
+    actions[#actions + 1] = "RESET (" .. table.concat(names, ", ") .. ")"
+  end
+  if #actions == 0 then argerror(op, "nothing to change (give unlogged, options or reset_options)") end
+  return db:exec("ALTER TABLE " .. qualified(db, o.schema, table_name) .. " "
+    .. table.concat(actions, ", "))
+end)
+
 return {
   argument_list = argument_list,
   operations = operations,
