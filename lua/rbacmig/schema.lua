@@ -98,7 +98,9 @@ define("create_table", function(op, db, name, columns, options)
   check_name(op, "table name", name)
   local o = check_options(op, options, CREATE_TABLE_OPTIONS)
   refuse_on_sqlite(op, d, o, "unlogged", "options", "partition_by", "partition_of", "bound")
-  if o.bound and not o.partition_of then argerror(op, "option 'bound' needs option 'partition_of'") end
+  if o.bound and not o.partition_of then
+    argerror(op, "option 'bound' needs option 'partition_of'")
+  end
   if o.partition_of then return create_partition(op, db, d, name, columns, o) end
   if type(columns) ~= "table" or #columns == 0 then
     argerror(op, "columns must be a non-empty list of column specs, got %s", describe(columns))

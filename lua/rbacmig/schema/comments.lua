@@ -5,7 +5,8 @@
 
 local check = require("rbacmig.schema.check")
 local argerror, check_name, check_options = check.argerror, check.check_name, check.check_options
-local describe, postgresql_only, sorted_keys = check.describe, check.postgresql_only, check.sorted_keys
+local describe, postgresql_only = check.describe, check.postgresql_only
+local sorted_keys = check.sorted_keys
 local ddl = require("rbacmig.schema.ddl")
 local q, qualified, string_literal = ddl.q, ddl.qualified, ddl.string_literal
 local argument_list = require("rbacmig.schema.postgresql").argument_list

@@ -7,7 +7,8 @@
 local util = require("rbacmig.util")
 local check = require("rbacmig.schema.check")
 local argerror, check_name = check.argerror, check.check_name
-local check_options, describe = check.check_options, check.describe
+local check_options, check_sequence = check.check_options, check.check_sequence
+local describe = check.describe
 local postgresql_only = check.postgresql_only
 local ddl = require("rbacmig.schema.ddl")
 local is_fn, number_literal, q = ddl.is_fn, ddl.number_literal, ddl.q
@@ -69,7 +70,9 @@ local function guc_value(op, what, v)
     local out = {}
     for i, item in ipairs(v) do
       local w = string.format("%s[%d]", what, i)
-      if type(item) ~= "string" then argerror(op, "%s must be a string, got %s", w, describe(item)) end
+      if type(item) ~= "string" then
+        argerror(op, "%s must be a string, got %s", w, describe(item))
+      end
       out[i] = string_literal(op, w, item)
     end
     return table.concat(out, ", ")
@@ -149,7 +152,8 @@ define("create_function", function(op, db, name, options)
   check_name(op, "function name", name)
   local o = check_options(op, options, FUNCTION_OPTIONS)
   refuse_for_procedure(op, o)
-  for _, key in ipairs(o.procedure and { "language", "body" } or { "returns", "language", "body" }) do
+  local required = o.procedure and { "language", "body" } or { "returns", "language", "body" }
+  for _, key in ipairs(required) do
     if o[key] == nil then argerror(op, "option '%s' is required", key) end
   end
   if type(o.body) ~= "string" then
@@ -157,8 +161,9 @@ define("create_function", function(op, db, name, options)
   end
   local args = argument_list(op, "option 'args'", o.args) or ""
   local parts = {
-    "CREATE " .. (o.replace and "OR REPLACE " or "") .. (o.procedure and "PROCEDURE " or "FUNCTION ")
-      .. qualified(db, o.schema, name) .. "(" .. args .. ")",
+    "CREATE " .. (o.replace and "OR REPLACE " or "")
+      .. (o.procedure and "PROCEDURE " or "FUNCTION ") .. qualified(db, o.schema, name)
+      .. "(" .. args .. ")",
   }
   local function add(s) if s then parts[#parts + 1] = s end end
   if not o.procedure then add("RETURNS " .. o.returns) end
@@ -211,11 +216,13 @@ define("alter_function", function(op, db, name, options)
   for _, c in ipairs(sets) do add(c) end
   if o.reset ~= nil then
     if type(o.reset) == "string" and o.reset:lower() == "all" then
-      if next(seen) then argerror(op, "option 'reset' = 'all' contradicts the settings it would undo") end
+      if next(seen) then
+        argerror(op, "option 'reset' = 'all' contradicts the settings it would undo")
+      end
       add("RESET ALL")
     else
       local names = type(o.reset) == "string" and { o.reset } or o.reset
-      check.check_sequence(op, "option 'reset'", names)
+      check_sequence(op, "option 'reset'", names)
       if #names == 0 then argerror(op, "option 'reset' must name at least one parameter") end
       for i, n in ipairs(names) do
         local g = guc_name(op, string.format("option 'reset'[%d]", i), n)

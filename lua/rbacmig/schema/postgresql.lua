@@ -239,7 +239,9 @@ define("alter_table", function(op, db, table_name, options)
     unlogged = "boolean", options = "sql", reset_options = "names", schema = "name",
   })
   local actions = {}
-  if o.unlogged ~= nil then actions[#actions + 1] = o.unlogged and "SET UNLOGGED" or "SET LOGGED" end
+  if o.unlogged ~= nil then
+    actions[#actions + 1] = o.unlogged and "SET UNLOGGED" or "SET LOGGED"
+  end
   if o.options then actions[#actions + 1] = "SET (" .. o.options .. ")" end
   if o.reset_options then
     local names = {}
@@ -252,7 +254,9 @@ define("alter_table", function(op, db, table_name, options)
     end
     actions[#actions + 1] = "RESET (" .. table.concat(names, ", ") .. ")"
   end
-  if #actions == 0 then argerror(op, "nothing to change (give unlogged, options or reset_options)") end
+  if #actions == 0 then
+    argerror(op, "nothing to change (give unlogged, options or reset_options)")
+  end
   return db:exec("ALTER TABLE " .. qualified(db, o.schema, table_name) .. " "
     .. table.concat(actions, ", "))
 end)

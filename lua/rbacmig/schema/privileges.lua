@@ -112,7 +112,8 @@ local function default_privileges(op, db, privileges, on, o)
     argerror(op, "on must be one of %s, got %s", sorted_keys(DEFAULT_OBJECTS), check.describe(on))
   end
   if o.schema and on:lower() == "schemas" then
-    argerror(op, "option 'schema' does not apply to 'schemas' (PostgreSQL has no IN SCHEMA for them)")
+    argerror(op, "option 'schema' does not apply to 'schemas' "
+      .. "(PostgreSQL has no IN SCHEMA for them)")
   end
   local allowed = {}
   for _, p in ipairs(objects.privileges) do allowed[p] = true end
