@@ -14,7 +14,8 @@
 --     changes lists { kind, identity, change, summary } for the upgrade.
 --   On refusal it raises { kind = "refused", lines = { "one line per reason" } }.
 --
---   declare(model) -> the text of a declaration file creating everything in the model.
+--   declare(model) -> the text of a declaration file creating everything in the model:
+--     `return function(db) ... end`, the statements indented 2 spaces.
 --
 -- The order comes from the models' dependency graphs (rbacmig.autogen.order): creates in
 -- dependency order, drops in reverse, an object that must change by being dropped and
@@ -55,6 +56,8 @@ local function container(m, kind, id, attrs)
     if m.objects.view[t] then return "view " .. t end
     return nil
   end
+  -- A sequence OWNED BY a column goes with the column.
+  if kind == "sequence" and attrs and attrs.owned_by then return "column " .. attrs.owned_by end
   if kind == "grant" and attrs then
     if attrs.on == "column" then
       return "column " .. attrs.object
@@ -74,9 +77,96 @@ local function summary(d)
   return s
 end
 
+-- Keys ("kind identity") of what depends on each key in model m, transitively.
+local function dependents(m)
+  local rev = {}
+  for key, list in pairs(m.depends or {}) do
+    for _, d in ipairs(list) do
+      rev[d] = rev[d] or {}
+      rev[d][#rev[d] + 1] = key
+    end
+  end
+  return rev
+end
+
+-- What must be dropped and created again because something it depends on is: views,
+-- triggers and policies over it, foreign keys on a key of it.
+local FOLLOWS = { view = true, trigger = true, policy = true, constraint = true, index = true }
+
+local function split_key(key)
+  return key:match("^(%S+) (.*)$")
+end
+
+-- PostgreSQL gives a new object privileges nobody wrote: PUBLIC may execute a new function
+-- (acldefault), and ALTER DEFAULT PRIVILEGES adds its grants (the owner's, for the object's
+-- schema or everywhere; one for everywhere replaces acldefault). Those are the grants an
+-- object has once created, so the grants it must have are compared with them: what the
+-- declaration does not want is revoked after the create. Returns `from` with them added and
+-- the set of their identities.
+local DEFAULT_OBJECTS = { table = "tables", view = "tables", sequence = "sequences",
+  ["function"] = "functions", schema = "schemas" }
+
+local function with_implied_grants(from, to)
+  if to.dialect ~= "postgresql" then return from, {} end
+  local extra, implied = {}, {}
+  local defaults = {}
+  for _, d in pairs(to.objects.default_privilege) do defaults[#defaults + 1] = d end
+  for kind, objects in pairs(DEFAULT_OBJECTS) do
+    for id, a in pairs(to.objects[kind]) do
+      if not from.objects[kind][id] and a.owner then
+        local schema = kind == "schema" and nil or id:match("^([^.]+)%.")
+        local acl, global = {}, false
+        local function grant(grantee, privileges, grant_option)
+          if grantee == a.owner then return end
+          local g = acl[grantee] or { privileges = {}, grant_option = {} }
+          acl[grantee] = g
+          for _, p in ipairs(privileges) do g.privileges[#g.privileges + 1] = p end
+          for _, p in ipairs(grant_option or {}) do g.grant_option[#g.grant_option + 1] = p end
+        end
+        for _, d in ipairs(defaults) do
+          if d.role == a.owner and d.objects == objects and d.schema == nil then
+            global = true
+            grant(d.grantee, d.privileges, d.grant_option)
+          end
+        end
+        if not global and kind == "function" then grant("PUBLIC", { "EXECUTE" }) end
+        for _, d in ipairs(defaults) do
+          if d.role == a.owner and d.objects == objects and schema and d.schema == schema then
+            grant(d.grantee, d.privileges, d.grant_option)
+          end
+        end
+        for grantee, g in pairs(acl) do
+          local gid = kind .. " " .. id .. " TO " .. grantee
+          local seen, privs = {}, {}
+          for _, p in ipairs(g.privileges) do
+            if not seen[p] then seen[p] = true; privs[#privs + 1] = p end
+          end
+          table.sort(privs)
+          table.sort(g.grant_option)
+          extra[gid] = { on = kind, object = id, grantee = grantee, privileges = privs,
+            grant_option = #g.grant_option > 0 and g.grant_option or nil }
+          implied[gid] = true
+        end
+      end
+    end
+  end
+  if next(extra) == nil then return from, implied end
+  local out = setmetatable({ dialect = from.dialect, profile = from.profile,
+    schemas = from.schemas, not_compared = from.not_compared, objects = {} },
+    getmetatable(from))
+  for kind, of in pairs(from.objects) do out.objects[kind] = of end
+  local grants = {}
+  for gid, g in pairs(from.objects.grant) do grants[gid] = g end
+  for gid, g in pairs(extra) do grants[gid] = g end
+  out.objects.grant = grants
+  return out, implied
+end
+
 -- The steps from model `from` to model `to` (already renamed), unordered.
 local function steps_for(from, to, dialect, indent)
   local E = require(EMITTERS[dialect])
+  local implied
+  from, implied = with_implied_grants(from, to)
   local ctx = { from = from, to = to, indent = indent, dialect = dialect,
     positions = order.positions(to) }
   local diffs = diff.compare(from, to)
@@ -85,71 +175,168 @@ local function steps_for(from, to, dialect, indent)
   for _, d in ipairs(diffs) do
     if d.change == "dropped" then dropped[d.kind .. " " .. d.identity] = true end
   end
-  local function add(list, phase, kind, id, attrs_model)
+  local function add(list, phase, kind, id, m)
     for _, s in ipairs(list) do
-      s.phase, s.kind, s.identity = phase, kind, id
-      s.model = attrs_model
+      s.phase, s.kind, s.identity, s.model = phase, kind, id, m
       steps[#steps + 1] = s
     end
   end
-  local function emitter(table_, kind)
-    local f = table_[kind]
+  local function try(f, ...)
     if not f then return nil end
-    return f
-  end
-  local function do_create(kind, id, attrs)
-    local f = emitter(E.create, kind)
-    local r = f and f(ctx, id, attrs)
-    if type(r) ~= "table" then
-      unsupported[#unsupported + 1] = string.format("cannot create %s %s on %s yet", kind, id,
-        dialect)
-      return
-    end
-    add(r, "create", kind, id, to)
-  end
-  local function do_drop(kind, id, attrs)
-    local f = emitter(E.drop, kind)
-    local r = f and f(ctx, id, attrs)
-    if type(r) ~= "table" then
-      unsupported[#unsupported + 1] = string.format("cannot drop %s %s on %s yet", kind, id,
-        dialect)
-      return
-    end
-    add(r, "drop", kind, id, from)
+    return f(ctx, ...)
   end
 
-  -- Creates of new tables first (they say their own columns and constraints).
+  -- What each difference asks for: create, drop, change (steps), replace (drop + create).
+  local plan, keys = {}, {}
   for _, d in ipairs(diffs) do
-    if d.change == "added" and d.kind == "table" then
-      do_create(d.kind, d.identity, to.objects[d.kind][d.identity])
+    local key = d.kind .. " " .. d.identity
+    keys[#keys + 1] = key
+    local p = { d = d }
+    plan[key] = p
+    if d.change == "added" then
+      p.action = "create"
+    elseif d.change == "dropped" then
+      local c = container(from, d.kind, d.identity, from.objects[d.kind][d.identity])
+      p.action = (c and dropped[c]) and "none" or "drop"
+    else
+      local r = try(E.change[d.kind], d.identity, from.objects[d.kind][d.identity],
+        to.objects[d.kind][d.identity], d.changes)
+      if r == "replace" then p.action = "replace"
+      elseif type(r) == "table" then p.action, p.steps = "change", r
+      else p.action = "unsupported" end
+    end
+    if implied[d.identity] and d.kind == "grant" then
+      -- Revoked after its object is created; a grant kept as it came is no change.
+      p.implied = true
+    else
+      changes[#changes + 1] = { kind = d.kind, identity = d.identity, change = d.change,
+        summary = summary(d) }
     end
   end
-  for _, d in ipairs(diffs) do
-    local before, after = from.objects[d.kind][d.identity], to.objects[d.kind][d.identity]
-    if d.change == "added" then
-      if d.kind ~= "table" then do_create(d.kind, d.identity, after) end
-    elseif d.change == "dropped" then
-      -- What goes with its table or object is not dropped on its own.
-      local c = container(from, d.kind, d.identity, before)
-      if not (c and dropped[c]) then do_drop(d.kind, d.identity, before) end
-    else
-      local f = emitter(E.change, d.kind)
-      local r = f and f(ctx, d.identity, before, after, d.changes)
-      if r == "replace" then
-        do_drop(d.kind, d.identity, before)
-        do_create(d.kind, d.identity, after)
-      elseif type(r) == "table" then
-        add(r, "create", d.kind, d.identity, to)
-      else
-        unsupported[#unsupported + 1] = string.format("cannot change %s %s on %s yet", d.kind,
-          d.identity, dialect)
+
+  -- SQLite: a table whose columns or constraints change in a way its ALTER TABLE and the
+  -- schema API cannot is rebuilt whole (E.rebuild), its indexes and triggers with it.
+  local rebuild = {}
+  if E.rebuild then
+    for _, key in ipairs(keys) do
+      local p = plan[key]
+      local kind, id = split_key(key)
+      local t = MEMBER_KINDS[kind] and names.member_table(dialect, kind, id)
+      if t and from.objects.table[t] and to.objects.table[t] and p.action ~= "none" then
+        local a_from, a_to = from.objects[kind][id], to.objects[kind][id]
+        local ok = p.action == "change" or p.action == "replace" and FOLLOWS[kind]
+          and kind ~= "constraint"
+        if p.action == "create" then ok = type(try(E.create[kind], id, a_to)) == "table" end
+        if p.action == "drop" then ok = type(try(E.drop[kind], id, a_from)) == "table" end
+        if not ok and (kind == "column" or kind == "constraint") then rebuild[t] = true end
+      elseif kind == "table" and p.action == "replace" then
+        rebuild[id] = true
+        p.action = "none"
       end
     end
-    changes[#changes + 1] = { kind = d.kind, identity = d.identity, change = d.change,
-      summary = summary(d) }
+  end
+
+  -- Replaced objects take what depends on them along.
+  local rev = dependents(from)
+  local queue = {}
+  local function replace(key)
+    local kind, id = split_key(key)
+    local p = plan[key]
+    if p and p.action ~= "change" then return end
+    if not (FOLLOWS[kind] and from.objects[kind][id] and to.objects[kind][id]) then return end
+    if not p then
+      p = { d = { kind = kind, identity = id, change = "changed" } }
+      plan[key] = p
+      keys[#keys + 1] = key
+    end
+    p.action, p.steps = "replace", nil
+    queue[#queue + 1] = key
+  end
+  for t in pairs(rebuild) do
+    for _, kind in ipairs({ "index", "trigger" }) do
+      for id in pairs(from.objects[kind]) do
+        if names.member_table(dialect, kind, id) == t then replace(kind .. " " .. id) end
+      end
+    end
+    queue[#queue + 1] = "table " .. t
+  end
+  for _, key in ipairs(keys) do
+    if plan[key].action == "replace" then queue[#queue + 1] = key end
+  end
+  local seen = {}
+  while #queue > 0 do
+    local key = table.remove(queue)
+    if not seen[key] then
+      seen[key] = true
+      for _, dep in ipairs(rev[key] or {}) do replace(dep) end
+    end
+  end
+
+  for _, key in ipairs(keys) do
+    local p = plan[key]
+    local kind, id = split_key(key)
+    local t = MEMBER_KINDS[kind] and names.member_table(dialect, kind, id)
+    local a_from, a_to = from.objects[kind][id], to.objects[kind][id]
+    if t and rebuild[t] and (kind == "column" or kind == "constraint") then
+      p.action = "none"
+    end
+    local function do_create()
+      local r = try(E.create[kind], id, a_to)
+      if type(r) ~= "table" then
+        unsupported[#unsupported + 1] = string.format("cannot create %s %s on %s yet", kind, id,
+          dialect)
+      else
+        add(r, "create", kind, id, to)
+      end
+    end
+    local function do_drop()
+      local r = try(E.drop[kind], id, a_from)
+      if type(r) ~= "table" then
+        unsupported[#unsupported + 1] = string.format("cannot drop %s %s on %s yet", kind, id,
+          dialect)
+      else
+        add(r, p.implied and "create" or "drop", kind, id, from)
+      end
+    end
+    if p.action == "create" and kind == "table" then
+      do_create()
+    elseif p.action == "drop" then
+      do_drop()
+    elseif p.action == "replace" then
+      do_drop()
+      do_create()
+    elseif p.action == "change" then
+      add(p.steps, "create", kind, id, p.implied and from or to)
+    elseif p.action == "unsupported" then
+      unsupported[#unsupported + 1] = string.format("cannot change %s %s on %s yet", kind, id,
+        dialect)
+    end
+  end
+  -- Objects created after their tables (a new table says its own columns and constraints).
+  for _, key in ipairs(keys) do
+    local kind, id = split_key(key)
+    if plan[key].action == "create" and kind ~= "table" then
+      local r = try(E.create[kind], id, to.objects[kind][id])
+      if type(r) ~= "table" then
+        unsupported[#unsupported + 1] = string.format("cannot create %s %s on %s yet", kind, id,
+          dialect)
+      else
+        add(r, "create", kind, id, to)
+      end
+    end
+  end
+  local tables = {}
+  for t in pairs(rebuild) do tables[#tables + 1] = t end
+  table.sort(tables)
+  for _, t in ipairs(tables) do
+    add(E.rebuild(ctx, t), "create", "table", t, to)
   end
   if #unsupported > 0 then refuse(unsupported) end
-  return steps, changes, diffs
+  local real = {}
+  for _, d in ipairs(diffs) do
+    if not (d.kind == "grant" and implied[d.identity]) then real[#real + 1] = d end
+  end
+  return steps, changes, real
 end
 
 local function render(steps)
@@ -215,9 +402,10 @@ function M.declare(m, opts)
   if m.dialect == "postgresql" then
     if m.objects.schema.public then empty.objects.schema.public = m.objects.schema.public end
   end
-  local steps = steps_for(empty, m, m.dialect, "")
+  local steps = steps_for(empty, m, m.dialect, "  ")
   local text = render(order.sort(steps, empty, m))
-  return "-- Declared schema (rbacmig schema export)\n" .. text
+  return "-- The schema as declarations (rbacmig schema export): applied to an empty database,\n"
+    .. "-- they make what was read.\nreturn function(db)\n" .. text .. "end\n"
 end
 
 M.emit = emit

@@ -5,7 +5,9 @@
 --      and read with the real schema reader;
 --   2. the generated upgrade and downgrade must be the expected text;
 --   3. the upgrade is run on the "from" schema and the reader must then see exactly "to"
---      (zero differences); the downgrade must then bring back exactly "from".
+--      (zero differences); the downgrade must then bring back exactly "from";
+--   4. the declaration of "to" (autogen.declare, what `schema export` writes), run on the
+--      empty database, must make exactly "to".
 -- Returns a function(db) that runs the cases and raises when one failed.
 
 local T = require("harness")
@@ -71,9 +73,7 @@ local function case(c)
     if not ok then error("generate refused: " .. message(r), 0) end
     local up = type(c.up) == "table" and c.up[db.dialect] or c.up
     local down = type(c.down) == "table" and c.down[db.dialect] or c.down
-    T.eq(r.upgrade, up, "upgrade text")
-    T.eq(r.downgrade, down, "downgrade text")
-    rolled_back(function()
+    local proved, why = pcall(rolled_back, function()
       script(common)
       script(from_sql)
       run(r.upgrade)
@@ -83,6 +83,22 @@ local function case(c)
       left = residual(from)
       if left then error("after the downgrade, differences remain:\n" .. left, 0) end
     end)
+    if not proved then
+      error(message(why) .. "\n--- upgrade\n" .. r.upgrade .. "--- downgrade\n" .. r.downgrade, 0)
+    end
+    -- The declaration of "to" (schema export) makes "to" on an empty database.
+    local declared = autogen.declare(to)
+    local made, mwhy = pcall(rolled_back, function()
+      local chunk, err = load(declared, "=declared", "t")
+      if not chunk then error("the declaration does not load: " .. err, 0) end
+      chunk()(db)
+      local left = residual(to)
+      if left then error("after the declaration, differences remain:\n" .. left, 0) end
+    end)
+    if not made then error(message(mwhy) .. "\n--- declaration\n" .. declared, 0) end
+    if up == nil then print("UPGRADE " .. c.name .. "\n" .. r.upgrade .. "DOWNGRADE\n" .. r.downgrade) end
+    T.eq(r.upgrade, up, "upgrade text")
+    T.eq(r.downgrade, down, "downgrade text")
   end)
 end
 
@@ -190,6 +206,316 @@ cases[#cases + 1] = {
     db:rename_table("tenants", "orgs")
 ]],
   },
+}
+
+cases[#cases + 1] = {
+  name = "row-level security, a policy calling a function, grants",
+  dialect = "postgresql",
+  common = "CREATE TABLE notes (id integer PRIMARY KEY, owner_id uuid NOT NULL, body text);"
+    .. "REVOKE ALL ON notes FROM anon, authenticated",
+  from = "",
+  to = [[
+CREATE FUNCTION owns(p uuid) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER
+  SET search_path = public AS $$ SELECT p = current_setting('app.user_id')::uuid $$;
+ALTER TABLE notes ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY notes_select ON notes FOR SELECT TO authenticated USING (owns(owner_id));
+CREATE POLICY notes_write ON notes AS RESTRICTIVE FOR ALL TO authenticated, anon
+  USING (owns(owner_id)) WITH CHECK (owns(owner_id));
+GRANT SELECT, UPDATE ON notes TO authenticated;
+GRANT UPDATE (body) ON notes TO anon;
+REVOKE EXECUTE ON FUNCTION owns(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION owns(uuid) TO authenticated WITH GRANT OPTION;
+]],
+  opts = { allow_drop = true },
+  up = [[
+    db:enable_rls("notes", { force = true })
+    db:create_function("owns", {
+      args = "p uuid",
+      returns = "boolean",
+      language = "sql",
+      volatility = "stable",
+      security = "definer",
+      search_path = { "public" },
+      body = " SELECT p = current_setting('app.user_id')::uuid ",
+    })
+    db:create_policy("notes", "notes_select", {
+      command = "select",
+      to = "authenticated",
+      using = "owns(owner_id)",
+    })
+    db:create_policy("notes", "notes_write", {
+      restrictive = true,
+      to = { "anon", "authenticated" },
+      using = "owns(owner_id)",
+      with_check = "owns(owner_id)",
+    })
+    db:grant("update", "notes", "anon", { columns = { "body" } })
+    db:revoke("execute", "owns", "public", { type = "function", args = "uuid" })
+    db:grant("execute", "owns", "authenticated", {
+      type = "function",
+      args = "uuid",
+      with_grant_option = true,
+    })
+    db:grant({ "select", "update" }, "notes", "authenticated")
+]],
+  down = [[
+    db:revoke("update", "notes", "anon", { columns = { "body" } })
+    db:revoke({ "select", "update" }, "notes", "authenticated")
+    db:drop_policy("notes", "notes_select")
+    db:drop_policy("notes", "notes_write")
+    db:drop_function("owns", { args = "uuid" })
+    db:disable_rls("notes")
+]],
+}
+
+cases[#cases + 1] = {
+  name = "a changed policy is dropped and created again; a function body replaced",
+  dialect = "postgresql",
+  common = "CREATE TABLE notes (id integer PRIMARY KEY, owner_id uuid NOT NULL, body text);"
+    .. "ALTER TABLE notes ENABLE ROW LEVEL SECURITY",
+  from = [[
+CREATE FUNCTION note_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM notes $$;
+CREATE POLICY notes_select ON notes FOR SELECT USING (owner_id = current_setting('app.user_id')::uuid);
+]],
+  to = [[
+CREATE FUNCTION note_count() RETURNS bigint LANGUAGE sql STABLE
+  AS $$ SELECT count(*) FROM notes WHERE body IS NOT NULL $$;
+CREATE POLICY notes_select ON notes FOR SELECT TO authenticated USING (owner_id = current_setting('app.user_id')::uuid);
+]],
+  up = [[
+    db:drop_policy("notes", "notes_select")
+    db:create_function("note_count", {
+      returns = "bigint",
+      language = "sql",
+      volatility = "stable",
+      replace = true,
+      body = " SELECT count(*) FROM notes WHERE body IS NOT NULL ",
+    })
+    db:create_policy("notes", "notes_select", {
+      command = "select",
+      to = "authenticated",
+      using = "(owner_id = (current_setting('app.user_id'::text))::uuid)",
+    })
+]],
+  down = [[
+    db:drop_policy("notes", "notes_select")
+    db:create_function("note_count", {
+      returns = "bigint",
+      language = "sql",
+      replace = true,
+      body = " SELECT count(*) FROM notes ",
+    })
+    db:create_policy("notes", "notes_select", {
+      command = "select",
+      using = "(owner_id = (current_setting('app.user_id'::text))::uuid)",
+    })
+]],
+}
+
+cases[#cases + 1] = {
+  name = "an enum value added in place; a column of the enum",
+  dialect = "postgresql",
+  common = "CREATE TABLE tenants (id integer PRIMARY KEY)",
+  from = "CREATE TYPE plan AS ENUM ('free', 'pro')",
+  to = "CREATE TYPE plan AS ENUM ('free', 'team', 'pro', 'enterprise');"
+    .. "ALTER TABLE tenants ADD COLUMN plan plan NOT NULL DEFAULT 'free'",
+  opts = { allow_drop = true },
+  up = [[
+    db:exec("ALTER TYPE public.plan ADD VALUE 'team' BEFORE 'pro'")
+    db:exec("ALTER TYPE public.plan ADD VALUE 'enterprise' AFTER 'pro'")
+    db:add_column("tenants", { "plan", "plan", not_null = true, default = "free" })
+]],
+  down = [[
+    db:drop_column("tenants", "plan")
+    db:exec("DROP TYPE public.plan")
+    db:exec("CREATE TYPE public.plan AS ENUM ('free', 'pro')")
+]],
+}
+
+cases[#cases + 1] = {
+  name = "a view over a table, a trigger and its function, in dependency order",
+  dialect = "postgresql",
+  common = "CREATE TABLE notes (id integer PRIMARY KEY, body text, updated_at timestamptz)",
+  from = "",
+  to = [[
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.updated_at := now();
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER notes_touch BEFORE INSERT OR UPDATE OF body ON notes
+  FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE VIEW recent_notes WITH (security_invoker = true) AS
+  SELECT id, body FROM notes WHERE updated_at > now() - interval '1 day';
+CREATE VIEW recent_bodies AS SELECT body FROM recent_notes;
+]],
+  opts = { allow_drop = true },
+  up = [=[
+    db:exec([[CREATE VIEW public.recent_notes WITH (security_invoker=true) AS
+ SELECT notes.id,
+    notes.body
+   FROM notes
+  WHERE (notes.updated_at > (now() - '1 day'::interval))]])
+    db:exec([[CREATE VIEW public.recent_bodies AS
+ SELECT recent_notes.body
+   FROM recent_notes]])
+    db:create_function("touch", {
+      returns = "trigger",
+      language = "plpgsql",
+      body = [[
+
+BEGIN
+  NEW.updated_at := now();
+  RETURN NEW;
+END
+]],
+    })
+    db:create_trigger("notes", "notes_touch", {
+      timing = "before",
+      events = { "insert", "update" },
+      columns = { "body" },
+      for_each = "row",
+      execute = "touch",
+    })
+]=],
+  down = [[
+    db:drop_trigger("notes", "notes_touch")
+    db:drop_function("touch", { args = "" })
+    db:exec("DROP VIEW public.recent_bodies")
+    db:exec("DROP VIEW public.recent_notes")
+]],
+}
+
+cases[#cases + 1] = {
+  name = "indexes and constraints on an existing table; a column's type",
+  dialect = "postgresql",
+  common = "CREATE TABLE tenants (id integer PRIMARY KEY, slug text NOT NULL);"
+    .. "CREATE TABLE projects (id integer PRIMARY KEY, name text)",
+  from = "ALTER TABLE projects ADD COLUMN tenant_id integer;"
+    .. "CREATE INDEX projects_name_idx ON projects (name)",
+  to = [[
+ALTER TABLE projects ADD COLUMN tenant_id bigint NOT NULL;
+ALTER TABLE projects ADD CONSTRAINT projects_tenant_fk FOREIGN KEY (tenant_id)
+  REFERENCES tenants(id) ON DELETE CASCADE;
+ALTER TABLE projects ADD CONSTRAINT projects_name_check CHECK (length(name) > 2);
+ALTER TABLE tenants ADD CONSTRAINT tenants_slug_key UNIQUE (slug);
+CREATE INDEX projects_name_idx ON projects (lower(name)) WHERE name IS NOT NULL;
+CREATE UNIQUE INDEX projects_tenant_name ON projects (tenant_id, name);
+]],
+  opts = { allow_drop = true },
+  up = [[
+    db:drop_index("projects_name_idx")
+    db:alter_column("projects", "tenant_id", { type = "bigint", not_null = true })
+    db:create_check_constraint("projects", "projects_name_check", "length(name) > 2")
+    db:create_unique_constraint("tenants", "tenants_slug_key", { "slug" })
+    db:create_foreign_key("projects", "projects_tenant_fk", { "tenant_id" }, "tenants", { "id" }, {
+      on_delete = "cascade",
+    })
+    db:create_index("projects", { { expr = "lower(name)" } }, {
+      name = "projects_name_idx",
+      where = "name IS NOT NULL",
+    })
+    db:create_index("projects", { "tenant_id", "name" }, {
+      name = "projects_tenant_name",
+      unique = true,
+    })
+]],
+  down = [[
+    db:drop_index("projects_name_idx")
+    db:drop_index("projects_tenant_name")
+    db:drop_constraint("projects", "projects_tenant_fk")
+    db:drop_constraint("projects", "projects_name_check")
+    db:drop_constraint("tenants", "tenants_slug_key")
+    db:alter_column("projects", "tenant_id", { type = "integer", not_null = false })
+    db:create_index("projects", "name", { name = "projects_name_idx" })
+]],
+}
+
+cases[#cases + 1] = {
+  name = "a sequence owned by a column, comments",
+  dialect = "postgresql",
+  common = "CREATE TABLE invoices (id integer PRIMARY KEY)",
+  from = "",
+  to = [[
+CREATE SEQUENCE invoice_no START 1000;
+ALTER TABLE invoices ADD COLUMN no integer NOT NULL DEFAULT nextval('invoice_no');
+ALTER SEQUENCE invoice_no OWNED BY invoices.no;
+COMMENT ON TABLE invoices IS 'Invoices, one per order';
+COMMENT ON COLUMN invoices.no IS 'it''s numbered';
+]],
+  opts = { allow_drop = true },
+  up = [[
+    db:exec("CREATE SEQUENCE public.invoice_no START WITH 1000")
+    db:exec("COMMENT ON TABLE public.invoices IS 'Invoices, one per order'")
+    db:add_column("invoices", { "no", "integer", not_null = true, default = db.fn.raw("nextval('invoice_no'::regclass)") })
+    db:exec("COMMENT ON COLUMN public.invoices.no IS 'it''s numbered'")
+    db:exec("ALTER SEQUENCE public.invoice_no OWNED BY public.invoices.no")
+]],
+  down = [[
+    db:drop_column("invoices", "no")
+    db:exec("COMMENT ON TABLE public.invoices IS NULL")
+]],
+}
+
+cases[#cases + 1] = {
+  name = "indexes, triggers, views and constraints",
+  dialect = "sqlite",
+  common = "CREATE TABLE tenants (id INTEGER NOT NULL PRIMARY KEY, slug TEXT NOT NULL);"
+    .. "CREATE TABLE projects (id INTEGER NOT NULL PRIMARY KEY, name TEXT, n INTEGER)",
+  from = "CREATE INDEX projects_name_idx ON projects (name)",
+  to = [[
+CREATE INDEX projects_name_idx ON projects (lower(name)) WHERE name IS NOT NULL;
+CREATE TRIGGER projects_touch AFTER UPDATE ON projects BEGIN
+  UPDATE tenants SET slug = slug WHERE id = new.id;
+END;
+CREATE VIEW named AS SELECT id, name FROM projects WHERE name IS NOT NULL;
+]],
+  opts = { allow_drop = true },
+  up = [[
+    db:drop_index("projects_name_idx")
+    db:exec("CREATE INDEX projects_name_idx ON projects (lower(name)) WHERE name IS NOT NULL")
+    db:exec("CREATE VIEW named AS SELECT id, name FROM projects WHERE name IS NOT NULL")
+    db:exec("CREATE TRIGGER projects_touch AFTER UPDATE ON projects BEGIN UPDATE tenants SET slug = slug WHERE id = new.id; END")
+]],
+  down = [[
+    db:exec("DROP TRIGGER projects_touch")
+    db:exec("DROP VIEW named")
+    db:drop_index("projects_name_idx")
+    db:exec("CREATE INDEX projects_name_idx ON projects (name)")
+]],
+}
+
+cases[#cases + 1] = {
+  name = "constraints and a type changed through the table rebuild",
+  dialect = "sqlite",
+  common = "CREATE TABLE tenants (id INTEGER NOT NULL PRIMARY KEY, slug TEXT NOT NULL)",
+  from = "CREATE TABLE projects (id INTEGER NOT NULL PRIMARY KEY, name TEXT, "
+    .. "tenant_id INTEGER, n TEXT)",
+  to = "CREATE TABLE projects (id INTEGER NOT NULL PRIMARY KEY, name TEXT, "
+    .. "tenant_id INTEGER REFERENCES tenants (id) ON DELETE CASCADE, n INTEGER, "
+    .. "CONSTRAINT name_len CHECK (length(name) > 2), UNIQUE (tenant_id, name))",
+  opts = { allow_drop = true },
+  up = [[
+    db:alter_column("projects", "n", { type = "integer" })
+    db:create_check_constraint("projects", "name_len", "length(name) > 2")
+    db:create_unique_constraint("projects", "projects_tenant_id_name_key", { "tenant_id", "name" })
+    db:create_foreign_key("projects", "projects_tenant_id_fkey", { "tenant_id" }, "tenants", { "id" }, {
+      on_delete = "cascade",
+    })
+]],
+  down = [=[
+    db:exec([[CREATE TABLE _rbacmig_new_projects (
+    id INTEGER NOT NULL,
+    name TEXT,
+    tenant_id INTEGER,
+    n TEXT,
+    PRIMARY KEY (id)
+)]])
+    db:exec("INSERT INTO _rbacmig_new_projects (id, name, tenant_id, n) SELECT id, name, tenant_id, n FROM projects")
+    db:exec("DROP TABLE projects")
+    db:exec("ALTER TABLE _rbacmig_new_projects RENAME TO projects")
+]=],
 }
 
 return function(live)

@@ -99,7 +99,9 @@ function M.call(indent, op, args, opts)
   for i, a in ipairs(args) do parts[i] = M.value(a) end
   local one = indent .. "db:" .. op .. "(" .. table.concat(parts, ", ") .. ")"
   local spread = opts.spread
-  if not spread and #one <= LINE and not one:find("\n", 1, true) then return one end
+  if opts.one_line or not spread and #one <= LINE and not one:find("\n", 1, true) then
+    return one
+  end
   -- Spread the last table argument (or the one named by opts.spread_arg).
   local at = opts.spread_arg or #args
   local a = args[at]

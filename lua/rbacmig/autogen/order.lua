@@ -93,7 +93,9 @@ function M.sort(steps, from, to)
   local by_key = { drop = {}, create = {} }
   for i, s in ipairs(steps) do
     s.seq = i
-    s.key = s.kind .. " " .. s.identity
+    -- A step that waits for another object (s.after) is not one of its object's chain: what
+    -- depends on the object need not wait for it.
+    s.key = s.kind .. " " .. s.identity .. (s.after and " (after)" or "")
     local list = by_key[s.phase][s.key]
     if not list then
       list = {}
@@ -132,7 +134,7 @@ function M.sort(steps, from, to)
         local list = by_key.create[key]
         if list then edge(list[#list], s) end
       end
-      for _, d in ipairs(deps_of(to, to_deps, s.key, s.kind, s.identity)) do
+      for _, d in ipairs(deps_of(s.model or to, to_deps, s.key, s.kind, s.identity)) do
         local list = by_key.create[d]
         if list and d ~= s.key then edge(list[#list], s) end
       end

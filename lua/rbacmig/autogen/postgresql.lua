@@ -159,8 +159,10 @@ end
 
 local function check_expr(def)
   local inner = def:match("^CHECK (.*)$")
-  return inner and not inner:find("NO INHERIT$") and not inner:find("NOT VALID$")
-    and names.unwrap(inner)
+  if not inner or inner:find("NO INHERIT$") or inner:find("NOT VALID$") then return nil end
+  inner = names.unwrap(inner)
+  -- The server wraps the expression twice: CHECK ((a > 0)).
+  return inner and names.unwrap(inner) or inner
 end
 
 ---------------------------------------------------------------------------------------------
@@ -333,7 +335,7 @@ create.column = function(ctx, id, a)
   if plain_column(a) then
     local args = { name, column_spec(col, a) }
     if schema then args[3] = fields({ { "schema", schema } }) end
-    steps[1] = { code = call(ctx.indent, "add_column", args) }
+    steps[1] = { code = call(ctx.indent, "add_column", args, { one_line = true }) }
   else
     steps[1] = exec(ctx, "ALTER TABLE " .. qn(t) .. " ADD COLUMN " .. column_sql(col, a))
   end
@@ -609,10 +611,30 @@ local function identity_sequence(ctx, m, a)
   return col ~= nil and col.identity ~= nil
 end
 
+-- The options a new sequence has that CREATE SEQUENCE would not give it anyway.
+local TYPE_MAX = { smallint = "32767", integer = "2147483647", bigint = "9223372036854775807" }
+local TYPE_MIN = { smallint = "-32768", integer = "-2147483648",
+  bigint = "-9223372036854775808" }
+
+local function new_sequence_options(a)
+  local up = not a.increment:find("^%-")
+  local min = up and "1" or TYPE_MIN[a.type]
+  local max = up and TYPE_MAX[a.type] or "-1"
+  local s = ""
+  if a.type ~= "bigint" then s = s .. " AS " .. a.type end
+  if a.increment ~= "1" then s = s .. " INCREMENT BY " .. a.increment end
+  if a.min ~= min then s = s .. " MINVALUE " .. a.min end
+  if a.max ~= max then s = s .. " MAXVALUE " .. a.max end
+  if a.start ~= (up and a.min or a.max) then s = s .. " START WITH " .. a.start end
+  if a.cache ~= "1" then s = s .. " CACHE " .. a.cache end
+  if a.cycle then s = s .. " CYCLE" end
+  return s
+end
+
 create.sequence = function(ctx, id, a)
   -- An identity column's sequence comes with its column.
   if identity_sequence(ctx, ctx.to, a) then return {} end
-  local steps = { exec(ctx, "CREATE SEQUENCE " .. qn(id) .. sequence_options(a)) }
+  local steps = { exec(ctx, "CREATE SEQUENCE " .. qn(id) .. new_sequence_options(a)) }
   if a.owned_by then
     local t, c = names.split_member(a.owned_by)
     steps[2] = { code = exec(ctx, "ALTER SEQUENCE " .. qn(id) .. " OWNED BY " .. qn(t) .. "."

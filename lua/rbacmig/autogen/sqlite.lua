@@ -105,7 +105,7 @@ local function column_spec(name, a, pk, checks)
 end
 
 -- The table as SQL, for what the schema API cannot say.
-local function table_sql(m, t, a)
+local function table_sql(m, t, a, as_name)
   local lines = {}
   for _, col in ipairs(members(m, "column", t)) do
     local c = col.attrs
@@ -146,7 +146,7 @@ local function table_sql(m, t, a)
       lines[#lines + 1] = s
     end
   end
-  return "CREATE TABLE " .. qi(t) .. " (\n    " .. table.concat(lines, ",\n    ") .. "\n)"
+  return "CREATE TABLE " .. qi(as_name or t) .. " (\n    " .. table.concat(lines, ",\n    ") .. "\n)"
     .. (a.without_rowid and " WITHOUT ROWID" or "") .. (a.strict and (a.without_rowid and ","
     or "") .. " STRICT" or "")
 end
@@ -227,7 +227,7 @@ create.column = function(ctx, id, a)
   if ctx.done and ctx.done["column " .. id] then return {} end
   local t, col = id:match("^([^.]*)%.(.*)$")
   local spec = column_spec(col, a, false)
-  if spec then return { { code = call(ctx.indent, "add_column", { t, spec }) } } end
+  if spec then return { { code = call(ctx.indent, "add_column", { t, spec }, { one_line = true }) } } end
   return "unsupported"
 end
 
@@ -321,6 +321,41 @@ change.trigger = function() return "replace" end
 create.view = function(ctx, id, a) return { exec(ctx, a.definition) } end
 drop.view = function(ctx, id) return { exec(ctx, "DROP VIEW " .. qi(id)) } end
 change.view = function() return "replace" end
+
+-- A table whose columns or constraints change beyond what ALTER TABLE and the schema API's
+-- rebuild can say (an unnamed constraint dropped, a column's collation): the table built
+-- anew from its declaration and the rows copied, as SQLite's manual describes. Its indexes
+-- and triggers, and the views and triggers over it, are dropped before and created after
+-- (rbacmig.autogen). A table other tables reference would lose their rows' references with
+-- foreign keys on, so that one is refused.
+function M.rebuild(ctx, t)
+  local from, to = ctx.from, ctx.to
+  local children = {}
+  for id, c in pairs(to.objects.constraint) do
+    local owner = id:match("^([^.]*)%.")
+    if c.type == "foreign key" and owner ~= t and parse_ref(c.references) == t then
+      children[#children + 1] = owner
+    end
+  end
+  if #children > 0 then
+    table.sort(children)
+    error({ kind = "refused", lines = { string.format("table %s must be rebuilt on sqlite and "
+      .. "%s reference it: write that step by hand with foreign keys off", t,
+      table.concat(children, ", ")) } }, 0)
+  end
+  local tmp = "_rbacmig_new_" .. t
+  local cols = {}
+  for _, col in ipairs(members(to, "column", t)) do
+    if from.objects.column[col.id] and not col.attrs.generated then cols[#cols + 1] = qi(col.name) end
+  end
+  local list = table.concat(cols, ", ")
+  return {
+    exec(ctx, table_sql(to, t, to.objects.table[t], tmp)),
+    exec(ctx, "INSERT INTO " .. qi(tmp) .. " (" .. list .. ") SELECT " .. list .. " FROM " .. qi(t)),
+    exec(ctx, "DROP TABLE " .. qi(t)),
+    exec(ctx, "ALTER TABLE " .. qi(tmp) .. " RENAME TO " .. qi(t)),
+  }
+end
 
 M.create, M.drop, M.change = create, drop, change
 M.table_sql = table_sql
