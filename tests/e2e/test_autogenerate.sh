@@ -175,28 +175,6 @@ rb upgrade head
 expect_rc 0 "upgrade head renames the table"
 expect_eq "$(sql "SELECT content FROM memos WHERE id = 1")" hello "the table's rows are kept"
 
-# ---- --from-db ------------------------------------------------------------------------------
-sql "CREATE TABLE dashboard_made (a integer)" >/dev/null
-rb revision --autogenerate -m "from db"
-expect_out "No changes in schema detected." "head and the declarations agree"
-rb revision --autogenerate --from-db -m "from db"
-expect_rc 2 "--from-db sees what the live database has beyond the declarations"
-expect_out_has "dashboard_made would be dropped" "names it"
-before=$(migration_count)
-rb revision --autogenerate --from-db --allow-drop -m "from db"
-expect_rc 0 "--from-db --allow-drop"
-check "the drop is in the upgrade" grep -q 'db:drop_table("dashboard_made")' "$OUT"
-rb upgrade head
-expect_rc 0 "upgrade head drops the dashboard's table"
-check "dashboard_made is gone" ! table_exists dashboard_made
-# The database is at head, so it must be ahead for --from-db to refuse: a plain revision.
-rb revision -m "empty step"
-step=$OUT
-rb revision --autogenerate --from-db -m "behind"
-expect_rc 2 "--from-db refuses a database behind head"
-expect_err_has "is not at head" "and says why"
-rm -f "$step"
-
 # ---- usage -------------------------------------------------------------------------------------
 rb revision -m x --allow-drop
 expect_rc 2 "--allow-drop without --autogenerate"
@@ -249,8 +227,8 @@ if [ "$DIALECT" = postgresql ]; then
   sql "CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL, price numeric(10,2));
        CREATE INDEX items_name ON items (name)" >/dev/null
 else
-  sql "CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL, price numeric(10,2));
-       CREATE INDEX items_name ON items (name)"
+  sql 'CREATE TABLE items ("id" INTEGER NOT NULL PRIMARY KEY, "name" TEXT NOT NULL, "price" REAL);
+       CREATE INDEX items_name ON items (name)'
 fi
 rb schema export -o schema/
 expect_rc 0 "schema export -o DIR/"
@@ -270,6 +248,29 @@ expect_out "No changes in schema detected." "export, first migration, then nothi
 rb schema export --format sql
 expect_rc 0 "schema export --format sql"
 expect_out_has 'CREATE TABLE "items"' "the SQL the declaration runs"
+
+# ---- --from-db: the live database has an edit of its own -----------------------------------
+sql 'CREATE TABLE dashboard_made ("a" INTEGER)' >/dev/null
+rb revision --autogenerate -m "from db"
+expect_out "No changes in schema detected." "head and the declarations agree"
+rb revision --autogenerate --from-db -m "from db"
+expect_rc 2 "--from-db sees what the live database has beyond the declarations"
+expect_out_has "dashboard_made would be dropped" "names it"
+before=$(migration_count)
+rb revision --autogenerate --from-db --allow-drop -m "from db"
+expect_rc 0 "--from-db --allow-drop"
+check "the drop is in the upgrade" grep -q 'db:drop_table("dashboard_made")' "$OUT"
+rb upgrade head
+expect_rc 0 "upgrade head drops the dashboard's table"
+if table_exists dashboard_made; then fail "dashboard_made is gone"; else pass; fi
+# A revision the database has not run: --from-db refuses (the new one would not follow it).
+rb revision -m "empty step"
+step=$OUT
+rb revision --autogenerate --from-db -m "behind"
+expect_rc 2 "--from-db refuses a database behind head"
+expect_err_has "is not at head" "and says why"
+rm -f "$step"
+
 cd ..
 
 finish
