@@ -175,6 +175,27 @@ rb upgrade head
 expect_rc 0 "upgrade head renames the table"
 expect_eq "$(sql "SELECT content FROM memos WHERE id = 1")" hello "the table's rows are kept"
 
+# ---- row-level security and a policy calling Supabase's auth.uid() (PostgreSQL) -------------
+if [ "$DIALECT" = postgresql ]; then
+  cat > schema/20_memos_policies.lua <<'LUA'
+return function(db)
+  db:enable_rls("memos", { force = true })
+  db:create_policy("memos", "memos_owner", { command = "select", to = "authenticated",
+    using = "owner_id = (SELECT auth.uid())::text" })
+end
+LUA
+  rb revision --autogenerate -m "memos policies"
+  expect_rc 0 "autogenerate row-level security and a policy"
+  check "create_policy in the upgrade" grep -q 'db:create_policy("memos", "memos_owner"' "$OUT"
+  rb upgrade head
+  expect_rc 0 "upgrade head applies the policy"
+  expect_eq "$(sql "SELECT count(*) FROM pg_policies WHERE tablename = 'memos'")" 1 "the policy is there"
+  expect_eq "$(sql "SELECT relforcerowsecurity FROM pg_class WHERE oid = 'public.memos'::regclass")" t \
+    "row-level security forced"
+  rb check
+  expect_rc 0 "check: declarations, head and the database agree"
+fi
+
 # ---- usage -------------------------------------------------------------------------------------
 rb revision -m x --allow-drop
 expect_rc 2 "--allow-drop without --autogenerate"
