@@ -294,4 +294,20 @@ rm -f "$step"
 
 cd ..
 
+# ---- examples/declared, as its README runs it ---------------------------------------------------
+cp -r "$SRC/examples/declared" declared && cd declared || exit 1
+new_db
+rb upgrade head
+expect_rc 0 "examples/declared: upgrade head"
+rb revision --autogenerate -m "emails and books"
+expect_rc 0 "examples/declared: autogenerate"
+check "examples/declared: the view from 30_views.sql is in the upgrade" grep -q 'book_titles' "$OUT"
+rb upgrade head
+expect_rc 0 "examples/declared: upgrade head again"
+rb revision --autogenerate -m "again"
+expect_out "No changes in schema detected." "examples/declared: then no changes"
+rb check
+expect_rc 0 "examples/declared: check"
+cd ..
+
 finish
