@@ -96,7 +96,9 @@ local function case(c)
       if left then error("after the declaration, differences remain:\n" .. left, 0) end
     end)
     if not made then error(message(mwhy) .. "\n--- declaration\n" .. declared, 0) end
-    if up == nil then print("UPGRADE " .. c.name .. "\n" .. r.upgrade .. "DOWNGRADE\n" .. r.downgrade) end
+    if up ~= r.upgrade or down ~= r.downgrade then
+      print("UPGRADE " .. c.name .. "\n" .. r.upgrade .. "DOWNGRADE\n" .. r.downgrade .. "END")
+    end
     T.eq(r.upgrade, up, "upgrade text")
     T.eq(r.downgrade, down, "downgrade text")
   end)
@@ -321,14 +323,14 @@ cases[#cases + 1] = {
     .. "ALTER TABLE tenants ADD COLUMN plan plan NOT NULL DEFAULT 'free'",
   opts = { allow_drop = true },
   up = [[
-    db:exec("ALTER TYPE public.plan ADD VALUE 'team' BEFORE 'pro'")
-    db:exec("ALTER TYPE public.plan ADD VALUE 'enterprise' AFTER 'pro'")
+    db:add_enum_value("plan", "team", { before = "pro" })
+    db:add_enum_value("plan", "enterprise", { after = "pro" })
     db:add_column("tenants", { "plan", "plan", not_null = true, default = "free" })
 ]],
   down = [[
     db:drop_column("tenants", "plan")
-    db:exec("DROP TYPE public.plan")
-    db:exec("CREATE TYPE public.plan AS ENUM ('free', 'pro')")
+    db:drop_enum("plan")
+    db:create_enum("plan", { "free", "pro" })
 ]],
 }
 
@@ -352,14 +354,17 @@ CREATE VIEW recent_bodies AS SELECT body FROM recent_notes;
 ]],
   opts = { allow_drop = true },
   up = [=[
-    db:exec([[CREATE VIEW public.recent_notes WITH (security_invoker=true) AS
- SELECT notes.id,
+    db:create_view("recent_notes", {
+      security_invoker = true,
+      as = [[ SELECT notes.id,
     notes.body
    FROM notes
-  WHERE (notes.updated_at > (now() - '1 day'::interval))]])
-    db:exec([[CREATE VIEW public.recent_bodies AS
- SELECT recent_notes.body
-   FROM recent_notes]])
+  WHERE (notes.updated_at > (now() - '1 day'::interval))]],
+    })
+    db:create_view("recent_bodies", {
+      as = [[ SELECT recent_notes.body
+   FROM recent_notes]],
+    })
     db:create_function("touch", {
       returns = "trigger",
       language = "plpgsql",
@@ -382,8 +387,8 @@ END
   down = [[
     db:drop_trigger("notes", "notes_touch")
     db:drop_function("touch", { args = "" })
-    db:exec("DROP VIEW public.recent_bodies")
-    db:exec("DROP VIEW public.recent_notes")
+    db:drop_view("recent_bodies")
+    db:drop_view("recent_notes")
 ]],
 }
 
@@ -446,15 +451,15 @@ COMMENT ON COLUMN invoices.no IS 'it''s numbered';
 ]],
   opts = { allow_drop = true },
   up = [[
-    db:exec("CREATE SEQUENCE public.invoice_no START WITH 1000")
-    db:exec("COMMENT ON TABLE public.invoices IS 'Invoices, one per order'")
+    db:create_sequence("invoice_no", { start = 1000 })
+    db:comment_on("table", "invoices", "Invoices, one per order")
     db:add_column("invoices", { "no", "integer", not_null = true, default = db.fn.raw("nextval('invoice_no'::regclass)") })
-    db:exec("COMMENT ON COLUMN public.invoices.no IS 'it''s numbered'")
-    db:exec("ALTER SEQUENCE public.invoice_no OWNED BY public.invoices.no")
+    db:comment_on("column", "invoices.no", "it's numbered")
+    db:alter_sequence("invoice_no", { owned_by = "invoices.no" })
 ]],
   down = [[
     db:drop_column("invoices", "no")
-    db:exec("COMMENT ON TABLE public.invoices IS NULL")
+    db:comment_on("table", "invoices", nil)
 ]],
 }
 
