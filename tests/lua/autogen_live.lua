@@ -524,8 +524,9 @@ cases[#cases + 1] = {
 }
 
 cases[#cases + 1] = {
-  name = "a view's query changed in place; one whose columns change is created again, "
-    .. "with the view over it; a column type under a view",
+  -- A view whose columns stay is replaced in place; one whose columns change is created
+  -- again with the view over it and its grants; a view over a column whose type changes too.
+  name = "views replaced or created again",
   dialect = "postgresql",
   common = "CREATE TABLE notes (id integer PRIMARY KEY, body text, score integer)",
   from = [[
@@ -543,11 +544,64 @@ CREATE VIEW c AS SELECT body FROM b;
 GRANT SELECT ON b TO authenticated;
 CREATE VIEW s AS SELECT id, score FROM notes;
 ]],
+  up = [=[
+    db:drop_view("c")
+    db:drop_view("b")
+    db:drop_view("s")
+    db:alter_column("notes", "score", { type = "bigint" })
+    db:create_view("a", {
+      replace = true,
+      as = [[ SELECT notes.id,
+    notes.body,
+    notes.score
+   FROM notes
+  WHERE (notes.body IS NOT NULL)]],
+    })
+    db:create_view("b", {
+      as = [[ SELECT notes.body
+   FROM notes]],
+    })
+    db:create_view("c", {
+      as = [[ SELECT b.body
+   FROM b]],
+    })
+    db:create_view("s", {
+      as = [[ SELECT notes.id,
+    notes.score
+   FROM notes]],
+    })
+    db:grant("select", "b", "authenticated")
+]=],
+  down = [=[
+    db:drop_view("a")
+    db:drop_view("c")
+    db:drop_view("b")
+    db:drop_view("s")
+    db:alter_column("notes", "score", { type = "integer" })
+    db:create_view("a", {
+      as = [[ SELECT notes.id,
+    notes.body
+   FROM notes]],
+    })
+    db:create_view("b", {
+      as = [[ SELECT notes.id
+   FROM notes]],
+    })
+    db:create_view("c", {
+      as = [[ SELECT b.id
+   FROM b]],
+    })
+    db:create_view("s", {
+      as = [[ SELECT notes.id,
+    notes.score
+   FROM notes]],
+    })
+    db:grant("select", "b", "authenticated")
+]=],
 }
 
 cases[#cases + 1] = {
-  name = "an enum value renamed; function settings; forced row-level security; a disabled "
-    .. "trigger; default privileges",
+  name = "enum value renamed, function settings, forced RLS, disabled trigger, defaults",
   dialect = "postgresql",
   common = [[
 CREATE TABLE notes (id integer PRIMARY KEY, body text);
@@ -567,6 +621,39 @@ ALTER TABLE notes FORCE ROW LEVEL SECURITY;
 ALTER TABLE notes DISABLE TRIGGER notes_t;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO authenticated;
 ]],
+  up = [[
+    db:rename_enum_value("mood", "ok", "fine")
+    db:force_rls("notes")
+    db:create_function("f", {
+      returns = "integer",
+      language = "sql",
+      parallel = "safe",
+      settings = { { "search_path", "" }, { "work_mem", "64MB" } },
+      replace = true,
+      body = " SELECT 1 ",
+    })
+    db:disable_trigger("notes", "notes_t")
+    db:grant_default("select", "tables", "authenticated", {
+      for_role = "postgres",
+      schema = "public",
+    })
+]],
+  down = [[
+    db:revoke_default("select", "tables", "authenticated", {
+      for_role = "postgres",
+      schema = "public",
+    })
+    db:rename_enum_value("mood", "fine", "ok")
+    db:no_force_rls("notes")
+    db:alter_function("f", { args = "", reset = "all" })
+    db:create_function("f", {
+      returns = "integer",
+      language = "sql",
+      replace = true,
+      body = " SELECT 1 ",
+    })
+    db:enable_trigger("notes", "notes_t")
+]],
 }
 
 cases[#cases + 1] = {
@@ -582,6 +669,17 @@ CREATE UNLOGGED TABLE events (
 );
 ]],
   opts = { allow_drop = true },
+  up = [[
+    db:create_table("events", {
+      { "id", "bigint", primary_key = true, identity = "always" },
+      { "n", "serial" },
+      { "name", "text", not_null = true, collation = "C" },
+      { "name_len", "integer", generated = "length(name)" },
+    }, { unlogged = true })
+]],
+  down = [[
+    db:drop_table("events")
+]],
 }
 
 cases[#cases + 1] = {
