@@ -325,10 +325,13 @@ local function steps_for(from, to, dialect, indent)
       local t = MEMBER_KINDS[kind] and names.member_table(dialect, kind, id)
       if t and from.objects.table[t] and to.objects.table[t] and p.action ~= "none" then
         local a_from, a_to = from.objects[kind][id], to.objects[kind][id]
-        local ok = p.action == "change" or p.action == "replace" and FOLLOWS[kind]
-          and kind ~= "constraint"
-        if p.action == "create" then ok = type(try(E.create[kind], id, a_to)) == "table" end
-        if p.action == "drop" then ok = type(try(E.drop[kind], id, a_from)) == "table" end
+        local ok = p.action == "change"
+        local creates = p.action == "create" or p.action == "replace"
+        local drops = p.action == "drop" or p.action == "replace"
+        if creates or drops then
+          ok = (not creates or type(try(E.create[kind], id, a_to)) == "table")
+            and (not drops or type(try(E.drop[kind], id, a_from)) == "table")
+        end
         if not ok and (kind == "column" or kind == "constraint") then rebuild[t] = true end
       elseif kind == "table" and p.action == "replace" then
         rebuild[id] = true
@@ -361,6 +364,8 @@ local function steps_for(from, to, dialect, indent)
     end
     queue[#queue + 1] = "table " .. t
   end
+  -- Columns an enum's new type was given to (rbacmig.autogen.postgresql's swap_enum).
+  for key in pairs(ctx.retyped or {}) do queue[#queue + 1] = key end
   for _, key in ipairs(keys) do
     local p = plan[key]
     if p.action == "replace" then queue[#queue + 1] = key end

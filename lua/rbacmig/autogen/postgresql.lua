@@ -633,10 +633,67 @@ drop.enum = function(ctx, id)
   return { { code = call(ctx.indent, "drop_enum", named_args(id, {})) } }
 end
 
+-- The columns of model m whose type is enum `id` (as format_type prints it: qualified
+-- when its schema is not on the search path).
+local function enum_columns(m, id)
+  local _, n = names.split_table("postgresql", id)
+  local out = {}
+  for cid, a in pairs(m.objects.column) do
+    if a.type == n or a.type == id then out[#out + 1] = cid end
+  end
+  table.sort(out)
+  return out
+end
+
+-- An enum that loses a value cannot drop it: the type is renamed away, made again, each
+-- column that uses it converted through text (its default set aside meanwhile), and the old
+-- type dropped. A row holding the value lost makes the conversion fail, which is the point.
+local function swap_enum(ctx, id, after)
+  local n, schema = tname(id)
+  local s = names.split_table("postgresql", id)
+  local old = n .. "__rbacmig_old"
+  local steps = {
+    exec(ctx, "ALTER TYPE " .. qn(id) .. " RENAME TO " .. qi(old)),
+    { code = call(ctx.indent, "create_enum", named_args(id, { after.values })) },
+  }
+  for _, cid in ipairs(enum_columns(ctx.to, id)) do
+    if ctx.from.objects.column[cid] then
+      local t, c = names.split_member(cid)
+      local tn, tschema = tname(t)
+      local col = ctx.to.objects.column[cid]
+      local function alter(list)
+        return { code = call(ctx.indent, "alter_column", { tn, c, with_schema(list, tschema) }) }
+      end
+      if ctx.from.objects.column[cid].default then
+        steps[#steps + 1] = alter({ { "drop_default", true } })
+      end
+      steps[#steps + 1] = alter({ { "type", col.type }, { "using", qi(c) .. "::text::" .. qn(id) } })
+      if col.default then
+        steps[#steps + 1] = alter({ { "default", default_value(col.default, col.type) } })
+      end
+      ctx.retyped = ctx.retyped or {}
+      ctx.retyped["column " .. cid] = true
+    end
+  end
+  steps[#steps + 1] = exec(ctx, "DROP TYPE " .. qi(s) .. "." .. qi(old))
+  local _ = schema
+  return steps
+end
+
 -- New values are added where they stand (add_enum_value: ALTER TYPE ... ADD VALUE), never by
 -- recreating the type; a value renamed in place (same position, the others kept) is
--- rename_enum_value. Anything else needs the type dropped and created again.
+-- rename_enum_value. A value dropped or moved needs the type made again (swap_enum).
 change.enum = function(ctx, id, before, after, changes)
+  local r = M.enum_steps(ctx, id, before, after, changes)
+  if r ~= "replace" then return r end
+  -- Without a column that keeps using it, the type is simply made again.
+  for _, cid in ipairs(enum_columns(ctx.to, id)) do
+    if ctx.from.objects.column[cid] then return swap_enum(ctx, id, after) end
+  end
+  return "replace"
+end
+
+function M.enum_steps(ctx, id, before, after, changes)
   local steps = {}
   for _, c in ipairs(changes) do
     if c.attribute == "values" then
