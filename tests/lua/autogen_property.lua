@@ -75,6 +75,7 @@ local function schema(r, pg)
       end
       if #tbl.view.columns == 0 then tbl.view.columns[1] = "id" end
       tbl.view.invoker = pg and r.chance(0.5)
+      tbl.view.over = r.chance(0.3) -- a second view over the first
     end
     tbl.trigger = r.chance(0.25)
     if pg then
@@ -159,6 +160,10 @@ local function ddl(s)
     if t.view then
       add("CREATE VIEW " .. t.view.name .. (t.view.invoker and " WITH (security_invoker = true)"
         or "") .. " AS SELECT " .. table.concat(t.view.columns, ", ") .. " FROM " .. t.name)
+      if t.view.over then
+        add("CREATE VIEW w" .. t.name:sub(2) .. " AS SELECT " .. t.view.columns[1] .. " FROM "
+          .. t.view.name)
+      end
     end
     if t.trigger then
       if pg then
