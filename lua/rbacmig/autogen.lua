@@ -389,9 +389,8 @@ local function steps_for(from, to, dialect, indent)
   -- with what the new object gets by default.
   local replaced = {}
   for _, key in ipairs(keys) do
-    local kind, id = split_key(key)
+    local kind = split_key(key)
     if plan[key].action == "replace" and DEFAULT_OBJECTS[kind] then replaced[key] = true end
-    local _ = id
   end
   if next(replaced) then
     local gids = {}
@@ -557,5 +556,4 @@ function M.declare(m, opts)
     .. "-- they make what was read.\nreturn function(db)\n" .. text .. "end\n"
 end
 
-M.emit = emit
 return M

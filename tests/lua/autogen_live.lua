@@ -186,6 +186,27 @@ cases[#cases + 1] = {
 }
 
 cases[#cases + 1] = {
+  -- The index, check and policy on the column follow it: nothing is dropped and made again.
+  name = "a column renamed under an index, a check and a policy",
+  dialect = "postgresql",
+  common = "CREATE TABLE tenants (id integer PRIMARY KEY, other integer);"
+    .. "ALTER TABLE tenants ENABLE ROW LEVEL SECURITY",
+  from = "ALTER TABLE tenants ADD COLUMN nme text CHECK (nme <> '');"
+    .. "CREATE INDEX tenants_nme_idx ON tenants (lower(nme));"
+    .. "CREATE POLICY named ON tenants USING (nme IS NOT NULL)",
+  to = "ALTER TABLE tenants ADD COLUMN name text CONSTRAINT tenants_nme_check CHECK (name <> '');"
+    .. "CREATE INDEX tenants_nme_idx ON tenants (lower(name));"
+    .. "CREATE POLICY named ON tenants USING (name IS NOT NULL)",
+  opts = { renames = { { kind = "column", table = "tenants", from = "nme", to = "name" } } },
+  up = [[
+    db:rename_column("tenants", "nme", "name")
+]],
+  down = [[
+    db:rename_column("tenants", "name", "nme")
+]],
+}
+
+cases[#cases + 1] = {
   name = "a table renamed",
   from = "CREATE TABLE orgs (id integer PRIMARY KEY NOT NULL, name text)",
   to = "CREATE TABLE tenants (id integer PRIMARY KEY NOT NULL, name text)",

@@ -49,6 +49,9 @@ local function schema(r, pg)
     local tbl = { name = "t" .. t, columns = {}, indexes = {}, checks = {} }
     for _, c in ipairs(COLUMNS) do
       if r.chance(0.5) then
+        -- n2's type varies between draws: a column whose type changes.
+        if c.name == "n2" and r.chance(0.4) then c = { name = "n2", pg = "integer",
+          sqlite = "NUMERIC", num = true } end
         tbl.columns[#tbl.columns + 1] = { def = c, not_null = r.chance(0.3),
           default = r.chance(0.3) and (c.num and tostring(r.int(9)) or "'x" .. r.int(3) .. "'") }
       end
@@ -84,10 +87,12 @@ local function schema(r, pg)
       tbl.policies = {}
       if tbl.rls then
         for p = 1, r.int(3) - 1 do
+          -- A policy may call a function of the schema (f1, when there is one).
           tbl.policies[#tbl.policies + 1] = { name = tbl.name .. "_p" .. p,
             command = r.pick({ "ALL", "SELECT", "UPDATE" }),
             role = r.pick({ "authenticated", "anon", "PUBLIC" }),
-            expr = "id > " .. r.int(3), restrictive = r.chance(0.2) }
+            expr = r.chance(0.3) and "id > f1()" or "id > " .. r.int(3),
+            restrictive = r.chance(0.2) }
         end
       end
       tbl.grants = {}
@@ -128,6 +133,15 @@ local function ddl(s)
     local values = {}
     for i, v in ipairs(s.enum) do values[i] = "'" .. v .. "'" end
     add("CREATE TYPE mood AS ENUM (" .. table.concat(values, ", ") .. ")")
+  end
+  local uses_f1 = false
+  for _, t in ipairs(s.tables) do
+    for _, p in ipairs(t.policies or {}) do
+      if p.expr:find("f1()", 1, true) then uses_f1 = true end
+    end
+  end
+  if uses_f1 and not (s.functions and s.functions[1]) then
+    s.functions = { { name = "f1", body = "SELECT 0", stable = true } }
   end
   for _, f in ipairs(s.functions or {}) do
     add(string.format("CREATE FUNCTION %s() RETURNS integer LANGUAGE sql %s %s AS $$ %s $$",

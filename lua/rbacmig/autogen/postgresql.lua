@@ -649,7 +649,7 @@ end
 -- column that uses it converted through text (its default set aside meanwhile), and the old
 -- type dropped. A row holding the value lost makes the conversion fail, which is the point.
 local function swap_enum(ctx, id, after)
-  local n, schema = tname(id)
+  local n = tname(id)
   local s = names.split_table("postgresql", id)
   local old = n .. "__rbacmig_old"
   local steps = {
@@ -676,7 +676,6 @@ local function swap_enum(ctx, id, after)
     end
   end
   steps[#steps + 1] = exec(ctx, "DROP TYPE " .. qi(s) .. "." .. qi(old))
-  local _ = schema
   return steps
 end
 
@@ -1314,6 +1313,4 @@ change.default_privilege = function(ctx, id, before, after)
 end
 
 M.create, M.drop, M.change = create, drop, change
-M.qi, M.qn, M.lit, M.exec, M.tname, M.with_schema = qi, qn, lit, exec, tname, with_schema
-M.comment_step = comment_step
 return M
