@@ -106,6 +106,107 @@ end
 local DEFAULT_OBJECTS = { table = "tables", view = "tables", sequence = "sequences",
   ["function"] = "functions", schema = "schemas" }
 
+-- The grants object `id` of `kind` (attributes a, as `to` has it) has when just created.
+local function implied_grants(to, kind, id, a)
+  local objects = DEFAULT_OBJECTS[kind]
+  local out = {}
+  if to.dialect ~= "postgresql" or not objects or not a.owner then return out end
+  local schema = kind ~= "schema" and id:match("^([^.]+)%.") or nil
+  local acl, global = {}, false
+  local function grant(grantee, privileges, grant_option)
+    if grantee == a.owner then return end
+    local g = acl[grantee] or { privileges = {}, grant_option = {} }
+    acl[grantee] = g
+    for _, p in ipairs(privileges) do g.privileges[#g.privileges + 1] = p end
+    for _, p in ipairs(grant_option or {}) do g.grant_option[#g.grant_option + 1] = p end
+  end
+  local defaults = {}
+  for _, key in ipairs(model.sorted_keys(to.objects.default_privilege)) do
+    defaults[#defaults + 1] = to.objects.default_privilege[key]
+  end
+  for _, d in ipairs(defaults) do
+    if d.role == a.owner and d.objects == objects and d.schema == nil then
+      global = true
+      grant(d.grantee, d.privileges, d.grant_option)
+    end
+  end
+  if not global and kind == "function" then grant("PUBLIC", { "EXECUTE" }) end
+  for _, d in ipairs(defaults) do
+    if d.role == a.owner and d.objects == objects and schema and d.schema == schema then
+      grant(d.grantee, d.privileges, d.grant_option)
+    end
+  end
+  for grantee, g in pairs(acl) do
+    local seen, privs, opts = {}, {}, {}
+    for _, p in ipairs(g.privileges) do
+      if not seen[p] then seen[p] = true; privs[#privs + 1] = p end
+    end
+    seen = {}
+    for _, p in ipairs(g.grant_option) do
+      if not seen[p] then seen[p] = true; opts[#opts + 1] = p end
+    end
+    table.sort(privs)
+    table.sort(opts)
+    out[kind .. " " .. id .. " TO " .. grantee] = { on = kind, object = id, grantee = grantee,
+      privileges = privs, grant_option = #opts > 0 and opts or nil }
+  end
+  return out
+end
+
+local function with_implied_grants(from, to)
+  if to.dialect ~= "postgresql" then return from, {} end
+  local extra, implied = {}, {}
+  for kind in pairs(DEFAULT_OBJECTS) do
+    for id, a in pairs(to.objects[kind]) do
+      if not from.objects[kind][id] then
+        for gid, g in pairs(implied_grants(to, kind, id, a)) do
+          extra[gid] = g
+          implied[gid] = true
+        end
+      end
+    end
+  end
+  if next(extra) == nil then return from, implied end
+  local out = setmetatable({ dialect = from.dialect, profile = from.profile,
+    schemas = from.schemas, not_compared = from.not_compared, objects = {} },
+    getmetatable(from))
+  for kind, of in pairs(from.objects) do out.objects[kind] = of end
+  local grants = {}
+  for gid, g in pairs(from.objects.grant) do grants[gid] = g end
+  for gid, g in pairs(extra) do grants[gid] = g end
+  out.objects.grant = grants
+  return out, implied
+end
+
+-- Keys ("kind identity") of what depends on each key in model m, transitively.
+local function dependents(m)
+  local rev = {}
+  for key, list in pairs(m.depends or {}) do
+    for _, d in ipairs(list) do
+      rev[d] = rev[d] or {}
+      rev[d][#rev[d] + 1] = key
+    end
+  end
+  return rev
+end
+
+-- What must be dropped and created again because something it depends on is: views,
+-- triggers and policies over it, foreign keys on a key of it.
+local FOLLOWS = { view = true, trigger = true, policy = true, constraint = true, index = true }
+
+local function split_key(key)
+  return key:match("^(%S+) (.*)$")
+end
+
+-- PostgreSQL gives a new object privileges nobody wrote: PUBLIC may execute a new function
+-- (acldefault), and ALTER DEFAULT PRIVILEGES adds its grants (the owner's, for the object's
+-- schema or everywhere; one for everywhere replaces acldefault). Those are the grants an
+-- object has once created, so the grants it must have are compared with them: what the
+-- declaration does not want is revoked after the create. Returns `from` with them added and
+-- the set of their identities.
+local DEFAULT_OBJECTS = { table = "tables", view = "tables", sequence = "sequences",
+  ["function"] = "functions", schema = "schemas" }
+
 local function with_implied_grants(from, to)
   if to.dialect ~= "postgresql" then return from, {} end
   local extra, implied = {}, {}
@@ -224,10 +325,13 @@ local function steps_for(from, to, dialect, indent)
       local t = MEMBER_KINDS[kind] and names.member_table(dialect, kind, id)
       if t and from.objects.table[t] and to.objects.table[t] and p.action ~= "none" then
         local a_from, a_to = from.objects[kind][id], to.objects[kind][id]
-        local ok = p.action == "change" or p.action == "replace" and FOLLOWS[kind]
-          and kind ~= "constraint"
-        if p.action == "create" then ok = type(try(E.create[kind], id, a_to)) == "table" end
-        if p.action == "drop" then ok = type(try(E.drop[kind], id, a_from)) == "table" end
+        local ok = p.action == "change"
+        local creates = p.action == "create" or p.action == "replace"
+        local drops = p.action == "drop" or p.action == "replace"
+        if creates or drops then
+          ok = (not creates or type(try(E.create[kind], id, a_to)) == "table")
+            and (not drops or type(try(E.drop[kind], id, a_from)) == "table")
+        end
         if not ok and (kind == "column" or kind == "constraint") then rebuild[t] = true end
       elseif kind == "table" and p.action == "replace" then
         rebuild[id] = true
@@ -260,8 +364,17 @@ local function steps_for(from, to, dialect, indent)
     end
     queue[#queue + 1] = "table " .. t
   end
+  -- Columns an enum's new type was given to (rbacmig.autogen.postgresql's swap_enum).
+  for key in pairs(ctx.retyped or {}) do queue[#queue + 1] = key end
   for _, key in ipairs(keys) do
-    if plan[key].action == "replace" then queue[#queue + 1] = key end
+    local p = plan[key]
+    if p.action == "replace" then queue[#queue + 1] = key end
+    -- PostgreSQL will not change the type of a column a view or a policy uses.
+    if p.action == "change" and p.d.kind == "column" then
+      for _, c in ipairs(p.d.changes or {}) do
+        if c.attribute == "type" then queue[#queue + 1] = key end
+      end
+    end
   end
   local seen = {}
   while #queue > 0 do
@@ -269,6 +382,39 @@ local function steps_for(from, to, dialect, indent)
     if not seen[key] then
       seen[key] = true
       for _, dep in ipairs(rev[key] or {}) do replace(dep) end
+    end
+  end
+
+  -- An object dropped and created again loses its grants: they are given again, compared
+  -- with what the new object gets by default.
+  local replaced = {}
+  for _, key in ipairs(keys) do
+    local kind = split_key(key)
+    if plan[key].action == "replace" and DEFAULT_OBJECTS[kind] then replaced[key] = true end
+  end
+  if next(replaced) then
+    local gids = {}
+    for _, m in ipairs({ from, to }) do
+      for gid, g in pairs(m.objects.grant) do
+        local on = g.on == "column" and "table " .. names.member_table(dialect, "column", g.object)
+          or g.on .. " " .. g.object
+        if replaced[on] then gids[gid] = on end
+      end
+    end
+    local sorted = {}
+    for gid in pairs(gids) do sorted[#sorted + 1] = gid end
+    table.sort(sorted)
+    local fresh = {}
+    for _, gid in ipairs(sorted) do
+      local on = gids[gid]
+      if not fresh[on] then
+        local kind, id = split_key(on)
+        fresh[on] = implied_grants(to, kind, id, to.objects[kind][id])
+      end
+      local key = "grant " .. gid
+      if not plan[key] then keys[#keys + 1] = key end
+      plan[key] = { d = { kind = "grant", identity = gid, change = "changed" }, action = "regrant",
+        before = fresh[on][gid], after = to.objects.grant[gid] }
     end
   end
 
@@ -307,6 +453,8 @@ local function steps_for(from, to, dialect, indent)
       do_create()
     elseif p.action == "change" then
       add(p.steps, "create", kind, id, p.implied and from or to)
+    elseif p.action == "regrant" then
+      add(E.change.grant(ctx, id, p.before, p.after), "create", kind, id, to)
     elseif p.action == "unsupported" then
       unsupported[#unsupported + 1] = string.format("cannot change %s %s on %s yet", kind, id,
         dialect)
@@ -408,5 +556,4 @@ function M.declare(m, opts)
     .. "-- they make what was read.\nreturn function(db)\n" .. text .. "end\n"
 end
 
-M.emit = emit
 return M

@@ -10,7 +10,11 @@
 new_db
 mkdir -p lua
 cp "$SRC/tests/lua/harness.lua" "$SRC/tests/lua/autogen_live.lua" lua/
-migration a1 "" 'require("autogen_live")(db)' 'return'
+# On SQLite the table rebuild wants foreign keys off, which only a migration outside a
+# transaction can switch (each case is a savepoint of its own).
+extra=""
+[ "$DIALECT" = sqlite ] && extra="transactional = false,"
+migration a1 "" 'require("autogen_live")(db)' 'return' "$extra"
 rb upgrade head
 expect_rc 0 "the golden cases pass on $DIALECT"
 case "$ERR" in *" passed, 0 failed"*) pass ;; *) fail "the suite reports no failure" ;; esac

@@ -115,7 +115,17 @@ function M.call(indent, op, args, opts)
     .. "{\n"
   for _, item in ipairs(items) do out = out .. inner .. item .. ",\n" end
   out = out .. indent .. "}"
-  for i = at + 1, #args do out = out .. ", " .. parts[i] end
+  for i = at + 1, #args do
+    local a2 = args[i]
+    -- An options table after the spread one that would make a long line is spread too.
+    if #indent + 3 + #parts[i] > LINE and type(a2) == "table" and not is_code(a2) then
+      out = out .. ", {\n"
+      for _, item in ipairs(items_of(a2)) do out = out .. inner .. item .. ",\n" end
+      out = out .. indent .. "}"
+    else
+      out = out .. ", " .. parts[i]
+    end
+  end
   return out .. ")"
 end
 

@@ -127,6 +127,19 @@ function M.sort(steps, from, to)
     for _, d in ipairs(implied(m, kind, id)) do out[#out + 1] = d end
     return out
   end
+  -- The steps of an object, or else of the table it is on: a column or constraint of a new
+  -- table is made by its create_table, and goes with its table's drop.
+  local function steps_of(phase, m, key)
+    local list = by_key[phase][key]
+    if list then return list end
+    local kind, id = key:match("^(%S+) (.*)$")
+    if kind and MEMBER_KINDS[kind] then
+      local t = names.member_table(m.dialect, kind, id)
+      return t and (by_key[phase]["table " .. t] or by_key[phase]["view " .. t])
+    end
+    return nil
+  end
+
   for _, s in ipairs(steps) do
     if s.phase == "create" then
       -- A step may name one more object it needs (a sequence's OWNED BY, its column).
@@ -135,17 +148,33 @@ function M.sort(steps, from, to)
         if list then edge(list[#list], s) end
       end
       for _, d in ipairs(deps_of(s.model or to, to_deps, s.key, s.kind, s.identity)) do
-        local list = by_key.create[d]
-        if list and d ~= s.key then edge(list[#list], s) end
+        local list = steps_of("create", to, d)
+        if list and list[#list] ~= s and d ~= s.key then edge(list[#list], s) end
       end
-    else
-      -- s drops an object; what depended on it must be dropped before.
-      local list = by_key.drop[s.key]
-      if list[1] == s then
-        for _, d in ipairs(deps_of(from, from_deps, s.key, s.kind, s.identity)) do
-          local dl = by_key.drop[d]
-          if dl and d ~= s.key then edge(s, dl[1]) end
-        end
+    end
+  end
+  -- A drop waits for the drops of what depends on it (of their tables, when they go with
+  -- them): over every dependency of the old model, not only of what is dropped, since a
+  -- foreign key goes with its table.
+  for key, list in pairs(from_deps) do
+    local kind, id = key:match("^(%S+) (.*)$")
+    local implied_list = implied(from, kind, id)
+    local all = {}
+    for _, d in ipairs(list) do all[#all + 1] = d end
+    for _, d in ipairs(implied_list) do all[#all + 1] = d end
+    local mine = steps_of("drop", from, key)
+    if mine then
+      for _, d in ipairs(all) do
+        local theirs = steps_of("drop", from, d)
+        if theirs and theirs[1] ~= mine[1] then edge(mine[#mine], theirs[1]) end
+      end
+    end
+  end
+  for _, s in ipairs(steps) do
+    if s.phase == "drop" and by_key.drop[s.key][1] == s and not from_deps[s.key] then
+      for _, d in ipairs(implied(from, s.kind, s.identity)) do
+        local theirs = steps_of("drop", from, d)
+        if theirs and theirs[1] ~= s then edge(s, theirs[1]) end
       end
     end
   end

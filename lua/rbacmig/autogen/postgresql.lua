@@ -2,8 +2,8 @@
 -- PostgreSQL model (rbacmig.inspect.model), as Lua source. Each emitter returns a list of
 -- steps { code = "db:...(...)" } (several when one object takes several calls), or
 -- "replace" from change() when the object must be dropped and created again. What the schema
--- API cannot say yet goes through one fallback per kind (exec_*), which writes
--- db:exec([[...]]) from the server-printed definitions the model holds.
+-- API cannot say (a constraint or an index beyond its calls, a function with an SQL-standard
+-- body) is written as db:exec([[...]]) from the server-printed definitions the model holds.
 --
 -- Pure: depends on nothing but base, string and table.
 
@@ -84,15 +84,18 @@ end
 
 -- Whether the schema API's column spec can say everything the column has.
 local function plain_column(a)
-  return not a.generated and not a.collation and (a.identity == nil
-    or a.identity == "by default" and (a.type == "integer" or a.type == "bigint")
-      and a.not_null and not a.default)
+  return not (a.identity and a.default) and not (a.generated and a.default)
+end
+
+-- serial and bigserial are what a migration says for the usual identity column.
+local function serial(a)
+  return a.identity == "by default" and (a.type == "integer" or a.type == "bigint")
 end
 
 -- The column spec { name, type, not_null = ..., default = ... }.
 local function column_spec(name, a, extra)
   local list = { { nil, name } }
-  if a.identity then
+  if serial(a) then
     list[2] = { nil, a.type == "bigint" and "bigserial" or "serial" }
   else
     list[2] = { nil, type_name(a.type) }
@@ -103,8 +106,13 @@ local function column_spec(name, a, extra)
     list[#list + 1] = kv
     if kv[1] == "primary_key" then pk = true end
   end
+  if a.identity and not serial(a) then list[#list + 1] = { "identity", a.identity } end
   if a.not_null and not a.identity and not pk then list[#list + 1] = { "not_null", true } end
   if a.default then list[#list + 1] = { "default", default_value(a.default, a.type) } end
+  if a.generated then list[#list + 1] = { "generated", names.unwrap(a.generated) or a.generated } end
+  if a.collation then
+    list[#list + 1] = { "collation", (a.collation:gsub('^pg_catalog%.', ""):gsub('"', "")) }
+  end
   return fields(list)
 end
 
@@ -119,9 +127,70 @@ local function column_sql(name, a)
   return s
 end
 
-local function comment_step(ctx, what, target, text)
-  return exec(ctx, "COMMENT ON " .. what .. " " .. target .. " IS "
-    .. (text and lit(text) or "NULL"))
+-- db:comment_on for an object of the model: kind and identity as the model has them.
+local COMMENT_KIND = { enum = "type" }
+
+local function comment_step(ctx, kind, id, text, a)
+  local args, list = {}, {}
+  local ck = COMMENT_KIND[kind] or kind
+  if kind == "schema" then
+    args[2] = id
+  elseif kind == "column" then
+    local t, c = names.split_member(id)
+    local tn, schema = tname(t)
+    args[2] = tn .. "." .. c
+    if schema then list[#list + 1] = { "schema", schema } end
+  elseif kind == "constraint" or kind == "trigger" or kind == "policy" then
+    local t, n = names.split_member(id)
+    local tn, schema = tname(t)
+    args[2] = n
+    list[#list + 1] = { "table", tn }
+    if schema then list[#list + 1] = { "schema", schema } end
+  elseif kind == "index" then
+    local t, n = names.split_member(id)
+    local _, schema = tname(t)
+    args[2] = n
+    if schema then list[#list + 1] = { "schema", schema } end
+  elseif kind == "function" then
+    local s, n, fargs = names.split_function(id)
+    if a and a.kind == "procedure" then ck = "procedure" end
+    args[2] = n
+    list[#list + 1] = { "args", fargs }
+    if s ~= "public" then list[#list + 1] = { "schema", s } end
+  else
+    if kind == "view" and a and a.kind == "materialized view" then ck = "materialized_view" end
+    local n, schema = tname(id)
+    args[2] = n
+    if schema then list[#list + 1] = { "schema", schema } end
+  end
+  args[1] = ck
+  args[3] = text == nil and code("nil") or text
+  if #list > 0 then args[4] = fields(list) end
+  return { code = call(ctx.indent, "comment_on", args) }
+end
+
+-- db:set_owner for an object of the model.
+local function owner_step(ctx, kind, id, role, a)
+  local list, name = {}, nil
+  local ok = kind
+  if kind == "function" then
+    local s, n, fargs = names.split_function(id)
+    if a and a.kind == "procedure" then ok = "procedure" end
+    name = n
+    list[#list + 1] = { "args", fargs }
+    if s ~= "public" then list[#list + 1] = { "schema", s } end
+  elseif kind == "schema" then
+    name = id
+  else
+    if kind == "enum" then ok = "type" end
+    if kind == "view" and a and a.kind == "materialized view" then ok = "materialized_view" end
+    local n, schema = tname(id)
+    name = n
+    if schema then list[#list + 1] = { "schema", schema } end
+  end
+  local args = { ok, name, role }
+  if #list > 0 then args[4] = fields(list) end
+  return { code = call(ctx.indent, "set_owner", args) }
 end
 
 ---------------------------------------------------------------------------------------------
@@ -254,6 +323,9 @@ create.table = function(ctx, id, a)
     end
     if #uniques > 0 then opts[#opts + 1] = { "unique", uniques } end
     if #checks > 0 then opts[#opts + 1] = { "checks", checks } end
+    if a.unlogged then opts[#opts + 1] = { "unlogged", true } end
+    if a.options then opts[#opts + 1] = { "options", a.options } end
+    if a.partition_key then opts[#opts + 1] = { "partition_by", a.partition_key } end
     local args = { name, specs }
     local o = with_schema(opts, schema)
     if #o.list > 0 then args[3] = o end
@@ -269,7 +341,7 @@ create.table = function(ctx, id, a)
   for _, col in ipairs(members(ctx.to, "column", id)) do
     ctx.done["column " .. col.id] = true
     if col.attrs.comment then
-      steps[#steps + 1] = comment_step(ctx, "COLUMN", qn(id) .. "." .. qi(col.name), col.attrs.comment)
+      steps[#steps + 1] = comment_step(ctx, "column", col.id, col.attrs.comment)
     end
   end
   if a.rls then
@@ -277,9 +349,10 @@ create.table = function(ctx, id, a)
     steps[#steps + 1] = { code = call(ctx.indent, "enable_rls", #o.list > 0 and { name, o }
       or { name }) }
   elseif a.rls_forced then
-    steps[#steps + 1] = exec(ctx, "ALTER TABLE " .. qn(id) .. " FORCE ROW LEVEL SECURITY")
+    steps[#steps + 1] = { code = call(ctx.indent, "force_rls", schema
+      and { name, fields({ { "schema", schema } }) } or { name }) }
   end
-  if a.comment then steps[#steps + 1] = comment_step(ctx, "TABLE", qn(id), a.comment) end
+  if a.comment then steps[#steps + 1] = comment_step(ctx, "table", id, a.comment) end
   return steps
 end
 
@@ -306,20 +379,21 @@ change.table = function(ctx, id, before, after, changes)
           steps[#steps + 1] = { code = call(ctx.indent, "disable_rls",
             schema and { name, fields({ { "schema", schema } }) } or { name }) }
           if after.rls_forced then
-            steps[#steps + 1] = exec(ctx, "ALTER TABLE " .. qn(id) .. " FORCE ROW LEVEL SECURITY")
+            steps[#steps + 1] = { code = call(ctx.indent, "force_rls", schema
+              and { name, fields({ { "schema", schema } }) } or { name }) }
           end
         else
-          steps[#steps + 1] = exec(ctx, "ALTER TABLE " .. qn(id) .. (after.rls_forced and " FORCE"
-            or " NO FORCE") .. " ROW LEVEL SECURITY")
+          steps[#steps + 1] = { code = call(ctx.indent, after.rls_forced and "force_rls"
+            or "no_force_rls", schema and { name, fields({ { "schema", schema } }) } or { name }) }
         end
       end
     elseif attr == "comment" then
-      steps[#steps + 1] = comment_step(ctx, "TABLE", qn(id), after.comment)
+      steps[#steps + 1] = comment_step(ctx, "table", id, after.comment)
     elseif attr == "owner" then
-      steps[#steps + 1] = exec(ctx, "ALTER TABLE " .. qn(id) .. " OWNER TO " .. qi(after.owner))
+      steps[#steps + 1] = owner_step(ctx, "table", id, after.owner)
     elseif attr == "unlogged" then
-      steps[#steps + 1] = exec(ctx, "ALTER TABLE " .. qn(id) .. " SET "
-        .. (after.unlogged and "UNLOGGED" or "LOGGED"))
+      steps[#steps + 1] = { code = call(ctx.indent, "alter_table", { name,
+        with_schema({ { "unlogged", after.unlogged == true } }, schema) }) }
     else
       return "replace"
     end
@@ -339,9 +413,7 @@ create.column = function(ctx, id, a)
   else
     steps[1] = exec(ctx, "ALTER TABLE " .. qn(t) .. " ADD COLUMN " .. column_sql(col, a))
   end
-  if a.comment then
-    steps[#steps + 1] = comment_step(ctx, "COLUMN", qn(t) .. "." .. qi(col), a.comment)
-  end
+  if a.comment then steps[#steps + 1] = comment_step(ctx, "column", id, a.comment) end
   return steps
 end
 
@@ -370,7 +442,7 @@ change.column = function(ctx, id, before, after, changes)
         opts[#opts + 1] = { "drop_default", true }
       end
     elseif attr == "comment" then
-      steps[#steps + 1] = comment_step(ctx, "COLUMN", qn(t) .. "." .. qi(col), after.comment)
+      steps[#steps + 1] = comment_step(ctx, "column", id, after.comment)
     else
       return "replace"
     end
@@ -419,9 +491,7 @@ create.constraint = function(ctx, id, a)
   else
     steps = { exec(ctx, "ALTER TABLE " .. qn(t) .. " ADD CONSTRAINT " .. qi(con) .. " " .. def) }
   end
-  if a.comment then
-    steps[#steps + 1] = comment_step(ctx, "CONSTRAINT " .. qi(con) .. " ON", qn(t), a.comment)
-  end
+  if a.comment then steps[#steps + 1] = comment_step(ctx, "constraint", id, a.comment) end
   return steps
 end
 
@@ -435,8 +505,7 @@ end
 
 change.constraint = function(ctx, id, before, after, changes)
   if #changes == 1 and changes[1].attribute == "comment" then
-    local t, con = names.split_member(id)
-    return { comment_step(ctx, "CONSTRAINT " .. qi(con) .. " ON", qn(t), after.comment) }
+    return { comment_step(ctx, "constraint", id, after.comment) }
   end
   return "replace"
 end
@@ -481,11 +550,7 @@ create.index = function(ctx, id, a)
   else
     steps = { exec(ctx, a.definition) }
   end
-  if a.comment then
-    local _, iname = names.split_member(id)
-    local s = names.split_table("postgresql", t)
-    steps[#steps + 1] = comment_step(ctx, "INDEX", qi(s) .. "." .. qi(iname), a.comment)
-  end
+  if a.comment then steps[#steps + 1] = comment_step(ctx, "index", id, a.comment) end
   return steps
 end
 
@@ -499,9 +564,7 @@ end
 
 change.index = function(ctx, id, before, after, changes)
   if #changes == 1 and changes[1].attribute == "comment" then
-    local t, iname = names.split_member(id)
-    local s = names.split_table("postgresql", t)
-    return { comment_step(ctx, "INDEX", qi(s) .. "." .. qi(iname), after.comment) }
+    return { comment_step(ctx, "index", id, after.comment) }
   end
   return "replace"
 end
@@ -512,7 +575,7 @@ end
 
 create.schema = function(ctx, id, a)
   local steps = { { code = call(ctx.indent, "create_schema", { id }) } }
-  if a.comment then steps[2] = comment_step(ctx, "SCHEMA", qi(id), a.comment) end
+  if a.comment then steps[2] = comment_step(ctx, "schema", id, a.comment) end
   return steps
 end
 drop.schema = function(ctx, id) return { { code = call(ctx.indent, "drop_schema", { id }) } } end
@@ -520,9 +583,9 @@ change.schema = function(ctx, id, before, after, changes)
   local steps = {}
   for _, c in ipairs(changes) do
     if c.attribute == "comment" then
-      steps[#steps + 1] = comment_step(ctx, "SCHEMA", qi(id), after.comment)
+      steps[#steps + 1] = comment_step(ctx, "schema", id, after.comment)
     elseif c.attribute == "owner" then
-      steps[#steps + 1] = exec(ctx, "ALTER SCHEMA " .. qi(id) .. " OWNER TO " .. qi(after.owner))
+      steps[#steps + 1] = owner_step(ctx, "schema", id, after.owner)
     else
       return "replace"
     end
@@ -548,61 +611,134 @@ change.extension = function(ctx, id, before, after, changes)
 end
 
 ---------------------------------------------------------------------------------------------
--- Enums and sequences (db:exec until the schema API has create_enum and create_sequence)
+-- Enums and sequences
 ---------------------------------------------------------------------------------------------
 
-local function enum_values(list)
-  local out = {}
-  for i, v in ipairs(list) do out[i] = lit(v) end
-  return table.concat(out, ", ")
+-- `name` of an object in a schema, and { schema = s } when it is not public.
+local function named_args(id, args, extra)
+  local n, schema = tname(id)
+  local list = extra or {}
+  table.insert(args, 1, n)
+  local o = with_schema(list, schema)
+  if #o.list > 0 then args[#args + 1] = o end
+  return args
 end
 
 create.enum = function(ctx, id, a)
-  local steps = { exec(ctx, "CREATE TYPE " .. qn(id) .. " AS ENUM (" .. enum_values(a.values) .. ")") }
-  if a.comment then steps[2] = comment_step(ctx, "TYPE", qn(id), a.comment) end
+  local steps = { { code = call(ctx.indent, "create_enum", named_args(id, { a.values })) } }
+  if a.comment then steps[2] = comment_step(ctx, "enum", id, a.comment) end
   return steps
 end
-drop.enum = function(ctx, id) return { exec(ctx, "DROP TYPE " .. qn(id)) } end
+drop.enum = function(ctx, id)
+  return { { code = call(ctx.indent, "drop_enum", named_args(id, {})) } }
+end
 
--- New values are added where they stand (ALTER TYPE ... ADD VALUE), never by recreating the
--- type: only when every old value is kept in its order.
+-- The columns of model m whose type is enum `id` (as format_type prints it: qualified
+-- when its schema is not on the search path).
+local function enum_columns(m, id)
+  local _, n = names.split_table("postgresql", id)
+  local out = {}
+  for cid, a in pairs(m.objects.column) do
+    if a.type == n or a.type == id then out[#out + 1] = cid end
+  end
+  table.sort(out)
+  return out
+end
+
+-- An enum that loses a value cannot drop it: the type is renamed away, made again, each
+-- column that uses it converted through text (its default set aside meanwhile), and the old
+-- type dropped. A row holding the value lost makes the conversion fail, which is the point.
+local function swap_enum(ctx, id, after)
+  local n = tname(id)
+  local s = names.split_table("postgresql", id)
+  local old = n .. "__rbacmig_old"
+  local steps = {
+    exec(ctx, "ALTER TYPE " .. qn(id) .. " RENAME TO " .. qi(old)),
+    { code = call(ctx.indent, "create_enum", named_args(id, { after.values })) },
+  }
+  for _, cid in ipairs(enum_columns(ctx.to, id)) do
+    if ctx.from.objects.column[cid] then
+      local t, c = names.split_member(cid)
+      local tn, tschema = tname(t)
+      local col = ctx.to.objects.column[cid]
+      local function alter(list)
+        return { code = call(ctx.indent, "alter_column", { tn, c, with_schema(list, tschema) }) }
+      end
+      if ctx.from.objects.column[cid].default then
+        steps[#steps + 1] = alter({ { "drop_default", true } })
+      end
+      steps[#steps + 1] = alter({ { "type", col.type }, { "using", qi(c) .. "::text::" .. qn(id) } })
+      if col.default then
+        steps[#steps + 1] = alter({ { "default", default_value(col.default, col.type) } })
+      end
+      ctx.retyped = ctx.retyped or {}
+      ctx.retyped["column " .. cid] = true
+    end
+  end
+  steps[#steps + 1] = exec(ctx, "DROP TYPE " .. qi(s) .. "." .. qi(old))
+  return steps
+end
+
+-- New values are added where they stand (add_enum_value: ALTER TYPE ... ADD VALUE), never by
+-- recreating the type; a value renamed in place (same position, the others kept) is
+-- rename_enum_value. A value dropped or moved needs the type made again (swap_enum).
 change.enum = function(ctx, id, before, after, changes)
+  local r = M.enum_steps(ctx, id, before, after, changes)
+  if r ~= "replace" then return r end
+  -- Without a column that keeps using it, the type is simply made again.
+  for _, cid in ipairs(enum_columns(ctx.to, id)) do
+    if ctx.from.objects.column[cid] then return swap_enum(ctx, id, after) end
+  end
+  return "replace"
+end
+
+function M.enum_steps(ctx, id, before, after, changes)
   local steps = {}
   for _, c in ipairs(changes) do
     if c.attribute == "values" then
       local old, new = before.values, after.values
-      local j = 1
-      for _, v in ipairs(new) do
-        if old[j] == v then j = j + 1 end
-      end
-      if j <= #old then return "replace" end
-      local present = {}
-      for _, v in ipairs(old) do present[v] = true end
-      for i, v in ipairs(new) do
-        if not present[v] then
-          local where = ""
-          if new[i + 1] and present[new[i + 1]] then where = " BEFORE " .. lit(new[i + 1])
-          elseif i > 1 then where = " AFTER " .. lit(new[i - 1]) end
-          steps[#steps + 1] = exec(ctx, "ALTER TYPE " .. qn(id) .. " ADD VALUE " .. lit(v) .. where)
-          present[v] = true
+      local kept = {}
+      for _, v in ipairs(new) do kept[v] = true end
+      local gone = {}
+      for _, v in ipairs(old) do if not kept[v] then gone[#gone + 1] = v end end
+      if #gone == 1 and #old == #new then
+        -- One value renamed where it stands.
+        for i, v in ipairs(old) do
+          if v == gone[1] then
+            steps[#steps + 1] = { code = call(ctx.indent, "rename_enum_value",
+              named_args(id, { v, new[i] })) }
+          elseif new[i] ~= v then
+            return "replace"
+          end
+        end
+      else
+        local j = 1
+        for _, v in ipairs(new) do
+          if old[j] == v then j = j + 1 end
+        end
+        if j <= #old then return "replace" end
+        local present = {}
+        for _, v in ipairs(old) do present[v] = true end
+        for i, v in ipairs(new) do
+          if not present[v] then
+            local where = {}
+            if new[i + 1] and present[new[i + 1]] then where[1] = { "before", new[i + 1] }
+            elseif i > 1 then where[1] = { "after", new[i - 1] } end
+            steps[#steps + 1] = { code = call(ctx.indent, "add_enum_value",
+              named_args(id, { v }, where)) }
+            present[v] = true
+          end
         end
       end
     elseif c.attribute == "comment" then
-      steps[#steps + 1] = comment_step(ctx, "TYPE", qn(id), after.comment)
+      steps[#steps + 1] = comment_step(ctx, "enum", id, after.comment)
     elseif c.attribute == "owner" then
-      steps[#steps + 1] = exec(ctx, "ALTER TYPE " .. qn(id) .. " OWNER TO " .. qi(after.owner))
+      steps[#steps + 1] = owner_step(ctx, "enum", id, after.owner)
     else
       return "replace"
     end
   end
   return steps
-end
-
-local function sequence_options(a)
-  local s = " AS " .. a.type .. " INCREMENT BY " .. a.increment .. " MINVALUE " .. a.min
-    .. " MAXVALUE " .. a.max .. " START WITH " .. a.start .. " CACHE " .. a.cache
-    .. (a.cycle and " CYCLE" or " NO CYCLE")
-  return s
 end
 
 local function identity_sequence(ctx, m, a)
@@ -611,120 +747,150 @@ local function identity_sequence(ctx, m, a)
   return col ~= nil and col.identity ~= nil
 end
 
--- The options a new sequence has that CREATE SEQUENCE would not give it anyway.
+-- Sequence options as the schema API takes them: all of them (all = true, for
+-- alter_sequence), or those CREATE SEQUENCE would not give anyway.
 local TYPE_MAX = { smallint = "32767", integer = "2147483647", bigint = "9223372036854775807" }
 local TYPE_MIN = { smallint = "-32768", integer = "-2147483648",
   bigint = "-9223372036854775808" }
 
-local function new_sequence_options(a)
+local function number(v)
+  local n = math.tointeger(tonumber(v))
+  if n and tostring(n) == v then return n end
+  return v
+end
+
+local function sequence_options(a, all, before)
   local up = not a.increment:find("^%-")
   local min = up and "1" or TYPE_MIN[a.type]
   local max = up and TYPE_MAX[a.type] or "-1"
-  local s = ""
-  if a.type ~= "bigint" then s = s .. " AS " .. a.type end
-  if a.increment ~= "1" then s = s .. " INCREMENT BY " .. a.increment end
-  if a.min ~= min then s = s .. " MINVALUE " .. a.min end
-  if a.max ~= max then s = s .. " MAXVALUE " .. a.max end
-  if a.start ~= (up and a.min or a.max) then s = s .. " START WITH " .. a.start end
-  if a.cache ~= "1" then s = s .. " CACHE " .. a.cache end
-  if a.cycle then s = s .. " CYCLE" end
-  return s
+  local list = {}
+  local function differs(k, default)
+    if before then return before[k] ~= a[k] end
+    return all or a[k] ~= default
+  end
+  if differs("type", "bigint") then list[#list + 1] = { "as", a.type } end
+  if differs("increment", "1") then list[#list + 1] = { "increment", number(a.increment) } end
+  if differs("min", min) then list[#list + 1] = { "min_value", number(a.min) } end
+  if differs("max", max) then list[#list + 1] = { "max_value", number(a.max) } end
+  if differs("start", up and a.min or a.max) then list[#list + 1] = { "start", number(a.start) } end
+  if differs("cache", "1") then list[#list + 1] = { "cache", number(a.cache) } end
+  if before and before.cycle ~= a.cycle or not before and a.cycle then
+    list[#list + 1] = { "cycle", a.cycle == true }
+  end
+  return list
+end
+
+local function owned_by_name(owned_by)
+  if not owned_by then return "none" end
+  return (owned_by:gsub("^public%.", ""))
 end
 
 create.sequence = function(ctx, id, a)
   -- An identity column's sequence comes with its column.
   if identity_sequence(ctx, ctx.to, a) then return {} end
-  local steps = { exec(ctx, "CREATE SEQUENCE " .. qn(id) .. new_sequence_options(a)) }
+  local steps = { { code = call(ctx.indent, "create_sequence",
+    named_args(id, {}, sequence_options(a))) } }
   if a.owned_by then
-    local t, c = names.split_member(a.owned_by)
-    steps[2] = { code = exec(ctx, "ALTER SEQUENCE " .. qn(id) .. " OWNED BY " .. qn(t) .. "."
-      .. qi(c)).code, after = { "column " .. a.owned_by, "table " .. t } }
+    -- The column is created after the sequence its default calls.
+    local t = names.split_member(a.owned_by)
+    steps[2] = { code = call(ctx.indent, "alter_sequence", named_args(id, {},
+      { { "owned_by", owned_by_name(a.owned_by) } })),
+      after = { "column " .. a.owned_by, "table " .. t } }
   end
-  if a.comment then steps[#steps + 1] = comment_step(ctx, "SEQUENCE", qn(id), a.comment) end
+  if a.comment then steps[#steps + 1] = comment_step(ctx, "sequence", id, a.comment) end
   return steps
 end
 drop.sequence = function(ctx, id, a)
   if identity_sequence(ctx, ctx.from, a) then return {} end
-  return { exec(ctx, "DROP SEQUENCE " .. qn(id)) }
+  return { { code = call(ctx.indent, "drop_sequence", named_args(id, {})) } }
 end
 change.sequence = function(ctx, id, before, after, changes)
-  if identity_sequence(ctx, ctx.to, after) and identity_sequence(ctx, ctx.from, before) then
-    -- Changes with the identity column (its own steps).
-    local steps = {}
-    for _, c in ipairs(changes) do
-      if c.attribute ~= "owned_by" and c.attribute ~= "owner" and c.attribute ~= "comment" then
-        steps[1] = exec(ctx, "ALTER SEQUENCE " .. qn(id) .. sequence_options(after))
-      end
-    end
-    return steps
-  end
-  local steps = {}
+  local identity = identity_sequence(ctx, ctx.to, after) and identity_sequence(ctx, ctx.from, before)
+  local steps, options = {}, false
   for _, c in ipairs(changes) do
     if c.attribute == "owned_by" then
-      local target = "NONE"
-      if after.owned_by then
-        local t, col = names.split_member(after.owned_by)
-        target = qn(t) .. "." .. qi(col)
+      if not identity then
+        steps[#steps + 1] = { code = call(ctx.indent, "alter_sequence", named_args(id, {},
+          { { "owned_by", owned_by_name(after.owned_by) } })) }
       end
-      steps[#steps + 1] = exec(ctx, "ALTER SEQUENCE " .. qn(id) .. " OWNED BY " .. target)
     elseif c.attribute == "comment" then
-      steps[#steps + 1] = comment_step(ctx, "SEQUENCE", qn(id), after.comment)
+      steps[#steps + 1] = comment_step(ctx, "sequence", id, after.comment)
     elseif c.attribute == "owner" then
-      steps[#steps + 1] = exec(ctx, "ALTER SEQUENCE " .. qn(id) .. " OWNER TO " .. qi(after.owner))
-    elseif not steps.options then
-      steps.options = true
-      steps[#steps + 1] = exec(ctx, "ALTER SEQUENCE " .. qn(id) .. sequence_options(after))
+      if not identity then steps[#steps + 1] = owner_step(ctx, "sequence", id, after.owner) end
+    elseif not options then
+      options = true
+      steps[#steps + 1] = { code = call(ctx.indent, "alter_sequence", named_args(id, {},
+        sequence_options(after, true, before))) }
     end
   end
-  steps.options = nil
   return steps
 end
 
 ---------------------------------------------------------------------------------------------
--- Views (db:exec until the schema API has create_view)
+-- Views
 ---------------------------------------------------------------------------------------------
 
-local function view_sql(id, a, replace)
-  local opts = {}
-  if a.security_invoker then opts[#opts + 1] = "security_invoker=true" end
-  if a.security_barrier then opts[#opts + 1] = "security_barrier=true" end
-  if a.check_option then opts[#opts + 1] = "check_option=" .. a.check_option end
-  if a.options then opts[#opts + 1] = a.options end
-  local materialized = a.kind == "materialized view"
-  local def = a.definition:gsub(";%s*$", "")
-  return "CREATE " .. (replace and "OR REPLACE " or "") .. (materialized and "MATERIALIZED " or "")
-    .. "VIEW " .. qn(id) .. (#opts > 0 and " WITH (" .. table.concat(opts, ", ") .. ")" or "")
-    .. " AS\n" .. def
+local function view_options(a, replace)
+  local list = {}
+  if a.kind == "materialized view" then list[#list + 1] = { "materialized", true } end
+  if replace then list[#list + 1] = { "replace", true } end
+  if a.security_invoker then list[#list + 1] = { "security_invoker", true } end
+  if a.security_barrier then list[#list + 1] = { "security_barrier", true } end
+  if a.check_option then list[#list + 1] = { "check_option", a.check_option } end
+  if a.options then list[#list + 1] = { "options", a.options } end
+  list[#list + 1] = { "as", (a.definition:gsub(";%s*$", "")) }
+  return list
+end
+
+-- The names of a view's columns, from the server's text of its query (the select list up
+-- to FROM), or nil when the text is beyond this reading.
+local function view_columns(def)
+  local list = def:match("^%s*SELECT (.-)\n%s*FROM ") or def:match("^%s*SELECT (.-)%s*$")
+  if not list or list:find("^DISTINCT") then return nil end
+  local out = {}
+  for i, item in ipairs(names.split_top(list)) do
+    local name = item:match(" AS ([%w_\"]+)$") or item:match("([%w_\"]+)$")
+    if not name then return nil end
+    out[i] = names.unquote(name)
+  end
+  return out
 end
 
 create.view = function(ctx, id, a)
-  local steps = { exec(ctx, view_sql(id, a)) }
-  if a.comment then
-    steps[2] = comment_step(ctx, a.kind == "materialized view" and "MATERIALIZED VIEW" or "VIEW",
-      qn(id), a.comment)
-  end
+  local steps = { { code = call(ctx.indent, "create_view", named_args(id, {}, view_options(a)),
+    { spread = true }) } }
+  if a.comment then steps[2] = comment_step(ctx, "view", id, a.comment, a) end
   return steps
 end
 drop.view = function(ctx, id, a)
-  return { exec(ctx, "DROP " .. (a.kind == "materialized view" and "MATERIALIZED " or "")
-    .. "VIEW " .. qn(id)) }
+  local list = a.kind == "materialized view" and { { "materialized", true } } or {}
+  return { { code = call(ctx.indent, "drop_view", named_args(id, {}, list)) } }
 end
+
+-- A view whose query changes keeps its columns and adds at the end only: CREATE OR REPLACE.
+-- Otherwise (and a materialized view always) it is dropped and created again, and what
+-- depends on it with it.
 change.view = function(ctx, id, before, after, changes)
-  local steps = {}
+  local steps, replace = {}, false
   for _, c in ipairs(changes) do
     if c.attribute == "comment" then
-      steps[#steps + 1] = comment_step(ctx, after.kind == "materialized view"
-        and "MATERIALIZED VIEW" or "VIEW", qn(id), after.comment)
+      steps[#steps + 1] = comment_step(ctx, "view", id, after.comment, after)
     elseif c.attribute == "owner" then
-      steps[#steps + 1] = exec(ctx, "ALTER " .. (after.kind == "materialized view"
-        and "MATERIALIZED " or "") .. "VIEW " .. qn(id) .. " OWNER TO " .. qi(after.owner))
-    elseif (c.attribute == "security_invoker" or c.attribute == "security_barrier")
-        and after.kind ~= "materialized view" then
-      steps[#steps + 1] = exec(ctx, "ALTER VIEW " .. qn(id) .. " " .. (after[c.attribute]
-        and "SET (" .. c.attribute .. "=true)" or "RESET (" .. c.attribute .. ")"))
-    else
+      steps[#steps + 1] = owner_step(ctx, "view", id, after.owner, after)
+    elseif after.kind == "materialized view" or c.attribute == "kind" then
       return "replace"
+    else
+      replace = true
     end
+  end
+  if replace then
+    local old, new = view_columns(before.definition), view_columns(after.definition)
+    if not old or not new or #new < #old then return "replace" end
+    for i, n in ipairs(old) do
+      if new[i] ~= n then return "replace" end
+    end
+    table.insert(steps, 1, { code = call(ctx.indent, "create_view",
+      named_args(id, {}, view_options(after, true)), { spread = true }) })
   end
   return steps
 end
@@ -733,26 +899,9 @@ end
 -- Functions
 ---------------------------------------------------------------------------------------------
 
-local function search_path_of(config)
-  for _, setting in ipairs(config or {}) do
-    local v = setting:match("^search_path=(.*)$")
-    if v then return v end
-  end
-end
-
--- Whether create_function can say the whole function.
+-- Whether create_function can say the whole function: all but an SQL-standard body.
 local function plain_function(a)
-  if a.kind ~= "function" or a.leakproof or a.parallel ~= "unsafe" then return false end
-  if a.body:find("^BEGIN ATOMIC") or a.body:find("^RETURN ") then return false end
-  for _, setting in ipairs(a.config or {}) do
-    if not setting:find("^search_path=") then return false end
-    local v = setting:match("^search_path=(.*)$")
-    if v == "" or v == '""' then return false end
-    for _, item in ipairs(names.split_top(v)) do
-      if not item:find("^[a-z_][a-z0-9_$]*$") then return false end
-    end
-  end
-  return true
+  return not (a.body:find("^BEGIN ATOMIC") or a.body:find("^RETURN "))
 end
 
 local function function_sql(id, a, replace)
@@ -775,83 +924,103 @@ local function function_sql(id, a, replace)
     parts[#parts + 1] = "SET " .. k .. " TO " .. (k == "search_path" and (v == "" and "''" or v)
       or lit(v))
   end
-  if a.body:find("^BEGIN ATOMIC") or a.body:find("^RETURN ") then
-    parts[#parts + 1] = a.body
-  else
-    local tag = "$body$"
-    while a.body:find(tag, 1, true) do tag = "$body" .. #tag .. "$" end
-    parts[#parts + 1] = "AS " .. tag .. a.body .. tag
-  end
+  parts[#parts + 1] = a.body
   return table.concat(parts, "\n")
 end
 
+-- The function's settings (proconfig, "name=value" in order) as create_function options:
+-- search_path alone as a list of schemas, else settings as { name, value } pairs.
+local function settings_options(list, config)
+  if not config or #config == 0 then return end
+  local function items(v)
+    if v == "" or v == '""' then return "" end
+    local out = {}
+    for i, item in ipairs(names.split_top(v)) do out[i] = names.unquote(item) end
+    return out
+  end
+  if #config == 1 and config[1]:find("^search_path=") then
+    local v = items(config[1]:match("^search_path=(.*)$"))
+    if v == "" then
+      list[#list + 1] = { "settings", { search_path = "" } }
+    else
+      list[#list + 1] = { "search_path", v }
+    end
+    return
+  end
+  local pairs_ = {}
+  for _, setting in ipairs(config) do
+    local k, v = setting:match("^([^=]+)=(.*)$")
+    if k == "search_path" then v = items(v) end
+    pairs_[#pairs_ + 1] = { k, v }
+  end
+  list[#list + 1] = { "settings", pairs_ }
+end
+
 local function function_steps(ctx, id, a, replace)
-  local s, n, args = names.split_function(id)
+  local s, n = names.split_function(id)
   if not plain_function(a) then return { exec(ctx, function_sql(id, a, replace)) } end
   local list = {}
+  if a.kind == "procedure" then list[#list + 1] = { "procedure", true } end
   if a.arguments then list[#list + 1] = { "args", a.arguments } end
-  list[#list + 1] = { "returns", a.result }
+  if a.kind ~= "procedure" then list[#list + 1] = { "returns", a.result } end
   list[#list + 1] = { "language", a.language }
-  if a.volatility ~= "volatile" then list[#list + 1] = { "volatility", a.volatility } end
-  if a.strict then list[#list + 1] = { "strict", true } end
+  if a.kind ~= "procedure" then
+    if a.volatility ~= "volatile" then list[#list + 1] = { "volatility", a.volatility } end
+    if a.strict then list[#list + 1] = { "strict", true } end
+    if a.leakproof then list[#list + 1] = { "leakproof", true } end
+    if a.parallel ~= "unsafe" then list[#list + 1] = { "parallel", a.parallel } end
+  end
   if a.security_definer then list[#list + 1] = { "security", "definer" } end
-  local sp = search_path_of(a.config)
-  if sp then list[#list + 1] = { "search_path", names.split_top(sp) } end
+  settings_options(list, a.config)
   if replace then list[#list + 1] = { "replace", true } end
   if s ~= "public" then list[#list + 1] = { "schema", s } end
   list[#list + 1] = { "body", a.body }
-  local _ = args
   return { { code = call(ctx.indent, "create_function", { n, fields(list) }, { spread = true }) } }
-end
-
-local function function_target(id)
-  local s, n, args = names.split_function(id)
-  return qi(s) .. "." .. qi(n) .. "(" .. args .. ")"
 end
 
 create["function"] = function(ctx, id, a)
   local steps = function_steps(ctx, id, a, false)
-  if a.comment then
-    steps[#steps + 1] = comment_step(ctx, a.kind == "procedure" and "PROCEDURE" or "FUNCTION",
-      function_target(id), a.comment)
-  end
+  if a.comment then steps[#steps + 1] = comment_step(ctx, "function", id, a.comment, a) end
   return steps
 end
 
 drop["function"] = function(ctx, id, a)
   local s, n, args = names.split_function(id)
-  if a.kind == "procedure" then return { exec(ctx, "DROP PROCEDURE " .. function_target(id)) } end
-  local list = { { "args", args } }
+  local list = {}
+  if a.kind == "procedure" then list[#list + 1] = { "procedure", true } end
+  list[#list + 1] = { "args", args }
   if s ~= "public" then list[#list + 1] = { "schema", s } end
   return { { code = call(ctx.indent, "drop_function", { n, fields(list) }) } }
 end
 
--- A new body, volatility, security or setting is CREATE OR REPLACE; a new result type or
--- kind needs the function dropped and created again.
+-- A new body, volatility, security or setting is CREATE OR REPLACE (settings it no longer
+-- has are reset first: OR REPLACE keeps them); a new result type or kind needs the function
+-- dropped and created again.
 change["function"] = function(ctx, id, before, after, changes)
   local steps, replace = {}, false
+  local s, n, args = names.split_function(id)
   for _, c in ipairs(changes) do
     local attr = c.attribute
-    if attr == "result" or attr == "kind" or attr == "arguments" and before.arguments
-        and after.arguments and before.arguments:gsub(" DEFAULT .*", "") ~= after.arguments then
+    if attr == "result" or attr == "kind" or attr == "arguments" then
       return "replace"
     elseif attr == "comment" then
-      steps[#steps + 1] = comment_step(ctx, after.kind == "procedure" and "PROCEDURE"
-        or "FUNCTION", function_target(id), after.comment)
+      steps[#steps + 1] = comment_step(ctx, "function", id, after.comment, after)
     elseif attr == "owner" then
-      steps[#steps + 1] = exec(ctx, "ALTER " .. (after.kind == "procedure" and "PROCEDURE"
-        or "FUNCTION") .. " " .. function_target(id) .. " OWNER TO " .. qi(after.owner))
-    elseif attr == "config" and before.config and not after.config
-        or attr == "config" and #(after.config or {}) < #(before.config or {}) then
-      -- CREATE OR REPLACE keeps no setting it does not name: RESET ALL first.
-      steps[#steps + 1] = exec(ctx, "ALTER FUNCTION " .. function_target(id) .. " RESET ALL")
+      steps[#steps + 1] = owner_step(ctx, "function", id, after.owner, after)
+    elseif attr == "config" and #(before.config or {}) > 0 then
+      local list = {}
+      if after.kind == "procedure" then list[#list + 1] = { "procedure", true } end
+      list[#list + 1] = { "args", args }
+      list[#list + 1] = { "reset", "all" }
+      if s ~= "public" then list[#list + 1] = { "schema", s } end
+      steps[#steps + 1] = { code = call(ctx.indent, "alter_function", { n, fields(list) }) }
       replace = true
     else
       replace = true
     end
   end
   if replace then
-    for _, s in ipairs(function_steps(ctx, id, after, true)) do steps[#steps + 1] = s end
+    for _, st in ipairs(function_steps(ctx, id, after, true)) do steps[#steps + 1] = st end
   end
   return steps
 end
@@ -904,6 +1073,21 @@ local function parse_trigger(def)
   return t
 end
 
+-- enable_trigger / disable_trigger: the model's `enabled` is nil (fires in origin mode),
+-- "disabled", "replica" or "always".
+local function enabled_step(ctx, t, name, enabled)
+  local tn, schema = tname(t)
+  if enabled == "disabled" then
+    return { code = call(ctx.indent, "disable_trigger", { tn, name,
+      schema and fields({ { "schema", schema } }) or nil }) }
+  end
+  local list = {}
+  if enabled then list[1] = { "mode", enabled } end
+  local o = with_schema(list, schema)
+  return { code = call(ctx.indent, "enable_trigger", #o.list > 0 and { tn, name, o }
+    or { tn, name }) }
+end
+
 create.trigger = function(ctx, id, a)
   local t, name = names.split_member(id)
   local tn, schema = tname(t)
@@ -921,14 +1105,8 @@ create.trigger = function(ctx, id, a)
   else
     steps = { exec(ctx, a.definition) }
   end
-  if a.enabled then
-    local how = { disabled = "DISABLE", replica = "ENABLE REPLICA", always = "ENABLE ALWAYS" }
-    steps[#steps + 1] = exec(ctx, "ALTER TABLE " .. qn(t) .. " " .. how[a.enabled] .. " TRIGGER "
-      .. qi(name))
-  end
-  if a.comment then
-    steps[#steps + 1] = comment_step(ctx, "TRIGGER " .. qi(name) .. " ON", qn(t), a.comment)
-  end
+  if a.enabled then steps[#steps + 1] = enabled_step(ctx, t, name, a.enabled) end
+  if a.comment then steps[#steps + 1] = comment_step(ctx, "trigger", id, a.comment) end
   return steps
 end
 
@@ -945,11 +1123,9 @@ change.trigger = function(ctx, id, before, after, changes)
   local steps = {}
   for _, c in ipairs(changes) do
     if c.attribute == "enabled" then
-      local how = { disabled = "DISABLE", replica = "ENABLE REPLICA", always = "ENABLE ALWAYS" }
-      steps[#steps + 1] = exec(ctx, "ALTER TABLE " .. qn(t) .. " " .. (how[after.enabled or ""]
-        or "ENABLE") .. " TRIGGER " .. qi(name))
+      steps[#steps + 1] = enabled_step(ctx, t, name, after.enabled)
     elseif c.attribute == "comment" then
-      steps[#steps + 1] = comment_step(ctx, "TRIGGER " .. qi(name) .. " ON", qn(t), after.comment)
+      steps[#steps + 1] = comment_step(ctx, "trigger", id, after.comment)
     else
       return "replace"
     end
@@ -974,9 +1150,7 @@ create.policy = function(ctx, id, a)
   if a.using then list[#list + 1] = { "using", a.using } end
   if a.with_check then list[#list + 1] = { "with_check", a.with_check } end
   local steps = { { code = call(ctx.indent, "create_policy", { tn, name, with_schema(list, schema) }) } }
-  if a.comment then
-    steps[2] = comment_step(ctx, "POLICY " .. qi(name) .. " ON", qn(t), a.comment)
-  end
+  if a.comment then steps[2] = comment_step(ctx, "policy", id, a.comment) end
   return steps
 end
 
@@ -990,8 +1164,7 @@ end
 
 change.policy = function(ctx, id, before, after, changes)
   if #changes == 1 and changes[1].attribute == "comment" then
-    local t, name = names.split_member(id)
-    return { comment_step(ctx, "POLICY " .. qi(name) .. " ON", qn(t), after.comment) }
+    return { comment_step(ctx, "policy", id, after.comment) }
   end
   return "replace"
 end
@@ -1104,13 +1277,17 @@ create.grant = function(ctx, id, a) return grant_steps(ctx, nil, a) end
 drop.grant = function(ctx, id, a) return grant_steps(ctx, a, nil) end
 change.grant = function(ctx, id, before, after) return grant_steps(ctx, before, after) end
 
-local function default_sql(a, verb, privileges, grant_option)
-  return "ALTER DEFAULT PRIVILEGES FOR ROLE " .. qi(a.role)
-    .. (a.schema and " IN SCHEMA " .. qi(a.schema) or "") .. " " .. verb:upper() .. " "
-    .. (verb == "revoke" and grant_option and "GRANT OPTION FOR " or "")
-    .. table.concat(privileges, ", ") .. " ON " .. a.objects:upper()
-    .. (verb == "grant" and " TO " or " FROM ") .. (a.grantee == "PUBLIC" and "PUBLIC"
-      or qi(a.grantee)) .. (verb == "grant" and grant_option and " WITH GRANT OPTION" or "")
+-- grant_default / revoke_default of `privileges` (upper case) for a default privilege entry.
+local function default_step(ctx, verb, a, privileges, grant_option)
+  local list = { { "for_role", a.role } }
+  if a.schema then list[#list + 1] = { "schema", a.schema } end
+  if grant_option then
+    list[#list + 1] = { verb == "grant" and "with_grant_option" or "grant_option_for", true }
+  end
+  local privs = lower_list(privileges)
+  local grantee = a.grantee == "PUBLIC" and "public" or a.grantee
+  return { code = call(ctx.indent, verb .. "_default", { #privs == 1 and privs[1] or privs,
+    a.objects, grantee, fields(list) }) }
 end
 
 local function default_steps(ctx, before, after)
@@ -1119,13 +1296,13 @@ local function default_steps(ctx, before, after)
   local bo, ao = before and before.grant_option or {}, after and after.grant_option or {}
   local steps = {}
   local gone = minus(bp, ap)
-  if #gone > 0 then steps[#steps + 1] = exec(ctx, default_sql(a, "revoke", gone)) end
+  if #gone > 0 then steps[#steps + 1] = default_step(ctx, "revoke", a, gone) end
   local opt_gone = minus(minus(bo, ao), gone)
-  if #opt_gone > 0 then steps[#steps + 1] = exec(ctx, default_sql(a, "revoke", opt_gone, true)) end
+  if #opt_gone > 0 then steps[#steps + 1] = default_step(ctx, "revoke", a, opt_gone, true) end
   local plain = minus(minus(ap, bp), ao)
-  if #plain > 0 then steps[#steps + 1] = exec(ctx, default_sql(a, "grant", plain)) end
+  if #plain > 0 then steps[#steps + 1] = default_step(ctx, "grant", a, plain) end
   local opt = minus(ao, bo)
-  if #opt > 0 then steps[#steps + 1] = exec(ctx, default_sql(a, "grant", opt, true)) end
+  if #opt > 0 then steps[#steps + 1] = default_step(ctx, "grant", a, opt, true) end
   return steps
 end
 
@@ -1136,6 +1313,4 @@ change.default_privilege = function(ctx, id, before, after)
 end
 
 M.create, M.drop, M.change = create, drop, change
-M.qi, M.qn, M.lit, M.exec, M.tname, M.with_schema = qi, qn, lit, exec, tname, with_schema
-M.comment_step = comment_step
 return M

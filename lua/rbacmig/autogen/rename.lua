@@ -42,7 +42,6 @@ local function shown(dialect, id)
   if dialect == "postgresql" then return (id:gsub("^public%.", "")) end
   return id
 end
-M.shown = shown
 
 function M.normalize(from, to, renames, dialect)
   local out, bad = {}, {}
@@ -211,7 +210,6 @@ local function rename_table(m, old, new, dialect)
 end
 
 local function rename_column(m, t, old, new, dialect)
-  local _, tname = names.split_table(dialect, t)
   local col = t .. "." .. old
   local prefix = t .. "."
   local function on_table(kind, id)
@@ -233,7 +231,6 @@ local function rename_column(m, t, old, new, dialect)
     if a.columns then
       for i, c in ipairs(a.columns) do if c == old then a.columns[i] = new end end
     end
-    local _ = tname
     return a
   end
   local out = rewrite(m, map, fix)
@@ -261,7 +258,7 @@ end
 function M.follow_names(m, to, t, oname, nname, steps, indent)
   local s = names.split_table("postgresql", t)
   local renames = {}
-  local function follow(kind, id, a, build)
+  local function follow(kind, id, build)
     local _, n = names.split_member(id)
     if kind == "sequence" then n = select(2, names.split_table("postgresql", id)) end
     if n:sub(1, #oname + 1) ~= oname .. "_" then return end
@@ -273,7 +270,6 @@ function M.follow_names(m, to, t, oname, nname, steps, indent)
       steps[#steps + 1] = { kind = kind, identity = id, summary = kind .. " " .. id
         .. " renamed to " .. nn, code = indent .. "db:exec(" .. emit.string(sql) .. ")" }
     end
-    local _ = a
   end
   local prefix = t .. "."
   for _, kind in ipairs({ "constraint", "index" }) do
@@ -283,7 +279,7 @@ function M.follow_names(m, to, t, oname, nname, steps, indent)
     end
     table.sort(ids)
     for _, id in ipairs(ids) do
-      follow(kind, id, m.objects[kind][id], function(n, nn)
+      follow(kind, id, function(n, nn)
         if kind == "constraint" then
           return "ALTER TABLE " .. qi(s) .. "." .. qi(nname) .. " RENAME CONSTRAINT " .. qi(n)
             .. " TO " .. qi(nn)
@@ -298,17 +294,15 @@ function M.follow_names(m, to, t, oname, nname, steps, indent)
   end
   table.sort(seqs)
   for _, id in ipairs(seqs) do
-    follow("sequence", id, m.objects.sequence[id], function(n, nn)
+    follow("sequence", id, function(n, nn)
       return "ALTER SEQUENCE " .. qi(s) .. "." .. qi(n) .. " RENAME TO " .. qi(nn)
     end)
   end
   if #renames == 0 then return m end
   local map = {}
   for _, r in ipairs(renames) do map[r.kind .. " " .. r.id] = r.nid end
-  return rewrite(m, function(kind, id) return map[kind .. " " .. id] end, function(kind, a)
-    local _ = kind
-    return a
-  end)
+  return rewrite(m, function(kind, id) return map[kind .. " " .. id] end,
+    function(_, a) return a end)
 end
 
 function M.apply(from, to, renames, dialect, indent)
@@ -344,7 +338,6 @@ function M.apply(from, to, renames, dialect, indent)
         code = call(indent, "rename_column", with_schema({ tn, r.from, r.to }, r.table_to)) }
     end
   end
-  local _ = to
   return m, steps
 end
 

@@ -110,7 +110,6 @@ local function table_sql(m, t, a, as_name)
   for _, col in ipairs(members(m, "column", t)) do
     local c = col.attrs
     local s = qi(col.name) .. (c.type ~= "" and " " .. c.type or "")
-    local pkc = m.objects.constraint[t .. ".primary key"]
     if c.autoincrement then s = s .. " PRIMARY KEY AUTOINCREMENT" end
     if c.not_null then s = s .. " NOT NULL" end
     if c.default then s = s .. " DEFAULT " .. c.default end
@@ -119,7 +118,6 @@ local function table_sql(m, t, a, as_name)
       s = s .. " GENERATED ALWAYS AS " .. c.generated .. (c.stored and " STORED" or "")
     end
     lines[#lines + 1] = s
-    local _ = pkc
   end
   for _, con in ipairs(members(m, "constraint", t)) do
     local c = con.attrs
@@ -358,5 +356,4 @@ function M.rebuild(ctx, t)
 end
 
 M.create, M.drop, M.change = create, drop, change
-M.table_sql = table_sql
 return M
