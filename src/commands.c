@@ -175,8 +175,8 @@ static const cli_opt inspect_opts[] = {
     {.name = "format", .value_name = "text|json", .help = "text (the default) or json",
      .example = "--format json"},
     {.name = "schema", .value_name = "NAME", .repeatable = true,
-     .help = "a managed schema (repeatable; default: all but the system's and, on Supabase, "
-             "Supabase's)",
+     .help = "a managed schema (repeatable; default: managed_schemas in the config file, else "
+             "all but the system's and, on Supabase, Supabase's)",
      .example = "--schema public --schema app"},
     OPT_END,
 };
@@ -185,8 +185,8 @@ static const cli_opt inspect_opts[] = {
  * drift prints a diff, in either format. */
 #define SHADOW_OPTS                                                                          \
     {.name = "schema", .value_name = "NAME", .repeatable = true,                             \
-     .help = "a managed schema (repeatable; default: all but the system's and, on Supabase, " \
-             "Supabase's)",                                                                  \
+     .help = "a managed schema (repeatable; default: managed_schemas in the config file, "    \
+             "else all but the system's and, on Supabase, Supabase's)",                      \
      .example = "--schema public"},                                                          \
     {.name = "shadow-url", .value_name = "URL",                                              \
      .help = "replay into this empty database instead of a new one on the same server",      \
