@@ -191,7 +191,14 @@ static const cli_opt inspect_opts[] = {
     {.name = "shadow-url", .value_name = "URL",                                              \
      .help = "replay into this empty database instead of a new one on the same server",      \
      .example = "--shadow-url postgresql://localhost/shadow"}
-static const cli_opt test_opts[] = {SHADOW_OPTS, OPT_END};
+static const cli_opt test_opts[] = {
+    SHADOW_OPTS,
+    {.name = "dialect", .value_name = "postgresql|sqlite|both",
+     .help = "test on this dialect, or both in one run (default: test_dialects in the config "
+             "file, else the database URL's)",
+     .example = "--dialect both"},
+    OPT_END,
+};
 static const cli_opt drift_opts[] = {
     {.name = "format", .value_name = "text|json", .help = "text (the default) or json",
      .example = "--format json"},
