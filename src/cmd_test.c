@@ -205,14 +205,14 @@ static bool add_dialects(const char *name, dialect_run runs[2], int *n)
  * URL's dialect. PostgreSQL needs a PostgreSQL URL (its shadow is made on that server);
  * SQLite needs none (its shadow is a temporary file). --shadow-url is one database, so it
  * goes with one dialect, its own. */
-static int plan_dialects(cli_state *st, dialect_run runs[2], int *n, rb_error *err)
+static int plan_dialects(cli_state *st, dialect_run runs[2], int *n, db_dialect *url_dialect,
+                         rb_error *err)
 {
     const config *cfg = &st->cfg;
     const char *flag = cli_value(st, "dialect"), *given = cli_value(st, "shadow-url");
     char from[512];
-    db_dialect url_dialect;
     *n = 0;
-    if (config_url_dialect(cfg->database_url, &url_dialect, err) != 0)
+    if (config_url_dialect(cfg->database_url, url_dialect, err) != 0)
         return -1;
     if (flag) {
         if (!add_dialects(flag, runs, n))
@@ -224,13 +224,13 @@ static int plan_dialects(cli_state *st, dialect_run runs[2], int *n, rb_error *e
             add_dialects(cfg->test_dialects.items[i], runs, n); /* checked when read */
         snprintf(from, sizeof from, "test_dialects in %s", cfg->config_file);
     } else {
-        runs[(*n)++] = url_dialect == DIALECT_SQLITE
+        runs[(*n)++] = *url_dialect == DIALECT_SQLITE
             ? (dialect_run){DIALECT_SQLITE, "sqlite", 0, 0}
             : (dialect_run){DIALECT_POSTGRESQL, "postgresql", 0, 0};
         return 0;
     }
     for (int i = 0; i < *n; i++)
-        if (runs[i].dialect == DIALECT_POSTGRESQL && url_dialect != DIALECT_POSTGRESQL)
+        if (runs[i].dialect == DIALECT_POSTGRESQL && *url_dialect != DIALECT_POSTGRESQL)
             return rb_errorf(err, RB_ERR_USAGE, "testing on postgresql (%s) needs a PostgreSQL "
                              "database URL, to make the shadow database on its server; the "
                              "database URL is '%s' (from %s)", from, cfg->database_url,
@@ -254,7 +254,8 @@ int cmd_test(cli_state *st, rb_error *err)
     tap t = {.dialect = ""};
     dialect_run runs[2];
     int nruns = 0;
-    if (plan_dialects(st, runs, &nruns, err) != 0)
+    db_dialect url_dialect;
+    if (plan_dialects(st, runs, &nruns, &url_dialect, err) != 0)
         return -1;
     int *heads = malloc(sizeof *heads * (size_t)(st->g.count + 1));
     if (!heads)
@@ -273,9 +274,6 @@ int cmd_test(cli_state *st, rb_error *err)
         /* The run's settings with a URL of the dialect: the database URL for its own, and
          * for SQLite under a PostgreSQL URL any sqlite: one (the shadow is a new file). */
         config cfg = st->cfg; /* a shallow copy: only the URL may differ, borrowed */
-        db_dialect url_dialect;
-        if (config_url_dialect(cfg.database_url, &url_dialect, err) != 0)
-            return -1;
         if (url_dialect != runs[i].dialect)
             cfg.database_url = (char *)"sqlite:";
         int passed = t.passed, failed = t.failed;
