@@ -1,16 +1,17 @@
 /* runner.c: the plan executor: applies a plan step by step under the migration lock, each
  * step in its own transaction with its bookkeeping (versions.c), re-planning when another run
- * moved the version; and `stamp`, which moves the version without running a migration. */
+ * moved the version; and `stamp`, which moves the version without running a migration. What
+ * the user sees of a run's steps is progress.c's. */
 #include "runner.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "output.h"
+#include "progress.h"
 #include "scripts.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -63,13 +64,6 @@ int runner_stop_signal(void)
     return stop_signal;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Refuses to build on an applied migration whose file was edited after it ran; with
  * --allow-changed names each and runs anyway, recording nothing: accepting the edited file
  * as the applied one is `repair`'s job, done once, not a side effect of every upgrade. */
@@ -96,14 +90,6 @@ static int refuse_changed(runner *r, version_store *vs, const rev_set *applied, 
                  r->g->revs[changes[i].rev].path, r->g->revs[changes[i].rev].id);
     free(changes);
     return rc;
-}
-
-/* "a, b" for the ids a step moves from (or to); "" for base. Caller frees. */
-static char *step_ids(const graph *g, int idx, direction dir, bool to)
-{
-    const revision *rev = &g->revs[idx];
-    bool parents = (dir == DIR_UPGRADE) != to;
-    return parents ? graph_join_ids(g, rev->parents, rev->nparents) : strdup(rev->id);
 }
 
 static bool same_rows(const str_list *a, const str_list *b)
@@ -233,8 +219,7 @@ typedef struct run {
     bool tables_ready;        /* rbacmig's tables exist: a step's begin reads the version */
     bool plan_valid;          /* steps still follow from rows */
     bool fk_off;              /* SQLite: the next step runs with foreign keys off */
-    int done;                 /* steps this command completed, across plans made again */
-    double t0;                /* when the command's first step began (now_ms) */
+    progress progress;        /* the step lines, and the clock that times each step */
 } run;
 
 static const char *verb_of(direction dir)
@@ -267,30 +252,10 @@ static int step_failed(const run *s, const revision *rev, rb_error *err)
     return rb_error_prefix(err, "%s %s failed%s", verb_of(s->opts->dir), rev->id, too);
 }
 
-/* The command's steps: those done, and what the current plan has left. */
-static int steps_in_all(const run *s)
+/* The current plan's steps from the next one on. */
+static int steps_left(const run *s)
 {
-    return s->done + s->nsteps - s->next;
-}
-
-/* Prints the step when it starts: a long or failing step is named while it runs, as Alembic
- * does. */
-static int announce_step(const run *s, const revision *rev, rb_error *err)
-{
-    int idx = s->steps[s->next];
-    char *from = step_ids(s->r->g, idx, s->opts->dir, false);
-    char *to = step_ids(s->r->g, idx, s->opts->dir, true);
-    char *message = out_printable(rev->message);
-    int rc = 0;
-    if (!from || !to || !message)
-        rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
-    else
-        out_progress_step(s->done + 1, steps_in_all(s), "Running %s %s -> %s, %s",
-                          verb_of(s->opts->dir), from, to, message);
-    free(from);
-    free(to);
-    free(message);
-    return rc;
+    return s->nsteps - s->next;
 }
 
 /* A non-transactional step failed: its statements that ran are committed. Records the
@@ -349,8 +314,9 @@ static int apply_step(run *s, db_reopen *reopen, rb_error *err)
     runner *r = s->r;
     const revision *rev = &r->g->revs[s->steps[s->next]];
     const char *verb = verb_of(s->opts->dir);
-    double t0 = now_ms();
-    if (!s->fk_off && announce_step(s, rev, err) != 0)
+    /* A rerun with foreign keys off is the same step: it is not announced again. */
+    if (progress_step_start(&s->progress, s->steps[s->next], steps_left(s), !s->fk_off,
+                            err) != 0)
         return -1;
     int rc = scripts_run_migration(r->host, rev, verb, r->conn, err);
     if (stop_signal) {
@@ -362,10 +328,10 @@ static int apply_step(run *s, db_reopen *reopen, rb_error *err)
                          rev->id, too, nearlier ? "it was at before the command" : "before it");
     }
     if (rc != 0 && !db_in_transaction(r->conn) && db_executes(r->conn))
-        record_failure(s, rev, now_ms() - t0, err);
+        record_failure(s, rev, progress_step_ms(&s->progress), err);
     if (rc != 0)
         return step_failed(s, rev, err);
-    double ms = now_ms() - t0;
+    double ms = progress_step_ms(&s->progress);
     if (s->fk_off && versions_check_foreign_keys(&s->vs, rev, err) != 0)
         return step_failed(s, rev, err);
     /* A non-transactional migration ran in autocommit mode; its bookkeeping still takes the
@@ -374,11 +340,7 @@ static int apply_step(run *s, db_reopen *reopen, rb_error *err)
         return -1;
     if (record_success(s, rev, ms, reopen, err) != 0)
         return -1;
-    if (db_executes(r->conn) && steps_in_all(s) > 1 && out_progress_on_terminal())
-        out_progress("  done in %.0f ms, %.1f s elapsed", now_ms() - t0,
-                     (now_ms() - s->t0) / 1000);
-    else if (db_executes(r->conn))
-        out_progress("  done in %.0f ms", now_ms() - t0);
+    progress_step_done(&s->progress, steps_left(s));
     return 0;
 }
 
@@ -492,7 +454,6 @@ static bool retry_with_foreign_keys_off(run *s, const revision *rev, rb_error *e
 static int after_step(run *s, const revision *rev, db_result *fresh, rb_error *err)
 {
     s->next++;
-    s->done++;
     if (fresh) {
         out_debug("the next step's transaction began with this step's COMMIT");
         if (take_fresh_rows(fresh, &s->rows, &s->plan_valid, err) != 0)
@@ -546,7 +507,8 @@ static int run_step(run *s, rb_error *err)
 
 int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
 {
-    run s = {.r = r, .opts = opts, .key = versions_lock_key(r->cfg), .t0 = now_ms()};
+    run s = {.r = r, .opts = opts, .key = versions_lock_key(r->cfg)};
+    progress_init(&s.progress, r->g, opts->dir, db_executes(r->conn));
     work_begin(r);
     int rc = run_prepare(&s, err);
     while (rc == 0)
@@ -558,14 +520,8 @@ int runner_migrate(runner *r, const migrate_options *opts, rb_error *err)
                             "so none of them is applied", s.nsteps, s.nsteps == 1 ? "" : "s");
         rc = -1;
     }
-    /* A run of many steps ends with what it did: one line to read after the scroll. */
-    if (rc == 1 && s.done > 1 && db_executes(r->conn)) {
-        double ms = now_ms() - s.t0;
-        if (ms < 10000)
-            out_progress("%s: %d steps in %.0f ms", verb_of(opts->dir), s.done, ms);
-        else
-            out_progress("%s: %d steps in %.1f s", verb_of(opts->dir), s.done, ms / 1000);
-    }
+    if (rc == 1)
+        progress_finish(&s.progress);
     db_rollback(r->conn); /* only if a failure left a transaction open */
     if (s.fk_off) {
         rb_error ignored;

@@ -379,6 +379,18 @@ static FILE *create_new_file(const char *path, rb_error *err)
     return f;
 }
 
+/* Closes a file create_new_file made. A write that failed (a full disk) removes it: a
+ * truncated revision would load as a broken one, and the command reports the failure. */
+static int finish_new_file(FILE *f, const char *path, rb_error *err)
+{
+    bool failed = ferror(f) != 0;
+    if (fclose(f) == 0 && !failed)
+        return 0;
+    rb_errorf(err, RB_ERR_FAILURE, "cannot write '%s': %s", path, strerror(errno));
+    unlink(path);
+    return -1;
+}
+
 /* Writes a revision's SQL file (--sql) with a header comment; refuses to overwrite. */
 static int write_sql_file(const char *dir, const char *stem, const char *part,
                           const char *comment, const char *id, str_list *paths, rb_error *err)
@@ -400,10 +412,7 @@ static int write_sql_file(const char *dir, const char *stem, const char *part,
                "-- `rbacmig check` reports an edit once it is applied. End every statement\n"
                "-- with ';'.\n\n",
             comment, strcmp(part, "up") == 0 ? "upgrade" : "downgrade", id, stem);
-    bool failed = ferror(f) != 0;
-    if (fclose(f) != 0 || failed) {
-        rb_errorf(err, RB_ERR_FAILURE, "cannot write '%s': %s", p, strerror(errno));
-        unlink(p);
+    if (finish_new_file(f, p, err) != 0) {
         free(p);
         return -1;
     }
@@ -414,50 +423,45 @@ static int write_sql_file(const char *dir, const char *stem, const char *part,
     return rc;
 }
 
-int scripts_write_revision(const char *dir, const new_revision *spec, char **path,
-                           str_list *sql_paths, rb_error *err)
+/* The new revision's id: --rev-id as given, once checked, since it becomes part of a file
+ * name and a Lua string; else 12 random hex digits, as Alembic makes them. */
+static int new_revision_id(const char *rev_id, char *id, size_t size, rb_error *err)
 {
-    char id[64], slug[64], date[64];
-    *path = NULL;
-    if (spec->rev_id) {
-        size_t n = strlen(spec->rev_id);
-        if (n == 0 || n > 40 || strspn(spec->rev_id, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
-            return rb_errorf(err, RB_ERR_USAGE,
-                             "--rev-id '%s' is not a revision id (1 to 40 lowercase letters, "
-                             "digits or '_')", spec->rev_id);
-        rb_strlcpy(id, spec->rev_id, sizeof id);
-    } else if (random_hex(id, 12, err) != 0) {
-        return -1;
-    }
-    slugify(spec->message, slug, sizeof slug);
+    if (!rev_id)
+        return random_hex(id, 12, err);
+    size_t n = strlen(rev_id);
+    if (n == 0 || n > 40 || strspn(rev_id, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
+        return rb_errorf(err, RB_ERR_USAGE,
+                         "--rev-id '%s' is not a revision id (1 to 40 lowercase letters, "
+                         "digits or '_')", rev_id);
+    rb_strlcpy(id, rev_id, size);
+    return 0;
+}
+
+/* The header comment an Alembic user knows (message, Revision ID, Revises, Create Date): the
+ * file says what it is before it is read as code. Lua ends a `--` comment at a newline or a
+ * carriage return, so the header shows the message with control characters escaped
+ * (comment); the table's `message` keeps it exactly. */
+static void write_header(FILE *f, const new_revision *spec, const char *id, const char *comment)
+{
+    char date[64];
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
-
-    size_t len = strlen(dir) + strlen(id) + strlen(slug) + 8;
-    char *p = malloc(len);
-    if (!p)
-        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
-    snprintf(p, len, "%s/%s%s%s.lua", dir, id, slug[0] ? "_" : "", slug);
-    /* Lua ends a `--` comment at a newline or a carriage return, so the header shows the
-     * message with control characters escaped; `message =` below keeps it exactly. */
-    char *comment = out_printable(spec->message);
-    if (!comment) {
-        free(p);
-        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
-    }
-    FILE *f = create_new_file(p, err);
-    if (!f) {
-        free(comment);
-        free(p);
-        return -1;
-    }
     fprintf(f, "-- %s", comment);
     fprintf(f, "\n--\n-- Revision ID: %s\n-- Revises: ", id);
     for (int i = 0; i < spec->parents->count; i++)
         fprintf(f, "%s%s", i ? ", " : "", spec->parents->items[i]);
-    fprintf(f, "\n-- Create Date: %s\n\nreturn {\n  revision = \"%s\",\n  down_revision = ", date, id);
+    fprintf(f, "\n-- Create Date: %s\n\n", date);
+}
+
+/* The revision table with only the fields it needs (a field left out reads as nil, as the
+ * hand-written ones do), and empty functions to fill in; with --sql, functions that run the
+ * revision's two SQL files, which the user fills in instead. */
+static void write_table(FILE *f, const new_revision *spec, const char *id, const char *stem)
+{
+    fprintf(f, "return {\n  revision = \"%s\",\n  down_revision = ", id);
     write_id_list(f, spec->parents);
     fputs(",\n", f);
     if (spec->branch_label) {
@@ -472,8 +476,6 @@ int scripts_write_revision(const char *dir, const new_revision *spec, char **pat
     }
     fputs("  message = ", f);
     write_lua_string(f, spec->message);
-    char stem[160];
-    snprintf(stem, sizeof stem, "%s%s%s", id, slug[0] ? "_" : "", slug);
     if (spec->sql)
         fprintf(f, ",\n\n  upgrade = function(db)\n    db:exec_file(\"%s.up.sql\")\n  end,\n\n"
                    "  downgrade = function(db)\n    db:exec_file(\"%s.down.sql\")\n  end,\n}\n",
@@ -481,36 +483,63 @@ int scripts_write_revision(const char *dir, const new_revision *spec, char **pat
     else
         fputs(",\n\n  upgrade = function(db)\n  end,\n\n  downgrade = function(db)\n  end,\n}\n",
               f);
-    bool failed = ferror(f) != 0;
-    if (fclose(f) != 0 || failed) {
-        rb_errorf(err, RB_ERR_FAILURE, "cannot write '%s': %s", p, strerror(errno));
-        unlink(p); /* a truncated revision would load as a broken one */
-        free(p);
-        free(comment);
+}
+
+/* --sql: the up and down files. A failure removes what was written of them, so that the
+ * caller, removing the revision too, leaves nothing half made. */
+static int write_sql_files(const char *dir, const char *stem, const char *comment,
+                           const char *id, str_list *sql_paths, rb_error *err)
+{
+    if (write_sql_file(dir, stem, "up", comment, id, sql_paths, err) != 0)
         return -1;
+    if (write_sql_file(dir, stem, "down", comment, id, sql_paths, err) == 0)
+        return 0;
+    char *up = malloc(strlen(dir) + strlen(stem) + 16);
+    if (up) {
+        sprintf(up, "%s/%s.up.sql", dir, stem);
+        unlink(up);
+        free(up);
     }
-    /* The SQL files after the revision: a failure removes what was written, so no revision
-     * is left that runs a file that is not there. */
-    int wrote = 0;
-    if (spec->sql && write_sql_file(dir, stem, "up", comment, id, sql_paths, err) == 0)
-        wrote = write_sql_file(dir, stem, "down", comment, id, sql_paths, err) == 0 ? 2 : 1;
-    if (spec->sql && wrote < 2) {
-        if (wrote == 1) { /* ours: the down file failed after it */
-            char *up = malloc(strlen(dir) + strlen(stem) + 16);
-            if (up) {
-                sprintf(up, "%s/%s.up.sql", dir, stem);
-                unlink(up);
-                free(up);
-            }
-        }
+    return -1;
+}
+
+int scripts_write_revision(const char *dir, const new_revision *spec, char **path,
+                           str_list *sql_paths, rb_error *err)
+{
+    char id[64], slug[64], stem[160];
+    char *p = NULL, *comment = NULL;
+    FILE *f = NULL;
+    int rc = -1;
+    *path = NULL;
+    if (new_revision_id(spec->rev_id, id, sizeof id, err) != 0)
+        return -1;
+    slugify(spec->message, slug, sizeof slug);
+    snprintf(stem, sizeof stem, "%s%s%s", id, slug[0] ? "_" : "", slug);
+    size_t len = strlen(dir) + strlen(stem) + 6;
+    if (!(p = malloc(len)) || !(comment = out_printable(spec->message))) {
+        rb_errorf(err, RB_ERR_FAILURE, "out of memory");
+        goto done;
+    }
+    snprintf(p, len, "%s/%s.lua", dir, stem);
+    if (!(f = create_new_file(p, err)))
+        goto done;
+    write_header(f, spec, id, comment);
+    write_table(f, spec, id, stem);
+    if (finish_new_file(f, p, err) != 0)
+        goto done;
+    /* The SQL files after the revision: a failure removes the revision as well, so that no
+     * revision is left that runs a file that is not there. */
+    if (spec->sql && write_sql_files(dir, stem, comment, id, sql_paths, err) != 0) {
         unlink(p);
-        free(p);
-        free(comment);
-        return -1;
+        goto done;
     }
+    *path = p; /* the caller's now */
+    p = NULL;
+    rc = 0;
+done:
     free(comment);
-    *path = p;
-    return 0;
+    free(p);
+    return rc;
 }
 
 /* "dir/name", or name itself when it is absolute or dir is "."; NULL when out of memory.
