@@ -5,7 +5,9 @@
  * the one before that up (rbacmig.inspect.commands remember / since_remembered), so a
  * downgrade that leaves an index, a policy, a grant or an enum behind names it. Exit 0 when
  * all passed, 1 when any failed (README, "Exit codes"); an error (no shadow, a signal) is an
- * error. */
+ * error. It runs on the database URL's dialect, or on each that --dialect (postgresql, sqlite,
+ * both) or the config file's test_dialects names, one after the other in one TAP stream:
+ * then each line and diagnostic names its dialect, and the closing line counts each. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +20,14 @@
 
 typedef struct tap {
     int n, passed, failed;
+    const char *dialect; /* "postgresql: " before each line when testing on several, or "" */
 } tap;
 
-/* One test's line: "ok N - what id rest". */
+/* One test's line: "ok N - [dialect: ]what id rest". */
 static void tap_result(tap *t, bool ok, const char *what, const char *id, const char *rest)
 {
     char desc[256];
-    snprintf(desc, sizeof desc, "%s%s%s%s", what, id[0] ? " " : "", id, rest);
+    snprintf(desc, sizeof desc, "%s%s%s%s%s", t->dialect, what, id[0] ? " " : "", id, rest);
     t->n++;
     if (ok)
         t->passed++;
@@ -33,15 +36,15 @@ static void tap_result(tap *t, bool ok, const char *what, const char *id, const 
     out_print("%s %d - %s", ok ? "ok" : "not ok", t->n, desc);
 }
 
-/* Each line of text as a TAP diagnostic, after prefix. */
-static void tap_diag(const char *prefix, const char *text)
+/* Each line of text as a TAP diagnostic, after the dialect and prefix. */
+static void tap_diag(const tap *t, const char *prefix, const char *text)
 {
     const char *p = text;
     while (*p) {
         const char *nl = strchr(p, '\n');
         int len = nl ? (int)(nl - p) : (int)strlen(p);
         if (len > 0)
-            out_print("# %s%.*s", prefix, len, p);
+            out_print("# %s%s%.*s", t->dialect, prefix, len, p);
         p += len + (nl ? 1 : 0);
     }
 }
@@ -68,7 +71,7 @@ static bool step(cli_state *st, shadow *sh, tap *t, direction dir, const char *t
         return false;
     tap_result(t, ok, what, id, rest);
     if (!ok)
-        tap_diag("", err->message);
+        tap_diag(t, "", err->message);
     rb_error_init(err);
     return ok;
 }
@@ -105,7 +108,7 @@ static int no_trace(cli_state *st, shadow *sh, tap *t, const char *what, const c
         return -1;
     tap_result(t, !differs, what, id, " leaves no trace");
     if (differs)
-        tap_diag(where, text);
+        tap_diag(t, where, text);
     free(text);
     return 0;
 }
@@ -144,11 +147,116 @@ static int stairway(cli_state *st, shadow *sh, tap *t, rb_error *err)
     return 0;
 }
 
-int cmd_test(cli_state *st, rb_error *err)
+/* One dialect's tests, from a shadow of cfg's database: base to head, head to base, the
+ * stairway. Returns -1 on an error or a stop, which ends the whole run. */
+static int run_dialect(cli_state *st, const config *cfg, const char *given, tap *t,
+                       rb_error *err)
 {
-    tap t = {0};
     shadow sh = {0};
     int rc = -1;
+    if (shadow_open(cfg, given, &sh, err) != 0)
+        goto done;
+    bool both = step(st, &sh, t, DIR_UPGRADE, "heads", "base to head applies", "", "", err) &&
+                step(st, &sh, t, DIR_DOWNGRADE, "base", "head to base applies", "", "", err);
+    if (stopped(err))
+        goto done;
+    /* The stairway starts from nothing: in a fresh shadow, so that what the downgrade to base
+     * left behind is named once, by the revision that left it (a --shadow-url database is
+     * reused, as it cannot be emptied for sure). */
+    if (!given) {
+        shadow_close(&sh);
+        if (shadow_open(cfg, NULL, &sh, err) != 0)
+            goto done;
+    }
+    if ((both || !given) && stairway(st, &sh, t, err) != 0)
+        goto done;
+    rc = stopped(err) ? -1 : 0;
+done:
+    shadow_close(&sh);
+    return rc;
+}
+
+typedef struct dialect_run {
+    db_dialect dialect;
+    const char *name;
+    int passed, failed;
+} dialect_run;
+
+/* Adds name's dialects ("both": PostgreSQL, then SQLite) to runs, each once. */
+static bool add_dialects(const char *name, dialect_run runs[2], int *n)
+{
+    static const dialect_run all[] = {{DIALECT_POSTGRESQL, "postgresql", 0, 0},
+                                      {DIALECT_SQLITE, "sqlite", 0, 0}};
+    bool known = false;
+    for (int k = 0; k < 2; k++) {
+        if (strcmp(name, "both") != 0 && strcmp(name, all[k].name) != 0)
+            continue;
+        known = true;
+        bool have = false;
+        for (int i = 0; i < *n; i++)
+            have |= runs[i].dialect == all[k].dialect;
+        if (!have)
+            runs[(*n)++] = all[k];
+    }
+    return known;
+}
+
+/* What to test on: --dialect, else test_dialects in the config file, else the database
+ * URL's dialect. PostgreSQL needs a PostgreSQL URL (its shadow is made on that server);
+ * SQLite needs none (its shadow is a temporary file). --shadow-url is one database, so it
+ * goes with one dialect, its own. */
+static int plan_dialects(cli_state *st, dialect_run runs[2], int *n, db_dialect *url_dialect,
+                         rb_error *err)
+{
+    const config *cfg = &st->cfg;
+    const char *flag = cli_value(st, "dialect"), *given = cli_value(st, "shadow-url");
+    char from[512];
+    *n = 0;
+    if (config_url_dialect(cfg->database_url, url_dialect, err) != 0)
+        return -1;
+    if (flag) {
+        if (!add_dialects(flag, runs, n))
+            return rb_errorf(err, RB_ERR_USAGE, "--dialect takes 'postgresql', 'sqlite' or "
+                             "'both', got '%s'", flag);
+        snprintf(from, sizeof from, "--dialect %s", flag);
+    } else if (cfg->test_dialects.count > 0) {
+        for (int i = 0; i < cfg->test_dialects.count; i++)
+            add_dialects(cfg->test_dialects.items[i], runs, n); /* checked when read */
+        snprintf(from, sizeof from, "test_dialects in %s", cfg->config_file);
+    } else {
+        runs[(*n)++] = *url_dialect == DIALECT_SQLITE
+            ? (dialect_run){DIALECT_SQLITE, "sqlite", 0, 0}
+            : (dialect_run){DIALECT_POSTGRESQL, "postgresql", 0, 0};
+        return 0;
+    }
+    for (int i = 0; i < *n; i++)
+        if (runs[i].dialect == DIALECT_POSTGRESQL && *url_dialect != DIALECT_POSTGRESQL)
+            return rb_errorf(err, RB_ERR_USAGE, "testing on postgresql (%s) needs a PostgreSQL "
+                             "database URL, to make the shadow database on its server; the "
+                             "database URL is '%s' (from %s)", from, cfg->database_url,
+                             cfg->url_source);
+    if (!given)
+        return 0;
+    if (*n > 1)
+        return rb_errorf(err, RB_ERR_USAGE, "--shadow-url is one database, and %s names two "
+                         "dialects: add --dialect postgresql or --dialect sqlite", from);
+    db_dialect shadow_dialect;
+    if (config_url_dialect(given, &shadow_dialect, err) != 0)
+        return -1;
+    if (shadow_dialect != runs[0].dialect)
+        return rb_errorf(err, RB_ERR_USAGE, "--shadow-url is not a %s database (%s)",
+                         runs[0].name, from);
+    return 0;
+}
+
+int cmd_test(cli_state *st, rb_error *err)
+{
+    tap t = {.dialect = ""};
+    dialect_run runs[2];
+    int nruns = 0;
+    db_dialect url_dialect;
+    if (plan_dialects(st, runs, &nruns, &url_dialect, err) != 0)
+        return -1;
     int *heads = malloc(sizeof *heads * (size_t)(st->g.count + 1));
     if (!heads)
         return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
@@ -159,29 +267,27 @@ int cmd_test(cli_state *st, rb_error *err)
     for (int i = 0; nheads > 1 && i < nheads; i++)
         out_print("# head %s", st->g.revs[heads[i]].id);
     free(heads);
-    const char *given = cli_value(st, "shadow-url");
-    if (shadow_open(&st->cfg, given, &sh, err) != 0)
-        goto done;
-    bool both = step(st, &sh, &t, DIR_UPGRADE, "heads", "base to head applies", "", "", err) &&
-                step(st, &sh, &t, DIR_DOWNGRADE, "base", "head to base applies", "", "", err);
-    if (stopped(err))
-        goto done;
-    /* The stairway starts from nothing: in a fresh shadow, so that what the downgrade to base
-     * left behind is named once, by the revision that left it (a --shadow-url database is
-     * reused, as it cannot be emptied for sure). */
-    if (!given) {
-        shadow_close(&sh);
-        if (shadow_open(&st->cfg, NULL, &sh, err) != 0)
-            goto done;
+    for (int i = 0; i < nruns; i++) {
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "%s: ", runs[i].name);
+        t.dialect = nruns > 1 ? prefix : "";
+        /* The run's settings with a URL of the dialect: the database URL for its own, and
+         * for SQLite under a PostgreSQL URL any sqlite: one (the shadow is a new file). */
+        config cfg = st->cfg; /* a shallow copy: only the URL may differ, borrowed */
+        if (url_dialect != runs[i].dialect)
+            cfg.database_url = (char *)"sqlite:";
+        int passed = t.passed, failed = t.failed;
+        if (run_dialect(st, &cfg, cli_value(st, "shadow-url"), &t, err) != 0)
+            return -1;
+        runs[i].passed = t.passed - passed;
+        runs[i].failed = t.failed - failed;
     }
-    if ((both || !given) && stairway(st, &sh, &t, err) != 0)
-        goto done;
-    if (stopped(err))
-        goto done;
     out_print("1..%d", t.n);
-    out_print("%d passed, %d failed", t.passed, t.failed);
-    rc = t.failed ? 1 : 0;
-done:
-    shadow_close(&sh);
-    return rc;
+    if (nruns > 1)
+        out_print("%d passed, %d failed (%s: %d passed, %d failed; %s: %d passed, %d failed)",
+                  t.passed, t.failed, runs[0].name, runs[0].passed, runs[0].failed,
+                  runs[1].name, runs[1].passed, runs[1].failed);
+    else
+        out_print("%d passed, %d failed", t.passed, t.failed);
+    return t.failed ? 1 : 0;
 }

@@ -203,8 +203,8 @@ static const cli_opt inspect_opts[] = {
     {.name = "format", .value_name = "text|json", .help = "text (the default) or json",
      .example = "--format json"},
     {.name = "schema", .value_name = "NAME", .repeatable = true,
-     .help = "a managed schema (repeatable; default: all but the system's and, on Supabase, "
-             "Supabase's)",
+     .help = "a managed schema (repeatable; default: managed_schemas in the config file, else "
+             "all but the system's and, on Supabase, Supabase's)",
      .example = "--schema public --schema app"},
     OPT_END,
 };
@@ -213,13 +213,20 @@ static const cli_opt inspect_opts[] = {
  * drift prints a diff, in either format. */
 #define SHADOW_OPTS                                                                          \
     {.name = "schema", .value_name = "NAME", .repeatable = true,                             \
-     .help = "a managed schema (repeatable; default: all but the system's and, on Supabase, " \
-             "Supabase's)",                                                                  \
+     .help = "a managed schema (repeatable; default: managed_schemas in the config file, "    \
+             "else all but the system's and, on Supabase, Supabase's)",                      \
      .example = "--schema public"},                                                          \
     {.name = "shadow-url", .value_name = "URL",                                              \
      .help = "replay into this empty database instead of a new one on the same server",      \
      .example = "--shadow-url postgresql://localhost/shadow"}
-static const cli_opt test_opts[] = {SHADOW_OPTS, OPT_END};
+static const cli_opt test_opts[] = {
+    SHADOW_OPTS,
+    {.name = "dialect", .value_name = "postgresql|sqlite|both",
+     .help = "test on this dialect, or both in one run (default: test_dialects in the config "
+             "file, else the database URL's)",
+     .example = "--dialect both"},
+    OPT_END,
+};
 static const cli_opt drift_opts[] = {
     {.name = "format", .value_name = "text|json", .help = "text (the default) or json",
      .example = "--format json"},

@@ -44,6 +44,8 @@ void config_release(config *cfg)
     free(cfg->version_table);
     free(cfg->history_table);
     free(cfg->schema);
+    str_list_release(&cfg->managed_schemas);
+    str_list_release(&cfg->test_dialects);
     for (int i = 0; i < cfg->x_count; i++) {
         free(cfg->x[i].key);
         free(cfg->x[i].value);

@@ -12,6 +12,7 @@
 
 #include "dialect.h"
 #include "error.h"
+#include "str_list.h"
 
 #define CONFIG_DEFAULT_URL "sqlite:rbacmig.db"
 
@@ -37,6 +38,10 @@ typedef struct config {
     char *schema;            /* PostgreSQL schema for rbacmig's tables: "public" */
     int lock_timeout_ms;     /* PostgreSQL lock_timeout for migration sessions; 0 = none */
     int statement_timeout_ms;/* PostgreSQL statement_timeout; 0 = none */
+    str_list managed_schemas;/* the schemas the reader compares (schema dump, diff, drift,
+                              * test); empty: all but the system's (and Supabase's) */
+    str_list test_dialects;  /* what `rbacmig test` runs on: "postgresql", "sqlite", "both";
+                              * empty: the database URL's dialect */
     config_kv *x;            /* -x KEY=VALUE, in order */
     int x_count;
 } config;

@@ -9,6 +9,7 @@
 #include "json_out.h"
 #include "lua_host.h"
 #include "lua_internal.h"
+#include "output.h"
 
 /* ---- RBAC commands ------------------------------------------------------------------- */
 
@@ -97,12 +98,22 @@ int lua_host_call_rbac_json(lua_host *h, const char *function, db_conn *conn,
 
 /* ---- schema inspection (schema dump, diff) -------------------------------------------- */
 
-/* The reader's options: the managed schemas and where rbacmig keeps its bookkeeping. */
+/* The reader's options: the managed schemas (--schema, else the config file's
+ * managed_schemas), where they were named (for a message about one the database lacks), and
+ * where rbacmig keeps its bookkeeping. */
 static void push_inspect_opts(lua_host *h, const str_list *schemas)
 {
     lua_State *L = lua_host_state(h);
-    lua_createtable(L, 0, 4);
+    const config *cfg = lua_host_cfg(h);
+    lua_createtable(L, 0, 5);
     if (schemas && schemas->count > 0) {
+        lua_pushliteral(L, "--schema");
+    } else {
+        schemas = &cfg->managed_schemas;
+        lua_pushfstring(L, "%s: managed_schemas", cfg->config_file ? cfg->config_file : "");
+    }
+    lua_setfield(L, -2, "schemas_from");
+    if (schemas->count > 0) {
         push_strings(L, schemas);
         lua_setfield(L, -2, "schemas");
     }
@@ -172,6 +183,9 @@ int lua_host_call_inspect(lua_host *h, const char *function, db_conn *const *con
             *out = NULL;
         }
     }
+    /* The reader's errors name their value (a schema, a dialect); the stack is for -v. */
+    if (rc != 0 && !out_verbose())
+        err->traceback[0] = '\0';
     lua_settop(L, base);
     LUA_STACK_LEAVE(L, 0);
     return rc;

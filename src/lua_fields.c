@@ -66,6 +66,17 @@ static int rule_pg_name(const char *path, const char *field, const char *value, 
     return 0;
 }
 
+/* What `rbacmig test` can run on (src/cmd_test.c). */
+static int rule_test_dialect(const char *path, const char *field, const char *value,
+                             rb_error *err)
+{
+    if (strcmp(value, "postgresql") == 0 || strcmp(value, "sqlite") == 0 ||
+        strcmp(value, "both") == 0)
+        return 0;
+    return rb_errorf(err, RB_ERR_FAILURE, "%s: %s names '%s': expected \"postgresql\", "
+                     "\"sqlite\" or \"both\"", path, field, value);
+}
+
 /* ---- the specs ----------------------------------------------------------------------- */
 
 #define REV(f) offsetof(revision, f)
@@ -99,6 +110,10 @@ static const field_spec config_fields[] = {
     {"lock_timeout", FIELD_SECONDS, false, CFG(lock_timeout_ms), NULL, "a number of seconds"},
     {"statement_timeout", FIELD_SECONDS, false, CFG(statement_timeout_ms), NULL,
      "a number of seconds"},
+    {"managed_schemas", FIELD_LIST, false, CFG(managed_schemas), rule_pg_name,
+     "a list of schema names such as { \"public\", \"app\" }"},
+    {"test_dialects", FIELD_LIST, false, CFG(test_dialects), rule_test_dialect,
+     "a list such as { \"postgresql\", \"sqlite\" }"},
 };
 static const table_spec config_spec = {"setting", "", config_fields,
                                        sizeof config_fields / sizeof *config_fields};
@@ -238,5 +253,30 @@ int lua_fields_read_config(lua_State *L, int idx, const char *path, config *cfg,
 {
     if (!lua_istable(L, idx))
         return rb_errorf(err, RB_ERR_FAILURE, "%s: the config file must return a table", path);
-    return read_fields(L, idx, path, &config_spec, cfg, err);
+    if (read_fields(L, idx, path, &config_spec, cfg, err) != 0)
+        return -1;
+    /* An empty list would silently mean the default (all schemas, the URL's dialect), and
+     * a key that is not a list position ({ app = true }) would be silently skipped. */
+    static const char *const lists[] = {"managed_schemas", "test_dialects"};
+    const str_list *values[] = {&cfg->managed_schemas, &cfg->test_dialects};
+    int rc = 0;
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        if (raw_field(L, idx, lists[i]) == LUA_TTABLE) {
+            lua_Integer keys = 0;
+            lua_pushnil(L);
+            while (lua_next(L, -2)) {
+                lua_pop(L, 1);
+                keys++;
+            }
+            if (keys != (lua_Integer)lua_rawlen(L, -1))
+                rc = rb_errorf(err, RB_ERR_FAILURE, "%s: '%s' has keys besides its list of "
+                               "names, expected a list such as { \"a\", \"b\" }", path,
+                               lists[i]);
+            else if (values[i]->count == 0)
+                rc = rb_errorf(err, RB_ERR_FAILURE, "%s: '%s' is an empty list: name at least "
+                               "one, or leave it out for the default", path, lists[i]);
+        }
+        lua_pop(L, 1);
+    }
+    return rc;
 }

@@ -65,6 +65,76 @@ admin_sql() {
   "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "${PG_ADMIN_URL%/*}/$DB_NAME" -c "$1"
 }
 
+# supabase_fixture: on PostgreSQL, makes the test database look like Supabase's
+# (tests/pgtap/00_supabase_fixture.sql, as the superuser): the auth schema, the API roles,
+# while the tests run as the non-superuser `postgres`. Nothing on SQLite.
+supabase_fixture() {
+  [ "$DIALECT" = postgresql ] || return 0
+  env PGOPTIONS="-c client_min_messages=warning" \
+    "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "${PG_ADMIN_URL%/*}/$DB_NAME" \
+    -f "$SRC/tests/pgtap/00_supabase_fixture.sql" >/dev/null || exit 1
+}
+
+# notes_project SELECT_USING: the project's migrations and rbac/, plus revision aaaa00000001
+# on top of their head, as a project adds its own: a table `notes` (on PostgreSQL with forced
+# row-level security, a select policy USING SELECT_USING, a delete policy, grants to
+# `authenticated` and a SECURITY DEFINER function); then a fresh database, made Supabase's
+# on PostgreSQL (supabase_fixture). Sets HEAD to the project's own head.
+notes_project() {
+  local using=${1:-owner_id = current_user}
+  cp -r "$SRC/migrations" "$SRC/rbac" .
+  HEAD=$(sed -n 's/^  *revision = "\([0-9a-f]*\)".*/\1/p' migrations/*.lua | while read -r r; do
+    grep -q "down_revision = \"$r\"" migrations/*.lua || echo "$r"
+  done)
+  cat > migrations/aaaa00000001_notes.lua <<LUA
+return {
+  revision = "aaaa00000001",
+  down_revision = "$HEAD",
+  upgrade = function(db)
+    db:create_table("notes", {
+      { "id", "integer", primary_key = true },
+      { "owner_id", "text", not_null = true },
+      { "body", "text", not_null = true, default = "" },
+    })
+    if db.dialect ~= "postgresql" then return end
+    db:enable_rls("notes", { force = true })
+    db:create_policy("notes", "notes_select", { command = "select", to = "authenticated",
+      using = "$using" })
+    db:create_policy("notes", "notes_delete", { command = "delete", to = "authenticated",
+      using = "owner_id = current_user" })
+    db:exec("REVOKE ALL ON notes FROM anon, authenticated, PUBLIC")
+    db:grant({ "select", "delete" }, "notes", "authenticated")
+    db:create_function("notes_owner", { args = "n integer", returns = "text", language = "sql",
+      security = "definer", search_path = { "public" }, volatility = "stable",
+      body = "SELECT owner_id FROM public.notes WHERE id = n" })
+  end,
+  downgrade = function(db)
+    if db.dialect == "postgresql" then db:drop_function("notes_owner", { args = "integer" }) end
+    db:drop_table("notes")
+  end,
+}
+LUA
+  new_db
+  supabase_fixture
+}
+
+# shadow_gone WHAT: every shadow database the last `rb` named on stderr ("rbacmig: shadow:
+# NAME") is gone: dropped on PostgreSQL, its file removed from $TMPDIR on SQLite.
+shadow_gone() {
+  local names
+  names=$(sed -n 's/^rbacmig: shadow: //p' "$TEST_DIR/.stderr" | tr '\n' ' ')
+  if [ -z "$names" ]; then
+    fail "$1: stderr names no shadow"
+  elif [ "$DIALECT" = postgresql ]; then
+    for name in $names; do
+      expect_eq "$("$PSQL" -X -At -d "$RBACMIG_TEST_PG_URL" \
+        -c "SELECT count(*) FROM pg_database WHERE datname = '$name'")" 0 "$1: $name dropped"
+    done
+  else
+    expect_eq "$(ls -A "$TMPDIR")" "" "$1: $names removed"
+  fi
+}
+
 # table_exists NAME: 0 when the table exists.
 table_exists() {
   if [ "$DIALECT" = postgresql ]; then

@@ -8,28 +8,7 @@
 export TMPDIR="$TEST_DIR/tmp" # the SQLite shadow's file, which must not outlive the run
 mkdir -p "$TMPDIR"
 new_db
-if [ "$DIALECT" = postgresql ]; then
-  # The API roles (cluster-wide) for the grant fixture; the non-superuser `postgres` runs.
-  env PGOPTIONS="-c client_min_messages=warning" \
-    "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "${PG_ADMIN_URL%/*}/$DB_NAME" \
-    -f "$SRC/tests/pgtap/00_supabase_fixture.sql" >/dev/null || exit 1
-fi
-
-# shadow_gone: the shadow this run named on stderr ("rbacmig: shadow: NAME") no longer exists.
-shadow_gone() {
-  local names
-  names=$(sed -n 's/^rbacmig: shadow: //p' "$TEST_DIR/.stderr" | tr '\n' ' ')
-  if [ -z "$names" ]; then
-    fail "$1: stderr names no shadow"
-  elif [ "$DIALECT" = postgresql ]; then
-    for name in $names; do
-      expect_eq "$("$PSQL" -X -At -d "$RBACMIG_TEST_PG_URL" \
-        -c "SELECT count(*) FROM pg_database WHERE datname = '$name'")" 0 "$1: $name dropped"
-    done
-  else
-    expect_eq "$(ls -A "$TMPDIR")" "" "$1: $names removed"
-  fi
-}
+supabase_fixture # the API roles (cluster-wide) for the grant fixture
 
 # The project's own migrations.
 cp -r "$SRC/migrations" .

@@ -6,46 +6,7 @@
 # exactly, each classified, with the exit code that tells CI what it found.
 . "$(dirname "$0")/lib.sh"
 
-cp -r "$SRC/migrations" "$SRC/rbac" .
-head=$(sed -n 's/^  *revision = "\([0-9a-f]*\)".*/\1/p' migrations/*.lua | while read -r r; do
-  grep -q "down_revision = \"$r\"" migrations/*.lua || echo "$r"
-done)
-# The app's own table on top of the RBAC schema, as a project would add it.
-cat > migrations/aaaa00000001_notes.lua <<LUA
-return {
-  revision = "aaaa00000001",
-  down_revision = "$head",
-  upgrade = function(db)
-    db:create_table("notes", {
-      { "id", "integer", primary_key = true },
-      { "owner_id", "text", not_null = true },
-      { "body", "text", not_null = true, default = "" },
-    })
-    if db.dialect ~= "postgresql" then return end
-    db:enable_rls("notes", { force = true })
-    db:create_policy("notes", "notes_select", { command = "select", to = "authenticated",
-      using = "owner_id = current_user" })
-    db:create_policy("notes", "notes_delete", { command = "delete", to = "authenticated",
-      using = "owner_id = current_user" })
-    db:exec("REVOKE ALL ON notes FROM anon, authenticated, PUBLIC")
-    db:grant({ "select", "delete" }, "notes", "authenticated")
-    db:create_function("notes_owner", { args = "n integer", returns = "text", language = "sql",
-      security = "definer", search_path = { "public" }, volatility = "stable",
-      body = "SELECT owner_id FROM public.notes WHERE id = n" })
-  end,
-  downgrade = function(db)
-    if db.dialect == "postgresql" then db:drop_function("notes_owner", { args = "integer" }) end
-    db:drop_table("notes")
-  end,
-}
-LUA
-
-new_db
-if [ "$DIALECT" = postgresql ]; then
-  env PGOPTIONS="-c client_min_messages=warning" \
-    "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "${PG_ADMIN_URL%/*}/$DB_NAME" \
-    -f "$SRC/tests/pgtap/00_supabase_fixture.sql" >/dev/null || exit 1
-fi
+notes_project
 rb upgrade head
 expect_rc 0 "upgrade head"
 

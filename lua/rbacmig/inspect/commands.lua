@@ -3,8 +3,9 @@
 -- transaction it owns, then dump(model) or diff(from, to), which need no database. Each
 -- returns { text = what to print for --format text, data = the table printed for --format
 -- json, status = 0 | 1 (differences) | 2 (security-weakening differences) }.
---   opts  schemas (a list: the managed schemas, else the default scope), and where rbacmig
---         keeps its bookkeeping: schema, version_table, history_table
+--   opts  schemas (a list: the managed schemas, else the default scope), schemas_from
+--         (where they were named: "--schema" or "rbacmig.lua: managed_schemas"), and where
+--         rbacmig keeps its bookkeeping: schema, version_table, history_table
 
 local model = require("rbacmig.inspect.model")
 local diff = require("rbacmig.inspect.diff")
@@ -19,8 +20,27 @@ local READERS = {
   sqlite = "rbacmig.inspect.sqlite",
 }
 
+-- The schemas named by the run (--schema or managed_schemas) and where, kept by read() for
+-- dump() and diff(): a name no database read has is a typo, which would otherwise show as
+-- an empty dump or "no drift" forever. The module is loaded once per run.
+local named
+
+-- Errors unless every named schema is in one of the models (PostgreSQL: SQLite has none).
+local function check_named(models)
+  if not named or models[1].dialect ~= "postgresql" then return end
+  for _, name in ipairs(named.schemas) do
+    local found = false
+    for _, m in ipairs(models) do found = found or m.objects.schema[name] ~= nil end
+    if not found then
+      error(string.format("%s names schema '%s', which %s", named.from, name,
+        #models == 1 and "the database does not have" or "neither database has"), 0)
+    end
+  end
+end
+
 function M.read(db, opts)
   opts = opts or {}
+  if opts.schemas then named = { schemas = opts.schemas, from = opts.schemas_from or "--schema" } end
   local reader = READERS[db.dialect]
   if not reader then error("schema: cannot read a " .. tostring(db.dialect) .. " database", 0) end
   local bookkeeping = {}
@@ -35,6 +55,7 @@ function M.read(db, opts)
 end
 
 function M.dump(m)
+  check_named({ m })
   return { text = model.render_text(m), data = m, status = 0 }
 end
 
@@ -43,6 +64,7 @@ function M.diff(from, to)
     error(string.format("diff: cannot compare a %s database with a %s one", from.dialect,
       to.dialect), 0)
   end
+  check_named({ from, to })
   local diffs = diff.compare(from, to)
   local summary = diff.summary(diffs)
   local status = summary["security-weakening"] > 0 and 2 or summary.total > 0 and 1 or 0
