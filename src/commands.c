@@ -284,7 +284,8 @@ const cli_command cli_commands[] = {
     /* --autogenerate opens shadow databases on the live database's server (lazy: -d). */
     {.name = "revision", .run = cmd_revision, .flags = CMD_GRAPH | CMD_DB_LAZY | CMD_READ_ONLY,
      .opts = revision_opts, .check = cmd_revision_check,
-     .summary = "write a new migration file whose parent is the current head",
+     .summary = "write a new migration file whose parent is the current head (--autogenerate: "
+                "written from the declarations in schema/, proved)",
      .example = "-m \"add projects\"",
      .args_hint = "quote a message with spaces: -m \"add users\""},
     {.name = "merge", .run = cmd_merge, .flags = CMD_GRAPH, .opts = merge_opts,
