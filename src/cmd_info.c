@@ -569,13 +569,13 @@ done:
 
 /* check: the declarations (a schema directory, docs/autogenerate.md), when there are any,
  * against the schema at head: each difference listed, one problem. */
-static int check_declarations(cli_state *st, json_t *list, int *problems, rb_error *err)
+static int check_declarations(cli_state *st, json_t *list, bool *checked, int *problems,
+                              rb_error *err)
 {
-    bool checked = false;
     int differences = 0;
     /* The shadows' replay reports its steps on stderr: stdout is check's answer. */
     out_set_stdout_is_sql(true);
-    if (autogen_check(st, list != NULL, &checked, &differences, err) != 0)
+    if (autogen_check(st, list != NULL, checked, &differences, err) != 0)
         return rb_error_prefix(err, "checking the declarations in '%s'", st->cfg.schema_dir);
     if (!differences)
         return 0;
@@ -595,13 +595,14 @@ int cmd_check(cli_state *st, rb_error *err)
     rev_set applied = {0};
     json_t *list = NULL;
     int problems = 0, rc = -1;
+    bool declared = false;
     if (info_want_json(st) && !(list = json_array())) {
         rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         goto done;
     }
     if (info_read_current(st, &rows, err) != 0 ||
         info_problems(st, &rows, &applied, list, &problems, err) != 0 ||
-        check_declarations(st, list, &problems, err) != 0)
+        check_declarations(st, list, &declared, &problems, err) != 0)
         goto done;
     if (list) {
         json_t *root = json_object();
@@ -625,8 +626,9 @@ int cmd_check(cli_state *st, rb_error *err)
                        problems == 1 ? "" : "s");
     } else {
         if (!list)
-            out_print("ok: %d revision%s, %d applied, files unchanged", st->g.count,
-                      st->g.count == 1 ? "" : "s", applied.count);
+            out_print("ok: %d revision%s, %d applied, files unchanged%s", st->g.count,
+                      st->g.count == 1 ? "" : "s", applied.count,
+                      declared ? ", declarations match head" : "");
         rc = 0;
     }
 done:

@@ -80,6 +80,7 @@ expect_eq "$(migration_count)" "$before" "no changes: nothing written"
 shadows_gone "after no changes"
 rb check
 expect_rc 0 "check: the declarations equal head"
+expect_out_has "declarations match head" "check says the declarations match"
 
 # ---- a table, a column, an index --------------------------------------------------------
 cat > schema/10_notes.lua <<'LUA'
