@@ -7,8 +7,10 @@
 # and a database built from the declarations all agree (check, diff). A drop without
 # --allow-drop, and a drop+add that looks like a rename: refused (exit 2), naming them,
 # nothing written. --rename: a rename, and the rows stay. --from-db compares with the live
-# database. `schema export` then autogenerate: "No changes". `check` reports declarations
-# that differ from head (exit 1). Every shadow is gone afterwards.
+# database. Row-level security and a policy calling auth.uid() (PostgreSQL). A proof that
+# fails (exit 7) writes nothing. `schema export` then autogenerate: "No changes". `check`
+# reports declarations that differ from head (exit 1). examples/declared as its README runs
+# it. Every shadow is gone afterwards, also after SIGINT (PostgreSQL).
 . "$(dirname "$0")/lib.sh"
 
 export TMPDIR="$TEST_DIR/tmp"
@@ -309,6 +311,25 @@ rb revision --autogenerate -m "again"
 expect_out "No changes in schema detected." "examples/declared: then no changes"
 rb check
 expect_rc 0 "examples/declared: check"
+# SIGINT while the declarations apply: exit 130, and both shadows are dropped.
+if [ "$DIALECT" = postgresql ]; then
+  echo "SELECT pg_sleep(3);" > schema/99_slow.sql
+  "$RBACMIG" revision --autogenerate -m slow 2>"$TEST_DIR/.stderr" &
+  pid=$!
+  for _ in $(seq 50); do
+    [ "$(grep -c '^rbacmig: shadow: ' "$TEST_DIR/.stderr")" = 2 ] && break
+    sleep 0.2
+  done
+  sleep 0.5
+  kill -INT "$pid"
+  wait "$pid"
+  RC=$?
+  ERR=$(cat "$TEST_DIR/.stderr")
+  expect_rc 130 "SIGINT while the declarations apply"
+  expect_err_has "interrupted by SIGINT" "says so"
+  shadows_gone "after SIGINT"
+  rm schema/99_slow.sql
+fi
 cd ..
 
 finish
