@@ -11,7 +11,8 @@
 --                      (a table by its name or schema.name, on either side of its rename)
 --     opts.allow_drop  drops are allowed (else refused, each listed)
 --     upgrade and downgrade are statements indented 4 spaces, "" when the models are equal;
---     changes lists { kind, identity, change, summary } for the upgrade.
+--     changes lists { kind, identity, change, summary } for the upgrade (what is on a table
+--     added or dropped goes with it: the table's line stands for them).
 --   On refusal it raises { kind = "refused", lines = { "one line per reason" } }.
 --
 --   declare(model) -> the text of a declaration file creating everything in the model:
@@ -287,6 +288,22 @@ local function steps_for(from, to, dialect, indent)
     return f(ctx, ...)
   end
 
+  -- What goes with a table (or object) added or dropped is listed with it, not apart.
+  local added = {}
+  for _, d in ipairs(diffs) do
+    if d.change == "added" then added[d.kind .. " " .. d.identity] = true end
+  end
+  local function part_of_container(d)
+    if d.change == "added" then
+      local c = container(to, d.kind, d.identity, to.objects[d.kind][d.identity])
+      return c and added[c]
+    elseif d.change == "dropped" then
+      local c = container(from, d.kind, d.identity, from.objects[d.kind][d.identity])
+      return c and dropped[c]
+    end
+    return false
+  end
+
   -- What each difference asks for: create, drop, change (steps), replace (drop + create).
   local plan, keys = {}, {}
   for _, d in ipairs(diffs) do
@@ -309,7 +326,7 @@ local function steps_for(from, to, dialect, indent)
     if implied[d.identity] and d.kind == "grant" then
       -- Revoked after its object is created; a grant kept as it came is no change.
       p.implied = true
-    else
+    elseif not part_of_container(d) then
       changes[#changes + 1] = { kind = d.kind, identity = d.identity, change = d.change,
         summary = summary(d) }
     end
