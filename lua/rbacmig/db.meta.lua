@@ -57,6 +57,9 @@ function FnLib.raw(sql) end
 ---@field references? string "table", "table.column" or (PostgreSQL) "schema.table.column"
 ---@field on_delete? rbacmig.Action
 ---@field on_update? rbacmig.Action
+---@field collation? string COLLATE ("C"; "NOCASE" on SQLite; "schema.name" on PostgreSQL)
+---@field generated? string GENERATED ALWAYS AS (expression) STORED
+---@field identity? "always"|"by default" PostgreSQL: an identity column
 
 ---Columns of a key, optionally named: `{ "a", "b" }` or `{ name = "k", columns = { "a", "b" } }`.
 ---@class rbacmig.Key
@@ -85,6 +88,11 @@ function FnLib.raw(sql) end
 ---@field checks? (string|rbacmig.Check)[]
 ---@field foreign_keys? rbacmig.ForeignKey[]
 ---@field without_rowid? boolean SQLite: WITHOUT ROWID (needs a primary key, no serial); nothing on PostgreSQL
+---@field unlogged? boolean PostgreSQL only: UNLOGGED
+---@field options? string PostgreSQL only: WITH (storage parameters), as SQL
+---@field partition_by? string PostgreSQL only: PARTITION BY, as SQL, e.g. "RANGE (at)"
+---@field partition_of? string PostgreSQL only: a partition of this table ("t" or "schema.t"); columns must be {}
+---@field bound? string PostgreSQL only: the partition's bound, "FOR VALUES ..." or "DEFAULT"
 
 ---@class rbacmig.SchemaOption
 ---@field schema? string PostgreSQL only: the schema of the table (default: search_path)
@@ -151,19 +159,48 @@ function FnLib.raw(sql) end
 ---@class rbacmig.DropPolicyOptions: rbacmig.SchemaOption
 ---@field if_exists? boolean
 
+---A configuration parameter's value: a literal, a list (of literals), or db.fn.raw(sql).
+---@alias rbacmig.SettingValue string|number|boolean|string[]|rbacmig.Fn
+
+---SET clauses: `{ work_mem = "64MB", search_path = "" }` (in name order), or a list of
+---`{ name, value }` pairs (in that order, which the catalog keeps).
+---@alias rbacmig.Settings table<string, rbacmig.SettingValue>|{ [1]: string, [2]: rbacmig.SettingValue }[]
+
 ---@class rbacmig.FunctionOptions: rbacmig.SchemaOption
 ---@field args? string|string[] argument list as SQL, e.g. { "a integer", "b text" }
----@field returns string return type as SQL, e.g. "trigger"
+---@field returns? string return type as SQL, e.g. "trigger" (required unless procedure)
 ---@field language string e.g. "plpgsql", "sql"
 ---@field body string the function body (dollar-quoted for you)
 ---@field replace? boolean CREATE OR REPLACE
+---@field procedure? boolean CREATE PROCEDURE (no returns, volatility, strict, leakproof, parallel, cost, rows)
 ---@field volatility? "immutable"|"stable"|"volatile"
 ---@field security? "definer"|"invoker"
 ---@field strict? boolean
+---@field leakproof? boolean LEAKPROOF (PostgreSQL allows it to superusers only)
+---@field parallel? "safe"|"restricted"|"unsafe"
+---@field cost? number COST estimate (above 0)
+---@field rows? number ROWS estimate (set-returning functions)
 ---@field search_path? string|string[] SET search_path for the function (schema names)
+---@field settings? rbacmig.Settings SET clauses of any configuration parameter
+
+---@class rbacmig.AlterFunctionOptions: rbacmig.SchemaOption
+---@field args? string|string[] argument types, to pick one overload
+---@field procedure? boolean ALTER PROCEDURE
+---@field volatility? "immutable"|"stable"|"volatile"
+---@field security? "definer"|"invoker"
+---@field strict? boolean false: CALLED ON NULL INPUT
+---@field leakproof? boolean false: NOT LEAKPROOF
+---@field parallel? "safe"|"restricted"|"unsafe"
+---@field cost? number
+---@field rows? number
+---@field search_path? string|string[]
+---@field settings? rbacmig.Settings
+---@field reset? "all"|string|string[] RESET these parameters, or RESET ALL
+---@field owner? string OWNER TO (a statement of its own)
 
 ---@class rbacmig.DropFunctionOptions: rbacmig.DropOptions
 ---@field args? string|string[] argument types, to pick one overload
+---@field procedure? boolean DROP PROCEDURE
 
 ---@class rbacmig.TriggerOptions: rbacmig.SchemaOption
 ---@field timing "before"|"after"|"instead of"
@@ -194,6 +231,67 @@ function FnLib.raw(sql) end
 ---@field schema? string
 ---@field grant_option_for? boolean revoke only the grant option
 ---@field cascade? boolean
+
+---@class rbacmig.DefaultPrivilegeOptions
+---@field schema? string|string[] IN SCHEMA (not with on = "schemas")
+---@field for_role? string|string[] FOR ROLE: whose future objects (default: the current role)
+
+---@class rbacmig.GrantDefaultOptions: rbacmig.DefaultPrivilegeOptions
+---@field with_grant_option? boolean
+
+---@class rbacmig.RevokeDefaultOptions: rbacmig.DefaultPrivilegeOptions
+---@field grant_option_for? boolean
+---@field cascade? boolean
+
+---@alias rbacmig.DefaultObjects "tables"|"sequences"|"functions"|"types"|"schemas"
+
+---@alias rbacmig.OwnedKind
+---| "table" | "view" | "materialized_view" | "sequence" | "function" | "procedure" | "schema" | "type"
+
+---@class rbacmig.SetOwnerOptions: rbacmig.SchemaOption
+---@field args? string|string[] argument types (function, procedure)
+
+---@class rbacmig.CreateViewOptions: rbacmig.SchemaOption
+---@field as string the query, as SQL (a trailing ';' is dropped)
+---@field replace? boolean CREATE OR REPLACE (PostgreSQL)
+---@field materialized? boolean MATERIALIZED VIEW (PostgreSQL)
+---@field with_data? boolean materialized only; false: WITH NO DATA
+---@field security_invoker? boolean PostgreSQL 15+: WITH (security_invoker=...)
+---@field security_barrier? boolean PostgreSQL: WITH (security_barrier=...)
+---@field check_option? "local"|"cascaded" PostgreSQL: WITH LOCAL|CASCADED CHECK OPTION
+---@field options? string PostgreSQL: other WITH (...) parameters, as SQL
+
+---@class rbacmig.DropViewOptions: rbacmig.DropOptions
+---@field materialized? boolean DROP MATERIALIZED VIEW
+
+---@class rbacmig.AddEnumValueOptions: rbacmig.SchemaOption
+---@field before? string place the value before this one
+---@field after? string place the value after this one
+---@field if_not_exists? boolean
+
+---@class rbacmig.SequenceOptions: rbacmig.SchemaOption
+---@field as? "smallint"|"integer"|"bigint"
+---@field start? integer|string
+---@field increment? integer|string not 0
+---@field min_value? integer|string
+---@field max_value? integer|string
+---@field cache? integer|string at least 1
+---@field cycle? boolean false: NO CYCLE
+---@field owned_by? string "table.column", "schema.table.column" or (alter_sequence) "none"
+
+---@class rbacmig.CreateSequenceOptions: rbacmig.SequenceOptions
+---@field if_not_exists? boolean
+
+---@class rbacmig.AlterSequenceOptions: rbacmig.SequenceOptions
+---@field restart? boolean|integer|string RESTART (true) or RESTART WITH n
+
+---@alias rbacmig.CommentKind
+---| "table" | "column" | "view" | "materialized_view" | "function" | "procedure" | "schema"
+---| "type" | "sequence" | "index" | "policy" | "trigger" | "constraint"
+
+---@class rbacmig.CommentOptions: rbacmig.SchemaOption
+---@field args? string|string[] argument types (function, procedure)
+---@field table? string the table of a policy, trigger or constraint (required for them)
 
 ---@class rbacmig.BulkInsertOptions: rbacmig.SchemaOption
 ---@field columns? string[] insert exactly these columns (a missing key is NULL); default: each row's keys (a missing key takes the column default)
@@ -385,7 +483,7 @@ function Db:create_policy(table_name, name, options) end
 ---@param options? rbacmig.DropPolicyOptions
 function Db:drop_policy(table_name, name, options) end
 
----PostgreSQL only: creates a function.
+---PostgreSQL only: creates a function (or, with procedure = true, a procedure).
 ---@param name string
 ---@param options rbacmig.FunctionOptions
 function Db:create_function(name, options) end
@@ -420,6 +518,123 @@ function Db:grant(privileges, objects, roles, options) end
 ---@param roles string|string[]
 ---@param options? rbacmig.RevokeOptions
 function Db:revoke(privileges, objects, roles, options) end
+
+---@class rbacmig.AlterTableOptions: rbacmig.SchemaOption
+---@field unlogged? boolean true: SET UNLOGGED; false: SET LOGGED
+---@field options? string SET (storage parameters), as SQL
+---@field reset_options? string|string[] RESET these storage parameters
+
+---PostgreSQL only: changes a table's attributes in place (UNLOGGED/LOGGED, storage parameters).
+---@param name string
+---@param options rbacmig.AlterTableOptions
+function Db:alter_table(name, options) end
+
+---@class rbacmig.EnableTriggerOptions: rbacmig.SchemaOption
+---@field mode? "origin"|"replica"|"always" default origin (ENABLE TRIGGER)
+
+---PostgreSQL only: makes a trigger fire (in origin sessions, replicas or always).
+---@param table_name string
+---@param name string
+---@param options? rbacmig.EnableTriggerOptions
+function Db:enable_trigger(table_name, name, options) end
+
+---PostgreSQL only: stops a trigger from firing.
+---@param table_name string
+---@param name string
+---@param options? rbacmig.SchemaOption
+function Db:disable_trigger(table_name, name, options) end
+
+---Creates a view (a plain view on SQLite; materialized views and view options on PostgreSQL).
+---@param name string
+---@param options rbacmig.CreateViewOptions
+function Db:create_view(name, options) end
+
+---Drops a view (materialized = true for a materialized view).
+---@param name string
+---@param options? rbacmig.DropViewOptions
+function Db:drop_view(name, options) end
+
+---PostgreSQL only: forces row-level security on the table's owner too.
+---@param table_name string
+---@param options? rbacmig.SchemaOption
+function Db:force_rls(table_name, options) end
+
+---PostgreSQL only: stops forcing row-level security on the table's owner.
+---@param table_name string
+---@param options? rbacmig.SchemaOption
+function Db:no_force_rls(table_name, options) end
+
+---PostgreSQL only: changes a function or procedure in place (attributes, settings, owner).
+---@param name string
+---@param options rbacmig.AlterFunctionOptions
+function Db:alter_function(name, options) end
+
+---PostgreSQL only: creates an enum type (values may be an empty list).
+---@param name string
+---@param values string[]
+---@param options? rbacmig.SchemaOption
+function Db:create_enum(name, values, options) end
+
+---PostgreSQL only: drops an enum type.
+---@param name string
+---@param options? rbacmig.DropOptions
+function Db:drop_enum(name, options) end
+
+---PostgreSQL only: adds a value to an enum (usable only after the transaction commits).
+---@param name string
+---@param value string
+---@param options? rbacmig.AddEnumValueOptions
+function Db:add_enum_value(name, value, options) end
+
+---PostgreSQL only: renames a value of an enum.
+---@param name string
+---@param old string
+---@param new string
+---@param options? rbacmig.SchemaOption
+function Db:rename_enum_value(name, old, new, options) end
+
+---PostgreSQL only: creates a sequence.
+---@param name string
+---@param options? rbacmig.CreateSequenceOptions
+function Db:create_sequence(name, options) end
+
+---PostgreSQL only: changes a sequence.
+---@param name string
+---@param options rbacmig.AlterSequenceOptions
+function Db:alter_sequence(name, options) end
+
+---PostgreSQL only: drops a sequence.
+---@param name string
+---@param options? rbacmig.DropOptions
+function Db:drop_sequence(name, options) end
+
+---PostgreSQL only: sets (text) or removes (nil) an object's comment.
+---@param kind rbacmig.CommentKind
+---@param name string "table.column" for a column
+---@param text string|nil
+---@param options? rbacmig.CommentOptions
+function Db:comment_on(kind, name, text, options) end
+
+---PostgreSQL only: default privileges on objects created later (ALTER DEFAULT PRIVILEGES ... GRANT).
+---@param privileges string|string[]
+---@param on rbacmig.DefaultObjects
+---@param roles string|string[]
+---@param options? rbacmig.GrantDefaultOptions
+function Db:grant_default(privileges, on, roles, options) end
+
+---PostgreSQL only: ALTER DEFAULT PRIVILEGES ... REVOKE.
+---@param privileges string|string[]
+---@param on rbacmig.DefaultObjects
+---@param roles string|string[]
+---@param options? rbacmig.RevokeDefaultOptions
+function Db:revoke_default(privileges, on, roles, options) end
+
+---PostgreSQL only: ALTER ... OWNER TO role.
+---@param kind rbacmig.OwnedKind
+---@param name string
+---@param role string a role, or "current_user", "session_user", "current_role"
+---@param options? rbacmig.SetOwnerOptions
+function Db:set_owner(kind, name, role, options) end
 
 ---Inserts rows (tables keyed by column name) with multi-row INSERTs and bound parameters;
 ---returns the affected row count.

@@ -12,7 +12,9 @@
 -- constraints and data; its parts are under schema/: check (argument checking and the error
 -- convention), ddl (identifiers, types, column and constraint specs rendered per dialect),
 -- sqlite_parse (SQLite's stored CREATE TABLE text as a model), sqlite_rebuild (the table
--- rebuild SQLite's ALTER TABLE needs) and postgresql (the PostgreSQL-only operations).
+-- rebuild SQLite's ALTER TABLE needs), views (both dialects) and the PostgreSQL-only
+-- operations: postgresql (schemas, extensions, row-level security, triggers), functions,
+-- privileges (grants, default privileges, owners), enums, sequences and comments.
 --
 -- Depends on nothing but base, string, table and math: it runs inside the migration sandbox.
 
@@ -38,12 +40,20 @@ local sqlite_rebuild = require("rbacmig.schema.sqlite_rebuild")
 local explain_drop_column_error = sqlite_rebuild.explain_drop_column_error
 local plan_drop_column, read_table = sqlite_rebuild.plan_drop_column, sqlite_rebuild.read_table
 local rebuild = sqlite_rebuild.rebuild
-local postgresql = require("rbacmig.schema.postgresql")
 
 local M = {}
 local define = check.definer(M)
 M.fn = ddl.fn
-for op, impl in pairs(postgresql.operations) do define(op, impl) end
+-- The operations of the other object kinds, each module a table of operations[op] = impl
+-- (required by literal name, so that the sandbox check can follow them).
+for _, part in ipairs({
+  require("rbacmig.schema.postgresql"), require("rbacmig.schema.functions"),
+  require("rbacmig.schema.privileges"), require("rbacmig.schema.views"),
+  require("rbacmig.schema.enums"), require("rbacmig.schema.sequences"),
+  require("rbacmig.schema.comments"),
+}) do
+  for op, impl in pairs(part.operations) do define(op, impl) end
+end
 
 ---------------------------------------------------------------------------------------------
 -- Tables
@@ -58,12 +68,40 @@ end
 local CREATE_TABLE_OPTIONS = {
   if_not_exists = "boolean", schema = "name", primary_key = "any", unique = "any",
   checks = "any", check = "sql", foreign_keys = "any", without_rowid = "boolean",
+  unlogged = "boolean", options = "sql", partition_by = "sql", partition_of = "name",
+  bound = "sql",
 }
+
+-- A partition (PostgreSQL): CREATE TABLE name PARTITION OF parent bound. Its columns and
+-- constraints are the parent's, so it takes none of its own.
+local function create_partition(op, db, d, name, columns, o)
+  if type(columns) ~= "table" or next(columns) ~= nil then
+    argerror(op, "columns must be an empty list {} for a partition (option 'partition_of'), "
+      .. "which has its parent's")
+  end
+  for _, key in ipairs({ "primary_key", "unique", "checks", "check", "foreign_keys" }) do
+    if o[key] ~= nil then argerror(op, "option '%s' does not apply to a partition", key) end
+  end
+  if not o.bound then
+    argerror(op, "option 'partition_of' needs option 'bound' (\"FOR VALUES ...\" or \"DEFAULT\")")
+  end
+  local parent_schema, parent = o.partition_of:match("^([^.]+)%.([^.]+)$")
+  return db:exec("CREATE " .. (o.unlogged and "UNLOGGED " or "") .. "TABLE "
+    .. (o.if_not_exists and "IF NOT EXISTS " or "") .. target(op, db, d, o, name)
+    .. " PARTITION OF " .. qualified(db, parent_schema, parent or o.partition_of) .. " " .. o.bound
+    .. (o.partition_by and " PARTITION BY " .. o.partition_by or "")
+    .. (o.options and " WITH (" .. o.options .. ")" or ""))
+end
 
 define("create_table", function(op, db, name, columns, options)
   local d = dialect_of(op, db)
   check_name(op, "table name", name)
   local o = check_options(op, options, CREATE_TABLE_OPTIONS)
+  refuse_on_sqlite(op, d, o, "unlogged", "options", "partition_by", "partition_of", "bound")
+  if o.bound and not o.partition_of then
+    argerror(op, "option 'bound' needs option 'partition_of'")
+  end
+  if o.partition_of then return create_partition(op, db, d, name, columns, o) end
   if type(columns) ~= "table" or #columns == 0 then
     argerror(op, "columns must be a non-empty list of column specs, got %s", describe(columns))
   end
@@ -142,8 +180,11 @@ define("create_table", function(op, db, name, columns, options)
   end
   for _, c in ipairs(constraints) do lines[#lines + 1] = "    " .. c end
 
-  return db:exec("CREATE TABLE " .. (o.if_not_exists and "IF NOT EXISTS " or "")
+  return db:exec("CREATE " .. (o.unlogged and "UNLOGGED " or "") .. "TABLE "
+    .. (o.if_not_exists and "IF NOT EXISTS " or "")
     .. target(op, db, d, o, name) .. " (\n" .. table.concat(lines, ",\n") .. "\n)"
+    .. (o.partition_by and " PARTITION BY " .. o.partition_by or "")
+    .. (o.options and " WITH (" .. o.options .. ")" or "")
     .. (o.without_rowid and d == "sqlite" and " WITHOUT ROWID" or ""))
 end)
 
@@ -182,6 +223,11 @@ define("add_column", function(op, db, table_name, spec, options)
   if col.type.identity then
     argerror(op, "column '%s': a %s column can only be created with its table on sqlite",
       col.name, col.type.portable)
+  end
+  -- SQLite adds no STORED generated column to a table (its rows would need computing).
+  if col.generated then
+    argerror(op, "column '%s': a generated column can only be created with its table on sqlite",
+      col.name)
   end
   -- What SQLite's ADD COLUMN refuses: keys, non-constant defaults, NOT NULL without a default
   -- and, with foreign keys on, a reference whose default is not NULL.

@@ -123,6 +123,20 @@ local KIND = {
     end
     return v
   end,
+  -- An integer as SQL text: a Lua integer, or a string of digits for what a Lua integer
+  -- cannot hold or the catalog gives as text (sequence bounds). The server checks the range.
+  integer = function(op, what, v)
+    if math.type(v) == "integer" then return string.format("%d", v) end
+    if type(v) == "string" and v:match("^%-?%d+$") then return v end
+    argerror(op, "%s must be an integer, got %s", what, describe(v))
+  end,
+  -- A finite number above zero (a function's cost and rows estimates).
+  positive = function(op, what, v)
+    if type(v) ~= "number" or v ~= v or v <= 0 or v == math.huge then
+      argerror(op, "%s must be a number above 0, got %s", what, describe(v))
+    end
+    return v
+  end,
   any = function(_, _, v) return v end,
 }
 

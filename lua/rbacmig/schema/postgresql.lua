@@ -1,5 +1,8 @@
--- rbacmig.schema.postgresql: the PostgreSQL-only operations: schemas, extensions, row-level
--- security, functions, triggers, privileges. rbacmig.schema registers them as db methods.
+-- rbacmig.schema.postgresql: the PostgreSQL-only operations on schemas, extensions,
+-- row-level security and triggers, and the helpers the other PostgreSQL modules share (role
+-- lists, function argument lists). Functions are in schema/functions, privileges and owners
+-- in schema/privileges, views, enums, sequences and comments in modules of their own;
+-- rbacmig.schema registers them all as db methods.
 --
 -- Depends on nothing but base, string, table and math: it runs inside the migration sandbox.
 
@@ -7,7 +10,7 @@ local check = require("rbacmig.schema.check")
 local DROP_OPTIONS, argerror, check_name = check.DROP_OPTIONS, check.argerror, check.check_name
 local check_name_list, check_options = check.check_name_list, check.check_options
 local check_sequence, check_sql, describe = check.check_sequence, check.check_sql, check.describe
-local postgresql_only, sorted_keys = check.postgresql_only, check.sorted_keys
+local postgresql_only = check.postgresql_only
 local ddl = require("rbacmig.schema.ddl")
 local column_list, number_literal, q = ddl.column_list, ddl.number_literal, ddl.q
 local qualified, string_literal = ddl.qualified, ddl.string_literal
@@ -69,6 +72,21 @@ define("disable_rls", function(op, db, table_name, options)
     .. " DISABLE ROW LEVEL SECURITY, NO FORCE ROW LEVEL SECURITY")
 end)
 
+-- FORCE makes the policies apply to the table's owner too; these toggle it alone, as the
+-- catalog keeps it (pg_class.relforcerowsecurity) apart from ENABLE.
+local function force_toggle(keyword)
+  return function(op, db, table_name, options)
+    postgresql_only(op, db)
+    check_name(op, "table name", table_name)
+    local o = check_options(op, options, { schema = "name" })
+    return db:exec("ALTER TABLE " .. qualified(db, o.schema, table_name) .. " " .. keyword
+      .. " ROW LEVEL SECURITY")
+  end
+end
+
+define("force_rls", force_toggle("FORCE"))
+define("no_force_rls", force_toggle("NO FORCE"))
+
 -- PUBLIC and the CURRENT_USER family are keywords; quoted they would name ordinary roles.
 local ROLE_KEYWORDS = {
   public = "PUBLIC", current_user = "CURRENT_USER", session_user = "SESSION_USER",
@@ -80,6 +98,23 @@ local function role_list(op, db, what, roles)
   local out = {}
   for i, r in ipairs(roles) do out[i] = ROLE_KEYWORDS[r:lower()] or q(db, r) end
   return table.concat(out, ", ")
+end
+
+-- One role that can own something: a name or CURRENT_USER, SESSION_USER, CURRENT_ROLE
+-- (PUBLIC owns nothing).
+local function owner_role(op, db, what, role)
+  check_name(op, what, role)
+  if role:lower() == "public" then argerror(op, "%s cannot be public", what) end
+  return ROLE_KEYWORDS[role:lower()] or q(db, role)
+end
+
+-- A function's argument list as SQL: "a integer, b text" or { "a integer", "b text" }.
+local function argument_list(op, what, args)
+  if args == nil then return nil end
+  if type(args) == "string" then return args end
+  check_sequence(op, what, args)
+  for i, a in ipairs(args) do check_sql(op, string.format("%s[%d]", what, i), a) end
+  return table.concat(args, ", ")
 end
 
 local POLICY_COMMANDS = {
@@ -111,73 +146,6 @@ define("drop_policy", function(op, db, table_name, name, options)
   local o = check_options(op, options, { if_exists = "boolean", schema = "name" })
   return db:exec("DROP POLICY " .. (o.if_exists and "IF EXISTS " or "") .. q(db, name) .. " ON "
     .. qualified(db, o.schema, table_name))
-end)
-
--- A dollar-quoted literal whose tag does not occur in the body: function bodies stay readable
--- in --sql output, and nothing in them can end the literal early.
-local function dollar_quote(body)
-  local tag, n = "$rbacmig$", 0
-  while (body .. tag):find(tag, 1, true) ~= #body + 1 do
-    n = n + 1
-    tag = "$rbacmig" .. n .. "$"
-  end
-  return tag .. body .. tag
-end
-
-local function argument_list(op, what, args)
-  if args == nil then return nil end
-  if type(args) == "string" then return args end
-  check_sequence(op, what, args)
-  for i, a in ipairs(args) do check_sql(op, string.format("%s[%d]", what, i), a) end
-  return table.concat(args, ", ")
-end
-
-local FUNCTION_OPTIONS = {
-  args = "any", returns = "sql", language = "name", body = "any", replace = "boolean",
-  volatility = { immutable = "IMMUTABLE", stable = "STABLE", volatile = "VOLATILE" },
-  security = { definer = "SECURITY DEFINER", invoker = "SECURITY INVOKER" },
-  strict = "boolean", search_path = "names", schema = "name",
-}
-
-define("create_function", function(op, db, name, options)
-  postgresql_only(op, db)
-  check_name(op, "function name", name)
-  local o = check_options(op, options, FUNCTION_OPTIONS)
-  for _, key in ipairs({ "returns", "language", "body" }) do
-    if o[key] == nil then argerror(op, "option '%s' is required", key) end
-  end
-  if type(o.body) ~= "string" then
-    argerror(op, "option 'body' must be a string, got %s", describe(o.body))
-  end
-  local args = argument_list(op, "option 'args'", o.args) or ""
-  local parts = {
-    "CREATE " .. (o.replace and "OR REPLACE " or "") .. "FUNCTION " .. qualified(db, o.schema, name)
-      .. "(" .. args .. ")",
-    "RETURNS " .. o.returns,
-    "LANGUAGE " .. q(db, o.language:lower()),
-  }
-  if o.volatility then parts[#parts + 1] = o.volatility end
-  if o.strict then parts[#parts + 1] = "STRICT" end
-  if o.security then parts[#parts + 1] = o.security end
-  if o.search_path then
-    local schemas = {}
-    for i, s in ipairs(o.search_path) do schemas[i] = q(db, s) end
-    parts[#parts + 1] = "SET search_path = " .. table.concat(schemas, ", ")
-  end
-  parts[#parts + 1] = "AS " .. dollar_quote(o.body)
-  return db:exec(table.concat(parts, "\n"))
-end)
-
-define("drop_function", function(op, db, name, options)
-  postgresql_only(op, db)
-  check_name(op, "function name", name)
-  local o = check_options(op, options, {
-    args = "any", if_exists = "boolean", cascade = "boolean", schema = "name",
-  })
-  local args = argument_list(op, "option 'args'", o.args)
-  return db:exec("DROP FUNCTION " .. (o.if_exists and "IF EXISTS " or "")
-    .. qualified(db, o.schema, name) .. (args and "(" .. args .. ")" or "")
-    .. (o.cascade and " CASCADE" or ""))
 end)
 
 local TRIGGER_EVENTS = {
@@ -241,84 +209,61 @@ define("drop_trigger", function(op, db, table_name, name, options)
     .. qualified(db, o.schema, table_name) .. (o.cascade and " CASCADE" or ""))
 end)
 
--- Object types of grant/revoke: the SQL after ON, whether names take a schema, and the
--- privileges PostgreSQL accepts for them.
-local TABLE_PRIVILEGES = {
-  "select", "insert", "update", "delete", "truncate", "references", "trigger", "all",
-}
-local SEQUENCE_PRIVILEGES = { "usage", "select", "update", "all" }
-local FUNCTION_PRIVILEGES = { "execute", "all" }
-local GRANT_TYPES = {
-  table = { sql = "TABLE", qualify = true, privileges = TABLE_PRIVILEGES },
-  sequence = { sql = "SEQUENCE", qualify = true, privileges = SEQUENCE_PRIVILEGES },
-  ["function"] = { sql = "FUNCTION", qualify = true, privileges = FUNCTION_PRIVILEGES },
-  schema = { sql = "SCHEMA", privileges = { "usage", "create", "all" } },
-  database = { sql = "DATABASE", privileges = { "connect", "create", "temporary", "all" } },
-  all_tables_in_schema = { sql = "ALL TABLES IN SCHEMA", privileges = TABLE_PRIVILEGES },
-  all_sequences_in_schema = { sql = "ALL SEQUENCES IN SCHEMA", privileges = SEQUENCE_PRIVILEGES },
-  all_functions_in_schema = { sql = "ALL FUNCTIONS IN SCHEMA", privileges = FUNCTION_PRIVILEGES },
-}
-local COLUMN_PRIVILEGES = {
-  select = true, insert = true, update = true, references = true, all = true,
-}
-
--- "GRANT x ON y TO z" and "REVOKE x ON y FROM z" share everything but the keywords.
-local function privilege_statement(op, db, privileges, objects, roles, o)
-  local kind_name = o.type or "table"
-  local kind = GRANT_TYPES[kind_name]
-  if not kind then
-    argerror(op, "option 'type' must be one of %s, got '%s'", sorted_keys(GRANT_TYPES), kind_name)
-  end
-  if o.schema and not kind.qualify then
-    argerror(op, "option 'schema' does not apply to type '%s'", kind_name)
-  end
-  if o.columns and kind_name ~= "table" then argerror(op, "option 'columns' needs type 'table'") end
-  if o.args ~= nil and kind_name ~= "function" then
-    argerror(op, "option 'args' needs type 'function'")
-  end
-  local allowed = {}
-  for _, p in ipairs(kind.privileges) do allowed[p] = true end
-  local privs = {}
-  for i, p in ipairs(check_name_list(op, "privileges", privileges, "privilege")) do
-    local lp = p:lower()
-    if not allowed[lp] then
-      argerror(op, "privilege '%s' does not apply to type '%s' (allowed: %s)", p, kind_name,
-        table.concat(kind.privileges, ", "))
-    end
-    if o.columns and not COLUMN_PRIVILEGES[lp] then
-      argerror(op, "privilege '%s' cannot be limited to columns", p)
-    end
-    privs[i] = lp:upper() .. (o.columns and " " .. column_list(db, o.columns) or "")
-  end
-  local args = argument_list(op, "option 'args'", o.args)
-  local names = {}
-  for i, n in ipairs(check_name_list(op, "objects", objects, "object")) do
-    names[i] = qualified(db, o.schema, n) .. (args and "(" .. args .. ")" or "")
-  end
-  return table.concat(privs, ", ") .. " ON " .. kind.sql .. " " .. table.concat(names, ", "),
-    role_list(op, db, "roles", roles)
-end
-
-define("grant", function(op, db, privileges, objects, roles, options)
+-- Whether a trigger fires (pg_trigger.tgenabled): ENABLE (the default, "origin" sessions),
+-- ENABLE REPLICA (only in replica sessions), ENABLE ALWAYS (in both), DISABLE.
+define("enable_trigger", function(op, db, table_name, name, options)
   postgresql_only(op, db)
+  check_name(op, "table name", table_name)
+  check_name(op, "trigger name", name)
   local o = check_options(op, options, {
-    type = "name", columns = "columns", args = "any", schema = "name",
-    with_grant_option = "boolean",
+    mode = { origin = "", replica = "REPLICA ", always = "ALWAYS " }, schema = "name",
   })
-  local what, to = privilege_statement(op, db, privileges, objects, roles, o)
-  return db:exec("GRANT " .. what .. " TO " .. to
-    .. (o.with_grant_option and " WITH GRANT OPTION" or ""))
+  return db:exec("ALTER TABLE " .. qualified(db, o.schema, table_name) .. " ENABLE "
+    .. (o.mode or "") .. "TRIGGER " .. q(db, name))
 end)
 
-define("revoke", function(op, db, privileges, objects, roles, options)
+define("disable_trigger", function(op, db, table_name, name, options)
   postgresql_only(op, db)
-  local o = check_options(op, options, {
-    type = "name", columns = "columns", args = "any", schema = "name", grant_option_for = "boolean",
-    cascade = "boolean",
-  })
-  local what, from = privilege_statement(op, db, privileges, objects, roles, o)
-  return db:exec("REVOKE " .. (o.grant_option_for and "GRANT OPTION FOR " or "") .. what
-    .. " FROM " .. from .. (o.cascade and " CASCADE" or ""))
+  check_name(op, "table name", table_name)
+  check_name(op, "trigger name", name)
+  local o = check_options(op, options, { schema = "name" })
+  return db:exec("ALTER TABLE " .. qualified(db, o.schema, table_name) .. " DISABLE TRIGGER "
+    .. q(db, name))
 end)
 
-return { operations = operations }
+-- Table attributes that change in place: UNLOGGED/LOGGED and storage parameters.
+define("alter_table", function(op, db, table_name, options)
+  postgresql_only(op, db)
+  check_name(op, "table name", table_name)
+  local o = check_options(op, options, {
+    unlogged = "boolean", options = "sql", reset_options = "names", schema = "name",
+  })
+  local actions = {}
+  if o.unlogged ~= nil then
+    actions[#actions + 1] = o.unlogged and "SET UNLOGGED" or "SET LOGGED"
+  end
+  if o.options then actions[#actions + 1] = "SET (" .. o.options .. ")" end
+  if o.reset_options then
+    local names = {}
+    for i, n in ipairs(o.reset_options) do
+      if not n:match("^[%a_][%w_]*%.?[%w_]*$") then
+        argerror(op, "option 'reset_options'[%d] must be a storage parameter name, got %s", i,
+          describe(n))
+      end
+      names[i] = n:lower()
+    end
+    actions[#actions + 1] = "RESET (" .. table.concat(names, ", ") .. ")"
+  end
+  if #actions == 0 then
+    argerror(op, "nothing to change (give unlogged, options or reset_options)")
+  end
+  return db:exec("ALTER TABLE " .. qualified(db, o.schema, table_name) .. " "
+    .. table.concat(actions, ", "))
+end)
+
+return {
+  argument_list = argument_list,
+  operations = operations,
+  owner_role = owner_role,
+  role_list = role_list,
+}
