@@ -3,7 +3,8 @@
 # option with an example, --version, global options after the command, -q/-v for every
 # command, the man page (renders without warnings, names every command and option), the bash
 # and zsh completions (commands, options, revision ids and labels from the project), colour
-# only on a terminal, and the README's command reference against the table.
+# only on a terminal, and the README's command reference, generated from the table
+# (`__reference`, scripts/gen-readme-reference.sh).
 # None of it touches a database: it runs once, on the SQLite pass.
 . "$(dirname "$0")/lib.sh"
 if [ "$DIALECT" = postgresql ]; then
@@ -197,19 +198,55 @@ fi
 rb upgrade nosuch
 case $ERR$OUT in *"$esc"*) fail "colour: none when not a terminal" ;; *) pass ;; esac
 
-# ---- the README's command reference is the table's -----------------------------------------
-readme=$(sed -n '/^### Commands/,/^### Exit codes/p' "$SRC/README.md")
+# ---- the README's command reference is the table's, generated -----------------------------
+# README.md holds exactly `rbacmig __reference` between its markers
+# (scripts/gen-readme-reference.sh writes it there), so the README cannot drift from the table.
+between_markers() { # between_markers FILE: the lines between the commands:begin/end markers
+  sed -n '/^<!-- commands:begin -->$/,/^<!-- commands:end -->$/p' "$1" | sed '1d;$d'
+}
+rb __reference
+expect_rc 0 "__reference"
+reference=$OUT
+between_markers "$SRC/README.md" > readme-reference.md
+printf '%s\n' "$reference" > table-reference.md
+if diff -u readme-reference.md table-reference.md; then pass; else
+  fail "README.md's command reference is 'rbacmig __reference' (run scripts/gen-readme-reference.sh)"
+fi
+rb help
+expect_not_in_output "__reference" "__reference is plumbing, not in help"
+# What it renders: every command's synopsis and example, every option with its help line and
+# its example.
 globals=$("$RBACMIG" __complete options)
 for c in $commands; do
-  case $readme in *"| \`$c"*|*", \`$c"*) pass ;; *) fail "README's command reference lists $c" ;; esac
   subs=$("$RBACMIG" __complete subcommands "$c")
   for s in ${subs:--}; do
     [ "$s" = - ] && s=""
+    synopsis=$("$RBACMIG" help $c $s | sed -n '1s/^usage: //p')
+    case $reference in *"- **\`$synopsis\`**: "*) pass ;; *) fail "the reference has $c $s's synopsis ($synopsis)" ;; esac
+    example=$("$RBACMIG" help $c $s | sed -n 's/^example: //p')
+    case $reference in *"Example: \`$example\`"*) pass ;; *) fail "the reference has $c $s's example ($example)" ;; esac
     for o in $("$RBACMIG" __complete options $c $s); do
       case $'\n'$globals$'\n' in *$'\n'$o$'\n'*) continue ;; esac
-      case $readme in *"$o"*) pass ;; *) fail "README's command reference names $c $s $o" ;; esac
+      case $o in --*) ;; *) continue ;; esac
+      case $reference in
+        *"$o"*"Example: \`rbacmig $c${s:+ $s} "*) pass ;;
+        *) fail "the reference lists $c $s $o with an example" ;;
+      esac
     done
   done
 done
+for o in $globals; do
+  case $reference in *"\`$o"*|*", $o"*) pass ;; *) fail "the reference lists the global option $o" ;; esac
+done
+# The script rewrites a README whose reference is stale, and --check catches it.
+cp "$SRC/README.md" README.md
+sed -i 's/^- \*\*`rbacmig upgrade /- **`rbacmig upgrayedd /' README.md
+"$SRC/scripts/gen-readme-reference.sh" --check "$RBACMIG" README.md >/dev/null 2>&1
+RC=$?; expect_rc 1 "gen-readme-reference.sh --check finds a stale reference"
+"$SRC/scripts/gen-readme-reference.sh" "$RBACMIG" README.md >/dev/null
+RC=$?; expect_rc 0 "gen-readme-reference.sh rewrites it"
+check "the rewritten README is the source README again" cmp -s README.md "$SRC/README.md"
+"$SRC/scripts/gen-readme-reference.sh" --check "$RBACMIG" README.md
+RC=$?; expect_rc 0 "gen-readme-reference.sh --check on a current README"
 
 finish
