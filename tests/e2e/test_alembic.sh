@@ -441,6 +441,18 @@ url_g=$(replay_db g) && url_h=$(replay_db h) || exit 1
 rb import alembic al --shadow-alembic "$url_g" --shadow "$url_h"
 expect_rc 0 "the proof with env.py's version table"
 expect_out_has "y1 imported and equal" "env.py's version table is Alembic's bookkeeping, not a difference"
+# An env.py that fails offline fails the import, in one line naming it, and writes nothing.
+cp -r al al_broken
+sed -i 's/^def run_migrations_offline() -> None:/&\n    raise RuntimeError("no offline here")/' \
+  al_broken/alembic/env.py
+mkdir broken && cd broken && "$RBACMIG" init . >/dev/null || exit 1
+rb import alembic ../al_broken
+expect_rc 1 "an env.py failing offline"
+expect_one_error_line "an env.py failing offline"
+expect_err_has "alembic/env.py failed offline" "the failing env.py is named"
+expect_err_has "RuntimeError: no offline here" "with its error"
+check "an env.py failing offline writes nothing" test -z "$(ls migrations)"
+cd .. || exit 1
 cd "$TEST_DIR" || exit 1
 
 finish
