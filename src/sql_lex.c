@@ -117,24 +117,22 @@ static bool is_word_char(char c)
     return isalnum((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80;
 }
 
-/* The words of a run of SQL_TOK_OTHER ("(SELECT", "x=1" hold one each), upper-cased into
- * words[] (up to max; longer words are cut, which no keyword is). Returns their number. */
+/* The next word of a run of SQL_TOK_OTHER from *i on ("(SELECT", "x=1" hold one and two),
+ * upper-cased into word (cut at WORD_MAX - 1 bytes, which no keyword reaches); false when
+ * none is left. */
 enum { WORD_MAX = 20 };
-static int words_of(const sql_token *t, char words[][WORD_MAX], int max)
+static bool next_word(const sql_token *t, size_t *i, char word[WORD_MAX])
 {
-    int n = 0;
-    for (size_t i = 0; i < t->len && n < max;) {
-        if (!is_word_char(t->start[i])) {
-            i++;
-            continue;
-        }
-        size_t k = 0;
-        for (; i < t->len && is_word_char(t->start[i]); i++)
-            if (k + 1 < WORD_MAX)
-                words[n][k++] = (char)toupper((unsigned char)t->start[i]);
-        words[n++][k] = '\0';
-    }
-    return n;
+    while (*i < t->len && !is_word_char(t->start[*i]))
+        (*i)++;
+    if (*i >= t->len)
+        return false;
+    size_t k = 0;
+    for (; *i < t->len && is_word_char(t->start[*i]); (*i)++)
+        if (k + 1 < WORD_MAX)
+            word[k++] = (char)toupper((unsigned char)t->start[*i]);
+    word[k] = '\0';
+    return true;
 }
 
 /* What a statement is, from its first words (w, n of them) and whether its words hold FROM
@@ -203,20 +201,19 @@ bool sql_script_next(sql_script *sc, sql_statement *st)
         }
         if (t.kind != SQL_TOK_OTHER || !st->start)
             continue;
-        char w[8][WORD_MAX];
-        int n = words_of(&t, w, 8);
-        for (int i = 0; i < n; i++) {
+        char w[WORD_MAX];
+        for (size_t i = 0; next_word(&t, &i, w);) {
             if (nfirst < FIRST_WORDS)
-                memcpy(first[nfirst++], w[i], WORD_MAX);
+                memcpy(first[nfirst++], w, WORD_MAX);
             create = create || has_body(first, nfirst);
             /* A body's BEGIN ... END (and CASE ... END inside it) holds ';'. */
-            if (create && (strcmp(w[i], "BEGIN") == 0 || (depth > 0 && strcmp(w[i], "CASE") == 0)))
+            if (create && (strcmp(w, "BEGIN") == 0 || (depth > 0 && strcmp(w, "CASE") == 0)))
                 depth++;
-            else if (create && strcmp(w[i], "END") == 0 && depth > 0)
+            else if (create && strcmp(w, "END") == 0 && depth > 0)
                 depth--;
-            stdin_ = stdin_ || (strcmp(prev, "FROM") == 0 && strcmp(w[i], "STDIN") == 0);
-            stdout_ = stdout_ || (strcmp(prev, "TO") == 0 && strcmp(w[i], "STDOUT") == 0);
-            memcpy(prev, w[i], WORD_MAX);
+            stdin_ = stdin_ || (strcmp(prev, "FROM") == 0 && strcmp(w, "STDIN") == 0);
+            stdout_ = stdout_ || (strcmp(prev, "TO") == 0 && strcmp(w, "STDOUT") == 0);
+            memcpy(prev, w, WORD_MAX);
         }
     }
     if (!st->start)
