@@ -342,7 +342,8 @@ const cli_command cli_commands[] = {
      .summary = "this list, or a command's options with an example each", .example = "upgrade"},
     /* Plumbing for completions/ (hidden): `__complete commands|subcommands CMD|options [CMD
      * [SUB]]|targets` from the table, `__revisions` from the migrations directory, `__man
-     * TEMPLATE` the man page (built by CMake from doc/rbacmig.1.in). */
+     * TEMPLATE` the man page (built by CMake from doc/rbacmig.1.in), `__reference` the
+     * README's command reference (scripts/gen-readme-reference.sh). */
     {.name = "__complete", .run = cmd_complete, .flags = CMD_NO_CONFIG, .opts = no_opts,
      .args = "WHAT [COMMAND [SUBCOMMAND]]", .min_args = 1, .max_args = 3, .hidden = true,
      .summary = "list commands, subcommands, options or targets, one a line", .example = "commands"},
@@ -352,6 +353,9 @@ const cli_command cli_commands[] = {
     {.name = "__man", .run = cmd_man, .flags = CMD_NO_CONFIG, .opts = no_opts,
      .args = "TEMPLATE", .min_args = 1, .max_args = 1, .hidden = true,
      .summary = "write the man page, filling TEMPLATE from the table", .example = "doc/rbacmig.1.in"},
+    {.name = "__reference", .run = cmd_reference, .flags = CMD_NO_CONFIG, .opts = no_opts,
+     .hidden = true, .summary = "write the README's command reference (Markdown) from the table",
+     .example = ""},
 };
 const int cli_ncommands = (int)(sizeof cli_commands / sizeof *cli_commands);
 
