@@ -72,16 +72,40 @@ shadow_gone "after drift"
 
 rb test
 expect_rc 0 "rbacmig test passes"
-expect_out_has "ok 1 - base to head applies" "the replay applies"
+expect_out_has "ok 2 - base to head applies" "the replay applies"
 expect_not_in_output "not ok" "no test fails"
 shadow_gone "after test"
+
+# What was brought, in a given shadow (--shadow-url keeps it): each object as the live one.
+sh_name="${DB_NAME}_shadow"
+"$PSQL" -q -X -v ON_ERROR_STOP=1 -d "$RBACMIG_TEST_PG_URL" -c "CREATE DATABASE \"$sh_name\"" >/dev/null
+rb drift --shadow-url "${RBACMIG_TEST_PG_URL%/*}/$sh_name"
+expect_rc 0 "drift into a given shadow"
+shadow_sql() { "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "${RBACMIG_TEST_PG_URL%/*}/$sh_name" -c "$1"; }
+expect_eq "$(shadow_sql "SELECT string_agg(extname || ' ' || extnamespace::regnamespace, ', '
+  ORDER BY extname) FROM pg_extension WHERE extname <> 'plpgsql'")" \
+  "pgcrypto extensions, uuid-ossp extensions" "the trusted extensions, in their schema"
+expect_eq "$(shadow_sql "SELECT pg_get_constraintdef(oid) FROM pg_constraint
+  WHERE conrelid = 'storage.buckets'::regclass ORDER BY 1")" "PRIMARY KEY (id)
+UNIQUE (name)" "storage.buckets with its keys"
+expect_eq "$(shadow_sql "SELECT storage.foldername('a/b')")" "{a,b}" "storage.foldername()"
+expect_eq "$(shadow_sql "SELECT enum_range(NULL::billing.plan)")" "{free,pro}" "the enum"
+expect_eq "$(shadow_sql "SELECT pg_get_constraintdef(oid) FROM pg_constraint
+  WHERE contypid = 'billing.amount'::regtype")" "CHECK ((VALUE >= (0)::numeric))" "the domain's check"
+expect_eq "$(shadow_sql "SELECT relkind FROM pg_class WHERE oid = 'billing.plan_limits'::regclass")" v \
+  "the view is a view"
+expect_eq "$(shadow_sql "SELECT seqstart FROM pg_sequence WHERE seqrelid = 'billing.invoice_seq'::regclass")" 1000 \
+  "the sequence"
+expect_eq "$(shadow_sql "SELECT count(*) FROM pg_namespace WHERE nspname IN ('public', 'auth')")" 2 \
+  "auth too"
+"$PSQL" -q -X -d "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$sh_name\" WITH (FORCE)" >/dev/null
 
 # A dashboard edit is still found.
 sql "CREATE INDEX documents_path_idx ON public.documents (path)" >/dev/null
 rb drift
 expect_rc 4 "drift after a dashboard edit"
 expect_out "neutral            index public.documents.documents_path_idx: added
-1 differences: 0 security-weakening, 0 destructive, 1 neutral" "the edit, and only it"
+1 difference: 0 security-weakening, 0 destructive, 1 neutral" "the edit, and only it"
 shadow_gone "after drift found drift"
 
 finish
