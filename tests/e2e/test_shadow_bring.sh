@@ -12,6 +12,15 @@ if [ "${1:-}" = sqlite ]; then
 fi
 . "$(dirname "$0")/lib.sh"
 
+# Without managed_schemas the shadow brings Supabase's schemas: the reader's list
+# (lua/rbacmig/inspect/scope.lua), which src/shadow.c repeats. The two must not part.
+lua_list=$(sed -n '/^M.SUPABASE_SCHEMAS = {/,/^}/p' "$SRC/lua/rbacmig/inspect/scope.lua" |
+  grep -o '"[a-z_]*"' | tr -d '"' | sort | tr '\n' ' ')
+c_list=$(sed -n '/^static const char SUPABASE_SCHEMAS\[\] =/,/;$/p' "$SRC/src/shadow.c" | sed 1d |
+  tr -d ' ";' | sed 's/\\n/\n/g' | grep -v '^$' | sort | tr '\n' ' ')
+check "the list of Supabase's schemas is one" [ -n "$lua_list" ] && expect_eq "$c_list" "$lua_list" \
+  "src/shadow.c's SUPABASE_SCHEMAS is scope.lua's"
+
 export TMPDIR="$TEST_DIR/tmp"
 mkdir -p "$TMPDIR"
 new_db
