@@ -44,17 +44,17 @@ local Q = {}
 
 Q.schemas = [[
 SELECT n.nspname AS name, pg_catalog.pg_get_userbyid(n.nspowner) AS owner,
-       ds.description AS comment
+       ds.description AS comment, n.oid
 FROM pg_catalog.pg_namespace n ]] .. comment_join("ds", "n.oid", "pg_namespace") .. [[ ORDER BY 1]]
 
 Q.extensions = [[
-SELECT x.extname AS name, x.extversion AS version, n.nspname AS schema
+SELECT x.extname AS name, x.extversion AS version, n.nspname AS schema, x.oid
 FROM pg_catalog.pg_extension x JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace
 ORDER BY 1]]
 
 Q.enums = [[
 SELECT n.nspname AS schema, t.typname AS name, pg_catalog.pg_get_userbyid(t.typowner) AS owner,
-       ds.description AS comment, e.enumlabel AS label
+       ds.description AS comment, e.enumlabel AS label, t.oid
 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
 ]] .. comment_join("ds", "t.oid", "pg_type") .. [[
 LEFT JOIN pg_catalog.pg_enum e ON e.enumtypid = t.oid
@@ -73,7 +73,7 @@ SELECT n.nspname AS schema, c.relname AS name, pg_catalog.pg_get_userbyid(c.relo
         JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
         WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
           AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i')) AS owned_by,
-       ds.description AS comment
+       ds.description AS comment, c.oid
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid
 ]] .. comment_join("ds", "c.oid", "pg_class") .. [[
@@ -92,7 +92,7 @@ SELECT n.nspname AS schema, c.relname AS name, c.relkind AS relkind,
           JOIN pg_catalog.pg_class p ON p.oid = i.inhparent
           JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid)
          || ' ' || pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS partition_of,
-       ds.description AS comment
+       ds.description AS comment, c.oid
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 ]] .. comment_join("ds", "c.oid", "pg_class") .. [[
 WHERE c.relkind IN ('r', 'p', 'v', 'm') AND ]] .. NOT_SYSTEM .. " AND "
@@ -108,7 +108,7 @@ SELECT n.nspname AS schema, c.relname AS tbl, a.attname AS name,
          (SELECT cn.nspname || '.' || co.collname FROM pg_catalog.pg_collation co
           JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
           WHERE co.oid = a.attcollation) END AS "collation",
-       ds.description AS comment
+       ds.description AS comment, a.attnum AS position, c.oid
 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
@@ -122,7 +122,7 @@ SELECT n.nspname AS schema, c.relname AS tbl, k.conname AS name,
        CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique' WHEN 'c' THEN 'check'
          WHEN 'f' THEN 'foreign key' WHEN 'x' THEN 'exclusion' ELSE k.contype::text END AS type,
        pg_catalog.pg_get_constraintdef(k.oid) AS definition,
-       ds.description AS comment
+       ds.description AS comment, k.oid, k.conindid AS index_oid
 FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 ]] .. comment_join("ds", "k.oid", "pg_constraint") .. [[
@@ -133,7 +133,7 @@ WHERE k.contype IN ('p', 'u', 'c', 'f', 'x') AND ]] .. NOT_SYSTEM .. " AND "
 Q.indexes = [[
 SELECT n.nspname AS schema, c.relname AS tbl, i.relname AS name,
        pg_catalog.pg_get_indexdef(x.indexrelid) AS definition,
-       ds.description AS comment
+       ds.description AS comment, x.indexrelid AS oid
 FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
 JOIN pg_catalog.pg_class c ON c.oid = x.indrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -157,7 +157,7 @@ SELECT n.nspname AS schema, p.proname AS name,
        CASE WHEN p.prosqlbody IS NOT NULL THEN pg_catalog.pg_get_function_sqlbody(p.oid)
             ELSE p.prosrc END AS body,
        pg_catalog.pg_get_userbyid(p.proowner) AS owner,
-       ds.description AS comment
+       ds.description AS comment, p.oid
 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_catalog.pg_language l ON l.oid = p.prolang
 ]] .. comment_join("ds", "p.oid", "pg_proc") .. [[
@@ -168,7 +168,7 @@ SELECT n.nspname AS schema, c.relname AS tbl, g.tgname AS name,
        pg_catalog.pg_get_triggerdef(g.oid) AS definition,
        CASE g.tgenabled WHEN 'O' THEN NULL WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica'
          WHEN 'A' THEN 'always' END AS enabled,
-       ds.description AS comment
+       ds.description AS comment, g.oid
 FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 ]] .. comment_join("ds", "g.oid", "pg_trigger") .. [[
@@ -181,7 +181,7 @@ SELECT n.nspname AS schema, c.relname AS tbl, p.polname AS name,
        p.polpermissive AS permissive,
        pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS "using",
        pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS with_check,
-       ds.description AS comment, r.role
+       ds.description AS comment, r.role, p.oid
 FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN LATERAL (SELECT CASE WHEN o = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(o) END
@@ -298,6 +298,28 @@ UNION ALL
 SELECT 'foreign server', NULL, count(*) FROM pg_catalog.pg_foreign_server s
 WHERE ]] .. not_ext("pg_foreign_server", "s.oid")
 
+-- What depends on what (pg_depend), for the order of autogenerate's steps
+-- (rbacmig.autogen.order); the reader turns each (catalog, oid, sub-id) into the identity of
+-- the model's object it read with that oid. A view's rule stands for the view, a column
+-- default for its column, an array type for its element type. What a relation has on
+-- itself (a default on its own column) orders nothing. Only objects made after initdb (oid
+-- 16384 and up, FirstNormalObjectId) can be in a model.
+Q.depends = [[
+SELECT CASE WHEN rw.oid IS NOT NULL OR ad.oid IS NOT NULL THEN 'pg_class'
+            ELSE d.classid::pg_catalog.regclass::text END AS cls,
+       coalesce(rw.ev_class, ad.adrelid, d.objid) AS oid,
+       coalesce(ad.adnum, CASE WHEN rw.oid IS NOT NULL THEN 0 END, d.objsubid) AS sub,
+       d.refclassid::pg_catalog.regclass::text AS ref_cls,
+       coalesce(et.typelem, d.refobjid) AS ref_oid, d.refobjsubid AS ref_sub
+FROM pg_catalog.pg_depend d
+LEFT JOIN pg_catalog.pg_rewrite rw ON d.classid = 'pg_catalog.pg_rewrite'::regclass
+  AND rw.oid = d.objid
+LEFT JOIN pg_catalog.pg_attrdef ad ON d.classid = 'pg_catalog.pg_attrdef'::regclass
+  AND ad.oid = d.objid
+LEFT JOIN pg_catalog.pg_type et ON d.refclassid = 'pg_catalog.pg_type'::regclass
+  AND et.oid = d.refobjid AND et.typcategory = 'A'
+WHERE d.deptype IN ('n', 'a') AND d.objid >= 16384 AND d.refobjid >= 16384]]
+
 local function qualify(schema, name)
   return schema .. "." .. name
 end
@@ -345,25 +367,38 @@ local function finish_grants(m, kind, grants)
   end
 end
 
+-- Which model object a catalog row is (catalog, oid, sub-id -> "kind identity"), for the
+-- dependencies read from pg_depend (Q.depends).
+local function remember(hidden, catalog, oid, sub, key)
+  if oid ~= nil then hidden.keys[catalog .. ":" .. tostring(oid) .. ":" .. tostring(sub or 0)] = key end
+end
+
 -- Objects on a table (columns, constraints, indexes, triggers), identified as
--- schema.table.name, with the attributes named in `fields` that the row has.
-local function add_on_table(m, in_table, rows, kind, fields)
+-- schema.table.name, with the attributes named in `fields` that the row has; `catalog`
+-- names where their oids are (columns: their table's, with the column number).
+local function add_on_table(m, in_table, rows, kind, fields, hidden, catalog)
   for _, r in ipairs(rows) do
     if in_table(r) then
       local a = {}
       for _, f in ipairs(fields) do put(a, f, r[f]) end
-      model.add(m, kind, qualify(r.schema, r.tbl) .. "." .. r.name, a)
+      local id = qualify(r.schema, r.tbl) .. "." .. r.name
+      model.add(m, kind, id, a)
+      remember(hidden, catalog, r.oid, r.position, kind .. " " .. id)
+      if r.index_oid and tostring(r.index_oid) ~= "0" then
+        remember(hidden, "pg_class", r.index_oid, 0, kind .. " " .. id)
+      end
     end
   end
 end
 
 -- Schemas, extensions, enums and sequences.
-local function read_namespaces(db, m, scope, schema_rows)
+local function read_namespaces(db, m, scope, schema_rows, hidden)
   for _, r in ipairs(schema_rows) do
     if scope:schema(r.name) then
       local a = { owner = r.owner }
       put(a, "comment", r.comment)
       model.add(m, "schema", r.name, a)
+      remember(hidden, "pg_namespace", r.oid, 0, "schema " .. r.name)
     end
   end
 
@@ -372,6 +407,7 @@ local function read_namespaces(db, m, scope, schema_rows)
     if scope:schema(r.schema) or (scope.profile == "supabase" and r.schema == "extensions"
         and r.name ~= "plpgsql") then
       model.add(m, "extension", r.name, { schema = r.schema, version = r.version })
+      remember(hidden, "pg_extension", r.oid, 0, "extension " .. r.name)
     end
   end
 
@@ -381,6 +417,7 @@ local function read_namespaces(db, m, scope, schema_rows)
       local a = m.objects.enum[id]
       if not a then
         a = model.add(m, "enum", id, { owner = r.owner, values = setmetatable({}, ARRAY) })
+        remember(hidden, "pg_type", r.oid, 0, "enum " .. id)
         put(a, "comment", r.comment)
       end
       if r.label then a.values[#a.values + 1] = r.label end
@@ -396,12 +433,13 @@ local function read_namespaces(db, m, scope, schema_rows)
       put(a, "owned_by", r.owned_by)
       put(a, "comment", r.comment)
       model.add(m, "sequence", qualify(r.schema, r.name), a)
+      remember(hidden, "pg_class", r.oid, 0, "sequence " .. qualify(r.schema, r.name))
     end
   end
 end
 
 -- Tables, views and what is on a table.
-local function read_relations(db, m, scope)
+local function read_relations(db, m, scope, hidden)
   local in_table = function(r) return scope:table(r.schema, r.tbl or r.name) end
   local RELKIND = { r = "table", p = "partitioned table", v = "view", m = "materialized view" }
   for _, r in ipairs(db:query(Q.relations)) do
@@ -424,6 +462,7 @@ local function read_relations(db, m, scope)
           end
         end
         model.add(m, "view", qualify(r.schema, r.name), a)
+        remember(hidden, "pg_class", r.oid, 0, "view " .. qualify(r.schema, r.name))
       else
         if r.relkind == "p" then a.kind = RELKIND.p end
         a.rls, a.rls_forced = r.rls, r.rls_forced
@@ -432,18 +471,25 @@ local function read_relations(db, m, scope)
         put(a, "partition_key", r.partition_key)
         put(a, "partition_of", r.partition_of)
         model.add(m, "table", qualify(r.schema, r.name), a)
+        remember(hidden, "pg_class", r.oid, 0, "table " .. qualify(r.schema, r.name))
       end
     end
   end
 
-  add_on_table(m, in_table, db:query(Q.columns), "column",
-    { "type", "not_null", "default", "generated", "identity", "collation", "comment" })
+  local column_rows = db:query(Q.columns)
+  add_on_table(m, in_table, column_rows, "column",
+    { "type", "not_null", "default", "generated", "identity", "collation", "comment" }, hidden,
+    "pg_class")
+  for _, r in ipairs(column_rows) do
+    hidden.positions[qualify(r.schema, r.tbl) .. "." .. r.name] = r.position
+  end
   add_on_table(m, in_table, db:query(Q.constraints), "constraint",
-    { "type", "definition", "comment" })
-  add_on_table(m, in_table, db:query(Q.indexes), "index", { "definition", "comment" })
+    { "type", "definition", "comment" }, hidden, "pg_constraint")
+  add_on_table(m, in_table, db:query(Q.indexes), "index", { "definition", "comment" }, hidden,
+    "pg_class")
 
   add_on_table(m, in_table, db:query(Q.triggers), "trigger",
-    { "definition", "enabled", "comment" })
+    { "definition", "enabled", "comment" }, hidden, "pg_trigger")
 
   for _, r in ipairs(db:query(Q.policies)) do
     if in_table(r) then
@@ -455,6 +501,7 @@ local function read_relations(db, m, scope)
         put(a, "using", r.using)
         put(a, "with_check", r.with_check)
         put(a, "comment", r.comment)
+        remember(hidden, "pg_policy", r.oid, 0, "policy " .. id)
       end
       if r.role then a.roles[#a.roles + 1] = r.role end
     end
@@ -462,7 +509,7 @@ local function read_relations(db, m, scope)
   for _, a in pairs(m.objects.policy) do table.sort(a.roles) end
 end
 
-local function read_functions(db, m, scope)
+local function read_functions(db, m, scope, hidden)
   for _, r in ipairs(db:query(Q.functions)) do
     if scope:schema(r.schema) then
       local a = { kind = r.kind, language = r.language,
@@ -472,7 +519,9 @@ local function read_functions(db, m, scope)
       put(a, "result", r.result)
       if r.config then a.config = lines(r.config) end
       put(a, "comment", r.comment)
-      model.add(m, "function", qualify(r.schema, r.name) .. "(" .. r.identity_args .. ")", a)
+      local id = qualify(r.schema, r.name) .. "(" .. r.identity_args .. ")"
+      model.add(m, "function", id, a)
+      remember(hidden, "pg_proc", r.oid, 0, "function " .. id)
     end
   end
 end
@@ -517,6 +566,41 @@ local function read_grants(db, m, scope)
   finish_grants(m, "default_privilege", defaults)
 end
 
+-- What depends on what, as "kind identity" keys of the objects read: a column is its table
+-- too (and is listed as both); a sequence OWNED BY a column is created before it (the
+-- column's default calls it), so that link is no order.
+local function read_depends(db, hidden)
+  local depends, seen = {}, {}
+  local function keys_of(catalog, oid, sub)
+    local base = catalog .. ":" .. tostring(oid) .. ":"
+    local whole, part = hidden.keys[base .. "0"], nil
+    if tostring(sub) ~= "0" then part = hidden.keys[base .. tostring(sub)] end
+    return whole, part
+  end
+  for _, r in ipairs(db:query(Q.depends)) do
+    if not (r.cls == r.ref_cls and tostring(r.oid) == tostring(r.ref_oid)) then
+      local k1, k2 = keys_of(r.cls, r.oid, r.sub)
+      local r1, r2 = keys_of(r.ref_cls, r.ref_oid, r.ref_sub)
+      for _, key in ipairs({ k1 or false, k2 or false }) do
+        for _, ref in ipairs({ r1 or false, r2 or false }) do
+          local owned_by = key and key:find("^sequence ")
+          if key and ref and key ~= ref and not owned_by and not seen[key .. "\0" .. ref] then
+            seen[key .. "\0" .. ref] = true
+            local list = depends[key]
+            if not list then
+              list = {}
+              depends[key] = list
+            end
+            list[#list + 1] = ref
+          end
+        end
+      end
+    end
+  end
+  for _, list in pairs(depends) do table.sort(list) end
+  return depends
+end
+
 function M.read(db, opts)
   local m = model.new("postgresql")
   local schema_rows = db:query(Q.schemas)
@@ -525,10 +609,14 @@ function M.read(db, opts)
   local scope = scope_mod.new("postgresql", present, opts)
   m.profile = scope.profile
   m.schemas = scope:schemas()
-  read_namespaces(db, m, scope, schema_rows)
-  read_relations(db, m, scope)
-  read_functions(db, m, scope)
+  local hidden = { keys = {}, positions = {} }
+  read_namespaces(db, m, scope, schema_rows, hidden)
+  read_relations(db, m, scope, hidden)
+  read_functions(db, m, scope, hidden)
   read_grants(db, m, scope)
+  -- Kept beside the model, not in it (see the header of rbacmig.autogen.order): the dump,
+  -- text or JSON, walks only the model's own fields.
+  setmetatable(m, { __index = { depends = read_depends(db, hidden), positions = hidden.positions } })
   for _, r in ipairs(db:query(Q.not_compared)) do
     if r.schema == nil or scope:schema(r.schema) then model.count(m, r.what, r.n) end
   end

@@ -54,7 +54,7 @@ local function cols(list)
   return table.concat(list, ", ")
 end
 
-local function read_table(db, m, name, sql)
+local function read_table(db, m, name, sql, hidden)
   local parsed = parse.parse_create_table("schema dump", sql)
   local tail = (parsed.tail or ""):upper()
   local t = {}
@@ -81,7 +81,10 @@ local function read_table(db, m, name, sql)
       if clause.kind == "collate" then a.collation = M.squash(clause.text:gsub("^%S+%s*", "")) end
       if clause.kind == "primary_key" and clause.autoincrement then a.autoincrement = true end
     end
-    if r.hidden ~= 1 then model.add(m, "column", name .. "." .. r.name, a) end
+    if r.hidden ~= 1 then
+      model.add(m, "column", name .. "." .. r.name, a)
+      hidden.positions[name .. "." .. r.name] = r.cid
+    end
     if r.pk > 0 then pk[r.pk] = r.name end
   end
   if #pk > 0 then
@@ -119,7 +122,9 @@ local function read_table(db, m, name, sql)
     local a = { type = "foreign key", columns = fk.from, references = references,
       on_update = fk.on_update, on_delete = fk.on_delete }
     if fk.match ~= "NONE" then a.match = fk.match end
-    model.add(m, "constraint", name .. ".foreign key(" .. cols(fk.from) .. ") -> " .. references, a)
+    local id = name .. ".foreign key(" .. cols(fk.from) .. ") -> " .. references
+    model.add(m, "constraint", id, a)
+    hidden.refs[#hidden.refs + 1] = { "constraint " .. id, fk.ref }
   end
 
   -- CHECKs exist only as text: a column's and the table's, by name when named.
@@ -140,8 +145,39 @@ local function read_table(db, m, name, sql)
   end
 end
 
+-- What depends on what, as "kind identity" keys (rbacmig.autogen.order): a foreign key on
+-- the table it references, a view or a trigger on each table or view its text names.
+local function depends_of(m, hidden)
+  local deps = {}
+  local function add(key, ref)
+    if key == ref then return end
+    deps[key] = deps[key] or {}
+    table.insert(deps[key], ref)
+  end
+  local relations = {}
+  for t in pairs(m.objects.table) do relations[#relations + 1] = { "table " .. t, t } end
+  for v in pairs(m.objects.view) do relations[#relations + 1] = { "view " .. v, v } end
+  table.sort(relations, function(a, b) return a[1] < b[1] end)
+  for _, r in ipairs(hidden.refs) do
+    if m.objects.table[r[2]] then add(r[1], "table " .. r[2]) end
+  end
+  for _, kind in ipairs({ "view", "trigger" }) do
+    for id, a in pairs(m.objects[kind]) do
+      local words = {}
+      for w in a.definition:lower():gmatch("[%w_]+") do words[w] = true end
+      for q in a.definition:lower():gmatch('"([^"]+)"') do words[q] = true end
+      for _, rel in ipairs(relations) do
+        if words[rel[2]:lower()] then add(kind .. " " .. id, rel[1]) end
+      end
+    end
+  end
+  for _, list in pairs(deps) do table.sort(list) end
+  return deps
+end
+
 function M.read(db, opts)
   local m = model.new("sqlite")
+  local hidden = { positions = {}, refs = {} }
   local scope = scope_mod.new("sqlite", {}, opts)
   local rows = db:query("SELECT type, name, tbl_name, sql FROM sqlite_master "
     .. "WHERE sql IS NOT NULL ORDER BY type, name")
@@ -151,7 +187,7 @@ function M.read(db, opts)
       if r.sql:upper():find("^%s*CREATE%s+VIRTUAL") then
         virtual = virtual + 1
       else
-        read_table(db, m, r.name, r.sql)
+        read_table(db, m, r.name, r.sql, hidden)
       end
     end
   end
@@ -170,6 +206,8 @@ function M.read(db, opts)
     end
   end
   model.count(m, "virtual table", virtual)
+  -- Kept beside the model, not in it (see the header of rbacmig.autogen.order).
+  setmetatable(m, { __index = { depends = depends_of(m, hidden), positions = hidden.positions } })
   return m
 end
 

@@ -1,0 +1,120 @@
+-- Tests of the migration generator's pure parts (lua/rbacmig/autogen*.lua) on models built
+-- here: the refusals (drops without allow_drop, a drop and an add that look like a rename,
+-- a rename that does not match), renames honoured both ways, Lua literals, and the order of
+-- steps from the dependency graph. The generated code against real databases, proved up and
+-- down, is tests/lua/autogen_live.lua (run by tests/e2e/test_autogen_golden.sh).
+
+local T = require("harness")
+local test, eq, check = T.test, T.eq, T.check
+
+local model = require("rbacmig.inspect.model")
+local autogen = require("rbacmig.autogen")
+local emit = require("rbacmig.autogen.emit")
+local order = require("rbacmig.autogen.order")
+
+local function pg(build)
+  local m = model.new("postgresql")
+  m.schemas = { "public" }
+  build(m)
+  return m
+end
+
+local function tenants(m, cols)
+  model.add(m, "table", "public.tenants", { owner = "app", rls = false, rls_forced = false })
+  for name, a in pairs(cols) do model.add(m, "column", "public.tenants." .. name, a) end
+end
+
+local ID = { type = "uuid", not_null = true }
+
+-- The lines of the refusal generate(from, to, opts) raises.
+local function refusal(from, to, opts)
+  local ok, e = pcall(autogen.generate, from, to, opts)
+  check(not ok, "generate refused")
+  check(type(e) == "table" and e.kind == "refused", "a refusal value, got " .. tostring(e))
+  return e.lines
+end
+
+test("no difference gives empty upgrade and downgrade", function()
+  local a = pg(function(m) tenants(m, { id = ID }) end)
+  local r = autogen.generate(a, pg(function(m) tenants(m, { id = ID }) end), {})
+  eq(r.upgrade, "", "upgrade")
+  eq(r.downgrade, "", "downgrade")
+  eq(#r.changes, 0, "changes")
+end)
+
+test("a drop without allow_drop is refused, each drop listed", function()
+  local a = pg(function(m)
+    tenants(m, { id = ID, legacy = { type = "integer", not_null = false } })
+    model.add(m, "table", "public.old", { owner = "app", rls = false, rls_forced = false })
+    model.add(m, "column", "public.old.x", { type = "text", not_null = false })
+  end)
+  local b = pg(function(m) tenants(m, { id = ID }) end)
+  local lines = refusal(a, b, {})
+  eq(#lines, 2, "one line per drop (the table's column goes with it)")
+  eq(lines[1], "table public.old would be dropped (say --allow-drop)", "line 1")
+  eq(lines[2], "column public.tenants.legacy would be dropped (say --allow-drop)", "line 2")
+  local r = autogen.generate(a, b, { allow_drop = true })
+  eq(r.upgrade, '    db:drop_column("tenants", "legacy")\n    db:drop_table("old")\n', "upgrade")
+end)
+
+test("a drop and an add that look like a rename are refused with a hint", function()
+  local a = pg(function(m) tenants(m, { id = ID, nme = { type = "text", not_null = false } }) end)
+  local b = pg(function(m) tenants(m, { id = ID, name = { type = "text", not_null = false } }) end)
+  local lines = refusal(a, b, {})
+  eq(#lines, 1, "one line")
+  eq(lines[1], "column tenants.nme dropped and tenants.name added: a rename? say --rename "
+    .. "tenants.nme:name or renamed_from", "the hint")
+  lines = refusal(a, b, { allow_drop = true })
+  eq(#lines, 1, "allow_drop does not take a rename for a drop")
+end)
+
+test("a rename given is honoured both ways", function()
+  local a = pg(function(m) tenants(m, { id = ID, nme = { type = "text", not_null = false } }) end)
+  local b = pg(function(m) tenants(m, { id = ID, name = { type = "text", not_null = false } }) end)
+  local r = autogen.generate(a, b, { renames = { { kind = "column", table = "tenants",
+    from = "nme", to = "name" } } })
+  eq(r.upgrade, '    db:rename_column("tenants", "nme", "name")\n', "upgrade")
+  eq(r.downgrade, '    db:rename_column("tenants", "name", "nme")\n', "downgrade")
+  eq(r.changes[1].summary, "column public.tenants.nme renamed to name", "change")
+end)
+
+test("a rename that does not match is refused", function()
+  local a = pg(function(m) tenants(m, { id = ID, nme = { type = "text", not_null = false } }) end)
+  local b = pg(function(m) tenants(m, { id = ID, name = { type = "text", not_null = false } }) end)
+  local lines = refusal(a, b, { renames = { { kind = "column", table = "tenants",
+    from = "nmx", to = "name" } } })
+  eq(lines[1], "rename of column tenants.nmx to name: there is no column tenants.nmx to rename",
+    "unknown column")
+  lines = refusal(a, b, { renames = { { kind = "table", from = "nope", to = "tenants" } } })
+  eq(lines[1], "rename of table nope to tenants: there is no table nope to rename", "unknown table")
+end)
+
+test("Lua literals: quotes, long strings, code", function()
+  eq(emit.value("it's \"x\""), '"it\'s \\"x\\""', "quoted")
+  eq(emit.value("a\nb"), "[[a\nb]]", "long string")
+  eq(emit.value("\nBEGIN ]] END\n"), "[=[\n\nBEGIN ]] END\n]=]", "level and leading newline")
+  local chunk = load("return " .. emit.value("\nBEGIN ]] END\n"))
+  eq(chunk(), "\nBEGIN ]] END\n", "reads back the same")
+  eq(emit.value(emit.code("db.fn.now()")), "db.fn.now()", "code")
+  eq(emit.value({ "a", "b" }), '{ "a", "b" }', "list")
+end)
+
+test("the dependency graph orders creates and drops", function()
+  local steps = {
+    { phase = "create", kind = "policy", identity = "public.t.p", code = "p" },
+    { phase = "create", kind = "function", identity = "public.f(uuid)", code = "f" },
+    { phase = "create", kind = "view", identity = "public.v", code = "v" },
+    { phase = "drop", kind = "view", identity = "public.w", code = "dw" },
+    { phase = "drop", kind = "function", identity = "public.g()", code = "dg" },
+  }
+  local to = order.attach(model.new("postgresql"), { depends = {
+    ["view public.v"] = { "function public.f(uuid)" },
+    ["policy public.t.p"] = { "function public.f(uuid)" } } })
+  local from = order.attach(model.new("postgresql"), { depends = {
+    ["function public.g()"] = { "view public.w" } } })
+  local out = {}
+  for i, s in ipairs(order.sort(steps, from, to)) do out[i] = s.code end
+  eq(table.concat(out, " "), "dg dw f v p", "order")
+end)
+
+return T.done()
