@@ -188,7 +188,14 @@ int shadow_migrate(shadow *sh, lua_host *host, const graph *g, direction dir, co
 {
     runner r = {.cfg = &sh->cfg, .host = host, .g = g, .conn = sh->conn};
     migrate_options opts = {.dir = dir, .target = to};
-    return runner_migrate(&r, &opts, err);
+    if (runner_migrate(&r, &opts, err) == 0)
+        return 0;
+    if (sh->not_brought && err->kind != RB_ERR_INTERRUPTED) {
+        size_t len = strlen(err->message);
+        snprintf(err->message + len, sizeof err->message - len,
+                 " (the shadow could not bring from the live database: %s)", sh->not_brought);
+    }
+    return -1;
 }
 
 /* ---- bringing what the replay needs from outside the managed scope ---------------------
@@ -448,9 +455,11 @@ static bool bring_round(shadow *sh, bring_item *items, int n, bool fallback)
     return progress;
 }
 
-/* One warning naming what could not be brought (up to five, each with its error; --verbose
- * names every one): a migration that refers to one of them fails, and says so. */
-static void warn_not_brought(const bring_item *items, int n)
+/* What could not be brought (up to five, each with its error; --verbose names every one),
+ * kept in sh->not_brought for shadow_migrate: a failed replay names it as the likely cause.
+ * It is not a warning of its own, since on Supabase some of it is always there (untrusted
+ * extensions, C functions) and a replay that never refers to it needs none of it. */
+static void note_not_brought(shadow *sh, const bring_item *items, int n)
 {
     int failed = 0;
     char list[1024] = "";
@@ -469,10 +478,8 @@ static void warn_not_brought(const bring_item *items, int n)
         snprintf(list + len, sizeof list - len, "; and %d more (--verbose names them)",
                  failed - 5);
     }
-    if (failed > 0)
-        out_note("warning: shadow: could not bring %d object%s from the live database, which "
-                 "a migration that refers to %s will miss: %s", failed, failed == 1 ? "" : "s",
-                 failed == 1 ? "it" : "them", list);
+    free(sh->not_brought);
+    sh->not_brought = failed > 0 ? strdup(list) : NULL;
 }
 
 /* Reads the parts from live and runs them in the shadow, in rounds: a statement that fails
@@ -515,7 +522,7 @@ static int bring_from(shadow *sh, db_conn *live, rb_error *err)
     while (bring_round(sh, items, n, false) || bring_round(sh, items, n, true))
         ;
     if (!runner_stop_signal())
-        warn_not_brought(items, n);
+        note_not_brought(sh, items, n);
     rc = db_run(sh->conn, "RESET check_function_bodies", err);
 done:
     rb_error ignored; /* only a read connection's setting */
@@ -567,6 +574,7 @@ void shadow_close(shadow *sh)
     }
     free(sh->created_db);
     free(sh->file);
+    free(sh->not_brought);
     free(sh->url);
     free(sh->live_url);
     sh->created_db = sh->file = sh->url = sh->live_url = NULL;

@@ -22,6 +22,7 @@ typedef struct shadow {
     char *file;        /* SQLite: the temporary file (removed by shadow_close), or NULL */
     config cfg;        /* the run's settings with the shadow's URL (strings borrowed) */
     bool brought;      /* PostgreSQL: what the replay needs from outside the scope is in */
+    char *not_brought; /* what could not be brought, named when a replay fails, or NULL */
 } shadow;
 
 /* Opens a shadow for the database at cfg->database_url: shadow_url if not NULL (refused
@@ -42,9 +43,10 @@ int shadow_migrate(shadow *sh, lua_host *host, const graph *g, direction dir, co
  * (managed_schemas; without it, on Supabase, Supabase's schemas), with its extensions (as
  * CREATE EXTENSION: an untrusted one cannot be created by a non-superuser), types, sequences,
  * tables (columns, defaults, keys), functions and views; and public's default privileges and
- * grants. Best effort: what cannot be brought is named in one warning, and the replay says
- * whether it was needed. Nothing on SQLite, nor when shadow_open brought it already (it
- * does on PostgreSQL): kept for callers that bring from a connection of their own. */
+ * grants. Best effort: what cannot be brought is kept in not_brought and named when a
+ * replay fails (--verbose names it at once). Nothing on SQLite, nor when shadow_open
+ * brought it already (it does on PostgreSQL): kept for callers that bring from a
+ * connection of their own. */
 int shadow_bring(shadow *sh, db_conn *live, rb_error *err);
 
 /* Closes the shadow's connection and drops the database or removes the file it created.
