@@ -25,8 +25,10 @@
 #              next to the floor of its shadow alone (psql: CREATE DATABASE, DROP DATABASE);
 #              target: < 1 s
 #      peak RSS: the median of several runs under /usr/bin/time
-#   4. logs every statement of one more rbacmig run of each (log_min_duration_statement=0)
-#      and prints where the server's time goes, query by query
+#   4. logs every statement of one more rbacmig run of each (log_min_duration_statement=0,
+#      log_statement_stats=on) and prints where the server's time goes, query by query, and
+#      the CPU rbacmig and its backends used: the reader waits for each query, so their sum
+#      is about what the run takes on an idle machine (this one is shared)
 #   5. prints the table of medians, ratios and targets (bench/schema_report.py)
 #
 # --quick (under 3 minutes on 2 cores): fewer repetitions and N = 100 and 1,000 only.
@@ -55,9 +57,9 @@ log() { printf '\n== %s\n' "$*" >&2; }
 
 # warm-up + timed runs per tool; RSS_RUNS runs under /usr/bin/time (the median is kept)
 if [ "$QUICK" = 1 ]; then
-  W_DIFF=1 R_DIFF=15 W_MIGRA=1 R_MIGRA=5
-  W_DUMP=1 R_DUMP=5
-  W_DRIFT=1 R_DRIFT=7
+  W_DIFF=1 R_DIFF=10 W_MIGRA=1 R_MIGRA=4
+  W_DUMP=1 R_DUMP=3
+  W_DRIFT=1 R_DRIFT=5
   RSS_RUNS=3
   NS=${BENCH_SCHEMA_NS:-100 1000}
 else
@@ -172,13 +174,15 @@ run_spec() {   # run_spec WORKLOAD N: time SPEC's commands interleaved, then the
   done < "$SPEC"
 }
 # stmt_log NAME CMD: runs CMD once more (as supabase_admin, who may set
-# log_min_duration_statement) and keeps the server log lines it caused.
+# log_min_duration_statement and log_statement_stats) and keeps the server log lines it
+# caused: each statement's duration, and the CPU each backend used (getrusage), which a
+# loaded machine inflates far less than wall time.
 stmt_log() {
   local name=$1 cmd=$2 before
   local -a w
   eval "w=($cmd)"
   before=$(wc -l < "$PG_TEST_DIR/log")
-  (cd "$WORK" && PGOPTIONS='-c log_min_duration_statement=0' "${w[@]}" >/dev/null 2>&1) || true
+  (cd "$WORK" && PGOPTIONS='-c log_min_duration_statement=0 -c log_statement_stats=on' "${w[@]}" >/dev/null 2>&1) || true
   sleep 0.3   # let the server write its last lines
   tail -n +"$((before + 1))" "$PG_TEST_DIR/log" > "$OUT/stmtlog/$name.log"
 }

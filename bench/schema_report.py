@@ -119,11 +119,25 @@ LOG_RE = re.compile(r"\[(\d+)\] LOG:  duration: ([0-9.]+) ms  (statement|parse|b
                     r"[^:]*: (.*)")
 
 
+# log_statement_stats: the backend's CPU since it started, after each message
+CPU_RE = re.compile(r"\[(\d+)\] DETAIL:  ! system usage stats:")
+TOTAL_RE = re.compile(r"\[([0-9.]+) s user, ([0-9.]+) s system total\]")
+
+
 def statement_log(path):
-    """(connections, {phase: ms}, {shape: [count, ms]}) of one rbacmig run's server log."""
-    pids, phases, shapes = set(), {}, {}
+    """(connections, {phase: ms}, {shape: [count, ms]}, backend CPU ms) of one rbacmig run's
+    server log."""
+    pids, phases, shapes, cpu, pid = set(), {}, {}, {}, None
     with open(path, errors="replace") as f:
         for line in f:
+            m = CPU_RE.search(line)
+            if m:
+                pid = m.group(1)
+                continue
+            m = TOTAL_RE.search(line)
+            if m and pid:
+                cpu[pid] = max(cpu.get(pid, 0.0), (float(m.group(1)) + float(m.group(2))) * 1e3)
+                continue
             m = LOG_RE.search(line)
             if not m:
                 continue
@@ -136,7 +150,7 @@ def statement_log(path):
             e[1] += ms
             if phase in ("statement", "execute"):
                 e[0] += 1
-    return len(pids), phases, shapes
+    return len(pids), phases, shapes, (sum(cpu.values()) if cpu else None)
 
 
 def server_time(outdir, rows):
@@ -145,7 +159,7 @@ def server_time(outdir, rows):
         return []
     out = []
     for name in sorted(os.listdir(logdir)):
-        conns, phases, shapes = statement_log(os.path.join(logdir, name))
+        conns, phases, shapes, server_cpu = statement_log(os.path.join(logdir, name))
         total = sum(phases.values())
         trips = sum(c for c, _ in shapes.values())
         rid = name[:-len(".log")]
@@ -154,9 +168,14 @@ def server_time(outdir, rows):
         head = (f"{rid}: {trips} statements on {conns} connections, server {total:.0f} ms "
                 f"(parse {phases.get('parse', 0):.0f}, bind/plan {phases.get('bind', 0):.0f}, "
                 f"execute {phases.get('execute', 0) + phases.get('statement', 0):.0f})")
+        if server_cpu is not None:
+            head += f"; the backends' CPU {server_cpu:.0f} ms"
         if r:
             head += (f"; the timed runs: median {r['median']:.0f} ms wall, "
                      f"{r['cpu']:.0f} ms CPU in rbacmig")
+            if server_cpu is not None:
+                head += (f"; CPU on the critical path (rbacmig + backends, what an idle "
+                         f"machine would take, less I/O waits) {r['cpu'] + server_cpu:.0f} ms")
         table = [["statement (first line)", "count", "server ms"]]
         for shape, (cnt, ms) in sorted(shapes.items(), key=lambda kv: -kv[1][1])[:8]:
             table.append([shape, str(cnt), f"{ms:.1f}"])
