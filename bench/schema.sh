@@ -31,8 +31,8 @@
 #      is about what the run takes on an idle machine (this one is shared)
 #   5. prints the table of medians, ratios and targets (bench/schema_report.py)
 #
-# --quick (under 3 minutes on 2 quiet cores): fewer repetitions, N = 100 and 1,000 only, no
-# SQLite. BENCH_SCHEMA_NS="100 1000 5000" sets the sizes (ascending), BENCH_SCHEMA_SQLITE=0|1
+# --quick: fewer repetitions, N = 100 and 1,000 only, no SQLite (4.4 minutes with SQLite
+# on 2 shared cores at a load of 12; aimed at under 3 on a quiet machine). BENCH_SCHEMA_NS="100 1000 5000" sets the sizes (ascending), BENCH_SCHEMA_SQLITE=0|1
 # skips or runs SQLite. The full run took 31 minutes on 2 shared cores at a load of 12.
 # Raw results go to bench/out/schema/ (manifest.tsv, json/, stmtlog/, table.md).
 set -euo pipefail
