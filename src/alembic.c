@@ -54,12 +54,19 @@ done:
 /* The import, in Alembic's own terms: this runs with the system Python (where Debian's
  * python3-alembic is), loads the project with ScriptDirectory (which imports each revision
  * file, as `alembic` itself does: the project's Python runs), and renders each revision's
- * upgrade() and downgrade() through Alembic's offline context (as_sql), the machinery behind
- * `alembic upgrade --sql`, one revision at a time: `upgrade PREV:REV --sql` cannot print a
- * merge's own step (Alembic would add the other branch), and this prints no version-table
- * bookkeeping and no BEGIN/COMMIT to strip. env.py does not run. It checks every revision
- * before it writes any file, and answers one line per revision on stdout:
- * "ok\tID\tFILE", "offline-failed\tID\tFILE\tWHY", or "error\tMESSAGE" (exit 3). */
+ * upgrade() and downgrade() as `alembic upgrade PREV:REV --sql` does: offline (as_sql),
+ * through the project's env.py, so that what env.py configures (context.configure's
+ * literal_binds, dialect_opts, version table, a URL of its own...) and the keyword arguments
+ * it passes to run_migrations() reach each step. One step at a time: Alembic is handed that
+ * revision's step alone (`upgrade PREV:REV --sql` cannot print a merge's own step: Alembic
+ * would add the other branch), and only what the step's own function prints is kept (no
+ * version-table bookkeeping, no BEGIN/COMMIT to strip): the step ends right after it.
+ * `--dialect` replaces alembic.ini's sqlalchemy.url with that dialect's bare URL, which
+ * env.py reads as Alembic's template does. env.py's logging set-up (fileConfig) is skipped:
+ * run once per step, Alembic's INFO lines would bury the import's own report. It checks every revision before it writes any
+ * file, and answers one line per revision on stdout: "ok\tID\tFILE",
+ * "offline-failed\tID\tFILE\tWHY", then "version-table\tSCHEMA\tNAME" (env.py's), or
+ * "error\tMESSAGE" (exit 3). */
 static const char bridge_py[] =
     "import io, os, re, sys\n"
     "proj, out_dir, dialect = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]\n"
@@ -69,8 +76,8 @@ static const char bridge_py[] =
     "try:\n"
     "    from alembic.config import Config\n"
     "    from alembic.script import ScriptDirectory\n"
-    "    from alembic.runtime.migration import MigrationContext\n"
-    "    from alembic.operations import Operations\n"
+    "    from alembic.runtime.environment import EnvironmentContext\n"
+    "    from alembic.runtime.migration import RevisionStep\n"
     "except ImportError as e:\n"
     "    fail(\"Alembic is not installed for %s (%s); on Debian: apt install python3-alembic\" % (sys.executable, e))\n"
     "ini = os.path.join(proj, \"alembic.ini\")\n"
@@ -78,16 +85,18 @@ static const char bridge_py[] =
     "    fail(\"'%s' holds no alembic.ini (name the Alembic project's directory)\" % proj)\n"
     "os.chdir(proj)\n"
     "cfg = Config(\"alembic.ini\")\n"
+    "import logging.config\n"
+    "logging.config.fileConfig = lambda *a, **kw: None\n"
     "try:\n"
     "    script = ScriptDirectory.from_config(cfg)\n"
     "    revs = list(script.walk_revisions(\"base\", \"heads\"))\n"
     "except Exception as e:\n"
     "    fail(\"Alembic cannot read the project's revisions: %s\" % e)\n"
     "revs.reverse()\n"
-    "if not dialect:\n"
-    "    url = cfg.get_main_option(\"sqlalchemy.url\") or \"\"\n"
-    "    dialect = re.split(\"[+:]\", url)[0] if url else \"postgresql\"\n"
-    "    dialect = {\"postgres\": \"postgresql\", \"\": \"postgresql\"}.get(dialect, dialect)\n"
+    "if dialect:\n"
+    "    cfg.set_main_option(\"sqlalchemy.url\", dialect + \"://\")\n"
+    "elif not cfg.get_main_option(\"sqlalchemy.url\"):\n"
+    "    cfg.set_main_option(\"sqlalchemy.url\", \"postgresql://\")\n"
     "def ids(v):\n"
     "    if v is None:\n"
     "        return []\n"
@@ -117,12 +126,42 @@ static const char bridge_py[] =
     "    while (\"]\" + \"=\" * n + \"]\") in s or s.endswith(\"]\" + \"=\" * n):\n"
     "        n += 1\n"
     "    return \"[\" + \"=\" * n + \"[\\n\" + s + \"]\" + \"=\" * n + \"]\"\n"
-    "def render(fn):\n"
-    "    buf = io.StringIO()\n"
-    "    ctx = MigrationContext.configure(dialect_name=dialect, opts={\"as_sql\": True, \"output_buffer\": buf, \"literal_binds\": True})\n"
-    "    with Operations.context(ctx):\n"
-    "        fn()\n"
-    "    return buf.getvalue().strip(\"\\n\")\n"
+    "class StepDone(Exception):\n"
+    "    pass\n"
+    "seen = {}\n"
+    "def render(r, fn_name):\n"
+    "    upgrade = fn_name == \"upgrade\"\n"
+    "    got, buf = {}, io.StringIO()\n"
+    "    cfg.output_buffer = buf\n"
+    "    fn = getattr(r.module, fn_name)\n"
+    "    def step_fn(*a, **kw):\n"
+    "        start = buf.tell()\n"
+    "        try:\n"
+    "            fn(*a, **kw)\n"
+    "        except Exception as e:\n"
+    "            got[\"error\"] = e\n"
+    "        else:\n"
+    "            got[\"sql\"] = buf.getvalue()[start:]\n"
+    "        raise StepDone()\n"
+    "    def steps(rev, ctx):\n"
+    "        ctx.impl.output_buffer = ctx.output_buffer = buf\n"
+    "        seen.update(dialect=ctx.dialect.name, table=ctx.version_table, schema=ctx.version_table_schema or \"\")\n"
+    "        step = RevisionStep(script.revision_map, r, upgrade)\n"
+    "        step.migration_fn = step_fn\n"
+    "        return [step]\n"
+    "    start = (ids(r.down_revision) or None) if upgrade else [r.revision]\n"
+    "    try:\n"
+    "        with EnvironmentContext(cfg, script, fn=steps, as_sql=True, starting_rev=start, destination_rev=r.revision, tag=None):\n"
+    "            script.run_env()\n"
+    "    except StepDone:\n"
+    "        pass\n"
+    "    except Exception as e:\n"
+    "        fail(\"the project's %s failed offline, as `alembic upgrade --sql` runs it: %s: %s\" % (os.path.relpath(os.path.join(script.dir, \"env.py\"), proj), type(e).__name__, (str(e).splitlines() or [\"\"])[0]))\n"
+    "    if \"error\" in got:\n"
+    "        raise got[\"error\"]\n"
+    "    if \"sql\" not in got:\n"
+    "        fail(\"the project's %s ran no migration offline (its run_migrations_offline() must call context.run_migrations())\" % os.path.relpath(os.path.join(script.dir, \"env.py\"), proj))\n"
+    "    return got[\"sql\"].strip(\"\\n\")\n"
     "rows, files = [], set()\n"
     "existing = set(os.listdir(out_dir)) if os.path.isdir(out_dir) else set()\n"
     "for r in revs:\n"
@@ -142,7 +181,7 @@ static const char bridge_py[] =
     "    bodies, whys = [], []\n"
     "    for fn_name in (\"upgrade\", \"downgrade\"):\n"
     "        try:\n"
-    "            bodies.append(render(getattr(mod, fn_name)))\n"
+    "            bodies.append(render(r, fn_name))\n"
     "            whys.append(None)\n"
     "        except Exception as e:\n"
     "            bodies.append(None)\n"
@@ -152,7 +191,7 @@ static const char bridge_py[] =
     "             \"-- Revision ID: \" + rid,\n"
     "             \"-- Revises: \" + \", \".join(ids(r.down_revision)),\n"
     "             \"-- Imported from Alembic's \" + src + \" by `rbacmig import alembic`: the bodies\",\n"
-    "             \"-- are the SQL Alembic prints offline for this step (dialect \" + dialect + \").\",\n"
+    "             \"-- are the SQL Alembic prints offline for this step (dialect \" + seen.get(\"dialect\", \"?\") + \", through env.py).\",\n"
     "             \"return {\",\n"
     "             \"  revision = \" + lua_str(rid) + \",\",\n"
     "             \"  down_revision = \" + lua_list(r.down_revision) + \",\"]\n"
@@ -177,6 +216,8 @@ static const char bridge_py[] =
     "    with open(os.path.join(out_dir, fname), \"x\", encoding=\"utf-8\") as f:\n"
     "        f.write(text)\n"
     "    print((\"offline-failed\\t%s\\t%s\\t%s\" % (rid, fname, why.replace(\"\\t\", \" \").replace(\"\\n\", \" \"))) if why else (\"ok\\t%s\\t%s\" % (rid, fname)))\n"
+    "if seen:\n"
+    "    print(\"version-table\\t%s\\t%s\" % (seen[\"schema\"], seen[\"table\"]))\n"
     ;
 
 /* Runs argv (argv[0] a path) and reads all it prints on stdout (and stderr when asked;
@@ -302,12 +343,14 @@ static void field(const char *line, int i, char *dst, size_t size)
 }
 
 int alembic_import(const char *project_dir, const char *migrations_dir, const char *dialect,
-                   alembic_step **steps, int *nsteps, rb_error *err)
+                   alembic_project *project, alembic_step **steps, int *nsteps,
+                   rb_error *err)
 {
     char *out = NULL;
     int status = 0, rc = -1, cap = 0;
     *steps = NULL;
     *nsteps = 0;
+    *project = (alembic_project){.version_table = "alembic_version"};
     const char *argv[] = {python(), "-c", bridge_py, project_dir, migrations_dir,
                           dialect ? dialect : "", NULL};
     if (alembic_run_capture(argv, false, &out, &status, err) != 0)
@@ -318,6 +361,11 @@ int alembic_import(const char *project_dir, const char *migrations_dir, const ch
             field(line, 1, msg, sizeof msg);
             rb_errorf(err, RB_ERR_FAILURE, "import alembic: %s", msg);
             goto done;
+        }
+        if (strncmp(line, "version-table\t", 14) == 0) {
+            field(line, 1, project->version_schema, sizeof project->version_schema);
+            field(line, 2, project->version_table, sizeof project->version_table);
+            continue;
         }
         bool ok = strncmp(line, "ok\t", 3) == 0;
         if (!ok && strncmp(line, "offline-failed\t", 15) != 0)

@@ -26,13 +26,22 @@ typedef struct alembic_step {
     char why[512];      /* when not: Alembic's error, one line */
 } alembic_step;
 
+/* What the import learned of the project as a whole, from its env.py. */
+typedef struct alembic_project {
+    char version_table[128];  /* Alembic's version table ("alembic_version" by default) */
+    char version_schema[128]; /* its schema, or "" (the search_path's) */
+} alembic_project;
+
 /* Imports the Alembic project at project_dir (the directory holding alembic.ini) into
  * migrations_dir: one Lua migration per Alembic revision, ids, parents, labels and
- * dependencies kept, bodies the SQL Alembic prints offline for the dialect of the project's
- * sqlalchemy.url (or `dialect` when given), run with db:exec_script. Refuses to overwrite a
- * file. Fills *steps, in the order Alembic lists them, base first (caller frees). */
+ * dependencies kept, bodies the SQL Alembic prints offline for each step through the
+ * project's env.py (as `alembic upgrade --sql`), for the dialect of its URL (alembic.ini's
+ * sqlalchemy.url, or `dialect` when given), run with db:exec_script. Refuses to overwrite a
+ * file. Fills *project, and *steps in the order Alembic lists them, base first (caller
+ * frees). */
 int alembic_import(const char *project_dir, const char *migrations_dir, const char *dialect,
-                   alembic_step **steps, int *nsteps, rb_error *err);
+                   alembic_project *project, alembic_step **steps, int *nsteps,
+                   rb_error *err);
 
 /* Upgrades the database at url (an rbacmig URL) to rev with Alembic, as `alembic upgrade
  * REV` does (the project's env.py, its sqlalchemy.url replaced by url): the Alembic side of

@@ -1,5 +1,6 @@
 /* cmd_help.c: `help`, and the plumbing the completion scripts and the build ask of the
- * table (`__complete`, `__revisions`, `__man`); what they print is rendered by help.c. */
+ * table (`__complete`, `__revisions`, `__man`,
+ * `__reference`); what they print is rendered by help.c. */
 #include <stdio.h>
 #include <string.h>
 
@@ -62,5 +63,15 @@ int cmd_man(cli_state *st, rb_error *err)
         return -1;
     help_print_man(stdout, t.text, t.len);
     textfile_release(&t);
+    return 0;
+}
+
+/* `__reference`: the README's command reference (Markdown) on stdout;
+ * scripts/gen-readme-reference.sh puts it between README.md's markers. */
+int cmd_reference(cli_state *st, rb_error *err)
+{
+    (void)st;
+    (void)err;
+    help_print_reference(stdout);
     return 0;
 }

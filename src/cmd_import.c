@@ -2,6 +2,7 @@
  * the configured migrations directory (the work is alembic.c's; this reports it), and with
  * two shadow databases the import is proved: Alembic's chain into one, the imported chain
  * into the other, `rbacmig diff` between them after every revision. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,24 @@
 #include "cli.h"
 #include "output.h"
 
+/* Whether line names the table: as a word, not inside a longer name. */
+static bool names_table(const char *line, const char *table)
+{
+    size_t n = strlen(table);
+    for (const char *p = strstr(line, table); p; p = strstr(p + 1, table)) {
+        bool before = p == line || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        bool after = !(isalnum((unsigned char)p[n]) || p[n] == '_');
+        if (before && after)
+            return true;
+    }
+    return false;
+}
+
 /* The first difference `diff`'s text output names, Alembic's own version table aside (it
- * is in Alembic's shadow only; rbacmig's tables `diff` leaves out itself); "" for none. */
-static void first_difference(const char *out, char *first, size_t size)
+ * is in Alembic's shadow only, under the name env.py gives it; rbacmig's tables `diff`
+ * leaves out itself); "" for none. */
+static void first_difference(const char *out, const char *version_table, char *first,
+                             size_t size)
 {
     first[0] = '\0';
     for (const char *line = out; *line; ) {
@@ -22,7 +38,7 @@ static void first_difference(const char *out, char *first, size_t size)
         bool summary = (*line >= '0' && *line <= '9') || strncmp(line, "no differences", 14) == 0;
         char buf[512];
         snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf ? n : sizeof buf - 1), line);
-        if (n && !summary && !strstr(buf, "alembic_version")) {
+        if (n && !summary && !names_table(buf, version_table)) {
             snprintf(first, size, "%s", buf);
             return;
         }
@@ -55,8 +71,9 @@ static int run_self(cli_state *st, const char *const args[], char **out, int *st
 /* The proof, revision by revision in the order imported (parents first): Alembic upgrades
  * its shadow, rbacmig the other, and `diff` must find nothing between them. Reports each
  * revision; fails when any differs or cannot be replayed. */
-static int prove(cli_state *st, const char *dir, const alembic_step *steps, int nsteps,
-                 const char *url_alembic, const char *url_rbacmig, rb_error *err)
+static int prove(cli_state *st, const char *dir, const alembic_project *project,
+                 const alembic_step *steps, int nsteps, const char *url_alembic,
+                 const char *url_rbacmig, rb_error *err)
 {
     int differ = 0, rc = -1;
     char *out = NULL;
@@ -85,7 +102,7 @@ static int prove(cli_state *st, const char *dir, const alembic_step *steps, int 
             goto done;
         int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         char first[512];
-        first_difference(out, first, sizeof first);
+        first_difference(out, project->version_table, first, sizeof first);
         free(out);
         out = NULL;
         if (code != 0 && code != 4 && code != 5) {
@@ -127,7 +144,8 @@ int cmd_import(cli_state *st, rb_error *err)
                   "URL and --shadow URL");
         goto done;
     }
-    if (alembic_import(dir, st->cfg.migrations_dir, dialect, &steps, &nsteps,
+    alembic_project project;
+    if (alembic_import(dir, st->cfg.migrations_dir, dialect, &project, &steps, &nsteps,
                        err) != 0)
         goto done;
     out_progress("Imported %d Alembic revision%s from '%s' into %s/:", nsteps,
@@ -143,7 +161,16 @@ int cmd_import(cli_state *st, rb_error *err)
     if (refused)
         out_note("%d revision%s could not be rendered offline in full (see above)", refused,
                  refused == 1 ? "" : "s");
-    if (shadow && prove(st, dir, steps, nsteps, shadow_alembic, shadow, err) != 0)
+    /* env.py names Alembic's version table: `stamp --from-alembic` must be told. */
+    bool own_table = strcmp(project.version_table, "alembic_version") != 0;
+    if (own_table || project.version_schema[0])
+        out_note("Alembic's version table here is %s%s%s (env.py): take its revisions over "
+                 "with 'rbacmig stamp --from-alembic%s%s%s%s'", project.version_schema,
+                 project.version_schema[0] ? "." : "", project.version_table,
+                 own_table ? " --alembic-table " : "", own_table ? project.version_table : "",
+                 project.version_schema[0] ? " --alembic-schema " : "",
+                 project.version_schema);
+    if (shadow && prove(st, dir, &project, steps, nsteps, shadow_alembic, shadow, err) != 0)
         goto done;
     rc = 0;
 done:

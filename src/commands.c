@@ -333,8 +333,8 @@ const cli_command cli_commands[] = {
      .example = "--exit-code"},
     {.name = "check", .run = cmd_check, .flags = INSPECTS, .opts = format_opts,
      .check = cmd_format_check,
-     .summary = "report edited applied files, revisions with no file and several heads (exit "
-                "1)",
+     .summary = "report edited applied files, revisions with no file, several heads and "
+                "declarations that differ from head (exit 1)",
      .example = ""},
     {.name = "seed", .run = cmd_rbac, .flags = RBAC_WRITES | CMD_SQL, .opts = seed_opts,
      .check = cmd_rbac_check,
@@ -376,7 +376,8 @@ const cli_command cli_commands[] = {
      .summary = "this list, or a command's options with an example each", .example = "upgrade"},
     /* Plumbing for completions/ (hidden): `__complete commands|subcommands CMD|options [CMD
      * [SUB]]|targets` from the table, `__revisions` from the migrations directory, `__man
-     * TEMPLATE` the man page (built by CMake from doc/rbacmig.1.in). */
+     * TEMPLATE` the man page (built by CMake from doc/rbacmig.1.in), `__reference` the
+     * README's command reference (scripts/gen-readme-reference.sh). */
     {.name = "__complete", .run = cmd_complete, .flags = CMD_NO_CONFIG, .opts = no_opts,
      .args = "WHAT [COMMAND [SUBCOMMAND]]", .min_args = 1, .max_args = 3, .hidden = true,
      .summary = "list commands, subcommands, options or targets, one a line", .example = "commands"},
@@ -386,6 +387,9 @@ const cli_command cli_commands[] = {
     {.name = "__man", .run = cmd_man, .flags = CMD_NO_CONFIG, .opts = no_opts,
      .args = "TEMPLATE", .min_args = 1, .max_args = 1, .hidden = true,
      .summary = "write the man page, filling TEMPLATE from the table", .example = "doc/rbacmig.1.in"},
+    {.name = "__reference", .run = cmd_reference, .flags = CMD_NO_CONFIG, .opts = no_opts,
+     .hidden = true, .summary = "write the README's command reference (Markdown) from the table",
+     .example = ""},
 };
 const int cli_ncommands = (int)(sizeof cli_commands / sizeof *cli_commands);
 

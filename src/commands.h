@@ -119,5 +119,6 @@ int cmd_help(cli_state *st, rb_error *err);          /* cmd_help.c */
 int cmd_complete(cli_state *st, rb_error *err);
 int cmd_complete_revisions(cli_state *st, rb_error *err);
 int cmd_man(cli_state *st, rb_error *err);
+int cmd_reference(cli_state *st, rb_error *err);
 
 #endif

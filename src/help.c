@@ -1,5 +1,5 @@
-/* help.c: usage, `help COMMAND`, `COMMAND --help`, --version, the man page and the word
- * lists for shell completion, all rendered from the command table (commands.c): a new
+/* help.c: usage, `help COMMAND`, `COMMAND --help`, --version, the man page, the README's
+ * command reference and the word lists for shell completion, all rendered from the command table (commands.c): a new
  * option or command shows up in each of them, with its help line and its example, without
  * another edit. Only this file and cli.c print help; help goes to stdout (it was asked
  * for), usage after an error to stderr. */
@@ -354,4 +354,84 @@ void help_print_man(FILE *f, const char *template_text, size_t len)
         man_fill(f, p, n);
         p += n + 1;
     }
+}
+
+/* ---- the README's command reference (Markdown) ----------------------------------------- */
+
+/* Prose for Markdown: '<' (which GitHub would take for an HTML tag: "<rev>_<slug>.up.sql"),
+ * '*' and '\\' escaped; backticks are kept, the table uses them for code on purpose. */
+static void md_text(FILE *f, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        if (*p == '<' || *p == '*' || *p == '\\')
+            fputc('\\', f);
+        fputc(*p, f);
+    }
+}
+
+/* A code span: `text`, or ``text`` when the text holds a backtick. */
+static void md_code(FILE *f, const char *prefix, const char *text)
+{
+    bool tick = strchr(prefix, '`') || strchr(text, '`');
+    fprintf(f, "%s%s%s%s%s", tick ? "`` " : "`", prefix, prefix[0] && text[0] ? " " : "",
+            text, tick ? " ``" : "`");
+}
+
+/* "  - `-m, --message MSG`: what the revision does. Example: `rbacmig revision -m ...`" */
+static void md_options(FILE *f, const cli_opt *opts, const char *prefix, const char *indent)
+{
+    for (const cli_opt *o = opts; !help_opts_end(o); o++) {
+        char left[96], shortname[8] = "";
+        if (o->short_name)
+            snprintf(shortname, sizeof shortname, "-%c%s", o->short_name, o->name ? ", " : "");
+        snprintf(left, sizeof left, "%s%s%s%s%s", shortname, o->name ? "--" : "",
+                 o->name ? o->name : "", o->value_name ? " " : "",
+                 o->value_name ? o->value_name : "");
+        fprintf(f, "%s- ", indent);
+        md_code(f, "", left);
+        fputs(": ", f);
+        md_text(f, o->help ? o->help : "");
+        if (o->repeatable && o->value_name && !strstr(o->help ? o->help : "", "repeatable"))
+            fputs(" (repeatable)", f);
+        if (o->example) {
+            fputs(". Example: ", f);
+            md_code(f, prefix, o->example);
+        }
+        fputc('\n', f);
+    }
+}
+
+static void md_command(FILE *f, const cli_command *parent, const cli_command *cmd)
+{
+    char line[512], name[128], prefix[160];
+    help_synopsis(parent, cmd, line, sizeof line);
+    help_command_name(parent, cmd, name, sizeof name);
+    snprintf(prefix, sizeof prefix, "rbacmig %s", name);
+    fputs("- **", f);
+    md_code(f, "rbacmig", line);
+    fputs("**: ", f);
+    md_text(f, cmd->summary);
+    if (cmd->example) {
+        fputs(". Example: ", f);
+        md_code(f, prefix, cmd->example);
+    }
+    fputc('\n', f);
+    md_options(f, cmd->opts, prefix, "  ");
+}
+
+void help_print_reference(FILE *f)
+{
+    fputs("<!-- Generated from the command table (src/commands.c) by `rbacmig __reference`:\n"
+          "     edit the table and run scripts/gen-readme-reference.sh, not this. -->\n\n", f);
+    for (int i = 0; i < cli_ncommands; i++) {
+        const cli_command *c = &cli_commands[i];
+        if (c->hidden)
+            continue;
+        if (!c->subs)
+            md_command(f, NULL, c);
+        for (int j = 0; j < c->nsubs; j++)
+            md_command(f, c, &c->subs[j]);
+    }
+    fputs("\nGlobal options, before or after the command (`--opt VALUE` or `--opt=VALUE`):\n\n", f);
+    md_options(f, cli_global_opts, "rbacmig", "");
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "lua_internal.h"
+#include "sql_lex.h"
 #include "textfile.h"
 
 #define RESULT_BOX "rbacmig.db.result"
@@ -202,12 +203,46 @@ static int raise_script_error(lua_State *L, const char *where, int stmt_no, int 
     return raise_db_error(L, err);
 }
 
+/* What a script must not hold, found by the scanner before any of it is sent (so the
+ * database is as it was, and --sql writes no broken script): a statement that opens or ends
+ * a transaction, inside the migration's own (COMMIT would commit half a migration and the
+ * version would not follow), and COPY FROM STDIN / TO STDOUT, whose rows only psql can carry
+ * in a script (offline, psql would take the statements after it for rows). */
+static int refuse_script(db_conn *c, const char *sql, int *stmt_no, int *line, rb_error *err)
+{
+    sql_script sc;
+    sql_statement st;
+    sql_script_init(&sc, sql);
+    while (sql_script_next(&sc, &st)) {
+        *stmt_no = st.number;
+        *line = st.line;
+        if (st.kind == SQL_STMT_TRANSACTION && db_in_transaction(c)) {
+            rb_errorf(err, RB_ERR_FAILURE, "%s cannot run in a migration's script: rbacmig "
+                      "runs the migration in one transaction and ends it itself", st.keyword);
+            rb_strlcpy(err->hint, "remove it (a migration that must run outside a transaction "
+                       "says transactional = false)", sizeof err->hint);
+            return -1;
+        }
+        if (st.kind == SQL_STMT_COPY_STDIN || st.kind == SQL_STMT_COPY_STDOUT) {
+            rb_errorf(err, RB_ERR_FAILURE, "COPY ... %s cannot run in a script: its rows would "
+                      "have to follow in the script, which only psql reads",
+                      st.kind == SQL_STMT_COPY_STDIN ? "FROM STDIN" : "TO STDOUT");
+            rb_strlcpy(err->hint, "use db:copy in the migration, or COPY from a server-side "
+                       "file", sizeof err->hint);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static void run_script(lua_State *L, const char *sql, const char *where)
 {
     db_conn *c = conn_of(L);
     rb_error err;
     int stmt_no = 0, line = 0;
-    if (db_exec_script(c, sql, &stmt_no, &line, &err) != 0)
+    rb_error_init(&err);
+    if (refuse_script(c, sql, &stmt_no, &line, &err) != 0 ||
+        db_exec_script(c, sql, &stmt_no, &line, &err) != 0)
         raise_script_error(L, where, stmt_no, line, &err);
 }
 

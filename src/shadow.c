@@ -132,6 +132,29 @@ static int create_sqlite(shadow *sh, rb_error *err)
     return 0;
 }
 
+static int bring_from(shadow *sh, db_conn *live, rb_error *err);
+
+/* PostgreSQL: what the replay needs from outside the managed scope, read through a
+ * connection of its own to the live database. A live database out of reach (`test` with
+ * --shadow-url needs nothing else of it) is a warning: the replay says what it missed. */
+static int bring_from_live(shadow *sh, const config *cfg, rb_error *err)
+{
+    if (db_conn_dialect(sh->conn) != DIALECT_POSTGRESQL)
+        return 0;
+    db_conn *live = NULL;
+    db_open_options opts = {.read_only = true, .lock_timeout_ms = cfg->lock_timeout_ms};
+    rb_error open_err;
+    rb_error_init(&open_err);
+    if (db_open(cfg, &opts, &live, &open_err) != 0) {
+        out_note("warning: shadow: nothing brought from outside the managed scope: cannot "
+                 "connect to the live database (%s)", open_err.message);
+        return 0;
+    }
+    int rc = bring_from(sh, live, err);
+    db_close(live);
+    return rc;
+}
+
 int shadow_open(const config *cfg, const char *shadow_url, shadow *sh, rb_error *err)
 {
     memset(sh, 0, sizeof *sh);
@@ -146,13 +169,17 @@ int shadow_open(const config *cfg, const char *shadow_url, shadow *sh, rb_error 
             return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         if (open_url(sh, err) != 0)
             return rb_error_prefix(err, "shadow database");
-        return refuse_unless_empty(sh, err);
+        if (refuse_unless_empty(sh, err) != 0)
+            return -1;
+        return bring_from_live(sh, cfg, err);
     }
     int rc = dialect == DIALECT_SQLITE ? create_sqlite(sh, err) : create_pg(sh, cfg, err);
     if (rc == 0 && open_url(sh, err) != 0)
         rc = rb_error_prefix(err, "shadow database");
     if (rc == 0)
         out_note("shadow: %s", sh->created_db ? sh->created_db : sh->file);
+    if (rc == 0)
+        rc = bring_from_live(sh, cfg, err);
     return rc;
 }
 
@@ -161,72 +188,360 @@ int shadow_migrate(shadow *sh, lua_host *host, const graph *g, direction dir, co
 {
     runner r = {.cfg = &sh->cfg, .host = host, .g = g, .conn = sh->conn};
     migrate_options opts = {.dir = dir, .target = to};
-    return runner_migrate(&r, &opts, err);
+    if (runner_migrate(&r, &opts, err) == 0)
+        return 0;
+    if (sh->not_brought && err->kind != RB_ERR_INTERRUPTED) {
+        size_t len = strlen(err->message);
+        snprintf(err->message + len, sizeof err->message - len,
+                 " (the shadow could not bring from the live database: %s)", sh->not_brought);
+    }
+    return -1;
 }
 
-/* What the replay needs from outside the managed scope, as DDL read from the live database,
- * in the order it must run: Supabase's auth schema (its enums, tables with their columns and
- * keys, functions: what migrations name as auth.users and auth.uid()); then the environment
- * the migrations ran in: the default privileges of roles the user acts as in public, and the
- * grants on the public schema. Roles are the server's, so the shadow has them already. */
-static const char BRING_SQL[] =
-    "SELECT 1, 'CREATE SCHEMA IF NOT EXISTS auth' WHERE to_regnamespace('auth') IS NOT NULL "
-    "UNION ALL SELECT 2, format('CREATE TYPE %I.%I AS ENUM (%s)', n.nspname, t.typname, "
-    "  (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
-    "   FROM pg_enum e WHERE e.enumtypid = t.oid)) "
-    "  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-    "  WHERE n.nspname = 'auth' AND t.typtype = 'e' "
-    "UNION ALL SELECT 3, format('CREATE TABLE %I.%I (%s%s)', n.nspname, c.relname, "
-    "  (SELECT string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)), "
-    "   ', ' ORDER BY a.attnum) FROM pg_attribute a "
-    "   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), "
-    "  (SELECT ', ' || string_agg(pg_get_constraintdef(k.oid), ', ') FROM pg_constraint k "
-    "   WHERE k.conrelid = c.oid AND k.contype IN ('p', 'u'))) "
-    "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "  WHERE n.nspname = 'auth' AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
-    "UNION ALL SELECT 4, pg_get_functiondef(p.oid) FROM pg_proc p "
-    "  JOIN pg_namespace n ON n.oid = p.pronamespace "
-    "  WHERE n.nspname = 'auth' AND p.prokind = 'f' "
-    "UNION ALL SELECT 5, format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA public GRANT %s "
-    "  ON %s TO %s', pg_get_userbyid(d.defaclrole), x.privilege_type, "
+/* ---- bringing what the replay needs from outside the managed scope ---------------------
+ *
+ * Migrations refer to what they do not make: Supabase's auth.users and auth.uid(), a storage
+ * bucket, an extension's function in `extensions`, a type in a schema the project leaves
+ * out of managed_schemas. The shadow gets each of those schemas as the live database has it,
+ * rendered from the live catalogs by the parts below, one statement per object, each with a
+ * label for the warning and, where a simpler form still serves the replay, a fallback:
+ *
+ *   the brought schemas   every schema that is not PostgreSQL's own, not rbacmig's (its
+ *                         `schema`, where migrations run), not an extension's, and not managed:
+ *                         not in managed_schemas; without that list, on a Supabase database
+ *                         (it has `auth`), Supabase's platform schemas (the reader's default
+ *                         scope, lua/rbacmig/inspect/scope.lua) and on any other none
+ *   extensions            those installed in a brought schema, at the live version: only
+ *                         trusted ones can be created as a non-superuser such as Supabase's
+ *                         `postgres`, and the rest are named in the warning
+ *   types                 enums, domains (fallback: without default and checks), composites
+ *   sequences             but not those of identity columns, which come with their table
+ *   tables                columns with types, defaults, identity, NOT NULL, primary and unique
+ *                         keys: enough for a foreign key, a policy or a function to refer to
+ *                         (fallback: without defaults, which may call what is not there)
+ *   functions             pg_get_functiondef, with check_function_bodies off
+ *   views                 pg_get_viewdef (fallback: a table of the view's columns)
+ *   the environment       the default privileges of roles the user acts as in public, and the
+ *                         grants on the public schema, which decide what a replayed CREATE
+ *                         grants to whom (roles are the server's: the shadow has them)
+ *
+ * Objects an extension made come with the extension, so no part renders them. The live
+ * connection reads with search_path = pg_catalog, so that every name the server prints is
+ * schema-qualified. Each part takes $1: the brought schemas, one per line. */
+
+/* Schemas the reader leaves alone on a Supabase database: the same list as SUPABASE_SCHEMAS
+ * in lua/rbacmig/inspect/scope.lua. */
+static const char SUPABASE_SCHEMAS[] =
+    "_analytics\n_realtime\n_supavisor\nauth\ncron\nextensions\ngraphql\ngraphql_public\nnet\n"
+    "pgbouncer\npgsodium\npgsodium_masks\npgtle\nrealtime\nstorage\nsupabase_functions\n"
+    "supabase_migrations\nvault";
+
+#define IN_BROUGHT(nsp) nsp " = ANY (string_to_array($1::text, chr(10)))"
+#define NOT_FROM_EXTENSION(catalog, oid)                                                      \
+    "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '" catalog "'::regclass "       \
+    "AND d.objid = " oid " AND d.deptype = 'e')"
+
+/* $1: the managed schemas, one per line, or NULL for the default scope; $2: rbacmig's
+ * schema; $3: Supabase's schemas, one per line. */
+static const char BROUGHT_SCHEMAS_SQL[] =
+    "SELECT n.nspname FROM pg_namespace n "
+    "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') "
+    "AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)' AND n.nspname <> $2::text "
+    "AND " NOT_FROM_EXTENSION("pg_namespace", "n.oid") " "
+    "AND CASE WHEN $1::text IS NOT NULL "
+    "  THEN n.nspname <> ALL (string_to_array($1::text, chr(10))) "
+    "  ELSE to_regnamespace('auth') IS NOT NULL "
+    "    AND n.nspname = ANY (string_to_array($3::text, chr(10))) END "
+    "ORDER BY 1";
+
+static const char SCHEMAS_PART[] =
+    "SELECT 'schema ' || quote_ident(n.nspname), "
+    "  format('CREATE SCHEMA IF NOT EXISTS %I', n.nspname), NULL "
+    "FROM pg_namespace n WHERE " IN_BROUGHT("n.nspname") " ORDER BY n.nspname";
+
+/* In the order they were created, so that one another needs comes first. */
+static const char EXTENSIONS_PART[] =
+    "SELECT 'extension ' || quote_ident(e.extname), "
+    "  format('CREATE EXTENSION IF NOT EXISTS %I WITH SCHEMA %I VERSION %L', "
+    "    e.extname, n.nspname, e.extversion), NULL "
+    "FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+    "WHERE " IN_BROUGHT("n.nspname") " AND e.extname <> 'plpgsql' ORDER BY e.oid";
+
+/* Enums, then domains (which may be over an enum), then composite types. */
+static const char TYPES_PART[] =
+    "SELECT 'type ' || t.oid::regtype::text, "
+    "  CASE t.typtype "
+    "  WHEN 'e' THEN format('CREATE TYPE %s AS ENUM (%s)', t.oid::regtype, "
+    "    (SELECT coalesce(string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder),"
+    "     '') FROM pg_enum e WHERE e.enumtypid = t.oid)) "
+    "  WHEN 'd' THEN format('CREATE DOMAIN %s AS %s%s%s%s', t.oid::regtype, "
+    "    format_type(t.typbasetype, t.typtypmod), "
+    "    coalesce(' DEFAULT ' || t.typdefault, ''), "
+    "    CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END, "
+    "    (SELECT coalesce(string_agg(format(' CONSTRAINT %I %s', k.conname, "
+    "     pg_get_constraintdef(k.oid)), '' ORDER BY k.conname), '') "
+    "     FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c')) "
+    "  ELSE format('CREATE TYPE %s AS (%s)', t.oid::regtype, "
+    "    (SELECT coalesce(string_agg(format('%I %s', a.attname, "
+    "     format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY a.attnum), '') "
+    "     FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 "
+    "     AND NOT a.attisdropped)) END, "
+    "  CASE WHEN t.typtype = 'd' THEN format('CREATE DOMAIN %s AS %s', t.oid::regtype, "
+    "    format_type(t.typbasetype, t.typtypmod)) END "
+    "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+    "WHERE " IN_BROUGHT("n.nspname") " AND " NOT_FROM_EXTENSION("pg_type", "t.oid") " "
+    "AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' "
+    "  AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')) "
+    "ORDER BY CASE t.typtype WHEN 'e' THEN 0 WHEN 'd' THEN 1 ELSE 2 END, 1";
+
+static const char SEQUENCES_PART[] =
+    "SELECT 'sequence ' || c.oid::regclass::text, "
+    "  format('CREATE SEQUENCE %s AS %s INCREMENT %s MINVALUE %s MAXVALUE %s START %s "
+    "    CACHE %s%s', c.oid::regclass, format_type(s.seqtypid, NULL), s.seqincrement, "
+    "    s.seqmin, s.seqmax, s.seqstart, s.seqcache, "
+    "    CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END), NULL "
+    "FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE " IN_BROUGHT("n.nspname") " AND " NOT_FROM_EXTENSION("pg_class", "c.oid") " "
+    "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
+    "  AND d.objid = c.oid AND d.deptype = 'i') "
+    "ORDER BY 1";
+
+/* A table's columns, each its name and type, then (when `full` is true) its default,
+ * identity or generation expression, then NOT NULL. */
+#define COLUMNS(rel, full)                                                                    \
+    "(SELECT string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)) "   \
+    "  || CASE WHEN NOT " full " THEN '' "                                                    \
+    "     WHEN a.attidentity = 'a' THEN ' GENERATED ALWAYS AS IDENTITY' "                     \
+    "     WHEN a.attidentity = 'd' THEN ' GENERATED BY DEFAULT AS IDENTITY' "                 \
+    "     WHEN a.attgenerated = 's' THEN ' GENERATED ALWAYS AS (' "                           \
+    "       || pg_get_expr(ad.adbin, ad.adrelid) || ') STORED' "                              \
+    "     WHEN ad.adbin IS NOT NULL THEN ' DEFAULT ' || pg_get_expr(ad.adbin, ad.adrelid) "   \
+    "     ELSE '' END "                                                                       \
+    "  || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END, ', ' ORDER BY a.attnum) "      \
+    " FROM pg_attribute a LEFT JOIN pg_attrdef ad "                                           \
+    "   ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum "                                  \
+    " WHERE a.attrelid = " rel " AND a.attnum > 0 AND NOT a.attisdropped)"
+#define KEYS(rel)                                                                             \
+    "coalesce((SELECT ', ' || string_agg(format('CONSTRAINT %I %s', k.conname, "             \
+    "  pg_get_constraintdef(k.oid)), ', ' ORDER BY k.conname) FROM pg_constraint k "          \
+    "  WHERE k.conrelid = " rel " AND k.contype IN ('p', 'u')), '')"
+
+/* Tables (partitioned ones as plain tables, without their partitions; foreign ones as
+ * plain tables too). */
+static const char TABLES_PART[] =
+    "SELECT 'table ' || c.oid::regclass::text, "
+    "  format('CREATE TABLE %s (%s%s)', c.oid::regclass, " COLUMNS("c.oid", "true") ", "
+    "    " KEYS("c.oid") "), "
+    "  format('CREATE TABLE %s (%s%s)', c.oid::regclass, " COLUMNS("c.oid", "false") ", "
+    "    " KEYS("c.oid") ") "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE " IN_BROUGHT("n.nspname") " AND " NOT_FROM_EXTENSION("pg_class", "c.oid") " "
+    "AND c.relkind IN ('r', 'p', 'f') AND NOT c.relispartition ORDER BY 1";
+
+/* Functions and procedures (aggregates and window functions are not brought). */
+static const char FUNCTIONS_PART[] =
+    "SELECT 'function ' || p.oid::regprocedure::text, pg_get_functiondef(p.oid), NULL "
+    "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+    "WHERE " IN_BROUGHT("n.nspname") " AND " NOT_FROM_EXTENSION("pg_proc", "p.oid") " "
+    "AND p.prokind IN ('f', 'p') ORDER BY 1";
+
+static const char VIEWS_PART[] =
+    "SELECT 'view ' || c.oid::regclass::text, "
+    "  format('CREATE %sVIEW %s AS %s%s', "
+    "    CASE c.relkind WHEN 'm' THEN 'MATERIALIZED ' ELSE '' END, c.oid::regclass, "
+    "    regexp_replace(pg_get_viewdef(c.oid), ';\\s*$', ''), "
+    "    CASE c.relkind WHEN 'm' THEN ' WITH NO DATA' ELSE '' END), "
+    "  format('CREATE TABLE %s (%s)', c.oid::regclass, " COLUMNS("c.oid", "false") ") "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE " IN_BROUGHT("n.nspname") " AND " NOT_FROM_EXTENSION("pg_class", "c.oid") " "
+    "AND c.relkind IN ('v', 'm') ORDER BY 1";
+
+/* The environment the migrations ran in (public's, whichever schemas are brought). */
+static const char ENVIRONMENT_PART[] =
+    "SELECT 'default privileges of ' || quote_ident(pg_get_userbyid(d.defaclrole)) "
+    "  || ' in public', "
+    "  format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA public GRANT %s ON %s TO %s', "
+    "  pg_get_userbyid(d.defaclrole), x.privilege_type, "
     "  CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' "
     "  WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES' END, "
-    "  CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END) "
-    "  FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace, "
+    "  CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END),"
+    "  NULL "
+    "FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace, "
     "  aclexplode(d.defaclacl) x "
-    "  WHERE n.nspname = 'public' AND d.defaclobjtype IN ('r', 'S', 'f', 'T') "
-    "  AND pg_has_role(d.defaclrole, 'USAGE') "
-    "UNION ALL SELECT 6, format('GRANT %s ON SCHEMA public TO %s', x.privilege_type, "
-    "  CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END) "
-    "  FROM pg_namespace n, aclexplode(n.nspacl) x "
-    "  WHERE n.nspname = 'public' AND x.grantee <> n.nspowner "
-    "ORDER BY 1, 2";
+    "WHERE n.nspname = 'public' AND d.defaclobjtype IN ('r', 'S', 'f', 'T') "
+    "  AND pg_has_role(d.defaclrole, 'USAGE') AND $1::text IS NOT NULL "
+    "UNION ALL SELECT 'grant on schema public', "
+    "  format('GRANT %s ON SCHEMA public TO %s', x.privilege_type, "
+    "  CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END),"
+    "  NULL "
+    "FROM pg_namespace n, aclexplode(n.nspacl) x "
+    "WHERE n.nspname = 'public' AND x.grantee <> n.nspowner";
+
+/* In the order they can be created; what fails for want of a later one is tried again. */
+static const char *const BRING_PARTS[] = {SCHEMAS_PART,   EXTENSIONS_PART, TYPES_PART,
+                                          SEQUENCES_PART, TABLES_PART,     FUNCTIONS_PART,
+                                          VIEWS_PART,     ENVIRONMENT_PART};
+enum { NPARTS = sizeof BRING_PARTS / sizeof BRING_PARTS[0] };
+
+/* One statement to run in the shadow; the strings are the parts' results'. */
+typedef struct bring_item {
+    const char *label, *ddl, *fallback;
+    char failure[200]; /* the last attempt's error, or "" once brought */
+    bool done;
+} bring_item;
+
+/* The brought schemas, one per line, into *out (the caller frees): see BROUGHT_SCHEMAS_SQL. */
+static int brought_schemas(const config *cfg, db_conn *live, char **out, rb_error *err)
+{
+    size_t size = 1;
+    for (int i = 0; i < cfg->managed_schemas.count; i++)
+        size += strlen(cfg->managed_schemas.items[i]) + 1;
+    char *managed = calloc(1, size);
+    db_result *res = NULL;
+    int rc = -1;
+    *out = NULL;
+    if (!managed)
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
+    for (int i = 0; i < cfg->managed_schemas.count; i++) {
+        if (i > 0)
+            strcat(managed, "\n");
+        strcat(managed, cfg->managed_schemas.items[i]);
+    }
+    db_value params[3] = {dbv_text(cfg->managed_schemas.count > 0 ? managed : NULL),
+                          dbv_text(cfg->schema ? cfg->schema : "public"),
+                          dbv_text(SUPABASE_SCHEMAS)};
+    if (db_exec(live, BROUGHT_SCHEMAS_SQL, 3, params, &res, NULL, err) != 0)
+        goto done;
+    size = 1;
+    for (int i = 0; i < res->nrows; i++)
+        size += db_result_cell(res, i, 0)->len + 1;
+    if (!(*out = calloc(1, size))) {
+        rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < res->nrows; i++) {
+        if (i > 0)
+            strcat(*out, "\n");
+        strcat(*out, db_result_cell(res, i, 0)->text);
+    }
+    rc = 0;
+done:
+    db_result_free(res);
+    free(managed);
+    return rc;
+}
+
+/* Runs what is not done yet, the fallback instead where `fallback` says; true when any ran. */
+static bool bring_round(shadow *sh, bring_item *items, int n, bool fallback)
+{
+    bool progress = false;
+    for (int i = 0; i < n; i++) {
+        bring_item *it = &items[i];
+        const char *sql = fallback ? it->fallback : it->ddl;
+        if (it->done || !sql)
+            continue;
+        if (runner_stop_signal())
+            return false;
+        rb_error one;
+        rb_error_init(&one);
+        if (db_run(sh->conn, sql, &one) == 0) {
+            it->done = progress = true;
+            out_debug("shadow: %.120s", sql);
+        } else {
+            rb_strlcpy(it->failure, one.message, sizeof it->failure);
+        }
+    }
+    return progress;
+}
+
+/* What could not be brought (up to five, each with its error; --verbose names every one),
+ * kept in sh->not_brought for shadow_migrate: a failed replay names it as the likely cause.
+ * It is not a warning of its own, since on Supabase some of it is always there (untrusted
+ * extensions, C functions) and a replay that never refers to it needs none of it. */
+static void note_not_brought(shadow *sh, const bring_item *items, int n)
+{
+    int failed = 0;
+    char list[1024] = "";
+    for (int i = 0; i < n; i++) {
+        if (items[i].done)
+            continue;
+        out_debug("shadow: could not bring %s: %s", items[i].label, items[i].failure);
+        if (failed++ < 5) {
+            size_t len = strlen(list);
+            snprintf(list + len, sizeof list - len, "%s%s (%.80s)", len ? "; " : "",
+                     items[i].label, items[i].failure);
+        }
+    }
+    if (failed > 5) {
+        size_t len = strlen(list);
+        snprintf(list + len, sizeof list - len, "; and %d more (--verbose names them)",
+                 failed - 5);
+    }
+    free(sh->not_brought);
+    sh->not_brought = failed > 0 ? strdup(list) : NULL;
+}
+
+/* Reads the parts from live and runs them in the shadow, in rounds: a statement that fails
+ * (a table whose default calls a function not there yet) is tried again after the others,
+ * until a round brings nothing more; then the fallbacks, and rounds again. Best effort:
+ * only a failure to read the live database is an error. */
+static int bring_from(shadow *sh, db_conn *live, rb_error *err)
+{
+    db_result *parts[NPARTS] = {0};
+    bring_item *items = NULL;
+    char *brought = NULL;
+    int n = 0, rc = -1;
+    if (db_run(live, "SET search_path = pg_catalog", err) != 0 ||
+        brought_schemas(&sh->cfg, live, &brought, err) != 0)
+        goto done;
+    db_value param = dbv_text(brought);
+    for (int p = 0; p < NPARTS; p++) {
+        if (db_exec(live, BRING_PARTS[p], 1, &param, &parts[p], NULL, err) != 0)
+            goto done;
+        n += parts[p]->nrows;
+    }
+    if (!(items = calloc((size_t)n + 1, sizeof *items))) {
+        rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
+        goto done;
+    }
+    n = 0;
+    for (int p = 0; p < NPARTS; p++)
+        for (int i = 0; i < parts[p]->nrows; i++) {
+            const db_value *ddl = db_result_cell(parts[p], i, 1);
+            if (ddl->type == DBV_NULL)
+                continue;
+            items[n].label = db_result_cell(parts[p], i, 0)->text;
+            items[n].ddl = ddl->text;
+            items[n++].fallback = db_result_cell(parts[p], i, 2)->text;
+        }
+    /* Bodies are checked when they run, not here: a function may name a table that comes
+     * later, or one out of reach. The replay itself checks them, as the live database did. */
+    if (db_run(sh->conn, "SET check_function_bodies = off", err) != 0)
+        goto done;
+    while (bring_round(sh, items, n, false) || bring_round(sh, items, n, true))
+        ;
+    if (!runner_stop_signal())
+        note_not_brought(sh, items, n);
+    rc = db_run(sh->conn, "RESET check_function_bodies", err);
+done:
+    rb_error ignored; /* only a read connection's setting */
+    rb_error_init(&ignored);
+    db_run(live, "RESET search_path", &ignored); /* the caller's connection as it was */
+    for (int p = 0; p < NPARTS; p++)
+        db_result_free(parts[p]);
+    free(items);
+    free(brought);
+    if (rc == 0)
+        sh->brought = true;
+    return rc != 0 ? rb_error_prefix(err, "bringing what the replay needs into the shadow") : 0;
+}
 
 int shadow_bring(shadow *sh, db_conn *live, rb_error *err)
 {
-    if (db_conn_dialect(sh->conn) != DIALECT_POSTGRESQL)
+    if (sh->brought || db_conn_dialect(sh->conn) != DIALECT_POSTGRESQL)
         return 0;
-    db_result *res = NULL;
-    if (db_exec(live, BRING_SQL, 0, NULL, &res, NULL, err) != 0)
-        return rb_error_prefix(err, "reading what the shadow needs from the live database");
-    /* Bodies are checked when they run, not here: a function may name a table that comes
-     * later in the list, or one out of reach. */
-    int rc = db_run(sh->conn, "SET check_function_bodies = off", err);
-    for (int i = 0; rc == 0 && i < res->nrows; i++) {
-        const db_value *v = db_result_cell(res, i, 1);
-        if (v->type == DBV_NULL)
-            continue;
-        rb_error one;
-        rb_error_init(&one);
-        /* Best effort: what cannot be brought (a type from an extension, a privilege the
-         * user may not grant) is named, and the replay says whether it was needed. */
-        if (db_run(sh->conn, v->text, &one) != 0)
-            out_note("warning: shadow: could not bring over '%.80s': %s", v->text, one.message);
-        else
-            out_debug("shadow: %.120s", v->text);
-    }
-    db_result_free(res);
-    return rc != 0 ? rb_error_prefix(err, "shadow database") : 0;
+    return bring_from(sh, live, err);
 }
 
 void shadow_close(shadow *sh)
@@ -259,6 +574,7 @@ void shadow_close(shadow *sh)
     }
     free(sh->created_db);
     free(sh->file);
+    free(sh->not_brought);
     free(sh->url);
     free(sh->live_url);
     sh->created_db = sh->file = sh->url = sh->live_url = NULL;

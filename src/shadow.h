@@ -21,10 +21,15 @@ typedef struct shadow {
     char *live_url;    /* PostgreSQL: where to connect to drop created_db */
     char *file;        /* SQLite: the temporary file (removed by shadow_close), or NULL */
     config cfg;        /* the run's settings with the shadow's URL (strings borrowed) */
+    bool brought;      /* PostgreSQL: what the replay needs from outside the scope is in */
+    char *not_brought; /* what could not be brought, named when a replay fails, or NULL */
 } shadow;
 
 /* Opens a shadow for the database at cfg->database_url: shadow_url if not NULL (refused
- * unless empty, naming what it holds), else a new one. Signals no longer end the process at
+ * unless empty, naming what it holds), else a new one. On PostgreSQL it then brings what
+ * the replay needs from outside the managed scope, read from cfg->database_url (see
+ * shadow_bring), so that every shadow, `test`'s too, replays as the live database did.
+ * Signals no longer end the process at
  * once while a shadow is open: they stop the work under way, and the caller cleans up. */
 int shadow_open(const config *cfg, const char *shadow_url, shadow *sh, rb_error *err);
 
@@ -34,8 +39,14 @@ int shadow_migrate(shadow *sh, lua_host *host, const graph *g, direction dir, co
                    rb_error *err);
 
 /* PostgreSQL: brings what the replay needs from outside the managed scope, read from the
- * live database: Supabase's auth schema (enums, tables, functions), the default privileges
- * in public and public's grants (shadow.c, BRING_SQL). Nothing on SQLite. */
+ * live database: every schema that is neither PostgreSQL's, nor rbacmig's own, nor managed
+ * (managed_schemas; without it, on Supabase, Supabase's schemas), with its extensions (as
+ * CREATE EXTENSION: an untrusted one cannot be created by a non-superuser), types, sequences,
+ * tables (columns, defaults, keys), functions and views; and public's default privileges and
+ * grants. Best effort: what cannot be brought is kept in not_brought and named when a
+ * replay fails (--verbose names it at once). Nothing on SQLite, nor when shadow_open
+ * brought it already (it does on PostgreSQL): kept for callers that bring from a
+ * connection of their own. */
 int shadow_bring(shadow *sh, db_conn *live, rb_error *err);
 
 /* Closes the shadow's connection and drops the database or removes the file it created.

@@ -47,4 +47,40 @@ bool sql_lex_next(sql_lexer *lx, sql_token *t);
 /* True when text holds nothing but blanks, comments and statement ends. */
 bool sql_lex_is_blank(const char *sql);
 
+/* ---- a script, statement by statement ------------------------------------------------
+ * The statements of a script as PostgreSQL and sqlite3 split it: at ';' outside quotes,
+ * dollar quotes and comments, and not inside the BEGIN ... END of a CREATE statement (a
+ * SQLite trigger's body, a PostgreSQL BEGIN ATOMIC function body; CASE ... END nests there),
+ * as psql and sqlite3_complete() do. Empty statements are not counted (PostgreSQL gives them
+ * no result either). Each statement is also classified by its leading keywords, for what a
+ * migration's script must not hold (lua_db.c refuses it before the script runs). */
+
+typedef enum sql_stmt_kind {
+    SQL_STMT_OTHER,
+    /* Ends or opens a transaction: BEGIN, START TRANSACTION, COMMIT, END, ABORT, ROLLBACK
+     * (not ROLLBACK TO a savepoint), PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED. */
+    SQL_STMT_TRANSACTION,
+    SQL_STMT_COPY_STDIN,  /* COPY ... FROM STDIN: its rows would have to follow in the script */
+    SQL_STMT_COPY_STDOUT, /* COPY ... TO STDOUT */
+} sql_stmt_kind;
+
+typedef struct sql_statement {
+    const char *start; /* its first token (past blanks and comments) */
+    const char *end;   /* past its ';', or the end of the text */
+    int number;        /* from 1 */
+    int line;          /* the line it starts on, from 1 */
+    sql_stmt_kind kind;
+    char keyword[20];  /* SQL_STMT_TRANSACTION: "COMMIT", "START TRANSACTION", ... upper case */
+} sql_statement;
+
+typedef struct sql_script {
+    sql_lexer lx;
+    int line;   /* the line lx is on */
+    int number; /* statements returned so far */
+} sql_script;
+
+void sql_script_init(sql_script *sc, const char *sql);
+/* The next statement into *st; false when only blanks and comments are left. */
+bool sql_script_next(sql_script *sc, sql_statement *st);
+
 #endif

@@ -87,12 +87,98 @@ START_TEST(test_is_blank)
 }
 END_TEST
 
+/* A script as its statements: "line:kind:keyword|..." with kind o (other), t (transaction),
+ * i (COPY FROM STDIN), u (COPY TO STDOUT); keyword only for t. */
+static char *statements(const char *sql)
+{
+    char *out = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&out, &size);
+    ck_assert_ptr_nonnull(f);
+    sql_script sc;
+    sql_statement st;
+    sql_script_init(&sc, sql);
+    for (int i = 1; sql_script_next(&sc, &st); i++) {
+        ck_assert_int_eq(st.number, i);
+        ck_assert_ptr_nonnull(st.start);
+        ck_assert(st.end > st.start);
+        fprintf(f, "%s%d:%c%s%s", i > 1 ? "|" : "", st.line, "otiu"[st.kind],
+                st.kind == SQL_STMT_TRANSACTION ? ":" : "", st.keyword);
+    }
+    fclose(f);
+    return out;
+}
+
+static const struct {
+    const char *sql, *statements;
+} script_cases[] = {
+    {"", ""},
+    {" ;\n; -- nothing\n", ""},
+    {"SELECT 1; SELECT 2", "1:o|1:o"},
+    {"CREATE TABLE a (x int);\nCOMMIT;\n\nbegin;", "1:o|2:t:COMMIT|4:t:BEGIN"},
+    {"end transaction; ABORT; Start Transaction; prepare transaction 'x'",
+     "1:t:END|1:t:ABORT|1:t:START TRANSACTION|1:t:PREPARE TRANSACTION"},
+    {"ROLLBACK; rollback work; ROLLBACK TO SAVEPOINT s; ROLLBACK TRANSACTION TO s",
+     "1:t:ROLLBACK|1:t:ROLLBACK|1:o|1:o"},
+    {"COMMIT PREPARED 'x'; SAVEPOINT s; RELEASE s; START x", "1:t:COMMIT|1:o|1:o|1:o"},
+    /* Words in strings, quoted names, comments and bodies are not statements. */
+    {"SELECT 'x;\nCOMMIT'; /* ;\nCOMMIT; */ SELECT \"a;\nCOMMIT\"; -- ;COMMIT\nSELECT 1",
+     "1:o|3:o|5:o"},
+    {"CREATE FUNCTION f() RETURNS int AS $$ BEGIN; COMMIT; END $$ LANGUAGE plpgsql; COMMIT",
+     "1:o|1:t:COMMIT"},
+    /* A SQLite trigger's body and a PostgreSQL BEGIN ATOMIC body, with CASE ... END. */
+    {"CREATE TEMP TRIGGER t AFTER INSERT ON x BEGIN\n  UPDATE x SET a = CASE WHEN 1 THEN 2 "
+     "END;\n  DELETE FROM y;\nEND;\nCOMMIT",
+     "1:o|5:t:COMMIT"},
+    {"create or replace function f(n int) returns int language sql begin atomic\n"
+     "  select case when n < 0 then -1 else 1 end;\nend; end",
+     "1:o|3:t:END"},
+    /* A column called begin opens no body. */
+    {"CREATE TABLE b (begin int); COMMIT", "1:o|1:t:COMMIT"},
+    {"COPY t (a, b) FROM STDIN; copy t from stdin with (format csv); COPY t FROM 'stdin'",
+     "1:i|1:i|1:o"},
+    {"COPY (SELECT 1) TO STDOUT; COPY t TO '/tmp/x'; COPY t FROM /* x */ STDIN",
+     "1:u|1:o|1:i"},
+    {"SELECT 1 FROM stdin; INSERT INTO t SELECT 1 FROM stdin", "1:o|1:o"},
+};
+
+START_TEST(test_statements)
+{
+    char *got = statements(script_cases[_i].sql);
+    ck_assert_msg(strcmp(got, script_cases[_i].statements) == 0, "%s: got %s, want %s",
+                  script_cases[_i].sql, got, script_cases[_i].statements);
+    free(got);
+}
+END_TEST
+
+/* The statement's text: from its first token to its ';'. */
+START_TEST(test_statement_bounds)
+{
+    const char *sql = "-- a\n  CREATE TABLE a (x int) ;\n\tSELECT 'x;y'";
+    sql_script sc;
+    sql_statement st;
+    sql_script_init(&sc, sql);
+    ck_assert(sql_script_next(&sc, &st));
+    ck_assert_int_eq(st.line, 2);
+    ck_assert_str_eq(st.start, "CREATE TABLE a (x int) ;\n\tSELECT 'x;y'");
+    ck_assert_int_eq((int)(st.end - st.start), (int)strlen("CREATE TABLE a (x int) ;"));
+    ck_assert(sql_script_next(&sc, &st));
+    ck_assert_int_eq(st.line, 3);
+    ck_assert_str_eq(st.start, "SELECT 'x;y'");
+    ck_assert_ptr_eq(st.end, sql + strlen(sql));
+    ck_assert(!sql_script_next(&sc, &st));
+}
+END_TEST
+
 Suite *make_sql_lex_suite(void)
 {
     Suite *s = suite_create("sql_lex");
     TCase *tc = tcase_create("core");
     tcase_add_loop_test(tc, test_tokens, 0, (int)(sizeof cases / sizeof cases[0]));
     tcase_add_loop_test(tc, test_is_blank, 0, (int)(sizeof blank_cases / sizeof blank_cases[0]));
+    tcase_add_loop_test(tc, test_statements, 0,
+                        (int)(sizeof script_cases / sizeof script_cases[0]));
+    tcase_add_test(tc, test_statement_bounds);
     suite_add_tcase(s, tc);
     return s;
 }

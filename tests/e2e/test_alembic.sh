@@ -8,7 +8,8 @@
 # goes on with an rbacmig-only migration. The imported files keep ids, parents, labels,
 # dependencies and messages, and their bodies are the SQL `alembic upgrade PREV:REV --sql`
 # prints without its bookkeeping. Where db:exec_script exists, the imported chain replayed
-# revision by revision gives the schema Alembic's chain gives.
+# revision by revision gives the schema Alembic's chain gives. Each step is rendered through
+# the project's env.py (its settings and the arguments it passes to upgrade()).
 . "$(dirname "$0")/lib.sh"
 if ! /usr/bin/python3 -c 'import alembic, sqlalchemy' 2>/dev/null ||
    { [ "$DIALECT" = postgresql ] && ! /usr/bin/python3 -c 'import psycopg2' 2>/dev/null; }; then
@@ -174,7 +175,7 @@ user_schema() {
 # replay_db NAME: another fresh database (dropped at the end); its URL on stdout.
 drop_replay_dbs() {
   [ "$DIALECT" = postgresql ] && [ -n "${DB_NAME:-}" ] || return 0
-  for n in a b c d e f; do
+  for n in a b c d e f g h; do
     "$PSQL" -q -X -d "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"${DB_NAME}_$n\" WITH (FORCE)" >/dev/null 2>&1
   done
 }
@@ -385,5 +386,73 @@ PY
 else
   echo "note: this rbacmig has no db:exec_script yet; the imported chain's replay is not run"
 fi
+
+# ---- the project's env.py is honoured, as `alembic upgrade --sql` honours it -------------
+# Its context.configure() settings (here a version table of its own name) and the keyword
+# arguments it passes to each upgrade() (Alembic's run_migrations(**kw)) shape the SQL
+# Alembic prints; the import renders each step through env.py, reports the version table for
+# `stamp --from-alembic`, and its proof leaves that table aside as it does alembic_version.
+cd "$TEST_DIR" || exit 1
+mkdir envpy && cd envpy && "$RBACMIG" init . >/dev/null || exit 1
+mkdir al && (cd al && "${ALEMBIC[@]}" init alembic >/dev/null) || exit 1
+sed -i "s|^sqlalchemy.url = .*|sqlalchemy.url = $(alembic_url)|" al/alembic.ini
+sed -i -e 's/literal_binds=True,/literal_binds=True, version_table="app_versions",/' \
+  -e 's/connection=connection, target_metadata=target_metadata/&, version_table="app_versions"/' \
+  -e 's/context.run_migrations()/context.run_migrations(table_prefix="app_")/' al/alembic/env.py
+check "env.py names its version table" grep -q 'version_table="app_versions"' al/alembic/env.py
+cat > al/alembic/versions/y1_things.py <<'PY'
+"""things, named by env.py
+
+Revision ID: y1
+Revises:
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "y1"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade(table_prefix=""):
+    op.create_table(table_prefix + "things", sa.Column("id", sa.Integer, primary_key=True))
+
+
+def downgrade(table_prefix=""):
+    op.drop_table(table_prefix + "things")
+PY
+rb import alembic al
+expect_rc 0 "import alembic through env.py"
+expect_eq "$(body "$(ls migrations/y1_*.lua)" upgrade)" \
+  "$( (cd al && "${ALEMBIC[@]}" upgrade y1 --sql 2>/dev/null) | awk '/^-- /||/^BEGIN;$/||/^COMMIT;$/ { next }
+    /app_versions/ { skip = 1 } skip { if (/;$/) skip = 0; next } NF')" \
+  "the body is what 'alembic upgrade y1 --sql' prints through env.py"
+check "env.py's keyword arguments reach upgrade()" grep -q 'CREATE TABLE app_things' migrations/y1_*.lua
+check "and downgrade()" grep -q 'DROP TABLE app_things' migrations/y1_*.lua
+expect_err_has "--alembic-table app_versions" "the import names env.py's version table for stamp"
+(cd al && "${ALEMBIC[@]}" upgrade head >/dev/null 2>&1)
+rb stamp --from-alembic --alembic-table app_versions
+expect_rc 0 "stamp --from-alembic from env.py's version table"
+rb current
+expect_out_has "y1" "current is Alembic's revision"
+rm -f migrations/y1_*.lua
+url_g=$(replay_db g) && url_h=$(replay_db h) || exit 1
+rb import alembic al --shadow-alembic "$url_g" --shadow "$url_h"
+expect_rc 0 "the proof with env.py's version table"
+expect_out_has "y1 imported and equal" "env.py's version table is Alembic's bookkeeping, not a difference"
+# An env.py that fails offline fails the import, in one line naming it, and writes nothing.
+cp -r al al_broken
+sed -i 's/^def run_migrations_offline() -> None:/&\n    raise RuntimeError("no offline here")/' \
+  al_broken/alembic/env.py
+mkdir broken && cd broken && "$RBACMIG" init . >/dev/null || exit 1
+rb import alembic ../al_broken
+expect_rc 1 "an env.py failing offline"
+expect_one_error_line "an env.py failing offline"
+expect_err_has "alembic/env.py failed offline" "the failing env.py is named"
+expect_err_has "RuntimeError: no offline here" "with its error"
+check "an env.py failing offline writes nothing" test -z "$(ls migrations)"
+cd .. || exit 1
+cd "$TEST_DIR" || exit 1
 
 finish

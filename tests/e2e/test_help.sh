@@ -3,7 +3,8 @@
 # option with an example, --version, global options after the command, -q/-v for every
 # command, the man page (renders without warnings, names every command and option), the bash
 # and zsh completions (commands, options, revision ids and labels from the project), colour
-# only on a terminal, and the README's command reference against the table.
+# only on a terminal, and the README's command reference, generated from the table
+# (`__reference`, scripts/gen-readme-reference.sh).
 # None of it touches a database: it runs once, on the SQLite pass.
 . "$(dirname "$0")/lib.sh"
 if [ "$DIALECT" = postgresql ]; then
@@ -153,28 +154,45 @@ expect_eq "$got" "$(printf 'core\ncore@head\ncurrent\n')" "bash: show's words an
 got=$(complete_bash help up)
 expect_eq "$got" "upgrade" "bash: help completes commands"
 
-# ---- zsh completion -------------------------------------------------------------------------
+# ---- zsh completion, in a real zsh ---------------------------------------------------------
+# zsh-complete.zsh types each line into one interactive zsh on a pseudo-terminal (zpty) whose
+# compinit loaded completions/_rbacmig, presses Tab, and prints what zsh's completion system
+# offers after its own matching: the completion as a user's shell runs it.
 if command -v zsh >/dev/null; then
   check "zsh: the completion parses" zsh -n "$SRC/completions/_rbacmig"
-  # The completion function with zsh's compsys builtins stubbed: compadd prints what it is
-  # offered, so the logic is tested without a terminal.
-  complete_zsh() {
-    PATH="$(dirname "$RBACMIG"):$PATH" zsh -f -c '
-      compadd() { local a; [[ $1 == -a ]] && { for a in ${(P)2}; print -r -- $a; }; }
-      _files() { print -r -- @files }
-      _message() { : }
-      src=$1; shift
-      words=(rbacmig "$@"); CURRENT=${#words}
-      source $src' _ "$SRC/completions/_rbacmig" "$@" | sort
+  zsh_lines=("upg" "" "member " "revision --dep" "upgrade --data" "heads --lock" "stamp --"
+    "upgrade " "downgrade bb" "revision -m x --head " "show c" "help up" "-c oth")
+  zsh_out=$(PATH="$(dirname "$RBACMIG"):$PATH" timeout 120 zsh -f "$SRC/tests/e2e/zsh-complete.zsh" \
+    "$SRC/completions" "${zsh_lines[@]}")
+  check "zsh: the completion ran" test $? = 0
+  zsh_offered() { # zsh_offered LINE: what zsh offered for that line (as typed after rbacmig)
+    local i
+    for i in "${!zsh_lines[@]}"; do
+      [ "${zsh_lines[$i]}" = "$1" ] || continue
+      printf '%s\n' "$zsh_out" | awk -F '\t' -v n=$((i + 1)) '$1 == n { print $2 }' | sort -u
+    done
   }
-  got=$(complete_zsh upg)
-  case $got in *upgrade*) pass ;; *) fail "zsh: a command (got: $got)" ;; esac
-  got=$(complete_zsh member "")
-  case $got in *add*list*remove*) pass ;; *) fail "zsh: subcommands (got: $got)" ;; esac
-  got=$(complete_zsh upgrade "")
-  case $got in *aaaa00000001*bbbb00000002*core*) pass ;; *) fail "zsh: revisions (got: $got)" ;; esac
-  got=$(complete_zsh stamp -)
-  case $got in *--purge*--sql*) pass ;; *) fail "zsh: options (got: $got)" ;; esac
+  expect_eq "$(zsh_offered upg)" "upgrade" "zsh: a command"
+  expect_eq "$(zsh_offered "")" "$(printf '%s\n' $commands | sort)" "zsh: every command, no plumbing"
+  expect_eq "$(zsh_offered "member ")" "$(printf 'add\nlist\nremove\n')" "zsh: subcommands"
+  expect_eq "$(zsh_offered "revision --dep")" "--depends-on" "zsh: a command's option"
+  expect_eq "$(zsh_offered "upgrade --data")" "--database-url" "zsh: a global option after the command"
+  expect_eq "$(zsh_offered "heads --lock")" "" "zsh: not a global option that does not apply to the command"
+  got=$(zsh_offered "stamp --")
+  for w in --purge --sql --from-alembic --alembic-table --database-url; do
+    case $'\n'$got$'\n' in *$'\n'$w$'\n'*) pass ;; *) fail "zsh: stamp's options: $w (got: $got)" ;; esac
+  done
+  expect_eq "$(zsh_offered "upgrade ")" \
+    "$(printf '%s\n' aaaa00000001 bbbb00000002 base core core@head head heads | sort)" \
+    "zsh: upgrade completes revisions, labels and targets"
+  expect_eq "$(zsh_offered "downgrade bb")" "bbbb00000002" "zsh: a revision id by its prefix"
+  expect_eq "$(zsh_offered "revision -m x --head ")" \
+    "$(printf '%s\n' aaaa00000001 bbbb00000002 base core core@head | sort)" "zsh: --head completes revisions"
+  expect_eq "$(zsh_offered "show c")" "$(printf 'core\ncore@head\ncurrent\n')" "zsh: show's words and labels"
+  expect_eq "$(zsh_offered "help up")" "upgrade" "zsh: help completes commands"
+  expect_eq "$(zsh_offered "-c oth")" "other.lua" "zsh: -c completes files"
+else
+  fail "zsh is not installed: the zsh completion is untested (scripts/install-deps.sh installs it)"
 fi
 
 # ---- colour: only on a terminal, never with --no-color or NO_COLOR, never in --sql ---------
@@ -197,19 +215,55 @@ fi
 rb upgrade nosuch
 case $ERR$OUT in *"$esc"*) fail "colour: none when not a terminal" ;; *) pass ;; esac
 
-# ---- the README's command reference is the table's -----------------------------------------
-readme=$(sed -n '/^### Commands/,/^### Exit codes/p' "$SRC/README.md")
+# ---- the README's command reference is the table's, generated -----------------------------
+# README.md holds exactly `rbacmig __reference` between its markers
+# (scripts/gen-readme-reference.sh writes it there), so the README cannot drift from the table.
+between_markers() { # between_markers FILE: the lines between the commands:begin/end markers
+  sed -n '/^<!-- commands:begin -->$/,/^<!-- commands:end -->$/p' "$1" | sed '1d;$d'
+}
+rb __reference
+expect_rc 0 "__reference"
+reference=$OUT
+between_markers "$SRC/README.md" > readme-reference.md
+printf '%s\n' "$reference" > table-reference.md
+if diff -u readme-reference.md table-reference.md; then pass; else
+  fail "README.md's command reference is 'rbacmig __reference' (run scripts/gen-readme-reference.sh)"
+fi
+rb help
+expect_not_in_output "__reference" "__reference is plumbing, not in help"
+# What it renders: every command's synopsis and example, every option with its help line and
+# its example.
 globals=$("$RBACMIG" __complete options)
 for c in $commands; do
-  case $readme in *"| \`$c"*|*", \`$c"*) pass ;; *) fail "README's command reference lists $c" ;; esac
   subs=$("$RBACMIG" __complete subcommands "$c")
   for s in ${subs:--}; do
     [ "$s" = - ] && s=""
+    synopsis=$("$RBACMIG" help $c $s | sed -n '1s/^usage: //p')
+    case $reference in *"- **\`$synopsis\`**: "*) pass ;; *) fail "the reference has $c $s's synopsis ($synopsis)" ;; esac
+    example=$("$RBACMIG" help $c $s | sed -n 's/^example: //p')
+    case $reference in *"Example: \`$example\`"*) pass ;; *) fail "the reference has $c $s's example ($example)" ;; esac
     for o in $("$RBACMIG" __complete options $c $s); do
       case $'\n'$globals$'\n' in *$'\n'$o$'\n'*) continue ;; esac
-      case $readme in *"$o"*) pass ;; *) fail "README's command reference names $c $s $o" ;; esac
+      case $o in --*) ;; *) continue ;; esac
+      case $reference in
+        *"$o"*"Example: \`rbacmig $c${s:+ $s} "*) pass ;;
+        *) fail "the reference lists $c $s $o with an example" ;;
+      esac
     done
   done
 done
+for o in $globals; do
+  case $reference in *"\`$o"*|*", $o"*) pass ;; *) fail "the reference lists the global option $o" ;; esac
+done
+# The script rewrites a README whose reference is stale, and --check catches it.
+cp "$SRC/README.md" README.md
+sed -i 's/^- \*\*`rbacmig upgrade /- **`rbacmig upgrayedd /' README.md
+"$SRC/scripts/gen-readme-reference.sh" --check "$RBACMIG" README.md >/dev/null 2>&1
+RC=$?; expect_rc 1 "gen-readme-reference.sh --check finds a stale reference"
+"$SRC/scripts/gen-readme-reference.sh" "$RBACMIG" README.md >/dev/null
+RC=$?; expect_rc 0 "gen-readme-reference.sh rewrites it"
+check "the rewritten README is the source README again" cmp -s README.md "$SRC/README.md"
+"$SRC/scripts/gen-readme-reference.sh" --check "$RBACMIG" README.md
+RC=$?; expect_rc 0 "gen-readme-reference.sh --check on a current README"
 
 finish

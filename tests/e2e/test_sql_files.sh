@@ -4,7 +4,8 @@
 # leaves the database as it was, db:exec_file reads only the migration's own SQL files (and
 # refuses anything else, naming it), their bytes are in the checksum (check, repair),
 # `revision --sql` scaffolds a migration that runs them, and `upgrade --sql` writes them so
-# that psql or sqlite3 builds the same schema.
+# that psql or sqlite3 builds the same schema. A script holding COMMIT, ROLLBACK, BEGIN (...) or
+# COPY FROM STDIN is refused before it runs, online and under --sql, naming file and line.
 . "$(dirname "$0")/lib.sh"
 new_db
 
@@ -335,6 +336,98 @@ LUA
   kill "$(cat "$bdir/pgbouncer.pid")" 2>/dev/null
   rm -rf "$bdir"
 fi
+
+# ---- refused before anything runs: what would end the migration's transaction, or COPY
+# FROM STDIN, whose rows a script cannot carry (offline, psql would read the next lines as
+# them). Found by the SQL scanner before the script is sent: one error line naming the file,
+# the line and the statement, the database as it was, and no broken --sql output.
+new_db
+rm -f migrations/*
+rb revision -m "tx" --rev-id 99aa00000001 --sql
+expect_rc 0 "revision --sql for the refusals"
+tx_up=migrations/99aa00000001_tx.up.sql
+refused_in_script() { # refused_in_script STATEMENT MESSAGE
+  new_db
+  printf -- '-- line 1\nCREATE TABLE k_one (id integer);\n/* a comment; */\n%s;\nCREATE TABLE k_two (id integer);\n' "$1" > "$tx_up"
+  rb upgrade head
+  expect_rc 1 "'$1' in a script is refused"
+  expect_one_error_line "'$1' in a script"
+  expect_err_has "$tx_up:4: statement 2: $2" "the refusal of '$1' names the file, line 4 and statement 2"
+  check "'$1': the statement before it did not stay" test "$(table_exists k_one && echo yes)" != yes
+  check "'$1': the statement after it did not run" test "$(table_exists k_two && echo yes)" != yes
+  rb current
+  expect_not_in_output "99aa00000001" "'$1': no version recorded"
+  rb upgrade head --sql
+  expect_rc 1 "'$1' in a script is refused under --sql"
+  expect_one_error_line "'$1' in a script under --sql"
+  expect_err_has "$tx_up:4: statement 2: $2" "under --sql the refusal of '$1' names the file and line"
+}
+refused_in_script "COMMIT" "COMMIT cannot run in a migration's script"
+refused_in_script "  rollback work" "ROLLBACK cannot run in a migration's script"
+refused_in_script "END TRANSACTION" "END cannot run in a migration's script"
+refused_in_script "BEGIN" "BEGIN cannot run in a migration's script"
+refused_in_script "START TRANSACTION" "START TRANSACTION cannot run in a migration's script"
+refused_in_script "COPY k_one (id) FROM STDIN" "COPY ... FROM STDIN cannot run in a script"
+refused_in_script "COPY k_one TO stdout" "COPY ... TO STDOUT cannot run in a script"
+# Inline, the line is the script's.
+cat > migrations/99aa00000001_tx.lua <<'LUA'
+return {
+  revision = "99aa00000001", down_revision = nil, message = "tx inline",
+  upgrade = function(db)
+    db:exec_script("CREATE TABLE k_one (id integer);\nCOMMIT;")
+  end,
+  downgrade = function(db) end,
+}
+LUA
+rb upgrade head
+expect_rc 1 "COMMIT in an inline script is refused"
+expect_err_has "script:2: statement 2: COMMIT cannot run" "the inline refusal names line 2"
+check "the inline refusal left nothing" test "$(table_exists k_one && echo yes)" != yes
+# What only looks like it runs: words in strings, comments and bodies, savepoints, a
+# trigger's (SQLite) or a function's (PostgreSQL: BEGIN ATOMIC) BEGIN ... END holding ';'.
+if [ "$DIALECT" = postgresql ]; then
+  body="CREATE FUNCTION k_sign(n integer) RETURNS integer LANGUAGE sql BEGIN ATOMIC
+  SELECT CASE WHEN n < 0 THEN -1 ELSE 1 END;
+END;"
+else
+  body="CREATE TRIGGER k_t AFTER INSERT ON k_one BEGIN
+  UPDATE k_one SET id = CASE WHEN NEW.id < 0 THEN -1 ELSE NEW.id END WHERE id = NEW.id;
+END;"
+fi
+cat > migrations/99aa00000001_tx.lua <<LUA
+return {
+  revision = "99aa00000001", down_revision = nil, message = "tx look-alikes",
+  upgrade = function(db)
+    db:exec_script([==[
+CREATE TABLE k_one (id integer); -- COMMIT;
+/* ROLLBACK; */ CREATE TABLE k_log (what text DEFAULT 'COMMIT; COPY x FROM STDIN');
+SAVEPOINT k_sp;
+INSERT INTO k_one VALUES (7);
+ROLLBACK TO SAVEPOINT k_sp;
+RELEASE k_sp;
+$body
+CREATE TABLE k_two (id integer)]==])
+  end,
+  downgrade = function(db) end,
+}
+LUA
+rb upgrade head
+expect_rc 0 "look-alikes of COMMIT, BEGIN ... END and COPY run"
+check "the look-alikes' last table is there" table_exists k_two
+expect_eq "$(sql "SELECT count(*) FROM k_one")" 0 "ROLLBACK TO SAVEPOINT rolled back to it"
+# A migration that runs outside a transaction (transactional = false) may open its own.
+cat > migrations/99bb00000001_m.lua <<'LUA'
+return {
+  revision = "99bb00000001", down_revision = "99aa00000001", message = "own transaction",
+  transactional = false,
+  upgrade = function(db) db:exec_script("BEGIN; CREATE TABLE k_own (id integer); COMMIT;") end,
+  downgrade = function(db) end,
+}
+LUA
+rb upgrade head
+expect_rc 0 "BEGIN and COMMIT in a transactional = false migration's script run"
+check "its own transaction committed" table_exists k_own
+rm -f migrations/99aa* migrations/99bb*
 
 # ---- both methods are annotated for editors and documented ------------------------------
 for m in exec_script exec_file; do
