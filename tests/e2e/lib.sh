@@ -75,6 +75,23 @@ supabase_fixture() {
     -f "$SRC/tests/pgtap/00_supabase_fixture.sql" >/dev/null || exit 1
 }
 
+# api_roles: Supabase's API roles (anon, authenticated, service_role) on the server, without
+# the rest of the fixture (its default privileges), for tests that only name them.
+api_roles() {
+  [ "$DIALECT" = postgresql ] || return 0
+  env PGOPTIONS="-c client_min_messages=warning" "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$PG_ADMIN_URL" -c "
+    DO \$\$ DECLARE r text; BEGIN
+      FOREACH r IN ARRAY ARRAY['anon', 'authenticated', 'service_role'] LOOP
+        BEGIN
+          IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+            EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT', r);
+          END IF;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END;
+      END LOOP;
+    END \$\$" >/dev/null || exit 1
+}
+
 # notes_project SELECT_USING: the project's migrations and rbac/, plus revision aaaa00000001
 # on top of their head, as a project adds its own: a table `notes` (on PostgreSQL with forced
 # row-level security, a select policy USING SELECT_USING, a delete policy, grants to

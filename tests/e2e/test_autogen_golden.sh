@@ -8,6 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 
 new_db
+# The grants in the cases name Supabase's API roles: made here, whatever ran before.
+api_roles
 mkdir -p lua
 cp "$SRC/tests/lua/harness.lua" "$SRC/tests/lua/autogen_live.lua" lua/
 # On SQLite the table rebuild wants foreign keys off, which only a migration outside a

@@ -7,6 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 
 new_db
+# The grants in the cases name Supabase's API roles: made here, whatever ran before.
+api_roles
 mkdir -p lua
 cp "$SRC/tests/lua/autogen_property.lua" lua/
 extra=""
