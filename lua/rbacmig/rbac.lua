@@ -949,4 +949,11 @@ for _, name in ipairs({ "validate", "sync", "create_tenant", "delete_tenant", "a
   M[name] = util.public(M[name])
 end
 
+-- The explicit catalogue changes a migration makes (rbac.add_permissions, grant_template, ...;
+-- autogenerate writes them) live in rbacmig.rbac.catalog and are called through here.
+local catalog = require("rbacmig.rbac.catalog")
+for _, name in ipairs(catalog.API) do
+  M[name] = catalog[name]
+end
+
 return M
