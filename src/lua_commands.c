@@ -257,11 +257,6 @@ int lua_host_call_autogen(lua_host *h, const char *function, db_conn *const *con
     memset(out, 0, sizeof *out);
     int base = lua_gettop(L);
     lua_pushcfunction(L, lua_sandbox_require);
-    lua_pushliteral(L, "rbacmig.inspect.commands");
-    if (lua_host_docall(L, 1, 1, err) != 0)
-        return -1;
-    int reader = lua_gettop(L);
-    lua_pushcfunction(L, lua_sandbox_require);
     lua_pushliteral(L, "rbacmig.autogen.commands");
     if (lua_host_docall(L, 1, 1, err) != 0) {
         lua_settop(L, base);
@@ -283,9 +278,10 @@ int lua_host_call_autogen(lua_host *h, const char *function, db_conn *const *con
         lua_setfield(L, -2, "against");
     }
     int rc = 0;
-    /* One model per connection, each read while only its own `db` works. */
+    /* One model per connection, each read while only its own `db` works (with its RBAC
+     * catalogue: rbacmig.autogen.commands.read). */
     for (int i = 0; i < nconns && rc == 0; i++) {
-        raw_field(L, reader, "read");
+        raw_field(L, module, "read");
         if (lua_host_push_db(h, conns[i], err) != 0) {
             rc = -1;
             break;

@@ -71,9 +71,26 @@ expect_err_has "there is no such directory" "says the declarations are missing"
 expect_err_has "schema export" "and how to start them"
 mv schema.kept schema
 
-# ---- nothing to do ----------------------------------------------------------------------
+# ---- the RBAC catalogue as a migration ----------------------------------------------------
+# A new project's catalogue is empty at head (migration 91759229c32b makes the tables, rbac/
+# holds what goes in them): the first autogenerate writes it as rbacmig.rbac calls, so that
+# every environment gets it by upgrade.
 rb upgrade head
 expect_rc 0 "upgrade head"
+rb revision --autogenerate -m catalogue
+expect_rc 0 "autogenerate the catalogue"
+check "the permissions, as calls" grep -q 'rbac.add_permissions(db, {' "$OUT"
+check "the templates' grants" grep -q 'rbac.grant_template(db, "owner"' "$OUT"
+check "the downgrade removes them" grep -q 'rbac.remove_permissions(db, {' "$OUT"
+rb upgrade head
+expect_rc 0 "upgrade: the catalogue"
+expect_eq "$(sql "SELECT count(*) FROM permissions")" "$(grep -c 'name *= *"' rbac/permissions.lua)" \
+  "every permission of rbac/permissions.lua is in"
+rb seed
+expect_out_has "permissions: 0 added, 0 updated" "seed finds nothing left to add"
+expect_out_has "template grants: 0 added" "nor a template grant"
+
+# ---- nothing to do ----------------------------------------------------------------------
 before=$(migration_count)
 rb revision --autogenerate -m nothing
 expect_rc 0 "autogenerate with the RBAC schema declared as its migrations make it"
@@ -152,6 +169,43 @@ expect_rc 0 "with --allow-drop"
 check "drop_index in the upgrade" grep -q 'db:drop_index' "$OUT"
 rb upgrade head
 expect_rc 0 "upgrade head drops the index"
+
+# ---- a permission added to, then removed from, rbac/ -----------------------------------------
+before=$(migration_count)
+sed -i 's/^}$/  { name = "notes.export", description = "Export notes" },\n}/' rbac/permissions.lua
+sed -i '0,/"tenants.read",$/s//"tenants.read", "notes.export",/' rbac/roles.lua
+rb check
+expect_rc 1 "check: rbac/ differs from the catalogue at head"
+expect_out_has "rbac: add_permissions notes.export" "check names the permission"
+rb revision --autogenerate -m "export notes"
+expect_rc 0 "autogenerate a permission added to rbac/"
+check "add_permissions of it" grep -q '{ "notes.export", "Export notes" },' "$OUT"
+check "granted where roles.lua grants it" grep -q 'rbac.grant_template(db, "[a-z]*", { "notes.export" })' "$OUT"
+check "revoked and removed in the downgrade" grep -q 'rbac.remove_permissions(db, { "notes.export" })' "$OUT"
+expect_eq "$(migration_count)" "$((before + 1))" "one file for it"
+rb upgrade head
+expect_rc 0 "upgrade adds the permission"
+expect_eq "$(sql "SELECT tp.template FROM role_template_permissions tp JOIN permissions p ON p.id = tp.permission_id WHERE p.name = 'notes.export' ORDER BY 1" | tr '\n' ,)" \
+  "member,owner," "granted by the templates that name it (owner's \"*\" too)"
+rb downgrade -1
+expect_rc 0 "downgrade removes it"
+expect_eq "$(sql "SELECT count(*) FROM permissions WHERE name = 'notes.export'")" 0 "gone after the downgrade"
+rb upgrade head
+expect_rc 0 "upgrade again"
+rb revision --autogenerate -m "nothing"
+expect_out "No changes in schema detected." "rbac/ and the catalogue agree"
+sed -i '/notes.export", description/d; s/"tenants.read", "notes.export",/"tenants.read",/' rbac/permissions.lua rbac/roles.lua
+before=$(migration_count)
+rb revision --autogenerate -m "drop export"
+expect_rc 2 "a permission removed from rbac/ needs --allow-drop"
+expect_out_has "permission notes.export would be removed" "the refusal names it"
+expect_eq "$(migration_count)" "$before" "refused: nothing written"
+rb revision --autogenerate -m "drop export" --allow-drop
+expect_rc 0 "with --allow-drop"
+check "the removal" grep -q 'rbac.remove_permissions(db, { "notes.export" })' "$OUT"
+rb upgrade head
+expect_rc 0 "upgrade removes it"
+expect_eq "$(sql "SELECT count(*) FROM permissions WHERE name = 'notes.export'")" 0 "removed"
 
 # ---- a rename is a rename -------------------------------------------------------------------
 before=$(migration_count)

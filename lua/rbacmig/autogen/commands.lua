@@ -11,13 +11,50 @@
 --
 -- The generator itself is rbacmig.autogen; this module only words its answers, and keeps the
 -- two models of one run (the module is loaded once per run) for the proofs that follow.
+--
+-- The RBAC catalogue is compared too: where both databases have migration 91759229c32b's
+-- tables, the permissions, role templates and template grants the "from" database holds are
+-- compared with the project's rbac/*.lua, and the difference is written as rbacmig.rbac
+-- calls (rbacmig.rbac.delta) after the schema's upgrade and before its downgrade.
 
 local diff = require("rbacmig.inspect.diff")
+local catalog = require("rbacmig.rbac.catalog")
+local delta = require("rbacmig.rbac.delta")
 
 local M = {}
 
--- What generate compared: the schema at head (or the live one) and the declared one.
+-- What generate compared: the schema at head (or the live one) and the declared one; and
+-- the catalogues (from, and to: the rbac/ files) when there are RBAC tables on both sides.
 local kept = {}
+
+-- Per model read here: its RBAC catalogue (rbacmig.rbac.catalog.read, nil without the RBAC
+-- tables) and the project's rbac/ model (nil without rbac/ files). Kept beside the model,
+-- not in it, so that the model stays what the reader documents.
+local rbac_of = setmetatable({}, { __mode = "k" })
+
+-- The project's rbac/ files, validated, or nil when the project has none.
+local function rbac_files(db)
+  local ok, raw = pcall(db.load_rbac, db)
+  if not ok then return nil end
+  local rbac = require("rbacmig.rbac")
+  return rbac.validate(raw.permissions, raw.roles, raw.files)
+end
+
+-- read(db, opts): the model of db (rbacmig.inspect.commands.read), with its catalogue.
+function M.read(db, opts)
+  local m = require("rbacmig.inspect.commands").read(db, opts)
+  local current = catalog.read(db)
+  rbac_of[m] = { current = current, files = current and rbac_files(db) }
+  return m
+end
+
+-- The catalogue changes from `from` to `to`'s rbac/ model, and that model as a catalogue:
+-- nil when either side lacks the RBAC tables or the project has no rbac/ files.
+local function rbac_changes(from, to)
+  local f, t = rbac_of[from], rbac_of[to]
+  if not (f and t and f.current and t.current and t.files) then return nil end
+  return delta.changes(f.current, t.files), delta.as_catalogue(t.files)
+end
 
 -- A table's identity as the reader writes it: schema.name on PostgreSQL (public when the
 -- argument names no schema), the bare name on SQLite.
@@ -77,24 +114,44 @@ function M.generate(opts, from, to)
   kept.from, kept.to = from, to
   local renames, why = renames_of(from.dialect, opts.renames)
   if not renames then return { status = 3, text = why, lines = {} } end
-  if #diff.compare(from, to) == 0 then
+  local rbac, want = rbac_changes(from, to)
+  kept.rbac_from, kept.rbac_to = rbac and rbac_of[from].current, want
+  local schema_same = #diff.compare(from, to) == 0
+  if schema_same and (rbac == nil or rbac.upgrade == "") then
     return { status = 0, text = "No changes in schema detected.", lines = {} }
   end
-  local autogen = require("rbacmig.autogen")
-  local ok, res = pcall(autogen.generate, from, to,
-    { dialect = from.dialect, renames = renames, allow_drop = opts.allow_drop and true or false })
-  if not ok then
-    if type(res) == "table" and res.kind == "refused" then
-      return { status = 2, text = "", lines = res.lines or {} }
+  if rbac and #rbac.drops > 0 and not opts.allow_drop then
+    local lines = {}
+    for _, d in ipairs(rbac.drops) do
+      lines[#lines + 1] = "rbac/: " .. d .. " would be removed: say --allow-drop to remove it"
     end
-    error(res, 0)
+    return { status = 2, text = "", lines = lines }
+  end
+  local res = { upgrade = "", downgrade = "", changes = {} }
+  if not schema_same then
+    local autogen = require("rbacmig.autogen")
+    local ok
+    ok, res = pcall(autogen.generate, from, to,
+      { dialect = from.dialect, renames = renames, allow_drop = opts.allow_drop and true or false })
+    if not ok then
+      if type(res) == "table" and res.kind == "refused" then
+        return { status = 2, text = "", lines = res.lines or {} }
+      end
+      error(res, 0)
+    end
   end
   local lines = {}
   for _, c in ipairs(res.changes or {}) do
     lines[#lines + 1] = c.summary or string.format("%s %s %s", c.change, c.kind, c.identity)
   end
-  return { status = 1, text = "", lines = lines, upgrade = res.upgrade or "",
-    downgrade = res.downgrade or "" }
+  local upgrade, downgrade = res.upgrade or "", res.downgrade or ""
+  if rbac and rbac.upgrade ~= "" then
+    -- The catalogue after the schema that holds it, and undone before it.
+    for _, l in ipairs(rbac.lines) do lines[#lines + 1] = "rbac: " .. l end
+    upgrade = upgrade .. (upgrade ~= "" and "\n" or "") .. rbac.upgrade
+    downgrade = rbac.downgrade .. (downgrade ~= "" and "\n" or "") .. downgrade
+  end
+  return { status = 1, text = "", lines = lines, upgrade = upgrade, downgrade = downgrade }
 end
 
 -- prove(opts, model): whether model (the shadow after the generated upgrade, or after the
@@ -105,8 +162,17 @@ function M.prove(opts, m)
   local expected = kept[opts.against]
   if not expected then error("autogenerate: nothing generated to prove", 0) end
   local diffs = diff.compare(m, expected)
-  if #diffs == 0 then return { status = 0, text = "", lines = {} } end
-  return { status = 1, text = diff.render_text(diffs, m, expected), lines = {} }
+  local text = #diffs > 0 and diff.render_text(diffs, m, expected) or ""
+  -- The catalogue: what the calls left must be what they were to make.
+  local want = opts.against == "to" and kept.rbac_to or kept.rbac_from
+  local got = rbac_of[m] and rbac_of[m].current
+  if want and got then
+    local rest = delta.between(got, want)
+    if rest.upgrade ~= "" then
+      text = text .. "the RBAC catalogue differs; what would still have to run:\n" .. rest.upgrade
+    end
+  end
+  return { status = text == "" and 0 or 1, text = text, lines = {} }
 end
 
 -- compare(opts, from, to): status 0 equal, 1 differing; text the differences, lines one
@@ -115,8 +181,14 @@ function M.compare(opts, from, to)
   local diffs = diff.compare(from, to)
   local lines = {}
   for _, d in ipairs(diffs) do lines[#lines + 1] = diff.render_line(d) end
-  return { status = #diffs > 0 and 1 or 0, text = diff.render_text(diffs, from, to),
-    lines = lines }
+  local text = diff.render_text(diffs, from, to)
+  local rbac = rbac_changes(from, to)
+  if rbac and rbac.upgrade ~= "" then
+    for _, l in ipairs(rbac.lines) do lines[#lines + 1] = "rbac: " .. l end
+    text = text .. "\nthe RBAC catalogue at head differs from rbac/; what would have to run:\n"
+      .. rbac.upgrade
+  end
+  return { status = #lines > 0 and 1 or 0, text = text, lines = lines }
 end
 
 -- Statements as a declaration file: its leading comment lines, then the statements in

@@ -18,7 +18,7 @@ local function sorted_keys(t)
   return keys
 end
 
--- The model as the same shape as a read catalogue.
+-- The model (rbacmig.rbac.validate) as the same shape as a read catalogue.
 local function as_catalogue(model)
   local out = { permissions = {}, templates = {}, grants = {} }
   for _, p in ipairs(model.permissions) do out.permissions[p.name] = p.description end
@@ -103,12 +103,31 @@ local function steps(have, want)
   return out
 end
 
--- The changes from `current` (rbacmig.rbac.catalog.read) to `model` (rbacmig.rbac.validate):
---   { upgrade = text, downgrade = text, drops = { "permission x.y", "template t", ... } }
+M.as_catalogue = as_catalogue
+
+-- One line per call, for a reader: "add_permissions reports.export", ...
+local function summary(lines)
+  local out = {}
+  for _, l in ipairs(lines) do
+    local fn, rest = l:match("^%s*rbac%.([%w_]+)%(db, (.*)%)$")
+    if fn then
+      out[#out + 1] = fn .. " " .. rest:gsub("[{}\"]", ""):gsub("^%s+", ""):gsub("%s+$", "")
+    elseif l:match("^%s*rbac%.([%w_]+)%(db, {$") then
+      out[#out + 1] = l:match("rbac%.([%w_]+)")
+    elseif #out > 0 and l:match('^%s*{ "') then
+      out[#out] = out[#out] .. " " .. l:match('^%s*{ "([^"]*)"')
+    end
+  end
+  return out
+end
+
+-- The changes from the catalogue `have` to the catalogue `want` (both as
+-- rbacmig.rbac.catalog.read returns them):
+--   { upgrade = text, downgrade = text, lines = { summary... },
+--     drops = { "permission x.y", "role template t (...)", ... } }
 -- Text is "" when there is nothing to change. `drops` are what the upgrade removes for good
 -- (a template's roles take their memberships with them): autogenerate asks for --allow-drop.
-function M.changes(current, model)
-  local want = as_catalogue(model)
+function M.between(current, want)
   local up, down = steps(current, want), steps(want, current)
   local drops = {}
   for _, n in ipairs(missing(current.permissions, want.permissions)) do
@@ -121,7 +140,12 @@ function M.changes(current, model)
     if #lines == 0 then return "" end
     return INDENT .. 'local rbac = require("rbacmig.rbac")\n' .. table.concat(lines, "\n") .. "\n"
   end
-  return { upgrade = text(up), downgrade = text(down), drops = drops }
+  return { upgrade = text(up), downgrade = text(down), drops = drops, lines = summary(up) }
+end
+
+-- The changes from `current` (rbacmig.rbac.catalog.read) to `model` (rbacmig.rbac.validate).
+function M.changes(current, model)
+  return M.between(current, as_catalogue(model))
 end
 
 return M
