@@ -175,8 +175,7 @@ before=$(migration_count)
 sed -i 's/^}$/  { name = "notes.export", description = "Export notes" },\n}/' rbac/permissions.lua
 sed -i '0,/"tenants.read",$/s//"tenants.read", "notes.export",/' rbac/roles.lua
 rb check
-expect_rc 1 "check: rbac/ differs from the catalogue at head"
-expect_out_has "rbac: add_permissions notes.export" "check names the permission"
+expect_rc 0 "check: rbac/ ahead of the catalogue is not a declarations fault (seed fills it too)"
 rb revision --autogenerate -m "export notes"
 expect_rc 0 "autogenerate a permission added to rbac/"
 check "add_permissions of it" grep -q '{ "notes.export", "Export notes" },' "$OUT"
