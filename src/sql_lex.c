@@ -157,7 +157,8 @@ static sql_stmt_kind classify(char w[][WORD_MAX], int n, bool stdin_, bool stdou
     if (!tx)
         return SQL_STMT_OTHER;
     bool two = strcmp(first, "START") == 0 || strcmp(first, "PREPARE") == 0;
-    snprintf(keyword, size, "%s%s%s", first, two ? " " : "", two ? second : "");
+    /* The longest is "PREPARE TRANSACTION"; the precisions say so to the compiler. */
+    snprintf(keyword, size, "%.8s%s%.11s", first, two ? " " : "", two ? second : "");
     return SQL_STMT_TRANSACTION;
 }
 

@@ -70,7 +70,7 @@ typedef struct sql_statement {
     int number;        /* from 1 */
     int line;          /* the line it starts on, from 1 */
     sql_stmt_kind kind;
-    char keyword[20];  /* SQL_STMT_TRANSACTION: "COMMIT", "START TRANSACTION", ... upper case */
+    char keyword[24];  /* SQL_STMT_TRANSACTION: "COMMIT", "START TRANSACTION", ... upper case */
 } sql_statement;
 
 typedef struct sql_script {
