@@ -137,12 +137,14 @@ static int apply_sql(shadow *sh, const char *path, rb_error *err)
     return 0;
 }
 
-/* A .lua declaration: its function run with a `db`, or the migrations it names run up. */
-static int apply_lua(cli_state *st, shadow *sh, const char *path, rb_error *err)
+/* A .lua declaration: its function run with a `db` (its renamed_from appended to *renames,
+ * when not NULL), or the migrations it names run up. */
+static int apply_lua(cli_state *st, shadow *sh, const char *path, lua_declared_renames *renames,
+                     rb_error *err)
 {
     str_list ids = {0};
     int *order = NULL, n = 0;
-    int rc = lua_host_run_declaration(st->host, path, sh->conn, &ids, err);
+    int rc = lua_host_run_declaration(st->host, path, sh->conn, &ids, renames, err);
     if (rc == 0 && ids.count && !(order = malloc(sizeof *order * (size_t)ids.count)))
         rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
     for (int i = 0; rc == 0 && i < ids.count; i++) {
@@ -164,9 +166,10 @@ static int apply_lua(cli_state *st, shadow *sh, const char *path, rb_error *err)
     return rc;
 }
 
-/* Applies the declaration files of dir, in order, to the shadow. */
+/* Applies the declaration files of dir, in order, to the shadow; the renames they declare
+ * (renamed_from) are appended to *renames when it is not NULL. */
 static int apply_declarations(cli_state *st, shadow *sh, const char *dir, const str_list *files,
-                              rb_error *err)
+                              lua_declared_renames *renames, rb_error *err)
 {
     int rc = 0;
     for (int i = 0; rc == 0 && i < files->count; i++) {
@@ -174,7 +177,8 @@ static int apply_declarations(cli_state *st, shadow *sh, const char *dir, const 
         if (!path)
             return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
         out_debug("declaration: %s", path);
-        rc = ends_with(path, ".sql") ? apply_sql(sh, path, err) : apply_lua(st, sh, path, err);
+        rc = ends_with(path, ".sql") ? apply_sql(sh, path, err)
+                                         : apply_lua(st, sh, path, renames, err);
         if (rc == 0)
             rc = check_stopped(err);
         free(path);
@@ -206,12 +210,12 @@ static int head_shadow(cli_state *st, const char *url, const str_list *targets, 
     return check_stopped(err);
 }
 
-/* The declared shadow: the schema directory applied. */
+/* The declared shadow: the schema directory applied (its renames into *renames, if given). */
 static int declared_shadow(cli_state *st, const char *url, const str_list *files, shadow *sh,
-                           rb_error *err)
+                           lua_declared_renames *renames, rb_error *err)
 {
     if (open_shadow(st, url, sh, err) != 0 ||
-        apply_declarations(st, sh, st->cfg.schema_dir, files, err) != 0)
+        apply_declarations(st, sh, st->cfg.schema_dir, files, renames, err) != 0)
         return -1;
     return check_stopped(err);
 }
@@ -477,7 +481,7 @@ static int live_shadow(cli_state *st, const char *url, const str_list *parents, 
         goto done;
     }
     str_list ids = {0};
-    rc = lua_host_run_declaration(st->host, path, sh->conn, &ids, err);
+    rc = lua_host_run_declaration(st->host, path, sh->conn, &ids, NULL, err);
     str_list_release(&ids);
     if (rc != 0) {
         rb_error_prefix(err, "--from-db: the live database's schema, exported, does not apply");
@@ -507,6 +511,7 @@ int autogen_revision(cli_state *st, const str_list *parents, const str_list *dep
                      rb_error *err)
 {
     str_list files = {0};
+    lua_declared_renames declared = {0};
     shadow a = {0}, b = {0};
     lua_autogen_result gen;
     memset(&gen, 0, sizeof gen);
@@ -537,9 +542,10 @@ int autogen_revision(cli_state *st, const str_list *parents, const str_list *dep
     const char *url_a = urls->count > 0 ? urls->items[0] : NULL;
     const char *url_b = urls->count > 1 ? urls->items[1] : NULL;
     if ((from_db ? live_shadow(st, url_a, parents, &a, err) : head_shadow(st, url_a, parents, &a, err)) != 0 ||
-        declared_shadow(st, url_b, &files, &b, err) != 0)
+        declared_shadow(st, url_b, &files, &b, &declared, err) != 0)
         goto done;
-    lua_autogen_opts o = {.renames = cli_values(st, "rename"),
+    /* The declarations' renamed_from go to the generator with --rename, merged there. */
+    lua_autogen_opts o = {.renames = cli_values(st, "rename"), .declared = &declared,
                           .allow_drop = cli_flag(st, "allow-drop")};
     if (from_db) {
         /* The shadow must hold what the live database holds, or the proof proves nothing. */
@@ -588,6 +594,7 @@ done:
     shadow_close(&b);
     shadow_close(&a);
     lua_autogen_result_release(&gen);
+    lua_declared_renames_release(&declared);
     str_list_release(&files);
     return rc;
 }
@@ -612,7 +619,7 @@ int autogen_check(cli_state *st, bool quiet_lines, bool *checked, int *differenc
     }
     lua_autogen_opts o = {0};
     if (head_shadow(st, NULL, NULL, &a, err) != 0 ||
-        declared_shadow(st, NULL, &files, &b, err) != 0)
+        declared_shadow(st, NULL, &files, &b, NULL, err) != 0)
         goto done;
     db_conn *pair[2] = {a.conn, b.conn};
     if (call_autogen(st, "compare", pair, 2, &o, &res, err) != 0)
@@ -712,7 +719,7 @@ static int export_sql(cli_state *st, const char *text, rb_error *err)
     if (write_new(path, text, err) != 0 || db_open(&st->cfg, &opts, &offline, err) != 0)
         goto done;
     str_list ids = {0};
-    rc = lua_host_run_declaration(st->host, path, offline, &ids, err);
+    rc = lua_host_run_declaration(st->host, path, offline, &ids, NULL, err);
     str_list_release(&ids);
 done:
     db_close(offline);

@@ -193,8 +193,39 @@ int lua_host_call_inspect(lua_host *h, const char *function, db_conn *const *con
 
 /* ---- declarations and autogenerate (src/cmd_autogen.c) --------------------------------- */
 
+void lua_declared_renames_release(lua_declared_renames *d)
+{
+    str_list_release(&d->renames);
+    str_list_release(&d->where);
+}
+
+/* The declaration table at idx's renames ({ rename =, where = }, recorded by the schema
+ * builder) appended to *out. */
+static int take_declared_renames(lua_State *L, int idx, lua_declared_renames *out,
+                                 rb_error *err)
+{
+    lua_Integer n = raw_field(L, idx, "renames") == LUA_TTABLE
+                        ? (lua_Integer)lua_rawlen(L, -1) : 0;
+    int rc = 0;
+    for (lua_Integer i = 1; i <= n && rc == 0; i++) {
+        if (lua_rawgeti(L, -1, i) == LUA_TTABLE) {
+            raw_field(L, -1, "rename");
+            raw_field(L, -2, "where");
+            const char *r = lua_tostring(L, -2), *w = lua_tostring(L, -1);
+            if (r && (str_list_push(&out->renames, r) != 0 ||
+                      str_list_push(&out->where, w ? w : "") != 0))
+                rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
+            lua_pop(L, 2);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
 int lua_host_run_declaration(lua_host *h, const char *path, db_conn *conn,
-                             str_list *migrations, rb_error *err)
+                             str_list *migrations, lua_declared_renames *renames,
+                             rb_error *err)
 {
     lua_State *L = lua_host_state(h);
     LUA_STACK_ENTER(L);
@@ -202,10 +233,25 @@ int lua_host_run_declaration(lua_host *h, const char *path, db_conn *conn,
         return -1;                                    /* value */
     int rc = 0;
     if (lua_type(L, -1) == LUA_TFUNCTION) {
-        if ((rc = lua_host_push_db(h, conn, err)) == 0)   /* fn db */
-            rc = lua_host_docall_with_db(h, conn, 1, 0, err);
-        else
+        if ((rc = lua_host_push_db(h, conn, err)) != 0) { /* fn db */
             lua_pop(L, 1);
+            LUA_STACK_LEAVE(L, 0);
+            return rc;
+        }
+        /* db.declaration: what tells the schema builder it runs a declaration, and where
+         * it records renamed_from; kept below the call to be read after it. */
+        lua_createtable(L, 0, 2);                     /* fn db decl */
+        lua_pushstring(L, path);
+        lua_setfield(L, -2, "file");
+        lua_newtable(L);
+        lua_setfield(L, -2, "renames");
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, "declaration");
+        lua_insert(L, -3);                            /* decl fn db */
+        rc = lua_host_docall_with_db(h, conn, 1, 0, err);    /* decl */
+        if (rc == 0 && renames)
+            rc = take_declared_renames(L, -1, renames, err);
+        lua_pop(L, 1);
         LUA_STACK_LEAVE(L, 0);
         return rc;
     }
@@ -270,6 +316,19 @@ int lua_host_call_autogen(lua_host *h, const char *function, db_conn *const *con
     if (o->renames) {
         push_strings(L, o->renames);
         lua_setfield(L, -2, "renames");
+    }
+    if (o->declared) {
+        /* { { rename = "TABLE.OLD:NEW", where = "file:line" }, ... } */
+        lua_createtable(L, o->declared->renames.count, 0);
+        for (int i = 0; i < o->declared->renames.count; i++) {
+            lua_createtable(L, 0, 2);
+            lua_pushstring(L, o->declared->renames.items[i]);
+            lua_setfield(L, -2, "rename");
+            lua_pushstring(L, o->declared->where.items[i]);
+            lua_setfield(L, -2, "where");
+            lua_rawseti(L, -2, i + 1);
+        }
+        lua_setfield(L, -2, "declared_renames");
     }
     lua_pushboolean(L, o->allow_drop);
     lua_setfield(L, -2, "allow_drop");

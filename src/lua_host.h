@@ -80,17 +80,30 @@ int lua_host_call_inspect(lua_host *h, const char *function, db_conn *const *con
                           const str_list *schemas, bool json, char **out, int *status,
                           rb_error *err);
 
+/* The renames declarations say (renamed_from), as --rename spells them ("TABLE.OLD:NEW",
+ * "OLD:NEW"), and where each was said ("file:line"), item for item. */
+typedef struct lua_declared_renames {
+    str_list renames;
+    str_list where;
+} lua_declared_renames;
+void lua_declared_renames_release(lua_declared_renames *d);
+
 /* Runs the declaration file at path (revision --autogenerate, src/cmd_autogen.c) in a fresh
- * sandbox: a file returning function(db) is called with a `db` on conn; a file returning
- * { migrations = { "REV", ... } } (the RBAC schema exactly as its migrations create it) has
- * those ids appended to *migrations, for the caller to run their upgrades. */
+ * sandbox: a file returning function(db) is called with a `db` on conn, whose
+ * db.declaration = { file = path, renames = {} } collects its renamed_from options (appended
+ * to *renames when it is not NULL; without a db.declaration, as in a migration, the schema
+ * builder refuses renamed_from); a file returning { migrations = { "REV", ... } } (the RBAC
+ * schema exactly as its migrations create it) has those ids appended to *migrations, for the
+ * caller to run their upgrades. */
 int lua_host_run_declaration(lua_host *h, const char *path, db_conn *conn,
-                             str_list *migrations, rb_error *err);
+                             str_list *migrations, lua_declared_renames *renames,
+                             rb_error *err);
 
 /* What rbacmig.autogen.commands is given besides the models. */
 typedef struct lua_autogen_opts {
     const str_list *schemas;  /* the managed schemas (NULL: the reader's default scope) */
     const str_list *renames;  /* --rename arguments, or NULL */
+    const lua_declared_renames *declared; /* the declarations' renamed_from, or NULL */
     bool allow_drop;
     const char *against;      /* prove: "from" or "to" */
 } lua_autogen_opts;

@@ -60,6 +60,7 @@ function FnLib.raw(sql) end
 ---@field collation? string COLLATE ("C"; "NOCASE" on SQLite; "schema.name" on PostgreSQL)
 ---@field generated? string GENERATED ALWAYS AS (expression) STORED
 ---@field identity? "always"|"by default" PostgreSQL: an identity column
+---@field renamed_from? string declarations only (schema/*.lua): the column's old name; autogenerate renames it (as --rename TABLE.OLD:NEW); refused in a migration
 
 ---Columns of a key, optionally named: `{ "a", "b" }` or `{ name = "k", columns = { "a", "b" } }`.
 ---@class rbacmig.Key
@@ -93,6 +94,7 @@ function FnLib.raw(sql) end
 ---@field partition_by? string PostgreSQL only: PARTITION BY, as SQL, e.g. "RANGE (at)"
 ---@field partition_of? string PostgreSQL only: a partition of this table ("t" or "schema.t"); columns must be {}
 ---@field bound? string PostgreSQL only: the partition's bound, "FOR VALUES ..." or "DEFAULT"
+---@field renamed_from? string declarations only (schema/*.lua): the table's old name; autogenerate renames it (as --rename OLD:NEW); refused in a migration
 
 ---@class rbacmig.SchemaOption
 ---@field schema? string PostgreSQL only: the schema of the table (default: search_path)
@@ -297,6 +299,12 @@ function FnLib.raw(sql) end
 ---@field columns? string[] insert exactly these columns (a missing key is NULL); default: each row's keys (a missing key takes the column default)
 ---@field batch_size? integer at most this many rows per statement
 
+---What a declaration's `db` carries: the file it runs and the renames it says (renamed_from,
+---as --rename spells them), which autogenerate passes to the generator.
+---@class rbacmig.Declaration
+---@field file string
+---@field renames { rename: string, where: string }[]
+
 ---The database a migration works on.
 ---@class rbacmig.Db
 ---@field dialect rbacmig.Dialect
@@ -304,6 +312,7 @@ function FnLib.raw(sql) end
 ---@field x table<string, string> values given with -x key=value
 ---@field schema string PostgreSQL schema the search_path is set to
 ---@field fn rbacmig.FnLib
+---@field declaration? rbacmig.Declaration set only while a declaration file (schema/*.lua) runs
 local Db = {}
 
 ---Runs one SQL statement with $1..$n bound to the extra arguments; returns the affected row

@@ -25,6 +25,7 @@ local check_columns, check_name = check.check_columns, check.check_name
 local check_options, check_sequence = check.check_options, check.check_sequence
 local check_sql, describe, dialect_of = check.check_sql, check.describe, check.dialect_of
 local is_name, raise, refuse_on_sqlite = check.is_name, check.raise, check.refuse_on_sqlite
+local record_rename = check.record_rename
 local ddl = require("rbacmig.schema.ddl")
 local check_column, check_constraint_sql = ddl.check_column, ddl.check_constraint_sql
 local check_default, check_foreign_key = ddl.check_default, ddl.check_foreign_key
@@ -69,8 +70,23 @@ local CREATE_TABLE_OPTIONS = {
   if_not_exists = "boolean", schema = "name", primary_key = "any", unique = "any",
   checks = "any", check = "sql", foreign_keys = "any", without_rowid = "boolean",
   unlogged = "boolean", options = "sql", partition_by = "sql", partition_of = "name",
-  bound = "sql",
+  bound = "sql", renamed_from = "identifier",
 }
+
+-- renamed_from on a table, and on a column of `table_name`: recorded as --rename spells them
+-- (a declaration's renames, check.record_rename), in `schema` when the call names one.
+local function record_table_rename(op, db, schema, old, name)
+  local s = schema and schema .. "." or ""
+  record_rename(op, db, s .. old .. ":" .. s .. name,
+    string.format("db:rename_table(\"%s\", \"%s\")", old, name), { name, schema })
+end
+
+local function record_column_rename(op, db, schema, table_name, col)
+  local t = schema and schema .. "." .. table_name or table_name
+  record_rename(op, db, t .. "." .. col.renamed_from .. ":" .. col.name,
+    string.format("db:rename_column(\"%s\", \"%s\", \"%s\")", table_name, col.renamed_from,
+      col.name), { table_name, col.name, schema })
+end
 
 -- A partition (PostgreSQL): CREATE TABLE name PARTITION OF parent bound. Its columns and
 -- constraints are the parent's, so it takes none of its own.
@@ -101,6 +117,7 @@ define("create_table", function(op, db, name, columns, options)
   if o.bound and not o.partition_of then
     argerror(op, "option 'bound' needs option 'partition_of'")
   end
+  if o.renamed_from then record_table_rename(op, db, o.schema, o.renamed_from, name) end
   if o.partition_of then return create_partition(op, db, d, name, columns, o) end
   if type(columns) ~= "table" or #columns == 0 then
     argerror(op, "columns must be a non-empty list of column specs, got %s", describe(columns))
@@ -179,6 +196,9 @@ define("create_table", function(op, db, name, columns, options)
     add(foreign_key_sql(db, check_foreign_key(op, d, string.format("foreign_keys[%d]", i), fk)))
   end
   for _, c in ipairs(constraints) do lines[#lines + 1] = "    " .. c end
+  for _, col in ipairs(cols) do
+    if col.renamed_from then record_column_rename(op, db, o.schema, name, col) end
+  end
 
   return db:exec("CREATE " .. (o.unlogged and "UNLOGGED " or "") .. "TABLE "
     .. (o.if_not_exists and "IF NOT EXISTS " or "")
@@ -215,6 +235,7 @@ define("add_column", function(op, db, table_name, spec, options)
   local col = check_column(op, d, spec, "column")
   local o = check_options(op, options, { if_not_exists = "boolean", schema = "name" })
   local where = target(op, db, d, o, table_name)
+  if col.renamed_from then record_column_rename(op, db, o.schema, table_name, col) end
   if d == "postgresql" then
     return db:exec("ALTER TABLE " .. where .. " ADD COLUMN "
       .. (o.if_not_exists and "IF NOT EXISTS " or "") .. column_sql(db, d, col))

@@ -255,7 +255,7 @@ CREATE TABLE "grants" (
 end)
 
 test("create_table: validation", function()
-  raises("create_table: unknown option 'uniq' (known: bound, check, checks, foreign_keys, if_not_exists, options, partition_by, partition_of, primary_key, schema, unique, unlogged, without_rowid)",
+  raises("create_table: unknown option 'uniq' (known: bound, check, checks, foreign_keys, if_not_exists, options, partition_by, partition_of, primary_key, renamed_from, schema, unique, unlogged, without_rowid)",
     function() pg:create_table("t", { { "a", "text" } }, { uniq = true }) end)
   raises("create_table: column 'a': unknown key 'nul'",
     function() pg:create_table("t", { { "a", "text", nul = true } }) end)

@@ -7,6 +7,8 @@
 --     downgrade = string? }
 -- whose meaning each function states.
 --   opts  renames (a list of the --rename arguments, "TABLE.OLD:NEW" or "OLD:NEW"),
+--         declared_renames (the declarations' renamed_from: { rename = as --rename spells
+--         it, where = "file:line" }),
 --         allow_drop (boolean), against ("from" or "to": what a proof compares with)
 --
 -- The generator itself is rbacmig.autogen; this module only words its answers, and keeps the
@@ -100,10 +102,69 @@ local function renames_of(dialect, args)
   return out
 end
 
+-- Whether two renames are of the same kind and, for columns, of the same table.
+local function same_place(a, b)
+  return a.kind == b.kind and (a.kind == "table" or a.table == b.table)
+end
+
+-- The declarations' renamed_from (declared: { { rename = "TABLE.OLD:NEW", where = "file:line"
+-- }, ... }) merged into the --rename list `renames` (args: its arguments, item for item).
+-- The same rename said twice is one; two that share the old or the new name but not both
+-- contradict each other: nil and a message naming both. A declared rename whose old table
+-- or column is not in `from` is left out: it has been applied (by the migration it gave),
+-- and a declaration may keep saying it.
+local function merge_declared(from, renames, args, declared)
+  local said = {} -- { r, what } of every rename kept, --rename first
+  for i, r in ipairs(renames) do
+    said[#said + 1] = { r = r, what = "--rename " .. args[i] }
+  end
+  local fresh = {}
+  for _, d in ipairs(declared or {}) do
+    local what = string.format("renamed_from at %s (%s)", d.where, d.rename)
+    local r, why = M.parse_rename(from.dialect, d.rename)
+    if not r then return nil, string.format("%s: %s", d.where, why) end
+    local dup = false
+    for _, s in ipairs(said) do
+      if same_place(s.r, r) then
+        local old, new = s.r.from == r.from, s.r.to == r.to
+        if old and new then dup = true break end
+        if old or new then
+          return nil, string.format("%s contradicts %s: say one rename", s.what, what)
+        end
+      end
+    end
+    if not dup then
+      said[#said + 1] = { r = r, what = what }
+      fresh[#fresh + 1] = r
+    end
+  end
+  local objects = from.objects or {}
+  local tables, columns = objects.table or {}, objects.column or {}
+  local applied = {}
+  for _, r in ipairs(fresh) do
+    if r.kind == "table" and not tables[r.from] then applied[r] = true end
+  end
+  for _, r in ipairs(fresh) do
+    if r.kind == "column" then
+      local told = r.table
+      for _, s in ipairs(said) do
+        if s.r.kind == "table" and s.r.to == r.table and not applied[s.r] then told = s.r.from end
+      end
+      if not columns[told .. "." .. r.from] then applied[r] = true end
+    end
+  end
+  local out = {}
+  for _, s in ipairs(said) do
+    if not applied[s.r] then out[#out + 1] = s.r end
+  end
+  return out
+end
+
 -- generate(opts, from, to): status 0 nothing differs (text says so); 1 a migration, whose
 -- upgrade and downgrade bodies are given and whose changes are listed in lines; 2 refused
 -- by the generator (a drop without allow_drop, a rename to decide), lines saying what; 3 a
--- --rename argument that names nothing the generator can take, text saying which.
+-- --rename argument that names nothing the generator can take, or one that contradicts a
+-- declaration's renamed_from, text saying which.
 -- A difference the generator has no statement for leaves it out: the proof that follows
 -- finds it, and nothing is written.
 function M.generate(opts, from, to)
@@ -113,6 +174,9 @@ function M.generate(opts, from, to)
   end
   kept.from, kept.to = from, to
   local renames, why = renames_of(from.dialect, opts.renames)
+  if renames then
+    renames, why = merge_declared(from, renames, opts.renames or {}, opts.declared_renames)
+  end
   if not renames then return { status = 3, text = why, lines = {} } end
   local rbac, want = rbac_changes(from, to)
   kept.rbac_from, kept.rbac_to = rbac and rbac_of[from].current, want

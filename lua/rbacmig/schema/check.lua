@@ -137,6 +137,15 @@ local KIND = {
     end
     return v
   end,
+  -- A plain identifier: a letter or _, then letters, digits, _ or $ (renamed_from's old name,
+  -- which autogenerate spells into a rename as --rename does, so it can hold no '.' or ':').
+  identifier = function(op, what, v)
+    if type(v) ~= "string" or not v:match("^[%a_][%w_$]*$") then
+      argerror(op, "%s must be an identifier (a letter or _, then letters, digits, _ or $), "
+        .. "got %s", what, describe(v))
+    end
+    return v
+  end,
   any = function(_, _, v) return v end,
 }
 
@@ -192,6 +201,45 @@ local function refuse_on_sqlite(op, d, o, ...)
   end
 end
 
+-- Where the declaration file's code called the operation running now ("file:line"), or the
+-- file alone: error() at each level up the stack gives that level's position (the sandbox has
+-- no debug library), and the first one in the file is the call. Lua shortens a long file name
+-- to "..." and its tail.
+local function position_in(file)
+  for level = 3, 60 do
+    local _, where = pcall(error, "", level)
+    local src, line = tostring(where):match("^(.-):(%d+): $")
+    if src and (src == file
+        or src:sub(1, 3) == "..." and #src > 3 and file:sub(-(#src - 3)) == src:sub(4)) then
+      return file .. ":" .. line
+    end
+  end
+  return file
+end
+
+-- renamed_from (docs/autogenerate.md, "Renames and drops"): a declaration's way of saying a
+-- rename, recorded for autogenerate as `rename` spells it on the command line (--rename
+-- TABLE.OLD:NEW or OLD:NEW), with where it was said. The host gives a declaration's `db` a
+-- `declaration` table to record in; a migration's `db` has none, and there renamed_from is
+-- refused rather than ignored: a migration that says it most likely meant `instead`, and
+-- ignoring it would create an empty column where the data was meant to go. `names` are the
+-- names spelled into the rename, which must hold no '.', ':' or space to be read back.
+local function record_rename(op, db, rename, instead, names)
+  local decl = db.declaration
+  if type(decl) ~= "table" or type(decl.renames) ~= "table" then
+    argerror(op, "option 'renamed_from' belongs in a declaration (schema/*.lua), where "
+      .. "autogenerate turns it into a rename; a migration renames with %s", instead)
+  end
+  for _, name in ipairs(names) do
+    if name:find("[.:%s]") then
+      argerror(op, "option 'renamed_from' cannot say a rename involving '%s': a name holding "
+        .. "'.', ':' or a space cannot be spelt as a rename (write that migration by hand)", name)
+    end
+  end
+  local file = type(decl.file) == "string" and decl.file or "?"
+  decl.renames[#decl.renames + 1] = { rename = rename, where = position_in(file) }
+end
+
 -- DROP TABLE, DROP COLUMN, DROP SCHEMA and DROP EXTENSION take the same options.
 local DROP_OPTIONS = { if_exists = "boolean", cascade = "boolean", schema = "name" }
 
@@ -211,6 +259,7 @@ return {
   is_name = is_name,
   postgresql_only = postgresql_only,
   raise = raise,
+  record_rename = record_rename,
   refuse_on_sqlite = refuse_on_sqlite,
   sorted_keys = sorted_keys,
 }

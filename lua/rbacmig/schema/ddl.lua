@@ -174,6 +174,7 @@ local COLUMN_KEYS = {
   default = "any", check = "sql", references = "name", on_delete = "action",
   on_update = "action", generated = "sql", collation = "name",
   identity = { always = "ALWAYS", ["by default"] = "BY DEFAULT" },
+  renamed_from = "identifier", -- a declaration's rename (check.record_rename)
 }
 
 -- references = "table", "table.column" or (PostgreSQL) "schema.table.column".
@@ -216,6 +217,7 @@ local function check_column(op, d, spec, label)
     generated = o.generated,
     identity = o.identity,
     collation = o.collation,
+    renamed_from = o.renamed_from,
   }
   -- GENERATED ALWAYS AS (expr) STORED, an identity column with its own clause (serial and
   -- bigserial are BY DEFAULT), a collation ("C", or "schema.name" on PostgreSQL).
