@@ -277,9 +277,9 @@ local function steps_for(from, to, dialect, indent)
   for _, d in ipairs(diffs) do
     if d.change == "dropped" then dropped[d.kind .. " " .. d.identity] = true end
   end
-  local function add(list, phase, kind, id, m)
+  local function add(list, phase, kind, id, m, creates)
     for _, s in ipairs(list) do
-      s.phase, s.kind, s.identity, s.model = phase, kind, id, m
+      s.phase, s.kind, s.identity, s.model, s.creates = phase, kind, id, m, creates
       steps[#steps + 1] = s
     end
   end
@@ -449,7 +449,7 @@ local function steps_for(from, to, dialect, indent)
         unsupported[#unsupported + 1] = string.format("cannot create %s %s on %s yet", kind, id,
           dialect)
       else
-        add(r, "create", kind, id, to)
+        add(r, "create", kind, id, to, true)
       end
     end
     local function do_drop()
@@ -486,7 +486,7 @@ local function steps_for(from, to, dialect, indent)
         unsupported[#unsupported + 1] = string.format("cannot create %s %s on %s yet", kind, id,
           dialect)
       else
-        add(r, "create", kind, id, to)
+        add(r, "create", kind, id, to, true)
       end
     end
   end
@@ -558,15 +558,28 @@ function M.generate(from, to, opts)
   return { upgrade = up, downgrade = down, changes = changes }
 end
 
--- The declaration file of a model: everything in it, created in dependency order.
-function M.declare(m, opts)
-  opts = opts or {}
+-- What a declaration runs on, unless told: an empty database made like the one m was read
+-- from. On PostgreSQL that is one with the public schema (and its grants) and m's default
+-- privileges: what a shadow brings from the live database before it applies declarations
+-- (shadow.h), and what a Supabase project has before any migration. The declaration says
+-- only what differs from it, and what it creates gets the grants those defaults give.
+local function environment(m)
   local empty = model.new(m.dialect)
   empty.schemas = m.schemas
-  -- What exists in every database (the public schema, plpgsql) is not declared.
-  if m.dialect == "postgresql" then
-    if m.objects.schema.public then empty.objects.schema.public = m.objects.schema.public end
+  if m.dialect ~= "postgresql" then return empty end
+  if m.objects.schema.public then empty.objects.schema.public = m.objects.schema.public end
+  for gid, g in pairs(m.objects.grant) do
+    if g.on == "schema" and g.object == "public" then empty.objects.grant[gid] = g end
   end
+  for id, d in pairs(m.objects.default_privilege) do empty.objects.default_privilege[id] = d end
+  return empty
+end
+
+-- The declaration file of a model: everything in it, created in dependency order.
+--   opts.base  the model of the database the declaration will run on (default: environment(m))
+function M.declare(m, opts)
+  opts = opts or {}
+  local empty = opts.base or environment(m)
   local steps = steps_for(empty, m, m.dialect, "  ")
   local text = render(order.sort(steps, empty, m))
   return "-- The schema as declarations (rbacmig schema export): applied to an empty database,\n"
