@@ -75,6 +75,25 @@ local function implied(m, kind, id)
       end
     end
   end
+  if kind == "function" and m.dialect == "postgresql" then
+    -- PostgreSQL checks a SQL function's body when it is created but records no dependency
+    -- on what the body calls (only BEGIN ATOMIC bodies have one): a function after the
+    -- functions its body names, as schema.name( or, in its own schema, name(.
+    local a = m.objects["function"][id]
+    local own = id:match("^(.-)%.[^.(]*%(")
+    if a and a.body then
+      for other in pairs(m.objects["function"]) do
+        local schema, name = other:match("^(.-)%.([^.(]*)%(")
+        if other ~= id and name then
+          local pattern = "%f[%w_.]" .. name:gsub("%p", "%%%0") .. "%s*%("
+          if a.body:find(schema .. "." .. name .. "(", 1, true)
+              or (schema == own and a.body:find(pattern)) then
+            out[#out + 1] = "function " .. other
+          end
+        end
+      end
+    end
+  end
   if kind == "table" and m.dialect == "sqlite" then
     -- A table after the tables its foreign keys name is only tidier: SQLite does not ask.
     return out
