@@ -294,6 +294,47 @@ GRANT EXECUTE ON FUNCTION owns(uuid) TO authenticated WITH GRANT OPTION;
 }
 
 cases[#cases + 1] = {
+  -- Supabase's default privileges give anon, authenticated and service_role ALL on a new
+  -- table, its identity sequence and a new function: what the schema does not want of that
+  -- is revoked after the create, column grants after the table's revoke.
+  name = "a new table, sequence and function under Supabase's default privileges",
+  dialect = "postgresql",
+  from = "",
+  to = [[
+CREATE TABLE secrets (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text);
+REVOKE ALL ON secrets FROM anon;
+REVOKE INSERT, DELETE, TRUNCATE ON secrets FROM authenticated;
+GRANT UPDATE (body) ON secrets TO anon;
+REVOKE ALL ON SEQUENCE secrets_id_seq FROM anon;
+CREATE FUNCTION secret_count() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) FROM public.secrets $$;
+REVOKE EXECUTE ON FUNCTION secret_count() FROM anon, PUBLIC;
+]],
+  opts = { allow_drop = true },
+  up = [[
+    db:create_table("secrets", {
+      { "id", "bigint", primary_key = true, identity = "always" },
+      { "body", "text" },
+    })
+    db:create_function("secret_count", {
+      returns = "bigint",
+      language = "sql",
+      volatility = "stable",
+      body = " SELECT count(*) FROM public.secrets ",
+    })
+    db:revoke("execute", "secret_count", "public", { type = "function", args = "" })
+    db:revoke("execute", "secret_count", "anon", { type = "function", args = "" })
+    db:revoke({ "select", "update", "usage" }, "secrets_id_seq", "anon", { type = "sequence" })
+    db:revoke({ "delete", "insert", "references", "select", "trigger", "truncate", "update" }, "secrets", "anon")
+    db:grant("update", "secrets", "anon", { columns = { "body" } })
+    db:revoke({ "delete", "insert", "truncate" }, "secrets", "authenticated")
+]],
+  down = [[
+    db:drop_function("secret_count", { args = "" })
+    db:drop_table("secrets")
+]],
+}
+
+cases[#cases + 1] = {
   name = "a changed policy is dropped and created again; a function body replaced",
   dialect = "postgresql",
   common = "CREATE TABLE notes (id integer PRIMARY KEY, owner_id uuid NOT NULL, body text);"
