@@ -559,10 +559,12 @@ function M.generate(from, to, opts)
 end
 
 -- What a declaration runs on, unless told: an empty database made like the one m was read
--- from. On PostgreSQL that is one with the public schema (and its grants) and m's default
--- privileges: what a shadow brings from the live database before it applies declarations
--- (shadow.h), and what a Supabase project has before any migration. The declaration says
--- only what differs from it, and what it creates gets the grants those defaults give.
+-- from. On PostgreSQL that is one with the public schema, its grants and m's default
+-- privileges in public: what a shadow brings from the live database before it applies
+-- declarations (src/shadow.c, "the environment"), and what a Supabase project has before
+-- any migration. The declaration says only what differs from it (other default privileges
+-- are declared, before what they apply to), and what it creates gets the grants the
+-- defaults give.
 local function environment(m)
   local empty = model.new(m.dialect)
   empty.schemas = m.schemas
@@ -571,7 +573,9 @@ local function environment(m)
   for gid, g in pairs(m.objects.grant) do
     if g.on == "schema" and g.object == "public" then empty.objects.grant[gid] = g end
   end
-  for id, d in pairs(m.objects.default_privilege) do empty.objects.default_privilege[id] = d end
+  for id, d in pairs(m.objects.default_privilege) do
+    if d.schema == "public" then empty.objects.default_privilege[id] = d end
+  end
   return empty
 end
 

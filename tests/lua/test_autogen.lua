@@ -181,4 +181,30 @@ test("SQLite: a default expression is declared as SQL, the uuid one as db.fn.uui
   check(text:find('default = db.fn.raw("abs(random()) % 10")', 1, true), "raw: " .. text)
 end)
 
+test("declare: against public's default privileges, what a new table lacks is revoked", function()
+  local m = pg(function(m)
+    model.add(m, "schema", "public", { owner = "postgres" })
+    model.add(m, "default_privilege", "FOR ROLE postgres IN SCHEMA public ON tables TO anon",
+      { role = "postgres", schema = "public", objects = "tables", grantee = "anon",
+        privileges = { "INSERT", "SELECT" } })
+    model.add(m, "default_privilege", "FOR ROLE postgres ON tables TO authenticated",
+      { role = "postgres", objects = "tables", grantee = "authenticated",
+        privileges = { "SELECT" } })
+    model.add(m, "table", "public.notes", { owner = "postgres", rls = false, rls_forced = false })
+    model.add(m, "column", "public.notes.id", { type = "integer", not_null = true })
+    model.add(m, "grant", "table public.notes TO anon", { on = "table", object = "public.notes",
+      grantee = "anon", privileges = { "SELECT" } })
+    model.add(m, "grant", "table public.notes TO authenticated", { on = "table",
+      object = "public.notes", grantee = "authenticated", privileges = { "SELECT" } })
+  end)
+  local text = autogen.declare(m)
+  check(not text:find("IN SCHEMA public", 1, true) and not text:find('"anon", {', 1, true),
+    "public's default privileges are the environment, not declared: " .. text)
+  local global = text:find('db:grant_default("select", "tables", "authenticated"', 1, true)
+  local create = text:find('db:create_table("notes"', 1, true)
+  check(global and create and global < create, "a global default before the table: " .. text)
+  check(text:find('db:revoke("insert", "notes", "anon")', 1, true), "the revoke: " .. text)
+  check(not text:find('db:grant("select", "notes"', 1, true), "no grant of a default: " .. text)
+end)
+
 return T.done()
