@@ -179,91 +179,6 @@ local function with_implied_grants(from, to)
   return out, implied
 end
 
--- Keys ("kind identity") of what depends on each key in model m, transitively.
-local function dependents(m)
-  local rev = {}
-  for key, list in pairs(m.depends or {}) do
-    for _, d in ipairs(list) do
-      rev[d] = rev[d] or {}
-      rev[d][#rev[d] + 1] = key
-    end
-  end
-  return rev
-end
-
--- What must be dropped and created again because something it depends on is: views,
--- triggers and policies over it, foreign keys on a key of it.
-local FOLLOWS = { view = true, trigger = true, policy = true, constraint = true, index = true }
-
-local function split_key(key)
-  return key:match("^(%S+) (.*)$")
-end
-
--- PostgreSQL gives a new object privileges nobody wrote: PUBLIC may execute a new function
--- (acldefault), and ALTER DEFAULT PRIVILEGES adds its grants (the owner's, for the object's
--- schema or everywhere; one for everywhere replaces acldefault). Those are the grants an
--- object has once created, so the grants it must have are compared with them: what the
--- declaration does not want is revoked after the create. Returns `from` with them added and
--- the set of their identities.
-local DEFAULT_OBJECTS = { table = "tables", view = "tables", sequence = "sequences",
-  ["function"] = "functions", schema = "schemas" }
-
-local function with_implied_grants(from, to)
-  if to.dialect ~= "postgresql" then return from, {} end
-  local extra, implied = {}, {}
-  local defaults = {}
-  for _, d in pairs(to.objects.default_privilege) do defaults[#defaults + 1] = d end
-  for kind, objects in pairs(DEFAULT_OBJECTS) do
-    for id, a in pairs(to.objects[kind]) do
-      if not from.objects[kind][id] and a.owner then
-        local schema = kind == "schema" and nil or id:match("^([^.]+)%.")
-        local acl, global = {}, false
-        local function grant(grantee, privileges, grant_option)
-          if grantee == a.owner then return end
-          local g = acl[grantee] or { privileges = {}, grant_option = {} }
-          acl[grantee] = g
-          for _, p in ipairs(privileges) do g.privileges[#g.privileges + 1] = p end
-          for _, p in ipairs(grant_option or {}) do g.grant_option[#g.grant_option + 1] = p end
-        end
-        for _, d in ipairs(defaults) do
-          if d.role == a.owner and d.objects == objects and d.schema == nil then
-            global = true
-            grant(d.grantee, d.privileges, d.grant_option)
-          end
-        end
-        if not global and kind == "function" then grant("PUBLIC", { "EXECUTE" }) end
-        for _, d in ipairs(defaults) do
-          if d.role == a.owner and d.objects == objects and schema and d.schema == schema then
-            grant(d.grantee, d.privileges, d.grant_option)
-          end
-        end
-        for grantee, g in pairs(acl) do
-          local gid = kind .. " " .. id .. " TO " .. grantee
-          local seen, privs = {}, {}
-          for _, p in ipairs(g.privileges) do
-            if not seen[p] then seen[p] = true; privs[#privs + 1] = p end
-          end
-          table.sort(privs)
-          table.sort(g.grant_option)
-          extra[gid] = { on = kind, object = id, grantee = grantee, privileges = privs,
-            grant_option = #g.grant_option > 0 and g.grant_option or nil }
-          implied[gid] = true
-        end
-      end
-    end
-  end
-  if next(extra) == nil then return from, implied end
-  local out = setmetatable({ dialect = from.dialect, profile = from.profile,
-    schemas = from.schemas, not_compared = from.not_compared, objects = {} },
-    getmetatable(from))
-  for kind, of in pairs(from.objects) do out.objects[kind] = of end
-  local grants = {}
-  for gid, g in pairs(from.objects.grant) do grants[gid] = g end
-  for gid, g in pairs(extra) do grants[gid] = g end
-  out.objects.grant = grants
-  return out, implied
-end
-
 -- The steps from model `from` to model `to` (already renamed), unordered.
 local function steps_for(from, to, dialect, indent)
   local E = require(EMITTERS[dialect])
@@ -277,9 +192,9 @@ local function steps_for(from, to, dialect, indent)
   for _, d in ipairs(diffs) do
     if d.change == "dropped" then dropped[d.kind .. " " .. d.identity] = true end
   end
-  local function add(list, phase, kind, id, m)
+  local function add(list, phase, kind, id, m, creates)
     for _, s in ipairs(list) do
-      s.phase, s.kind, s.identity, s.model = phase, kind, id, m
+      s.phase, s.kind, s.identity, s.model, s.creates = phase, kind, id, m, creates
       steps[#steps + 1] = s
     end
   end
@@ -449,7 +364,7 @@ local function steps_for(from, to, dialect, indent)
         unsupported[#unsupported + 1] = string.format("cannot create %s %s on %s yet", kind, id,
           dialect)
       else
-        add(r, "create", kind, id, to)
+        add(r, "create", kind, id, to, true)
       end
     end
     local function do_drop()
@@ -486,7 +401,7 @@ local function steps_for(from, to, dialect, indent)
         unsupported[#unsupported + 1] = string.format("cannot create %s %s on %s yet", kind, id,
           dialect)
       else
-        add(r, "create", kind, id, to)
+        add(r, "create", kind, id, to, true)
       end
     end
   end
@@ -558,15 +473,32 @@ function M.generate(from, to, opts)
   return { upgrade = up, downgrade = down, changes = changes }
 end
 
--- The declaration file of a model: everything in it, created in dependency order.
-function M.declare(m, opts)
-  opts = opts or {}
+-- What a declaration runs on, unless told: an empty database made like the one m was read
+-- from. On PostgreSQL that is one with the public schema, its grants and m's default
+-- privileges in public: what a shadow brings from the live database before it applies
+-- declarations (src/shadow.c, "the environment"), and what a Supabase project has before
+-- any migration. The declaration says only what differs from it (other default privileges
+-- are declared, before what they apply to), and what it creates gets the grants the
+-- defaults give.
+local function environment(m)
   local empty = model.new(m.dialect)
   empty.schemas = m.schemas
-  -- What exists in every database (the public schema, plpgsql) is not declared.
-  if m.dialect == "postgresql" then
-    if m.objects.schema.public then empty.objects.schema.public = m.objects.schema.public end
+  if m.dialect ~= "postgresql" then return empty end
+  if m.objects.schema.public then empty.objects.schema.public = m.objects.schema.public end
+  for gid, g in pairs(m.objects.grant) do
+    if g.on == "schema" and g.object == "public" then empty.objects.grant[gid] = g end
   end
+  for id, d in pairs(m.objects.default_privilege) do
+    if d.schema == "public" then empty.objects.default_privilege[id] = d end
+  end
+  return empty
+end
+
+-- The declaration file of a model: everything in it, created in dependency order.
+--   opts.base  the model of the database the declaration will run on (default: environment(m))
+function M.declare(m, opts)
+  opts = opts or {}
+  local empty = opts.base or environment(m)
   local steps = steps_for(empty, m, m.dialect, "  ")
   local text = render(order.sort(steps, empty, m))
   return "-- The schema as declarations (rbacmig schema export): applied to an empty database,\n"

@@ -8,8 +8,9 @@
 . "$(dirname "$0")/lib.sh"
 
 new_db
-# The grants in the cases name Supabase's API roles: made here, whatever ran before.
-api_roles
+# Supabase as it is: the API roles, and default privileges that give them everything
+# `postgres` creates in public (tables, sequences, functions); the cases must hold there.
+supabase_fixture
 mkdir -p lua
 cp "$SRC/tests/lua/harness.lua" "$SRC/tests/lua/autogen_live.lua" lua/
 # On SQLite the table rebuild wants foreign keys off, which only a migration outside a

@@ -9,7 +9,8 @@
 # nothing written. --rename: a rename, and the rows stay. --from-db compares with the live
 # database. Row-level security and a policy calling auth.uid() (PostgreSQL). A proof that
 # fails (exit 7) writes nothing. `schema export` then autogenerate: "No changes". `check`
-# reports declarations that differ from head (exit 1). examples/declared as its README runs
+# reports declarations that differ from head (exit 1). The same with the RBAC migrations
+# applied (Supabase's default privileges on PostgreSQL). examples/declared as its README runs
 # it. Every shadow is gone afterwards, also after SIGINT (PostgreSQL).
 . "$(dirname "$0")/lib.sh"
 
@@ -348,6 +349,29 @@ expect_rc 2 "--from-db refuses a database behind head"
 expect_err_has "is not at head" "and says why"
 rm -f "$step"
 
+cd ..
+
+# ---- schema export of a project with the RBAC schema, then autogenerate: nothing ------------
+# The shipped RBAC migrations applied (on PostgreSQL on the Supabase fixture: default
+# privileges give the API roles ALL on what `postgres` creates, which the migration takes
+# back, column by column where it must), then exported: the export must make exactly that
+# schema, grants and defaults included, so neither comparison finds a difference.
+mkdir rbac_exported && cd rbac_exported || exit 1
+rb init
+cp "$SRC"/migrations/*.lua migrations/
+new_db
+supabase_fixture
+rb upgrade head
+expect_rc 0 "RBAC project: upgrade head"
+rb schema export -o schema/
+expect_rc 0 "RBAC project: schema export"
+rb revision --autogenerate --from-db -m "nothing"
+expect_rc 0 "RBAC project: export then --from-db"
+expect_out "No changes in schema detected." "RBAC project: export then --from-db: no changes"
+rb revision --autogenerate -m "nothing"
+expect_rc 0 "RBAC project: export then autogenerate"
+expect_out "No changes in schema detected." "RBAC project: export then autogenerate: no changes"
+expect_eq "$(ls migrations | wc -l)" "$(ls "$SRC"/migrations/*.lua | wc -l)" "RBAC project: nothing written"
 cd ..
 
 # ---- examples/declared, as its README runs it ---------------------------------------------------

@@ -87,7 +87,9 @@ local function case(c)
       error(message(why) .. "\n--- upgrade\n" .. r.upgrade .. "--- downgrade\n" .. r.downgrade, 0)
     end
     -- The declaration of "to" (schema export) makes "to" on an empty database.
-    local declared = autogen.declare(to)
+    -- Against the database it runs on (Supabase's default privileges, which "to" may have
+    -- changed), as `schema export` does against the one it read.
+    local declared = autogen.declare(to, { base = read() })
     local made, mwhy = pcall(rolled_back, function()
       local chunk, err = load(declared, "=declared", "t")
       if not chunk then error("the declaration does not load: " .. err, 0) end
@@ -288,6 +290,47 @@ GRANT EXECUTE ON FUNCTION owns(uuid) TO authenticated WITH GRANT OPTION;
     db:drop_policy("notes", "notes_write")
     db:drop_function("owns", { args = "uuid" })
     db:disable_rls("notes")
+]],
+}
+
+cases[#cases + 1] = {
+  -- Supabase's default privileges give anon, authenticated and service_role ALL on a new
+  -- table, its identity sequence and a new function: what the schema does not want of that
+  -- is revoked after the create, column grants after the table's revoke.
+  name = "a new table, sequence and function under Supabase's default privileges",
+  dialect = "postgresql",
+  from = "",
+  to = [[
+CREATE TABLE secrets (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text);
+REVOKE ALL ON secrets FROM anon;
+REVOKE INSERT, DELETE, TRUNCATE ON secrets FROM authenticated;
+GRANT UPDATE (body) ON secrets TO anon;
+REVOKE ALL ON SEQUENCE secrets_id_seq FROM anon;
+CREATE FUNCTION secret_count() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) FROM public.secrets $$;
+REVOKE EXECUTE ON FUNCTION secret_count() FROM anon, PUBLIC;
+]],
+  opts = { allow_drop = true },
+  up = [[
+    db:create_table("secrets", {
+      { "id", "bigint", primary_key = true, identity = "always" },
+      { "body", "text" },
+    })
+    db:create_function("secret_count", {
+      returns = "bigint",
+      language = "sql",
+      volatility = "stable",
+      body = " SELECT count(*) FROM public.secrets ",
+    })
+    db:revoke("execute", "secret_count", "public", { type = "function", args = "" })
+    db:revoke("execute", "secret_count", "anon", { type = "function", args = "" })
+    db:revoke({ "select", "update", "usage" }, "secrets_id_seq", "anon", { type = "sequence" })
+    db:revoke({ "delete", "insert", "references", "select", "trigger", "truncate", "update" }, "secrets", "anon")
+    db:grant("update", "secrets", "anon", { columns = { "body" } })
+    db:revoke({ "delete", "insert", "truncate" }, "secrets", "authenticated")
+]],
+  down = [[
+    db:drop_function("secret_count", { args = "" })
+    db:drop_table("secrets")
 ]],
 }
 
@@ -554,6 +597,7 @@ cases[#cases + 1] = {
 CREATE VIEW a AS SELECT id, body FROM notes;
 CREATE VIEW b AS SELECT id FROM notes;
 CREATE VIEW c AS SELECT id FROM b;
+REVOKE ALL ON b FROM authenticated;
 GRANT SELECT ON b TO authenticated;
 CREATE VIEW s AS SELECT id, score FROM notes;
 ]],
@@ -562,6 +606,7 @@ ALTER TABLE notes ALTER COLUMN score TYPE bigint;
 CREATE VIEW a AS SELECT id, body, score FROM notes WHERE body IS NOT NULL;
 CREATE VIEW b AS SELECT body FROM notes;
 CREATE VIEW c AS SELECT body FROM b;
+REVOKE ALL ON b FROM authenticated;
 GRANT SELECT ON b TO authenticated;
 CREATE VIEW s AS SELECT id, score FROM notes;
 ]],
@@ -591,7 +636,7 @@ CREATE VIEW s AS SELECT id, score FROM notes;
     notes.score
    FROM notes]],
     })
-    db:grant("select", "b", "authenticated")
+    db:revoke({ "delete", "insert", "references", "trigger", "truncate", "update" }, "b", "authenticated")
 ]=],
   down = [=[
     db:drop_view("a")
@@ -617,7 +662,7 @@ CREATE VIEW s AS SELECT id, score FROM notes;
     notes.score
    FROM notes]],
     })
-    db:grant("select", "b", "authenticated")
+    db:revoke({ "delete", "insert", "references", "trigger", "truncate", "update" }, "b", "authenticated")
 ]=],
 }
 
@@ -640,7 +685,7 @@ CREATE FUNCTION f() RETURNS int LANGUAGE sql PARALLEL SAFE SET search_path = '' 
   AS $$ SELECT 1 $$;
 ALTER TABLE notes FORCE ROW LEVEL SECURITY;
 ALTER TABLE notes DISABLE TRIGGER notes_t;
-ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO authenticated;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE TRUNCATE, TRIGGER ON TABLES FROM anon;
 ]],
   up = [[
     db:rename_enum_value("mood", "ok", "fine")
@@ -654,16 +699,12 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO authenticate
       body = " SELECT 1 ",
     })
     db:disable_trigger("notes", "notes_t")
-    db:grant_default("select", "tables", "authenticated", {
+    db:revoke_default({ "trigger", "truncate" }, "tables", "anon", {
       for_role = "postgres",
       schema = "public",
     })
 ]],
   down = [[
-    db:revoke_default("select", "tables", "authenticated", {
-      for_role = "postgres",
-      schema = "public",
-    })
     db:rename_enum_value("mood", "fine", "ok")
     db:no_force_rls("notes")
     db:alter_function("f", { args = "", reset = "all" })
@@ -674,6 +715,10 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO authenticate
       body = " SELECT 1 ",
     })
     db:enable_trigger("notes", "notes_t")
+    db:grant_default({ "trigger", "truncate" }, "tables", "anon", {
+      for_role = "postgres",
+      schema = "public",
+    })
 ]],
 }
 

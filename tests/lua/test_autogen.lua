@@ -117,4 +117,94 @@ test("the dependency graph orders creates and drops", function()
   eq(table.concat(out, " "), "dg dw f v p", "order")
 end)
 
+test("a column grant after what changes its grantee's grant on the table", function()
+  -- REVOKE on a table takes the same privileges off its columns: revoking anon's ALL after
+  -- granting UPDATE (body) would leave anon nothing.
+  local to = pg(function(m)
+    model.add(m, "grant", "column public.notes.body TO anon", { on = "column",
+      object = "public.notes.body", grantee = "anon", privileges = { "UPDATE" } })
+    model.add(m, "grant", "table public.notes TO anon", { on = "table", object = "public.notes",
+      grantee = "anon", privileges = { "SELECT" } })
+  end)
+  local steps = {
+    { phase = "create", kind = "grant", identity = "column public.notes.body TO anon", code = "c" },
+    { phase = "create", kind = "grant", identity = "table public.notes TO anon", code = "t" },
+  }
+  local out = {}
+  for i, s in ipairs(order.sort(steps, model.new("postgresql"), to)) do out[i] = s.code end
+  eq(table.concat(out, " "), "t c", "order")
+end)
+
+test("default privileges change before the objects that get them are created", function()
+  local steps = {
+    { phase = "create", kind = "table", identity = "public.notes", code = "t", creates = true },
+    { phase = "create", kind = "function", identity = "public.f()", code = "f", creates = true },
+    { phase = "create", kind = "default_privilege", identity = "d", code = "d" },
+  }
+  local out = {}
+  for i, s in ipairs(order.sort(steps, model.new("postgresql"), model.new("postgresql"))) do
+    out[i] = s.code
+  end
+  eq(table.concat(out, " "), "d t f", "order")
+end)
+
+test("a SQL function after the functions its body calls", function()
+  local to = pg(function(m)
+    model.add(m, "function", "public.has(uuid)", { language = "sql",
+      body = " SELECT private.has(has.id) " })
+    model.add(m, "function", "private.has(uuid)", { language = "sql", body = " SELECT true " })
+    model.add(m, "function", "public.a()", { language = "sql", body = " SELECT zz() " })
+    model.add(m, "function", "public.zz()", { language = "sql", body = " SELECT 1 " })
+  end)
+  local steps = {}
+  for _, id in ipairs({ "public.has(uuid)", "private.has(uuid)", "public.a()", "public.zz()" }) do
+    steps[#steps + 1] = { phase = "create", kind = "function", identity = id, code = id }
+  end
+  local out = {}
+  for i, s in ipairs(order.sort(steps, model.new("postgresql"), to)) do out[i] = s.code end
+  eq(table.concat(out, " "), "private.has(uuid) public.has(uuid) public.zz() public.a()", "order")
+end)
+
+test("SQLite: a default expression is declared as SQL, the uuid one as db.fn.uuid()", function()
+  local uuid = require("rbacmig.schema.ddl").default_sql("sqlite",
+    require("rbacmig.schema.ddl").fn.uuid())
+  local m = model.new("sqlite")
+  model.add(m, "table", "t", {})
+  -- table_info gives a parenthesised default without its parentheses.
+  model.add(m, "column", "t.id", { type = "TEXT", not_null = true, default = uuid:sub(2, -2) })
+  model.add(m, "column", "t.n", { type = "INTEGER", not_null = false,
+    default = "abs(random()) % 10" })
+  model.add(m, "constraint", "t.primary key", { type = "primary key", columns = { "id" } })
+  local text = autogen.declare(m)
+  check(text:find('{ "id", "text", primary_key = true, default = db.fn.uuid() }', 1, true),
+    "uuid: " .. text)
+  check(text:find('default = db.fn.raw("abs(random()) % 10")', 1, true), "raw: " .. text)
+end)
+
+test("declare: against public's default privileges, what a new table lacks is revoked", function()
+  local m = pg(function(m)
+    model.add(m, "schema", "public", { owner = "postgres" })
+    model.add(m, "default_privilege", "FOR ROLE postgres IN SCHEMA public ON tables TO anon",
+      { role = "postgres", schema = "public", objects = "tables", grantee = "anon",
+        privileges = { "INSERT", "SELECT" } })
+    model.add(m, "default_privilege", "FOR ROLE postgres ON tables TO authenticated",
+      { role = "postgres", objects = "tables", grantee = "authenticated",
+        privileges = { "SELECT" } })
+    model.add(m, "table", "public.notes", { owner = "postgres", rls = false, rls_forced = false })
+    model.add(m, "column", "public.notes.id", { type = "integer", not_null = true })
+    model.add(m, "grant", "table public.notes TO anon", { on = "table", object = "public.notes",
+      grantee = "anon", privileges = { "SELECT" } })
+    model.add(m, "grant", "table public.notes TO authenticated", { on = "table",
+      object = "public.notes", grantee = "authenticated", privileges = { "SELECT" } })
+  end)
+  local text = autogen.declare(m)
+  check(not text:find("IN SCHEMA public", 1, true) and not text:find('"anon", {', 1, true),
+    "public's default privileges are the environment, not declared: " .. text)
+  local global = text:find('db:grant_default("select", "tables", "authenticated"', 1, true)
+  local create = text:find('db:create_table("notes"', 1, true)
+  check(global and create and global < create, "a global default before the table: " .. text)
+  check(text:find('db:revoke("insert", "notes", "anon")', 1, true), "the revoke: " .. text)
+  check(not text:find('db:grant("select", "notes"', 1, true), "no grant of a default: " .. text)
+end)
+
 return T.done()

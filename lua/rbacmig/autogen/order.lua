@@ -50,6 +50,10 @@ local function implied(m, kind, id)
     if g then
       if g.on == "column" then
         out[#out + 1] = "column " .. g.object
+        -- A REVOKE on the table takes the same privileges off its columns too, so a
+        -- grantee's column grants come after what changes its grant on the table.
+        local t = names.member_table(m.dialect, "column", g.object)
+        if t then out[#out + 1] = "grant table " .. t .. " TO " .. g.grantee end
       else
         out[#out + 1] = g.on .. " " .. g.object
       end
@@ -66,6 +70,25 @@ local function implied(m, kind, id)
           if a.definition:find("REFERENCES " .. tn .. "(", 1, true)
               or a.definition:find("REFERENCES " .. t .. "(", 1, true) then
             out[#out + 1] = "constraint " .. other
+          end
+        end
+      end
+    end
+  end
+  if kind == "function" and m.dialect == "postgresql" then
+    -- PostgreSQL checks a SQL function's body when it is created but records no dependency
+    -- on what the body calls (only BEGIN ATOMIC bodies have one): a function after the
+    -- functions its body names, as schema.name( or, in its own schema, name(.
+    local a = m.objects["function"][id]
+    local own = id:match("^(.-)%.[^.(]*%(")
+    if a and a.body then
+      for other in pairs(m.objects["function"]) do
+        local schema, name = other:match("^(.-)%.([^.(]*)%(")
+        if other ~= id and name then
+          local pattern = "%f[%w_.]" .. name:gsub("%p", "%%%0") .. "%s*%("
+          if a.body:find(schema .. "." .. name .. "(", 1, true)
+              or (schema == own and a.body:find(pattern)) then
+            out[#out + 1] = "function " .. other
           end
         end
       end
@@ -150,6 +173,16 @@ function M.sort(steps, from, to)
       for _, d in ipairs(deps_of(s.model or to, to_deps, s.key, s.kind, s.identity)) do
         local list = steps_of("create", to, d)
         if list and list[#list] ~= s and d ~= s.key then edge(list[#list], s) end
+      end
+    end
+  end
+  -- What is created gets the grants of the default privileges in force at that moment, and
+  -- the generator counted on the new ones (autogen's implied grants): they change first.
+  local NEW_GETS_DEFAULTS = { table = true, view = true, sequence = true, ["function"] = true }
+  for _, d in ipairs(steps) do
+    if d.phase == "create" and d.kind == "default_privilege" then
+      for _, s in ipairs(steps) do
+        if s.creates and NEW_GETS_DEFAULTS[s.kind] then edge(d, s) end
       end
     end
   end

@@ -47,10 +47,11 @@ local function default_value(expr)
   if s and not s:gsub("''", ""):find("'", 1, true) then return (s:gsub("''", "'")) end
   if expr:find("^%-?%d+$") and #expr < 16 then return math.tointeger(tonumber(expr)) end
   if expr:upper() == "CURRENT_TIMESTAMP" then return code("db.fn.now()") end
-  if expr == UUID then return code("db.fn.uuid()") end
-  local inner = names.unwrap(expr)
-  if inner then return code("db.fn.raw(" .. emit.string(inner) .. ")") end
-  return nil
+  -- SQLite's table_info gives a parenthesised default without its parentheses.
+  if expr == UUID or "(" .. expr .. ")" == UUID then return code("db.fn.uuid()") end
+  -- Any other expression as the SQL it is: db.fn.raw writes it parenthesised, which SQLite
+  -- reads back as it was.
+  return code("db.fn.raw(" .. emit.string(names.unwrap(expr) or expr) .. ")")
 end
 
 local function members(m, kind, t)
