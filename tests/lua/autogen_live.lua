@@ -767,6 +767,49 @@ cases[#cases + 1] = {
 ]],
 }
 
+-- SQLite: an inline INTEGER PRIMARY KEY (a rowid alias that may be NULL as declared, which
+-- the schema API cannot say) and a BLOB literal default make the table one CREATE TABLE
+-- statement; its key and unique constraint are in it, not created again apart.
+cases[#cases + 1] = {
+  name = "a table with an inline INTEGER PRIMARY KEY and a BLOB default, created whole",
+  dialect = "sqlite",
+  from = "",
+  to = "CREATE TABLE t1 (id INTEGER PRIMARY KEY, c4 BLOB DEFAULT x'00', c6 INTEGER, "
+    .. "CONSTRAINT uq8 UNIQUE (c6))",
+  up = [=[
+    db:exec([[CREATE TABLE t1 (
+    id INTEGER,
+    c4 BLOB DEFAULT x'00',
+    c6 INTEGER,
+    PRIMARY KEY (id),
+    UNIQUE (c6)
+)]])
+]=],
+  down = [[
+    db:drop_table("t1")
+]],
+}
+
+-- SQLite: a decimal default is a number to the schema API, and a BLOB literal default is
+-- ALTER TABLE ADD COLUMN; neither needs the rebuild, which a referenced table cannot have.
+cases[#cases + 1] = {
+  name = "columns with a decimal and a BLOB default added to a referenced table",
+  dialect = "sqlite",
+  common = "CREATE TABLE p (id INTEGER PRIMARY KEY, c2 REAL); "
+    .. "CREATE TABLE k (id INTEGER PRIMARY KEY, ref INTEGER REFERENCES p (id) ON DELETE CASCADE)",
+  from = "",
+  to = "ALTER TABLE p ADD COLUMN c3 REAL DEFAULT 0.5; ALTER TABLE p ADD COLUMN c4 BLOB DEFAULT x'00'",
+  opts = { allow_drop = true },
+  up = [[
+    db:add_column("p", { "c3", "real", default = 0.5 })
+    db:exec("ALTER TABLE p ADD COLUMN c4 BLOB DEFAULT x'00'")
+]],
+  down = [[
+    db:drop_column("p", "c3")
+    db:drop_column("p", "c4")
+]],
+}
+
 return function(live)
   db = live
   -- SQLite's table rebuild wants foreign keys off, which a transaction cannot switch: the

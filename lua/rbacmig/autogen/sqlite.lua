@@ -46,6 +46,10 @@ local function default_value(expr)
   local s = expr:match("^'(.*)'$")
   if s and not s:gsub("''", ""):find("'", 1, true) then return (s:gsub("''", "'")) end
   if expr:find("^%-?%d+$") and #expr < 16 then return math.tointeger(tonumber(expr)) end
+  -- A decimal the schema API writes back the same way (it writes the shortest form).
+  if expr:find("^%-?%d+%.%d+$") and ddl.default_sql("sqlite", tonumber(expr)) == expr then
+    return tonumber(expr)
+  end
   if expr:upper() == "CURRENT_TIMESTAMP" then return code("db.fn.now()") end
   -- SQLite's table_info gives a parenthesised default without its parentheses.
   if expr == UUID or "(" .. expr .. ")" == UUID then return code("db.fn.uuid()") end
@@ -198,6 +202,12 @@ create.table = function(ctx, t, a)
       if not m.objects.column[t .. "." .. c].not_null then ok = false end
     end
   end
+  -- Either way the table's statement says its columns and constraints: they are not
+  -- created again one by one (which SQLite could not do for a primary key, say).
+  ctx.done = ctx.done or {}
+  for _, kind in ipairs({ "column", "constraint" }) do
+    for _, x in ipairs(members(m, kind, t)) do ctx.done[kind .. " " .. x.id] = true end
+  end
   if not ok then return { exec(ctx, table_sql(m, t, a)) } end
   local opts = {}
   if pk and not single_pk then opts[#opts + 1] = { "primary_key", pk.columns } end
@@ -207,10 +217,6 @@ create.table = function(ctx, t, a)
   if a.without_rowid then opts[#opts + 1] = { "without_rowid", true } end
   local args = { t, specs }
   if #opts > 0 then args[3] = fields(opts) end
-  ctx.done = ctx.done or {}
-  for _, kind in ipairs({ "column", "constraint" }) do
-    for _, x in ipairs(members(m, kind, t)) do ctx.done[kind .. " " .. x.id] = true end
-  end
   return { { code = call(ctx.indent, "create_table", args, { spread = true, spread_arg = 2 }) } }
 end
 
@@ -227,6 +233,17 @@ create.column = function(ctx, id, a)
   local t, col = id:match("^([^.]*)%.(.*)$")
   local spec = column_spec(col, a, false)
   if spec then return { { code = call(ctx.indent, "add_column", { t, spec }, { one_line = true }) } } end
+  -- What the schema API cannot say (a BLOB literal default, a declared type of its own) is
+  -- still SQLite's ALTER TABLE ADD COLUMN when the column is plain: a constant default, and
+  -- NOT NULL only with a default. Anything else is the table's rebuild (rbacmig.autogen).
+  local d = a.default
+  local constant = not d or d:find("^'.*'$") or d:find("^[xX]'%x*'$")
+    or d:find("^[-+]?[%d.]+$") or d:upper() == "NULL"
+  if not a.autoincrement and not a.generated and constant and (d or not a.not_null) then
+    local c = qi(col) .. (a.type ~= "" and " " .. a.type or "") .. (a.not_null and " NOT NULL" or "")
+      .. (d and " DEFAULT " .. d or "") .. (a.collation and " COLLATE " .. a.collation or "")
+    return { exec(ctx, "ALTER TABLE " .. qi(t) .. " ADD COLUMN " .. c) }
+  end
   return "unsupported"
 end
 
