@@ -38,9 +38,10 @@
 #
 # --quick: 1 warm-up + 3 timed runs a command, 1 for RSS, no --shadow-url row; the full
 # run: 2 + 15, 5 for RSS. On this shared machine the shadows' disk work makes each rbacmig
-# run 8-25 s (see bench/RESULTS.md), so --quick took QUICK_TOOK; on a quiet machine it is
-# aimed at under 3. BENCH_AUTOGEN_N sets N,
-# BENCH_AUTOGEN_SQLITE=0 skips SQLite. Raw results go to bench/out/autogen/.
+# run 8-25 s (see bench/RESULTS.md), so --quick took 9.6 minutes at a load of 11-14; on a
+# quiet machine it is aimed at under 3. (fsync cannot be turned off to isolate the disk:
+# scripts/pg-test-server.sh sets fsync=on on the command line, which ALTER SYSTEM cannot
+# override.) BENCH_AUTOGEN_N sets N, BENCH_AUTOGEN_SQLITE=0 skips SQLite. Raw results go to bench/out/autogen/.
 set -euo pipefail
 
 main() {

@@ -17,7 +17,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from report import fmt_ms, load, md_table, text_table  # noqa: E402
 
-TITLE = {"autogen-pg": "autogenerate, PostgreSQL", "autogen-sqlite": "autogenerate, SQLite"}
+TITLE = {"autogen-pg": "autogenerate, PostgreSQL",
+         "autogen-pg-nofsync": "autogenerate, PostgreSQL, fsync=off",
+         "autogen-sqlite": "autogenerate, SQLite"}
 
 
 def main_table(rows):
@@ -48,17 +50,17 @@ def main_table(rows):
     return table, verdicts
 
 
-def phases(outdir):
-    path = os.path.join(outdir, "phases.tsv")
+def phases(outdir, name="phases"):
+    path = os.path.join(outdir, name + ".tsv")
     if not os.path.exists(path):
         return None
     rows = [line.rstrip("\n").split("\t") for line in open(path) if line.strip()]
     total = float(rows[-1][1])
-    table = [["phase (one stamped run)", "ms", "share"]]
+    table = [[f"phase (one stamped run{', fsync=off' if 'nofsync' in name else ''})", "ms", "share"]]
     for name, ms in rows:
         table.append([name, fmt_ms(float(ms)), f"{100 * float(ms) / total:.0f}%"])
     cps = []
-    cp_path = os.path.join(outdir, "phases.checkpoints")
+    cp_path = os.path.join(outdir, name + ".checkpoints")
     if os.path.exists(cp_path):
         for line in open(cp_path):
             m = re.search(r"checkpoint complete: wrote (\d+) buffers.*?sync=([0-9.]+) s, "
@@ -75,12 +77,13 @@ def main():
     rows = load(outdir)
     table, verdicts = main_table(rows)
     machine = open(os.path.join(outdir, "machine.txt")).read().rstrip("\n")
-    ph = phases(outdir)
     text = [machine, "", text_table(table, right_from=3), ""]
     md = ["```", machine, "```", "", md_table(table, right_from=3), ""]
-    if ph:
-        text += [text_table(ph[0], right_from=1)] + ph[1] + [""]
-        md += [md_table(ph[0], right_from=1), ""] + [f"- {c}" for c in ph[1]] + [""]
+    for name in ("phases", "phases-nofsync"):
+        ph = phases(outdir, name)
+        if ph:
+            text += [text_table(ph[0], right_from=1)] + ph[1] + [""]
+            md += [md_table(ph[0], right_from=1), ""] + [f"- {c}" for c in ph[1]] + [""]
     for desc, ok, v in verdicts:
         line = f"target {desc}: {'pass' if ok else 'MISS'}"
         text.append(line)
