@@ -36,12 +36,13 @@
 #      its time goes, with the server's checkpoint lines of that run (DROP DATABASE forces a
 #      checkpoint), and prints the table (bench/autogen_report.py)
 #
-# --quick: 1 warm-up + 3 timed runs a command, 1 for RSS, no --shadow-url row; the full
-# run: 2 + 15, 5 for RSS. On this shared machine the shadows' disk work makes each rbacmig
-# run 8-25 s (see bench/RESULTS.md), so --quick took 9.6 minutes at a load of 11-14; on a
-# quiet machine it is aimed at under 3. (fsync cannot be turned off to isolate the disk:
-# scripts/pg-test-server.sh sets fsync=on on the command line, which ALTER SYSTEM cannot
-# override.) BENCH_AUTOGEN_N sets N, BENCH_AUTOGEN_SQLITE=0 skips SQLite. Raw results go to bench/out/autogen/.
+# --quick: no warm-up (the checked run before it warms the caches), 3 timed runs a command,
+# 1 for RSS, no --shadow-url row; the full run: 2 + 15, 5 for RSS. On this shared machine the
+# shadows' disk work makes each rbacmig run 8-25 s (see bench/RESULTS.md), so --quick took
+# 9.6 minutes at a load of 11-14 (with 1 warm-up); on a quiet machine it is aimed at under 3.
+# (fsync cannot be turned off to isolate the disk: scripts/pg-test-server.sh sets fsync=on
+# on the command line, which ALTER SYSTEM cannot override.) BENCH_AUTOGEN_N sets N,
+# BENCH_AUTOGEN_SQLITE=0 skips SQLite. Raw results go to bench/out/autogen/.
 set -euo pipefail
 
 main() {
@@ -61,7 +62,7 @@ BENCH=$ROOT/bench
 OUT=$BENCH/out/autogen
 log() { printf '\n== %s\n' "$*" >&2; }
 
-if [ "$QUICK" = 1 ]; then W=1 R=3 RSS_RUNS=1; else W=2 R=15 RSS_RUNS=5; fi
+if [ "$QUICK" = 1 ]; then W=0 R=3 RSS_RUNS=1; else W=2 R=15 RSS_RUNS=5; fi
 N=${BENCH_AUTOGEN_N:-100}
 SQLITE=${BENCH_AUTOGEN_SQLITE:-1}
 PY=/usr/bin/python3     # Debian's python3-alembic, not whatever python3 is first on PATH

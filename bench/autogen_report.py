@@ -18,7 +18,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from report import fmt_ms, load, md_table, text_table  # noqa: E402
 
 TITLE = {"autogen-pg": "autogenerate, PostgreSQL",
-         "autogen-pg-nofsync": "autogenerate, PostgreSQL, fsync=off",
          "autogen-sqlite": "autogenerate, SQLite"}
 
 
@@ -56,7 +55,7 @@ def phases(outdir, name="phases"):
         return None
     rows = [line.rstrip("\n").split("\t") for line in open(path) if line.strip()]
     total = float(rows[-1][1])
-    table = [[f"phase (one stamped run{', fsync=off' if 'nofsync' in name else ''})", "ms", "share"]]
+    table = [["phase (one stamped run)", "ms", "share"]]
     for name, ms in rows:
         table.append([name, fmt_ms(float(ms)), f"{100 * float(ms) / total:.0f}%"])
     cps = []
@@ -79,7 +78,7 @@ def main():
     machine = open(os.path.join(outdir, "machine.txt")).read().rstrip("\n")
     text = [machine, "", text_table(table, right_from=3), ""]
     md = ["```", machine, "```", "", md_table(table, right_from=3), ""]
-    for name in ("phases", "phases-nofsync"):
+    for name in ("phases",):
         ph = phases(outdir, name)
         if ph:
             text += [text_table(ph[0], right_from=1)] + ph[1] + [""]
