@@ -802,7 +802,7 @@ cases[#cases + 1] = {
   opts = { allow_drop = true },
   up = [[
     db:add_column("p", { "c3", "real", default = 0.5 })
-    db:exec("ALTER TABLE p ADD COLUMN c4 BLOB DEFAULT x'00'")
+    db:add_column("p", { "c4", "blob", default = db.fn.raw("x'00'") })
 ]],
   down = [[
     db:drop_column("p", "c3")
