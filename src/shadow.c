@@ -524,7 +524,7 @@ static int bring_from(shadow *sh, db_conn *live, rb_error *err)
     if (!runner_stop_signal())
         note_not_brought(sh, items, n);
     rc = db_run(sh->conn, "RESET check_function_bodies", err);
-done:
+done:; /* a label cannot precede a declaration before C23 (clang refuses it) */
     rb_error ignored; /* only a read connection's setting */
     rb_error_init(&ignored);
     db_run(live, "RESET search_path", &ignored); /* the caller's connection as it was */
