@@ -62,6 +62,32 @@ int db_exec(db_conn *c, const char *sql, int nparams, const db_value *params, db
     return c->ops->exec(c, sql, nparams, params, rows, affected, err);
 }
 
+int db_send_queries(db_conn *c, const char *const *sqls, int n, rb_error *err)
+{
+    return n > 0 && c->ops->send_queries ? c->ops->send_queries(c, sqls, n, err) : 0;
+}
+
+int db_collect_queries(db_conn *c, const char *const *sqls, int n, db_result **results,
+                       rb_error *err)
+{
+    for (int i = 0; i < n; i++)
+        results[i] = NULL;
+    if (n == 0)
+        return 0;
+    if (c->ops->collect_queries)
+        return c->ops->collect_queries(c, sqls, n, results, err);
+    for (int i = 0; i < n; i++) {
+        if (db_exec(c, sqls[i], 0, NULL, &results[i], NULL, err) != 0) {
+            for (int j = 0; j < i; j++) {
+                db_result_free(results[j]);
+                results[j] = NULL;
+            }
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static bool is_noise(const sql_token *t)
 {
     return t->kind == SQL_TOK_SPACE || t->kind == SQL_TOK_LINE_COMMENT ||

@@ -72,6 +72,15 @@ int db_commit(db_conn *c, rb_error *err);
 int db_exec_commit(db_conn *c, const char *sql, int nparams, const db_value *params,
                    db_reopen *next, rb_error *err);
 void db_rollback(db_conn *c);
+/* A batch of reads, in two halves so that several connections' servers work at the same
+ * time: db_send_queries hands n queries (no parameters) to the server without waiting;
+ * db_collect_queries, given the same sqls, waits for their rows (results[i], the caller's
+ * to free). Nothing else may run on c in between. A driver without pipelining runs them
+ * at collect. On error every results[i] is NULL and err names the first query that failed;
+ * the transaction is then aborted, for db_rollback. */
+int db_send_queries(db_conn *c, const char *const *sqls, int n, rb_error *err);
+int db_collect_queries(db_conn *c, const char *const *sqls, int n, db_result **results,
+                       rb_error *err);
 char *db_quote_ident(db_conn *c, const char *name);
 /* COPY: true when the driver can stream rows (PostgreSQL, online). */
 bool db_can_copy(const db_conn *c);

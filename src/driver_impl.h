@@ -46,6 +46,12 @@ typedef struct driver_ops {
      * failed statement leaves it open. Drivers without it get exec then commit. */
     int (*exec_commit)(db_conn *c, const char *sql, int nparams, const db_value *params,
                        db_reopen *next, bool *ended, rb_error *err);
+    /* Optional: queries sent without waiting for their rows (PostgreSQL's pipeline mode),
+     * which collect_queries then takes, given the same sqls (for error messages). Drivers
+     * without them run the queries at db_collect_queries. */
+    int (*send_queries)(db_conn *c, const char *const *sqls, int n, rb_error *err);
+    int (*collect_queries)(db_conn *c, const char *const *sqls, int n, db_result **results,
+                           rb_error *err);
     /* Never fails loudly: used on error paths. */
     void (*rollback)(db_conn *c);
     /* Optional: asks the server to cancel the running statement. Async-signal-safe. */

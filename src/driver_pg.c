@@ -316,6 +316,18 @@ static bool pg_ok(const PGresult *res)
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
+/* The last result of the next query in a pipeline (a query's results end with a NULL);
+ * NULL when the connection broke before it gave one. */
+static PGresult *pg_query_result(PGconn *pg)
+{
+    PGresult *last = NULL, *res;
+    while ((res = PQgetResult(pg)) != NULL) {
+        PQclear(last);
+        last = res;
+    }
+    return last;
+}
+
 /* One query of a flight, with text parameters. */
 typedef struct pg_flight_query {
     const char *sql;
@@ -338,15 +350,9 @@ static bool pg_flight(pg_conn *pc, const pg_flight_query *q, int n, PGresult **r
                                  0);
     sent = sent && PQpipelineSync(pc->pg);
     /* Each query's results end with a NULL; the Sync gives one PGRES_PIPELINE_SYNC. */
-    for (int i = 0; sent && i < n; i++) {
-        PGresult *res;
-        while ((res = PQgetResult(pc->pg)) != NULL) {
-            PQclear(results[i]);
-            results[i] = res;
-        }
-        if (!results[i])
+    for (int i = 0; sent && i < n; i++)
+        if (!(results[i] = pg_query_result(pc->pg)))
             break;
-    }
     bool synced = false;
     if (sent && results[n - 1]) {
         PGresult *sync = PQgetResult(pc->pg);
@@ -354,6 +360,50 @@ static bool pg_flight(pg_conn *pc, const pg_flight_query *q, int n, PGresult **r
         PQclear(sync);
     }
     return PQexitPipelineMode(pc->pg) && synced;
+}
+
+/* db_send_queries: the queries and a Sync written in one go (pipeline mode), the server
+ * left to run them while the caller sends other connections theirs. */
+static int pg_send_queries(db_conn *c, const char *const *sqls, int n, rb_error *err)
+{
+    pg_conn *pc = (pg_conn *)c;
+    bool sent = PQenterPipelineMode(pc->pg);
+    for (int i = 0; sent && i < n; i++)
+        sent = PQsendQueryParams(pc->pg, sqls[i], 0, NULL, NULL, NULL, NULL, 0);
+    if (sent && PQpipelineSync(pc->pg))
+        return 0;
+    return pg_conn_error(pc->pg, err, "cannot send the queries");
+}
+
+/* db_collect_queries: every result is taken, even after a failure (the server skips the
+ * rest, PGRES_PIPELINE_ABORTED), so the connection leaves pipeline mode usable. */
+static int pg_collect_queries(db_conn *c, const char *const *sqls, int n, db_result **results,
+                              rb_error *err)
+{
+    pg_conn *pc = (pg_conn *)c;
+    int rc = 0;
+    bool broken = false;
+    for (int i = 0; i < n && !broken; i++) {
+        PGresult *res = pg_query_result(pc->pg);
+        broken = res == NULL;
+        if (rc == 0)
+            rc = pg_ok(res) ? pg_rows(res, &results[i], err)
+                            : pg_result_error(res, pc->pg, sqls[i], err);
+        PQclear(res);
+    }
+    PGresult *sync = broken ? NULL : PQgetResult(pc->pg);
+    bool synced = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    if (!PQexitPipelineMode(pc->pg) || !synced) {
+        if (rc == 0)
+            rc = pg_conn_error(pc->pg, err, "lost connection to the database");
+    }
+    if (rc != 0)
+        for (int i = 0; i < n; i++) {
+            db_result_free(results[i]);
+            results[i] = NULL;
+        }
+    return rc;
 }
 
 /* The statement and COMMIT in one flight: one round trip instead of two for every step's
@@ -709,6 +759,8 @@ static const driver_ops pg_ops = {
     .begin_read = pg_begin_read,
     .commit = pg_commit,
     .exec_commit = pg_exec_commit,
+    .send_queries = pg_send_queries,
+    .collect_queries = pg_collect_queries,
     .rollback = pg_rollback,
     .interrupt = pg_interrupt,
     .copy_begin = pg_copy_begin,

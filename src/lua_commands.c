@@ -125,6 +125,110 @@ static void push_inspect_opts(lua_host *h, const str_list *schemas)
     lua_setfield(L, -2, "history_table");
 }
 
+/* One connection's share of read_models: the reader's queries (strings owned by the Lua
+ * table they came from, which stays on the stack) and their rows once collected. */
+typedef struct read_batch {
+    int n;
+    const char **names, **sqls;
+    db_result **rows;
+} read_batch;
+
+static void read_batch_release(read_batch *b)
+{
+    for (int i = 0; b->rows && i < b->n; i++)
+        db_result_free(b->rows[i]);
+    free(b->names);
+    free(b->sqls);
+    free(b->rows);
+    memset(b, 0, sizeof *b);
+}
+
+/* Pushes the reader's query list for conn's dialect (rbacmig.inspect.commands.queries,
+ * at index inspect) and points b at its strings. */
+static int push_batch(lua_State *L, int inspect, db_conn *conn, read_batch *b, rb_error *err)
+{
+    raw_field(L, inspect, "queries");
+    lua_pushstring(L, db_dialect_name(conn));
+    if (lua_host_docall(L, 1, 1, err) != 0)
+        return -1;
+    int n = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
+    b->names = calloc((size_t)n + 1, sizeof *b->names);
+    b->sqls = calloc((size_t)n + 1, sizeof *b->sqls);
+    b->rows = calloc((size_t)n + 1, sizeof *b->rows);
+    if (!b->names || !b->sqls || !b->rows)
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
+    for (int i = 0; i < n; i++) {
+        lua_rawgeti(L, -1, i + 1);
+        raw_field(L, -1, "name");
+        raw_field(L, -2, "sql");
+        b->names[i] = lua_tostring(L, -2);
+        b->sqls[i] = lua_tostring(L, -1);
+        lua_pop(L, 3);
+        if (!b->names[i] || !b->sqls[i])
+            return rb_errorf(err, RB_ERR_FAILURE, "rbacmig.inspect.commands.queries: entry "
+                             "%d has no name or sql", i + 1);
+    }
+    b->n = n;
+    return 0;
+}
+
+/* Reads the model of each connection, pushed in order: module.read(db, opts, prefetched) at
+ * module's and opts' indexes, while only that connection's `db` works. Every reader query
+ * is sent on every connection before any result is taken, so the servers plan and run
+ * them at the same time (diff, drift and autogenerate read two databases; each query on a
+ * fresh connection pays for building its catalog caches), and each connection waits one
+ * round trip, not one per query. */
+static int read_models(lua_host *h, int module, int opts, db_conn *const *conns, int nconns,
+                       rb_error *err)
+{
+    lua_State *L = lua_host_state(h);
+    int base = lua_gettop(L);
+    read_batch *batches = calloc((size_t)nconns + 1, sizeof *batches);
+    if (!batches)
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
+    lua_pushcfunction(L, lua_sandbox_require);
+    lua_pushliteral(L, "rbacmig.inspect.commands");
+    int rc = lua_host_docall(L, 1, 1, err);
+    int inspect = lua_gettop(L), sent = 0;
+    for (int i = 0; i < nconns && rc == 0; i++)    /* inspect lists... */
+        rc = push_batch(L, inspect, conns[i], &batches[i], err);
+    for (; sent < nconns && rc == 0; sent++)
+        rc = db_send_queries(conns[sent], batches[sent].sqls, batches[sent].n, err);
+    /* Every connection sent to is collected, even after an error, so it leaves pipeline
+     * mode; only the first error is kept. */
+    for (int i = 0; i < sent; i++) {
+        read_batch *b = &batches[i];
+        rb_error later;
+        if (db_collect_queries(conns[i], b->sqls, b->n, b->rows, rc == 0 ? err : &later) != 0)
+            rc = -1;
+        if (rc != 0)
+            continue;
+        raw_field(L, module, "read");                 /* ... models... read */
+        if ((rc = lua_host_push_db(h, conns[i], err)) != 0)
+            continue;
+        lua_pushvalue(L, opts);
+        lua_createtable(L, 0, b->n);                  /* ... read db opts prefetched */
+        for (int q = 0; q < b->n; q++) {
+            lua_db_push_rows(L, b->rows[q]);
+            lua_setfield(L, -2, b->names[q]);
+            db_result_free(b->rows[q]);
+            b->rows[q] = NULL;
+        }
+        rc = lua_host_docall_with_db(h, conns[i], 3, 1, err);  /* ... models... model */
+    }
+    for (int i = 0; i < nconns; i++)
+        read_batch_release(&batches[i]);
+    free(batches);
+    if (rc != 0) {
+        lua_settop(L, base);
+        return -1;
+    }
+    /* Only the models stay: the module and the query lists under them go. */
+    for (int i = 0; i <= nconns; i++)
+        lua_remove(L, base + 1);
+    return 0;
+}
+
 /* The result table on top: its text, or its data as JSON, into *out; its status. */
 static int take_inspect_result(lua_State *L, bool json, char **out, int *status, rb_error *err)
 {
@@ -161,17 +265,7 @@ int lua_host_call_inspect(lua_host *h, const char *function, db_conn *const *con
     int module = lua_gettop(L);
     push_inspect_opts(h, schemas);
     int opts = lua_gettop(L);
-    int rc = 0;
-    /* One model per connection, each read while only its own `db` works. */
-    for (int i = 0; i < nconns && rc == 0; i++) {
-        raw_field(L, module, "read");                 /* module opts models... read */
-        if (lua_host_push_db(h, conns[i], err) != 0) {
-            rc = -1;
-            break;
-        }
-        lua_pushvalue(L, opts);
-        rc = lua_host_docall_with_db(h, conns[i], 2, 1, err);  /* module opts models... model */
-    }
+    int rc = read_models(h, module, opts, conns, nconns, err); /* module opts models... */
     if (rc == 0) {
         raw_field(L, module, function);
         lua_insert(L, opts + 1);                      /* module opts fn models... */
@@ -336,18 +430,8 @@ int lua_host_call_autogen(lua_host *h, const char *function, db_conn *const *con
         lua_pushstring(L, o->against);
         lua_setfield(L, -2, "against");
     }
-    int rc = 0;
-    /* One model per connection, each read while only its own `db` works (with its RBAC
-     * catalogue: rbacmig.autogen.commands.read). */
-    for (int i = 0; i < nconns && rc == 0; i++) {
-        raw_field(L, module, "read");
-        if (lua_host_push_db(h, conns[i], err) != 0) {
-            rc = -1;
-            break;
-        }
-        lua_pushvalue(L, read_opts);
-        rc = lua_host_docall_with_db(h, conns[i], 2, 1, err);
-    }
+    /* One model per connection, each with its RBAC catalogue (rbacmig.autogen.commands.read). */
+    int rc = read_models(h, module, read_opts, conns, nconns, err);
     if (rc == 0 && (rc = lua_host_docall(L, 1 + nconns, 1, err)) == 0) {
         if (!lua_istable(L, -1)) {
             rc = rb_errorf(err, RB_ERR_FAILURE, "rbacmig.autogen.commands.%s returned no table",

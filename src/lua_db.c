@@ -150,9 +150,8 @@ static int db_exec_method(lua_State *L)
     return 1;
 }
 
-static int db_query_method(lua_State *L)
+void lua_db_push_rows(lua_State *L, const db_result *r)
 {
-    db_result *r = run(L, "query", true);     /* ... box */
     lua_createtable(L, r->nrows, 0);
     for (int row = 0; row < r->nrows; row++) {
         lua_createtable(L, 0, r->ncols);
@@ -162,6 +161,11 @@ static int db_query_method(lua_State *L)
         }
         lua_rawseti(L, -2, row + 1);
     }
+}
+
+static int db_query_method(lua_State *L)
+{
+    lua_db_push_rows(L, run(L, "query", true));     /* ... box rows */
     return 1;
 }
 

@@ -71,6 +71,9 @@ int lua_host_docall_with_db(struct lua_host *h, db_conn *conn, int nargs, int nr
  * builder, so it can fail. */
 int lua_db_new(lua_State *L);
 
+/* Pushes a result set as db:query returns it: a list of rows, each a table by column name. */
+void lua_db_push_rows(lua_State *L, const db_result *r);
+
 /* The connection whose `db` objects work now (the running migration's or RBAC command's), or
  * NULL; a db method on any other connection raises. */
 db_conn *lua_host_active_conn(lua_State *L);

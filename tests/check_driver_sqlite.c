@@ -406,6 +406,40 @@ START_TEST(test_missing_table)
 }
 END_TEST
 
+/* A batch of reads (db_send_queries, db_collect_queries): SQLite has no pipelining, so the
+ * queries run at collect, in order, each result in its slot; a failing one leaves every
+ * slot empty and names its statement. */
+START_TEST(test_query_batch)
+{
+    test_db t;
+    open_temp(&t);
+    run_ok(t.conn, "CREATE TABLE b (x integer)");
+    run_ok(t.conn, "INSERT INTO b VALUES (1), (2)");
+    const char *sqls[] = {"SELECT count(*) AS n FROM b", "SELECT x FROM b ORDER BY x DESC"};
+    db_result *rows[2];
+    rb_error err;
+    rb_error_init(&err);
+    ck_assert_int_eq(db_send_queries(t.conn, sqls, 2, &err), 0);
+    ck_assert_int_eq(db_collect_queries(t.conn, sqls, 2, rows, &err), 0);
+    ck_assert_int_eq(rows[0]->nrows, 1);
+    ck_assert_int_eq(db_result_cell(rows[0], 0, 0)->i, 2);
+    ck_assert_int_eq(rows[1]->nrows, 2);
+    ck_assert_int_eq(db_result_cell(rows[1], 0, 0)->i, 2);
+    db_result_free(rows[0]);
+    db_result_free(rows[1]);
+
+    const char *bad[] = {"SELECT 1", "SELECT * FROM nope", "SELECT 2"};
+    db_result *out[3] = {(db_result *)&t, (db_result *)&t, (db_result *)&t};
+    ck_assert_int_eq(db_send_queries(t.conn, bad, 3, &err), 0);
+    ck_assert_int_eq(db_collect_queries(t.conn, bad, 3, out, &err), -1);
+    for (int i = 0; i < 3; i++)
+        ck_assert_ptr_null(out[i]);
+    ck_assert_str_eq(err.statement, "SELECT * FROM nope");
+    ck_assert_int_eq(db_collect_queries(t.conn, NULL, 0, NULL, &err), 0);
+    close_temp(&t);
+}
+END_TEST
+
 START_TEST(test_constraint_error_at_step)
 {
     test_db t;
@@ -733,6 +767,7 @@ Suite *make_driver_sqlite_suite(void)
     tcase_add_test(tc, test_one_statement_at_a_time);
     tcase_add_test(tc, test_syntax_error);
     tcase_add_test(tc, test_missing_table);
+    tcase_add_test(tc, test_query_batch);
     tcase_add_test(tc, test_constraint_error_at_step);
     tcase_add_test(tc, test_quote_ident);
     tcase_add_test(tc, test_transactions);

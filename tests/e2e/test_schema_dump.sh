@@ -160,6 +160,17 @@ if [ "$DIALECT" = postgresql ]; then
   expect_out "-- not compared in FROM: 1 domain
 -- not compared in TO: 1 domain
 no differences" "no differences between the two spellings"
+  # The reader's queries go to both servers at once (pipeline mode): one that fails on TO
+  # fails the run with the server's error, after FROM's were collected.
+  "$PSQL" -X -q -d "${PG_ADMIN_URL%/*}/$KB" -c "REVOKE SELECT ON pg_catalog.pg_policy FROM PUBLIC" >/dev/null
+  rb diff "$KA_URL" "$KB_URL"
+  expect_rc 1 "a catalog query that fails on TO fails the diff"
+  expect_err_has "error: permission denied for table pg_policy" "the server's error is the error line"
+  rb diff "$KB_URL" "$KA_URL"
+  expect_rc 1 "... and on FROM"
+  "$PSQL" -X -q -d "${PG_ADMIN_URL%/*}/$KB" -c "GRANT SELECT ON pg_catalog.pg_policy TO PUBLIC" >/dev/null
+  rb diff "$KA_URL" "$KB_URL"
+  expect_rc 0 "read again once the catalog is readable"
   rb -d "$KA_URL" schema dump --format json
   expect_rc 0 "dump of every kind"
   kind() { jq -r "$1" <<<"$OUT"; }

@@ -43,8 +43,8 @@ local function rbac_files(db)
 end
 
 -- read(db, opts): the model of db (rbacmig.inspect.commands.read), with its catalogue.
-function M.read(db, opts)
-  local m = require("rbacmig.inspect.commands").read(db, opts)
+function M.read(db, opts, prefetched)
+  local m = require("rbacmig.inspect.commands").read(db, opts, prefetched)
   local current = catalog.read(db)
   rbac_of[m] = { current = current, files = current and rbac_files(db) }
   return m

@@ -38,7 +38,17 @@ local function check_named(models)
   end
 end
 
-function M.read(db, opts)
+-- The catalog queries the reader of a dialect runs, { { name =, sql = }, ... }, for the
+-- host to send ahead on every connection (src/lua_commands.c, read_models); empty when the
+-- reader's queries depend on what it finds (SQLite's, per table).
+function M.queries(dialect)
+  local reader = READERS[dialect]
+  local mod = reader and require(reader)
+  return mod and mod.query_list and mod.query_list() or {}
+end
+
+-- prefetched (optional): the rows of queries(db.dialect), by name.
+function M.read(db, opts, prefetched)
   opts = opts or {}
   if opts.schemas then named = { schemas = opts.schemas, from = opts.schemas_from or "--schema" } end
   local reader = READERS[db.dialect]
@@ -51,7 +61,8 @@ function M.read(db, opts)
       bookkeeping[#bookkeeping + 1] = t
     end
   end
-  return require(reader).read(db, { schemas = opts.schemas, bookkeeping = bookkeeping })
+  return require(reader).read(db, { schemas = opts.schemas, bookkeeping = bookkeeping },
+    prefetched)
 end
 
 function M.dump(m)

@@ -386,7 +386,7 @@ local function add_on_table(m, in_table, rows, kind, fields, hidden, catalog)
 end
 
 -- Schemas, extensions, enums and sequences.
-local function read_namespaces(db, m, scope, schema_rows, hidden)
+local function read_namespaces(fetch, m, scope, schema_rows, hidden)
   for _, r in ipairs(schema_rows) do
     if scope:schema(r.name) then
       local a = { owner = r.owner }
@@ -396,7 +396,7 @@ local function read_namespaces(db, m, scope, schema_rows, hidden)
     end
   end
 
-  for _, r in ipairs(db:query(Q.extensions)) do
+  for _, r in ipairs(fetch("extensions")) do
     -- Extensions Supabase's users add land in `extensions`, a platform schema.
     if scope:schema(r.schema) or (scope.profile == "supabase" and r.schema == "extensions"
         and r.name ~= "plpgsql") then
@@ -405,7 +405,7 @@ local function read_namespaces(db, m, scope, schema_rows, hidden)
     end
   end
 
-  for _, r in ipairs(db:query(Q.enums)) do
+  for _, r in ipairs(fetch("enums")) do
     if scope:schema(r.schema) then
       local id = qualify(r.schema, r.name)
       local a = m.objects.enum[id]
@@ -418,7 +418,7 @@ local function read_namespaces(db, m, scope, schema_rows, hidden)
     end
   end
 
-  for _, r in ipairs(db:query(Q.sequences)) do
+  for _, r in ipairs(fetch("sequences")) do
     -- A sequence owned by a bookkeeping table is rbacmig's too.
     local owner_table = r.owned_by and r.owned_by:match("^(.*)%.[^.]*$")
     if scope:schema(r.schema) and not (owner_table and scope.bookkeeping[owner_table]) then
@@ -433,10 +433,10 @@ local function read_namespaces(db, m, scope, schema_rows, hidden)
 end
 
 -- Tables, views and what is on a table.
-local function read_relations(db, m, scope, hidden)
+local function read_relations(fetch, m, scope, hidden)
   local in_table = function(r) return scope:table(r.schema, r.tbl or r.name) end
   local RELKIND = { r = "table", p = "partitioned table", v = "view", m = "materialized view" }
-  for _, r in ipairs(db:query(Q.relations)) do
+  for _, r in ipairs(fetch("relations")) do
     if in_table(r) then
       local a = { owner = r.owner }
       put(a, "comment", r.comment)
@@ -470,22 +470,22 @@ local function read_relations(db, m, scope, hidden)
     end
   end
 
-  local column_rows = db:query(Q.columns)
+  local column_rows = fetch("columns")
   add_on_table(m, in_table, column_rows, "column",
     { "type", "not_null", "default", "generated", "identity", "collation", "comment" }, hidden,
     "pg_class")
   for _, r in ipairs(column_rows) do
     hidden.positions[qualify(r.schema, r.tbl) .. "." .. r.name] = r.position
   end
-  add_on_table(m, in_table, db:query(Q.constraints), "constraint",
+  add_on_table(m, in_table, fetch("constraints"), "constraint",
     { "type", "definition", "comment" }, hidden, "pg_constraint")
-  add_on_table(m, in_table, db:query(Q.indexes), "index", { "definition", "comment" }, hidden,
+  add_on_table(m, in_table, fetch("indexes"), "index", { "definition", "comment" }, hidden,
     "pg_class")
 
-  add_on_table(m, in_table, db:query(Q.triggers), "trigger",
+  add_on_table(m, in_table, fetch("triggers"), "trigger",
     { "definition", "enabled", "comment" }, hidden, "pg_trigger")
 
-  for _, r in ipairs(db:query(Q.policies)) do
+  for _, r in ipairs(fetch("policies")) do
     if in_table(r) then
       local id = qualify(r.schema, r.tbl) .. "." .. r.name
       local a = m.objects.policy[id]
@@ -503,8 +503,8 @@ local function read_relations(db, m, scope, hidden)
   for _, a in pairs(m.objects.policy) do table.sort(a.roles) end
 end
 
-local function read_functions(db, m, scope, hidden)
-  for _, r in ipairs(db:query(Q.functions)) do
+local function read_functions(fetch, m, scope, hidden)
+  for _, r in ipairs(fetch("functions")) do
     if scope:schema(r.schema) then
       local a = { kind = r.kind, language = r.language,
         volatility = r.volatility, strict = r.strict, security_definer = r.security_definer,
@@ -521,9 +521,9 @@ local function read_functions(db, m, scope, hidden)
 end
 
 -- Grants, keyed by object and grantee, and default privileges.
-local function read_grants(db, m, scope)
+local function read_grants(fetch, m, scope)
   local grants = {}
-  for _, r in ipairs(db:query(Q.relation_grants)) do
+  for _, r in ipairs(fetch("relation_grants")) do
     local object = qualify(r.schema, r.name)
     local known = r.kind ~= "sequence" or m.objects.sequence[object]
     if known and scope:table(r.schema, r.name) and scope:role(r.grantee) then
@@ -532,14 +532,14 @@ local function read_grants(db, m, scope)
         { on = r.kind, object = object, grantee = r.grantee }, r.privilege, r.grantable)
     end
   end
-  for _, r in ipairs(db:query(Q.function_grants)) do
+  for _, r in ipairs(fetch("function_grants")) do
     if scope:schema(r.schema) and scope:role(r.grantee) then
       local object = qualify(r.schema, r.name) .. "(" .. r.identity_args .. ")"
       add_privilege(grants, "function " .. object .. " TO " .. r.grantee,
         { on = "function", object = object, grantee = r.grantee }, r.privilege, r.grantable)
     end
   end
-  for _, r in ipairs(db:query(Q.schema_grants)) do
+  for _, r in ipairs(fetch("schema_grants")) do
     if scope:schema(r.name) and scope:role(r.grantee) then
       add_privilege(grants, "schema " .. r.name .. " TO " .. r.grantee,
         { on = "schema", object = r.name, grantee = r.grantee }, r.privilege, r.grantable)
@@ -548,7 +548,7 @@ local function read_grants(db, m, scope)
   finish_grants(m, "grant", grants)
 
   local defaults = {}
-  for _, r in ipairs(db:query(Q.default_privileges)) do
+  for _, r in ipairs(fetch("default_privileges")) do
     if (r.schema == nil or scope:schema(r.schema)) and scope:role(r.role)
         and scope:role(r.grantee) then
       local id = string.format("FOR ROLE %s%s ON %s TO %s", r.role,
@@ -563,7 +563,7 @@ end
 -- What depends on what, as "kind identity" keys of the objects read: a column is its table
 -- too (and is listed as both); a sequence OWNED BY a column is created before it (the
 -- column's default calls it), so that link is no order.
-local function read_depends(db, hidden)
+local function read_depends(fetch, hidden)
   local depends, seen = {}, {}
   local function keys_of(catalog, oid, sub)
     local base = catalog .. ":" .. tostring(oid) .. ":"
@@ -571,7 +571,7 @@ local function read_depends(db, hidden)
     if tostring(sub) ~= "0" then part = hidden.keys[base .. tostring(sub)] end
     return whole, part
   end
-  for _, r in ipairs(db:query(Q.depends)) do
+  for _, r in ipairs(fetch("depends")) do
     if not (r.cls == r.ref_cls and tostring(r.oid) == tostring(r.ref_oid)) then
       local k1, k2 = keys_of(r.cls, r.oid, r.sub)
       local r1, r2 = keys_of(r.ref_cls, r.ref_oid, r.ref_sub)
@@ -595,23 +595,41 @@ local function read_depends(db, hidden)
   return depends
 end
 
-function M.read(db, opts)
+-- Each query's text, by name, in the order the reader uses them: the host sends them all at
+-- once (src/lua_commands.c, read_models) and hands read() their rows.
+function M.query_list()
+  local names = {}
+  for name in pairs(Q) do names[#names + 1] = name end
+  table.sort(names)
+  local list = {}
+  for _, name in ipairs(names) do list[#list + 1] = { name = name, sql = Q[name] } end
+  return list
+end
+
+-- prefetched (optional): rows by query name, as the host collected them; a query missing
+-- there is run here.
+function M.read(db, opts, prefetched)
+  local function fetch(name)
+    local rows = prefetched and prefetched[name]
+    if rows then return rows end
+    return db:query(Q[name])
+  end
   local m = model.new("postgresql")
-  local schema_rows = db:query(Q.schemas)
+  local schema_rows = fetch("schemas")
   local present = {}
   for _, r in ipairs(schema_rows) do present[#present + 1] = r.name end
   local scope = scope_mod.new("postgresql", present, opts)
   m.profile = scope.profile
   m.schemas = scope:schemas()
   local hidden = { keys = {}, positions = {} }
-  read_namespaces(db, m, scope, schema_rows, hidden)
-  read_relations(db, m, scope, hidden)
-  read_functions(db, m, scope, hidden)
-  read_grants(db, m, scope)
+  read_namespaces(fetch, m, scope, schema_rows, hidden)
+  read_relations(fetch, m, scope, hidden)
+  read_functions(fetch, m, scope, hidden)
+  read_grants(fetch, m, scope)
   -- Kept beside the model, not in it (see the header of rbacmig.autogen.order): the dump,
   -- text or JSON, walks only the model's own fields.
-  setmetatable(m, { __index = { depends = read_depends(db, hidden), positions = hidden.positions } })
-  for _, r in ipairs(db:query(Q.not_compared)) do
+  setmetatable(m, { __index = { depends = read_depends(fetch, hidden), positions = hidden.positions } })
+  for _, r in ipairs(fetch("not_compared")) do
     if r.schema == nil or scope:schema(r.schema) then model.count(m, r.what, r.n) end
   end
   return m
