@@ -537,6 +537,20 @@ static void add_schema_builder(lua_State *L, int methods)
     lua_pop(L, 1);
 }
 
+/* __index of a db's method table until a schema builder function is first asked for: the
+ * builder (some 3,000 lines of Lua) is loaded then, its functions copied in, and the table
+ * answers for itself from there on. A read (diff, schema dump, can) never loads it: a
+ * tenth of a diff's memory. */
+static int load_builder_on_miss(lua_State *L)
+{
+    lua_settop(L, 2);                /* methods key */
+    lua_pushnil(L);
+    lua_setmetatable(L, 1);
+    add_schema_builder(L, 1);
+    lua_rawget(L, 1);
+    return 1;
+}
+
 int lua_db_new(lua_State *L)
 {
     db_conn *conn = lua_touserdata(L, 1);
@@ -585,7 +599,10 @@ int lua_db_new(lua_State *L)
         lua_pushlightuserdata(L, conn);
         lua_push_config(L, cfg);
         luaL_setfuncs(L, db_methods, 2);
-        add_schema_builder(L, methods);
+        lua_createtable(L, 0, 1);
+        lua_pushcfunction(L, load_builder_on_miss);
+        lua_setfield(L, -2, "__index");
+        lua_setmetatable(L, methods);
         lua_setfield(L, -2, "__index");                /* db mt */
         lua_push_config(L, cfg);
         lua_setfield(L, -2, "__cfg");
