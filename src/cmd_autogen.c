@@ -195,13 +195,72 @@ static int open_shadow(cli_state *st, const char *url, shadow *sh, rb_error *err
     return st->conn ? shadow_bring(sh, st->conn, err) : 0;
 }
 
-/* The head shadow: the migrations replayed up to each of targets (the new revision's
- * parents: the head(s), or --head REV; none for a new root), or to every head (NULL). */
-static int head_shadow(cli_state *st, const char *url, const str_list *targets, shadow *sh,
-                       rb_error *err)
+/* The kept shadows' id for this run (shadow.h) in *id, or NULL for throwaway ones: kept when
+ * keep_shadows is on, the live database is PostgreSQL reached directly (a transaction-mode
+ * pooler keeps no session lock), and no other run holds the pair. */
+static int kept_id(cli_state *st, char buf[13], const char **id, rb_error *err)
 {
-    if (open_shadow(st, url, sh, err) != 0)
+    *id = NULL;
+    if (!st->cfg.keep_shadows || !st->conn ||
+        db_conn_dialect(st->conn) != DIALECT_POSTGRESQL || db_via_transaction_pooler(st->conn))
+        return 0;
+    bool locked = false;
+    if (shadow_kept_id(&st->cfg, buf) != 0)
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
+    if (shadow_kept_lock(st->conn, buf, &locked, err) != 0)
         return -1;
+    if (!locked)
+        out_note("the kept shadows rbacmig_shadow_%s_* are in use by another run; this one "
+                 "makes throwaway ones", buf);
+    *id = locked ? buf : NULL;
+    return 0;
+}
+
+/* Whether a reused head shadow is what a replay would make: its version rows exactly those
+ * of targets (upgraded from an earlier run's state, it may hold more), and no applied
+ * migration's file edited since it ran there (the upgrade checks that only when it has
+ * something to run). */
+static bool at_targets(cli_state *st, shadow *sh, const str_list *targets)
+{
+    version_store vs;
+    str_list have = {0}, want = {0};
+    rev_set set = {0};
+    bool exists = false, same = false;
+    rb_error err;
+    rb_error_init(&err);
+    if (versions_open(&vs, sh->conn, &sh->cfg, &st->g, &err) != 0)
+        return false;
+    if (versions_read(&vs, &have, &exists, &err) == 0 && rev_set_init(&set, &st->g) == 0) {
+        int heads[st->g.count + 1];
+        int n = targets ? 0 : graph_heads(&st->g, heads);
+        for (int i = 0; targets && i < targets->count; i++)
+            heads[n++] = graph_find(&st->g, targets->items[i]);
+        same = true;
+        for (int i = 0; i < n; i++) {
+            if (heads[i] < 0)
+                same = false;
+            else
+                rev_set_add_ancestors(&set, &st->g, heads[i]);
+        }
+        same = same && graph_version_rows(&st->g, &set, &want) == 0 &&
+               have.count == want.count;
+        for (int i = 0; same && i < want.count; i++)
+            same = str_list_contains(&have, want.items[i]);
+        int *changed = NULL, nchanged = 0;
+        same = same && versions_changed_files(&vs, &set, &changed, &nchanged, &err) == 0 &&
+               nchanged == 0;
+        free(changed);
+    }
+    rev_set_release(&set);
+    str_list_release(&have);
+    str_list_release(&want);
+    versions_close(&vs);
+    return same;
+}
+
+/* Replays the migrations into sh up to each of targets, or to every head (NULL). */
+static int replay(cli_state *st, shadow *sh, const str_list *targets, rb_error *err)
+{
     int n = targets ? targets->count : st->g.count ? 1 : 0;
     for (int i = 0; i < n; i++)
         if (shadow_migrate(sh, st->host, &st->g, DIR_UPGRADE,
@@ -210,12 +269,63 @@ static int head_shadow(cli_state *st, const char *url, const str_list *targets, 
     return check_stopped(err);
 }
 
-/* The declared shadow: the schema directory applied (its renames into *renames, if given). */
-static int declared_shadow(cli_state *st, const char *url, const str_list *files, shadow *sh,
-                           lua_declared_renames *renames, rb_error *err)
+/* The head shadow: the migrations replayed up to each of targets (the new revision's
+ * parents: the head(s), or --head REV; none for a new root), or to every head (NULL). A
+ * kept one (id) that an earlier run left clean is only upgraded from where it was; when
+ * that fails, or leaves it elsewhere than at targets, it is made again and replayed whole.
+ * Its clean mark is cleared first: the run records it again only once it leaves the
+ * shadow at targets (mark_head_clean). */
+static int head_shadow(cli_state *st, const char *url, const str_list *targets,
+                       const char *id, shadow *sh, rb_error *err)
 {
-    if (open_shadow(st, url, sh, err) != 0 ||
-        apply_declarations(st, sh, st->cfg.schema_dir, files, renames, err) != 0)
+    if (!id) {
+        if (open_shadow(st, url, sh, err) != 0)
+            return -1;
+        return replay(st, sh, targets, err);
+    }
+    if (shadow_open_kept(&st->cfg, st->conn, id, "head", false, sh, err) != 0 ||
+        shadow_mark(sh, false, err) != 0)
+        return -1;
+    if (sh->reused) {
+        rb_error step;
+        rb_error_init(&step);
+        if (replay(st, sh, targets, &step) == 0 && at_targets(st, sh, targets))
+            return 0;
+        if (step.kind == RB_ERR_INTERRUPTED || check_stopped(err) != 0)
+            return *err = step, -1;
+        out_note("shadow: %s does not follow from where an earlier run left it%s%s; making "
+                 "it again", sh->created_db, step.message[0] ? ": " : "", step.message);
+        if (shadow_open_kept(&st->cfg, st->conn, id, "head", true, sh, err) != 0 ||
+            shadow_mark(sh, false, err) != 0)
+            return -1;
+    }
+    if (shadow_bring_from_live(sh, err) != 0)
+        return -1;
+    return replay(st, sh, targets, err);
+}
+
+/* Records that the kept head shadow is at the run's targets, for the next run to build on. */
+static int mark_head_clean(shadow *sh, rb_error *err)
+{
+    return sh->kept ? shadow_mark(sh, true, err) : 0;
+}
+
+/* The declared shadow: the schema directory applied (its renames into *renames, if given).
+ * A kept one (id) is empty: the declarations, and what the live database lends, go in one
+ * transaction, which reading the models (call_autogen) rolls back. */
+static int declared_shadow(cli_state *st, const char *url, const str_list *files,
+                           const char *id, shadow *sh, lua_declared_renames *renames,
+                           rb_error *err)
+{
+    if (!id) {
+        if (open_shadow(st, url, sh, err) != 0)
+            return -1;
+    } else if (shadow_open_kept(&st->cfg, st->conn, id, "declared", false, sh, err) != 0 ||
+               db_begin_locked(sh->conn, versions_lock_key(&sh->cfg), err) != 0 ||
+               shadow_bring_from_live(sh, err) != 0) {
+        return -1;
+    }
+    if (apply_declarations(st, sh, st->cfg.schema_dir, files, renames, err) != 0)
         return -1;
     return check_stopped(err);
 }
@@ -394,6 +504,8 @@ static int prove_and_write(cli_state *st, shadow *a, const str_list *parents,
         goto done;
     if (!proved)
         goto refused;
+    if (mark_head_clean(a, err) != 0)
+        goto done;
     const char *base = strrchr(path, '/');
     if (!(dest = join2(st->cfg.migrations_dir, base ? base + 1 : path))) {
         rb_errorf(err, RB_ERR_FAILURE, "out of memory");
@@ -541,8 +653,13 @@ int autogen_revision(cli_state *st, const str_list *parents, const str_list *dep
         goto done;
     const char *url_a = urls->count > 0 ? urls->items[0] : NULL;
     const char *url_b = urls->count > 1 ? urls->items[1] : NULL;
-    if ((from_db ? live_shadow(st, url_a, parents, &a, err) : head_shadow(st, url_a, parents, &a, err)) != 0 ||
-        declared_shadow(st, url_b, &files, &b, &declared, err) != 0)
+    char idbuf[13];
+    const char *id = NULL;
+    if (urls->count == 0 && kept_id(st, idbuf, &id, err) != 0)
+        goto done;
+    if ((from_db ? live_shadow(st, url_a, parents, &a, err)
+                 : head_shadow(st, url_a, parents, id, &a, err)) != 0 ||
+        declared_shadow(st, url_b, &files, id, &b, &declared, err) != 0)
         goto done;
     /* The declarations' renamed_from go to the generator with --rename, merged there. */
     lua_autogen_opts o = {.renames = cli_values(st, "rename"), .declared = &declared,
@@ -570,6 +687,8 @@ int autogen_revision(cli_state *st, const str_list *parents, const str_list *dep
     }
     db_conn *pair[2] = {from_db ? st->conn : a.conn, b.conn};
     if (call_autogen(st, "generate", pair, 2, &o, &gen, err) != 0)
+        goto done;
+    if (gen.status != 1 && mark_head_clean(&a, err) != 0)
         goto done;
     if (gen.status == 0) {
         out_print("No changes in schema detected.");
@@ -618,11 +737,16 @@ int autogen_check(cli_state *st, bool quiet_lines, bool *checked, int *differenc
         goto done;
     }
     lua_autogen_opts o = {0};
-    if (head_shadow(st, NULL, NULL, &a, err) != 0 ||
-        declared_shadow(st, NULL, &files, &b, NULL, err) != 0)
+    char idbuf[13];
+    const char *id = NULL;
+    if (kept_id(st, idbuf, &id, err) != 0)
+        goto done;
+    if (head_shadow(st, NULL, NULL, id, &a, err) != 0 ||
+        declared_shadow(st, NULL, &files, id, &b, NULL, err) != 0)
         goto done;
     db_conn *pair[2] = {a.conn, b.conn};
-    if (call_autogen(st, "compare", pair, 2, &o, &res, err) != 0)
+    if (call_autogen(st, "compare", pair, 2, &o, &res, err) != 0 ||
+        mark_head_clean(&a, err) != 0)
         goto done;
     *differences = res.lines.count;
     for (int i = 0; !quiet_lines && i < res.lines.count; i++)

@@ -29,6 +29,7 @@ void config_init(config *cfg)
     cfg->history_table = xstrdup("rbacmig_history");
     cfg->schema = xstrdup("public");
     cfg->lock_timeout_ms = 10000; /* documented default: fail rather than queue behind a long lock */
+    cfg->keep_shadows = true;     /* autogenerate's shadows, kept between runs (shadow.h) */
 }
 
 void config_release(config *cfg)

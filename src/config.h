@@ -42,6 +42,8 @@ typedef struct config {
                               * test); empty: all but the system's (and Supabase's) */
     str_list test_dialects;  /* what `rbacmig test` runs on: "postgresql", "sqlite", "both";
                               * empty: the database URL's dialect */
+    bool keep_shadows;       /* autogenerate and check keep their two shadow databases
+                              * between runs (PostgreSQL; shadow.h); default true */
     config_kv *x;            /* -x KEY=VALUE, in order */
     int x_count;
 } config;

@@ -114,6 +114,7 @@ static const field_spec config_fields[] = {
      "a list of schema names such as { \"public\", \"app\" }"},
     {"test_dialects", FIELD_LIST, false, CFG(test_dialects), rule_test_dialect,
      "a list such as { \"postgresql\", \"sqlite\" }"},
+    {"keep_shadows", FIELD_BOOLEAN, false, CFG(keep_shadows), NULL, "true or false"},
 };
 static const table_spec config_spec = {"setting", "", config_fields,
                                        sizeof config_fields / sizeof *config_fields};

@@ -2,6 +2,7 @@
  * PostgreSQL: CREATE DATABASE on the live database's server, through a second connection to
  * the live database (CREATE/DROP DATABASE cannot run inside a transaction, nor in the database
  * they drop); the shadow's URL is the live one with the database name replaced. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "shadow.h"
 
 #include <signal.h>
@@ -12,7 +13,10 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "revision.h"
 #include "runner.h"
+#include "sha256.h"
+#include "version.h"
 
 /* url with its database replaced by db: the path of a postgresql:// URL, else (a key=value
  * connection string) a dbname= appended, which libpq reads last and so wins. Caller frees. */
@@ -181,6 +185,183 @@ int shadow_open(const config *cfg, const char *shadow_url, shadow *sh, rb_error 
     if (rc == 0)
         rc = bring_from_live(sh, cfg, err);
     return rc;
+}
+
+/* ---- kept shadows --------------------------------------------------------------------
+ *
+ * Creating a database copies template1 through the WAL, and dropping one forces a
+ * checkpoint that writes every dirty buffer of the server: together most of an
+ * autogenerate run. So `revision --autogenerate` and `check` keep their two shadows between
+ * runs (keep_shadows, on by default), named from the live database and the project:
+ *   rbacmig_shadow_<id>_head      the migrations replayed; left at the new revision's parents
+ *                                 by the downgrade proof, and marked clean (its database
+ *                                 comment names the rbacmig build) only when a run ends with
+ *                                 it there: a next run upgrades it from there (only the new
+ *                                 migrations run), and one that finds it unmarked, or built
+ *                                 by another rbacmig, or not at the parents, builds it again
+ *   rbacmig_shadow_<id>_declared  always empty: each run brings and applies the declarations
+ *                                 in one transaction that is rolled back once they are read
+ * A session advisory lock on the live database keeps two runs off one pair; a run that
+ * cannot take it makes throwaway shadows, as keep_shadows = false does. */
+
+/* What a kept shadow's comment says when a run left it clean: rbacmig's build, whose
+ * replay made it. */
+static void clean_mark(char *buf, size_t size)
+{
+    snprintf(buf, size, "rbacmig %s (%s): kept shadow, clean", RBACMIG_VERSION,
+             RBACMIG_GIT_REVISION);
+}
+
+int shadow_kept_id(const config *cfg, char id[13])
+{
+    char real[4096];
+    const char *dir = realpath(cfg->migrations_dir, real) ? real : cfg->migrations_dir;
+    /* The URL as masked: a new password keeps the pair. */
+    char *masked = config_mask_url(cfg->database_url);
+    if (!masked)
+        return -1;
+    sha256_ctx ctx;
+    unsigned char digest[32];
+    sha256_init(&ctx);
+    const char *parts[] = {masked, dir, cfg->schema ? cfg->schema : "public",
+                           cfg->version_table ? cfg->version_table : ""};
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+        sha256_update(&ctx, parts[i], strlen(parts[i]) + 1);
+    sha256_final(&ctx, digest);
+    free(masked);
+    for (int i = 0; i < 6; i++)
+        snprintf(id + 2 * i, 3, "%02x", digest[i]);
+    return 0;
+}
+
+int shadow_kept_lock(db_conn *live, const char *id, bool *locked, rb_error *err)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_try_advisory_lock(x'%s'::bigint)", id);
+    db_result *res = NULL;
+    *locked = false;
+    if (db_exec(live, sql, 0, NULL, &res, NULL, err) != 0)
+        return -1;
+    *locked = res->nrows == 1 && db_result_cell(res, 0, 0)->type == DBV_BOOL &&
+              db_result_cell(res, 0, 0)->b;
+    db_result_free(res);
+    return 0;
+}
+
+/* The kept database's comment ("" for none), through the shadow's own connection. */
+static int read_mark(shadow *sh, char *buf, size_t size, rb_error *err)
+{
+    db_result *res = NULL;
+    buf[0] = '\0';
+    if (db_exec(sh->conn, "SELECT pg_catalog.shobj_description(d.oid, 'pg_database') FROM "
+                "pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()",
+                0, NULL, &res, NULL, err) != 0)
+        return -1;
+    if (res->nrows == 1 && db_result_cell(res, 0, 0)->type == DBV_TEXT)
+        rb_strlcpy(buf, db_result_cell(res, 0, 0)->text, size);
+    db_result_free(res);
+    return 0;
+}
+
+int shadow_mark(shadow *sh, bool clean, rb_error *err)
+{
+    if (!sh->kept)
+        return 0;
+    char mark[200], *literal = NULL, sql[400];
+    clean_mark(mark, sizeof mark);
+    size_t len = 0;
+    db_value v = dbv_text(mark);
+    if (clean && db_literal(&v, DIALECT_POSTGRESQL, &literal, &len, err) != 0)
+        return -1;
+    snprintf(sql, sizeof sql, "COMMENT ON DATABASE \"%s\" IS %s", sh->created_db,
+             literal ? literal : "NULL");
+    free(literal);
+    return db_run(sh->conn, sql, err);
+}
+
+/* Drops the kept database (ours: the lock is held) and makes it anew. */
+static int remake_kept(shadow *sh, bool existed, rb_error *err)
+{
+    db_close(sh->conn);
+    sh->conn = NULL;
+    config cfg = sh->cfg;
+    cfg.database_url = sh->live_url;
+    db_conn *admin = NULL;
+    db_open_options opts = {.lock_timeout_ms = cfg.lock_timeout_ms};
+    char sql[160];
+    int rc = db_open(&cfg, &opts, &admin, err);
+    if (rc == 0 && existed) {
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", sh->created_db);
+        rc = db_run(admin, sql, err);
+    }
+    if (rc == 0) {
+        snprintf(sql, sizeof sql, "CREATE DATABASE \"%s\"", sh->created_db);
+        rc = db_run(admin, sql, err);
+    }
+    db_close(admin);
+    if (rc != 0) {
+        rb_error_prefix(err, "cannot create the shadow database %s", sh->created_db);
+        if (!err->hint[0])
+            rb_strlcpy(err->hint, "the user needs CREATEDB; or set keep_shadows = false, or "
+                       "give empty databases with --shadow-url", sizeof err->hint);
+        return -1;
+    }
+    if (open_url(sh, err) != 0)
+        return rb_error_prefix(err, "shadow database");
+    sh->reused = false;
+    return 0;
+}
+
+int shadow_open_kept(const config *cfg, db_conn *live, const char *id, const char *role,
+                     bool fresh, shadow *sh, rb_error *err)
+{
+    shadow_close(sh);
+    memset(sh, 0, sizeof *sh);
+    sh->cfg = *cfg;
+    sh->kept = true;
+    runner_hold_exit(true);
+    char name[64];
+    snprintf(name, sizeof name, "rbacmig_shadow_%s_%s", id, role);
+    if (!(sh->created_db = strdup(name)) || !(sh->live_url = strdup(cfg->database_url)) ||
+        !(sh->url = url_with_database(cfg->database_url, name)))
+        return rb_errorf(err, RB_ERR_FAILURE, "out of memory");
+    db_value v = dbv_text(name);
+    db_result *res = NULL;
+    if (db_exec(live, "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", 1, &v, &res,
+                NULL, err) != 0)
+        return -1;
+    bool existed = res->nrows > 0;
+    db_result_free(res);
+    char mark[200], want[200];
+    clean_mark(want, sizeof want);
+    if (existed && !fresh && open_url(sh, err) == 0 &&
+        read_mark(sh, mark, sizeof mark, err) == 0) {
+        /* The declared one must also be empty: only a COMMIT in a declaration, or a hand,
+         * could have left something there. */
+        rb_error ignored;
+        rb_error_init(&ignored);
+        sh->reused = strcmp(mark, want) == 0 &&
+                     (strcmp(role, "declared") != 0 || refuse_unless_empty(sh, &ignored) == 0);
+    }
+    if (sh->reused) {
+        out_note("shadow: %s (kept from an earlier run)", name);
+        return 0;
+    }
+    if (remake_kept(sh, existed, err) != 0)
+        return -1;
+    out_note("shadow: %s (%s; kept for the next run: keep_shadows)", name,
+             existed ? "made again" : "new");
+    /* The declared shadow is left empty for good: clean from the start. */
+    return strcmp(role, "declared") == 0 ? shadow_mark(sh, true, err) : 0;
+}
+
+int shadow_bring_from_live(shadow *sh, rb_error *err)
+{
+    if (sh->brought)
+        return 0;
+    config live = sh->cfg; /* sh->cfg names the shadow: its URL is the live one's */
+    live.database_url = sh->live_url;
+    return bring_from_live(sh, &live, err);
 }
 
 int shadow_migrate(shadow *sh, lua_host *host, const graph *g, direction dir, const char *to,
@@ -432,6 +613,23 @@ done:
     return rc;
 }
 
+/* One statement of the bring. Inside a transaction (a kept declared shadow brings in the
+ * transaction its declarations are rolled back with), in a savepoint of its own: a failure
+ * must not abort the rest. */
+static int run_one(db_conn *c, const char *sql, rb_error *err)
+{
+    if (!db_in_transaction(c))
+        return db_run(c, sql, err);
+    if (db_run(c, "SAVEPOINT rbacmig_bring", err) != 0)
+        return -1;
+    if (db_run(c, sql, err) == 0)
+        return db_run(c, "RELEASE SAVEPOINT rbacmig_bring", err);
+    rb_error ignored;
+    rb_error_init(&ignored);
+    db_run(c, "ROLLBACK TO SAVEPOINT rbacmig_bring", &ignored);
+    return -1;
+}
+
 /* Runs what is not done yet, the fallback instead where `fallback` says; true when any ran. */
 static bool bring_round(shadow *sh, bring_item *items, int n, bool fallback)
 {
@@ -445,7 +643,7 @@ static bool bring_round(shadow *sh, bring_item *items, int n, bool fallback)
             return false;
         rb_error one;
         rb_error_init(&one);
-        if (db_run(sh->conn, sql, &one) == 0) {
+        if (run_one(sh->conn, sql, &one) == 0) {
             it->done = progress = true;
             out_debug("shadow: %.120s", sql);
         } else {
@@ -548,7 +746,7 @@ void shadow_close(shadow *sh)
 {
     db_close(sh->conn);
     sh->conn = NULL;
-    if (sh->created_db) {
+    if (sh->created_db && !sh->kept) {
         /* The live database's server, as the shadow was made; WITH (FORCE) ends a backend
          * still finishing a cancelled statement. */
         config cfg = sh->cfg;

@@ -22,6 +22,8 @@ typedef struct shadow {
     char *file;        /* SQLite: the temporary file (removed by shadow_close), or NULL */
     config cfg;        /* the run's settings with the shadow's URL (strings borrowed) */
     bool brought;      /* PostgreSQL: what the replay needs from outside the scope is in */
+    bool kept;         /* a kept shadow (below): shadow_close leaves the database */
+    bool reused;       /* kept, and found as an earlier run left it (clean, or empty) */
     char *not_brought; /* what could not be brought, named when a replay fails, or NULL */
 } shadow;
 
@@ -48,6 +50,23 @@ int shadow_migrate(shadow *sh, lua_host *host, const graph *g, direction dir, co
  * brought it already (it does on PostgreSQL): kept for callers that bring from a
  * connection of their own. */
 int shadow_bring(shadow *sh, db_conn *live, rb_error *err);
+
+/* Kept shadows (shadow.c explains why; `revision --autogenerate` and `check` use them on
+ * PostgreSQL unless keep_shadows = false): rbacmig_shadow_<id>_<role> on the live server,
+ * where id (12 hex digits) names the live database and the project. shadow_kept_lock
+ * takes the pair's session advisory lock on the live connection (*locked false: another
+ * run holds it). shadow_open_kept closes sh, then opens the role's database, making it
+ * (again) when fresh, or unless an earlier run left it clean (head) or empty (declared): then sh->reused is true and
+ * nothing is brought. shadow_mark records (clean) or clears the head's clean mark: clear
+ * it before changing the head, record it once the run leaves it where it should be.
+ * shadow_bring_from_live brings what lies outside the managed scope, in the transaction
+ * that is open if one is (each statement in a savepoint). */
+int shadow_kept_id(const config *cfg, char id[13]);
+int shadow_kept_lock(db_conn *live, const char *id, bool *locked, rb_error *err);
+int shadow_open_kept(const config *cfg, db_conn *live, const char *id, const char *role,
+                     bool fresh, shadow *sh, rb_error *err);
+int shadow_mark(shadow *sh, bool clean, rb_error *err);
+int shadow_bring_from_live(shadow *sh, rb_error *err);
 
 /* Closes the shadow's connection and drops the database or removes the file it created.
  * Safe on a zeroed or half-opened shadow; reports nothing (a failed drop is named in a

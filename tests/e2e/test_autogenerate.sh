@@ -24,17 +24,29 @@ if [ "$DIALECT" = postgresql ]; then
     -f "$SRC/tests/pgtap/00_supabase_fixture.sql" >/dev/null || exit 1
 fi
 
-# shadows_gone WHAT: every shadow this run named on stderr ("rbacmig: shadow: NAME") is gone,
-# and no candidate file was left in TMPDIR.
+# shadows_gone WHAT: every throwaway shadow this run named on stderr ("rbacmig: shadow: NAME")
+# is gone, the kept ones ("NAME (... kept ...)", PostgreSQL's default) are there and the
+# declared one is empty, and no candidate file was left in TMPDIR.
 shadows_gone() {
-  local names
-  names=$(sed -n 's/^rbacmig: shadow: //p' "$TEST_DIR/.stderr" | tr '\n' ' ')
-  if [ -z "$names" ]; then
+  local names kept name
+  names=$(sed -n 's/^rbacmig: shadow: \([^ ]*\)$/\1/p' "$TEST_DIR/.stderr" | tr '\n' ' ')
+  kept=$(sed -n 's/^rbacmig: shadow: \([^ ]*\) (.*kept.*$/\1/p' "$TEST_DIR/.stderr" | tr '\n' ' ')
+  if [ -z "$names$kept" ]; then
     fail "$1: stderr names no shadow"
   elif [ "$DIALECT" = postgresql ]; then
     for name in $names; do
       expect_eq "$("$PSQL" -X -At -d "$RBACMIG_TEST_PG_URL" \
         -c "SELECT count(*) FROM pg_database WHERE datname = '$name'")" 0 "$1: $name dropped"
+    done
+    for name in $kept; do
+      case $name in
+        *_declared) expect_eq "$("$PSQL" -X -At -d "${RBACMIG_TEST_PG_URL%/*}/$name" -c \
+          "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'")" \
+          0 "$1: the kept $name is left empty" ;;
+        *) expect_eq "$("$PSQL" -X -At -d "$RBACMIG_TEST_PG_URL" \
+          -c "SELECT count(*) FROM pg_database WHERE datname = '$name'")" 1 "$1: $name kept" ;;
+      esac
     done
   fi
   expect_eq "$(ls -A "$TMPDIR")" "" "$1: nothing left in TMPDIR"
