@@ -21,7 +21,11 @@
 #      each writes is deleted before its next run, untimed):
 #        rbacmig  `rbacmig revision --autogenerate -m x`: both shadows (head replayed from
 #                 the migrations, the declarations applied), both read and compared, the
-#                 migration generated, proved up and down, the shadows dropped
+#                 migration generated, proved up and down; the shadows are the kept pair
+#                 (keep_shadows, the default), made by the checked run before the timing
+#        rbacmig, first run   the same in a copy of the project whose kept pair is dropped
+#                 before each run (untimed): both made, the migrations replayed whole
+#        rbacmig, keep_shadows = false   a copy that makes and drops two throwaway shadows
 #        alembic  `alembic revision --autogenerate -m x` (Debian's, /usr/bin/python3 -m
 #                 alembic): the live database reflected and compared with the model
 #        rbacmig, --shadow-url x2   (not under --quick) the same, in two empty databases
@@ -187,9 +191,28 @@ RM_RB="rm -f $P/rbacmig/migrations/benchx_x.lua"
 RM_AL="rm -f $P/alembic/versions/benchx_x.py"
 # --shadow-url needs two empty databases per run: made (and the last run's dropped) untimed
 SHADOWS="$PSQL -X -q -d $URL/postgres -c 'DROP DATABASE IF EXISTS bench_sh_a' -c 'DROP DATABASE IF EXISTS bench_sh_b' -c 'CREATE DATABASE bench_sh_a' -c 'CREATE DATABASE bench_sh_b'"
+# The kept shadows (keep_shadows, the default): the checked run above made them, so the
+# "rbacmig" row is every run after the first. "first run" is a copy of the project (its own
+# pair of kept shadows) whose pair is dropped before each run (untimed): both made, the
+# migrations replayed whole. "keep_shadows = false" is a copy that makes and drops two
+# throwaway shadows each run, as rbacmig did before it kept them.
+cp -r "$P/rbacmig" "$P/rbacmig-first"
+cp -r "$P/rbacmig" "$P/rbacmig-throwaway"
+printf 'return { migrations = "migrations", schema_dir = "schema", keep_shadows = false }\n' \
+  > "$P/rbacmig-throwaway/rbacmig.lua"
+FIRST_PAIR=$(cd "$P/rbacmig-first" && $RB_CMD 2>&1 >/dev/null |
+  sed -n 's/^rbacmig: shadow: \(rbacmig_shadow_[0-9a-f]*\)_head .*/\1/p')
+[ -n "$FIRST_PAIR" ] || { echo "bench: the first-run copy named no kept shadow" >&2; exit 1; }
+RM_RB_F="rm -f $P/rbacmig-first/migrations/benchx_x.lua"
+DROP_FIRST="$RM_RB_F; $PSQL -X -q -d $URL/postgres -c 'DROP DATABASE IF EXISTS ${FIRST_PAIR}_head WITH (FORCE)' -c 'DROP DATABASE IF EXISTS ${FIRST_PAIR}_declared WITH (FORCE)'"
+RM_RB_T="rm -f $P/rbacmig-throwaway/migrations/benchx_x.lua"
 spec_new pg
 spec_add pg.rbacmig rbacmig "$RM_RB" "sh -c 'cd $P/rbacmig && exec sh $RC 0 $RB_CMD'"
 spec_add pg.alembic alembic "$RM_AL" "sh -c 'cd $P/alembic && exec sh $RC 0 $AL_CMD'"
+spec_add pg.rbacmig-first "rbacmig, first run (kept shadows made)" "$DROP_FIRST" \
+  "sh -c 'cd $P/rbacmig-first && exec sh $RC 0 $RB_CMD'" 0
+spec_add pg.rbacmig-throwaway "rbacmig, keep_shadows = false" "$RM_RB_T" \
+  "sh -c 'cd $P/rbacmig-throwaway && exec sh $RC 0 $RB_CMD'" 0
 if [ "$QUICK" = 0 ]; then
   spec_add pg.rbacmig-shadow-url "rbacmig --shadow-url x2" "$RM_RB; $SHADOWS" \
     "sh -c 'cd $P/rbacmig && exec sh $RC 0 $RB_CMD --shadow-url $URL/bench_sh_a --shadow-url $URL/bench_sh_b'" 0
