@@ -1147,7 +1147,9 @@ START_TEST(test_run_interrupt_through_pcall)
         sa.sa_handler = on_alarm;
         sigemptyset(&sa.sa_mask);
         sigaction(SIGALRM, &sa, &old);
-        struct itimerval tv = {.it_value = {.tv_usec = 200000}};
+        /* A second: under valgrind on a loaded machine, reading and compiling the file
+         * took longer than the 0.2 s this was, and the interrupt came before the loop. */
+        struct itimerval tv = {.it_value = {.tv_sec = 1}};
         setitimer(ITIMER_REAL, &tv, NULL);
         char *path;
         rb_error err;
