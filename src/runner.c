@@ -306,6 +306,32 @@ static int record_success(run *s, const revision *rev, double ms, db_reopen *reo
     return 0;
 }
 
+/* A transactional = false step ran in autocommit mode, without the lock; its bookkeeping
+ * takes the lock again in a transaction of its own. Another run may have recorded a step
+ * meanwhile (a second pod running the same one): written over that, the bookkeeping would
+ * erase it. So the version is read again first, and a move stops the run. */
+static int relock_after_autocommit(run *s, const revision *rev, rb_error *err)
+{
+    db_conn *c = s->r->conn;
+    if (!s->tables_ready || !db_can_read(c))
+        return db_begin_locked(c, s->key, err);
+    db_result *res = NULL;
+    bool unmoved = true;
+    if (db_begin_locked_read(c, s->key, s->read_sql, &res, err) != 0 ||
+        take_fresh_rows(res, &s->rows, &unmoved, err) != 0)
+        return -1;
+    if (unmoved)
+        return 0;
+    char *now = str_list_join(&s->rows, ", ");
+    rb_errorf(err, RB_ERR_FAILURE, "%s %s ran outside a transaction, and meanwhile another run "
+              "moved the version (to %s): its statements are committed, but not recorded by "
+              "this run", verb_of(s->opts->dir), rev->id, now && now[0] ? now : "base");
+    free(now);
+    rb_strlcpy(err->hint, "'rbacmig check' shows where the database is; when its schema is "
+               "what that revision makes, 'rbacmig stamp' records it", sizeof err->hint);
+    return -1;
+}
+
 /* Runs the plan's next step and records it; without --single-transaction it ends the
  * transaction the loop began, and with `reopen` may begin the next one (db_exec_commit).
  * A rerun with foreign keys off prints no new line. */
@@ -334,9 +360,7 @@ static int apply_step(run *s, db_reopen *reopen, rb_error *err)
     double ms = progress_step_ms(&s->progress);
     if (s->fk_off && versions_check_foreign_keys(&s->vs, rev, err) != 0)
         return step_failed(s, rev, err);
-    /* A non-transactional migration ran in autocommit mode; its bookkeeping still takes the
-     * lock and a transaction of its own. */
-    if (!db_in_transaction(r->conn) && db_begin_locked(r->conn, s->key, err) != 0)
+    if (!db_in_transaction(r->conn) && relock_after_autocommit(s, rev, err) != 0)
         return -1;
     if (record_success(s, rev, ms, reopen, err) != 0)
         return -1;

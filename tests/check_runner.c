@@ -483,6 +483,31 @@ START_TEST(test_nontransactional_failure_recorded_and_refused_until_stamped)
 }
 END_TEST
 
+/* A non-transactional step runs without the lock: another run may record a step meanwhile
+ * (here, the same one, as a second pod would). Its bookkeeping re-reads the version under
+ * the lock and stops, rather than write over the other run's rows. */
+START_TEST(test_nontransactional_bookkeeping_sees_a_moved_version)
+{
+    fixture f;
+    setup(&f);
+    write_migration(&f, "gggg00000001", NULL, NULL, NULL);
+    write_migration(&f, "gggg00000002", "gggg00000001", "transactional = false,",
+                    "db:exec(\"UPDATE rbacmig_version SET version_num = 'gggg00000002'\")");
+    write_migration(&f, "gggg00000003", "gggg00000002", NULL, NULL);
+    load(&f);
+    rb_error err;
+    ck_assert_int_eq(upgrade(&f, "head", &err), -1);
+    ck_assert_msg(strstr(err.message, "another run moved the version") != NULL, "message: %s",
+                  err.message);
+    ck_assert_msg(strstr(err.message, "gggg00000002") != NULL, "message: %s", err.message);
+    /* The other run's version stands; nothing ran after; no success row of ours. */
+    ck_query_eq(&f, "SELECT version_num FROM rbacmig_version", "gggg00000002");
+    ck_query_eq(&f, "SELECT id FROM ran ORDER BY n", "gggg00000001,gggg00000002");
+    ck_query_eq(&f, "SELECT count(*) FROM rbacmig_history WHERE revision = 'gggg00000002'", "0");
+    teardown(&f);
+}
+END_TEST
+
 START_TEST(test_nontransactional_refused_in_single_transaction)
 {
     fixture f;
@@ -561,6 +586,7 @@ Suite *make_runner_suite(void)
     tcase_add_test(tc, test_lock_timeout_kind);
     tcase_add_test(tc, test_nontransactional_failure_recorded_and_refused_until_stamped);
     tcase_add_test(tc, test_nontransactional_refused_in_single_transaction);
+    tcase_add_test(tc, test_nontransactional_bookkeeping_sees_a_moved_version);
     tcase_add_test(tc, test_single_transaction_failure_takes_earlier_steps);
     tcase_add_test(tc, test_stamp_runs_nothing_and_records_each_way);
     suite_add_tcase(s, tc);
