@@ -101,8 +101,16 @@ def build_table(rows):
             target = result = ""
             if r["tool"] == "rbacmig" and (workload, n) in TARGETS:
                 descs, oks = [], []
+                static = next((x for x in group if x["tool"] == "rbacmig-static"
+                               and x["status"] == "ok" and x["rss_mb"] is not None), None)
                 for desc, check in TARGETS[(workload, n)]:
-                    ok = check(r["median"], ratio, r["rss_mb"])
+                    rss = r["rss_mb"]
+                    # Memory is judged on the released static binary when the run has it
+                    # (bench/RESULTS.md, "Peak memory"): the dynamic build's peak counts
+                    # the shared pages of Debian libpq's LDAP and GSSAPI libraries.
+                    if desc.endswith("MB") and static:
+                        rss, desc = static["rss_mb"], desc + " (static)"
+                    ok = check(r["median"], ratio, rss)
                     descs.append(desc)
                     oks.append(ok)
                     verdicts.append((f"{WORKLOAD_TITLE[workload]} N={n}", desc, ok, r, ratio))
