@@ -97,8 +97,11 @@ static bool open_waits(const config *cfgs, int n, const db_open_options *opts)
 
 /* The first connection is opened on the calling thread, the others each on a thread of its
  * own, started with every signal blocked: SIGINT and SIGTERM stay the main thread's, whose
- * handlers (cli.c, runner.c) act as they would during a single connect. A thread that
- * cannot be started leaves its connection to the calling thread, after the first. */
+ * handlers (cli.c, runner.c) act as they would during a single connect. Each thread runs
+ * the driver's own blocking open, so it behaves as alone (libpq: connect_timeout, several
+ * hosts, SSL, .pgpass). When one fails, the others' attempts are still waited for (each
+ * ends within its connect_timeout) and then closed. A thread that cannot be started leaves
+ * its connection to the calling thread, after the first. */
 int db_open_read_many(const config *cfgs, int n, const db_open_options *opts, db_conn **out,
                       int *failed, rb_error *err)
 {
@@ -138,13 +141,12 @@ int db_open_read_many(const config *cfgs, int n, const db_open_options *opts, db
             rc = -1;
         }
     }
+    /* On failure the others are closed: that ends their read transactions on the server. */
     for (int i = 0; i < n; i++) {
-        if (rc != 0 && jobs[i].conn) {
-            db_rollback(jobs[i].conn);
+        if (rc != 0)
             db_close(jobs[i].conn);
-        } else if (rc == 0) {
+        else
             out[i] = jobs[i].conn;
-        }
     }
 done:
     free(jobs);
