@@ -105,6 +105,34 @@ if [ "$DIALECT" = postgresql ]; then
   expect_not_in_output "N0t-th1s-pw" "neither password is printed (TO's)"
   rb diff "$FROM_URL" "$TO_URL"
   expect_rc 0 "both sides open after the failures (nothing left behind)"
+  # SIGINT while TO's server never answers (a listener that accepts and stays silent) and
+  # FROM is open: the run ends at once with 130, not when TO's connect gives up.
+  /usr/bin/python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+held = []
+end = time.time() + 30
+s.settimeout(0.2)
+while time.time() < end:
+    try: held.append(s.accept()[0])
+    except socket.timeout: pass
+' > "$TEST_DIR/silent.port" &
+  silent=$!
+  for _ in $(seq 50); do [ -s "$TEST_DIR/silent.port" ] && break; sleep 0.1; done
+  "$RBACMIG" diff "$FROM_URL" "postgresql://postgres@127.0.0.1:$(cat "$TEST_DIR/silent.port")/x" \
+    2>"$TEST_DIR/.stderr" >/dev/null &
+  pid=$!
+  sleep 1
+  started=$(date +%s)
+  kill -INT "$pid"
+  wait "$pid"
+  RC=$?
+  ERR=$(cat "$TEST_DIR/.stderr")
+  expect_rc 130 "SIGINT while TO's connection hangs"
+  [ $(( $(date +%s) - started )) -le 5 ] && pass || fail "SIGINT took more than 5 s to end the run"
+  kill "$silent" 2>/dev/null
+  wait "$silent" 2>/dev/null
 else
   echo "not a database" > "$TEST_DIR/text.sqlite"
   rb diff "sqlite:$TEST_DIR/text.sqlite" "$TO_URL"
