@@ -33,7 +33,8 @@
 #
 # --quick: fewer repetitions, N = 100 and 1,000 only, no SQLite (4.4 minutes with SQLite
 # on 2 shared cores at a load of 12; aimed at under 3 on a quiet machine). BENCH_SCHEMA_NS="100 1000 5000" sets the sizes (ascending), BENCH_SCHEMA_SQLITE=0|1
-# skips or runs SQLite. The full run took 31 minutes on 2 shared cores at a load of 12.
+# skips or runs SQLite; BENCH_SCHEMA_STATIC=1 also times diff with the static binary
+# (below). The full run took 31 minutes on 2 shared cores at a load of 12.
 # Raw results go to bench/out/schema/ (manifest.tsv, json/, stmtlog/, table.md).
 set -euo pipefail
 
@@ -83,6 +84,20 @@ build_rbacmig() {
 # others may be mid-edit in src/: retry a failed build twice, a minute apart
 build_rbacmig || { sleep 60; build_rbacmig; } || { sleep 60; build_rbacmig; }
 RBACMIG=$ROOT/build-bench/rbacmig
+# BENCH_SCHEMA_STATIC=1: the diff is also timed with the static binary the Dockerfile ships
+# (scripts/build-static.sh into build-bench-static/; its first run builds libpq from
+# Debian's source, ~2.5 minutes). It loads no shared libraries: no dynamic linking at
+# start-up (~15 ms here) and about 7 MB less resident (libpq's GSSAPI, LDAP and GnuTLS).
+STATIC=${BENCH_SCHEMA_STATIC:-0}
+RBACMIG_STATIC=""
+if [ "$STATIC" = 1 ]; then
+  log "building the static rbacmig (scripts/build-static.sh) in build-bench-static/"
+  if RBACMIG_STATIC_BUILD_DIR=build-bench-static bash "$ROOT/scripts/build-static.sh" --no-test >&2; then
+    RBACMIG_STATIC=$ROOT/build-bench-static/rbacmig
+  else
+    echo "bench: the static build failed; its row is left out" >&2
+  fi
+fi
 
 MIGRA_VERSION=0.6.1   # as tests/e2e/test_migra_diff.sh
 MIGRA=$BENCH/.node/migra/node_modules/.bin/migra
@@ -213,6 +228,9 @@ grep -q '^7 differences' "$OUT/diff.rbacmig.txt" ||
   { echo "bench: migra's script misses the edits:" >&2; cat "$OUT/diff.migra.txt" >&2; exit 1; }
 spec_new diff
 spec_add diff.rbacmig rbacmig "$W_DIFF" "$R_DIFF" "sh $RC 5 $DIFF_RB"
+[ -z "$RBACMIG_STATIC" ] ||
+  spec_add diff.rbacmig-static rbacmig-static "$W_DIFF" "$R_DIFF" \
+    "sh $RC 5 $RBACMIG_STATIC diff $URL/diff_from $URL/diff_to"
 spec_add diff.migra migra "$W_MIGRA" "$R_MIGRA" "sh $RC 0 $DIFF_MIGRA"
 run_spec diff small
 stmt_log diff.rbacmig "$RBACMIG diff $ADMIN/diff_from $ADMIN/diff_to"

@@ -53,44 +53,47 @@ int cmd_schema_dump(cli_state *st, rb_error *err)
     return 0;
 }
 
-/* Opens the database at url (a diff's FROM or TO) read-only, with the run's settings, and
- * begins its read transaction. */
-static int open_read(cli_state *st, const char *which, const char *url, db_conn **out,
-                     rb_error *err)
+/* Opens both databases read-only, with the run's settings, and begins their read
+ * transactions, both at once (db_open_read_many): a connection's wait is mostly the
+ * server's (a process started, its round trips), so two overlap. An error names its side. */
+static int open_both(cli_state *st, const char *const *which, db_conn **conns, rb_error *err)
 {
-    config_register_url_secrets(url);
-    config cfg = st->cfg; /* a shallow copy: only the URL differs, and it stays borrowed */
-    cfg.database_url = (char *)(uintptr_t)url;
+    const str_list *pos = &st->args.positional;
+    config cfgs[2];
+    for (int i = 0; i < 2; i++) {
+        const char *url = pos->items[i];
+        config_register_url_secrets(url);
+        cfgs[i] = st->cfg; /* a shallow copy: only the URL differs, and it stays borrowed */
+        cfgs[i].database_url = (char *)(uintptr_t)url;
+        char *masked = config_mask_url(url);
+        out_note("%s: %s", which[i], masked ? masked : "");
+        free(masked);
+    }
     db_open_options opts = {.read_only = true, .lock_timeout_ms = st->lock_timeout_ms};
-    char *masked = config_mask_url(url);
-    out_note("%s: %s", which, masked ? masked : "");
-    free(masked);
-    if (db_open(&cfg, &opts, out, err) != 0 || db_begin_read(*out, err) != 0)
-        return rb_error_prefix(err, "%s", which);
+    int failed = -1;
+    if (db_open_read_many(cfgs, 2, &opts, conns, &failed, err) != 0)
+        return rb_error_prefix(err, "%s", failed >= 0 ? which[failed] : "diff");
     return 0;
 }
 
 int cmd_diff(cli_state *st, rb_error *err)
 {
-    const str_list *pos = &st->args.positional;
     static const char *const which[] = {"from", "to"};
     db_conn *conns[2] = {NULL, NULL};
     char *out = NULL;
     int status = 0, rc = -1;
-    for (int i = 0; i < 2; i++)
-        if (open_read(st, which[i], pos->items[i], &conns[i], err) != 0)
-            goto done;
+    if (open_both(st, which, conns, err) != 0)
+        goto done;
     if (lua_host_call_inspect(st->host, "diff", conns, 2, cli_values(st, "schema"),
                               want_json(st), &out, &status, err) != 0)
         goto done;
     print_block(out);
     rc = status == 2 ? EXIT_WEAKENING : status == 1 ? EXIT_DIFFERENCES : 0;
 done:
-    for (int i = 0; i < 2; i++) {
-        if (conns[i])
-            db_rollback(conns[i]);
+    /* No ROLLBACK first: the transactions only read, and closing a connection ends its
+     * transaction on the server (one round trip less per database). */
+    for (int i = 0; i < 2; i++)
         db_close(conns[i]);
-    }
     free(out);
     return rc;
 }

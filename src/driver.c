@@ -2,6 +2,8 @@
  * through a connection's driver, with the transaction state they keep. */
 #include "driver.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +50,109 @@ void db_close(db_conn *c)
 {
     if (c)
         c->ops->close(c);
+}
+
+/* One connection of db_open_read_many: opened, its read transaction begun. */
+typedef struct open_job {
+    const config *cfg;
+    const db_open_options *opts;
+    db_conn *conn;
+    int rc;
+    rb_error err;
+} open_job;
+
+static void open_job_run(open_job *job)
+{
+    job->rc = db_open(job->cfg, job->opts, &job->conn, &job->err);
+    if (job->rc == 0 && (job->rc = db_begin_read(job->conn, &job->err)) != 0) {
+        db_close(job->conn);
+        job->conn = NULL;
+    }
+}
+
+static void *open_job_thread(void *arg)
+{
+    open_job_run(arg);
+    return NULL;
+}
+
+static bool open_waits(const config *cfgs, int n, const db_open_options *opts)
+{
+    if (n < 2 || opts->offline)
+        return false;
+    for (int i = 0; i < n; i++) {
+        db_dialect dialect;
+        rb_error ignored;
+        bool waits = false;
+        if (config_url_dialect(cfgs[i].database_url, &dialect, &ignored) != 0)
+            return false;
+        for (size_t d = 0; d < sizeof drivers / sizeof *drivers; d++)
+            if (drivers[d]->dialect == dialect)
+                waits = drivers[d]->open_waits;
+        if (!waits)
+            return false;
+    }
+    return true;
+}
+
+/* The first connection is opened on the calling thread, the others each on a thread of its
+ * own, started with every signal blocked: SIGINT and SIGTERM stay the main thread's, whose
+ * handlers (cli.c, runner.c) act as they would during a single connect. Each thread runs
+ * the driver's own blocking open, so it behaves as alone (libpq: connect_timeout, several
+ * hosts, SSL, .pgpass). When one fails, the others' attempts are still waited for (each
+ * ends within its connect_timeout) and then closed. A thread that cannot be started leaves
+ * its connection to the calling thread, after the first. */
+int db_open_read_many(const config *cfgs, int n, const db_open_options *opts, db_conn **out,
+                      int *failed, rb_error *err)
+{
+    int rc = 0;
+    *failed = -1;
+    open_job *jobs = calloc((size_t)n + 1, sizeof *jobs);
+    pthread_t *threads = calloc((size_t)n + 1, sizeof *threads);
+    bool *started = calloc((size_t)n + 1, sizeof *started);
+    if (!jobs || !threads || !started) {
+        rc = rb_errorf(err, RB_ERR_FAILURE, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        out[i] = NULL;
+        jobs[i].cfg = &cfgs[i];
+        jobs[i].opts = opts;
+        rb_error_init(&jobs[i].err);
+    }
+    if (open_waits(cfgs, n, opts)) {
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        for (int i = 1; i < n; i++)
+            started[i] = pthread_create(&threads[i], NULL, open_job_thread, &jobs[i]) == 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    for (int i = 0; i < n; i++) {
+        if (started[i])
+            pthread_join(threads[i], NULL);
+        else if (*failed < 0) /* in order, up to the first failure, as one by one */
+            open_job_run(&jobs[i]);
+        else
+            continue;
+        if (jobs[i].rc != 0 && *failed < 0) {
+            *failed = i;
+            *err = jobs[i].err;
+            rc = -1;
+        }
+    }
+    /* On failure the others are closed: that ends their read transactions on the server. */
+    for (int i = 0; i < n; i++) {
+        if (rc != 0)
+            db_close(jobs[i].conn);
+        else
+            out[i] = jobs[i].conn;
+    }
+done:
+    free(jobs);
+    free(threads);
+    free(started);
+    return rc;
 }
 
 int db_exec(db_conn *c, const char *sql, int nparams, const db_value *params, db_result **rows,

@@ -38,6 +38,14 @@ typedef struct db_open_options {
 /* Opens a connection for cfg->database_url. Prints nothing. */
 int db_open(const config *cfg, const db_open_options *opts, db_conn **out, rb_error *err);
 void db_close(db_conn *c);
+/* Opens n connections (each for cfgs[i].database_url) and begins each one's read-only
+ * transaction (db_begin_read): diff's two databases. Connections whose driver waits on the
+ * network to open (PostgreSQL) are opened at the same time, each in a thread of its own,
+ * so that their connects and server start-ups overlap; others one after the other. On
+ * failure nothing is left open, *failed is the index of the first connection (in cfgs'
+ * order) that failed and err is its error. Prints nothing. */
+int db_open_read_many(const config *cfgs, int n, const db_open_options *opts, db_conn **out,
+                      int *failed, rb_error *err);
 
 int db_exec(db_conn *c, const char *sql, int nparams, const db_value *params, db_result **rows,
             long long *affected, rb_error *err);

@@ -86,6 +86,9 @@ struct db_conn {
  * from the scheme: postgresql://, postgres:// and key=value strings; sqlite:). */
 typedef struct db_driver {
     db_dialect dialect;
+    /* Opening waits on the network (PostgreSQL: a server process started, several round
+     * trips): db_open_read_many opens several such connections at the same time. */
+    bool open_waits;
     int (*open)(const config *cfg, const db_open_options *opts, db_conn **out, rb_error *err);
 } db_driver;
 

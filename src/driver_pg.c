@@ -823,4 +823,5 @@ static int pg_open(const config *cfg, const db_open_options *opts, db_conn **out
     return 0;
 }
 
-const db_driver db_driver_postgresql = {.dialect = DIALECT_POSTGRESQL, .open = pg_open};
+const db_driver db_driver_postgresql = {.dialect = DIALECT_POSTGRESQL, .open_waits = true,
+                                        .open = pg_open};

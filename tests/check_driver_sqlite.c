@@ -28,6 +28,17 @@ static int open_url(test_db *t, const char *url, const db_open_options *opts, rb
     return db_open(&t->cfg, opts, &t->conn, err);
 }
 
+/* A read-write connection on the SQLite file at path. */
+static void open_url_path(test_db *t, const char *path)
+{
+    char url[256];
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    db_open_options opts;
+    memset(&opts, 0, sizeof opts);
+    rb_error err;
+    ck_assert_msg(open_url(t, url, &opts, &err) == 0, "db_open(%s) failed: %s", url, err.message);
+}
+
 /* A fresh SQLite file in a new temporary directory. */
 static void open_temp(test_db *t)
 {
@@ -614,6 +625,65 @@ START_TEST(test_open_not_a_database)
 }
 END_TEST
 
+/* db_open_read_many (diff's two sides): all open and in their read transactions, or none,
+ * with the index and error of the first that failed. (PostgreSQL's sides, opened at the
+ * same time: tests/e2e/test_schema_dump.sh.) */
+START_TEST(test_open_read_many)
+{
+    db_open_options opts;
+    memset(&opts, 0, sizeof opts);
+    opts.read_only = true;
+    char dir[64];
+    ck_tmpdir(dir);
+    char *junk = ck_write_in(dir, "junk.db", "this is not a database file, just some text....."
+                                              "..................................................");
+    char *good = ck_path(dir, "good.db");
+    test_db made;
+    open_url_path(&made, good);
+    run_ok(made.conn, "CREATE TABLE t (x integer)");
+    db_close(made.conn);
+    config_release(&made.cfg);
+
+    char good_url[256], junk_url[256];
+    snprintf(good_url, sizeof good_url, "sqlite:%s", good);
+    snprintf(junk_url, sizeof junk_url, "sqlite:%s", junk);
+    config cfgs[3];
+    rb_error err;
+    for (int i = 0; i < 3; i++) {
+        config_init(&cfgs[i]);
+        ck_assert_int_eq(config_set(&cfgs[i].database_url, i == 1 ? junk_url : good_url, &err), 0);
+    }
+    db_conn *conns[3] = {NULL, NULL, NULL};
+    int failed = 99;
+    rb_error_init(&err);
+    ck_assert_int_eq(db_open_read_many(cfgs, 3, &opts, conns, &failed, &err), -1);
+    ck_assert_int_eq(failed, 1);
+    ck_assert_msg(strstr(err.message, junk) != NULL, "message: %s", err.message);
+    for (int i = 0; i < 3; i++)
+        ck_assert_ptr_null(conns[i]);
+
+    /* Without the junk: both open, each in its read transaction. */
+    config_release(&cfgs[1]);
+    cfgs[1] = cfgs[2];
+    failed = 99;
+    ck_assert_int_eq(db_open_read_many(cfgs, 2, &opts, conns, &failed, &err), 0);
+    ck_assert_int_eq(failed, -1);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_ptr_nonnull(conns[i]);
+        ck_assert(db_in_transaction(conns[i]));
+        db_result *rows = NULL;
+        ck_assert_int_eq(db_exec(conns[i], "SELECT count(*) FROM t", 0, NULL, &rows, NULL, &err), 0);
+        db_result_free(rows);
+        db_close(conns[i]);
+    }
+    config_release(&cfgs[0]);
+    config_release(&cfgs[1]); /* the third's, moved */
+    free(junk);
+    free(good);
+    ck_rmdir(dir);
+}
+END_TEST
+
 /* URLs no driver opens: what is wrong with the URL itself is a usage error (exit 2), a
  * place that is not there a failure (exit 1). */
 static const struct {
@@ -775,6 +845,7 @@ Suite *make_driver_sqlite_suite(void)
     tcase_add_test(tc, test_read_only_missing_file);
     tcase_add_test(tc, test_read_only_existing_file);
     tcase_add_test(tc, test_open_not_a_database);
+    tcase_add_test(tc, test_open_read_many);
     tcase_add_loop_test(tc, test_open_errors, 0, (int)(sizeof bad_urls / sizeof *bad_urls));
     tcase_add_test(tc, test_memory_database);
     tcase_add_test(tc, test_script_runs);

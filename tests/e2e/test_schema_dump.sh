@@ -74,6 +74,78 @@ expect_out "no differences" "nothing reported for equal databases"
 rb diff --format json "$FROM_URL" "$TO_URL"
 expect_eq "$(jq -c '[.differences, .summary.total]' <<<"$OUT")" '[[],0]' "JSON of no differences"
 
+# ---- a side that cannot be opened: one error line that names it -----------------------------
+# On PostgreSQL both sides are opened at the same time (src/driver.c, db_open_read_many):
+# whichever fails, the error is that side's, and the other's connection is closed.
+if [ "$DIALECT" = postgresql ]; then
+  REFUSED="postgresql://postgres:N0t-th1s-pw@127.0.0.1:1/$DB_NAME"   # nothing listens on port 1
+  BAD_PW="postgresql://rbacmig_pw:Wr0ng-pw@${RBACMIG_TEST_PG_PW_URL#*@}"
+  rb diff "$REFUSED" "$TO_URL"
+  expect_rc 1 "diff with FROM refusing the connection"
+  expect_one_error_line "FROM refused"
+  expect_err_has "error: from: cannot connect to the database: connection to server at \"127.0.0.1\", port 1 failed" \
+    "the error names FROM and the server"
+  expect_not_in_output "N0t-th1s-pw" "FROM's password is not printed"
+  rb diff "$FROM_URL" "$REFUSED"
+  expect_rc 1 "diff with TO refusing the connection, FROM connecting"
+  expect_one_error_line "TO refused"
+  expect_err_has "error: to: cannot connect to the database" "the error names TO"
+  expect_not_in_output "N0t-th1s-pw" "TO's password is not printed"
+  rb diff "$FROM_URL" "$BAD_PW"
+  expect_rc 1 "diff with TO rejecting the password"
+  expect_one_error_line "TO's password rejected"
+  expect_err_has "error: to: cannot connect to the database" "the server's refusal names TO"
+  expect_err_has "password authentication failed" "... and says why"
+  expect_not_in_output "Wr0ng-pw" "the rejected password is not printed"
+  rb diff "$BAD_PW" "$REFUSED"
+  expect_rc 1 "diff with both sides failing"
+  expect_one_error_line "both sides failing"
+  expect_err_has "error: from: cannot connect to the database" "FROM's error, the first side, is the one shown"
+  expect_not_in_output "Wr0ng-pw" "neither password is printed"
+  expect_not_in_output "N0t-th1s-pw" "neither password is printed (TO's)"
+  rb diff "$FROM_URL" "$TO_URL"
+  expect_rc 0 "both sides open after the failures (nothing left behind)"
+  # SIGINT while TO's server never answers (a listener that accepts and stays silent) and
+  # FROM is open: the run ends at once with 130, not when TO's connect gives up.
+  /usr/bin/python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+held = []
+end = time.time() + 30
+s.settimeout(0.2)
+while time.time() < end:
+    try: held.append(s.accept()[0])
+    except socket.timeout: pass
+' > "$TEST_DIR/silent.port" &
+  silent=$!
+  for _ in $(seq 50); do [ -s "$TEST_DIR/silent.port" ] && break; sleep 0.1; done
+  "$RBACMIG" diff "$FROM_URL" "postgresql://postgres@127.0.0.1:$(cat "$TEST_DIR/silent.port")/x" \
+    2>"$TEST_DIR/.stderr" >/dev/null &
+  pid=$!
+  sleep 1
+  started=$(date +%s)
+  kill -INT "$pid"
+  wait "$pid"
+  RC=$?
+  ERR=$(cat "$TEST_DIR/.stderr")
+  expect_rc 130 "SIGINT while TO's connection hangs"
+  [ $(( $(date +%s) - started )) -le 5 ] && pass || fail "SIGINT took more than 5 s to end the run"
+  kill "$silent" 2>/dev/null
+  wait "$silent" 2>/dev/null
+else
+  echo "not a database" > "$TEST_DIR/text.sqlite"
+  rb diff "sqlite:$TEST_DIR/text.sqlite" "$TO_URL"
+  expect_rc 1 "diff with a FROM file that is no database"
+  expect_one_error_line "FROM no database"
+  expect_err_has "error: from: cannot open SQLite database '$TEST_DIR/text.sqlite': file is not a database" \
+    "the error names FROM"
+  rb diff "$FROM_URL" "sqlite:$TEST_DIR/text.sqlite"
+  expect_rc 1 "diff with a TO file that is no database"
+  expect_one_error_line "TO no database"
+  expect_err_has "error: to: cannot open SQLite database" "the error names TO"
+fi
+
 if [ "$DIALECT" = postgresql ]; then
   to_sql "ALTER TABLE public.notes NO FORCE ROW LEVEL SECURITY;
           DROP POLICY notes_delete ON public.notes;
