@@ -145,11 +145,13 @@ static void read_batch_release(read_batch *b)
 
 /* Pushes the reader's query list for conn's dialect (rbacmig.inspect.commands.queries,
  * at index inspect) and points b at its strings. */
-static int push_batch(lua_State *L, int inspect, db_conn *conn, read_batch *b, rb_error *err)
+static int push_batch(lua_State *L, int inspect, db_conn *conn, bool with_depends,
+                      read_batch *b, rb_error *err)
 {
     raw_field(L, inspect, "queries");
     lua_pushstring(L, db_dialect_name(conn));
-    if (lua_host_docall(L, 1, 1, err) != 0)
+    lua_pushboolean(L, with_depends);
+    if (lua_host_docall(L, 2, 1, err) != 0)
         return -1;
     int n = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
     b->names = calloc((size_t)n + 1, sizeof *b->names);
@@ -190,8 +192,10 @@ static int read_models(lua_host *h, int module, int opts, db_conn *const *conns,
     lua_pushliteral(L, "rbacmig.inspect.commands");
     int rc = lua_host_docall(L, 1, 1, err);
     int inspect = lua_gettop(L), sent = 0;
+    bool with_depends = raw_field(L, opts, "depends") == LUA_TBOOLEAN && lua_toboolean(L, -1);
+    lua_pop(L, 1);
     for (int i = 0; i < nconns && rc == 0; i++)    /* inspect lists... */
-        rc = push_batch(L, inspect, conns[i], &batches[i], err);
+        rc = push_batch(L, inspect, conns[i], with_depends, &batches[i], err);
     for (; sent < nconns && rc == 0; sent++)
         rc = db_send_queries(conns[sent], batches[sent].sqls, batches[sent].n, err);
     /* Every connection sent to is collected, even after an error, so it leaves pipeline
@@ -404,6 +408,8 @@ int lua_host_call_autogen(lua_host *h, const char *function, db_conn *const *con
     }
     int module = lua_gettop(L);
     push_inspect_opts(h, o->schemas);
+    lua_pushboolean(L, 1); /* the generator orders by what depends on what */
+    lua_setfield(L, -2, "depends");
     int read_opts = lua_gettop(L);
     raw_field(L, module, function);                   /* ... fn */
     lua_createtable(L, 0, 3);                         /* ... fn opts */

@@ -17,7 +17,8 @@ local read_model = require("rbacmig.inspect.commands").read
 
 local db
 local function read()
-  return read_model(db, { version_table = "rbacmig_version", history_table = "rbacmig_history" })
+  return read_model(db, { version_table = "rbacmig_version", history_table = "rbacmig_history",
+    depends = true })
 end
 
 local function script(sql)

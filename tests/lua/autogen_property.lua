@@ -222,7 +222,8 @@ end
 ---------------------------------------------------------------------------------------------
 
 local function read()
-  return read_model(db, { version_table = "rbacmig_version", history_table = "rbacmig_history" })
+  return read_model(db, { version_table = "rbacmig_version", history_table = "rbacmig_history",
+    depends = true })
 end
 
 local function rolled_back(fn)

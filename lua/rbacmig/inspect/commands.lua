@@ -5,7 +5,8 @@
 -- json, status = 0 | 1 (differences) | 2 (security-weakening differences) }.
 --   opts  schemas (a list: the managed schemas, else the default scope), schemas_from
 --         (where they were named: "--schema" or "rbacmig.lua: managed_schemas"), and where
---         rbacmig keeps its bookkeeping: schema, version_table, history_table
+--         rbacmig keeps its bookkeeping: schema, version_table, history_table; depends
+--         (true: also what depends on what, m.depends, which autogenerate orders by)
 
 local model = require("rbacmig.inspect.model")
 local diff = require("rbacmig.inspect.diff")
@@ -41,10 +42,10 @@ end
 -- The catalog queries the reader of a dialect runs, { { name =, sql = }, ... }, for the
 -- host to send ahead on every connection (src/lua_commands.c, read_models); empty when the
 -- reader's queries depend on what it finds (SQLite's, per table).
-function M.queries(dialect)
+function M.queries(dialect, with_depends)
   local reader = READERS[dialect]
   local mod = reader and require(reader)
-  return mod and mod.query_list and mod.query_list() or {}
+  return mod and mod.query_list and mod.query_list(with_depends) or {}
 end
 
 -- prefetched (optional): the rows of queries(db.dialect), by name.
@@ -61,8 +62,8 @@ function M.read(db, opts, prefetched)
       bookkeeping[#bookkeeping + 1] = t
     end
   end
-  return require(reader).read(db, { schemas = opts.schemas, bookkeeping = bookkeeping },
-    prefetched)
+  return require(reader).read(db, { schemas = opts.schemas, bookkeeping = bookkeeping,
+    depends = opts.depends }, prefetched)
 end
 
 function M.dump(m)

@@ -596,10 +596,13 @@ local function read_depends(fetch, hidden)
 end
 
 -- Each query's text, by name, in the order the reader uses them: the host sends them all at
--- once (src/lua_commands.c, read_models) and hands read() their rows.
-function M.query_list()
+-- once (src/lua_commands.c, read_models) and hands read() their rows. The dependencies
+-- (pg_depend) only with_depends: autogenerate orders by them; a diff or a dump needs none.
+function M.query_list(with_depends)
   local names = {}
-  for name in pairs(Q) do names[#names + 1] = name end
+  for name in pairs(Q) do
+    if name ~= "depends" or with_depends then names[#names + 1] = name end
+  end
   table.sort(names)
   local list = {}
   for _, name in ipairs(names) do list[#list + 1] = { name = name, sql = Q[name] } end
@@ -628,7 +631,8 @@ function M.read(db, opts, prefetched)
   read_grants(fetch, m, scope)
   -- Kept beside the model, not in it (see the header of rbacmig.autogen.order): the dump,
   -- text or JSON, walks only the model's own fields.
-  setmetatable(m, { __index = { depends = read_depends(fetch, hidden), positions = hidden.positions } })
+  setmetatable(m, { __index = { depends = opts.depends and read_depends(fetch, hidden) or nil,
+    positions = hidden.positions } })
   for _, r in ipairs(fetch("not_compared")) do
     if r.schema == nil or scope:schema(r.schema) then model.count(m, r.what, r.n) end
   end
