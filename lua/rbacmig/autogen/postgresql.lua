@@ -474,7 +474,8 @@ change.column = function(ctx, id, before, after, changes)
       local rank = { type = 1, drop_default = 2, default = 3, not_null = 4 }
       return rank[x[1]] < rank[y[1]]
     end)
-    table.insert(steps, 1, { code = call(ctx.indent, "alter_column", named_args(t, { col }, opts)) })
+    table.insert(steps, 1,
+      { code = call(ctx.indent, "alter_column", named_args(t, { col }, opts)) })
   end
   return steps
 end
