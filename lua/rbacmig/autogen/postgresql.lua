@@ -9,7 +9,7 @@
 
 local emit = require("rbacmig.autogen.emit")
 local names = require("rbacmig.autogen.names")
-local code, fields, call = emit.code, emit.fields, emit.call
+local code, fields, call, exec = emit.code, emit.fields, emit.call, emit.exec_step
 
 local M = {}
 
@@ -32,10 +32,6 @@ local function lit(s)
   return "'" .. s:gsub("'", "''") .. "'"
 end
 
--- db:exec of one statement.
-local function exec(ctx, sql)
-  return { code = ctx.indent .. "db:exec(" .. emit.string(sql) .. ")" }
-end
 
 ---------------------------------------------------------------------------------------------
 -- Names and options shared by the calls
