@@ -17,10 +17,7 @@ local M = {}
 -- SQL text for the fallbacks
 ---------------------------------------------------------------------------------------------
 
-local function qi(name)
-  if name:find("^[a-z_][a-z0-9_$]*$") then return name end
-  return '"' .. name:gsub('"', '""') .. '"'
-end
+local function qi(name) return names.quote("postgresql", name) end
 
 local function qn(id)
   local s, n = names.split_table("postgresql", id)

@@ -14,10 +14,7 @@ local code, fields, call, exec = emit.code, emit.fields, emit.call, emit.exec_st
 
 local M = {}
 
-local function qi(name)
-  if name:find("^[%a_][%w_]*$") then return name end
-  return '"' .. name:gsub('"', '""') .. '"'
-end
+local function qi(name) return names.quote("sqlite", name) end
 
 -- Declared types the schema API spells the same way (its portable name, lower case).
 local PORTABLE = { INTEGER = "integer", TEXT = "text", REAL = "real", BLOB = "blob",
