@@ -248,6 +248,27 @@ static int print_short(const graph *g, int idx, rb_error *err)
     return 0;
 }
 
+/* How a listing shows each revision as text: print_short's one line, print_revision's line
+ * "parents -> rev ... message", or print_revision's verbose block. */
+typedef enum { REV_SHORT, REV_LINE, REV_FULL } rev_form;
+
+/* The revisions idx[0..n) of a listing command: {"<key>": [...]} with --format json, else
+ * each in `form`. `current` marks the applied ones (NULL when not read). */
+static int print_listing(cli_state *st, const char *key, const int *idx, int n, rev_form form,
+                         const str_list *current, rb_error *err)
+{
+    if (info_want_json(st))
+        return print_json_list(key, &st->g, idx, n, current, err);
+    for (int i = 0; i < n; i++) {
+        int rc = form == REV_SHORT
+                     ? print_short(&st->g, idx[i], err)
+                     : print_revision(&st->g, idx[i], form == REV_FULL, current, err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* -v, before or after the command: it means more detail everywhere (cli.h). */
 static bool verbose_flag(cli_state *st)
 {
@@ -259,7 +280,7 @@ int cmd_current(cli_state *st, rb_error *err)
 {
     str_list rows = {0};
     int rc = -1, *idx = NULL;
-    bool verbose = verbose_flag(st), json = info_want_json(st);
+    bool verbose = verbose_flag(st);
     if (info_read_current(st, &rows, err) != 0)
         goto done;
     if (!(idx = malloc(sizeof *idx * ((size_t)rows.count + 1)))) {
@@ -276,15 +297,8 @@ int cmd_current(cli_state *st, rb_error *err)
         }
         idx[i] = k;
     }
-    if (json) {
-        rc = print_json_list("current", &st->g, idx, rows.count, &rows, err);
-        goto done;
-    }
-    for (int i = 0; i < rows.count; i++)
-        if ((verbose ? print_revision(&st->g, idx[i], true, &rows, err)
-                     : print_short(&st->g, idx[i], err)) != 0)
-            goto done;
-    rc = 0;
+    rc = print_listing(st, "current", idx, rows.count, verbose ? REV_FULL : REV_SHORT, &rows,
+                       err);
 done:
     free(idx);
     str_list_release(&rows);
@@ -300,15 +314,7 @@ int cmd_heads(cli_state *st, rb_error *err)
         goto done;
     }
     int n = graph_heads(&st->g, heads);
-    if (info_want_json(st)) {
-        rc = print_json_list("heads", &st->g, heads, n, NULL, err);
-        goto done;
-    }
-    for (int i = 0; i < n; i++)
-        if ((verbose ? print_revision(&st->g, heads[i], true, NULL, err)
-                     : print_short(&st->g, heads[i], err)) != 0)
-            goto done;
-    rc = 0;
+    rc = print_listing(st, "heads", heads, n, verbose ? REV_FULL : REV_SHORT, NULL, err);
 done:
     free(heads);
     return rc;
@@ -457,14 +463,8 @@ int cmd_history(cli_state *st, rb_error *err)
             continue;
         listed[nlisted++] = i;
     }
-    if (info_want_json(st)) {
-        rc = print_json_list("revisions", &st->g, listed, nlisted, &rows, err);
-        goto done;
-    }
-    for (int k = 0; k < nlisted; k++)
-        if (print_revision(&st->g, listed[k], verbose, &rows, err) != 0)
-            goto done;
-    rc = 0;
+    rc = print_listing(st, "revisions", listed, nlisted, verbose ? REV_FULL : REV_LINE, &rows,
+                       err);
 done:
     free(listed);
     free(left);
@@ -660,14 +660,7 @@ int cmd_show(cli_state *st, rb_error *err)
         rb_errorf(err, RB_ERR_USAGE, "the database is at no revision (base): nothing to show");
         goto done;
     }
-    if (info_want_json(st)) {
-        rc = print_json_list("revisions", &st->g, idx, n, rows.count ? &rows : NULL, err);
-        goto done;
-    }
-    for (int i = 0; i < n; i++)
-        if (print_revision(&st->g, idx[i], true, rows.count ? &rows : NULL, err) != 0)
-            goto done;
-    rc = 0;
+    rc = print_listing(st, "revisions", idx, n, REV_FULL, rows.count ? &rows : NULL, err);
 done:
     free(idx);
     str_list_release(&rows);

@@ -636,12 +636,15 @@ static int make_dirs(const char *path, bool *created, rb_error *err)
 
 /* Where the embedded file f goes: "migrations/X" into the project's migrations directory,
  * "rbac/X" into its rbac directory. *shown is that path as the project names it (relative
- * to dir, for init's list), *full the one to open; both owned by the caller. */
+ * to dir, for init's list), *full the one to open; both owned by the caller, and what they
+ * held before (the previous file's, in a loop over the files) is freed here. */
 static int rbac_file_paths(const char *dir, const char *migrations_dir, const char *rbac_dir,
                            const embedded_file *f, char **shown, char **full, rb_error *err)
 {
     const char *slash = strchr(f->name, '/');
     bool migration = strncmp(f->name, "migrations/", 11) == 0;
+    free(*shown);
+    free(*full);
     *full = NULL;
     *shown = join_path(migration ? migrations_dir : rbac_dir, slash ? slash + 1 : f->name);
     if (*shown && !(*full = join_path(dir, *shown))) {
@@ -718,9 +721,6 @@ static int check_rbac_files(const char *dir, const char *migrations_dir, const c
             goto done;
         }
         textfile_release(&tf);
-        free(shown);
-        free(full);
-        shown = full = NULL;
     }
     if (migration_missing) {
         if (!(migrations_path = join_path(dir, migrations_dir))) {
@@ -760,9 +760,6 @@ static int write_rbac_files(const char *dir, const char *migrations_dir, const c
             rb_errorf(err, RB_ERR_FAILURE, "out of memory");
             goto done;
         }
-        free(shown);
-        free(full);
-        shown = full = NULL;
     }
     rc = 0;
 done:

@@ -587,9 +587,7 @@ int versions_stamp(version_store *vs, bool purge, const target *t, rb_error *err
                                              next.in[i] ? "stamp" : "unstamp", 0, true, err) != 0)
             goto done;
     }
-    if (db_commit(vs->conn, err) != 0)
-        goto done;
-    rc = 0;
+    rc = db_commit(vs->conn, err);
 done:
     db_rollback(vs->conn); /* only if a failure left the transaction open */
     rev_set_release(&applied);
@@ -597,6 +595,14 @@ done:
     str_list_release(&rows);
     str_list_release(&failed);
     return rc;
+}
+
+/* Frees a list of changes and leaves it empty. */
+static void changes_clear(version_change **changes, int *nchanges)
+{
+    free(*changes);
+    *changes = NULL;
+    *nchanges = 0;
 }
 
 /* The applied files whose checksum differs from the history's: read afresh each time, since
@@ -607,9 +613,7 @@ static int read_changes(version_store *vs, str_list *rows, rev_set *applied,
     bool exists = false;
     str_list_release(rows);
     rev_set_release(applied);
-    free(*changes);
-    *changes = NULL;
-    *nchanges = 0;
+    changes_clear(changes, nchanges);
     if (versions_read(vs, rows, &exists, err) != 0 ||
         graph_applied(vs->g, rows, applied, err) != 0)
         return -1;
@@ -640,16 +644,11 @@ int versions_repair(version_store *vs, bool dry_run, version_change **changes, i
         if (versions_write_history(vs, &vs->g->revs[(*changes)[i].rev], "repair", 0, true,
                                    err) != 0)
             goto done;
-    if (db_commit(vs->conn, err) != 0)
-        goto done;
-    rc = 0;
+    rc = db_commit(vs->conn, err);
 done:
     db_rollback(vs->conn); /* only if a failure left the transaction open */
-    if (rc != 0) {
-        free(*changes);
-        *changes = NULL;
-        *nchanges = 0;
-    }
+    if (rc != 0)
+        changes_clear(changes, nchanges);
     rev_set_release(&applied);
     str_list_release(&rows);
     return rc;

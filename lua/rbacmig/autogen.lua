@@ -202,6 +202,17 @@ local function steps_for(from, to, dialect, indent)
     if not f then return nil end
     return f(ctx, ...)
   end
+  -- Adds what the emitter E[verb][kind] writes for the object (attributes `a`) as steps of
+  -- `phase`, or notes that it cannot write it on this dialect yet.
+  local function emit(verb, kind, id, a, phase, m, creates)
+    local r = try(E[verb][kind], id, a)
+    if type(r) ~= "table" then
+      unsupported[#unsupported + 1] = string.format("cannot %s %s %s on %s yet", verb, kind, id,
+        dialect)
+    else
+      add(r, phase, kind, id, m, creates)
+    end
+  end
 
   -- What goes with a table (or object) added or dropped is listed with it, not apart.
   local added = {}
@@ -358,23 +369,9 @@ local function steps_for(from, to, dialect, indent)
     if t and rebuild[t] and (kind == "column" or kind == "constraint") then
       p.action = "none"
     end
-    local function do_create()
-      local r = try(E.create[kind], id, a_to)
-      if type(r) ~= "table" then
-        unsupported[#unsupported + 1] = string.format("cannot create %s %s on %s yet", kind, id,
-          dialect)
-      else
-        add(r, "create", kind, id, to, true)
-      end
-    end
+    local function do_create() emit("create", kind, id, a_to, "create", to, true) end
     local function do_drop()
-      local r = try(E.drop[kind], id, a_from)
-      if type(r) ~= "table" then
-        unsupported[#unsupported + 1] = string.format("cannot drop %s %s on %s yet", kind, id,
-          dialect)
-      else
-        add(r, p.implied and "create" or "drop", kind, id, from)
-      end
+      emit("drop", kind, id, a_from, p.implied and "create" or "drop", from)
     end
     if p.action == "create" and kind == "table" then
       do_create()
@@ -396,13 +393,7 @@ local function steps_for(from, to, dialect, indent)
   for _, key in ipairs(keys) do
     local kind, id = split_key(key)
     if plan[key].action == "create" and kind ~= "table" then
-      local r = try(E.create[kind], id, to.objects[kind][id])
-      if type(r) ~= "table" then
-        unsupported[#unsupported + 1] = string.format("cannot create %s %s on %s yet", kind, id,
-          dialect)
-      else
-        add(r, "create", kind, id, to, true)
-      end
+      emit("create", kind, id, to.objects[kind][id], "create", to, true)
     end
   end
   local tables = {}

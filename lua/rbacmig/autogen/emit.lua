@@ -48,34 +48,6 @@ local function is_list(t)
   return n == #t
 end
 
--- A value as Lua source on one line (a long string may span several).
-function M.value(v)
-  local t = type(v)
-  if t == "string" then return M.string(v) end
-  if t == "number" then
-    if math.type(v) == "integer" then return string.format("%d", v) end
-    return string.format("%.17g", v)
-  end
-  if t == "boolean" or t == "nil" then return tostring(v) end
-  if is_code(v) then return v.text end
-  local items = {}
-  if getmetatable(v) == Fields then
-    for _, kv in ipairs(v.list) do
-      if kv[1] == nil then items[#items + 1] = M.value(kv[2])
-      elseif kv[2] ~= nil then items[#items + 1] = key_text(kv[1]) .. " = " .. M.value(kv[2]) end
-    end
-  elseif is_list(v) then
-    for i, item in ipairs(v) do items[i] = M.value(item) end
-  else
-    local keys = {}
-    for k in pairs(v) do keys[#keys + 1] = k end
-    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-    for _, k in ipairs(keys) do items[#items + 1] = key_text(k) .. " = " .. M.value(v[k]) end
-  end
-  if #items == 0 then return "{}" end
-  return "{ " .. table.concat(items, ", ") .. " }"
-end
-
 -- The fields of a Fields value or list, each as "key = value" or "value".
 local function items_of(v)
   local items = {}
@@ -88,6 +60,35 @@ local function items_of(v)
     for i, item in ipairs(v) do items[i] = M.value(item) end
   end
   return items
+end
+
+-- A value as Lua source on one line (a long string may span several).
+function M.value(v)
+  local t = type(v)
+  if t == "string" then return M.string(v) end
+  if t == "number" then
+    if math.type(v) == "integer" then return string.format("%d", v) end
+    return string.format("%.17g", v)
+  end
+  if t == "boolean" or t == "nil" then return tostring(v) end
+  if is_code(v) then return v.text end
+  local items
+  if getmetatable(v) == Fields or is_list(v) then
+    items = items_of(v)
+  else
+    items = {}
+    local keys = {}
+    for k in pairs(v) do keys[#keys + 1] = k end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    for _, k in ipairs(keys) do items[#items + 1] = key_text(k) .. " = " .. M.value(v[k]) end
+  end
+  if #items == 0 then return "{}" end
+  return "{ " .. table.concat(items, ", ") .. " }"
+end
+
+-- The step that runs `sql` as written, db:exec("..."): what the schema API cannot say.
+function M.exec_step(ctx, sql)
+  return { code = ctx.indent .. "db:exec(" .. M.string(sql) .. ")" }
 end
 
 -- `db:op(arg, ...)` at `indent`; the last table argument is spread over lines when the call

@@ -42,6 +42,15 @@ function M.unquote(s)
   return s
 end
 
+-- An identifier as SQL text: bare when the dialect reads it back unchanged (PostgreSQL folds
+-- unquoted names to lower case, SQLite does not fold them), in double quotes otherwise.
+local PLAIN = { postgresql = "^[a-z_][a-z0-9_$]*$", sqlite = "^[%a_][%w_]*$" }
+
+function M.quote(dialect, name)
+  if name:find(PLAIN[dialect]) then return name end
+  return '"' .. name:gsub('"', '""') .. '"'
+end
+
 -- Items of a list at the top level of parentheses and quotes ("a, lower(b, c)" -> 2 items).
 function M.split_top(s, sep)
   sep = sep or ","

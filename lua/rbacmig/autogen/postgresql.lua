@@ -9,7 +9,7 @@
 
 local emit = require("rbacmig.autogen.emit")
 local names = require("rbacmig.autogen.names")
-local code, fields, call = emit.code, emit.fields, emit.call
+local code, fields, call, exec = emit.code, emit.fields, emit.call, emit.exec_step
 
 local M = {}
 
@@ -17,10 +17,7 @@ local M = {}
 -- SQL text for the fallbacks
 ---------------------------------------------------------------------------------------------
 
-local function qi(name)
-  if name:find("^[a-z_][a-z0-9_$]*$") then return name end
-  return '"' .. name:gsub('"', '""') .. '"'
-end
+local function qi(name) return names.quote("postgresql", name) end
 
 local function qn(id)
   local s, n = names.split_table("postgresql", id)
@@ -32,10 +29,6 @@ local function lit(s)
   return "'" .. s:gsub("'", "''") .. "'"
 end
 
--- db:exec of one statement.
-local function exec(ctx, sql)
-  return { code = ctx.indent .. "db:exec(" .. emit.string(sql) .. ")" }
-end
 
 ---------------------------------------------------------------------------------------------
 -- Names and options shared by the calls
@@ -50,6 +43,18 @@ end
 local function with_schema(list, schema)
   if schema then list[#list + 1] = { "schema", schema } end
   return fields(list)
+end
+
+-- The arguments of a call on an object in a schema, or on a member of a table (id is then the
+-- table's): its name first, then `args`, then the options `extra` with { schema = s } when
+-- it is not public, left out when there are none.
+local function named_args(id, args, extra)
+  local n, schema = tname(id)
+  local list = extra or {}
+  table.insert(args, 1, n)
+  local o = with_schema(list, schema)
+  if #o.list > 0 then args[#args + 1] = o end
+  return args
 end
 
 -- Portable spellings for the server's type names, where the schema API has them.
@@ -127,70 +132,93 @@ local function column_sql(name, a)
   return s
 end
 
--- db:comment_on for an object of the model: kind and identity as the model has them.
-local COMMENT_KIND = { enum = "type" }
+-- The kind word, name and options with which comment_on and set_owner name an object that
+-- is not a table's member: a schema, a function or procedure (by its argument types), or
+-- an object named schema.name.
+local OBJECT_KIND = { enum = "type" }
 
+local function object_ref(kind, id, a)
+  local word, list = OBJECT_KIND[kind] or kind, {}
+  if kind == "schema" then return word, id, list end
+  if kind == "function" then
+    local s, n, fargs = names.split_function(id)
+    if a and a.kind == "procedure" then word = "procedure" end
+    list[#list + 1] = { "args", fargs }
+    if s ~= "public" then list[#list + 1] = { "schema", s } end
+    return word, n, list
+  end
+  if kind == "view" and a and a.kind == "materialized view" then word = "materialized_view" end
+  local n, schema = tname(id)
+  if schema then list[#list + 1] = { "schema", schema } end
+  return word, n, list
+end
+
+-- db:comment_on for an object of the model: kind and identity as the model has them.
 local function comment_step(ctx, kind, id, text, a)
-  local args, list = {}, {}
-  local ck = COMMENT_KIND[kind] or kind
-  if kind == "schema" then
-    args[2] = id
-  elseif kind == "column" then
+  local word, name, list = kind, nil, {}
+  if kind == "column" then
     local t, c = names.split_member(id)
     local tn, schema = tname(t)
-    args[2] = tn .. "." .. c
+    name = tn .. "." .. c
     if schema then list[#list + 1] = { "schema", schema } end
   elseif kind == "constraint" or kind == "trigger" or kind == "policy" then
     local t, n = names.split_member(id)
     local tn, schema = tname(t)
-    args[2] = n
+    name = n
     list[#list + 1] = { "table", tn }
     if schema then list[#list + 1] = { "schema", schema } end
   elseif kind == "index" then
     local t, n = names.split_member(id)
     local _, schema = tname(t)
-    args[2] = n
+    name = n
     if schema then list[#list + 1] = { "schema", schema } end
-  elseif kind == "function" then
-    local s, n, fargs = names.split_function(id)
-    if a and a.kind == "procedure" then ck = "procedure" end
-    args[2] = n
-    list[#list + 1] = { "args", fargs }
-    if s ~= "public" then list[#list + 1] = { "schema", s } end
   else
-    if kind == "view" and a and a.kind == "materialized view" then ck = "materialized_view" end
-    local n, schema = tname(id)
-    args[2] = n
-    if schema then list[#list + 1] = { "schema", schema } end
+    word, name, list = object_ref(kind, id, a)
   end
-  args[1] = ck
-  args[3] = text == nil and code("nil") or text
+  local args = { word, name, text == nil and code("nil") or text }
   if #list > 0 then args[4] = fields(list) end
   return { code = call(ctx.indent, "comment_on", args) }
 end
 
 -- db:set_owner for an object of the model.
 local function owner_step(ctx, kind, id, role, a)
-  local list, name = {}, nil
-  local ok = kind
-  if kind == "function" then
-    local s, n, fargs = names.split_function(id)
-    if a and a.kind == "procedure" then ok = "procedure" end
-    name = n
-    list[#list + 1] = { "args", fargs }
-    if s ~= "public" then list[#list + 1] = { "schema", s } end
-  elseif kind == "schema" then
-    name = id
-  else
-    if kind == "enum" then ok = "type" end
-    if kind == "view" and a and a.kind == "materialized view" then ok = "materialized_view" end
-    local n, schema = tname(id)
-    name = n
-    if schema then list[#list + 1] = { "schema", schema } end
-  end
-  local args = { ok, name, role }
+  local word, name, list = object_ref(kind, id, a)
+  local args = { word, name, role }
   if #list > 0 then args[4] = fields(list) end
   return { code = call(ctx.indent, "set_owner", args) }
+end
+
+-- `steps` to make a new object, and after them its comment when it has one.
+local function with_comment(ctx, steps, kind, id, a)
+  if a.comment then steps[#steps + 1] = comment_step(ctx, kind, id, a.comment, a) end
+  return steps
+end
+
+-- The step for a changed comment or owner; nil for any other attribute.
+local function comment_or_owner_step(ctx, kind, id, attr, after)
+  if attr == "comment" then return comment_step(ctx, kind, id, after.comment, after) end
+  if attr == "owner" then return owner_step(ctx, kind, id, after.owner, after) end
+  return nil
+end
+
+-- drop.X for a table's member (a column, constraint, trigger or policy):
+-- db:drop_X(table, name).
+local function drop_member(kind)
+  return function(ctx, id)
+    local t, name = names.split_member(id)
+    return { { code = call(ctx.indent, "drop_" .. kind, named_args(t, { name })) } }
+  end
+end
+
+-- change.X for a table's member whose comment alone can change in place: any other change
+-- makes it again.
+local function comment_or_replace(kind)
+  return function(ctx, id, before, after, changes)
+    if #changes == 1 and changes[1].attribute == "comment" then
+      return { comment_step(ctx, kind, id, after.comment) }
+    end
+    return "replace"
+  end
 end
 
 ---------------------------------------------------------------------------------------------
@@ -261,10 +289,33 @@ local create = {}
 local drop = {}
 local change = {}
 
+-- Whether the new table's create_table (create.table, which records it in ctx.done) said
+-- this column or constraint already.
+local function said_with_table(ctx, kind, id)
+  return ctx.done ~= nil and ctx.done[kind .. " " .. id] == true
+end
+
+-- Row-level security from `before` to `after`, when either of rls and rls_forced differs
+-- (a new table's `before` is {}): enable_rls (with force), disable_rls, force_rls or
+-- no_force_rls.
+local function rls_steps(ctx, id, before, after)
+  local function step(op, extra)
+    return { code = call(ctx.indent, op, named_args(id, {}, extra)) }
+  end
+  if after.rls and not before.rls then
+    return { step("enable_rls", after.rls_forced and { { "force", true } } or nil) }
+  elseif before.rls and not after.rls then
+    local steps = { step("disable_rls") }
+    if after.rls_forced then steps[2] = step("force_rls") end
+    return steps
+  end
+  return { step(after.rls_forced and "force_rls" or "no_force_rls") }
+end
+
 -- A new table: create_table with its columns, primary key, unique and check constraints;
 -- what the spec cannot say follows as its own steps, in the same order a person would.
 create.table = function(ctx, id, a)
-  local name, schema = tname(id)
+  local name = tname(id)
   positions = ctx.positions
   local steps, specs, later = {}, {}, {}
   local cons = members(ctx.to, "constraint", id)
@@ -326,10 +377,8 @@ create.table = function(ctx, id, a)
     if a.unlogged then opts[#opts + 1] = { "unlogged", true } end
     if a.options then opts[#opts + 1] = { "options", a.options } end
     if a.partition_key then opts[#opts + 1] = { "partition_by", a.partition_key } end
-    local args = { name, specs }
-    local o = with_schema(opts, schema)
-    if #o.list > 0 then args[3] = o end
-    steps[1] = { code = call(ctx.indent, "create_table", args, { spread = true, spread_arg = 2 }) }
+    steps[1] = { code = call(ctx.indent, "create_table", named_args(id, { specs }, opts),
+      { spread = true, spread_arg = 2 }) }
   end
   for _, col in ipairs(later) do
     steps[#steps + 1] = exec(ctx, "ALTER TABLE " .. qn(id) .. " ADD COLUMN "
@@ -344,56 +393,31 @@ create.table = function(ctx, id, a)
       steps[#steps + 1] = comment_step(ctx, "column", col.id, col.attrs.comment)
     end
   end
-  if a.rls then
-    local o = with_schema(a.rls_forced and { { "force", true } } or {}, schema)
-    steps[#steps + 1] = { code = call(ctx.indent, "enable_rls", #o.list > 0 and { name, o }
-      or { name }) }
-  elseif a.rls_forced then
-    steps[#steps + 1] = { code = call(ctx.indent, "force_rls", schema
-      and { name, fields({ { "schema", schema } }) } or { name }) }
+  if a.rls or a.rls_forced then
+    for _, st in ipairs(rls_steps(ctx, id, {}, a)) do steps[#steps + 1] = st end
   end
-  if a.comment then steps[#steps + 1] = comment_step(ctx, "table", id, a.comment) end
-  return steps
+  return with_comment(ctx, steps, "table", id, a)
 end
 
 drop.table = function(ctx, id)
-  local name, schema = tname(id)
-  local args = { name }
-  if schema then args[2] = fields({ { "schema", schema } }) end
-  return { { code = call(ctx.indent, "drop_table", args) } }
+  return { { code = call(ctx.indent, "drop_table", named_args(id, {})) } }
 end
 
 change.table = function(ctx, id, before, after, changes)
-  local name, schema = tname(id)
   local steps = {}
   for _, c in ipairs(changes) do
     local attr = c.attribute
     if attr == "rls" or attr == "rls_forced" then
+      -- Both attributes are settled by one look at the pair.
       if not steps.rls then
         steps.rls = true
-        if after.rls and not before.rls then
-          local o = with_schema(after.rls_forced and { { "force", true } } or {}, schema)
-          steps[#steps + 1] = { code = call(ctx.indent, "enable_rls", #o.list > 0
-            and { name, o } or { name }) }
-        elseif before.rls and not after.rls then
-          steps[#steps + 1] = { code = call(ctx.indent, "disable_rls",
-            schema and { name, fields({ { "schema", schema } }) } or { name }) }
-          if after.rls_forced then
-            steps[#steps + 1] = { code = call(ctx.indent, "force_rls", schema
-              and { name, fields({ { "schema", schema } }) } or { name }) }
-          end
-        else
-          steps[#steps + 1] = { code = call(ctx.indent, after.rls_forced and "force_rls"
-            or "no_force_rls", schema and { name, fields({ { "schema", schema } }) } or { name }) }
-        end
+        for _, st in ipairs(rls_steps(ctx, id, before, after)) do steps[#steps + 1] = st end
       end
-    elseif attr == "comment" then
-      steps[#steps + 1] = comment_step(ctx, "table", id, after.comment)
-    elseif attr == "owner" then
-      steps[#steps + 1] = owner_step(ctx, "table", id, after.owner)
+    elseif attr == "comment" or attr == "owner" then
+      steps[#steps + 1] = comment_or_owner_step(ctx, "table", id, attr, after)
     elseif attr == "unlogged" then
-      steps[#steps + 1] = { code = call(ctx.indent, "alter_table", { name,
-        with_schema({ { "unlogged", after.unlogged == true } }, schema) }) }
+      steps[#steps + 1] = { code = call(ctx.indent, "alter_table",
+        named_args(id, {}, { { "unlogged", after.unlogged == true } })) }
     else
       return "replace"
     end
@@ -402,32 +426,22 @@ change.table = function(ctx, id, before, after, changes)
 end
 
 create.column = function(ctx, id, a)
-  if ctx.done and ctx.done["column " .. id] then return {} end
+  if said_with_table(ctx, "column", id) then return {} end
   local t, col = names.split_member(id)
-  local name, schema = tname(t)
   local steps = {}
   if plain_column(a) then
-    local args = { name, column_spec(col, a) }
-    if schema then args[3] = fields({ { "schema", schema } }) end
-    steps[1] = { code = call(ctx.indent, "add_column", args, { one_line = true }) }
+    steps[1] = { code = call(ctx.indent, "add_column", named_args(t, { column_spec(col, a) }),
+      { one_line = true }) }
   else
     steps[1] = exec(ctx, "ALTER TABLE " .. qn(t) .. " ADD COLUMN " .. column_sql(col, a))
   end
-  if a.comment then steps[#steps + 1] = comment_step(ctx, "column", id, a.comment) end
-  return steps
+  return with_comment(ctx, steps, "column", id, a)
 end
 
-drop.column = function(ctx, id)
-  local t, col = names.split_member(id)
-  local name, schema = tname(t)
-  local args = { name, col }
-  if schema then args[3] = fields({ { "schema", schema } }) end
-  return { { code = call(ctx.indent, "drop_column", args) } }
-end
+drop.column = drop_member("column")
 
 change.column = function(ctx, id, before, after, changes)
   local t, col = names.split_member(id)
-  local name, schema = tname(t)
   local opts, steps = {}, {}
   for _, c in ipairs(changes) do
     local attr = c.attribute
@@ -453,8 +467,8 @@ change.column = function(ctx, id, before, after, changes)
       local rank = { type = 1, drop_default = 2, default = 3, not_null = 4 }
       return rank[x[1]] < rank[y[1]]
     end)
-    table.insert(steps, 1, { code = call(ctx.indent, "alter_column",
-      { name, col, with_schema(opts, schema) }) })
+    table.insert(steps, 1,
+      { code = call(ctx.indent, "alter_column", named_args(t, { col }, opts)) })
   end
   return steps
 end
@@ -464,22 +478,16 @@ end
 ---------------------------------------------------------------------------------------------
 
 create.constraint = function(ctx, id, a)
-  if ctx.done and ctx.done["constraint " .. id] then return {} end
+  if said_with_table(ctx, "constraint", id) then return {} end
   local t, con = names.split_member(id)
-  local name, schema = tname(t)
   local def = a.definition
   local steps
-  local function with(args, list)
-    local o = with_schema(list or {}, schema)
-    if #o.list > 0 then args[#args + 1] = o end
-    return args
-  end
   if a.type == "unique" and parse_key(def, "UNIQUE") then
     steps = { { code = call(ctx.indent, "create_unique_constraint",
-      with({ name, con, parse_key(def, "UNIQUE") })) } }
+      named_args(t, { con, parse_key(def, "UNIQUE") })) } }
   elseif a.type == "check" and check_expr(def) then
     steps = { { code = call(ctx.indent, "create_check_constraint",
-      with({ name, con, check_expr(def) })) } }
+      named_args(t, { con, check_expr(def) })) } }
   elseif a.type == "foreign key" and parse_fk(def) then
     local fk = parse_fk(def)
     local list = {}
@@ -487,28 +495,16 @@ create.constraint = function(ctx, id, a)
     if fk.on_update then list[#list + 1] = { "on_update", fk.on_update } end
     if fk.ref_schema then list[#list + 1] = { "references_schema", fk.ref_schema } end
     steps = { { code = call(ctx.indent, "create_foreign_key",
-      with({ name, con, fk.columns, fk.ref_table, fk.ref_columns }, list)) } }
+      named_args(t, { con, fk.columns, fk.ref_table, fk.ref_columns }, list)) } }
   else
     steps = { exec(ctx, "ALTER TABLE " .. qn(t) .. " ADD CONSTRAINT " .. qi(con) .. " " .. def) }
   end
-  if a.comment then steps[#steps + 1] = comment_step(ctx, "constraint", id, a.comment) end
-  return steps
+  return with_comment(ctx, steps, "constraint", id, a)
 end
 
-drop.constraint = function(ctx, id)
-  local t, con = names.split_member(id)
-  local name, schema = tname(t)
-  local args = { name, con }
-  if schema then args[3] = fields({ { "schema", schema } }) end
-  return { { code = call(ctx.indent, "drop_constraint", args) } }
-end
+drop.constraint = drop_member("constraint")
 
-change.constraint = function(ctx, id, before, after, changes)
-  if #changes == 1 and changes[1].attribute == "comment" then
-    return { comment_step(ctx, "constraint", id, after.comment) }
-  end
-  return "replace"
-end
+change.constraint = comment_or_replace("constraint")
 
 -- CREATE [UNIQUE] INDEX name ON [ONLY] s.t USING method (elements) [WHERE (pred)]
 local function parse_index(def)
@@ -536,7 +532,6 @@ end
 
 create.index = function(ctx, id, a)
   local t = names.split_member(id)
-  local name, schema = tname(t)
   local ix = parse_index(a.definition)
   local steps
   if ix then
@@ -546,12 +541,11 @@ create.index = function(ctx, id, a)
     if ix.where then list[#list + 1] = { "where", ix.where } end
     local cols = ix.elements
     if #cols == 1 and type(cols[1]) == "string" then cols = cols[1] end
-    steps = { { code = call(ctx.indent, "create_index", { name, cols, with_schema(list, schema) }) } }
+    steps = { { code = call(ctx.indent, "create_index", named_args(t, { cols }, list)) } }
   else
     steps = { exec(ctx, a.definition) }
   end
-  if a.comment then steps[#steps + 1] = comment_step(ctx, "index", id, a.comment) end
-  return steps
+  return with_comment(ctx, steps, "index", id, a)
 end
 
 drop.index = function(ctx, id)
@@ -562,12 +556,7 @@ drop.index = function(ctx, id)
   return { { code = call(ctx.indent, "drop_index", args) } }
 end
 
-change.index = function(ctx, id, before, after, changes)
-  if #changes == 1 and changes[1].attribute == "comment" then
-    return { comment_step(ctx, "index", id, after.comment) }
-  end
-  return "replace"
-end
+change.index = comment_or_replace("index")
 
 ---------------------------------------------------------------------------------------------
 -- Schemas and extensions
@@ -575,20 +564,15 @@ end
 
 create.schema = function(ctx, id, a)
   local steps = { { code = call(ctx.indent, "create_schema", { id }) } }
-  if a.comment then steps[2] = comment_step(ctx, "schema", id, a.comment) end
-  return steps
+  return with_comment(ctx, steps, "schema", id, a)
 end
 drop.schema = function(ctx, id) return { { code = call(ctx.indent, "drop_schema", { id }) } } end
 change.schema = function(ctx, id, before, after, changes)
   local steps = {}
   for _, c in ipairs(changes) do
-    if c.attribute == "comment" then
-      steps[#steps + 1] = comment_step(ctx, "schema", id, after.comment)
-    elseif c.attribute == "owner" then
-      steps[#steps + 1] = owner_step(ctx, "schema", id, after.owner)
-    else
-      return "replace"
-    end
+    local step = comment_or_owner_step(ctx, "schema", id, c.attribute, after)
+    if not step then return "replace" end
+    steps[#steps + 1] = step
   end
   return steps
 end
@@ -614,20 +598,9 @@ end
 -- Enums and sequences
 ---------------------------------------------------------------------------------------------
 
--- `name` of an object in a schema, and { schema = s } when it is not public.
-local function named_args(id, args, extra)
-  local n, schema = tname(id)
-  local list = extra or {}
-  table.insert(args, 1, n)
-  local o = with_schema(list, schema)
-  if #o.list > 0 then args[#args + 1] = o end
-  return args
-end
-
 create.enum = function(ctx, id, a)
   local steps = { { code = call(ctx.indent, "create_enum", named_args(id, { a.values })) } }
-  if a.comment then steps[2] = comment_step(ctx, "enum", id, a.comment) end
-  return steps
+  return with_comment(ctx, steps, "enum", id, a)
 end
 drop.enum = function(ctx, id)
   return { { code = call(ctx.indent, "drop_enum", named_args(id, {})) } }
@@ -659,10 +632,9 @@ local function swap_enum(ctx, id, after)
   for _, cid in ipairs(enum_columns(ctx.to, id)) do
     if ctx.from.objects.column[cid] then
       local t, c = names.split_member(cid)
-      local tn, tschema = tname(t)
       local col = ctx.to.objects.column[cid]
       local function alter(list)
-        return { code = call(ctx.indent, "alter_column", { tn, c, with_schema(list, tschema) }) }
+        return { code = call(ctx.indent, "alter_column", named_args(t, { c }, list)) }
       end
       if ctx.from.objects.column[cid].default then
         steps[#steps + 1] = alter({ { "drop_default", true } })
@@ -730,10 +702,8 @@ function M.enum_steps(ctx, id, before, after, changes)
           end
         end
       end
-    elseif c.attribute == "comment" then
-      steps[#steps + 1] = comment_step(ctx, "enum", id, after.comment)
-    elseif c.attribute == "owner" then
-      steps[#steps + 1] = owner_step(ctx, "enum", id, after.owner)
+    elseif c.attribute == "comment" or c.attribute == "owner" then
+      steps[#steps + 1] = comment_or_owner_step(ctx, "enum", id, c.attribute, after)
     else
       return "replace"
     end
@@ -797,8 +767,7 @@ create.sequence = function(ctx, id, a)
       { { "owned_by", owned_by_name(a.owned_by) } })),
       after = { "column " .. a.owned_by, "table " .. t } }
   end
-  if a.comment then steps[#steps + 1] = comment_step(ctx, "sequence", id, a.comment) end
-  return steps
+  return with_comment(ctx, steps, "sequence", id, a)
 end
 drop.sequence = function(ctx, id, a)
   if identity_sequence(ctx, ctx.from, a) then return {} end
@@ -859,8 +828,7 @@ end
 create.view = function(ctx, id, a)
   local steps = { { code = call(ctx.indent, "create_view", named_args(id, {}, view_options(a)),
     { spread = true }) } }
-  if a.comment then steps[2] = comment_step(ctx, "view", id, a.comment, a) end
-  return steps
+  return with_comment(ctx, steps, "view", id, a)
 end
 drop.view = function(ctx, id, a)
   local list = a.kind == "materialized view" and { { "materialized", true } } or {}
@@ -873,10 +841,8 @@ end
 change.view = function(ctx, id, before, after, changes)
   local steps, replace = {}, false
   for _, c in ipairs(changes) do
-    if c.attribute == "comment" then
-      steps[#steps + 1] = comment_step(ctx, "view", id, after.comment, after)
-    elseif c.attribute == "owner" then
-      steps[#steps + 1] = owner_step(ctx, "view", id, after.owner, after)
+    if c.attribute == "comment" or c.attribute == "owner" then
+      steps[#steps + 1] = comment_or_owner_step(ctx, "view", id, c.attribute, after)
     elseif after.kind == "materialized view" or c.attribute == "kind" then
       return "replace"
     else
@@ -980,8 +946,7 @@ end
 
 create["function"] = function(ctx, id, a)
   local steps = function_steps(ctx, id, a, false)
-  if a.comment then steps[#steps + 1] = comment_step(ctx, "function", id, a.comment, a) end
-  return steps
+  return with_comment(ctx, steps, "function", id, a)
 end
 
 drop["function"] = function(ctx, id, a)
@@ -1003,10 +968,8 @@ change["function"] = function(ctx, id, before, after, changes)
     local attr = c.attribute
     if attr == "result" or attr == "kind" or attr == "arguments" then
       return "replace"
-    elseif attr == "comment" then
-      steps[#steps + 1] = comment_step(ctx, "function", id, after.comment, after)
-    elseif attr == "owner" then
-      steps[#steps + 1] = owner_step(ctx, "function", id, after.owner, after)
+    elseif attr == "comment" or attr == "owner" then
+      steps[#steps + 1] = comment_or_owner_step(ctx, "function", id, attr, after)
     elseif attr == "config" and #(before.config or {}) > 0 then
       local list = {}
       if after.kind == "procedure" then list[#list + 1] = { "procedure", true } end
@@ -1076,21 +1039,16 @@ end
 -- enable_trigger / disable_trigger: the model's `enabled` is nil (fires in origin mode),
 -- "disabled", "replica" or "always".
 local function enabled_step(ctx, t, name, enabled)
-  local tn, schema = tname(t)
   if enabled == "disabled" then
-    return { code = call(ctx.indent, "disable_trigger", { tn, name,
-      schema and fields({ { "schema", schema } }) or nil }) }
+    return { code = call(ctx.indent, "disable_trigger", named_args(t, { name })) }
   end
   local list = {}
   if enabled then list[1] = { "mode", enabled } end
-  local o = with_schema(list, schema)
-  return { code = call(ctx.indent, "enable_trigger", #o.list > 0 and { tn, name, o }
-    or { tn, name }) }
+  return { code = call(ctx.indent, "enable_trigger", named_args(t, { name }, list)) }
 end
 
 create.trigger = function(ctx, id, a)
   local t, name = names.split_member(id)
-  local tn, schema = tname(t)
   local g = parse_trigger(a.definition)
   local steps
   if g then
@@ -1101,22 +1059,15 @@ create.trigger = function(ctx, id, a)
     list[#list + 1] = { "execute", g.execute }
     if g.execute_schema then list[#list + 1] = { "execute_schema", g.execute_schema } end
     if g.arguments then list[#list + 1] = { "arguments", g.arguments } end
-    steps = { { code = call(ctx.indent, "create_trigger", { tn, name, with_schema(list, schema) }) } }
+    steps = { { code = call(ctx.indent, "create_trigger", named_args(t, { name }, list)) } }
   else
     steps = { exec(ctx, a.definition) }
   end
   if a.enabled then steps[#steps + 1] = enabled_step(ctx, t, name, a.enabled) end
-  if a.comment then steps[#steps + 1] = comment_step(ctx, "trigger", id, a.comment) end
-  return steps
+  return with_comment(ctx, steps, "trigger", id, a)
 end
 
-drop.trigger = function(ctx, id)
-  local t, name = names.split_member(id)
-  local tn, schema = tname(t)
-  local args = { tn, name }
-  if schema then args[3] = fields({ { "schema", schema } }) end
-  return { { code = call(ctx.indent, "drop_trigger", args) } }
-end
+drop.trigger = drop_member("trigger")
 
 change.trigger = function(ctx, id, before, after, changes)
   local t, name = names.split_member(id)
@@ -1150,24 +1101,12 @@ create.policy = function(ctx, id, a)
   if a.using then list[#list + 1] = { "using", a.using } end
   if a.with_check then list[#list + 1] = { "with_check", a.with_check } end
   local steps = { { code = call(ctx.indent, "create_policy", { tn, name, with_schema(list, schema) }) } }
-  if a.comment then steps[2] = comment_step(ctx, "policy", id, a.comment) end
-  return steps
+  return with_comment(ctx, steps, "policy", id, a)
 end
 
-drop.policy = function(ctx, id)
-  local t, name = names.split_member(id)
-  local tn, schema = tname(t)
-  local args = { tn, name }
-  if schema then args[3] = fields({ { "schema", schema } }) end
-  return { { code = call(ctx.indent, "drop_policy", args) } }
-end
+drop.policy = drop_member("policy")
 
-change.policy = function(ctx, id, before, after, changes)
-  if #changes == 1 and changes[1].attribute == "comment" then
-    return { comment_step(ctx, "policy", id, after.comment) }
-  end
-  return "replace"
-end
+change.policy = comment_or_replace("policy")
 
 ---------------------------------------------------------------------------------------------
 -- Grants and default privileges
@@ -1250,10 +1189,22 @@ local function minus(a, b)
   return out
 end
 
-local function join(a, b)
+-- What takes the privileges of grant or default privilege entry `before` to those of
+-- `after` (either may be nil), in the order it must run: privileges gone, grant options gone
+-- from privileges that stay, privileges granted, privileges granted with grant option. Each
+-- is { verb, privileges, grant_option }; none is empty.
+local function privilege_changes(before, after)
+  local bp, ap = before and before.privileges or {}, after and after.privileges or {}
+  local bo, ao = before and before.grant_option or {}, after and after.grant_option or {}
+  local gone = minus(bp, ap)
   local out = {}
-  for _, l in ipairs({ a, b }) do
-    for _, s in ipairs(l) do out[#out + 1] = s end
+  for _, c in ipairs({
+    { "revoke", gone },
+    { "revoke", minus(minus(bo, ao), gone), true },
+    { "grant", minus(minus(ap, bp), ao) },
+    { "grant", minus(ao, bo), true },
+  }) do
+    if #c[2] > 0 then out[#out + 1] = c end
   end
   return out
 end
@@ -1261,15 +1212,10 @@ end
 -- The grants from g_before to g_after (either may be nil): revokes, then grants.
 local function grant_steps(ctx, before, after)
   local g = after or before
-  local bp, ap = before and before.privileges or {}, after and after.privileges or {}
-  local bo, ao = before and before.grant_option or {}, after and after.grant_option or {}
   local steps = {}
-  -- Privileges gone, and grant options gone from privileges that stay.
-  steps = join(steps, privilege_steps(ctx, "revoke", g, minus(bp, ap)))
-  steps = join(steps, privilege_steps(ctx, "revoke", g, minus(minus(bo, ao), minus(bp, ap)), true))
-  local plain = minus(minus(ap, bp), ao)
-  steps = join(steps, privilege_steps(ctx, "grant", g, plain))
-  steps = join(steps, privilege_steps(ctx, "grant", g, minus(ao, bo), true))
+  for _, c in ipairs(privilege_changes(before, after)) do
+    for _, st in ipairs(privilege_steps(ctx, c[1], g, c[2], c[3])) do steps[#steps + 1] = st end
+  end
   return steps
 end
 
@@ -1292,17 +1238,10 @@ end
 
 local function default_steps(ctx, before, after)
   local a = after or before
-  local bp, ap = before and before.privileges or {}, after and after.privileges or {}
-  local bo, ao = before and before.grant_option or {}, after and after.grant_option or {}
   local steps = {}
-  local gone = minus(bp, ap)
-  if #gone > 0 then steps[#steps + 1] = default_step(ctx, "revoke", a, gone) end
-  local opt_gone = minus(minus(bo, ao), gone)
-  if #opt_gone > 0 then steps[#steps + 1] = default_step(ctx, "revoke", a, opt_gone, true) end
-  local plain = minus(minus(ap, bp), ao)
-  if #plain > 0 then steps[#steps + 1] = default_step(ctx, "grant", a, plain) end
-  local opt = minus(ao, bo)
-  if #opt > 0 then steps[#steps + 1] = default_step(ctx, "grant", a, opt, true) end
+  for i, c in ipairs(privilege_changes(before, after)) do
+    steps[i] = default_step(ctx, c[1], a, c[2], c[3])
+  end
   return steps
 end
 

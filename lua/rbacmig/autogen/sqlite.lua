@@ -10,18 +10,11 @@
 local emit = require("rbacmig.autogen.emit")
 local names = require("rbacmig.autogen.names")
 local ddl = require("rbacmig.schema.ddl")
-local code, fields, call = emit.code, emit.fields, emit.call
+local code, fields, call, exec = emit.code, emit.fields, emit.call, emit.exec_step
 
 local M = {}
 
-local function qi(name)
-  if name:find("^[%a_][%w_]*$") then return name end
-  return '"' .. name:gsub('"', '""') .. '"'
-end
-
-local function exec(ctx, sql)
-  return { code = ctx.indent .. "db:exec(" .. emit.string(sql) .. ")" }
-end
+local function qi(name) return names.quote("sqlite", name) end
 
 -- Declared types the schema API spells the same way (its portable name, lower case).
 local PORTABLE = { INTEGER = "integer", TEXT = "text", REAL = "real", BLOB = "blob",

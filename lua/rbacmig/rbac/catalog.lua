@@ -174,12 +174,17 @@ function M.remove_templates(db, names)
   end)
 end
 
--- The template and the permissions must exist: a grant of nothing would pass silently.
-local function check_grant(db, template, permissions)
+-- The template and permission names of a grant or revoke, checked.
+local function grant_args(template, permissions)
   if not rbac().is_role_name(template) then
     util.raise("rbac: template name is not valid: %s", util.describe(template))
   end
   names_arg("permission", permissions, rbac().is_permission_name)
+end
+
+-- The template and the permissions must exist: a grant of nothing would pass silently.
+local function check_grant(db, template, permissions)
+  grant_args(template, permissions)
   if #missing(db, "role_templates", { template }) > 0 then
     util.raise("rbac: unknown template '%s'", template)
   end
@@ -208,10 +213,7 @@ end
 
 function M.revoke_template(db, template, permissions)
   check_db(db)
-  if not rbac().is_role_name(template) then
-    util.raise("rbac: template name is not valid: %s", util.describe(template))
-  end
-  names_arg("permission", permissions, rbac().is_permission_name)
+  grant_args(template, permissions)
   run(db, function(p)
     return "DELETE FROM role_permissions WHERE permission_id IN (SELECT id FROM permissions"
       .. " WHERE name IN (" .. p:list(permissions) .. "))"

@@ -31,21 +31,18 @@ local function as_catalogue(model)
   return out
 end
 
--- Names in a (a set keyed by name) that b lacks, or whose value differs from b's.
-local function missing_or_changed(a, b)
+-- Names in a (a set keyed by name) that b lacks, in order; with `or_changed`, also those
+-- whose value differs from b's.
+local function missing(a, b, or_changed)
   local out = {}
   for _, k in ipairs(sorted_keys(a)) do
-    if b[k] ~= a[k] then out[#out + 1] = k end
+    if b[k] == nil or or_changed and b[k] ~= a[k] then out[#out + 1] = k end
   end
   return out
 end
 
-local function missing(a, b)
-  local out = {}
-  for _, k in ipairs(sorted_keys(a)) do
-    if b[k] == nil then out[#out + 1] = k end
-  end
-  return out
+local function missing_or_changed(a, b)
+  return missing(a, b, true)
 end
 
 local function quote(s)
