@@ -200,7 +200,7 @@ cp -r "$P/rbacmig" "$P/rbacmig-first"
 cp -r "$P/rbacmig" "$P/rbacmig-throwaway"
 printf 'return { migrations = "migrations", schema_dir = "schema", keep_shadows = false }\n' \
   > "$P/rbacmig-throwaway/rbacmig.lua"
-FIRST_PAIR=$(cd "$P/rbacmig-first" && $RB_CMD 2>&1 >/dev/null |
+FIRST_PAIR=$(cd "$P/rbacmig-first" && ${RB_CMD/ -q / } 2>&1 >/dev/null |
   sed -n 's/^rbacmig: shadow: \(rbacmig_shadow_[0-9a-f]*\)_head .*/\1/p')
 [ -n "$FIRST_PAIR" ] || { echo "bench: the first-run copy named no kept shadow" >&2; exit 1; }
 RM_RB_F="rm -f $P/rbacmig-first/migrations/benchx_x.lua"
