@@ -48,14 +48,19 @@ def main():
 
     end = stamped[-1][0]
     shadow1 = first(lambda l: l.startswith("rbacmig: shadow:"))
+    shadow2 = first(lambda l: l.startswith("rbacmig: shadow:"), (shadow1 or 0.0) + 1e-9)
+    # A kept head shadow found at head replays nothing: its phase is then empty.
     replay = first(lambda l: l.strip().startswith("done in"), shadow1 or 0.0)
+    if replay is None or (shadow2 is not None and replay > shadow2):
+        replay = shadow2
     change = first(lambda l: l.startswith("rbacmig:   "), replay or 0.0)
     up = first(lambda l: "in the shadow: upgrade" in l)
     down = first(lambda l: "in the shadow: downgrade" in l)
-    marks = [("connect + shadow 1 created", shadow1), ("head shadow: migrations replayed", replay),
-             ("shadow 2 + declarations applied + both read + compared", change),
+    marks = [("connect + head shadow opened (made, or kept from a run before)", shadow1),
+             ("head shadow: migrations replayed (those new since, when kept)", replay),
+             ("declared shadow + declarations applied + both read + compared", change),
              ("generate (Lua)", up), ("upgrade proof + read back + compare", down),
-             ("downgrade proof + read back, shadows dropped, file written", end)]
+             ("downgrade proof + read back, shadows closed (or dropped), file written", end)]
     if proc.returncode != 0 or any(ms is None for _, ms in marks):
         sys.stderr.write("autogen_phases: the run did not show every mark (above)\n")
         return 1
