@@ -95,6 +95,28 @@ static int refuse_unless_empty(shadow *sh, rb_error *err)
     return rc;
 }
 
+/* DROP DATABASE ... WITH (FORCE), on a connection to another database of its server.
+ * FORCE terminates the sessions still in it, but PostgreSQL 15 refuses when one of them
+ * is an autovacuum worker (it has no role the dropping user is a member of: SQLSTATE
+ * 42501), which a shadow that just had a hundred tables made often has: so a few more
+ * tries, a fifth of a second apart, while the worker finishes. */
+static int drop_database(db_conn *admin, const char *name, rb_error *err)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", name);
+    int rc = -1;
+    for (int attempt = 0; attempt < 10 && rc != 0; attempt++) {
+        if (attempt > 0) {
+            if (strcmp(err->sqlstate, "42501") != 0 || runner_stop_signal())
+                break;
+            nanosleep(&(struct timespec){.tv_nsec = 200 * 1000 * 1000}, NULL);
+        }
+        rb_error_init(err);
+        rc = db_run(admin, sql, err);
+    }
+    return rc;
+}
+
 /* A new database on the live one's server, named by the caller's random name. */
 static int create_pg(shadow *sh, const config *cfg, rb_error *err)
 {
@@ -295,10 +317,8 @@ static int remake_kept(shadow *sh, bool existed, rb_error *err)
     db_open_options opts = {.lock_timeout_ms = cfg.lock_timeout_ms};
     char sql[160];
     int rc = db_open(&cfg, &opts, &admin, err);
-    if (rc == 0 && existed) {
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", sh->created_db);
-        rc = db_run(admin, sql, err);
-    }
+    if (rc == 0 && existed)
+        rc = drop_database(admin, sh->created_db, err);
     if (rc == 0) {
         snprintf(sql, sizeof sql, "CREATE DATABASE \"%s\"", sh->created_db);
         rc = db_run(admin, sql, err);
@@ -759,10 +779,8 @@ void shadow_close(shadow *sh)
         db_conn *admin = NULL;
         rb_error err;
         rb_error_init(&err);
-        char sql[160];
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", sh->created_db);
         db_open_options opts = {0};
-        if (db_open(&cfg, &opts, &admin, &err) != 0 || db_run(admin, sql, &err) != 0)
+        if (db_open(&cfg, &opts, &admin, &err) != 0 || drop_database(admin, sh->created_db, &err) != 0)
             out_note("warning: could not drop the shadow database %s (%s); drop it by hand",
                      sh->created_db, err.message);
         db_close(admin);
