@@ -693,9 +693,17 @@ function M.enum_steps(ctx, id, before, after, changes)
         for _, v in ipairs(old) do present[v] = true end
         for i, v in ipairs(new) do
           if not present[v] then
+            -- Placed against the nearest value already in the type: the next one after it
+            -- in the declared order, else the one before it. (Only the adjacent ones would
+            -- put 'a' after 'c' when 'b' between them is new too.)
             local where = {}
-            if new[i + 1] and present[new[i + 1]] then where[1] = { "before", new[i + 1] }
-            elseif i > 1 then where[1] = { "after", new[i - 1] } end
+            for k = i + 1, #new do
+              if present[new[k]] then where[1] = { "before", new[k] }; break end
+            end
+            for k = i - 1, 1, -1 do
+              if where[1] then break end
+              if present[new[k]] then where[1] = { "after", new[k] } end
+            end
             steps[#steps + 1] = { code = call(ctx.indent, "add_enum_value",
               named_args(id, { v }, where)) }
             present[v] = true
@@ -1209,13 +1217,54 @@ local function privilege_changes(before, after)
   return out
 end
 
+-- Revoking a privilege on a table revokes it on every column too (PostgreSQL's REVOKE):
+-- the column grants, kept from before, that a table-level revoke of `revoked` (and of the
+-- grant options in `revoked_options`) takes away from g's grantee are granted again after it.
+local function regrant_columns(ctx, g, revoked, revoked_options, steps)
+  if g.on ~= "table" or (#revoked == 0 and #revoked_options == 0) then return end
+  local prefix = g.object .. "."
+  local ids = {}
+  for id, colg in pairs(ctx.to.objects.grant) do
+    -- Only grants that were there before: a new or changed one has steps of its own.
+    if colg.on == "column" and colg.grantee == g.grantee
+        and colg.object:sub(1, #prefix) == prefix and ctx.from.objects.grant[id] then
+      ids[#ids + 1] = id
+    end
+  end
+  table.sort(ids)
+  local any_option = {}
+  for _, p in ipairs(revoked) do any_option[#any_option + 1] = p end
+  for _, p in ipairs(revoked_options) do any_option[#any_option + 1] = p end
+  for _, id in ipairs(ids) do
+    local colg = ctx.to.objects.grant[id]
+    local options = colg.grant_option or {}
+    local plain = minus(minus(colg.privileges, minus(colg.privileges, revoked)), options)
+    local with_option = minus(options, minus(options, any_option))
+    for _, c in ipairs({ { plain, false }, { with_option, true } }) do
+      if #c[1] > 0 then
+        for _, st in ipairs(privilege_steps(ctx, "grant", colg, c[1], c[2])) do
+          steps[#steps + 1] = st
+        end
+      end
+    end
+  end
+end
+
 -- The grants from g_before to g_after (either may be nil): revokes, then grants.
 local function grant_steps(ctx, before, after)
   local g = after or before
   local steps = {}
+  local revoked, revoked_options = {}, {}
   for _, c in ipairs(privilege_changes(before, after)) do
     for _, st in ipairs(privilege_steps(ctx, c[1], g, c[2], c[3])) do steps[#steps + 1] = st end
+    if c[1] == "revoke" then
+      for _, p in ipairs(c[2]) do
+        local list = c[3] and revoked_options or revoked
+        list[#list + 1] = p
+      end
+    end
   end
+  regrant_columns(ctx, g, revoked, revoked_options, steps)
   return steps
 end
 
